@@ -1,0 +1,73 @@
+//! Errors of the command line, rendered once, with exit codes.
+
+use std::process::ExitCode;
+
+use crate::config::ConfigError;
+use crate::orders::ImportError;
+use crate::server::StartError;
+use crate::store::StoreError;
+
+/// Anything a command can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The config is unusable (exit 1).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// No config file was given or found (exit 1).
+    #[error("no config file: pass --config FILE, set SHOPBOT_CONFIG, or create ./config.toml (copy config.example.toml)")]
+    NoConfig,
+    /// The user's input is wrong (exit 1).
+    #[error("{0}")]
+    Usage(String),
+    /// The server could not start (exit 2, or 1 for a busy port).
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// The database failed (exit 2).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An import failed as a whole.
+    #[error("{path}: {source}")]
+    Import {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: ImportError,
+    },
+    /// Reading or writing a file or the terminal failed (exit 2).
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The command finished but reports a partial failure it already printed (exit 1).
+    #[error("{0}")]
+    Partial(String),
+}
+
+impl CliError {
+    /// The process exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Config(_) | CliError::NoConfig | CliError::Usage(_) | CliError::Partial(_) => 1,
+            CliError::Start(StartError::Bind { .. }) => 1,
+            CliError::Import {
+                source: ImportError::Store(_),
+                ..
+            } => 2,
+            CliError::Import { .. } => 1,
+            CliError::Start(_) | CliError::Store(_) | CliError::Io { .. } => 2,
+        }
+    }
+
+    /// Prints the error to stderr and returns the exit code.
+    pub fn report(&self) -> ExitCode {
+        for line in self.to_string().lines() {
+            eprintln!("error: {line}");
+        }
+        ExitCode::from(self.exit_code())
+    }
+}

@@ -1,0 +1,248 @@
+//! The configuration file: read raw with `deny_unknown_fields`, then validated
+//! into typed values ([`SocketAddr`], [`TimeZone`], [`PathBuf`], a loaded
+//! [`Menu`]) so the rest of the code never sees a string it must re-check.
+//!
+//! Reading the file is kept apart from parsing it ([`Config::from_toml`] takes the
+//! text, the file's path for messages, and the environment as a lookup function)
+//! so tests parse strings. Secrets may come from the environment
+//! (`TWILIO_AUTH_TOKEN`, `SHOPBOT_ADMIN_TOKEN`); the environment wins. Every
+//! error names the file, the key and the fix.
+
+mod raw;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use jiff::tz::TimeZone;
+
+use crate::engine::{Menu, MenuError};
+
+/// Env var for the Twilio auth token.
+pub const ENV_AUTH_TOKEN: &str = "TWILIO_AUTH_TOKEN";
+/// Env var for the admin API token.
+pub const ENV_ADMIN_TOKEN: &str = "SHOPBOT_ADMIN_TOKEN";
+
+/// A secret: never printed, not even by `{:?}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from (for messages), or a description like `built-in demo`.
+    pub source: PathBuf,
+    /// `[server]`.
+    pub server: Server,
+    /// `[database] path`, resolved against the config file's folder.
+    pub database_path: PathBuf,
+    /// `[shop]`.
+    pub shop: Shop,
+    /// `[twilio]`.
+    pub twilio: Twilio,
+    /// `[webhooks]`.
+    pub webhooks: Webhooks,
+    /// `[opt]`.
+    pub opt: Opt,
+    /// `[admin] token` (or `SHOPBOT_ADMIN_TOKEN`).
+    pub admin_token: Option<Secret>,
+    /// The loaded menu (`[menu] path`, or the built-in example).
+    pub menu: Menu,
+    /// Where the menu came from, for `shopbot check`.
+    pub menu_source: String,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone)]
+pub struct Server {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The URL Twilio calls, without a trailing slash; `None`: use the Host header.
+    pub public_base_url: Option<String>,
+    /// HTTP worker threads.
+    pub workers: usize,
+}
+
+/// `[shop]`.
+#[derive(Debug, Clone)]
+pub struct Shop {
+    /// The shop's name.
+    pub name: String,
+    /// Its time zone.
+    pub timezone: TimeZone,
+    /// The IANA name, or `system`.
+    pub timezone_name: String,
+}
+
+/// `[twilio]`.
+#[derive(Debug, Clone, Default)]
+pub struct Twilio {
+    /// `AC…`.
+    pub account_sid: Option<String>,
+    /// Signs webhooks; authenticates REST calls without an API key.
+    pub auth_token: Option<Secret>,
+    /// `whatsapp:+…`, the shop's sender.
+    pub whatsapp_from: Option<String>,
+    /// `MG…`, instead of `whatsapp_from`.
+    pub messaging_service_sid: Option<String>,
+    /// `SK…`, preferred for REST calls.
+    pub api_key_sid: Option<String>,
+    /// The API key's secret.
+    pub api_key_secret: Option<Secret>,
+    /// Scheme and host of the REST API.
+    pub api_base_url: String,
+    /// SharedKey id → secret, for Twilio's newer webhook signing.
+    pub webhook_shared_keys: BTreeMap<String, Secret>,
+}
+
+/// `[webhooks]`.
+#[derive(Debug, Clone)]
+pub struct Webhooks {
+    /// Inbound messages.
+    pub inbound_path: String,
+    /// Status callbacks.
+    pub status_path: String,
+    /// Check `X-Twilio-Signature`.
+    pub validate_signatures: bool,
+}
+
+/// `[opt]`: lower-cased keywords.
+#[derive(Debug, Clone)]
+pub struct Opt {
+    /// Opt out.
+    pub stop_keywords: Vec<String>,
+    /// Opt back in.
+    pub start_keywords: Vec<String>,
+}
+
+/// One problem in a config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// The key, like `[server] listen`.
+    pub key: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+/// Why a config cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{}: cannot read the config file: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has an unknown key.
+    #[error("{}: {message}", path.display())]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line and key.
+        message: String,
+    },
+    /// Keys have unusable values.
+    #[error("{}", render_problems(path, problems))]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Every problem found.
+        problems: Vec<ConfigProblem>,
+    },
+    /// The menu file is unusable.
+    #[error("{}: {error}", path.display())]
+    Menu {
+        /// The menu file.
+        path: PathBuf,
+        /// Every problem found.
+        error: MenuError,
+    },
+}
+
+fn render_problems(path: &Path, problems: &[ConfigProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("{}: {}: {}", path.display(), p.key, p.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Config {
+    /// Reads and validates a config file, with secrets from the process environment.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_toml(&text, path, &|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Parses and validates config text. `path` is used for messages and to
+    /// resolve relative paths; `env` looks environment variables up.
+    pub fn from_toml(text: &str, path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let raw: raw::RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        raw.validate(path, env)
+    }
+
+    /// The config `shopbot demo` and `shopbot chat` use without a file.
+    pub fn demo(database_path: PathBuf, port: u16) -> Config {
+        Config {
+            source: PathBuf::from("(built-in demo settings)"),
+            server: Server {
+                listen: SocketAddr::from(([127, 0, 0, 1], port)),
+                public_base_url: None,
+                workers: 8,
+            },
+            database_path,
+            shop: Shop {
+                name: "Acme Parts (demo)".into(),
+                timezone: TimeZone::system(),
+                timezone_name: "system".into(),
+            },
+            twilio: Twilio {
+                whatsapp_from: Some("whatsapp:+14155238886".into()),
+                api_base_url: raw::DEFAULT_API_BASE_URL.into(),
+                ..Twilio::default()
+            },
+            webhooks: Webhooks {
+                inbound_path: raw::DEFAULT_INBOUND_PATH.into(),
+                status_path: raw::DEFAULT_STATUS_PATH.into(),
+                validate_signatures: false,
+            },
+            opt: Opt {
+                stop_keywords: raw::default_stop_keywords(),
+                start_keywords: raw::default_start_keywords(),
+            },
+            admin_token: None,
+            menu: Menu::example(),
+            menu_source: "built-in example menu".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,333 @@
+//! The config file as written (every key optional where a default makes sense,
+//! unknown keys rejected), and its validation into [`Config`](super::Config).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+
+use super::{Config, ConfigError, ConfigProblem, Opt, Secret, Server, Shop, Twilio, Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN};
+use crate::engine::Menu;
+
+pub const DEFAULT_API_BASE_URL: &str = "https://api.twilio.com";
+pub const DEFAULT_INBOUND_PATH: &str = "/twilio/inbound";
+pub const DEFAULT_STATUS_PATH: &str = "/twilio/status";
+const DEFAULT_WORKERS: usize = 16;
+
+pub fn default_stop_keywords() -> Vec<String> {
+    ["stop", "unsubscribe", "cancel", "end", "quit"].map(String::from).to_vec()
+}
+
+pub fn default_start_keywords() -> Vec<String> {
+    ["start", "unstop", "subscribe"].map(String::from).to_vec()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    server: RawServer,
+    database: RawDatabase,
+    #[serde(default)]
+    shop: RawShop,
+    #[serde(default)]
+    twilio: RawTwilio,
+    #[serde(default)]
+    webhooks: RawWebhooks,
+    #[serde(default)]
+    opt: RawOpt,
+    #[serde(default)]
+    admin: RawAdmin,
+    #[serde(default)]
+    menu: RawMenu,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<String>,
+    public_base_url: Option<String>,
+    workers: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    path: PathBuf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawShop {
+    name: Option<String>,
+    timezone: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTwilio {
+    account_sid: Option<String>,
+    auth_token: Option<String>,
+    whatsapp_from: Option<String>,
+    messaging_service_sid: Option<String>,
+    api_key_sid: Option<String>,
+    api_key_secret: Option<String>,
+    api_base_url: Option<String>,
+    #[serde(default)]
+    webhook_shared_keys: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhooks {
+    inbound_path: Option<String>,
+    status_path: Option<String>,
+    validate_signatures: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOpt {
+    stop_keywords: Option<Vec<String>>,
+    start_keywords: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdmin {
+    token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMenu {
+    path: Option<PathBuf>,
+}
+
+/// Collects problems while validating.
+struct Problems(Vec<ConfigProblem>);
+
+impl Problems {
+    fn add(&mut self, key: &str, message: impl Into<String>) {
+        self.0.push(ConfigProblem {
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+impl RawConfig {
+    pub fn validate(self, path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mut problems = Problems(Vec::new());
+        let folder = path.parent().unwrap_or(Path::new("."));
+        let server = self.server.validate(&mut problems);
+        let shop = self.shop.validate(&mut problems);
+        let webhooks = self.webhooks.validate(&mut problems);
+        let twilio = self.twilio.validate(env, webhooks.validate_signatures, &mut problems);
+        let opt = self.opt.validate(&mut problems);
+        let admin_token = env(ENV_ADMIN_TOKEN).or(non_empty(self.admin.token)).map(Secret);
+        let database_path = folder.join(&self.database.path);
+        if self.database.path.as_os_str().is_empty() {
+            problems.add("[database] path", "is empty; give the database file, e.g. /var/lib/shopbot/shopbot.db");
+        }
+        let (menu, menu_source) = match self.menu.path {
+            None => (Menu::example(), "built-in example menu".to_string()),
+            Some(menu_path) => {
+                let menu_path = folder.join(menu_path);
+                (load_menu(&menu_path)?, menu_path.display().to_string())
+            }
+        };
+        if !problems.0.is_empty() {
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                problems: problems.0,
+            });
+        }
+        Ok(Config {
+            source: path.to_path_buf(),
+            server,
+            database_path,
+            shop,
+            twilio,
+            webhooks,
+            opt,
+            admin_token,
+            menu,
+            menu_source,
+        })
+    }
+}
+
+/// Reads and validates a menu file.
+pub fn load_menu(path: &Path) -> Result<Menu, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Menu::from_toml(&text).map_err(|error| ConfigError::Menu {
+        path: path.to_path_buf(),
+        error,
+    })
+}
+
+impl RawServer {
+    fn validate(self, problems: &mut Problems) -> Server {
+        let listen_text = non_empty(self.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen = listen_text.parse::<SocketAddr>().unwrap_or_else(|_| {
+            problems.add(
+                "[server] listen",
+                format!("{listen_text:?} is not an address and port; write it like \"127.0.0.1:8080\" or \"0.0.0.0:8080\""),
+            );
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        });
+        let public_base_url = non_empty(self.public_base_url).and_then(|url| match check_base_url(&url) {
+            Ok(url) => Some(url),
+            Err(why) => {
+                problems.add("[server] public_base_url", format!("{url:?} {why}"));
+                None
+            }
+        });
+        let workers = self.workers.unwrap_or(DEFAULT_WORKERS);
+        if !(1..=256).contains(&workers) {
+            problems.add("[server] workers", format!("{workers} must be between 1 and 256"));
+        }
+        Server {
+            listen,
+            public_base_url,
+            workers: workers.clamp(1, 256),
+        }
+    }
+}
+
+/// `https://host[:port][/prefix]`, without a trailing slash, query or fragment.
+fn check_base_url(url: &str) -> Result<String, &'static str> {
+    let lower = url.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .ok_or("must start with https:// (or http:// for local tests): it is the exact URL Twilio calls")?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err("has no host; write it like \"https://bot.example.com\"");
+    }
+    if url.contains(['?', '#']) {
+        return Err("must not have a query or fragment; give scheme, host, optional port and path prefix only");
+    }
+    if url.contains(char::is_whitespace) {
+        return Err("must not contain spaces");
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+impl RawShop {
+    fn validate(self, problems: &mut Problems) -> Shop {
+        let name = non_empty(self.name).unwrap_or_else(|| "our shop".into());
+        let (timezone, timezone_name) = match non_empty(self.timezone) {
+            None => (TimeZone::system(), "system".to_string()),
+            Some(tz) => match TimeZone::get(&tz) {
+                Ok(zone) => (zone, tz),
+                Err(_) => {
+                    problems.add(
+                        "[shop] timezone",
+                        format!("{tz:?} is not an IANA time zone name; write it like \"Africa/Johannesburg\" or remove the key to use the system's zone"),
+                    );
+                    (TimeZone::UTC, "UTC".into())
+                }
+            },
+        };
+        Shop {
+            name,
+            timezone,
+            timezone_name,
+        }
+    }
+}
+
+impl RawWebhooks {
+    fn validate(self, problems: &mut Problems) -> Webhooks {
+        let mut path = |key: &str, value: Option<String>, default: &str| {
+            let value = non_empty(value).unwrap_or_else(|| default.into());
+            if !value.starts_with('/') || value.contains(['?', '#', ' ']) {
+                problems.add(key, format!("{value:?} must be a path starting with /, like {default:?}"));
+            }
+            value
+        };
+        let inbound_path = path("[webhooks] inbound_path", self.inbound_path, DEFAULT_INBOUND_PATH);
+        let status_path = path("[webhooks] status_path", self.status_path, DEFAULT_STATUS_PATH);
+        if inbound_path == status_path {
+            problems.add("[webhooks] status_path", "must differ from inbound_path");
+        }
+        Webhooks {
+            inbound_path,
+            status_path,
+            validate_signatures: self.validate_signatures.unwrap_or(true),
+        }
+    }
+}
+
+impl RawTwilio {
+    fn validate(self, env: &dyn Fn(&str) -> Option<String>, signatures: bool, problems: &mut Problems) -> Twilio {
+        let auth_token = env(ENV_AUTH_TOKEN).or(non_empty(self.auth_token)).map(Secret);
+        let shared_keys: BTreeMap<String, Secret> = self
+            .webhook_shared_keys
+            .into_iter()
+            .map(|(k, v)| (k, Secret(v)))
+            .collect();
+        if signatures && auth_token.is_none() && shared_keys.is_empty() {
+            problems.add(
+                "[twilio] auth_token",
+                format!("is missing, and [webhooks] validate_signatures = true needs it; set it here or in the environment variable {ENV_AUTH_TOKEN} (the Twilio console shows it under Account Info)"),
+            );
+        }
+        let account_sid = non_empty(self.account_sid);
+        if let Some(sid) = &account_sid {
+            if !sid.starts_with("AC") || sid.len() != 34 {
+                problems.add("[twilio] account_sid", format!("{sid:?} does not look like an Account SID (AC followed by 32 characters)"));
+            }
+        }
+        let whatsapp_from = non_empty(self.whatsapp_from);
+        if let Some(from) = &whatsapp_from {
+            if crate::phone::PhoneNumber::parse(from).is_err() || !from.starts_with("whatsapp:") {
+                problems.add("[twilio] whatsapp_from", format!("{from:?} must be your WhatsApp sender like \"whatsapp:+14155238886\""));
+            }
+        }
+        let api_base_url = non_empty(self.api_base_url).unwrap_or_else(|| DEFAULT_API_BASE_URL.into());
+        let api_base_url = match check_base_url(&api_base_url) {
+            Ok(url) => url,
+            Err(why) => {
+                problems.add("[twilio] api_base_url", format!("{api_base_url:?} {why}"));
+                api_base_url
+            }
+        };
+        Twilio {
+            account_sid,
+            auth_token,
+            whatsapp_from,
+            messaging_service_sid: non_empty(self.messaging_service_sid),
+            api_key_sid: non_empty(self.api_key_sid),
+            api_key_secret: non_empty(self.api_key_secret).map(Secret),
+            api_base_url,
+            webhook_shared_keys: shared_keys,
+        }
+    }
+}
+
+impl RawOpt {
+    fn validate(self, problems: &mut Problems) -> Opt {
+        let lower = |words: Vec<String>| -> Vec<String> { words.iter().map(|w| w.trim().to_lowercase()).filter(|w| !w.is_empty()).collect() };
+        let stop_keywords = lower(self.stop_keywords.unwrap_or_else(default_stop_keywords));
+        let start_keywords = lower(self.start_keywords.unwrap_or_else(default_start_keywords));
+        if let Some(both) = stop_keywords.iter().find(|w| start_keywords.contains(w)) {
+            problems.add("[opt] start_keywords", format!("{both:?} is also a stop keyword; a word can only do one"));
+        }
+        Opt {
+            stop_keywords,
+            start_keywords,
+        }
+    }
+}

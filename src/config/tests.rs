@@ -1,0 +1,87 @@
+//! Config parsing and the messages an operator reads.
+
+use super::*;
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::from_toml(text, Path::new("/etc/shopbot/config.toml"), &no_env)
+}
+
+const MINIMAL: &str = r#"
+[server]
+listen = "127.0.0.1:9000"
+public_base_url = "https://bot.example.com/"
+[database]
+path = "shopbot.db"
+[twilio]
+auth_token = "secret-token"
+"#;
+
+#[test]
+fn a_minimal_file_loads_with_defaults() {
+    let c = parse(MINIMAL).unwrap();
+    assert_eq!(c.server.listen.port(), 9000);
+    assert_eq!(c.server.public_base_url.as_deref(), Some("https://bot.example.com"));
+    assert_eq!(c.database_path, PathBuf::from("/etc/shopbot/shopbot.db"));
+    assert_eq!(c.webhooks.inbound_path, "/twilio/inbound");
+    assert!(c.webhooks.validate_signatures);
+    assert_eq!(c.opt.stop_keywords[0], "stop");
+    assert_eq!(c.twilio.auth_token.as_ref().map(Secret::expose), Some("secret-token"));
+    assert_eq!(format!("{:?}", c.twilio.auth_token), "Some(Secret(***))");
+}
+
+#[test]
+fn the_environment_wins_for_secrets() {
+    let env = |name: &str| match name {
+        "TWILIO_AUTH_TOKEN" => Some("from-env".to_string()),
+        "SHOPBOT_ADMIN_TOKEN" => Some("admin-env".to_string()),
+        _ => None,
+    };
+    let c = Config::from_toml(MINIMAL, Path::new("c.toml"), &env).unwrap();
+    assert_eq!(c.twilio.auth_token.unwrap().expose(), "from-env");
+    assert_eq!(c.admin_token.unwrap().expose(), "admin-env");
+}
+
+#[test]
+fn an_unknown_key_is_named() {
+    let err = parse(&MINIMAL.replace("listen =", "lisen =")).unwrap_err().to_string();
+    assert!(err.starts_with("/etc/shopbot/config.toml:"), "{err}");
+    assert!(err.contains("lisen"), "{err}");
+}
+
+#[test]
+fn a_missing_auth_token_names_the_key_and_the_env_var() {
+    let err = parse(&MINIMAL.replace("auth_token = \"secret-token\"", "")).unwrap_err().to_string();
+    assert!(err.contains("[twilio] auth_token"), "{err}");
+    assert!(err.contains("TWILIO_AUTH_TOKEN"), "{err}");
+}
+
+#[test]
+fn no_auth_token_is_fine_when_signatures_are_off() {
+    let text = MINIMAL.replace("auth_token = \"secret-token\"", "") + "[webhooks]\nvalidate_signatures = false\n";
+    assert!(parse(&text).is_ok());
+}
+
+#[test]
+fn every_bad_value_is_reported_at_once() {
+    let text = MINIMAL
+        .replace("127.0.0.1:9000", "localhost")
+        .replace("https://bot.example.com/", "bot.example.com")
+        + "[shop]\ntimezone = \"Mars/Olympus\"\n";
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(err.contains("[server] listen: \"localhost\" is not an address and port"), "{err}");
+    assert!(err.contains("[server] public_base_url"), "{err}");
+    assert!(err.contains("[shop] timezone: \"Mars/Olympus\""), "{err}");
+    assert_eq!(err.lines().count(), 3, "{err}");
+}
+
+#[test]
+fn the_example_config_in_the_repository_is_valid() {
+    let text = include_str!("../../config.example.toml");
+    let env = |name: &str| (name == "TWILIO_AUTH_TOKEN").then(|| "x".to_string());
+    let c = Config::from_toml(text, Path::new("config.example.toml"), &env).unwrap();
+    assert_eq!(c.shop.timezone_name, "Africa/Johannesburg");
+}

@@ -1,0 +1,497 @@
+//! The menu: the bot's whole conversation as data.
+//!
+//! A menu file is TOML (see `default_menu.toml`, the built-in example). It is read
+//! raw with `deny_unknown_fields`, then validated into [`Menu`]: every option's
+//! target exists, every node is reachable from the start node, prefixes are
+//! well-formed, list nodes point at forms, and every text fits in one WhatsApp
+//! message. Validation collects every problem at once so `shopbot check` can
+//! report them together; the rest of the code only ever sees a valid [`Menu`].
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use serde::Deserialize;
+
+/// The longest body Twilio accepts in one WhatsApp message, in UTF-16 units.
+pub const MAX_MESSAGE_LEN: usize = 1600;
+
+/// The example menu compiled into the binary.
+pub const DEFAULT_MENU_TOML: &str = include_str!("default_menu.toml");
+
+/// A validated menu.
+#[derive(Debug, Clone)]
+pub struct Menu {
+    /// Where new conversations start and where the main-menu words lead.
+    pub start: String,
+    /// Lower-cased words that return to `start` from anywhere.
+    pub main_menu_words: Vec<String>,
+    /// Idle time after which a conversation starts over.
+    pub session_timeout: jiff::SignedDuration,
+    /// Texts the engine uses around the nodes' own texts.
+    pub texts: Texts,
+    /// Every node by name.
+    pub nodes: BTreeMap<String, Node>,
+}
+
+/// Texts shared by all nodes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Texts {
+    /// Said before re-showing the current node when the reply is not understood.
+    #[serde(default = "Texts::default_unknown")]
+    pub unknown: String,
+    /// The last line of every menu but the start menu.
+    #[serde(default = "Texts::default_back")]
+    pub back: String,
+    /// The last line after info, list, lookup and form replies.
+    #[serde(default = "Texts::default_footer")]
+    pub footer: String,
+    /// Said when a text question got no text.
+    #[serde(default = "Texts::default_need_text")]
+    pub need_text: String,
+    /// Asked again when a photo question got neither a photo nor the skip word.
+    #[serde(default = "Texts::default_need_photo")]
+    pub need_photo: String,
+}
+
+impl Texts {
+    fn default_unknown() -> String {
+        "Sorry, I didn't understand that.".into()
+    }
+    fn default_back() -> String {
+        "0 Back to Menu".into()
+    }
+    fn default_footer() -> String {
+        "Reply 0 for the main menu.".into()
+    }
+    fn default_need_text() -> String {
+        "Please reply with some text.".into()
+    }
+    fn default_need_photo() -> String {
+        "Please send a photo, or reply skip.".into()
+    }
+}
+
+impl Default for Texts {
+    fn default() -> Self {
+        Texts {
+            unknown: Self::default_unknown(),
+            back: Self::default_back(),
+            footer: Self::default_footer(),
+            need_text: Self::default_need_text(),
+            need_photo: Self::default_need_photo(),
+        }
+    }
+}
+
+/// One node of the conversation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Node {
+    /// Numbered options leading to other nodes.
+    Menu {
+        /// The heading above the options.
+        text: String,
+        /// Option `n` is `options[n - 1]`.
+        options: Vec<MenuOption>,
+    },
+    /// Questions whose answers become one submission.
+    Form {
+        /// Submission ID prefix, e.g. `DEF` gives `DEF-20250119143022`.
+        prefix: String,
+        /// Asked in order.
+        questions: Vec<Question>,
+        /// Said when the submission is stored; `{id}` is its ID.
+        confirmation: String,
+        /// Where the conversation continues (default: the start node).
+        #[serde(default)]
+        then: Option<String>,
+    },
+    /// This customer's latest submissions of one form.
+    List {
+        /// The form node whose submissions are listed.
+        form: String,
+        /// How many, newest first.
+        #[serde(default = "default_list_limit")]
+        limit: usize,
+        /// The heading; `{count}` is the number shown.
+        title: String,
+        /// Said when there is nothing to list.
+        empty: String,
+        /// Where the conversation continues (default: the start node).
+        #[serde(default)]
+        then: Option<String>,
+    },
+    /// Order status by order number.
+    Lookup {
+        /// Asks for the order number.
+        prompt: String,
+        /// `{number}` and `{status}` of a found order.
+        found: String,
+        /// Added when the order has an update date: `{updated}`.
+        #[serde(default)]
+        found_updated: Option<String>,
+        /// Added when the order has a note: `{note}`.
+        #[serde(default)]
+        found_note: Option<String>,
+        /// Said when no order of this customer has that number: `{number}`.
+        not_found: String,
+    },
+    /// Static text, such as the production schedule.
+    Info {
+        /// The text.
+        text: String,
+        /// Where the conversation continues (default: the start node).
+        #[serde(default)]
+        then: Option<String>,
+    },
+    /// Marks the conversation as waiting for staff.
+    Handoff {
+        /// Says when someone will answer.
+        text: String,
+        /// Where the conversation continues (default: the start node).
+        #[serde(default)]
+        then: Option<String>,
+    },
+}
+
+/// One numbered option of a menu node.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MenuOption {
+    /// Shown after the number.
+    pub label: String,
+    /// The node it leads to.
+    pub goto: String,
+}
+
+/// One question of a form node.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    /// The answer's name in the stored submission.
+    pub field: String,
+    /// The question as the customer reads it.
+    pub ask: String,
+    /// What the answer must be.
+    #[serde(default)]
+    pub accept: Accept,
+}
+
+/// What a question accepts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Accept {
+    /// Non-empty text (a photo with a caption counts; its media is kept).
+    #[default]
+    Text,
+    /// A photo or other media, or the word `skip`.
+    OptionalPhoto,
+}
+
+fn default_list_limit() -> usize {
+    5
+}
+
+/// The raw file, before validation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMenu {
+    start: String,
+    #[serde(default = "default_main_menu_words")]
+    main_menu_words: Vec<String>,
+    #[serde(default = "default_timeout_minutes")]
+    session_timeout_minutes: u32,
+    #[serde(default)]
+    texts: Texts,
+    nodes: BTreeMap<String, Node>,
+}
+
+fn default_main_menu_words() -> Vec<String> {
+    ["hi", "menu", "0"].map(String::from).to_vec()
+}
+
+fn default_timeout_minutes() -> u32 {
+    60
+}
+
+/// Why a menu cannot be used. Each problem names the node it is about.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MenuError {
+    /// The file is not valid TOML or has an unknown or missing key.
+    #[error("{0}")]
+    Syntax(String),
+    /// The menu parsed but is inconsistent.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<MenuProblem>),
+}
+
+/// One inconsistency in a parsed menu.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("node `{node}`: {problem}")]
+pub struct MenuProblem {
+    /// The node the problem is in (or `start` for the top-level key).
+    pub node: String,
+    /// What is wrong and how to fix it.
+    pub problem: String,
+}
+
+impl Menu {
+    /// The built-in example menu.
+    pub fn example() -> Menu {
+        Menu::from_toml(DEFAULT_MENU_TOML).expect("the built-in menu is valid")
+    }
+
+    /// Parses and validates a menu file's text.
+    pub fn from_toml(text: &str) -> Result<Menu, MenuError> {
+        let raw: RawMenu = toml::from_str(text).map_err(|e| MenuError::Syntax(e.to_string()))?;
+        let problems = validate(&raw);
+        if !problems.is_empty() {
+            return Err(MenuError::Invalid(problems));
+        }
+        Ok(Menu {
+            start: raw.start,
+            main_menu_words: raw
+                .main_menu_words
+                .iter()
+                .map(|w| w.trim().to_lowercase())
+                .collect(),
+            session_timeout: jiff::SignedDuration::from_mins(i64::from(raw.session_timeout_minutes)),
+            texts: raw.texts,
+            nodes: raw.nodes,
+        })
+    }
+
+    /// The node with this name, if the menu has it.
+    pub fn node(&self, name: &str) -> Option<&Node> {
+        self.nodes.get(name)
+    }
+
+    /// The ID prefix of a form node.
+    pub fn form_prefix(&self, form: &str) -> Option<&str> {
+        match self.nodes.get(form) {
+            Some(Node::Form { prefix, .. }) => Some(prefix),
+            _ => None,
+        }
+    }
+}
+
+impl Node {
+    /// The nodes this node can lead to.
+    fn targets(&self) -> Vec<&str> {
+        match self {
+            Node::Menu { options, .. } => options.iter().map(|o| o.goto.as_str()).collect(),
+            Node::Form { then, .. }
+            | Node::List { then, .. }
+            | Node::Info { then, .. }
+            | Node::Handoff { then, .. } => then.iter().map(String::as_str).collect(),
+            Node::Lookup { .. } => Vec::new(),
+        }
+    }
+
+    /// Every customer-visible text of the node, with the key it came from.
+    fn texts(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            Node::Menu { text, .. } => vec![("text", text)],
+            Node::Form {
+                questions,
+                confirmation,
+                ..
+            } => {
+                let mut texts: Vec<_> = questions.iter().map(|q| ("ask", q.ask.as_str())).collect();
+                texts.push(("confirmation", confirmation));
+                texts
+            }
+            Node::List { title, empty, .. } => vec![("title", title), ("empty", empty)],
+            Node::Lookup {
+                prompt,
+                found,
+                not_found,
+                ..
+            } => vec![("prompt", prompt), ("found", found), ("not_found", not_found)],
+            Node::Info { text, .. } | Node::Handoff { text, .. } => vec![("text", text)],
+        }
+    }
+}
+
+/// Length as Twilio counts it (UTF-16 code units).
+pub fn message_len(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
+fn validate(raw: &RawMenu) -> Vec<MenuProblem> {
+    let mut problems = Vec::new();
+    let mut problem = |node: &str, text: String| {
+        problems.push(MenuProblem {
+            node: node.to_string(),
+            problem: text,
+        })
+    };
+    if !raw.nodes.contains_key(&raw.start) {
+        problem(
+            "start",
+            format!("start = {:?} names no node; add [nodes.{}] or change start", raw.start, raw.start),
+        );
+    }
+    if raw.session_timeout_minutes == 0 {
+        problem("start", "session_timeout_minutes must be at least 1".into());
+    }
+    for (name, node) in &raw.nodes {
+        for target in node.targets() {
+            if !raw.nodes.contains_key(target) {
+                problem(name, format!("leads to `{target}`, which is not a node; add [nodes.{target}] or fix the name"));
+            }
+        }
+        for (key, text) in node.texts() {
+            if text.trim().is_empty() {
+                problem(name, format!("`{key}` is empty"));
+            } else if message_len(text) > MAX_MESSAGE_LEN - 200 {
+                problem(name, format!("`{key}` is {} characters; keep it under {} so it fits in one WhatsApp message", message_len(text), MAX_MESSAGE_LEN - 200));
+            }
+        }
+        validate_node(raw, name, node, &mut problem);
+    }
+    for name in unreachable_nodes(raw) {
+        problem(&name, format!("is not reachable from the start node `{}`; link it from a menu option or remove it", raw.start));
+    }
+    problems
+}
+
+fn validate_node(raw: &RawMenu, name: &str, node: &Node, problem: &mut impl FnMut(&str, String)) {
+    match node {
+        Node::Menu { text, options } => {
+            if options.is_empty() {
+                problem(name, "a menu needs at least one option".into());
+            }
+            if options.len() > 9 {
+                problem(name, format!("has {} options; at most 9 fit on single-digit replies", options.len()));
+            }
+            for (i, option) in options.iter().enumerate() {
+                if option.label.trim().is_empty() {
+                    problem(name, format!("option {} has an empty label", i + 1));
+                }
+            }
+            let rendered: usize = message_len(text) + options.iter().map(|o| message_len(&o.label) + 4).sum::<usize>();
+            if rendered > MAX_MESSAGE_LEN - 200 {
+                problem(name, format!("the menu with its options is {rendered} characters; keep it under {}", MAX_MESSAGE_LEN - 200));
+            }
+        }
+        Node::Form { prefix, questions, .. } => {
+            let prefix_ok = !prefix.is_empty()
+                && prefix.len() <= 10
+                && prefix.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+            if !prefix_ok {
+                problem(name, format!("prefix {prefix:?} must be 1 to 10 capital letters or digits, like DEF"));
+            }
+            if questions.is_empty() {
+                problem(name, "a form needs at least one question".into());
+            }
+            let mut fields = BTreeSet::new();
+            for q in questions {
+                if !fields.insert(q.field.as_str()) {
+                    problem(name, format!("question field `{}` is used twice", q.field));
+                }
+            }
+            let clash = raw.nodes.iter().find(|(other, n)| {
+                other.as_str() != name && matches!(n, Node::Form { prefix: p, .. } if p == prefix)
+            });
+            if let Some((other, _)) = clash {
+                problem(name, format!("prefix {prefix:?} is also used by form `{other}`; IDs must not collide"));
+            }
+        }
+        Node::List { form, limit, .. } => {
+            if !matches!(raw.nodes.get(form), Some(Node::Form { .. })) {
+                problem(name, format!("form = {form:?} is not a form node"));
+            }
+            if !(1..=10).contains(limit) {
+                problem(name, format!("limit = {limit} must be between 1 and 10"));
+            }
+        }
+        Node::Lookup { .. } | Node::Info { .. } | Node::Handoff { .. } => {}
+    }
+}
+
+/// Nodes no path from the start node reaches.
+fn unreachable_nodes(raw: &RawMenu) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    let mut queue = VecDeque::from([raw.start.as_str()]);
+    while let Some(name) = queue.pop_front() {
+        if !seen.insert(name) {
+            continue;
+        }
+        if let Some(node) = raw.nodes.get(name) {
+            queue.extend(node.targets());
+            if let Node::List { form, .. } = node {
+                // A listed form counts as used even if no option starts it.
+                seen.insert(form.as_str());
+            }
+        }
+    }
+    raw.nodes
+        .keys()
+        .filter(|name| !seen.contains(name.as_str()))
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_menu_is_valid() {
+        let menu = Menu::example();
+        assert_eq!(menu.start, "main");
+        assert_eq!(menu.form_prefix("defect_report"), Some("DEF"));
+    }
+
+    #[test]
+    fn dangling_target_and_unreachable_node_are_both_reported() {
+        let text = r#"
+            start = "main"
+            [nodes.main]
+            kind = "menu"
+            text = "Hi"
+            options = [{ label = "Go", goto = "nowhere" }]
+            [nodes.lonely]
+            kind = "info"
+            text = "Nobody comes here"
+        "#;
+        let MenuError::Invalid(problems) = Menu::from_toml(text).unwrap_err() else {
+            panic!("expected problems")
+        };
+        let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert!(all.iter().any(|p| p.contains("`main`") && p.contains("`nowhere`")), "{all:?}");
+        assert!(all.iter().any(|p| p.contains("`lonely`") && p.contains("not reachable")), "{all:?}");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_the_key() {
+        let text = r#"
+            start = "main"
+            [nodes.main]
+            kind = "info"
+            text = "x"
+            colour = "red"
+        "#;
+        let err = Menu::from_toml(text).unwrap_err().to_string();
+        assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_node_names_are_rejected() {
+        let text = "start = \"a\"\n[nodes.a]\nkind = \"info\"\ntext = \"x\"\n[nodes.a]\nkind = \"info\"\ntext = \"y\"\n";
+        let err = Menu::from_toml(text).unwrap_err().to_string();
+        assert!(err.contains("duplicate") || err.contains("redefin"), "{err}");
+    }
+
+    #[test]
+    fn over_long_text_and_bad_prefix_are_reported() {
+        let long = "x".repeat(1500);
+        let text = format!(
+            "start = \"f\"\n[nodes.f]\nkind = \"form\"\nprefix = \"def\"\nconfirmation = \"ok {{id}}\"\nquestions = [{{ field = \"a\", ask = \"{long}\" }}]\n"
+        );
+        let err = Menu::from_toml(&text).unwrap_err().to_string();
+        assert!(err.contains("prefix \"def\""), "{err}");
+        assert!(err.contains("`ask` is 1500 characters"), "{err}");
+    }
+}

@@ -1,0 +1,359 @@
+//! The menu engine: a pure function from (menu, session, inbound message, now) to
+//! (new state, replies and effects).
+//!
+//! Nothing here touches the database, the network or the clock. Effects that need
+//! data (store a submission, list submissions, look an order up, mark a handoff)
+//! are returned as [`Effect`]s in reply order; the shell (`crate::conversation`)
+//! carries them out and turns their results into text with [`render`], which is
+//! pure too. The same engine serves the Twilio webhook, the terminal chat and the
+//! browser demo.
+
+pub mod menu;
+pub mod render;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+pub use menu::{Accept, Menu, MenuError, MenuOption, MenuProblem, Node, Question, Texts};
+
+/// Where a conversation is. Stored as JSON between messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "at", rename_all = "snake_case")]
+pub enum State {
+    /// Waiting for the number of one of the options of menu node `node`.
+    Menu {
+        /// A menu node's name.
+        node: String,
+    },
+    /// Waiting for the answer to question `question` of form node `node`.
+    Form {
+        /// A form node's name.
+        node: String,
+        /// Index into the form's questions.
+        question: usize,
+        /// Answers to the questions before it.
+        answers: Vec<Answer>,
+    },
+    /// Waiting for an order number for lookup node `node`.
+    Lookup {
+        /// A lookup node's name.
+        node: String,
+    },
+}
+
+/// A stored conversation: its state and when it last moved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Where the conversation is.
+    pub state: State,
+    /// When the customer last wrote.
+    pub updated_at: Timestamp,
+}
+
+/// One answer of a form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answer {
+    /// The question's field name.
+    pub field: String,
+    /// The text the customer sent (may be empty for a photo).
+    pub text: String,
+    /// Media the customer attached.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<Media>,
+}
+
+/// A media attachment of an inbound message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Media {
+    /// Where Twilio keeps it.
+    pub url: String,
+    /// Its MIME type, e.g. `image/jpeg`.
+    pub content_type: String,
+}
+
+/// What the customer sent, as the engine sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Inbound<'a> {
+    /// The message text.
+    pub text: &'a str,
+    /// Attached media.
+    pub media: &'a [Media],
+}
+
+/// The engine's answer to one inbound message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The state to store.
+    pub state: State,
+    /// Replies and effects, in the order the customer reads them.
+    pub outputs: Vec<Output>,
+}
+
+/// One piece of the reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Text to send as is.
+    Say(String),
+    /// Work for the shell, whose result becomes text through [`render`].
+    Do(Effect),
+}
+
+/// Something only the shell can do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Store a submission of form `form`, then say `confirmation` with its ID.
+    Submit {
+        /// The form node's name.
+        form: String,
+        /// The ID prefix.
+        prefix: String,
+        /// All answers, in question order.
+        answers: Vec<Answer>,
+        /// The confirmation template (`{id}`).
+        confirmation: String,
+    },
+    /// Show this customer's newest submissions of `form`.
+    ListSubmissions {
+        /// The form node's name.
+        form: String,
+        /// How many at most.
+        limit: usize,
+        /// Heading template (`{count}`).
+        title: String,
+        /// Said when there are none.
+        empty: String,
+    },
+    /// Look an order up by number, limited to this customer's orders.
+    LookupOrder {
+        /// The number as the customer typed it (trimmed).
+        number: String,
+        /// The lookup node's texts.
+        texts: render::OrderTexts,
+    },
+    /// Mark the conversation as waiting for staff.
+    Handoff,
+}
+
+/// The longest answer kept from one message, in characters (WhatsApp's own limit).
+pub const MAX_ANSWER_CHARS: usize = 4096;
+
+/// Runs one conversation step. `session` is `None` for a new customer.
+pub fn step(menu: &Menu, session: Option<&Session>, input: Inbound<'_>, now: Timestamp) -> Step {
+    let text = input.text.trim();
+    let word = text.to_lowercase();
+    let live = session.filter(|s| now.duration_since(s.updated_at) <= menu.session_timeout);
+    let mut step = Step {
+        state: State::Menu {
+            node: menu.start.clone(),
+        },
+        outputs: Vec::new(),
+    };
+    if menu.main_menu_words.contains(&word) {
+        enter(menu, &menu.start, &mut step);
+        return step;
+    }
+    match live.map(|s| &s.state) {
+        None => on_menu_choice(menu, &menu.start, &word, false, &mut step),
+        Some(State::Menu { node }) => on_menu_choice(menu, node, &word, true, &mut step),
+        Some(State::Form {
+            node,
+            question,
+            answers,
+        }) => on_form_answer(menu, node, *question, answers, input, &mut step),
+        Some(State::Lookup { node }) => on_lookup(menu, node, text, &mut step),
+    }
+    step
+}
+
+/// Shows `name` and moves the conversation there.
+fn enter(menu: &Menu, name: &str, step: &mut Step) {
+    let Some(node) = menu.node(name) else {
+        // A stored state can outlive a menu edit; start over rather than fail.
+        return enter(menu, &menu.start, step);
+    };
+    match node {
+        Node::Menu { .. } => {
+            step.outputs.push(Output::Say(render::menu(menu, name)));
+            step.state = State::Menu { node: name.into() };
+        }
+        Node::Form { questions, .. } => {
+            step.outputs.push(Output::Say(questions[0].ask.clone()));
+            step.state = State::Form {
+                node: name.into(),
+                question: 0,
+                answers: Vec::new(),
+            };
+        }
+        Node::List {
+            form,
+            limit,
+            title,
+            empty,
+            then,
+        } => {
+            step.outputs.push(Output::Do(Effect::ListSubmissions {
+                form: form.clone(),
+                limit: *limit,
+                title: title.clone(),
+                empty: empty.clone(),
+            }));
+            continue_at(menu, then, step);
+        }
+        Node::Lookup { prompt, .. } => {
+            step.outputs.push(Output::Say(prompt.clone()));
+            step.state = State::Lookup { node: name.into() };
+        }
+        Node::Info { text, then } => {
+            step.outputs.push(Output::Say(text.clone()));
+            continue_at(menu, then, step);
+        }
+        Node::Handoff { text, then } => {
+            step.outputs.push(Output::Do(Effect::Handoff));
+            step.outputs.push(Output::Say(text.clone()));
+            continue_at(menu, then, step);
+        }
+    }
+}
+
+/// After a terminal reply: wait at `then` (or the start) without re-showing it.
+fn continue_at(menu: &Menu, then: &Option<String>, step: &mut Step) {
+    let target = then.as_deref().unwrap_or(&menu.start);
+    step.outputs.push(Output::Say(menu.texts.footer.clone()));
+    step.state = match menu.node(target) {
+        Some(Node::Menu { .. }) => State::Menu {
+            node: target.into(),
+        },
+        _ => State::Menu {
+            node: menu.start.clone(),
+        },
+    };
+}
+
+fn on_menu_choice(menu: &Menu, name: &str, word: &str, hint: bool, step: &mut Step) {
+    let Some(Node::Menu { options, .. }) = menu.node(name) else {
+        return enter(menu, &menu.start, step);
+    };
+    let chosen = word
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_sub(1))
+        .and_then(|i| options.get(i));
+    match chosen {
+        Some(option) => enter(menu, &option.goto, step),
+        None => {
+            if hint {
+                step.outputs.push(Output::Say(menu.texts.unknown.clone()));
+            }
+            enter(menu, name, step);
+        }
+    }
+}
+
+fn on_form_answer(
+    menu: &Menu,
+    name: &str,
+    index: usize,
+    earlier: &[Answer],
+    input: Inbound<'_>,
+    step: &mut Step,
+) {
+    let Some(Node::Form {
+        prefix,
+        questions,
+        confirmation,
+        then,
+    }) = menu.node(name)
+    else {
+        return enter(menu, &menu.start, step);
+    };
+    let Some(question) = questions.get(index) else {
+        return enter(menu, name, step);
+    };
+    let answer = match read_answer(question, input) {
+        Ok(answer) => answer,
+        Err(complaint) => {
+            let complaint = match complaint {
+                Complaint::NeedText => &menu.texts.need_text,
+                Complaint::NeedPhoto => &menu.texts.need_photo,
+            };
+            step.outputs.push(Output::Say(format!("{complaint}\n{}", question.ask)));
+            step.state = State::Form {
+                node: name.into(),
+                question: index,
+                answers: earlier.to_vec(),
+            };
+            return;
+        }
+    };
+    let mut answers = earlier.to_vec();
+    answers.push(answer);
+    if let Some(next) = questions.get(index + 1) {
+        step.outputs.push(Output::Say(next.ask.clone()));
+        step.state = State::Form {
+            node: name.into(),
+            question: index + 1,
+            answers,
+        };
+        return;
+    }
+    step.outputs.push(Output::Do(Effect::Submit {
+        form: name.into(),
+        prefix: prefix.clone(),
+        answers,
+        confirmation: confirmation.clone(),
+    }));
+    continue_at(menu, then, step);
+}
+
+enum Complaint {
+    NeedText,
+    NeedPhoto,
+}
+
+fn read_answer(question: &Question, input: Inbound<'_>) -> Result<Answer, Complaint> {
+    let text: String = input.text.trim().chars().take(MAX_ANSWER_CHARS).collect();
+    let answer = |text: String, media: Vec<Media>| Answer {
+        field: question.field.clone(),
+        text,
+        media,
+    };
+    match question.accept {
+        Accept::Text if text.is_empty() => Err(Complaint::NeedText),
+        Accept::Text => Ok(answer(text, input.media.to_vec())),
+        Accept::OptionalPhoto if !input.media.is_empty() => Ok(answer(text, input.media.to_vec())),
+        Accept::OptionalPhoto if text.eq_ignore_ascii_case("skip") => Ok(answer(String::new(), Vec::new())),
+        Accept::OptionalPhoto => Err(Complaint::NeedPhoto),
+    }
+}
+
+fn on_lookup(menu: &Menu, name: &str, text: &str, step: &mut Step) {
+    let Some(Node::Lookup {
+        prompt,
+        found,
+        found_updated,
+        found_note,
+        not_found,
+    }) = menu.node(name)
+    else {
+        return enter(menu, &menu.start, step);
+    };
+    step.state = State::Lookup { node: name.into() };
+    let number = text.trim_start_matches('#').trim();
+    if number.is_empty() {
+        step.outputs.push(Output::Say(prompt.clone()));
+        return;
+    }
+    step.outputs.push(Output::Do(Effect::LookupOrder {
+        number: number.chars().take(64).collect(),
+        texts: render::OrderTexts {
+            found: found.clone(),
+            found_updated: found_updated.clone(),
+            found_note: found_note.clone(),
+            not_found: not_found.clone(),
+        },
+    }));
+    step.outputs.push(Output::Say(menu.texts.footer.clone()));
+}
+
+#[cfg(test)]
+mod tests;

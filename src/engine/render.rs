@@ -1,0 +1,167 @@
+//! Pure text rendering: menus, and the replies whose text depends on data the
+//! shell fetched for an [`Effect`](super::Effect) (a new submission's ID, a list of
+//! submissions, an order). Templates use `{name}` placeholders, filled in one pass
+//! so a value that itself contains `{…}` is never expanded again.
+
+use jiff::{tz::TimeZone, Timestamp};
+
+use super::menu::{Menu, Node};
+
+/// How many characters of a submission a history line shows.
+pub const PREVIEW_CHARS: usize = 60;
+
+/// The texts of a lookup node, carried by its effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderTexts {
+    /// `{number}`, `{status}`.
+    pub found: String,
+    /// `{updated}`, added when the order has an update date.
+    pub found_updated: Option<String>,
+    /// `{note}`, added when the order has a note.
+    pub found_note: Option<String>,
+    /// `{number}`.
+    pub not_found: String,
+}
+
+/// An order as the customer may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderView {
+    /// The order number as the shop wrote it.
+    pub number: String,
+    /// The shop's status text.
+    pub status: String,
+    /// When the shop last updated it, as the shop wrote it.
+    pub updated: Option<String>,
+    /// A note for the customer.
+    pub note: Option<String>,
+}
+
+/// One line of a submission history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmissionSummary {
+    /// The public ID, e.g. `DEF-20250119143022`.
+    pub public_id: String,
+    /// When it was stored.
+    pub created_at: Timestamp,
+    /// The first answer's text (or a media note).
+    pub preview: String,
+}
+
+/// A menu node with its numbered options (and the back line below sub-menus).
+pub fn menu(menu: &Menu, name: &str) -> String {
+    let Some(Node::Menu { text, options }) = menu.node(name) else {
+        return String::new();
+    };
+    let mut out = text.clone();
+    for (i, option) in options.iter().enumerate() {
+        out.push_str(&format!("\n{} {}", i + 1, option.label));
+    }
+    if name != menu.start {
+        out.push('\n');
+        out.push_str(&menu.texts.back);
+    }
+    out
+}
+
+/// The confirmation of a stored submission.
+pub fn submitted(confirmation: &str, id: &str) -> String {
+    fill(confirmation, &[("id", id)])
+}
+
+/// A customer's newest submissions, newest first.
+pub fn submission_list(title: &str, empty: &str, items: &[SubmissionSummary], tz: &TimeZone) -> String {
+    if items.is_empty() {
+        return empty.to_string();
+    }
+    let mut out = fill(title, &[("count", &items.len().to_string())]);
+    for item in items {
+        let when = item.created_at.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M");
+        out.push_str(&format!("\n\n{} ({when})\n{}", item.public_id, preview(&item.preview)));
+    }
+    out
+}
+
+/// An order lookup's answer.
+pub fn order(texts: &OrderTexts, number: &str, order: Option<&OrderView>) -> String {
+    let Some(order) = order else {
+        return fill(&texts.not_found, &[("number", number)]);
+    };
+    let mut out = fill(&texts.found, &[("number", &order.number), ("status", &order.status)]);
+    if let (Some(template), Some(updated)) = (&texts.found_updated, &order.updated) {
+        out.push('\n');
+        out.push_str(&fill(template, &[("updated", updated)]));
+    }
+    if let (Some(template), Some(note)) = (&texts.found_note, &order.note) {
+        out.push('\n');
+        out.push_str(&fill(template, &[("note", note)]));
+    }
+    out
+}
+
+/// The first [`PREVIEW_CHARS`] characters on one line, with `…` when cut.
+pub fn preview(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= PREVIEW_CHARS {
+        return flat;
+    }
+    let cut: String = flat.chars().take(PREVIEW_CHARS).collect();
+    format!("{}…", cut.trim_end())
+}
+
+/// Replaces each `{key}` with its value in one pass; unknown `{…}` stay as written.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after
+            .find('}')
+            .and_then(|close| values.iter().find(|(k, _)| *k == &after[..close]).map(|(_, v)| (close, v)));
+        match value {
+            Some((close, v)) => {
+                out.push_str(v);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_does_not_expand_values_twice() {
+        assert_eq!(fill("ID: {id} {x}", &[("id", "{id}")]), "ID: {id} {x}");
+        assert_eq!(fill("{a}{b}", &[("a", "1"), ("b", "2")]), "12");
+        assert_eq!(fill("{ unclosed", &[("a", "1")]), "{ unclosed");
+    }
+
+    #[test]
+    fn preview_keeps_at_least_forty_characters_on_one_line() {
+        let text = "The screen is cracked\nacross the top left corner and the hinge squeaks badly";
+        let p = preview(text);
+        assert!(p.starts_with("The screen is cracked across the top left corner"));
+        assert!(!p.contains('\n'));
+        assert!(p.ends_with('…'));
+        assert_eq!(preview("short <&>"), "short <&>");
+    }
+
+    #[test]
+    fn the_main_menu_reads_as_in_the_product_description() {
+        let m = Menu::example();
+        let text = menu(&m, "main");
+        assert_eq!(
+            text,
+            "Welcome! Select 1-5\n1 Check Order Status\n2 Report Defect\n3 View Production Schedule\n4 Get Help & Support\n5 Back to Menu"
+        );
+        assert!(super::menu(&m, "defects").ends_with("\n0 Back to Menu"));
+    }
+}

@@ -1,0 +1,204 @@
+//! Engine unit tests: whole conversations through [`step`] with no I/O at all.
+
+use super::*;
+
+fn t(secs: i64) -> Timestamp {
+    Timestamp::from_second(1_737_290_000 + secs).unwrap()
+}
+
+/// Feeds one text message and returns the step plus the session to feed next.
+fn send(menu: &Menu, session: Option<&Session>, text: &str, at: Timestamp) -> (Step, Session) {
+    let step = step(menu, session, Inbound { text, media: &[] }, at);
+    let next = Session {
+        state: step.state.clone(),
+        updated_at: at,
+    };
+    (step, next)
+}
+
+fn said(step: &Step) -> String {
+    step.outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Say(s) => Some(s.as_str()),
+            Output::Do(_) => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn effects(step: &Step) -> Vec<&Effect> {
+    step.outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Do(e) => Some(e),
+            Output::Say(_) => None,
+        })
+        .collect()
+}
+
+#[test]
+fn hi_shows_the_main_menu() {
+    let menu = Menu::example();
+    let (step, _) = send(&menu, None, "Hi ", t(0));
+    assert!(said(&step).starts_with("Welcome! Select 1-5\n1 Check Order Status"));
+    assert_eq!(step.state, State::Menu { node: "main".into() });
+}
+
+#[test]
+fn defect_report_walks_to_a_submit_effect() {
+    let menu = Menu::example();
+    let (_, s) = send(&menu, None, "hi", t(0));
+    let (step, s) = send(&menu, Some(&s), "2", t(1));
+    assert!(said(&step).contains("1 Report a defect\n2 View defect history"));
+    let (step, s) = send(&menu, Some(&s), "1", t(2));
+    assert_eq!(said(&step), "Please describe the defect:");
+    let (step, s) = send(&menu, Some(&s), "  Screen is cracked ", t(3));
+    let [Effect::Submit { form, prefix, answers, confirmation }] = effects(&step)[..] else {
+        panic!("expected one submit, got {:?}", step.outputs)
+    };
+    assert_eq!((form.as_str(), prefix.as_str()), ("defect_report", "DEF"));
+    assert_eq!(answers[0].text, "Screen is cracked");
+    assert_eq!(confirmation, "✅ Defect Submitted! ID: {id}");
+    assert_eq!(s.state, State::Menu { node: "main".into() });
+}
+
+#[test]
+fn history_is_an_effect_and_returns_to_the_main_menu() {
+    let menu = Menu::example();
+    let (_, s) = send(&menu, None, "2", t(0));
+    let (step, s) = send(&menu, Some(&s), "2", t(1));
+    assert!(matches!(effects(&step)[..], [Effect::ListSubmissions { limit: 5, .. }]));
+    assert_eq!(s.state, State::Menu { node: "main".into() });
+}
+
+#[test]
+fn menu_from_inside_a_form_submits_nothing() {
+    let menu = Menu::example();
+    let (_, s) = send(&menu, None, "2", t(0));
+    let (_, s) = send(&menu, Some(&s), "1", t(1));
+    assert!(matches!(s.state, State::Form { .. }));
+    for word in ["MENU", "0", "hi"] {
+        let (step, next) = send(&menu, Some(&s), word, t(2));
+        assert!(effects(&step).is_empty(), "{word} submitted something");
+        assert_eq!(next.state, State::Menu { node: "main".into() });
+        assert!(said(&step).starts_with("Welcome!"));
+    }
+}
+
+#[test]
+fn unknown_input_repeats_the_current_menu_with_a_hint() {
+    let menu = Menu::example();
+    let (_, s) = send(&menu, None, "2", t(0));
+    let (step, s2) = send(&menu, Some(&s), "banana", t(1));
+    let text = said(&step);
+    assert!(text.starts_with("Sorry, I didn't understand that.\nDefects: select 1-2"), "{text}");
+    assert_eq!(s2.state, s.state);
+    let (step, _) = send(&menu, Some(&s), "7", t(1));
+    assert!(said(&step).starts_with("Sorry"));
+}
+
+#[test]
+fn a_first_message_that_is_not_a_choice_gets_the_menu_without_a_hint() {
+    let menu = Menu::example();
+    let (step, _) = send(&menu, None, "good morning", t(0));
+    assert!(said(&step).starts_with("Welcome!"));
+}
+
+#[test]
+fn lookup_asks_then_looks_up_the_trimmed_number() {
+    let menu = Menu::example();
+    let (step, s) = send(&menu, None, "1", t(0));
+    assert!(said(&step).starts_with("Please enter your order number"));
+    let (step, s) = send(&menu, Some(&s), " #A1001 ", t(1));
+    assert!(matches!(&effects(&step)[..], [Effect::LookupOrder { number, .. }] if number == "A1001"));
+    assert_eq!(s.state, State::Lookup { node: "order_status".into() });
+}
+
+#[test]
+fn schedule_is_info_and_help_is_a_handoff() {
+    let menu = Menu::example();
+    let (step, _) = send(&menu, None, "3", t(0));
+    assert!(said(&step).contains("Production schedule"));
+    let (step, s) = send(&menu, None, "4", t(0));
+    assert!(matches!(effects(&step)[..], [Effect::Handoff]));
+    assert!(said(&step).contains("team member"));
+    assert_eq!(s.state, State::Menu { node: "main".into() });
+}
+
+#[test]
+fn an_idle_conversation_starts_over() {
+    let menu = Menu::example();
+    let (_, s) = send(&menu, None, "2", t(0));
+    let (_, s) = send(&menu, Some(&s), "1", t(1));
+    let (step, _) = send(&menu, Some(&s), "hello there", t(2 * 3600));
+    assert!(effects(&step).is_empty(), "a stale form must not submit");
+    assert!(said(&step).starts_with("Welcome!"));
+}
+
+#[test]
+fn a_state_naming_a_removed_node_starts_over() {
+    let menu = Menu::example();
+    let stale = Session {
+        state: State::Form {
+            node: "gone".into(),
+            question: 0,
+            answers: vec![],
+        },
+        updated_at: t(0),
+    };
+    let (step, s) = send(&menu, Some(&stale), "text", t(1));
+    assert!(said(&step).starts_with("Welcome!"));
+    assert_eq!(s.state, State::Menu { node: "main".into() });
+}
+
+#[test]
+fn a_text_question_insists_on_text() {
+    let menu = Menu::example();
+    let (_, s) = send(&menu, None, "2", t(0));
+    let (_, s) = send(&menu, Some(&s), "1", t(1));
+    let (step, s2) = send(&menu, Some(&s), "   ", t(2));
+    assert!(effects(&step).is_empty());
+    assert_eq!(said(&step), "Please reply with some text.\nPlease describe the defect:");
+    assert_eq!(s2.state, s.state);
+}
+
+#[test]
+fn an_optional_photo_question_takes_media_or_skip() {
+    let menu = Menu::from_toml(
+        r#"
+        start = "f"
+        [nodes.f]
+        kind = "form"
+        prefix = "DEF"
+        confirmation = "ok {id}"
+        questions = [
+          { field = "description", ask = "Describe it:" },
+          { field = "photo", ask = "Send a photo or reply skip.", accept = "optional_photo" },
+        ]
+        "#,
+    )
+    .unwrap();
+    let (_, s) = send(&menu, None, "f", t(0));
+    let (_, s) = send(&menu, Some(&s), "broken", t(1));
+    let (step, _) = send(&menu, Some(&s), "later", t(2));
+    assert!(said(&step).starts_with("Please send a photo, or reply skip."));
+    let (step, _) = send(&menu, Some(&s), "SKIP", t(2));
+    assert!(matches!(&effects(&step)[..], [Effect::Submit { answers, .. }] if answers[1].media.is_empty()));
+    let media = [Media {
+        url: "https://api.twilio.com/x".into(),
+        content_type: "image/jpeg".into(),
+    }];
+    let photo = super::step(&menu, Some(&s), Inbound { text: "", media: &media }, t(2));
+    assert!(matches!(&effects(&photo)[..], [Effect::Submit { answers, .. }] if answers[1].media == media));
+}
+
+#[test]
+fn customer_text_passes_through_untouched() {
+    let menu = Menu::example();
+    let (_, s) = send(&menu, None, "2", t(0));
+    let (_, s) = send(&menu, Some(&s), "1", t(1));
+    let nasty = "<b>&amp; ]]> 🙂👍🏽";
+    let (step, _) = send(&menu, Some(&s), nasty, t(2));
+    assert!(matches!(&effects(&step)[..], [Effect::Submit { answers, .. }] if answers[0].text == nasty));
+}

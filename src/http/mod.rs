@@ -1,0 +1,242 @@
+//! The HTTP server: tiny_http with a fixed pool of worker threads.
+//!
+//! This is the one adapter between tiny_http and the handlers: a worker copies
+//! each request into an owned [`Request`] (reading the body under a size limit),
+//! runs the handler under `catch_unwind` (a panic becomes a `500` and a log line,
+//! never a dead worker), writes the [`Response`] and logs one line per request.
+//! Handlers are plain functions of a [`Request`], testable without sockets.
+
+pub mod demo;
+pub mod inbound;
+pub mod routes;
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+pub use tiny_http::Method;
+
+/// The largest request body accepted (webhooks are a few KiB).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// How long a client may stay silent while sending a request or reading a reply.
+pub const SOCKET_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An owned HTTP request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The method.
+    pub method: Method,
+    /// The request target exactly as received (`/twilio/inbound?x=1`).
+    pub target: String,
+    /// Header names and values.
+    pub headers: Vec<(String, String)>,
+    /// The body (at most [`MAX_BODY_BYTES`]).
+    pub body: Vec<u8>,
+    /// The client's address.
+    pub remote: Option<SocketAddr>,
+}
+
+impl Request {
+    /// The path part of the target.
+    pub fn path(&self) -> &str {
+        self.target.split_once('?').map_or(&self.target, |(p, _)| p)
+    }
+
+    /// The first header with this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// An HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// Headers besides `Content-Length`.
+    pub headers: Vec<(&'static str, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+    /// Added to the request's log line (e.g. the MessageSid); never sent.
+    pub log_note: Option<String>,
+}
+
+impl Response {
+    /// A response with a body of the given content type.
+    pub fn with_body(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Response {
+        Response {
+            status,
+            headers: vec![("Content-Type", content_type.to_string())],
+            body: body.into(),
+            log_note: None,
+        }
+    }
+
+    /// A plain-text response (errors for webhook clients).
+    pub fn text(status: u16, text: &str) -> Response {
+        Response::with_body(status, "text/plain; charset=utf-8", format!("{text}\n"))
+    }
+
+    /// A JSON response.
+    pub fn json(status: u16, value: &serde_json::Value) -> Response {
+        Response::with_body(status, "application/json", value.to_string())
+    }
+
+    /// A JSON error `{"error":{"code","message"}}`.
+    pub fn json_error(status: u16, code: &str, message: &str) -> Response {
+        Response::json(status, &serde_json::json!({"error": {"code": code, "message": message}}))
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Response {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// Adds a note to the request's log line.
+    pub fn note(mut self, note: impl Into<String>) -> Response {
+        self.log_note = Some(note.into());
+        self
+    }
+}
+
+/// What the server calls for every request.
+pub type Handler = dyn Fn(&Request) -> Response + Send + Sync;
+
+/// A running server.
+pub struct HttpServer {
+    server: Arc<tiny_http::Server>,
+    workers: Vec<JoinHandle<()>>,
+    stopping: Arc<AtomicBool>,
+    addr: SocketAddr,
+}
+
+impl HttpServer {
+    /// Serves `handler` on `listener` with `workers` threads.
+    pub fn start(listener: TcpListener, workers: usize, handler: Arc<Handler>) -> std::io::Result<HttpServer> {
+        let addr = listener.local_addr()?;
+        let timeouts = tiny_http::SocketTimeouts {
+            read: Some(SOCKET_TIMEOUT),
+            write: Some(SOCKET_TIMEOUT),
+        };
+        let server = tiny_http::Server::from_listener_with_timeouts(listener, None, timeouts)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let server = Arc::new(server);
+        let stopping = Arc::new(AtomicBool::new(false));
+        let workers = (0..workers.max(1))
+            .map(|i| {
+                let (server, handler, stopping) = (server.clone(), handler.clone(), stopping.clone());
+                thread::Builder::new()
+                    .name(format!("http-{i}"))
+                    .spawn(move || worker(&server, &*handler, &stopping))
+            })
+            .collect::<std::io::Result<Vec<_>>>()?;
+        Ok(HttpServer {
+            server,
+            workers,
+            stopping,
+            addr,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops taking requests, lets the workers finish the ones they hold, and waits.
+    pub fn shutdown(self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        for _ in &self.workers {
+            self.server.unblock();
+        }
+        self.join();
+    }
+
+    /// Waits for the workers (they run until [`HttpServer::shutdown`]).
+    pub fn join(self) {
+        for worker in self.workers {
+            let _ = worker.join();
+        }
+    }
+}
+
+fn worker(server: &tiny_http::Server, handler: &Handler, stopping: &AtomicBool) {
+    while !stopping.load(Ordering::SeqCst) {
+        match server.recv() {
+            Ok(request) => serve(request, handler),
+            Err(e) if !stopping.load(Ordering::SeqCst) => {
+                log::warn!(target: "http", "receiving a request failed: {e}");
+            }
+            Err(_) => break,
+        }
+    }
+}
+
+fn serve(mut raw: tiny_http::Request, handler: &Handler) {
+    let started = Instant::now();
+    let method = raw.method().clone();
+    let target = raw.url().to_string();
+    let response = match read_request(&mut raw) {
+        Ok(request) => catch_unwind(AssertUnwindSafe(|| handler(&request))).unwrap_or_else(|_| {
+            log::error!(target: "http", "{method} {}: the handler panicked", request.path());
+            Response::text(500, "internal server error")
+        }),
+        Err(response) => response,
+    };
+    let path = target.split('?').next().unwrap_or_default();
+    let note = response.log_note.as_deref().map(|n| format!(" {n}")).unwrap_or_default();
+    log::info!(target: "http", "{method} {path} {} {:.1}ms{note}", response.status, started.elapsed().as_secs_f64() * 1e3);
+    write_response(raw, response);
+}
+
+/// Copies a tiny_http request into an owned [`Request`], or answers it with an error.
+fn read_request(raw: &mut tiny_http::Request) -> Result<Request, Response> {
+    let declared = raw.body_length();
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(declared.unwrap_or(0));
+    let limit = MAX_BODY_BYTES as u64 + 1;
+    if let Err(e) = raw.as_reader().take(limit).read_to_end(&mut body) {
+        log::info!(target: "http", "reading the body failed: {e}");
+        return Err(Response::text(408, "the request body did not arrive in time").header("Connection", "close"));
+    }
+    if body.len() > MAX_BODY_BYTES {
+        return Err(too_large());
+    }
+    Ok(Request {
+        method: raw.method().clone(),
+        target: raw.url().to_string(),
+        headers: raw
+            .headers()
+            .iter()
+            .map(|h| (h.field.as_str().as_str().to_string(), h.value.as_str().to_string()))
+            .collect(),
+        body,
+        remote: raw.remote_addr().copied(),
+    })
+}
+
+fn too_large() -> Response {
+    Response::text(413, &format!("the request body is larger than {MAX_BODY_BYTES} bytes")).header("Connection", "close")
+}
+
+fn write_response(raw: tiny_http::Request, response: Response) {
+    let mut out = tiny_http::Response::from_data(response.body).with_status_code(response.status);
+    for (name, value) in response.headers {
+        if let Ok(header) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+            out.add_header(header);
+        }
+    }
+    if let Err(e) = raw.respond(out) {
+        log::debug!(target: "http", "writing the response failed: {e}");
+    }
+}

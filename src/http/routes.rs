@@ -1,0 +1,68 @@
+//! Routing: which handler answers which method and path, and `GET /healthz`.
+
+use std::time::Duration;
+
+use super::{demo::DemoPage, inbound, Method, Request, Response};
+use crate::conversation::Bot;
+use crate::twilio::verifier::WebhookVerifier;
+use crate::writer::Writer;
+
+/// Everything the handlers share.
+pub struct App {
+    /// The single writer (conversations, database health).
+    pub writer: Writer,
+    /// Webhook signature checks.
+    pub verifier: WebhookVerifier,
+    /// `[webhooks] inbound_path`.
+    pub inbound_path: String,
+    /// The browser chat simulator, in demo mode only.
+    pub demo: Option<DemoPage>,
+    /// The bot (menu and time zone).
+    pub bot: std::sync::Arc<Bot>,
+}
+
+impl App {
+    /// Answers one request.
+    pub fn handle(&self, request: &Request) -> Response {
+        let path = request.path();
+        if path == self.inbound_path {
+            return only(request, Method::Post, || inbound::handle(self, request));
+        }
+        match path {
+            "/healthz" => only(request, Method::Get, || self.health()),
+            "/demo" | "/demo/" if self.demo.is_some() => {
+                only(request, Method::Get, || self.demo.as_ref().map(DemoPage::response).unwrap_or_else(not_found))
+            }
+            _ => not_found(),
+        }
+    }
+
+    fn health(&self) -> Response {
+        match self.writer.ping(Duration::from_secs(2)) {
+            Ok(()) => Response::json(
+                200,
+                &serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "database": "ok"}),
+            ),
+            Err(e) => {
+                log::error!(target: "http", "health check: {e}");
+                Response::json(
+                    503,
+                    &serde_json::json!({"status": "unavailable", "version": env!("CARGO_PKG_VERSION"), "database": e.to_string()}),
+                )
+            }
+        }
+    }
+}
+
+/// Runs `handler` if the method matches, else answers `405` with `Allow`.
+fn only(request: &Request, method: Method, handler: impl FnOnce() -> Response) -> Response {
+    if request.method == method {
+        handler()
+    } else {
+        Response::text(405, &format!("use {method} for {}", request.path())).header("Allow", method.to_string())
+    }
+}
+
+fn not_found() -> Response {
+    Response::text(404, "not found")
+}

@@ -1,0 +1,26 @@
+//! shopbot: a WhatsApp menu bot for small shops, as one binary with its own
+//! SQLite database.
+//!
+//! The crate is an I/O shell around a pure core:
+//! - [`engine`]: the menu state machine (no I/O);
+//! - [`store`]: all SQL;
+//! - [`conversation`]: runs one inbound message through the engine inside a
+//!   store transaction; [`writer`]: the one thread that does so for the server,
+//!   committing many messages at once;
+//! - [`twilio`]: signatures, webhook parsing, TwiML;
+//! - [`http`]: the tiny_http server, routes and handlers; [`server`] assembles it;
+//! - [`config`]: the TOML configuration, validated into typed values;
+//! - [`orders`]: the spreadsheet (CSV) import;
+//! - [`cli`]: the `shopbot` subcommands.
+
+pub mod cli;
+pub mod config;
+pub mod conversation;
+pub mod engine;
+pub mod http;
+pub mod orders;
+pub mod phone;
+pub mod server;
+pub mod store;
+pub mod twilio;
+pub mod writer;

@@ -1,0 +1,177 @@
+//! The store: every SQL statement shopbot runs lives under this module.
+//!
+//! One SQLite file in WAL mode with `synchronous = FULL`, so a transaction that
+//! returned from `COMMIT` survives a process crash and a power cut. Writes go
+//! through [`Store::write`] (one `BEGIN IMMEDIATE` transaction: a deferred one
+//! that upgrades to a write fails at once with "busy" and ignores the busy
+//! timeout) or [`Store::write_batch`] (one transaction, one savepoint per job, so
+//! the server can commit many messages with one fsync while each message stays
+//! all-or-nothing). Queries are methods of [`Db`], a borrowed connection that is
+//! only handed out inside a transaction or a read.
+
+mod migrations;
+mod queries;
+mod time;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+pub use queries::{ContactId, MessageId, NewInbound, NewOrder, OrderUpsert, SubmissionRecord};
+
+/// How long a writer waits for another process's write lock (the CLI importing
+/// orders while the server runs) before reporting "busy".
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database file could not be opened or set up.
+    #[error("cannot open the database {}: {source}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The file was written by a newer shopbot.
+    #[error("the database {} has schema version {found}, newer than this shopbot knows ({known}); upgrade shopbot or restore a backup", path.display())]
+    TooNew {
+        /// The file.
+        path: PathBuf,
+        /// Its `user_version`.
+        found: i64,
+        /// The newest this build knows.
+        known: i64,
+    },
+    /// A statement failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored value could not be read back.
+    #[error("unreadable {what} in the database: {detail}")]
+    Corrupt {
+        /// Which value.
+        what: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+/// An open database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// A connection borrowed for the length of one transaction or read.
+pub struct Db<'c> {
+    conn: &'c Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+        Self::setup(conn, path)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let conn = Connection::open_in_memory()?;
+        Self::setup(conn, Path::new(":memory:"))
+    }
+
+    fn setup(conn: Connection, path: &Path) -> Result<Store, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(open_err)?;
+        if mode != "wal" && path != Path::new(":memory:") {
+            log::warn!(target: "store", "{}: journal_mode is {mode}, not wal", path.display());
+        }
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(open_err)?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        migrations::run(&mut store.conn, path)?;
+        Ok(store)
+    }
+
+    /// The file this store was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction, committed only if it succeeds.
+    pub fn write<T, E>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let value = f(&Db { conn: &tx })?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(value)
+    }
+
+    /// Runs `f` for every job in one transaction, each job inside its own
+    /// savepoint: a job that fails is rolled back alone and the others commit
+    /// together (one fsync for the whole batch). If the commit itself fails,
+    /// every job's result is replaced by that error.
+    pub fn write_batch<J, T, E>(
+        &mut self,
+        jobs: Vec<J>,
+        mut f: impl FnMut(&Db<'_>, J) -> Result<T, E>,
+    ) -> Result<Vec<Result<T, E>>, StoreError> {
+        let mut tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut results = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let sp = tx.savepoint()?;
+            let result = f(&Db { conn: &sp }, job);
+            if result.is_ok() {
+                sp.commit()?;
+            }
+            results.push(result);
+        }
+        tx.commit()?;
+        Ok(results)
+    }
+
+    /// Runs `f` on a consistent snapshot (no write lock taken).
+    pub fn read<T, E>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .map_err(StoreError::from)?;
+        let value = f(&Db { conn: &tx })?;
+        tx.finish().map_err(StoreError::from)?;
+        Ok(value)
+    }
+
+    /// Checks that the database answers a query.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,340 @@
+//! The queries: contacts, sessions, messages, submissions and orders.
+//!
+//! Every method runs on a [`Db`], i.e. inside a transaction the caller opened
+//! with [`Store::write`](super::Store::write) or friends.
+
+use jiff::Timestamp;
+use rusqlite::{params, OptionalExtension};
+
+use super::time::{from_sql, to_sql};
+use super::{Db, StoreError};
+use crate::engine::render::{OrderView, SubmissionSummary};
+use crate::engine::{Answer, Media, Session, State};
+use crate::phone::PhoneNumber;
+
+/// A contact's row id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContactId(pub i64);
+
+/// A message's row id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageId(pub i64);
+
+/// An inbound message as it is stored.
+#[derive(Debug, Clone)]
+pub struct NewInbound<'a> {
+    /// Twilio's MessageSid.
+    pub sid: &'a str,
+    /// The sender's number.
+    pub from: &'a PhoneNumber,
+    /// `From` exactly as received.
+    pub from_addr: &'a str,
+    /// `To` exactly as received.
+    pub to_addr: &'a str,
+    /// The text.
+    pub body: &'a str,
+    /// Attached media.
+    pub media: &'a [Media],
+    /// Every form parameter as received.
+    pub params: &'a [(String, String)],
+    /// WhatsApp profile name, if sent.
+    pub profile_name: Option<&'a str>,
+    /// When it arrived.
+    pub received_at: Timestamp,
+}
+
+/// An order row from an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    /// The shop's order number.
+    pub number: String,
+    /// The status text customers see.
+    pub status: String,
+    /// Only this customer may look it up, when set.
+    pub phone: Option<PhoneNumber>,
+    /// A note for the customer.
+    pub note: Option<String>,
+    /// Last update date, as the shop wrote it.
+    pub updated: Option<String>,
+}
+
+/// What an order upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderUpsert {
+    /// A new order.
+    Added,
+    /// An existing order changed.
+    Updated,
+    /// An existing order, already identical.
+    Unchanged,
+}
+
+/// A stored submission, for exports and the API.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SubmissionRecord {
+    /// `DEF-20250119143022`.
+    pub id: String,
+    /// The form node's name.
+    pub form: String,
+    /// The customer's number.
+    pub contact: String,
+    /// The answers in question order.
+    pub answers: Vec<Answer>,
+    /// When it was stored (UTC).
+    pub created_at: String,
+}
+
+fn corrupt(what: &'static str) -> impl FnOnce(serde_json::Error) -> StoreError {
+    move |e| StoreError::Corrupt {
+        what,
+        detail: e.to_string(),
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    // Serialising our own plain data types cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+impl Db<'_> {
+    /// The reply stored for an inbound MessageSid, if that message was handled.
+    pub fn stored_reply(&self, sid: &str) -> Result<Option<Vec<String>>, StoreError> {
+        let reply: Option<Option<String>> = self
+            .conn
+            .prepare_cached("SELECT reply FROM messages WHERE sid = ?1 AND direction = 'inbound'")?
+            .query_row([sid], |r| r.get(0))
+            .optional()?;
+        match reply {
+            Some(Some(json)) => Ok(Some(serde_json::from_str(&json).map_err(corrupt("stored reply"))?)),
+            Some(None) => Ok(Some(Vec::new())),
+            None => Ok(None),
+        }
+    }
+
+    /// Finds or creates the contact for `phone`, refreshing its profile name.
+    pub fn upsert_contact(&self, phone: &PhoneNumber, profile_name: Option<&str>, now: Timestamp) -> Result<ContactId, StoreError> {
+        let id = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO contacts (phone, profile_name, created_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (phone) DO UPDATE SET profile_name = coalesce(excluded.profile_name, profile_name)
+                 RETURNING id",
+            )?
+            .query_row(params![phone.as_str(), profile_name, to_sql(now)], |r| r.get(0))?;
+        Ok(ContactId(id))
+    }
+
+    /// The conversation of a contact, or `None` if it has none (or an unreadable one).
+    pub fn session(&self, contact: ContactId) -> Result<Option<Session>, StoreError> {
+        let row: Option<(String, String)> = self
+            .conn
+            .prepare_cached("SELECT state, updated_at FROM sessions WHERE contact_id = ?1")?
+            .query_row([contact.0], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((state, updated_at)) = row else {
+            return Ok(None);
+        };
+        match serde_json::from_str::<State>(&state) {
+            Ok(state) => Ok(Some(Session {
+                state,
+                updated_at: from_sql(&updated_at)?,
+            })),
+            Err(e) => {
+                log::warn!(target: "store", "contact {}: unreadable session state ({e}); starting over", contact.0);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Stores a contact's conversation state.
+    pub fn save_session(&self, contact: ContactId, state: &State, now: Timestamp) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO sessions (contact_id, state, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (contact_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+            )?
+            .execute(params![contact.0, to_json(state), to_sql(now)])?;
+        Ok(())
+    }
+
+    /// Marks a contact's conversation as waiting for staff (kept if already waiting).
+    pub fn mark_waiting_for_staff(&self, contact: ContactId, now: Timestamp) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE sessions SET waiting_since = coalesce(waiting_since, ?2) WHERE contact_id = ?1")?
+            .execute(params![contact.0, to_sql(now)])?;
+        Ok(())
+    }
+
+    /// Since when a contact has been waiting for staff, if they are.
+    pub fn waiting_since(&self, contact: ContactId) -> Result<Option<Timestamp>, StoreError> {
+        let since: Option<Option<String>> = self
+            .conn
+            .prepare_cached("SELECT waiting_since FROM sessions WHERE contact_id = ?1")?
+            .query_row([contact.0], |r| r.get(0))
+            .optional()?;
+        since.flatten().map(|s| from_sql(&s)).transpose()
+    }
+
+    /// Stores an inbound message (its reply comes later, with [`Db::set_reply`]).
+    pub fn insert_inbound(&self, m: &NewInbound<'_>, contact: ContactId) -> Result<MessageId, StoreError> {
+        let media = (!m.media.is_empty()).then(|| to_json(&m.media));
+        let id = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO messages (sid, direction, contact_id, from_addr, to_addr, body, media, params, status, created_at)
+                 VALUES (?1, 'inbound', ?2, ?3, ?4, ?5, ?6, ?7, 'received', ?8) RETURNING id",
+            )?
+            .query_row(
+                params![m.sid, contact.0, m.from_addr, m.to_addr, m.body, media, to_json(&m.params), to_sql(m.received_at)],
+                |r| r.get(0),
+            )?;
+        self.conn
+            .prepare_cached("UPDATE contacts SET last_inbound_at = ?2 WHERE id = ?1")?
+            .execute(params![contact.0, to_sql(m.received_at)])?;
+        Ok(MessageId(id))
+    }
+
+    /// Records the reply that was sent inline for an inbound message.
+    pub fn set_reply(&self, message: MessageId, reply: &[String]) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE messages SET reply = ?2 WHERE id = ?1")?
+            .execute(params![message.0, to_json(&reply)])?;
+        Ok(())
+    }
+
+    /// Allocates the next submission ID for `prefix` in the second `stamp`
+    /// (`YYYYMMDDHHMMSS`): `DEF-…` for the first, then `DEF-…-2`, `DEF-…-3`.
+    pub fn next_submission_id(&self, prefix: &str, stamp: &str) -> Result<String, StoreError> {
+        let n: i64 = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO submission_counters (prefix, stamp, last) VALUES (?1, ?2, 1)
+                 ON CONFLICT (prefix, stamp) DO UPDATE SET last = last + 1 RETURNING last",
+            )?
+            .query_row([prefix, stamp], |r| r.get(0))?;
+        Ok(match n {
+            1 => format!("{prefix}-{stamp}"),
+            n => format!("{prefix}-{stamp}-{n}"),
+        })
+    }
+
+    /// Stores a submission.
+    #[allow(clippy::too_many_arguments)]
+    pub fn insert_submission(
+        &self,
+        public_id: &str,
+        form: &str,
+        contact: ContactId,
+        answers: &[Answer],
+        preview: &str,
+        message: Option<MessageId>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO submissions (public_id, form, contact_id, answers, preview, message_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![public_id, form, contact.0, to_json(&answers), preview, message.map(|m| m.0), to_sql(now)])?;
+        Ok(())
+    }
+
+    /// A contact's newest submissions of one form, newest first.
+    pub fn recent_submissions(&self, contact: ContactId, form: &str, limit: usize) -> Result<Vec<SubmissionSummary>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT public_id, created_at, preview FROM submissions
+             WHERE contact_id = ?1 AND form = ?2 ORDER BY id DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![contact.0, form, limit as i64], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        })?;
+        rows.map(|row| {
+            let (public_id, created_at, preview) = row?;
+            Ok(SubmissionSummary {
+                public_id,
+                created_at: from_sql(&created_at)?,
+                preview,
+            })
+        })
+        .collect()
+    }
+
+    /// Every submission (optionally of one form), oldest first.
+    pub fn submissions(&self, form: Option<&str>) -> Result<Vec<SubmissionRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.public_id, s.form, c.phone, s.answers, s.created_at
+             FROM submissions s JOIN contacts c ON c.id = s.contact_id
+             WHERE ?1 IS NULL OR s.form = ?1 ORDER BY s.id",
+        )?;
+        let rows = stmt.query_map([form], |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?))
+        })?;
+        rows.map(|row| {
+            let (id, form, contact, answers, created_at) = row?;
+            Ok(SubmissionRecord {
+                id,
+                form,
+                contact,
+                answers: serde_json::from_str(&answers).map_err(corrupt("submission answers"))?,
+                created_at,
+            })
+        })
+        .collect()
+    }
+
+    /// The order with this number that `customer` may see: orders without a
+    /// phone are public, others only to their own customer.
+    pub fn order_for(&self, number: &str, customer: &PhoneNumber) -> Result<Option<OrderView>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT number, status, updated, note FROM orders
+                 WHERE number = ?1 AND (phone IS NULL OR phone = ?2)",
+            )?
+            .query_row([number, customer.as_str()], |r| {
+                Ok(OrderView {
+                    number: r.get(0)?,
+                    status: r.get(1)?,
+                    updated: r.get(2)?,
+                    note: r.get(3)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// Adds or updates an order by number (case-insensitive).
+    pub fn upsert_order(&self, order: &NewOrder, now: Timestamp) -> Result<OrderUpsert, StoreError> {
+        let phone = order.phone.as_ref().map(PhoneNumber::as_str);
+        let existing: Option<(String, String, Option<String>, Option<String>, Option<String>)> = self
+            .conn
+            .prepare_cached("SELECT number, status, phone, note, updated FROM orders WHERE number = ?1")?
+            .query_row([&order.number], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .optional()?;
+        let incoming = (
+            order.number.clone(),
+            order.status.clone(),
+            phone.map(String::from),
+            order.note.clone(),
+            order.updated.clone(),
+        );
+        let outcome = match existing {
+            None => OrderUpsert::Added,
+            Some(row) if row == incoming => return Ok(OrderUpsert::Unchanged),
+            Some(_) => OrderUpsert::Updated,
+        };
+        self.conn
+            .prepare_cached(
+                "INSERT INTO orders (number, status, phone, note, updated, imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (number) DO UPDATE SET number = excluded.number, status = excluded.status,
+                   phone = excluded.phone, note = excluded.note, updated = excluded.updated, imported_at = excluded.imported_at",
+            )?
+            .execute(params![order.number, order.status, phone, order.note, order.updated, to_sql(now)])?;
+        Ok(outcome)
+    }
+
+    /// How many orders are stored.
+    pub fn order_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = self.conn.query_row("SELECT count(*) FROM orders", [], |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    }
+}

@@ -1,0 +1,133 @@
+//! Store tests on a real SQLite file (and in memory where the file adds nothing).
+
+use jiff::Timestamp;
+
+use super::*;
+use crate::engine::{Answer, State};
+use crate::phone::PhoneNumber;
+
+fn now() -> Timestamp {
+    "2025-01-19T12:30:22Z".parse().unwrap()
+}
+
+#[test]
+fn a_file_database_is_wal_with_full_sync_and_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let store = Store::open(&path).unwrap();
+    let mode: String = store.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let sync: i64 = store.conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+    let version: i64 = store.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!((mode.as_str(), sync, version), ("wal", 2, migrations::latest()));
+    drop(store);
+    Store::open(&path).unwrap(); // reopening runs no migration twice
+}
+
+#[test]
+fn a_newer_schema_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let store = Store::open(&path).unwrap();
+    store.conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(store);
+    let err = Store::open(&path).err().unwrap().to_string();
+    assert!(err.contains("schema version 99"), "{err}");
+}
+
+#[test]
+fn both_number_forms_are_one_contact() {
+    let mut store = Store::open_in_memory().unwrap();
+    store
+        .write(|db| {
+            let a = db.upsert_contact(&PhoneNumber::parse("whatsapp:+27821234567").unwrap(), Some("T"), now())?;
+            let b = db.upsert_contact(&PhoneNumber::parse("+27821234567").unwrap(), None, now())?;
+            assert_eq!(a, b);
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn submission_ids_in_one_second_get_suffixes_and_are_never_reused() {
+    let mut store = Store::open_in_memory().unwrap();
+    let ids: Vec<String> = store
+        .write(|db| (0..3).map(|_| db.next_submission_id("DEF", "20250119143022")).collect())
+        .unwrap();
+    assert_eq!(ids, ["DEF-20250119143022", "DEF-20250119143022-2", "DEF-20250119143022-3"]);
+    let other = store.write(|db| db.next_submission_id("RMA", "20250119143022")).unwrap();
+    assert_eq!(other, "RMA-20250119143022");
+}
+
+#[test]
+fn sessions_round_trip_and_history_is_newest_first() {
+    let mut store = Store::open_in_memory().unwrap();
+    let phone = PhoneNumber::parse("+27821234567").unwrap();
+    store
+        .write(|db| {
+            let c = db.upsert_contact(&phone, None, now())?;
+            let state = State::Form {
+                node: "defect_report".into(),
+                question: 0,
+                answers: vec![],
+            };
+            db.save_session(c, &state, now())?;
+            assert_eq!(db.session(c)?.unwrap().state, state);
+            for (i, text) in ["first", "second"].iter().enumerate() {
+                let answers = [Answer {
+                    field: "description".into(),
+                    text: text.to_string(),
+                    media: vec![],
+                }];
+                db.insert_submission(&format!("DEF-{i}"), "defect_report", c, &answers, text, None, now())?;
+            }
+            let list = db.recent_submissions(c, "defect_report", 5)?;
+            assert_eq!(list.iter().map(|s| s.public_id.as_str()).collect::<Vec<_>>(), ["DEF-1", "DEF-0"]);
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_failed_job_in_a_batch_rolls_back_alone() {
+    let mut store = Store::open_in_memory().unwrap();
+    let results = store
+        .write_batch(vec!["A1", "", "A3"], |db, number| {
+            db.upsert_contact(&PhoneNumber::parse("+27821234567").unwrap(), None, now())?;
+            db.next_submission_id("X", number)?;
+            if number.is_empty() {
+                return Err(StoreError::Corrupt {
+                    what: "test",
+                    detail: "boom".into(),
+                });
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert!(results[0].is_ok() && results[1].is_err() && results[2].is_ok());
+    let n: i64 = store.conn.query_row("SELECT count(*) FROM submission_counters", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 2);
+}
+
+#[test]
+fn orders_with_a_phone_are_only_for_that_customer() {
+    let mut store = Store::open_in_memory().unwrap();
+    let owner = PhoneNumber::parse("+27820000001").unwrap();
+    let other = PhoneNumber::parse("+27820000009").unwrap();
+    store
+        .write(|db| {
+            db.upsert_order(
+                &NewOrder {
+                    number: "A1002".into(),
+                    status: "Ready".into(),
+                    phone: Some(owner.clone()),
+                    note: None,
+                    updated: None,
+                },
+                now(),
+            )?;
+            assert!(db.order_for("a1002", &owner)?.is_some(), "lookup is case-insensitive");
+            assert!(db.order_for("A1002", &other)?.is_none());
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+}

@@ -1,0 +1,117 @@
+//! Decides whether a webhook request really comes from Twilio: which URL to
+//! check (`public_base_url` + the request target as received; never
+//! `X-Forwarded-*`), which key (the auth token, or a SharedKey named by
+//! `X-Twilio-Webhooks-Signature-Settings`) and which algorithm.
+
+use std::collections::BTreeMap;
+
+use super::signature::{self, Algorithm, SignatureSettings};
+use crate::config::{Config, Secret};
+
+/// Checks webhook signatures as configured.
+#[derive(Debug, Clone)]
+pub struct WebhookVerifier {
+    enabled: bool,
+    base_url: Option<String>,
+    auth_token: Option<Secret>,
+    shared_keys: BTreeMap<String, Secret>,
+}
+
+/// The signature-related parts of a request.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedRequest<'a> {
+    /// The request target as received, `/twilio/inbound?x=1`.
+    pub target: &'a str,
+    /// The `Host` header (used only without `public_base_url`).
+    pub host: Option<&'a str>,
+    /// `X-Twilio-Signature`.
+    pub signature: Option<&'a str>,
+    /// `X-Twilio-Webhooks-Signature-Settings`.
+    pub settings: Option<&'a str>,
+    /// The form parameters.
+    pub params: &'a [(String, String)],
+}
+
+/// Why a request was refused (a 403), with the URL that was checked, for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// What was wrong.
+    pub reason: String,
+    /// The URL(s) the signature was checked against.
+    pub url: String,
+}
+
+impl WebhookVerifier {
+    /// The verifier `config` asks for.
+    pub fn from_config(config: &Config) -> WebhookVerifier {
+        WebhookVerifier {
+            enabled: config.webhooks.validate_signatures,
+            base_url: config.server.public_base_url.clone(),
+            auth_token: config.twilio.auth_token.clone(),
+            shared_keys: config.twilio.webhook_shared_keys.clone(),
+        }
+    }
+
+    /// Whether signatures are checked at all.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Accepts or refuses a request.
+    pub fn check(&self, request: SignedRequest<'_>) -> Result<(), Rejection> {
+        if !self.enabled {
+            return Ok(());
+        }
+        let urls = self.urls(request.target, request.host);
+        let reject = |reason: String| Rejection {
+            reason,
+            url: urls.join(" or "),
+        };
+        let Some(signature) = request.signature.filter(|s| !s.trim().is_empty()) else {
+            return Err(reject(format!("no {} header", signature::SIGNATURE_HEADER)));
+        };
+        if urls.is_empty() {
+            return Err(reject("no public_base_url configured and no Host header to fall back on".into()));
+        }
+        let (algorithm, key) = self.key_for(request.settings).map_err(reject)?;
+        let valid = urls
+            .iter()
+            .any(|url| signature::verify(algorithm, key.expose().as_bytes(), url, request.params, signature));
+        if valid {
+            Ok(())
+        } else {
+            Err(reject("signature does not match".into()))
+        }
+    }
+
+    /// The URL(s) Twilio may have requested.
+    fn urls(&self, target: &str, host: Option<&str>) -> Vec<String> {
+        match (&self.base_url, host) {
+            (Some(base), _) => vec![format!("{base}{target}")],
+            (None, Some(host)) => vec![format!("https://{host}{target}"), format!("http://{host}{target}")],
+            (None, None) => Vec::new(),
+        }
+    }
+
+    fn key_for(&self, settings: Option<&str>) -> Result<(Algorithm, &Secret), String> {
+        let settings = settings.map(str::trim).filter(|s| !s.is_empty());
+        let Some(settings) = settings.map(SignatureSettings::parse) else {
+            return self
+                .auth_token
+                .as_ref()
+                .map(|token| (Algorithm::HmacSha1, token))
+                .ok_or_else(|| "no auth token configured for classic signatures".to_string());
+        };
+        let algorithm = settings
+            .algorithm
+            .map_err(|name| format!("unsupported signature algorithm {name:?}"))?;
+        let key_id = settings
+            .key
+            .ok_or_else(|| format!("{} names no key", signature::SETTINGS_HEADER))?;
+        let secret = self
+            .shared_keys
+            .get(&key_id)
+            .ok_or_else(|| format!("unknown SharedKey {key_id:?}; add it to [twilio] webhook_shared_keys"))?;
+        Ok((algorithm, secret))
+    }
+}
