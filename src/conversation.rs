@@ -95,15 +95,26 @@ impl EffectContext<'_, '_> {
                 answers,
                 confirmation,
             } => {
-                let stamp = self.now.to_zoned(self.bot.timezone.clone()).strftime("%Y%m%d%H%M%S").to_string();
+                let stamp = self
+                    .now
+                    .to_zoned(self.bot.timezone.clone())
+                    .strftime("%Y%m%d%H%M%S")
+                    .to_string();
                 let id = self.db.next_submission_id(&prefix, &stamp)?;
                 let preview = answers
                     .iter()
                     .find(|a| !a.text.is_empty())
                     .map(|a| a.text.clone())
                     .unwrap_or_else(|| "(photo)".into());
-                self.db
-                    .insert_submission(&id, &form, self.contact, &answers, &preview, Some(self.message), self.now)?;
+                self.db.insert_submission(
+                    &id,
+                    &form,
+                    self.contact,
+                    &answers,
+                    &preview,
+                    Some(self.message),
+                    self.now,
+                )?;
                 log::info!(target: "conversation", "submission {id} stored (form {form})");
                 Ok(render::submitted(&confirmation, &id))
             }

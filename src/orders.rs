@@ -23,11 +23,36 @@ A1003,Shipped,,Courier waybill TCG123456,2025-01-16
 A1004,Awaiting payment,+27820000002,,2025-01-15
 ";
 
-const NUMBER_NAMES: &[&str] = &["order", "ordernumber", "orderno", "orderid", "number", "ordernr", "ref", "reference"];
+const NUMBER_NAMES: &[&str] = &[
+    "order",
+    "ordernumber",
+    "orderno",
+    "orderid",
+    "number",
+    "ordernr",
+    "ref",
+    "reference",
+];
 const STATUS_NAMES: &[&str] = &["status", "orderstatus", "state"];
-const PHONE_NAMES: &[&str] = &["phone", "phonenumber", "customerphone", "mobile", "cell", "whatsapp", "contact"];
+const PHONE_NAMES: &[&str] = &[
+    "phone",
+    "phonenumber",
+    "customerphone",
+    "mobile",
+    "cell",
+    "whatsapp",
+    "contact",
+];
 const NOTE_NAMES: &[&str] = &["note", "notes", "comment", "comments", "message"];
-const UPDATED_NAMES: &[&str] = &["updated", "updatedat", "updatedon", "date", "lastupdate", "lastupdated", "updateddate"];
+const UPDATED_NAMES: &[&str] = &[
+    "updated",
+    "updatedat",
+    "updatedon",
+    "date",
+    "lastupdate",
+    "lastupdated",
+    "updateddate",
+];
 
 /// A row that was not imported.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,7 +120,11 @@ pub fn parse(mut input: impl Read) -> Result<Parsed, ImportError> {
     input.read_to_end(&mut bytes).map_err(csv::Error::from)?;
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let first_line = text.split(|&b| b == b'\n').next().unwrap_or_default();
-    let delimiter = if first_line.contains(&b';') && !first_line.contains(&b',') { b';' } else { b',' };
+    let delimiter = if first_line.contains(&b';') && !first_line.contains(&b',') {
+        b';'
+    } else {
+        b','
+    };
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -181,7 +210,11 @@ fn find_columns(headers: &csv::StringRecord) -> Result<Columns, ImportError> {
 }
 
 fn read_row(record: &csv::StringRecord, columns: &Columns) -> Result<NewOrder, String> {
-    let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).filter(|v| !v.is_empty()).map(String::from);
+    let cell = |i: Option<usize>| {
+        i.and_then(|i| record.get(i))
+            .filter(|v| !v.is_empty())
+            .map(String::from)
+    };
     let number = cell(Some(columns.number)).ok_or("the order number is empty")?;
     if number.chars().count() > 64 {
         return Err(format!("order number {number:?} is longer than 64 characters"));
@@ -212,7 +245,10 @@ mod tests {
         let lines: Vec<_> = parsed.rejected.iter().map(|r| (r.line, r.reason.as_str())).collect();
         assert_eq!(lines[0], (3, "order A2 has no status"));
         assert!(lines[1].0 == 4 && lines[1].1.contains("E.164"), "{lines:?}");
-        assert!(lines[2].0 == 5 && lines[2].1.contains("already appears on line 2"), "{lines:?}");
+        assert!(
+            lines[2].0 == 5 && lines[2].1.contains("already appears on line 2"),
+            "{lines:?}"
+        );
     }
 
     #[test]

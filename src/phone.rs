@@ -75,7 +75,15 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_e164() {
-        for bad in ["27821234567", "+27 82 123", "+0821234567", "+1234", "+1234567890123456", "", "whatsapp:"] {
+        for bad in [
+            "27821234567",
+            "+27 82 123",
+            "+0821234567",
+            "+1234",
+            "+1234567890123456",
+            "",
+            "whatsapp:",
+        ] {
             assert!(PhoneNumber::parse(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -76,7 +76,11 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
     let demo = options.demo_page.then(|| {
         DemoPage::new(
             &config.shop.name,
-            config.twilio.whatsapp_from.as_deref().unwrap_or("whatsapp:+14155238886"),
+            config
+                .twilio
+                .whatsapp_from
+                .as_deref()
+                .unwrap_or("whatsapp:+14155238886"),
         )
     });
     let app = Arc::new(App {

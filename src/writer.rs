@@ -84,8 +84,12 @@ impl Writer {
     /// Checks that the database answers, within `timeout`.
     pub fn ping(&self, timeout: Duration) -> Result<(), WriterError> {
         let (done, answer) = mpsc::sync_channel(1);
-        self.jobs.try_send(Job::Ping { done }).map_err(|_| WriterError::Timeout(timeout))?;
-        answer.recv_timeout(timeout).map_err(|_| WriterError::Timeout(timeout))?
+        self.jobs
+            .try_send(Job::Ping { done })
+            .map_err(|_| WriterError::Timeout(timeout))?;
+        answer
+            .recv_timeout(timeout)
+            .map_err(|_| WriterError::Timeout(timeout))?
     }
 }
 

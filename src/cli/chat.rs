@@ -28,7 +28,10 @@ pub fn execute(args: Args) -> Result<(), CliError> {
     let from = PhoneNumber::parse(&args.from).map_err(|e| CliError::Usage(format!("--from: {e}")))?;
     let (config, mut store) = match &args.config {
         Some(_) => {
-            let config = ConfigArg { config: args.config.clone() }.load()?;
+            let config = ConfigArg {
+                config: args.config.clone(),
+            }
+            .load()?;
             let store = Store::open(&config.database_path)?;
             (config, store)
         }
@@ -44,7 +47,11 @@ pub fn execute(args: Args) -> Result<(), CliError> {
     };
     let interactive = std::io::stdin().is_terminal();
     if interactive {
-        println!("Chatting as {from} with {} (database {}). Type hi to start, Ctrl+D to quit.", config.shop.name, config.database_path.display());
+        println!(
+            "Chatting as {from} with {} (database {}). Type hi to start, Ctrl+D to quit.",
+            config.shop.name,
+            config.database_path.display()
+        );
     }
     let mut stdout = std::io::stdout();
     let mut line = String::new();

@@ -14,7 +14,9 @@ pub enum CliError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// No config file was given or found (exit 1).
-    #[error("no config file: pass --config FILE, set SHOPBOT_CONFIG, or create ./config.toml (copy config.example.toml)")]
+    #[error(
+        "no config file: pass --config FILE, set SHOPBOT_CONFIG, or create ./config.toml (copy config.example.toml)"
+    )]
     NoConfig,
     /// The user's input is wrong (exit 1).
     #[error("{0}")]
@@ -65,8 +67,11 @@ impl CliError {
 
     /// Prints the error to stderr and returns the exit code.
     pub fn report(&self) -> ExitCode {
-        for line in self.to_string().lines() {
-            eprintln!("error: {line}");
+        let text = self.to_string();
+        let mut lines = text.lines();
+        eprintln!("error: {}", lines.next().unwrap_or_default());
+        for line in lines {
+            eprintln!("       {line}");
         }
         ExitCode::from(self.exit_code())
     }

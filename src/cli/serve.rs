@@ -22,7 +22,11 @@ pub fn execute(args: Args) -> Result<(), CliError> {
         log::warn!(target: "serve", "!!! [webhooks] validate_signatures = false: anyone who finds this URL can pose as any customer.");
     }
     let running = server::start(&config, Options::default())?;
-    let base = config.server.public_base_url.clone().unwrap_or_else(|| format!("http://{}", running.addr()));
+    let base = config
+        .server
+        .public_base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", running.addr()));
     log::info!(target: "serve", "listening on {}; database {}; menu: {}", running.addr(), config.database_path.display(), config.menu_source);
     log::info!(target: "serve", "Twilio webhook URL: {base}{}", config.webhooks.inbound_path);
     running.wait();

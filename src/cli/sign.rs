@@ -68,7 +68,11 @@ pub fn execute(args: Args) -> Result<(), CliError> {
             .twilio
             .auth_token
             .map(|t| t.expose().to_string())
-            .ok_or_else(|| CliError::Usage(format!("no key: pass --key, set {ENV_AUTH_TOKEN}, or set [twilio] auth_token")))?,
+            .ok_or_else(|| {
+                CliError::Usage(format!(
+                    "no key: pass --key, set {ENV_AUTH_TOKEN}, or set [twilio] auth_token"
+                ))
+            })?,
     };
     let algorithm = match args.algorithm {
         Alg::HmacSha1 => Algorithm::HmacSha1,
@@ -77,6 +81,9 @@ pub fn execute(args: Args) -> Result<(), CliError> {
     if args.verbose {
         println!("string to sign: {}", signature::string_to_sign(&args.url, &params));
     }
-    println!("X-Twilio-Signature: {}", signature::compute(algorithm, key.as_bytes(), &args.url, &params));
+    println!(
+        "X-Twilio-Signature: {}",
+        signature::compute(algorithm, key.as_bytes(), &args.url, &params)
+    );
     Ok(())
 }

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
-use super::{Config, ConfigError, ConfigProblem, Opt, Secret, Server, Shop, Twilio, Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN};
+use super::{
+    Config, ConfigError, ConfigProblem, Opt, Secret, Server, Shop, Twilio, Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN,
+};
 use crate::engine::Menu;
 
 pub const DEFAULT_API_BASE_URL: &str = "https://api.twilio.com";
@@ -17,7 +19,9 @@ pub const DEFAULT_STATUS_PATH: &str = "/twilio/status";
 const DEFAULT_WORKERS: usize = 16;
 
 pub fn default_stop_keywords() -> Vec<String> {
-    ["stop", "unsubscribe", "cancel", "end", "quit"].map(String::from).to_vec()
+    ["stop", "unsubscribe", "cancel", "end", "quit"]
+        .map(String::from)
+        .to_vec()
 }
 
 pub fn default_start_keywords() -> Vec<String> {
@@ -134,7 +138,10 @@ impl RawConfig {
         let admin_token = env(ENV_ADMIN_TOKEN).or(non_empty(self.admin.token)).map(Secret);
         let database_path = folder.join(&self.database.path);
         if self.database.path.as_os_str().is_empty() {
-            problems.add("[database] path", "is empty; give the database file, e.g. /var/lib/shopbot/shopbot.db");
+            problems.add(
+                "[database] path",
+                "is empty; give the database file, e.g. /var/lib/shopbot/shopbot.db",
+            );
         }
         let (menu, menu_source) = match self.menu.path {
             None => (Menu::example(), "built-in example menu".to_string()),
@@ -182,7 +189,9 @@ impl RawServer {
         let listen = listen_text.parse::<SocketAddr>().unwrap_or_else(|_| {
             problems.add(
                 "[server] listen",
-                format!("{listen_text:?} is not an address and port; write it like \"127.0.0.1:8080\" or \"0.0.0.0:8080\""),
+                format!(
+                    "{listen_text:?} is not an address and port; write it like \"127.0.0.1:8080\" or \"0.0.0.0:8080\""
+                ),
             );
             SocketAddr::from(([127, 0, 0, 1], 8080))
         });
@@ -253,7 +262,10 @@ impl RawWebhooks {
         let mut path = |key: &str, value: Option<String>, default: &str| {
             let value = non_empty(value).unwrap_or_else(|| default.into());
             if !value.starts_with('/') || value.contains(['?', '#', ' ']) {
-                problems.add(key, format!("{value:?} must be a path starting with /, like {default:?}"));
+                problems.add(
+                    key,
+                    format!("{value:?} must be a path starting with /, like {default:?}"),
+                );
             }
             value
         };
@@ -287,13 +299,19 @@ impl RawTwilio {
         let account_sid = non_empty(self.account_sid);
         if let Some(sid) = &account_sid {
             if !sid.starts_with("AC") || sid.len() != 34 {
-                problems.add("[twilio] account_sid", format!("{sid:?} does not look like an Account SID (AC followed by 32 characters)"));
+                problems.add(
+                    "[twilio] account_sid",
+                    format!("{sid:?} does not look like an Account SID (AC followed by 32 characters)"),
+                );
             }
         }
         let whatsapp_from = non_empty(self.whatsapp_from);
         if let Some(from) = &whatsapp_from {
             if crate::phone::PhoneNumber::parse(from).is_err() || !from.starts_with("whatsapp:") {
-                problems.add("[twilio] whatsapp_from", format!("{from:?} must be your WhatsApp sender like \"whatsapp:+14155238886\""));
+                problems.add(
+                    "[twilio] whatsapp_from",
+                    format!("{from:?} must be your WhatsApp sender like \"whatsapp:+14155238886\""),
+                );
             }
         }
         let api_base_url = non_empty(self.api_base_url).unwrap_or_else(|| DEFAULT_API_BASE_URL.into());
@@ -319,11 +337,20 @@ impl RawTwilio {
 
 impl RawOpt {
     fn validate(self, problems: &mut Problems) -> Opt {
-        let lower = |words: Vec<String>| -> Vec<String> { words.iter().map(|w| w.trim().to_lowercase()).filter(|w| !w.is_empty()).collect() };
+        let lower = |words: Vec<String>| -> Vec<String> {
+            words
+                .iter()
+                .map(|w| w.trim().to_lowercase())
+                .filter(|w| !w.is_empty())
+                .collect()
+        };
         let stop_keywords = lower(self.stop_keywords.unwrap_or_else(default_stop_keywords));
         let start_keywords = lower(self.start_keywords.unwrap_or_else(default_start_keywords));
         if let Some(both) = stop_keywords.iter().find(|w| start_keywords.contains(w)) {
-            problems.add("[opt] start_keywords", format!("{both:?} is also a stop keyword; a word can only do one"));
+            problems.add(
+                "[opt] start_keywords",
+                format!("{both:?} is also a stop keyword; a word can only do one"),
+            );
         }
         Opt {
             stop_keywords,

@@ -54,7 +54,9 @@ fn an_unknown_key_is_named() {
 
 #[test]
 fn a_missing_auth_token_names_the_key_and_the_env_var() {
-    let err = parse(&MINIMAL.replace("auth_token = \"secret-token\"", "")).unwrap_err().to_string();
+    let err = parse(&MINIMAL.replace("auth_token = \"secret-token\"", ""))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("[twilio] auth_token"), "{err}");
     assert!(err.contains("TWILIO_AUTH_TOKEN"), "{err}");
 }
@@ -72,7 +74,10 @@ fn every_bad_value_is_reported_at_once() {
         .replace("https://bot.example.com/", "bot.example.com")
         + "[shop]\ntimezone = \"Mars/Olympus\"\n";
     let err = parse(&text).unwrap_err().to_string();
-    assert!(err.contains("[server] listen: \"localhost\" is not an address and port"), "{err}");
+    assert!(
+        err.contains("[server] listen: \"localhost\" is not an address and port"),
+        "{err}"
+    );
     assert!(err.contains("[server] public_base_url"), "{err}");
     assert!(err.contains("[shop] timezone: \"Mars/Olympus\""), "{err}");
     assert_eq!(err.lines().count(), 3, "{err}");

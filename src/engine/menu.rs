@@ -250,11 +250,7 @@ impl Menu {
         }
         Ok(Menu {
             start: raw.start,
-            main_menu_words: raw
-                .main_menu_words
-                .iter()
-                .map(|w| w.trim().to_lowercase())
-                .collect(),
+            main_menu_words: raw.main_menu_words.iter().map(|w| w.trim().to_lowercase()).collect(),
             session_timeout: jiff::SignedDuration::from_mins(i64::from(raw.session_timeout_minutes)),
             texts: raw.texts,
             nodes: raw.nodes,
@@ -329,7 +325,10 @@ fn validate(raw: &RawMenu) -> Vec<MenuProblem> {
     if !raw.nodes.contains_key(&raw.start) {
         problem(
             "start",
-            format!("start = {:?} names no node; add [nodes.{}] or change start", raw.start, raw.start),
+            format!(
+                "start = {:?} names no node; add [nodes.{}] or change start",
+                raw.start, raw.start
+            ),
         );
     }
     if raw.session_timeout_minutes == 0 {
@@ -338,20 +337,36 @@ fn validate(raw: &RawMenu) -> Vec<MenuProblem> {
     for (name, node) in &raw.nodes {
         for target in node.targets() {
             if !raw.nodes.contains_key(target) {
-                problem(name, format!("leads to `{target}`, which is not a node; add [nodes.{target}] or fix the name"));
+                problem(
+                    name,
+                    format!("leads to `{target}`, which is not a node; add [nodes.{target}] or fix the name"),
+                );
             }
         }
         for (key, text) in node.texts() {
             if text.trim().is_empty() {
                 problem(name, format!("`{key}` is empty"));
             } else if message_len(text) > MAX_MESSAGE_LEN - 200 {
-                problem(name, format!("`{key}` is {} characters; keep it under {} so it fits in one WhatsApp message", message_len(text), MAX_MESSAGE_LEN - 200));
+                problem(
+                    name,
+                    format!(
+                        "`{key}` is {} characters; keep it under {} so it fits in one WhatsApp message",
+                        message_len(text),
+                        MAX_MESSAGE_LEN - 200
+                    ),
+                );
             }
         }
         validate_node(raw, name, node, &mut problem);
     }
     for name in unreachable_nodes(raw) {
-        problem(&name, format!("is not reachable from the start node `{}`; link it from a menu option or remove it", raw.start));
+        problem(
+            &name,
+            format!(
+                "is not reachable from the start node `{}`; link it from a menu option or remove it",
+                raw.start
+            ),
+        );
     }
     problems
 }
@@ -363,7 +378,10 @@ fn validate_node(raw: &RawMenu, name: &str, node: &Node, problem: &mut impl FnMu
                 problem(name, "a menu needs at least one option".into());
             }
             if options.len() > 9 {
-                problem(name, format!("has {} options; at most 9 fit on single-digit replies", options.len()));
+                problem(
+                    name,
+                    format!("has {} options; at most 9 fit on single-digit replies", options.len()),
+                );
             }
             for (i, option) in options.iter().enumerate() {
                 if option.label.trim().is_empty() {
@@ -372,7 +390,13 @@ fn validate_node(raw: &RawMenu, name: &str, node: &Node, problem: &mut impl FnMu
             }
             let rendered: usize = message_len(text) + options.iter().map(|o| message_len(&o.label) + 4).sum::<usize>();
             if rendered > MAX_MESSAGE_LEN - 200 {
-                problem(name, format!("the menu with its options is {rendered} characters; keep it under {}", MAX_MESSAGE_LEN - 200));
+                problem(
+                    name,
+                    format!(
+                        "the menu with its options is {rendered} characters; keep it under {}",
+                        MAX_MESSAGE_LEN - 200
+                    ),
+                );
             }
         }
         Node::Form { prefix, questions, .. } => {
@@ -380,7 +404,10 @@ fn validate_node(raw: &RawMenu, name: &str, node: &Node, problem: &mut impl FnMu
                 && prefix.len() <= 10
                 && prefix.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
             if !prefix_ok {
-                problem(name, format!("prefix {prefix:?} must be 1 to 10 capital letters or digits, like DEF"));
+                problem(
+                    name,
+                    format!("prefix {prefix:?} must be 1 to 10 capital letters or digits, like DEF"),
+                );
             }
             if questions.is_empty() {
                 problem(name, "a form needs at least one question".into());
@@ -391,11 +418,15 @@ fn validate_node(raw: &RawMenu, name: &str, node: &Node, problem: &mut impl FnMu
                     problem(name, format!("question field `{}` is used twice", q.field));
                 }
             }
-            let clash = raw.nodes.iter().find(|(other, n)| {
-                other.as_str() != name && matches!(n, Node::Form { prefix: p, .. } if p == prefix)
-            });
+            let clash = raw
+                .nodes
+                .iter()
+                .find(|(other, n)| other.as_str() != name && matches!(n, Node::Form { prefix: p, .. } if p == prefix));
             if let Some((other, _)) = clash {
-                problem(name, format!("prefix {prefix:?} is also used by form `{other}`; IDs must not collide"));
+                problem(
+                    name,
+                    format!("prefix {prefix:?} is also used by form `{other}`; IDs must not collide"),
+                );
             }
         }
         Node::List { form, limit, .. } => {
@@ -460,8 +491,15 @@ mod tests {
             panic!("expected problems")
         };
         let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        assert!(all.iter().any(|p| p.contains("`main`") && p.contains("`nowhere`")), "{all:?}");
-        assert!(all.iter().any(|p| p.contains("`lonely`") && p.contains("not reachable")), "{all:?}");
+        assert!(
+            all.iter().any(|p| p.contains("`main`") && p.contains("`nowhere`")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|p| p.contains("`lonely`") && p.contains("not reachable")),
+            "{all:?}"
+        );
     }
 
     #[test]
@@ -478,8 +516,19 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_menu_example_is_valid() {
+        let readme = include_str!("../../README.md");
+        let section = &readme[readme.find("## The menu file").unwrap()..];
+        let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+        let example = &section[start..start + section[start..].find("```").unwrap()];
+        let menu = Menu::from_toml(example).unwrap_or_else(|e| panic!("README menu: {e}"));
+        assert_eq!(menu.form_prefix("problem"), Some("DEF"));
+    }
+
+    #[test]
     fn duplicate_node_names_are_rejected() {
-        let text = "start = \"a\"\n[nodes.a]\nkind = \"info\"\ntext = \"x\"\n[nodes.a]\nkind = \"info\"\ntext = \"y\"\n";
+        let text =
+            "start = \"a\"\n[nodes.a]\nkind = \"info\"\ntext = \"x\"\n[nodes.a]\nkind = \"info\"\ntext = \"y\"\n";
         let err = Menu::from_toml(text).unwrap_err().to_string();
         assert!(err.contains("duplicate") || err.contains("redefin"), "{err}");
     }

@@ -220,9 +220,7 @@ fn continue_at(menu: &Menu, then: &Option<String>, step: &mut Step) {
     let target = then.as_deref().unwrap_or(&menu.start);
     step.outputs.push(Output::Say(menu.texts.footer.clone()));
     step.state = match menu.node(target) {
-        Some(Node::Menu { .. }) => State::Menu {
-            node: target.into(),
-        },
+        Some(Node::Menu { .. }) => State::Menu { node: target.into() },
         _ => State::Menu {
             node: menu.start.clone(),
         },
@@ -249,14 +247,7 @@ fn on_menu_choice(menu: &Menu, name: &str, word: &str, hint: bool, step: &mut St
     }
 }
 
-fn on_form_answer(
-    menu: &Menu,
-    name: &str,
-    index: usize,
-    earlier: &[Answer],
-    input: Inbound<'_>,
-    step: &mut Step,
-) {
+fn on_form_answer(menu: &Menu, name: &str, index: usize, earlier: &[Answer], input: Inbound<'_>, step: &mut Step) {
     let Some(Node::Form {
         prefix,
         questions,

@@ -54,7 +54,13 @@ fn defect_report_walks_to_a_submit_effect() {
     let (step, s) = send(&menu, Some(&s), "1", t(2));
     assert_eq!(said(&step), "Please describe the defect:");
     let (step, s) = send(&menu, Some(&s), "  Screen is cracked ", t(3));
-    let [Effect::Submit { form, prefix, answers, confirmation }] = effects(&step)[..] else {
+    let [Effect::Submit {
+        form,
+        prefix,
+        answers,
+        confirmation,
+    }] = effects(&step)[..]
+    else {
         panic!("expected one submit, got {:?}", step.outputs)
     };
     assert_eq!((form.as_str(), prefix.as_str()), ("defect_report", "DEF"));
@@ -92,7 +98,10 @@ fn unknown_input_repeats_the_current_menu_with_a_hint() {
     let (_, s) = send(&menu, None, "2", t(0));
     let (step, s2) = send(&menu, Some(&s), "banana", t(1));
     let text = said(&step);
-    assert!(text.starts_with("Sorry, I didn't understand that.\nDefects: select 1-2"), "{text}");
+    assert!(
+        text.starts_with("Sorry, I didn't understand that.\nDefects: select 1-2"),
+        "{text}"
+    );
     assert_eq!(s2.state, s.state);
     let (step, _) = send(&menu, Some(&s), "7", t(1));
     assert!(said(&step).starts_with("Sorry"));
@@ -112,7 +121,12 @@ fn lookup_asks_then_looks_up_the_trimmed_number() {
     assert!(said(&step).starts_with("Please enter your order number"));
     let (step, s) = send(&menu, Some(&s), " #A1001 ", t(1));
     assert!(matches!(&effects(&step)[..], [Effect::LookupOrder { number, .. }] if number == "A1001"));
-    assert_eq!(s.state, State::Lookup { node: "order_status".into() });
+    assert_eq!(
+        s.state,
+        State::Lookup {
+            node: "order_status".into()
+        }
+    );
 }
 
 #[test]
@@ -189,7 +203,15 @@ fn an_optional_photo_question_takes_media_or_skip() {
         url: "https://api.twilio.com/x".into(),
         content_type: "image/jpeg".into(),
     }];
-    let photo = super::step(&menu, Some(&s), Inbound { text: "", media: &media }, t(2));
+    let photo = super::step(
+        &menu,
+        Some(&s),
+        Inbound {
+            text: "",
+            media: &media,
+        },
+        t(2),
+    );
     assert!(matches!(&effects(&photo)[..], [Effect::Submit { answers, .. }] if answers[1].media == media));
 }
 

@@ -7,9 +7,9 @@
 
 use super::{routes::App, Request, Response};
 use crate::twilio::signature::{SETTINGS_HEADER, SIGNATURE_HEADER};
+use crate::twilio::twiml;
 use crate::twilio::verifier::SignedRequest;
 use crate::twilio::webhook::{parse_form, InboundMessage};
-use crate::twilio::twiml;
 
 /// Handles one inbound-message webhook.
 pub fn handle(app: &App, request: &Request) -> Response {

@@ -91,7 +91,10 @@ impl Response {
 
     /// A JSON error `{"error":{"code","message"}}`.
     pub fn json_error(status: u16, code: &str, message: &str) -> Response {
-        Response::json(status, &serde_json::json!({"error": {"code": code, "message": message}}))
+        Response::json(
+            status,
+            &serde_json::json!({"error": {"code": code, "message": message}}),
+        )
     }
 
     /// Adds a header.
@@ -192,7 +195,11 @@ fn serve(mut raw: tiny_http::Request, handler: &Handler) {
         Err(response) => response,
     };
     let path = target.split('?').next().unwrap_or_default();
-    let note = response.log_note.as_deref().map(|n| format!(" {n}")).unwrap_or_default();
+    let note = response
+        .log_note
+        .as_deref()
+        .map(|n| format!(" {n}"))
+        .unwrap_or_default();
     log::info!(target: "http", "{method} {path} {} {:.1}ms{note}", response.status, started.elapsed().as_secs_f64() * 1e3);
     write_response(raw, response);
 }
@@ -226,7 +233,8 @@ fn read_request(raw: &mut tiny_http::Request) -> Result<Request, Response> {
 }
 
 fn too_large() -> Response {
-    Response::text(413, &format!("the request body is larger than {MAX_BODY_BYTES} bytes")).header("Connection", "close")
+    Response::text(413, &format!("the request body is larger than {MAX_BODY_BYTES} bytes"))
+        .header("Connection", "close")
 }
 
 fn write_response(raw: tiny_http::Request, response: Response) {

@@ -30,9 +30,9 @@ impl App {
         }
         match path {
             "/healthz" => only(request, Method::Get, || self.health()),
-            "/demo" | "/demo/" if self.demo.is_some() => {
-                only(request, Method::Get, || self.demo.as_ref().map(DemoPage::response).unwrap_or_else(not_found))
-            }
+            "/demo" | "/demo/" if self.demo.is_some() => only(request, Method::Get, || {
+                self.demo.as_ref().map(DemoPage::response).unwrap_or_else(not_found)
+            }),
             _ => not_found(),
         }
     }

@@ -168,7 +168,8 @@ impl Store {
 
     /// Checks that the database answers a query.
     pub fn ping(&self) -> Result<(), StoreError> {
-        self.conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+        self.conn
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
         Ok(())
     }
 }

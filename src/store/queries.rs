@@ -58,6 +58,9 @@ pub struct NewOrder {
     pub updated: Option<String>,
 }
 
+/// An order's stored columns: number, status, phone, note, updated.
+type OrderRow = (String, String, Option<String>, Option<String>, Option<String>);
+
 /// What an order upsert did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderUpsert {
@@ -112,7 +115,12 @@ impl Db<'_> {
     }
 
     /// Finds or creates the contact for `phone`, refreshing its profile name.
-    pub fn upsert_contact(&self, phone: &PhoneNumber, profile_name: Option<&str>, now: Timestamp) -> Result<ContactId, StoreError> {
+    pub fn upsert_contact(
+        &self,
+        phone: &PhoneNumber,
+        profile_name: Option<&str>,
+        now: Timestamp,
+    ) -> Result<ContactId, StoreError> {
         let id = self
             .conn
             .prepare_cached(
@@ -235,12 +243,25 @@ impl Db<'_> {
                 "INSERT INTO submissions (public_id, form, contact_id, answers, preview, message_id, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
-            .execute(params![public_id, form, contact.0, to_json(&answers), preview, message.map(|m| m.0), to_sql(now)])?;
+            .execute(params![
+                public_id,
+                form,
+                contact.0,
+                to_json(&answers),
+                preview,
+                message.map(|m| m.0),
+                to_sql(now)
+            ])?;
         Ok(())
     }
 
     /// A contact's newest submissions of one form, newest first.
-    pub fn recent_submissions(&self, contact: ContactId, form: &str, limit: usize) -> Result<Vec<SubmissionSummary>, StoreError> {
+    pub fn recent_submissions(
+        &self,
+        contact: ContactId,
+        form: &str,
+        limit: usize,
+    ) -> Result<Vec<SubmissionSummary>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT public_id, created_at, preview FROM submissions
              WHERE contact_id = ?1 AND form = ?2 ORDER BY id DESC LIMIT ?3",
@@ -267,7 +288,13 @@ impl Db<'_> {
              WHERE ?1 IS NULL OR s.form = ?1 ORDER BY s.id",
         )?;
         let rows = stmt.query_map([form], |r| {
-            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get::<_, String>(3)?,
+                r.get(4)?,
+            ))
         })?;
         rows.map(|row| {
             let (id, form, contact, answers, created_at) = row?;
@@ -305,10 +332,12 @@ impl Db<'_> {
     /// Adds or updates an order by number (case-insensitive).
     pub fn upsert_order(&self, order: &NewOrder, now: Timestamp) -> Result<OrderUpsert, StoreError> {
         let phone = order.phone.as_ref().map(PhoneNumber::as_str);
-        let existing: Option<(String, String, Option<String>, Option<String>, Option<String>)> = self
+        let existing: Option<OrderRow> = self
             .conn
             .prepare_cached("SELECT number, status, phone, note, updated FROM orders WHERE number = ?1")?
-            .query_row([&order.number], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .query_row([&order.number], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .optional()?;
         let incoming = (
             order.number.clone(),

@@ -53,8 +53,13 @@ fn submission_ids_in_one_second_get_suffixes_and_are_never_reused() {
     let ids: Vec<String> = store
         .write(|db| (0..3).map(|_| db.next_submission_id("DEF", "20250119143022")).collect())
         .unwrap();
-    assert_eq!(ids, ["DEF-20250119143022", "DEF-20250119143022-2", "DEF-20250119143022-3"]);
-    let other = store.write(|db| db.next_submission_id("RMA", "20250119143022")).unwrap();
+    assert_eq!(
+        ids,
+        ["DEF-20250119143022", "DEF-20250119143022-2", "DEF-20250119143022-3"]
+    );
+    let other = store
+        .write(|db| db.next_submission_id("RMA", "20250119143022"))
+        .unwrap();
     assert_eq!(other, "RMA-20250119143022");
 }
 
@@ -81,7 +86,10 @@ fn sessions_round_trip_and_history_is_newest_first() {
                 db.insert_submission(&format!("DEF-{i}"), "defect_report", c, &answers, text, None, now())?;
             }
             let list = db.recent_submissions(c, "defect_report", 5)?;
-            assert_eq!(list.iter().map(|s| s.public_id.as_str()).collect::<Vec<_>>(), ["DEF-1", "DEF-0"]);
+            assert_eq!(
+                list.iter().map(|s| s.public_id.as_str()).collect::<Vec<_>>(),
+                ["DEF-1", "DEF-0"]
+            );
             Ok::<_, StoreError>(())
         })
         .unwrap();
@@ -104,7 +112,10 @@ fn a_failed_job_in_a_batch_rolls_back_alone() {
         })
         .unwrap();
     assert!(results[0].is_ok() && results[1].is_err() && results[2].is_ok());
-    let n: i64 = store.conn.query_row("SELECT count(*) FROM submission_counters", [], |r| r.get(0)).unwrap();
+    let n: i64 = store
+        .conn
+        .query_row("SELECT count(*) FROM submission_counters", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, 2);
 }
 

@@ -192,27 +192,42 @@ mod tests {
         let sig = compute(Algorithm::HmacSha1, b"12345", url, &params);
         assert_eq!(sig, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
         assert!(verify(Algorithm::HmacSha1, b"12345", url, &params, &sig));
-        assert!(verify(Algorithm::HmacSha1, b"12345", "https://mycompany.com:443/myapp.php?foo=1&bar=2", &params, &sig));
+        assert!(verify(
+            Algorithm::HmacSha1,
+            b"12345",
+            "https://mycompany.com:443/myapp.php?foo=1&bar=2",
+            &params,
+            &sig
+        ));
         assert!(!verify(Algorithm::HmacSha1, b"12346", url, &params, &sig));
         assert!(!verify(Algorithm::HmacSha1, b"12345", url, &params, "not base64!"));
     }
 
     #[test]
     fn repeated_values_are_deduplicated_and_sorted() {
-        assert_eq!(string_to_sign("u", &p(&[("Foo", "b"), ("Foo", "a"), ("Foo", "b")])), "uFooaFoob");
+        assert_eq!(
+            string_to_sign("u", &p(&[("Foo", "b"), ("Foo", "a"), ("Foo", "b")])),
+            "uFooaFoob"
+        );
     }
 
     #[test]
     fn url_variants_add_the_default_port_or_remove_any_port() {
         assert_eq!(
             url_variants("https://Bot.Example.com/x?y=1"),
-            ["https://bot.example.com:443/x?y=1".to_string(), "https://bot.example.com/x?y=1".to_string()]
+            [
+                "https://bot.example.com:443/x?y=1".to_string(),
+                "https://bot.example.com/x?y=1".to_string()
+            ]
         );
         assert_eq!(
             url_variants("http://h:8080/x"),
             ["http://h:8080/x".to_string(), "http://h/x".to_string()]
         );
-        assert_eq!(url_variants("https://[::1]:8443"), ["https://[::1]:8443".to_string(), "https://[::1]".to_string()]);
+        assert_eq!(
+            url_variants("https://[::1]:8443"),
+            ["https://[::1]:8443".to_string(), "https://[::1]".to_string()]
+        );
     }
 
     #[test]
@@ -220,7 +235,13 @@ mod tests {
         let s = SignatureSettings::parse("key=k1, algorithm = hmac_sha256 ");
         assert_eq!(s.key.as_deref(), Some("k1"));
         assert_eq!(s.algorithm, Ok(Algorithm::HmacSha256));
-        assert_eq!(SignatureSettings::parse("key=k1,Algorithm=HMAC_SHA256").algorithm, Ok(Algorithm::HmacSha1));
-        assert_eq!(SignatureSettings::parse("key=k,algorithm=HMAC_SHA512").algorithm, Err("HMAC_SHA512".into()));
+        assert_eq!(
+            SignatureSettings::parse("key=k1,Algorithm=HMAC_SHA256").algorithm,
+            Ok(Algorithm::HmacSha1)
+        );
+        assert_eq!(
+            SignatureSettings::parse("key=k,algorithm=HMAC_SHA512").algorithm,
+            Err("HMAC_SHA512".into())
+        );
     }
 }

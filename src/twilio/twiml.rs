@@ -127,13 +127,15 @@ mod tests {
     #[test]
     fn long_text_splits_at_lines_and_words_within_the_limit() {
         let line = "word ".repeat(50); // 250 chars
-        let text = vec![line.trim_end(); 10].join("\n");
+        let text = [line.trim_end(); 10].join("\n");
         let pieces = split(&text, 1600);
         assert_eq!(pieces.len(), 2);
         assert!(pieces.iter().all(|p| message_len(p) <= 1600));
         assert!(pieces[0].ends_with("word"));
         let one_line = "x".repeat(100) + &" y".repeat(1000);
-        assert!(split(&one_line, 1600).iter().all(|p| message_len(p) <= 1600 && !p.starts_with(' ')));
+        assert!(split(&one_line, 1600)
+            .iter()
+            .all(|p| message_len(p) <= 1600 && !p.starts_with(' ')));
     }
 
     #[test]

@@ -71,7 +71,9 @@ impl WebhookVerifier {
             return Err(reject(format!("no {} header", signature::SIGNATURE_HEADER)));
         };
         if urls.is_empty() {
-            return Err(reject("no public_base_url configured and no Host header to fall back on".into()));
+            return Err(reject(
+                "no public_base_url configured and no Host header to fall back on".into(),
+            ));
         }
         let (algorithm, key) = self.key_for(request.settings).map_err(reject)?;
         let valid = urls

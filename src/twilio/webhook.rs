@@ -91,7 +91,9 @@ impl InboundMessage {
         })?;
         let to_addr = param(&params, "To").unwrap_or_default().to_string();
         let body = param(&params, "Body").unwrap_or_default().to_string();
-        let profile_name = param(&params, "ProfileName").filter(|s| !s.is_empty()).map(String::from);
+        let profile_name = param(&params, "ProfileName")
+            .filter(|s| !s.is_empty())
+            .map(String::from);
         let media = read_media(&params)?;
         Ok(InboundMessage {
             sid,

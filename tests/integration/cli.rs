@@ -1,0 +1,175 @@
+//! The real `shopbot` binary: exit codes and what an operator reads.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn shopbot(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shopbot"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("TWILIO_AUTH_TOKEN")
+        .env_remove("SHOPBOT_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn write_config(dir: &Path, extra: &str) -> String {
+    let path = dir.join("config.toml");
+    std::fs::write(&path, crate::support::config_text(&dir.join("shop.db"), extra)).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn check_accepts_a_good_config_and_prints_the_webhook_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+    let out = shopbot(&["check", "--config", &config], dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("https://bot.example.com/twilio/inbound"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn check_names_a_dangling_target_and_an_unreachable_node_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("menu.toml"),
+        r#"
+start = "main"
+[nodes.main]
+kind = "menu"
+text = "Hello"
+options = [{ label = "Orders", goto = "orderz" }]
+[nodes.orphan]
+kind = "info"
+text = "Nobody links here"
+"#,
+    )
+    .unwrap();
+    let config = write_config(dir.path(), "[menu]\npath = \"menu.toml\"\n");
+    let out = shopbot(&["check", "--config", &config], dir.path());
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("menu.toml"), "names the file: {all}");
+    assert!(
+        all.contains("node `main`") && all.contains("`orderz`"),
+        "names the dangling target: {all}"
+    );
+    assert!(
+        all.contains("node `orphan`") && all.contains("not reachable"),
+        "names the unreachable node: {all}"
+    );
+}
+
+#[test]
+fn check_names_an_unknown_key_and_a_missing_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "colour = \"red\"\n");
+    let out = shopbot(&["check", "--config", &config], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("colour"), "{}", text(&out));
+
+    let path = dir.path().join("config.toml");
+    let without_token =
+        crate::support::config_text(&dir.path().join("shop.db"), "").replace("auth_token = \"test-auth-token\"", "");
+    std::fs::write(&path, without_token).unwrap();
+    let out = shopbot(&["check", "--config", &config], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let all = text(&out);
+    assert!(
+        all.contains("[twilio] auth_token") && all.contains("TWILIO_AUTH_TOKEN"),
+        "{all}"
+    );
+}
+
+#[test]
+fn sign_prints_the_documented_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = shopbot(
+        &[
+            "sign",
+            "--url",
+            "https://mycompany.com/myapp.php?foo=1&bar=2",
+            "--key",
+            "12345",
+            "--param",
+            "CallSid=CA1234567890ABCDE",
+            "--param",
+            "Caller=+12349013030",
+            "--param",
+            "Digits=1234",
+            "--param",
+            "From=+12349013030",
+            "--param",
+            "To=+18005551212",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "X-Twilio-Signature: 0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+    );
+}
+
+#[test]
+fn orders_import_reports_counts_and_rejected_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+    let csv = dir.path().join("orders.csv");
+    std::fs::write(
+        &csv,
+        "Order Number,Status,Phone\nA1,Ready,+27821234567\nA2,,\nA3,Shipped,12345\nA4,New,\n",
+    )
+    .unwrap();
+    let out = shopbot(
+        &["orders", "import", csv.to_str().unwrap(), "--config", &config],
+        dir.path(),
+    );
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "rejections make the exit code 1: {all}");
+    assert!(all.contains("2 added, 0 updated, 0 unchanged, 2 rejected"), "{all}");
+    assert!(all.contains("line 3: order A2 has no status"), "{all}");
+    assert!(all.contains("line 4: order A3: phone"), "{all}");
+    let again = shopbot(
+        &["orders", "import", csv.to_str().unwrap(), "--config", &config],
+        dir.path(),
+    );
+    assert!(
+        text(&again).contains("0 added, 0 updated, 2 unchanged"),
+        "{}",
+        text(&again)
+    );
+}
+
+#[test]
+fn chat_answers_in_the_terminal_without_network() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shopbot"))
+        .args(["chat", "--from", "+27820000001"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"hi\n1\nA1002\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("bot> Welcome! Select 1-5"), "{all}");
+    assert!(all.contains("Order A1002: Ready for collection"), "{all}");
+    assert!(dir.path().join("shopbot-demo.db").exists());
+}
