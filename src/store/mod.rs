@@ -120,13 +120,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        let value = f(&Db { conn: &tx })?;
-        tx.commit().map_err(StoreError::from)?;
-        Ok(value)
+        self.in_transaction(TransactionBehavior::Immediate, f)
     }
 
     /// Runs `f` for every job in one transaction, each job inside its own
@@ -152,17 +146,28 @@ impl Store {
         Ok(results)
     }
 
-    /// Runs `f` on a consistent snapshot (no write lock taken).
+    /// Runs `f` on a consistent snapshot (no write lock taken unless `f` writes).
     pub fn read<T, E>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        self.in_transaction(TransactionBehavior::Deferred, f)
+    }
+
+    fn in_transaction<T, E>(
+        &mut self,
+        behavior: TransactionBehavior,
+        f: impl FnOnce(&Db<'_>) -> Result<T, E>,
+    ) -> Result<T, E>
     where
         E: From<StoreError>,
     {
         let tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .transaction_with_behavior(behavior)
             .map_err(StoreError::from)?;
         let value = f(&Db { conn: &tx })?;
-        tx.finish().map_err(StoreError::from)?;
+        tx.commit().map_err(StoreError::from)?;
         Ok(value)
     }
 
