@@ -177,7 +177,9 @@ fn enter(menu: &Menu, name: &str, step: &mut Step) {
             step.state = State::Menu { node: name.into() };
         }
         Node::Form { questions, .. } => {
-            step.outputs.push(Output::Say(questions[0].ask.clone()));
+            // Validation guarantees a first question; a hand-built menu without one asks nothing.
+            let ask = questions.first().map(|q| q.ask.clone()).unwrap_or_default();
+            step.outputs.push(Output::Say(ask));
             step.state = State::Form {
                 node: name.into(),
                 question: 0,
