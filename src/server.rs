@@ -72,7 +72,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         menu: config.menu.clone(),
         timezone: config.shop.timezone.clone(),
     });
-    let (writer, writer_thread) = Writer::start(store, bot.clone());
+    let (writer, writer_thread) = Writer::start(store, bot);
     let demo = options.demo_page.then(|| {
         DemoPage::new(
             &config.shop.name,
@@ -88,7 +88,6 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         verifier: WebhookVerifier::from_config(config),
         inbound_path: config.webhooks.inbound_path.clone(),
         demo,
-        bot,
     });
     let handler = Arc::new(move |request: &crate::http::Request| app.handle(request));
     let http = HttpServer::start(listener, config.server.workers, handler).map_err(|source| StartError::Bind {

@@ -16,7 +16,6 @@ impl DemoPage {
     pub fn new(shop_name: &str, bot_number: &str) -> DemoPage {
         let escaped = quick_xml::escape::escape(shop_name).to_string();
         let html = PAGE
-            .replace("__SHOP_NAME_JSON__", &serde_json::Value::from(shop_name).to_string())
             .replace("__SHOP_NAME__", &escaped)
             .replace("__WHATSAPP_TO__", &serde_json::Value::from(bot_number).to_string());
         DemoPage { html }

@@ -36,8 +36,6 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// The body (at most [`MAX_BODY_BYTES`]).
     pub body: Vec<u8>,
-    /// The client's address.
-    pub remote: Option<SocketAddr>,
 }
 
 impl Request {
@@ -87,14 +85,6 @@ impl Response {
     /// A JSON response.
     pub fn json(status: u16, value: &serde_json::Value) -> Response {
         Response::with_body(status, "application/json", value.to_string())
-    }
-
-    /// A JSON error `{"error":{"code","message"}}`.
-    pub fn json_error(status: u16, code: &str, message: &str) -> Response {
-        Response::json(
-            status,
-            &serde_json::json!({"error": {"code": code, "message": message}}),
-        )
     }
 
     /// Adds a header.
@@ -228,7 +218,6 @@ fn read_request(raw: &mut tiny_http::Request) -> Result<Request, Response> {
             .map(|h| (h.field.as_str().as_str().to_string(), h.value.as_str().to_string()))
             .collect(),
         body,
-        remote: raw.remote_addr().copied(),
     })
 }
 

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use super::{demo::DemoPage, inbound, Method, Request, Response};
-use crate::conversation::Bot;
 use crate::twilio::verifier::WebhookVerifier;
 use crate::writer::Writer;
 
@@ -17,8 +16,6 @@ pub struct App {
     pub inbound_path: String,
     /// The browser chat simulator, in demo mode only.
     pub demo: Option<DemoPage>,
-    /// The bot (menu and time zone).
-    pub bot: std::sync::Arc<Bot>,
 }
 
 impl App {

@@ -7,7 +7,7 @@
 //! timeout) or [`Store::write_batch`] (one transaction, one savepoint per job, so
 //! the server can commit many messages with one fsync while each message stays
 //! all-or-nothing). Queries are methods of [`Db`], a borrowed connection that is
-//! only handed out inside a transaction or a read.
+//! only handed out inside a transaction.
 
 mod migrations;
 mod queries;
@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-pub use queries::{ContactId, MessageId, NewInbound, NewOrder, OrderUpsert, SubmissionRecord};
+pub use queries::{ContactId, MessageId, NewInbound, NewOrder, OrderUpsert};
 
 /// How long a writer waits for another process's write lock (the CLI importing
 /// orders while the server runs) before reporting "busy".
@@ -120,7 +120,13 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        self.in_transaction(TransactionBehavior::Immediate, f)
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let value = f(&Db { conn: &tx })?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(value)
     }
 
     /// Runs `f` for every job in one transaction, each job inside its own
@@ -144,31 +150,6 @@ impl Store {
         }
         tx.commit()?;
         Ok(results)
-    }
-
-    /// Runs `f` on a consistent snapshot (no write lock taken unless `f` writes).
-    pub fn read<T, E>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T, E>) -> Result<T, E>
-    where
-        E: From<StoreError>,
-    {
-        self.in_transaction(TransactionBehavior::Deferred, f)
-    }
-
-    fn in_transaction<T, E>(
-        &mut self,
-        behavior: TransactionBehavior,
-        f: impl FnOnce(&Db<'_>) -> Result<T, E>,
-    ) -> Result<T, E>
-    where
-        E: From<StoreError>,
-    {
-        let tx = self
-            .conn
-            .transaction_with_behavior(behavior)
-            .map_err(StoreError::from)?;
-        let value = f(&Db { conn: &tx })?;
-        tx.commit().map_err(StoreError::from)?;
-        Ok(value)
     }
 
     /// Checks that the database answers a query.

@@ -72,21 +72,6 @@ pub enum OrderUpsert {
     Unchanged,
 }
 
-/// A stored submission, for exports and the API.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct SubmissionRecord {
-    /// `DEF-20250119143022`.
-    pub id: String,
-    /// The form node's name.
-    pub form: String,
-    /// The customer's number.
-    pub contact: String,
-    /// The answers in question order.
-    pub answers: Vec<Answer>,
-    /// When it was stored (UTC).
-    pub created_at: String,
-}
-
 fn corrupt(what: &'static str) -> impl FnOnce(serde_json::Error) -> StoreError {
     move |e| StoreError::Corrupt {
         what,
@@ -280,35 +265,6 @@ impl Db<'_> {
         .collect()
     }
 
-    /// Every submission (optionally of one form), oldest first.
-    pub fn submissions(&self, form: Option<&str>) -> Result<Vec<SubmissionRecord>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT s.public_id, s.form, c.phone, s.answers, s.created_at
-             FROM submissions s JOIN contacts c ON c.id = s.contact_id
-             WHERE ?1 IS NULL OR s.form = ?1 ORDER BY s.id",
-        )?;
-        let rows = stmt.query_map([form], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get::<_, String>(3)?,
-                r.get(4)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (id, form, contact, answers, created_at) = row?;
-            Ok(SubmissionRecord {
-                id,
-                form,
-                contact,
-                answers: serde_json::from_str(&answers).map_err(corrupt("submission answers"))?,
-                created_at,
-            })
-        })
-        .collect()
-    }
-
     /// The order with this number that `customer` may see: orders without a
     /// phone are public, others only to their own customer.
     pub fn order_for(&self, number: &str, customer: &PhoneNumber) -> Result<Option<OrderView>, StoreError> {
@@ -359,11 +315,5 @@ impl Db<'_> {
             )?
             .execute(params![order.number, order.status, phone, order.note, order.updated, to_sql(now)])?;
         Ok(outcome)
-    }
-
-    /// How many orders are stored.
-    pub fn order_count(&self) -> Result<u64, StoreError> {
-        let n: i64 = self.conn.query_row("SELECT count(*) FROM orders", [], |r| r.get(0))?;
-        Ok(n.max(0) as u64)
     }
 }

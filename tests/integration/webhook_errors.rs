@@ -84,7 +84,11 @@ fn a_client_that_stops_mid_body_does_not_hold_the_server() {
     let mut answer = String::new();
     let read = stalled.read_to_string(&mut answer);
     assert!(read.is_ok(), "the server never closed the stalled connection: {read:?}");
-    assert!(started.elapsed() < Duration::from_secs(25), "closed only after {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "closed only after {:?}",
+        started.elapsed()
+    );
     assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer}");
 }
 
