@@ -31,7 +31,7 @@ pub fn handle_inbound(db: &Db<'_>, bot: &Bot, msg: &InboundMessage, now: Timesta
         log::info!(target: "conversation", "{}: repeated delivery, replaying the stored reply", msg.sid);
         return Ok(reply);
     }
-    let contact = db.upsert_contact(&msg.from, msg.profile_name.as_deref(), now)?;
+    let contact = db.contact_for_inbound(&msg.from, msg.profile_name.as_deref(), now)?;
     let message = db.insert_inbound(
         &NewInbound {
             sid: &msg.sid,
@@ -137,5 +137,67 @@ impl EffectContext<'_, '_> {
                 Ok(String::new())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    const CUSTOMER: &str = "+27821234567";
+
+    fn send(store: &mut Store, sid: &str, body: &str) -> Reply {
+        let from = PhoneNumber::parse(CUSTOMER).unwrap();
+        let message = InboundMessage {
+            sid: sid.into(),
+            from_addr: from.whatsapp_address(),
+            from,
+            to_addr: "whatsapp:+14155238886".into(),
+            body: body.into(),
+            profile_name: None,
+            media: Vec::new(),
+            params: Vec::new(),
+        };
+        let bot = Bot {
+            menu: Menu::example(),
+            timezone: TimeZone::UTC,
+        };
+        store
+            .write(|db| handle_inbound(db, &bot, &message, Timestamp::now()))
+            .unwrap()
+    }
+
+    /// Runs `f` on this customer's contact.
+    fn with_contact<T>(store: &mut Store, f: impl FnOnce(&Db<'_>, ContactId) -> Result<T, StoreError>) -> T {
+        let phone = PhoneNumber::parse(CUSTOMER).unwrap();
+        store
+            .write(|db| {
+                let contact = db.contact_for_inbound(&phone, None, Timestamp::now())?;
+                f(db, contact)
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_repeated_message_sid_replays_the_reply_and_submits_once() {
+        let mut store = Store::open_in_memory().unwrap();
+        send(&mut store, "SM1", "2");
+        send(&mut store, "SM2", "1");
+        let first = send(&mut store, "SM3", "Broken hinge");
+        let again = send(&mut store, "SM3", "Broken hinge");
+        assert_eq!(first, again);
+        assert!(first[0].starts_with("✅ Defect Submitted!"), "{first:?}");
+        let submissions = with_contact(&mut store, |db, c| db.recent_submissions(c, "defect_report", 10));
+        assert_eq!(submissions.len(), 1);
+    }
+
+    #[test]
+    fn help_marks_the_conversation_as_waiting_for_staff() {
+        let mut store = Store::open_in_memory().unwrap();
+        send(&mut store, "SM1", "hi");
+        assert_eq!(with_contact(&mut store, |db, c| db.waiting_since(c)), None);
+        send(&mut store, "SM2", "4");
+        assert!(with_contact(&mut store, |db, c| db.waiting_since(c)).is_some());
     }
 }

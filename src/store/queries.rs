@@ -99,8 +99,10 @@ impl Db<'_> {
         }
     }
 
-    /// Finds or creates the contact for `phone`, refreshing its profile name.
-    pub fn upsert_contact(
+    /// Finds or creates the contact `phone` just wrote from, recording when
+    /// (`last_inbound_at`, the start of WhatsApp's 24-hour window) and
+    /// refreshing its profile name, in one statement.
+    pub fn contact_for_inbound(
         &self,
         phone: &PhoneNumber,
         profile_name: Option<&str>,
@@ -109,8 +111,9 @@ impl Db<'_> {
         let id = self
             .conn
             .prepare_cached(
-                "INSERT INTO contacts (phone, profile_name, created_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (phone) DO UPDATE SET profile_name = coalesce(excluded.profile_name, profile_name)
+                "INSERT INTO contacts (phone, profile_name, created_at, last_inbound_at) VALUES (?1, ?2, ?3, ?3)
+                 ON CONFLICT (phone) DO UPDATE SET profile_name = coalesce(excluded.profile_name, profile_name),
+                   last_inbound_at = excluded.last_inbound_at
                  RETURNING id",
             )?
             .query_row(params![phone.as_str(), profile_name, to_sql(now)], |r| r.get(0))?;
@@ -181,9 +184,6 @@ impl Db<'_> {
                 params![m.sid, contact.0, m.from_addr, m.to_addr, m.body, media, to_json(&m.params), to_sql(m.received_at)],
                 |r| r.get(0),
             )?;
-        self.conn
-            .prepare_cached("UPDATE contacts SET last_inbound_at = ?2 WHERE id = ?1")?
-            .execute(params![contact.0, to_sql(m.received_at)])?;
         Ok(MessageId(id))
     }
 

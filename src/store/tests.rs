@@ -39,9 +39,15 @@ fn both_number_forms_are_one_contact() {
     let mut store = Store::open_in_memory().unwrap();
     store
         .write(|db| {
-            let a = db.upsert_contact(&PhoneNumber::parse("whatsapp:+27821234567").unwrap(), Some("T"), now())?;
-            let b = db.upsert_contact(&PhoneNumber::parse("+27821234567").unwrap(), None, now())?;
+            let a = db.contact_for_inbound(&PhoneNumber::parse("whatsapp:+27821234567").unwrap(), Some("T"), now())?;
+            let b = db.contact_for_inbound(&PhoneNumber::parse("+27821234567").unwrap(), None, now())?;
             assert_eq!(a, b);
+            let last: String = db
+                .conn
+                .query_row("SELECT last_inbound_at FROM contacts WHERE id = ?1", [a.0], |r| {
+                    r.get(0)
+                })?;
+            assert_eq!(last, "2025-01-19T12:30:22.000Z");
             Ok::<_, StoreError>(())
         })
         .unwrap();
@@ -69,7 +75,7 @@ fn sessions_round_trip_and_history_is_newest_first() {
     let phone = PhoneNumber::parse("+27821234567").unwrap();
     store
         .write(|db| {
-            let c = db.upsert_contact(&phone, None, now())?;
+            let c = db.contact_for_inbound(&phone, None, now())?;
             let state = State::Form {
                 node: "defect_report".into(),
                 question: 0,
@@ -100,7 +106,7 @@ fn a_failed_job_in_a_batch_rolls_back_alone() {
     let mut store = Store::open_in_memory().unwrap();
     let results = store
         .write_batch(vec!["A1", "", "A3"], |db, number| {
-            db.upsert_contact(&PhoneNumber::parse("+27821234567").unwrap(), None, now())?;
+            db.contact_for_inbound(&PhoneNumber::parse("+27821234567").unwrap(), None, now())?;
             db.next_submission_id("X", number)?;
             if number.is_empty() {
                 return Err(StoreError::Corrupt {
