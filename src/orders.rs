@@ -7,6 +7,7 @@
 //! understood. Each row is checked on its own: a bad row is rejected with its
 //! line number and reason, the good ones are upserted in one transaction.
 
+use std::collections::hash_map::{Entry, HashMap};
 use std::io::Read;
 
 use jiff::Timestamp;
@@ -132,7 +133,7 @@ pub fn parse(mut input: impl Read) -> Result<Parsed, ImportError> {
         .from_reader(text);
     let columns = find_columns(reader.headers()?)?;
     let mut parsed = Parsed::default();
-    let mut seen = std::collections::HashMap::new();
+    let mut seen = HashMap::new();
     for record in reader.records() {
         let record = match record {
             Ok(record) => record,
@@ -150,12 +151,15 @@ pub fn parse(mut input: impl Read) -> Result<Parsed, ImportError> {
             continue;
         }
         match read_row(&record, &columns) {
-            Ok(order) => match seen.insert(order.number.to_lowercase(), line) {
-                Some(first) => parsed.rejected.push(Rejected {
+            Ok(order) => match seen.entry(order.number.to_lowercase()) {
+                Entry::Occupied(first) => parsed.rejected.push(Rejected {
                     line,
-                    reason: format!("order {} already appears on line {first}", order.number),
+                    reason: format!("order {} already appears on line {}", order.number, first.get()),
                 }),
-                None => parsed.rows.push((line, order)),
+                Entry::Vacant(slot) => {
+                    slot.insert(line);
+                    parsed.rows.push((line, order));
+                }
             },
             Err(reason) => parsed.rejected.push(Rejected { line, reason }),
         }
@@ -248,6 +252,19 @@ mod tests {
         assert!(
             lines[2].0 == 5 && lines[2].1.contains("already appears on line 2"),
             "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn every_repeat_of_an_order_names_its_first_line() {
+        let parsed = parse("Order,Status\nA1,New\nA1,Ready\na1,Shipped\n".as_bytes()).unwrap();
+        let reasons: Vec<_> = parsed.rejected.iter().map(|r| (r.line, r.reason.as_str())).collect();
+        assert_eq!(
+            reasons,
+            [
+                (3, "order A1 already appears on line 2"),
+                (4, "order a1 already appears on line 2")
+            ]
         );
     }
 
