@@ -2,24 +2,41 @@
 //! around the pure engine.
 //!
 //! Order of work: a MessageSid seen before returns its stored reply and does
-//! nothing else (Twilio delivers at least once); otherwise the contact, the
-//! message, the engine step, its effects, the new session state and the reply
-//! are written in the caller's transaction, so a crash never leaves half a step.
+//! nothing else (Twilio delivers at least once); otherwise the contact and the
+//! message are stored, the opt-out gate decides (a stop or start keyword is
+//! confirmed and logged; a suppressed number gets no answer), then the engine
+//! steps, its effects run, and the new session state and the reply are written,
+//! all in the caller's transaction, so a crash never leaves half a step.
 
 use jiff::{tz::TimeZone, Timestamp};
 
-use crate::engine::{self, render, Effect, Inbound, Menu, Output};
+use crate::config::Config;
+use crate::engine::{self, render, Effect, Gate, Inbound, Menu, OptKeywords, Output};
 use crate::phone::PhoneNumber;
-use crate::store::{ContactId, Db, MessageId, NewInbound, StoreError};
+use crate::store::{ConsentAction, ConsentChange, ContactId, Db, MessageId, NewInbound, StoreError};
 use crate::twilio::{twiml, webhook::InboundMessage};
 
-/// What a conversation needs besides the database: the menu and the shop's clock.
+/// What a conversation needs besides the database: the menu, the shop's clock
+/// and the opt-out keywords.
 #[derive(Debug, Clone)]
 pub struct Bot {
     /// The validated menu.
     pub menu: Menu,
     /// The shop's time zone (submission IDs and dates).
     pub timezone: TimeZone,
+    /// `[opt]` stop and start keywords.
+    pub opt: OptKeywords,
+}
+
+impl Bot {
+    /// The bot a config describes.
+    pub fn from_config(config: &Config) -> Bot {
+        Bot {
+            menu: config.menu.clone(),
+            timezone: config.shop.timezone.clone(),
+            opt: config.opt.clone(),
+        }
+    }
 }
 
 /// The reply to one inbound message: message bodies, each within Twilio's limit.
@@ -31,6 +48,37 @@ pub fn handle_inbound(db: &Db<'_>, bot: &Bot, msg: &InboundMessage, now: Timesta
         log::info!(target: "conversation", "{}: repeated delivery, replaying the stored reply", msg.sid);
         return Ok(reply);
     }
+    let (contact, message) = store_inbound(db, msg, now)?;
+    let texts = match bot.opt.gate(&msg.body, db.is_suppressed(&msg.from)?) {
+        Gate::Converse => converse(db, bot, msg, (contact, message), now)?,
+        Gate::Silent => {
+            log::info!(target: "conversation", "{}: {} is opted out; not answering", msg.sid, msg.from);
+            Vec::new()
+        }
+        Gate::OptOut(keyword) => consent(db, msg, ConsentAction::OptOut, &keyword, now, &bot.menu.texts.opted_out)?,
+        Gate::OptIn(keyword) => consent(db, msg, ConsentAction::OptIn, &keyword, now, &bot.menu.texts.opted_in)?,
+    };
+    let texts: Vec<String> = texts.into_iter().filter(|t| !t.is_empty()).collect();
+    let reply = twiml::split_all(&[texts.join("\n\n")]);
+    db.set_reply(message, &reply)?;
+    log::debug!(target: "conversation", "{}: {:?} -> {:?}", msg.sid, msg.body, reply);
+    Ok(reply)
+}
+
+/// Stores a message whose handling failed (a bug, rolled back by the caller)
+/// with an apology as its reply, so the customer hears something and a retry
+/// of the same MessageSid replays the apology instead of failing again.
+pub fn handle_failed_inbound(db: &Db<'_>, msg: &InboundMessage, now: Timestamp) -> Result<Reply, StoreError> {
+    if let Some(reply) = db.stored_reply(&msg.sid)? {
+        return Ok(reply);
+    }
+    let (_, message) = store_inbound(db, msg, now)?;
+    let reply = vec![twiml::APOLOGY.to_string()];
+    db.set_reply(message, &reply)?;
+    Ok(reply)
+}
+
+fn store_inbound(db: &Db<'_>, msg: &InboundMessage, now: Timestamp) -> Result<(ContactId, MessageId), StoreError> {
     let contact = db.contact_for_inbound(&msg.from, msg.profile_name.as_deref(), now)?;
     let message = db.insert_inbound(
         &NewInbound {
@@ -46,6 +94,37 @@ pub fn handle_inbound(db: &Db<'_>, bot: &Bot, msg: &InboundMessage, now: Timesta
         },
         contact,
     )?;
+    Ok((contact, message))
+}
+
+/// Logs a stop or start keyword, updates the suppression list, and confirms.
+fn consent(
+    db: &Db<'_>,
+    msg: &InboundMessage,
+    action: ConsentAction,
+    keyword: &str,
+    now: Timestamp,
+    confirmation: &str,
+) -> Result<Vec<String>, StoreError> {
+    db.record_consent(&ConsentChange {
+        phone: &msg.from,
+        action,
+        keyword,
+        message_sid: &msg.sid,
+        at: now,
+    })?;
+    log::info!(target: "conversation", "{}: {} sent {keyword:?}: {action:?}", msg.sid, msg.from);
+    Ok(vec![confirmation.to_string()])
+}
+
+/// Runs the engine on the message and carries out its effects.
+fn converse(
+    db: &Db<'_>,
+    bot: &Bot,
+    msg: &InboundMessage,
+    (contact, message): (ContactId, MessageId),
+    now: Timestamp,
+) -> Result<Vec<String>, StoreError> {
     let session = db.session(contact)?;
     let input = Inbound {
         text: &msg.body,
@@ -68,11 +147,7 @@ pub fn handle_inbound(db: &Db<'_>, bot: &Bot, msg: &InboundMessage, now: Timesta
         });
     }
     db.save_session(contact, &step.state, now)?;
-    let texts: Vec<String> = texts.into_iter().filter(|t| !t.is_empty()).collect();
-    let reply = twiml::split_all(&[texts.join("\n\n")]);
-    db.set_reply(message, &reply)?;
-    log::debug!(target: "conversation", "{}: {:?} -> {:?}", msg.sid, msg.body, reply);
-    Ok(reply)
+    Ok(texts)
 }
 
 /// Everything an effect may need.
@@ -162,6 +237,7 @@ mod tests {
         let bot = Bot {
             menu: Menu::example(),
             timezone: TimeZone::UTC,
+            opt: OptKeywords::standard(),
         };
         store
             .write(|db| handle_inbound(db, &bot, &message, Timestamp::now()))
@@ -184,8 +260,9 @@ mod tests {
         let mut store = Store::open_in_memory().unwrap();
         send(&mut store, "SM1", "2");
         send(&mut store, "SM2", "1");
-        let first = send(&mut store, "SM3", "Broken hinge");
-        let again = send(&mut store, "SM3", "Broken hinge");
+        send(&mut store, "SM3", "Broken hinge");
+        let first = send(&mut store, "SM4", "skip");
+        let again = send(&mut store, "SM4", "skip");
         assert_eq!(first, again);
         assert!(first[0].starts_with("✅ Defect Submitted!"), "{first:?}");
         let submissions = with_contact(&mut store, |db, c| db.recent_submissions(c, "defect_report", 10));

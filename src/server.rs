@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use crate::config::Config;
 use crate::conversation::Bot;
 use crate::http::{demo::DemoPage, routes::App, HttpServer};
-use crate::store::{Store, StoreError};
+use crate::store::{ReadPool, Store, StoreError};
 use crate::twilio::verifier::WebhookVerifier;
 use crate::writer::Writer;
 
@@ -68,10 +68,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         addr: config.server.listen,
         source,
     })?;
-    let bot = Arc::new(Bot {
-        menu: config.menu.clone(),
-        timezone: config.shop.timezone.clone(),
-    });
+    let bot = Arc::new(Bot::from_config(config));
     let (writer, writer_thread) = Writer::start(store, bot);
     let demo = options.demo_page.then(|| {
         DemoPage::new(
@@ -85,8 +82,11 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
     });
     let app = Arc::new(App {
         writer,
+        reader: ReadPool::new(&config.database_path),
         verifier: WebhookVerifier::from_config(config),
         inbound_path: config.webhooks.inbound_path.clone(),
+        status_path: config.webhooks.status_path.clone(),
+        admin_token: config.admin_token.clone(),
         demo,
     });
     let handler = Arc::new(move |request: &crate::http::Request| app.handle(request));

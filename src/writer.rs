@@ -1,13 +1,14 @@
-//! The single writer thread: every inbound message of `shopbot serve` is handled
-//! here, with group commit.
+//! The single writer thread: every write of `shopbot serve` (inbound messages,
+//! status callbacks, health pings) happens here, with group commit.
 //!
 //! HTTP workers read, verify and parse requests in parallel, then hand the parsed
-//! message to this thread and wait. The writer takes everything queued (up to
-//! [`MAX_BATCH`]), runs each message in its own savepoint of one transaction and
+//! [`Work`] to this thread and wait. The writer takes everything queued (up to
+//! [`MAX_BATCH`]), runs each piece in its own savepoint of one transaction and
 //! commits once: one fsync for the batch, and no `database is locked` anywhere,
 //! because there is only one writer. A worker gets its answer only after the
 //! commit, so every `200` is durable. Repeated MessageSids are serialised here
-//! too, so two copies of one webhook can never both run their effects.
+//! too, so two copies of one webhook can never both run their effects, even
+//! when they arrive together and land in one batch.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, SyncSender};
@@ -17,13 +18,14 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use crate::conversation::{handle_inbound, Bot, Reply};
-use crate::store::{Store, StoreError};
+use crate::conversation::{handle_failed_inbound, handle_inbound, Bot, Reply};
+use crate::store::{Db, Recorded, Store, StoreError};
+use crate::twilio::status::StatusEvent;
 use crate::twilio::webhook::InboundMessage;
 
-/// The most messages committed in one transaction.
+/// The most pieces of work committed in one transaction.
 pub const MAX_BATCH: usize = 256;
-/// How many messages may wait for the writer before workers block.
+/// How many pieces may wait for the writer before workers block.
 const QUEUE: usize = 1024;
 
 /// Why the writer could not answer.
@@ -32,8 +34,8 @@ pub enum WriterError {
     /// The database refused the work.
     #[error("database: {0}")]
     Store(String),
-    /// The message's handling panicked (a bug); it was rolled back.
-    #[error("internal error while handling the message (rolled back)")]
+    /// The work panicked (a bug); it was rolled back.
+    #[error("internal error while handling the request (rolled back)")]
     Panicked,
     /// The writer thread is gone (shutting down).
     #[error("the writer has stopped")]
@@ -43,20 +45,96 @@ pub enum WriterError {
     Timeout(Duration),
 }
 
-enum Job {
-    Inbound {
-        message: Box<InboundMessage>,
-        done: SyncSender<Result<Reply, WriterError>>,
-    },
-    Ping {
-        done: SyncSender<Result<(), WriterError>>,
-    },
+impl From<StoreError> for WriterError {
+    fn from(e: StoreError) -> WriterError {
+        WriterError::Store(e.to_string())
+    }
+}
+
+/// Something the writer does inside one savepoint of a batch.
+pub trait Work: Send + 'static {
+    /// What the caller gets back once the batch is committed.
+    type Output: Send + 'static;
+    /// Does the work; an error rolls back this piece alone.
+    fn run(&self, db: &Db<'_>, bot: &Bot, now: Timestamp) -> Result<Self::Output, WriterError>;
+}
+
+/// An inbound message: the conversation step and its reply.
+pub struct HandleInbound(pub InboundMessage);
+
+impl Work for HandleInbound {
+    type Output = Reply;
+
+    /// A panic while handling is rolled back and the message is stored with an
+    /// apology instead, so the customer hears something and the `200` is durable.
+    fn run(&self, db: &Db<'_>, bot: &Bot, now: Timestamp) -> Result<Reply, WriterError> {
+        let message = &self.0;
+        let attempt = db.attempt(|db| {
+            catch_unwind(AssertUnwindSafe(|| handle_inbound(db, bot, message, now)))
+                .map_err(|_| WriterError::Panicked)?
+                .map_err(WriterError::from)
+        });
+        match attempt {
+            Err(WriterError::Panicked) => {
+                log::error!(target: "writer", "{}: handling panicked; rolled back, answering with an apology", message.sid);
+                Ok(handle_failed_inbound(db, message, now)?)
+            }
+            other => other,
+        }
+    }
+}
+
+/// A status callback.
+pub struct RecordStatus(pub StatusEvent);
+
+impl Work for RecordStatus {
+    type Output = Recorded;
+
+    fn run(&self, db: &Db<'_>, _: &Bot, now: Timestamp) -> Result<Recorded, WriterError> {
+        Ok(db.record_status(&self.0, now)?)
+    }
+}
+
+/// A health check: the database answers a query.
+struct Ping;
+
+impl Work for Ping {
+    type Output = ();
+
+    fn run(&self, db: &Db<'_>, _: &Bot, _: Timestamp) -> Result<(), WriterError> {
+        Ok(db.ping()?)
+    }
+}
+
+/// A piece of work with its caller's answer channel, type-erased for the queue.
+trait Task: Send {
+    fn run(&mut self, db: &Db<'_>, bot: &Bot, now: Timestamp) -> Result<(), WriterError>;
+    /// Answers the caller with the work's output, or `outcome`'s error.
+    fn finish(self: Box<Self>, outcome: Result<(), WriterError>);
+}
+
+struct Pending<W: Work> {
+    work: W,
+    output: Option<W::Output>,
+    done: SyncSender<Result<W::Output, WriterError>>,
+}
+
+impl<W: Work> Task for Pending<W> {
+    fn run(&mut self, db: &Db<'_>, bot: &Bot, now: Timestamp) -> Result<(), WriterError> {
+        self.output = Some(self.work.run(db, bot, now)?);
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, outcome: Result<(), WriterError>) {
+        let Pending { output, done, .. } = *self;
+        let _ = done.send(outcome.and_then(|()| output.ok_or(WriterError::Stopped)));
+    }
 }
 
 /// A handle to the writer thread; clone it freely.
 #[derive(Clone)]
 pub struct Writer {
-    jobs: SyncSender<Job>,
+    jobs: SyncSender<Box<dyn Task>>,
 }
 
 impl Writer {
@@ -70,30 +148,41 @@ impl Writer {
         (Writer { jobs }, thread)
     }
 
+    /// Runs `work` and returns its output once it is committed.
+    pub fn run<W: Work>(&self, work: W) -> Result<W::Output, WriterError> {
+        let (task, answer) = pending(work);
+        self.jobs.send(task).map_err(|_| WriterError::Stopped)?;
+        answer.recv().map_err(|_| WriterError::Stopped)?
+    }
+
     /// Handles one inbound message; returns once its effects are committed.
     pub fn handle(&self, message: InboundMessage) -> Result<Reply, WriterError> {
-        let (done, answer) = mpsc::sync_channel(1);
-        let job = Job::Inbound {
-            message: Box::new(message),
-            done,
-        };
-        self.jobs.send(job).map_err(|_| WriterError::Stopped)?;
-        answer.recv().map_err(|_| WriterError::Stopped)?
+        self.run(HandleInbound(message))
     }
 
     /// Checks that the database answers, within `timeout`.
     pub fn ping(&self, timeout: Duration) -> Result<(), WriterError> {
-        let (done, answer) = mpsc::sync_channel(1);
-        self.jobs
-            .try_send(Job::Ping { done })
-            .map_err(|_| WriterError::Timeout(timeout))?;
+        let (task, answer) = pending(Ping);
+        self.jobs.try_send(task).map_err(|_| WriterError::Timeout(timeout))?;
         answer
             .recv_timeout(timeout)
             .map_err(|_| WriterError::Timeout(timeout))?
     }
 }
 
-fn run(mut store: Store, bot: &Bot, queue: Receiver<Job>) {
+type Answer<T> = mpsc::Receiver<Result<T, WriterError>>;
+
+fn pending<W: Work>(work: W) -> (Box<dyn Task>, Answer<W::Output>) {
+    let (done, answer) = mpsc::sync_channel(1);
+    let task = Pending {
+        work,
+        output: None,
+        done,
+    };
+    (Box::new(task), answer)
+}
+
+fn run(mut store: Store, bot: &Bot, queue: Receiver<Box<dyn Task>>) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -107,42 +196,25 @@ fn run(mut store: Store, bot: &Bot, queue: Receiver<Job>) {
     log::debug!(target: "writer", "stopped");
 }
 
-fn process(store: &mut Store, bot: &Bot, batch: Vec<Job>) {
-    let mut messages = Vec::with_capacity(batch.len());
-    for job in batch {
-        match job {
-            Job::Inbound { message, done } => messages.push((message, done)),
-            Job::Ping { done } => {
-                let _ = done.send(store.ping().map_err(|e| WriterError::Store(e.to_string())));
-            }
-        }
-    }
-    if messages.is_empty() {
-        return;
-    }
+fn process(store: &mut Store, bot: &Bot, mut batch: Vec<Box<dyn Task>>) {
     let now = Timestamp::now();
-    let (inputs, senders): (Vec<_>, Vec<_>) = messages.into_iter().unzip();
-    let outcome = store.write_batch(inputs, |db, message| {
-        catch_unwind(AssertUnwindSafe(|| handle_inbound(db, bot, &message, now)))
-            .map_err(|_| {
-                log::error!(target: "writer", "{}: handling panicked; rolled back", message.sid);
-                WriterError::Panicked
-            })?
-            .map_err(|e: StoreError| {
-                log::error!(target: "writer", "{}: {e}; rolled back", message.sid);
-                WriterError::Store(e.to_string())
-            })
+    let outcome = store.write_batch(&mut batch, |db, task| {
+        catch_unwind(AssertUnwindSafe(|| task.run(db, bot, now))).unwrap_or_else(|_| {
+            log::error!(target: "writer", "a write panicked; rolled back");
+            Err(WriterError::Panicked)
+        })
     });
     match outcome {
         Ok(results) => {
-            for (result, done) in results.into_iter().zip(senders) {
-                let _ = done.send(result);
+            for (task, result) in batch.into_iter().zip(results) {
+                task.finish(result);
             }
         }
         Err(e) => {
-            log::error!(target: "writer", "batch of {} not committed: {e}", senders.len());
-            for done in senders {
-                let _ = done.send(Err(WriterError::Store(e.to_string())));
+            log::error!(target: "writer", "batch of {} not committed: {e}", batch.len());
+            let error = WriterError::from(e);
+            for task in batch {
+                task.finish(Err(error.clone()));
             }
         }
     }

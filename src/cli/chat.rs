@@ -41,10 +41,7 @@ pub fn execute(args: Args) -> Result<(), CliError> {
             (Config::demo(path, 0), store)
         }
     };
-    let bot = Bot {
-        menu: config.menu.clone(),
-        timezone: config.shop.timezone.clone(),
-    };
+    let bot = Bot::from_config(&config);
     let interactive = std::io::stdin().is_terminal();
     if interactive {
         println!(

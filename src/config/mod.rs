@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use jiff::tz::TimeZone;
 
-use crate::engine::{Menu, MenuError};
+use crate::engine::{Menu, MenuError, OptKeywords};
 
 /// Env var for the Twilio auth token.
 pub const ENV_AUTH_TOKEN: &str = "TWILIO_AUTH_TOKEN";
@@ -61,7 +61,7 @@ pub struct Config {
     /// `[webhooks]`.
     pub webhooks: Webhooks,
     /// `[opt]`.
-    pub opt: Opt,
+    pub opt: OptKeywords,
     /// `[admin] token` (or `SHOPBOT_ADMIN_TOKEN`).
     pub admin_token: Option<Secret>,
     /// The loaded menu (`[menu] path`, or the built-in example).
@@ -122,15 +122,6 @@ pub struct Webhooks {
     pub status_path: String,
     /// Check `X-Twilio-Signature`.
     pub validate_signatures: bool,
-}
-
-/// `[opt]`: lower-cased keywords.
-#[derive(Debug, Clone)]
-pub struct Opt {
-    /// Opt out.
-    pub stop_keywords: Vec<String>,
-    /// Opt back in.
-    pub start_keywords: Vec<String>,
 }
 
 /// One problem in a config file.
@@ -233,10 +224,7 @@ impl Config {
                 status_path: raw::DEFAULT_STATUS_PATH.into(),
                 validate_signatures: false,
             },
-            opt: Opt {
-                stop_keywords: raw::default_stop_keywords(),
-                start_keywords: raw::default_start_keywords(),
-            },
+            opt: OptKeywords::standard(),
             admin_token: None,
             menu: Menu::example(),
             menu_source: "built-in example menu".into(),

@@ -9,24 +9,14 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::{
-    Config, ConfigError, ConfigProblem, Opt, Secret, Server, Shop, Twilio, Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN,
+    Config, ConfigError, ConfigProblem, Secret, Server, Shop, Twilio, Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN,
 };
-use crate::engine::Menu;
+use crate::engine::{Menu, OptKeywords};
 
 pub const DEFAULT_API_BASE_URL: &str = "https://api.twilio.com";
 pub const DEFAULT_INBOUND_PATH: &str = "/twilio/inbound";
 pub const DEFAULT_STATUS_PATH: &str = "/twilio/status";
 const DEFAULT_WORKERS: usize = 16;
-
-pub fn default_stop_keywords() -> Vec<String> {
-    ["stop", "unsubscribe", "cancel", "end", "quit"]
-        .map(String::from)
-        .to_vec()
-}
-
-pub fn default_start_keywords() -> Vec<String> {
-    ["start", "unstop", "subscribe"].map(String::from).to_vec()
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -336,7 +326,7 @@ impl RawTwilio {
 }
 
 impl RawOpt {
-    fn validate(self, problems: &mut Problems) -> Opt {
+    fn validate(self, problems: &mut Problems) -> OptKeywords {
         let lower = |words: Vec<String>| -> Vec<String> {
             words
                 .iter()
@@ -344,15 +334,16 @@ impl RawOpt {
                 .filter(|w| !w.is_empty())
                 .collect()
         };
-        let stop_keywords = lower(self.stop_keywords.unwrap_or_else(default_stop_keywords));
-        let start_keywords = lower(self.start_keywords.unwrap_or_else(default_start_keywords));
+        let standard = OptKeywords::standard();
+        let stop_keywords = lower(self.stop_keywords.unwrap_or(standard.stop_keywords));
+        let start_keywords = lower(self.start_keywords.unwrap_or(standard.start_keywords));
         if let Some(both) = stop_keywords.iter().find(|w| start_keywords.contains(w)) {
             problems.add(
                 "[opt] start_keywords",
                 format!("{both:?} is also a stop keyword; a word can only do one"),
             );
         }
-        Opt {
+        OptKeywords {
             stop_keywords,
             start_keywords,
         }

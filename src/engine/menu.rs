@@ -51,6 +51,12 @@ pub struct Texts {
     /// Asked again when a photo question got neither a photo nor the skip word.
     #[serde(default = "Texts::default_need_photo")]
     pub need_photo: String,
+    /// The answer to a stop keyword.
+    #[serde(default = "Texts::default_opted_out")]
+    pub opted_out: String,
+    /// The answer to a start keyword.
+    #[serde(default = "Texts::default_opted_in")]
+    pub opted_in: String,
 }
 
 impl Texts {
@@ -69,6 +75,27 @@ impl Texts {
     fn default_need_photo() -> String {
         "Please send a photo, or reply skip.".into()
     }
+    fn default_opted_out() -> String {
+        "You are opted out. Reply START to re-subscribe.".into()
+    }
+    fn default_opted_in() -> String {
+        "You are subscribed again. Send hi for the menu.".into()
+    }
+}
+
+impl Texts {
+    /// Every text with its key.
+    pub fn all(&self) -> [(&'static str, &str); 7] {
+        [
+            ("unknown", &self.unknown),
+            ("back", &self.back),
+            ("footer", &self.footer),
+            ("need_text", &self.need_text),
+            ("need_photo", &self.need_photo),
+            ("opted_out", &self.opted_out),
+            ("opted_in", &self.opted_in),
+        ]
+    }
 }
 
 impl Default for Texts {
@@ -79,6 +106,8 @@ impl Default for Texts {
             footer: Self::default_footer(),
             need_text: Self::default_need_text(),
             need_photo: Self::default_need_photo(),
+            opted_out: Self::default_opted_out(),
+            opted_in: Self::default_opted_in(),
         }
     }
 }
@@ -314,6 +343,22 @@ pub fn message_len(text: &str) -> usize {
     text.encode_utf16().count()
 }
 
+/// A text must say something and fit in one WhatsApp message with room to spare.
+fn check_text(node: &str, key: &str, text: &str, problem: &mut impl FnMut(&str, String)) {
+    if text.trim().is_empty() {
+        problem(node, format!("`{key}` is empty"));
+    } else if message_len(text) > MAX_MESSAGE_LEN - 200 {
+        problem(
+            node,
+            format!(
+                "`{key}` is {} characters; keep it under {} so it fits in one WhatsApp message",
+                message_len(text),
+                MAX_MESSAGE_LEN - 200
+            ),
+        );
+    }
+}
+
 fn validate(raw: &RawMenu) -> Vec<MenuProblem> {
     let mut problems = Vec::new();
     let mut problem = |node: &str, text: String| {
@@ -331,6 +376,9 @@ fn validate(raw: &RawMenu) -> Vec<MenuProblem> {
             ),
         );
     }
+    for (key, text) in raw.texts.all() {
+        check_text("texts", key, text, &mut problem);
+    }
     if raw.session_timeout_minutes == 0 {
         problem("start", "session_timeout_minutes must be at least 1".into());
     }
@@ -344,18 +392,7 @@ fn validate(raw: &RawMenu) -> Vec<MenuProblem> {
             }
         }
         for (key, text) in node.texts() {
-            if text.trim().is_empty() {
-                problem(name, format!("`{key}` is empty"));
-            } else if message_len(text) > MAX_MESSAGE_LEN - 200 {
-                problem(
-                    name,
-                    format!(
-                        "`{key}` is {} characters; keep it under {} so it fits in one WhatsApp message",
-                        message_len(text),
-                        MAX_MESSAGE_LEN - 200
-                    ),
-                );
-            }
+            check_text(name, key, text, &mut problem);
         }
         validate_node(raw, name, node, &mut problem);
     }

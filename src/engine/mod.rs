@@ -9,12 +9,14 @@
 //! browser demo.
 
 pub mod menu;
+pub mod opt;
 pub mod render;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use menu::{Accept, Menu, MenuError, MenuOption, MenuProblem, Node, Question, Texts};
+pub use opt::{Gate, OptKeywords};
 
 /// Where a conversation is. Stored as JSON between messages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -54,6 +54,9 @@ fn defect_report_walks_to_a_submit_effect() {
     let (step, s) = send(&menu, Some(&s), "1", t(2));
     assert_eq!(said(&step), "Please describe the defect:");
     let (step, s) = send(&menu, Some(&s), "  Screen is cracked ", t(3));
+    assert_eq!(said(&step), "📷 Send a photo of the defect, or reply skip.");
+    assert!(effects(&step).is_empty());
+    let (step, s) = send(&menu, Some(&s), "Skip", t(4));
     let [Effect::Submit {
         form,
         prefix,
@@ -65,6 +68,7 @@ fn defect_report_walks_to_a_submit_effect() {
     };
     assert_eq!((form.as_str(), prefix.as_str()), ("defect_report", "DEF"));
     assert_eq!(answers[0].text, "Screen is cracked");
+    assert_eq!((answers[1].field.as_str(), answers[1].media.len()), ("photo", 0));
     assert_eq!(confirmation, "✅ Defect Submitted! ID: {id}");
     assert_eq!(s.state, State::Menu { node: "main".into() });
 }
@@ -221,6 +225,7 @@ fn customer_text_passes_through_untouched() {
     let (_, s) = send(&menu, None, "2", t(0));
     let (_, s) = send(&menu, Some(&s), "1", t(1));
     let nasty = "<b>&amp; ]]> 🙂👍🏽";
-    let (step, _) = send(&menu, Some(&s), nasty, t(2));
+    let (_, s) = send(&menu, Some(&s), nasty, t(2));
+    let (step, _) = send(&menu, Some(&s), "skip", t(3));
     assert!(matches!(&effects(&step)[..], [Effect::Submit { answers, .. }] if answers[0].text == nasty));
 }

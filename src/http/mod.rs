@@ -6,9 +6,13 @@
 //! never a dead worker), writes the [`Response`] and logs one line per request.
 //! Handlers are plain functions of a [`Request`], testable without sockets.
 
+pub mod admin;
 pub mod demo;
+pub mod errors;
 pub mod inbound;
 pub mod routes;
+pub mod signed;
+pub mod status;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
@@ -73,6 +77,16 @@ impl Response {
             status,
             headers: vec![("Content-Type", content_type.to_string())],
             body: body.into(),
+            log_note: None,
+        }
+    }
+
+    /// A response with no body (`204`).
+    pub fn empty(status: u16) -> Response {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
             log_note: None,
         }
     }

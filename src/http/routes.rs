@@ -2,18 +2,26 @@
 
 use std::time::Duration;
 
-use super::{demo::DemoPage, inbound, Method, Request, Response};
+use super::{admin, demo::DemoPage, errors::api_error, inbound, status, Method, Request, Response};
+use crate::config::Secret;
+use crate::store::ReadPool;
 use crate::twilio::verifier::WebhookVerifier;
 use crate::writer::Writer;
 
 /// Everything the handlers share.
 pub struct App {
-    /// The single writer (conversations, database health).
+    /// The single writer (conversations, status callbacks, database health).
     pub writer: Writer,
+    /// Read-only connections for the admin API.
+    pub reader: ReadPool,
     /// Webhook signature checks.
     pub verifier: WebhookVerifier,
     /// `[webhooks] inbound_path`.
     pub inbound_path: String,
+    /// `[webhooks] status_path`.
+    pub status_path: String,
+    /// `[admin] token`; the admin API is closed without one.
+    pub admin_token: Option<Secret>,
     /// The browser chat simulator, in demo mode only.
     pub demo: Option<DemoPage>,
 }
@@ -25,12 +33,31 @@ impl App {
         if path == self.inbound_path {
             return only(request, Method::Post, || inbound::handle(self, request));
         }
+        if path == self.status_path {
+            return only(request, Method::Post, || status::handle(self, request));
+        }
+        if let Some(rest) = path.strip_prefix("/api/") {
+            return self.api(request, rest);
+        }
         match path {
             "/healthz" => only(request, Method::Get, || self.health()),
             "/demo" | "/demo/" if self.demo.is_some() => only(request, Method::Get, || {
                 self.demo.as_ref().map(DemoPage::response).unwrap_or_else(not_found)
             }),
             _ => not_found(),
+        }
+    }
+
+    /// The admin API: authenticate, then route `rest` (the path after `/api/`).
+    fn api(&self, request: &Request, rest: &str) -> Response {
+        if let Err(response) = admin::authorize(self.admin_token.as_ref(), request) {
+            return response;
+        }
+        match rest.split_once('/') {
+            Some(("messages", key)) if !key.is_empty() && !key.contains('/') => {
+                only(request, Method::Get, || admin::get_message(self, key))
+            }
+            _ => api_error(404, "not_found", &format!("no API route {}", request.path())),
         }
     }
 

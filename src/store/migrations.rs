@@ -70,6 +70,41 @@ const MIGRATIONS: &[&str] = &[
         imported_at TEXT NOT NULL
     );
     "#,
+    // 2: status callbacks, the suppression list and the consent log.
+    r#"
+    -- Every status callback as received; duplicates (same sid, status and error
+    -- code) are kept once. A message's current status is derived from these by
+    -- precedence, so the order they arrive in does not matter.
+    CREATE TABLE status_events (
+        id            INTEGER PRIMARY KEY,
+        sid           TEXT NOT NULL,              -- may name a message we never stored
+        status        TEXT NOT NULL,
+        error_code    TEXT,
+        error_message TEXT,
+        to_addr       TEXT,
+        from_addr     TEXT,
+        params        TEXT NOT NULL,              -- JSON [[name, value], …] as received
+        received_at   TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX status_events_once ON status_events(sid, status, coalesce(error_code, ''));
+    -- Numbers that sent a stop keyword and no start keyword since.
+    CREATE TABLE suppressions (
+        phone       TEXT PRIMARY KEY,             -- E.164
+        since       TEXT NOT NULL,
+        keyword     TEXT NOT NULL,
+        message_sid TEXT
+    ) WITHOUT ROWID;
+    -- Every stop and start keyword received, never deleted.
+    CREATE TABLE consent_log (
+        id          INTEGER PRIMARY KEY,
+        at          TEXT NOT NULL,
+        phone       TEXT NOT NULL,
+        action      TEXT NOT NULL CHECK (action IN ('opt_out', 'opt_in')),
+        keyword     TEXT NOT NULL,
+        message_sid TEXT
+    );
+    CREATE INDEX consent_log_by_phone ON consent_log(phone, id);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -9,8 +9,11 @@
 //! all-or-nothing). Queries are methods of [`Db`], a borrowed connection that is
 //! only handed out inside a transaction.
 
+mod consent;
 mod migrations;
 mod queries;
+mod read;
+mod statuses;
 mod time;
 
 use std::path::{Path, PathBuf};
@@ -18,7 +21,10 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+pub use consent::{ConsentAction, ConsentChange, ConsentRecord};
 pub use queries::{ContactId, MessageId, NewInbound, NewOrder, OrderUpsert};
+pub use read::ReadPool;
+pub use statuses::{EventRecord, MessageKey, MessageRecord, Recorded};
 
 /// How long a writer waits for another process's write lock (the CLI importing
 /// orders while the server runs) before reporting "busy".
@@ -135,8 +141,8 @@ impl Store {
     /// every job's result is replaced by that error.
     pub fn write_batch<J, T, E>(
         &mut self,
-        jobs: Vec<J>,
-        mut f: impl FnMut(&Db<'_>, J) -> Result<T, E>,
+        jobs: &mut [J],
+        mut f: impl FnMut(&Db<'_>, &mut J) -> Result<T, E>,
     ) -> Result<Vec<Result<T, E>>, StoreError> {
         let mut tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut results = Vec::with_capacity(jobs.len());
@@ -150,6 +156,24 @@ impl Store {
         }
         tx.commit()?;
         Ok(results)
+    }
+}
+
+impl Db<'_> {
+    /// Runs `f` inside a savepoint of the current transaction: if it fails, its
+    /// writes are rolled back and the transaction goes on as before it.
+    pub fn attempt<T, E>(&self, f: impl FnOnce(&Db<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        self.conn.execute_batch("SAVEPOINT attempt").map_err(StoreError::from)?;
+        let result = f(self);
+        let end = match result {
+            Ok(_) => "RELEASE attempt",
+            Err(_) => "ROLLBACK TO attempt; RELEASE attempt",
+        };
+        self.conn.execute_batch(end).map_err(StoreError::from)?;
+        result
     }
 
     /// Checks that the database answers a query.

@@ -72,14 +72,14 @@ pub enum OrderUpsert {
     Unchanged,
 }
 
-fn corrupt(what: &'static str) -> impl FnOnce(serde_json::Error) -> StoreError {
+pub(super) fn corrupt(what: &'static str) -> impl FnOnce(serde_json::Error) -> StoreError {
     move |e| StoreError::Corrupt {
         what,
         detail: e.to_string(),
     }
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> String {
+pub(super) fn to_json<T: serde::Serialize>(value: &T) -> String {
     // Serialising our own plain data types cannot fail.
     serde_json::to_string(value).unwrap_or_default()
 }

@@ -105,7 +105,7 @@ fn sessions_round_trip_and_history_is_newest_first() {
 fn a_failed_job_in_a_batch_rolls_back_alone() {
     let mut store = Store::open_in_memory().unwrap();
     let results = store
-        .write_batch(vec!["A1", "", "A3"], |db, number| {
+        .write_batch(&mut ["A1", "", "A3"], |db, number| {
             db.contact_for_inbound(&PhoneNumber::parse("+27821234567").unwrap(), None, now())?;
             db.next_submission_id("X", number)?;
             if number.is_empty() {

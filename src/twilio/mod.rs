@@ -1,6 +1,8 @@
-//! Everything Twilio-shaped: webhook signatures, inbound webhook forms and TwiML.
+//! Everything Twilio-shaped: webhook signatures, inbound webhook and status
+//! callback forms, and TwiML.
 
 pub mod signature;
+pub mod status;
 pub mod twiml;
 pub mod verifier;
 pub mod webhook;

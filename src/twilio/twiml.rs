@@ -39,11 +39,6 @@ pub fn render(texts: &[String]) -> String {
     out
 }
 
-/// The TwiML apology.
-pub fn apology() -> String {
-    render(&[APOLOGY.to_string()])
-}
-
 /// Splits every text to fit Twilio's limit, keeping at most [`MAX_MESSAGES`].
 pub fn split_all(texts: &[String]) -> Vec<String> {
     let mut bodies: Vec<String> = texts

@@ -1,0 +1,76 @@
+//! Opt-out and opt-in: which inbound texts are STOP / START keywords, and what a
+//! number on the suppression list may still get an answer to.
+//!
+//! Pure, like the rest of the engine: [`OptKeywords::gate`] decides, and the shell
+//! (`crate::conversation`) records the suppression and the consent log row.
+
+/// The keywords of `[opt]`, lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptKeywords {
+    /// Put the number on the suppression list.
+    pub stop_keywords: Vec<String>,
+    /// Take it off again.
+    pub start_keywords: Vec<String>,
+}
+
+/// What to do with an inbound message before the menu sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gate {
+    /// A stop keyword (lower-cased): suppress the number and confirm.
+    OptOut(String),
+    /// A start keyword (lower-cased): lift the suppression and confirm.
+    OptIn(String),
+    /// The number is suppressed and this is not a start keyword: answer nothing.
+    Silent,
+    /// Neither: the menu answers as usual.
+    Converse,
+}
+
+impl OptKeywords {
+    /// Twilio's standard keywords.
+    pub fn standard() -> OptKeywords {
+        let words = |list: &[&str]| list.iter().map(|w| w.to_string()).collect();
+        OptKeywords {
+            stop_keywords: words(&["stop", "unsubscribe", "cancel", "end", "quit"]),
+            start_keywords: words(&["start", "unstop", "subscribe"]),
+        }
+    }
+
+    /// Decides on the trimmed, case-insensitive text of a message from a number
+    /// that is (`suppressed`) or is not on the suppression list.
+    pub fn gate(&self, text: &str, suppressed: bool) -> Gate {
+        let word = text.trim().to_lowercase();
+        if self.start_keywords.contains(&word) {
+            Gate::OptIn(word)
+        } else if self.stop_keywords.contains(&word) {
+            Gate::OptOut(word)
+        } else if suppressed {
+            Gate::Silent
+        } else {
+            Gate::Converse
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_match_the_whole_trimmed_text_in_any_case() {
+        let opt = OptKeywords::standard();
+        assert_eq!(opt.gate("  STOP ", false), Gate::OptOut("stop".into()));
+        assert_eq!(opt.gate("Unsubscribe", true), Gate::OptOut("unsubscribe".into()));
+        assert_eq!(opt.gate("start", true), Gate::OptIn("start".into()));
+        assert_eq!(opt.gate("please stop", false), Gate::Converse);
+        assert_eq!(opt.gate("stop it", true), Gate::Silent);
+    }
+
+    #[test]
+    fn a_suppressed_number_gets_nothing_but_start() {
+        let opt = OptKeywords::standard();
+        assert_eq!(opt.gate("hi", true), Gate::Silent);
+        assert_eq!(opt.gate("hi", false), Gate::Converse);
+        assert_eq!(opt.gate("SUBSCRIBE", true), Gate::OptIn("subscribe".into()));
+    }
+}

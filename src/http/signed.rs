@@ -1,0 +1,29 @@
+//! What every Twilio webhook route does first: parse the form body and check its
+//! `X-Twilio-Signature` (or SharedKey HMAC) against the URL Twilio called.
+
+use super::{errors, routes::App, Request, Response};
+use crate::twilio::signature::{SETTINGS_HEADER, SIGNATURE_HEADER};
+use crate::twilio::verifier::SignedRequest;
+use crate::twilio::webhook::parse_form;
+
+/// The form parameters of a correctly signed request, or the answer to give:
+/// `400` for a body that is not a form, `403` for a bad or missing signature.
+pub fn verified_form(app: &App, request: &Request) -> Result<Vec<(String, String)>, Response> {
+    let params = parse_form(&request.body).map_err(|e| errors::bad_webhook(&e))?;
+    let signed = SignedRequest {
+        target: &request.target,
+        host: request.header("Host"),
+        signature: request.header(SIGNATURE_HEADER),
+        settings: request.header(SETTINGS_HEADER),
+        params: &params,
+    };
+    if let Err(rejection) = app.verifier.check(signed) {
+        log::warn!(
+            target: "http",
+            "403 {}: {} (URL checked: {}). If this is Twilio, set [server] public_base_url to the exact URL in the Twilio console; `shopbot sign` prints the signature Twilio would send.",
+            request.path(), rejection.reason, rejection.url
+        );
+        return Err(Response::text(403, "invalid Twilio signature"));
+    }
+    Ok(params)
+}

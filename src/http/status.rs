@@ -1,0 +1,26 @@
+//! `POST /twilio/status`: status callbacks. Signature-checked like inbound
+//! messages; every event is stored (duplicates once, unknown SIDs too) and
+//! answered `204` once committed.
+
+use super::{errors, routes::App, signed::verified_form, Request, Response};
+use crate::store::Recorded;
+use crate::twilio::status::StatusEvent;
+use crate::writer::RecordStatus;
+
+/// Handles one status callback.
+pub fn handle(app: &App, request: &Request) -> Response {
+    let params = match verified_form(app, request) {
+        Ok(params) => params,
+        Err(response) => return response,
+    };
+    let event = match StatusEvent::from_params(params) {
+        Ok(event) => event,
+        Err(e) => return errors::bad_webhook(&e),
+    };
+    let note = format!("{} {}", event.sid, event.status);
+    match app.writer.run(RecordStatus(event)) {
+        Ok(Recorded::New) => Response::empty(204).note(note),
+        Ok(Recorded::Duplicate) => Response::empty(204).note(format!("{note} (duplicate)")),
+        Err(e) => errors::writer_unavailable(&note, &e).note(note),
+    }
+}

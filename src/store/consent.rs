@@ -1,0 +1,125 @@
+//! The suppression list and the consent log: who said STOP, who said START, and
+//! whether shopbot may message a number.
+
+use jiff::Timestamp;
+use rusqlite::{params, OptionalExtension};
+
+use super::time::{from_sql, to_sql};
+use super::{Db, StoreError};
+use crate::phone::PhoneNumber;
+
+/// What a consent keyword did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentAction {
+    /// A stop keyword: the number is suppressed.
+    OptOut,
+    /// A start keyword: the suppression is lifted.
+    OptIn,
+}
+
+impl ConsentAction {
+    fn as_sql(self) -> &'static str {
+        match self {
+            ConsentAction::OptOut => "opt_out",
+            ConsentAction::OptIn => "opt_in",
+        }
+    }
+}
+
+/// One row of the consent log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRecord {
+    /// When the keyword arrived.
+    pub at: Timestamp,
+    /// `opt_out` or `opt_in`.
+    pub action: String,
+    /// The keyword, lower-cased.
+    pub keyword: String,
+    /// The MessageSid that carried it.
+    pub message_sid: Option<String>,
+}
+
+/// A consent keyword received from a number.
+#[derive(Debug, Clone, Copy)]
+pub struct ConsentChange<'a> {
+    /// The number.
+    pub phone: &'a PhoneNumber,
+    /// What it asked for.
+    pub action: ConsentAction,
+    /// The keyword, lower-cased.
+    pub keyword: &'a str,
+    /// The message that carried it.
+    pub message_sid: &'a str,
+    /// When.
+    pub at: Timestamp,
+}
+
+impl Db<'_> {
+    /// Logs a consent keyword and puts the number on, or takes it off, the
+    /// suppression list. A repeated STOP keeps the original `since`.
+    pub fn record_consent(&self, change: &ConsentChange<'_>) -> Result<(), StoreError> {
+        let (phone, at) = (change.phone.as_str(), to_sql(change.at));
+        self.conn
+            .prepare_cached(
+                "INSERT INTO consent_log (at, phone, action, keyword, message_sid) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                at,
+                phone,
+                change.action.as_sql(),
+                change.keyword,
+                change.message_sid
+            ])?;
+        match change.action {
+            ConsentAction::OptOut => self
+                .conn
+                .prepare_cached(
+                    "INSERT INTO suppressions (phone, since, keyword, message_sid) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (phone) DO NOTHING",
+                )?
+                .execute(params![phone, at, change.keyword, change.message_sid])?,
+            ConsentAction::OptIn => self
+                .conn
+                .prepare_cached("DELETE FROM suppressions WHERE phone = ?1")?
+                .execute([phone])?,
+        };
+        Ok(())
+    }
+
+    /// Whether the number is on the suppression list (sent a stop keyword and
+    /// no start keyword since).
+    pub fn is_suppressed(&self, phone: &PhoneNumber) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM suppressions WHERE phone = ?1")?
+            .query_row([phone.as_str()], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// May shopbot start a message to this number? No while it is suppressed.
+    /// (The 24-hour window is a separate rule of the outbound path.)
+    pub fn may_message(&self, phone: &PhoneNumber) -> Result<bool, StoreError> {
+        Ok(!self.is_suppressed(phone)?)
+    }
+
+    /// A number's consent log, oldest first.
+    pub fn consent_log(&self, phone: &PhoneNumber) -> Result<Vec<ConsentRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT at, action, keyword, message_sid FROM consent_log WHERE phone = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([phone.as_str()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        rows.map(|row| {
+            let (at, action, keyword, message_sid) = row?;
+            Ok(ConsentRecord {
+                at: from_sql(&at)?,
+                action,
+                keyword,
+                message_sid,
+            })
+        })
+        .collect()
+    }
+}

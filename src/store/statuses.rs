@@ -1,0 +1,248 @@
+//! Status callbacks and the message record the admin API shows: a stored
+//! message (or only the callbacks, for a SID we never stored) with every status
+//! event and its current status by precedence.
+
+use jiff::Timestamp;
+use rusqlite::{params, OptionalExtension, Row};
+
+use super::queries::{corrupt, to_json};
+use super::time::{from_sql, to_sql};
+use super::{Db, StoreError};
+use crate::engine::Media;
+use crate::twilio::status::{self, StatusEvent};
+
+/// Whether a status callback was new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// Stored.
+    New,
+    /// The same SID, status and error code were stored before; ignored.
+    Duplicate,
+}
+
+/// How the admin API names a message: our row id or a Twilio SID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageKey {
+    /// `messages.id`.
+    Id(i64),
+    /// A Twilio `SM…`/`MM…` SID.
+    Sid(String),
+}
+
+impl MessageKey {
+    /// All digits: an id; anything else: a SID.
+    pub fn parse(key: &str) -> MessageKey {
+        match key.parse::<i64>() {
+            Ok(id) if key.bytes().all(|b| b.is_ascii_digit()) => MessageKey::Id(id),
+            _ => MessageKey::Sid(key.to_string()),
+        }
+    }
+}
+
+/// One stored status event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    /// The status Twilio reported.
+    pub status: String,
+    /// `ErrorCode`.
+    pub error_code: Option<String>,
+    /// `ErrorMessage`.
+    pub error_message: Option<String>,
+    /// When it arrived.
+    pub received_at: Timestamp,
+}
+
+/// A message with its status history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    /// Our id; `None` when only status callbacks are known for the SID.
+    pub id: Option<i64>,
+    /// Twilio's SID, once there is one.
+    pub sid: Option<String>,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// `From` as stored (`whatsapp:+…`).
+    pub from_addr: Option<String>,
+    /// `To` as stored.
+    pub to_addr: Option<String>,
+    /// The text.
+    pub body: Option<String>,
+    /// Attached media.
+    pub media: Vec<Media>,
+    /// The status we set ourselves (`received`, `queued`, …).
+    pub base_status: Option<String>,
+    /// For inbound messages: the reply given inline.
+    pub reply: Option<Vec<String>>,
+    /// When it was stored (or the first callback arrived).
+    pub created_at: Timestamp,
+    /// Status callbacks, in arrival order.
+    pub events: Vec<EventRecord>,
+}
+
+impl MessageRecord {
+    /// The current status: the highest by precedence of the base status and the events.
+    pub fn status(&self) -> Option<&str> {
+        status::current(
+            self.base_status.as_deref(),
+            self.events.iter().map(|e| e.status.as_str()),
+        )
+    }
+}
+
+impl Db<'_> {
+    /// Stores a status callback unless the same one was stored before.
+    pub fn record_status(&self, event: &StatusEvent, now: Timestamp) -> Result<Recorded, StoreError> {
+        let inserted = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO status_events (sid, status, error_code, error_message, to_addr, from_addr, params, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![
+                event.sid,
+                event.status,
+                event.error_code,
+                event.error_message,
+                event.to_addr,
+                event.from_addr,
+                to_json(&event.params),
+                to_sql(now)
+            ])?;
+        Ok(if inserted == 1 {
+            Recorded::New
+        } else {
+            Recorded::Duplicate
+        })
+    }
+
+    /// The message `key` names with its events; for a SID we never stored but
+    /// got callbacks for, a record made from those callbacks.
+    pub fn message(&self, key: &MessageKey) -> Result<Option<MessageRecord>, StoreError> {
+        let stored = match key {
+            MessageKey::Id(id) => self.stored_message("id = ?1", id)?,
+            MessageKey::Sid(sid) => self.stored_message("sid = ?1", sid)?,
+        };
+        let Some(mut record) = stored.or(match key {
+            MessageKey::Sid(sid) => self.callback_only_message(sid)?,
+            MessageKey::Id(_) => None,
+        }) else {
+            return Ok(None);
+        };
+        if let Some(sid) = &record.sid {
+            record.events = self.status_events(sid)?;
+        }
+        Ok(Some(record))
+    }
+
+    fn stored_message(&self, filter: &str, value: &dyn rusqlite::ToSql) -> Result<Option<MessageRecord>, StoreError> {
+        let sql = format!(
+            "SELECT id, sid, direction, from_addr, to_addr, body, media, status, reply, created_at FROM messages WHERE {filter}"
+        );
+        let row = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row([value], StoredRow::read)
+            .optional()?;
+        row.map(StoredRow::into_record).transpose()
+    }
+
+    fn callback_only_message(&self, sid: &str) -> Result<Option<MessageRecord>, StoreError> {
+        let first: Option<(Option<String>, Option<String>, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT from_addr, to_addr, received_at FROM status_events WHERE sid = ?1 ORDER BY id LIMIT 1",
+            )?
+            .query_row([sid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        let Some((from_addr, to_addr, received_at)) = first else {
+            return Ok(None);
+        };
+        Ok(Some(MessageRecord {
+            id: None,
+            sid: Some(sid.to_string()),
+            // Twilio sends status callbacks only for messages sent through its API.
+            direction: "outbound".into(),
+            from_addr,
+            to_addr,
+            body: None,
+            media: Vec::new(),
+            base_status: None,
+            reply: None,
+            created_at: from_sql(&received_at)?,
+            events: Vec::new(),
+        }))
+    }
+
+    /// Every status event of a SID, in arrival order.
+    pub fn status_events(&self, sid: &str) -> Result<Vec<EventRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT status, error_code, error_message, received_at FROM status_events WHERE sid = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([sid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)))?;
+        rows.map(|row| {
+            let (status, error_code, error_message, received_at) = row?;
+            Ok(EventRecord {
+                status,
+                error_code,
+                error_message,
+                received_at: from_sql(&received_at)?,
+            })
+        })
+        .collect()
+    }
+}
+
+/// The columns of a `messages` row, before JSON and timestamps are decoded.
+struct StoredRow {
+    id: i64,
+    sid: Option<String>,
+    direction: String,
+    from_addr: String,
+    to_addr: String,
+    body: Option<String>,
+    media: Option<String>,
+    status: Option<String>,
+    reply: Option<String>,
+    created_at: String,
+}
+
+impl StoredRow {
+    fn read(r: &Row<'_>) -> rusqlite::Result<StoredRow> {
+        Ok(StoredRow {
+            id: r.get(0)?,
+            sid: r.get(1)?,
+            direction: r.get(2)?,
+            from_addr: r.get(3)?,
+            to_addr: r.get(4)?,
+            body: r.get(5)?,
+            media: r.get(6)?,
+            status: r.get(7)?,
+            reply: r.get(8)?,
+            created_at: r.get(9)?,
+        })
+    }
+
+    fn into_record(self) -> Result<MessageRecord, StoreError> {
+        let media = match self.media {
+            Some(json) => serde_json::from_str(&json).map_err(corrupt("message media"))?,
+            None => Vec::new(),
+        };
+        let reply = self
+            .reply
+            .map(|json| serde_json::from_str(&json).map_err(corrupt("stored reply")))
+            .transpose()?;
+        Ok(MessageRecord {
+            id: Some(self.id),
+            sid: self.sid,
+            direction: self.direction,
+            from_addr: Some(self.from_addr),
+            to_addr: Some(self.to_addr),
+            body: self.body,
+            media,
+            base_status: self.status,
+            reply,
+            created_at: from_sql(&self.created_at)?,
+            events: Vec::new(),
+        })
+    }
+}
