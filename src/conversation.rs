@@ -222,9 +222,9 @@ mod tests {
 
     const CUSTOMER: &str = "+27821234567";
 
-    fn send(store: &mut Store, sid: &str, body: &str) -> Reply {
+    fn inbound(sid: &str, body: &str) -> InboundMessage {
         let from = PhoneNumber::parse(CUSTOMER).unwrap();
-        let message = InboundMessage {
+        InboundMessage {
             sid: sid.into(),
             from_addr: from.whatsapp_address(),
             from,
@@ -233,7 +233,11 @@ mod tests {
             profile_name: None,
             media: Vec::new(),
             params: Vec::new(),
-        };
+        }
+    }
+
+    fn send(store: &mut Store, sid: &str, body: &str) -> Reply {
+        let message = inbound(sid, body);
         let bot = Bot {
             menu: Menu::example(),
             timezone: TimeZone::UTC,
@@ -267,6 +271,17 @@ mod tests {
         assert!(first[0].starts_with("✅ Defect Submitted!"), "{first:?}");
         let submissions = with_contact(&mut store, |db, c| db.recent_submissions(c, "defect_report", 10));
         assert_eq!(submissions.len(), 1);
+    }
+
+    #[test]
+    fn a_failed_message_is_stored_with_an_apology_that_a_retry_replays() {
+        let mut store = Store::open_in_memory().unwrap();
+        let message = inbound("SM9", "2");
+        let apology = store
+            .write(|db| handle_failed_inbound(db, &message, Timestamp::now()))
+            .unwrap();
+        assert_eq!(apology, [twiml::APOLOGY]);
+        assert_eq!(send(&mut store, "SM9", "2"), apology);
     }
 
     #[test]

@@ -219,3 +219,44 @@ fn process(store: &mut Store, bot: &Bot, mut batch: Vec<Box<dyn Task>>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Menu, OptKeywords};
+    use crate::phone::PhoneNumber;
+    use jiff::tz::TimeZone;
+
+    struct Explode;
+
+    impl Work for Explode {
+        type Output = ();
+        fn run(&self, db: &Db<'_>, _: &Bot, now: Timestamp) -> Result<(), WriterError> {
+            db.contact_for_inbound(&PhoneNumber::parse("+27820000009").unwrap(), None, now)?;
+            panic!("a bug");
+        }
+    }
+
+    fn writer() -> (Writer, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("w.db")).unwrap();
+        let bot = Bot {
+            menu: Menu::example(),
+            timezone: TimeZone::UTC,
+            opt: OptKeywords::standard(),
+        };
+        (Writer::start(store, Arc::new(bot)).0, dir)
+    }
+
+    #[test]
+    fn a_panicking_write_is_rolled_back_and_the_writer_lives_on() {
+        let (writer, dir) = writer();
+        assert!(matches!(writer.run(Explode), Err(WriterError::Panicked)));
+        writer.ping(Duration::from_secs(5)).unwrap();
+        let conn = rusqlite::Connection::open(dir.path().join("w.db")).unwrap();
+        let contacts: i64 = conn
+            .query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(contacts, 0);
+    }
+}

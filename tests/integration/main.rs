@@ -3,7 +3,13 @@
 //! real `shopbot` binary for the CLI.
 
 mod cli;
+mod concurrency;
+mod crash;
+mod idempotency;
+mod media;
 mod menu_walk;
+mod opt_out;
 mod signatures;
+mod status_callbacks;
 mod support;
 mod webhook_errors;

@@ -9,12 +9,15 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 use shopbot::config::Config;
 use shopbot::server::{self, Options, Running};
+use shopbot::store::Store;
 use shopbot::twilio::signature::{self, Algorithm};
 
 /// The auth token every test server uses.
 pub const TOKEN: &str = "test-auth-token";
 /// The public base URL every test server uses.
 pub const BASE_URL: &str = "https://bot.example.com";
+/// The admin API token every test server uses.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
 
 /// A running server and its files.
 pub struct TestServer {
@@ -25,6 +28,7 @@ pub struct TestServer {
     pub db_path: PathBuf,
     /// The temp folder (config, database), removed on drop.
     _dir: tempfile::TempDir,
+    config: Config,
     agent: ureq::Agent,
 }
 
@@ -130,6 +134,8 @@ path = "{}"
 [shop]
 name = "Test Shop"
 timezone = "Africa/Johannesburg"
+[admin]
+token = "{ADMIN_TOKEN}"
 [twilio]
 account_sid = "AC00000000000000000000000000000000"
 auth_token = "{TOKEN}"
@@ -162,18 +168,51 @@ impl TestServer {
     pub fn from_config(config: &Config, dir: tempfile::TempDir, db_path: PathBuf) -> TestServer {
         let running = server::start(config, Options::default()).unwrap();
         let http = format!("http://{}", running.addr());
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(20)))
-            .build()
-            .new_agent();
+        let config = config.clone();
+        let agent = agent(Duration::from_secs(20));
         TestServer {
             running: Some(running),
             http,
             db_path,
             _dir: dir,
+            config,
             agent,
         }
+    }
+
+    /// Stops the server and starts it again on the same database (a new port).
+    pub fn restart(&mut self) {
+        self.stop();
+        let running = server::start(&self.config, Options::default()).unwrap();
+        self.http = format!("http://{}", running.addr());
+        self.running = Some(running);
+    }
+
+    /// Opens the server's database (a second connection, safe while it runs).
+    pub fn store(&self) -> Store {
+        Store::open(&self.db_path).unwrap()
+    }
+
+    /// GET an admin API path with the admin bearer token; the JSON answer.
+    pub fn api_get(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .agent
+            .get(&format!("{}{path}", self.http))
+            .header("Authorization", &format!("Bearer {ADMIN_TOKEN}"))
+            .call()
+            .unwrap();
+        let reply = to_reply(response);
+        assert!(reply.content_type.starts_with("application/json"), "{reply:?}");
+        (reply.status, serde_json::from_str(&reply.body).unwrap())
+    }
+
+    /// GET with any headers.
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut request = self.agent.get(&format!("{}{path}", self.http));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        to_reply(request.call().unwrap())
     }
 
     /// GET a path.
@@ -196,10 +235,7 @@ impl TestServer {
 
     /// POST form params to `target`, signed for `BASE_URL` + target.
     pub fn post_signed(&self, target: &str, params: &[(String, String)]) -> Reply {
-        let url = format!("{BASE_URL}{target}");
-        let sig = signature::compute(Algorithm::HmacSha1, TOKEN.as_bytes(), &url, params);
-        let body = serde_urlencoded::to_string(params).unwrap();
-        self.post(target, &[("X-Twilio-Signature", &sig)], body.as_bytes())
+        post_signed_to(&self.agent, &self.http, target, params).unwrap()
     }
 
     /// A customer's WhatsApp message, signed, with a fresh MessageSid.
@@ -219,6 +255,33 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A client for tests: no error on 4xx/5xx, and a time limit.
+pub fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .build()
+        .new_agent()
+}
+
+/// POST form params to `http` + `target`, signed as Twilio would for `BASE_URL` + target.
+pub fn post_signed_to(
+    agent: &ureq::Agent,
+    http: &str,
+    target: &str,
+    params: &[(String, String)],
+) -> Result<Reply, ureq::Error> {
+    let url = format!("{BASE_URL}{target}");
+    let sig = signature::compute(Algorithm::HmacSha1, TOKEN.as_bytes(), &url, params);
+    let body = serde_urlencoded::to_string(params).unwrap();
+    let response = agent
+        .post(&format!("{http}{target}"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Twilio-Signature", &sig)
+        .send(body.as_bytes())?;
+    Ok(to_reply(response))
 }
 
 fn to_reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {

@@ -1,0 +1,145 @@
+//! Crash safety: every request that got a `200` survives `kill -9`. Signed
+//! conversations run from several threads against the real binary, the process
+//! is killed mid-way, restarted on the same database, and every acknowledged
+//! MessageSid must replay exactly the reply it got, and every acknowledged
+//! submission must be there.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::support::{agent, config_text, new_sid, post_signed_to, whatsapp_params};
+
+const THREADS: usize = 8;
+/// Kill after this many acknowledgements or this long, whichever comes first.
+const KILL_AFTER_ACKS: usize = 600;
+const KILL_AFTER: Duration = Duration::from_secs(3);
+
+/// `shopbot serve` as a child process, and its `http://` address.
+fn serve(config: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shopbot"))
+        .args(["serve", "--config"])
+        .arg(config)
+        .env_remove("TWILIO_AUTH_TOKEN")
+        .env_remove("SHOPBOT_ADMIN_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (found, addr) = mpsc::channel();
+    thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                let _ = found.send(rest.split(';').next().unwrap_or_default().to_string());
+            }
+        }
+    });
+    let addr = addr
+        .recv_timeout(Duration::from_secs(20))
+        .expect("shopbot serve did not say where it listens");
+    (child, format!("http://{addr}"))
+}
+
+/// One acknowledged request: what was sent and what came back.
+struct Ack {
+    params: Vec<(String, String)>,
+    body: String,
+}
+
+/// A customer walking the defect report over and over until told to stop.
+fn customer(http: String, n: usize, stop: Arc<AtomicBool>, acks: Arc<Mutex<Vec<Ack>>>, count: Arc<AtomicUsize>) {
+    let agent = agent(Duration::from_secs(5));
+    let from = format!("+2782557{n:04}");
+    let walk = ["hi", "2", "1", "It broke", "skip"];
+    for text in walk.iter().cycle() {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let params = whatsapp_params(&new_sid(), &from, text);
+        match post_signed_to(&agent, &http, "/twilio/inbound", &params) {
+            Ok(reply) if reply.status == 200 => {
+                acks.lock().unwrap().push(Ack {
+                    params,
+                    body: reply.body,
+                });
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(reply) => panic!("unexpected answer before the kill: {reply:?}"),
+            Err(_) => return, // the server is gone
+        }
+    }
+}
+
+#[test]
+fn every_acknowledged_request_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, config_text(&db, "")).unwrap();
+
+    let (mut child, http) = serve(&config);
+    let stop = Arc::new(AtomicBool::new(false));
+    let acks = Arc::new(Mutex::new(Vec::new()));
+    let count = Arc::new(AtomicUsize::new(0));
+    let customers: Vec<_> = (0..THREADS)
+        .map(|n| {
+            let (http, stop, acks, count) = (http.clone(), stop.clone(), acks.clone(), count.clone());
+            thread::spawn(move || customer(http, n, stop, acks, count))
+        })
+        .collect();
+    let started = Instant::now();
+    while count.load(Ordering::SeqCst) < KILL_AFTER_ACKS && started.elapsed() < KILL_AFTER {
+        thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL: no shutdown code runs
+    child.wait().unwrap();
+    stop.store(true, Ordering::SeqCst);
+    for c in customers {
+        c.join().unwrap();
+    }
+    let acks = std::mem::take(&mut *acks.lock().unwrap());
+    assert!(
+        acks.len() >= 50,
+        "only {} requests acknowledged before the kill",
+        acks.len()
+    );
+
+    let (mut child, http) = serve(&config);
+    let agent = agent(Duration::from_secs(10));
+    let mut submitted = Vec::new();
+    for ack in &acks {
+        let again = post_signed_to(&agent, &http, "/twilio/inbound", &ack.params).unwrap();
+        assert_eq!(again.status, 200);
+        assert_eq!(again.body, ack.body, "the replay differs from the acknowledged reply");
+        if let Some(rest) = ack.body.split("ID: ").nth(1) {
+            submitted.push(
+                rest.split(|c: char| c.is_whitespace() || c == '<')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    for id in &submitted {
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM submissions WHERE public_id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(n, 1, "acknowledged submission {id} is missing");
+    }
+    eprintln!(
+        "kill -9 after {} acknowledged requests ({} submissions): all replayed identically",
+        acks.len(),
+        submitted.len()
+    );
+}
