@@ -19,6 +19,7 @@ pub mod conversation;
 pub mod engine;
 pub mod http;
 pub mod orders;
+pub mod outbox;
 pub mod phone;
 pub mod server;
 pub mod store;

@@ -8,9 +8,10 @@ use std::thread::JoinHandle;
 use crate::config::Config;
 use crate::conversation::Bot;
 use crate::http::{demo::DemoPage, routes::App, HttpServer};
+use crate::outbox::sender::{OutboxSender, SenderSettings, Wake};
 use crate::store::{ReadPool, Store, StoreError};
 use crate::twilio::verifier::WebhookVerifier;
-use crate::writer::Writer;
+use crate::writer::{Writer, WriterError};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +19,9 @@ pub enum StartError {
     /// The database could not be opened.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The outbox could not start.
+    #[error("cannot start the outbox: {0}")]
+    Outbox(#[from] WriterError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source} (is another program using the port? change [server] listen)")]
     Bind {
@@ -39,6 +43,7 @@ pub struct Options {
 /// A running server.
 pub struct Running {
     http: HttpServer,
+    outbox: Option<OutboxSender>,
     writer: JoinHandle<()>,
 }
 
@@ -51,6 +56,9 @@ impl Running {
     /// Stops accepting, finishes requests in flight, commits, and returns.
     pub fn shutdown(self) {
         self.http.shutdown();
+        if let Some(outbox) = self.outbox {
+            outbox.shutdown();
+        }
         let _ = self.writer.join();
     }
 
@@ -70,6 +78,8 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
     })?;
     let bot = Arc::new(Bot::from_config(config));
     let (writer, writer_thread) = Writer::start(store, bot);
+    let reader = Arc::new(ReadPool::new(&config.database_path));
+    let outbox = start_outbox(config, &writer, &reader)?;
     let demo = options.demo_page.then(|| {
         DemoPage::new(
             &config.shop.name,
@@ -82,7 +92,9 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
     });
     let app = Arc::new(App {
         writer,
-        reader: ReadPool::new(&config.database_path),
+        reader,
+        outbox: outbox.as_ref().map_or_else(Wake::none, OutboxSender::waker),
+        sender_address: config.sender_address(),
         verifier: WebhookVerifier::from_config(config),
         inbound_path: config.webhooks.inbound_path.clone(),
         status_path: config.webhooks.status_path.clone(),
@@ -96,6 +108,19 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
     })?;
     Ok(Running {
         http,
+        outbox,
         writer: writer_thread,
     })
+}
+
+/// Starts the outbox sender if Twilio's REST API is configured; otherwise
+/// messages wait in the outbox (and a warning says why).
+fn start_outbox(config: &Config, writer: &Writer, reader: &Arc<ReadPool>) -> Result<Option<OutboxSender>, StartError> {
+    match SenderSettings::from_config(config) {
+        Ok(settings) => Ok(Some(OutboxSender::start(settings, writer.clone(), reader.clone())?)),
+        Err(missing) => {
+            log::warn!(target: "outbox", "outbound messages will wait in the outbox and not be sent: {missing}");
+            Ok(None)
+        }
+    }
 }

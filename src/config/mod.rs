@@ -64,10 +64,30 @@ pub struct Config {
     pub opt: OptKeywords,
     /// `[admin] token` (or `SHOPBOT_ADMIN_TOKEN`).
     pub admin_token: Option<Secret>,
+    /// `[outbox]`.
+    pub outbox: Outbox,
     /// The loaded menu (`[menu] path`, or the built-in example).
     pub menu: Menu,
     /// Where the menu came from, for `shopbot check`.
     pub menu_source: String,
+}
+
+impl Config {
+    /// `public_base_url` + the status path: where Twilio reports on messages we
+    /// send. `None` without a public URL (then no callbacks are asked for).
+    pub fn status_callback_url(&self) -> Option<String> {
+        let base = self.server.public_base_url.as_deref()?;
+        Some(format!("{}{}", base.trim_end_matches('/'), self.webhooks.status_path))
+    }
+
+    /// The `From` address (or messaging service) outbound messages are stored with.
+    pub fn sender_address(&self) -> String {
+        let t = &self.twilio;
+        t.messaging_service_sid
+            .clone()
+            .or_else(|| t.whatsapp_from.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// `[server]`.
@@ -122,6 +142,29 @@ pub struct Webhooks {
     pub status_path: String,
     /// Check `X-Twilio-Signature`.
     pub validate_signatures: bool,
+}
+
+/// `[outbox]`: how fast and how stubbornly messages the shop starts are sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outbox {
+    /// Text messages per second (token bucket).
+    pub messages_per_second: f64,
+    /// Messages with media per second.
+    pub media_messages_per_second: f64,
+    /// Attempts before a retryable error becomes a failure.
+    pub max_attempts: u32,
+}
+
+impl Default for Outbox {
+    /// Under Twilio's WhatsApp throughput per sender (about 25 text and 1.5
+    /// media messages per second).
+    fn default() -> Outbox {
+        Outbox {
+            messages_per_second: 20.0,
+            media_messages_per_second: 1.0,
+            max_attempts: 8,
+        }
+    }
 }
 
 /// One problem in a config file.
@@ -226,6 +269,7 @@ impl Config {
             },
             opt: OptKeywords::standard(),
             admin_token: None,
+            outbox: Outbox::default(),
             menu: Menu::example(),
             menu_source: "built-in example menu".into(),
         }

@@ -9,7 +9,7 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::{
-    Config, ConfigError, ConfigProblem, Secret, Server, Shop, Twilio, Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN,
+    Config, ConfigError, ConfigProblem, Outbox, Secret, Server, Shop, Twilio, Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN,
 };
 use crate::engine::{Menu, OptKeywords};
 
@@ -34,6 +34,8 @@ pub struct RawConfig {
     opt: RawOpt,
     #[serde(default)]
     admin: RawAdmin,
+    #[serde(default)]
+    outbox: RawOutbox,
     #[serde(default)]
     menu: RawMenu,
 }
@@ -96,6 +98,14 @@ struct RawAdmin {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawOutbox {
+    messages_per_second: Option<f64>,
+    media_messages_per_second: Option<f64>,
+    max_attempts: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawMenu {
     path: Option<PathBuf>,
 }
@@ -125,6 +135,7 @@ impl RawConfig {
         let webhooks = self.webhooks.validate(&mut problems);
         let twilio = self.twilio.validate(env, webhooks.validate_signatures, &mut problems);
         let opt = self.opt.validate(&mut problems);
+        let outbox = self.outbox.validate(&mut problems);
         let admin_token = env(ENV_ADMIN_TOKEN).or(non_empty(self.admin.token)).map(Secret);
         let database_path = folder.join(&self.database.path);
         if self.database.path.as_os_str().is_empty() {
@@ -155,6 +166,7 @@ impl RawConfig {
             webhooks,
             opt,
             admin_token,
+            outbox,
             menu,
             menu_source,
         })
@@ -321,6 +333,48 @@ impl RawTwilio {
             api_key_secret: non_empty(self.api_key_secret).map(Secret),
             api_base_url,
             webhook_shared_keys: shared_keys,
+        }
+    }
+}
+
+impl RawOutbox {
+    fn validate(self, problems: &mut Problems) -> Outbox {
+        let defaults = Outbox::default();
+        let mut rate = |key: &str, value: Option<f64>, default: f64, most: f64| match value {
+            None => default,
+            Some(v) if v > 0.0 && v <= most => v,
+            Some(v) => {
+                problems.add(
+                    &format!("[outbox] {key}"),
+                    format!("is {v}; give a number above 0 and at most {most} (Twilio's limit per WhatsApp sender)"),
+                );
+                default
+            }
+        };
+        let messages_per_second = rate(
+            "messages_per_second",
+            self.messages_per_second,
+            defaults.messages_per_second,
+            80.0,
+        );
+        let media_messages_per_second = rate(
+            "media_messages_per_second",
+            self.media_messages_per_second,
+            defaults.media_messages_per_second,
+            10.0,
+        );
+        let max_attempts = match self.max_attempts {
+            None => defaults.max_attempts,
+            Some(n @ 1..=50) => n,
+            Some(n) => {
+                problems.add("[outbox] max_attempts", format!("is {n}; give 1 to 50"));
+                defaults.max_attempts
+            }
+        };
+        Outbox {
+            messages_per_second,
+            media_messages_per_second,
+            max_attempts,
         }
     }
 }

@@ -69,7 +69,8 @@ pub struct Answer {
 pub struct Media {
     /// Where Twilio keeps it.
     pub url: String,
-    /// Its MIME type, e.g. `image/jpeg`.
+    /// Its MIME type, e.g. `image/jpeg` (unknown for media the shop sends).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub content_type: String,
 }
 

@@ -13,6 +13,7 @@ use super::{errors::api_error, errors::api_store_error, routes::App, Request, Re
 use crate::config::Secret;
 use crate::phone::PhoneNumber;
 use crate::store::{MessageKey, MessageRecord};
+use crate::twilio::webhook::{param, parse_form};
 
 /// Checks `Authorization: Bearer …`; the `401` to answer otherwise.
 pub fn authorize(token: Option<&Secret>, request: &Request) -> Result<(), Response> {
@@ -49,6 +50,111 @@ pub fn get_message(app: &App, key: &str) -> Response {
     }
 }
 
+/// Most messages or submissions one request returns.
+const MAX_ROWS: usize = 500;
+
+/// `GET /api/messages?contact=+27…[&limit=N]`: a conversation, newest last.
+pub fn conversation(app: &App, request: &Request) -> Response {
+    let query = match query(request) {
+        Ok(query) => query,
+        Err(response) => return response,
+    };
+    let Some(contact) = param(&query, "contact") else {
+        return api_error(
+            400,
+            "invalid_field",
+            "contact: give the customer's number, e.g. ?contact=%2B27821234567",
+        );
+    };
+    // A `+` typed into a query string arrives as a space.
+    let contact = contact
+        .strip_prefix(' ')
+        .map_or(contact.to_string(), |rest| format!("+{rest}"));
+    let phone = match PhoneNumber::parse(&contact) {
+        Ok(phone) => phone,
+        Err(e) => return api_error(400, "invalid_field", &format!("contact: {e}")),
+    };
+    let limit = match limit(&query) {
+        Ok(limit) => limit,
+        Err(response) => return response,
+    };
+    match app.reader.read(|db| db.conversation(&phone, limit)) {
+        Ok(records) => {
+            let messages: Vec<Value> = records.iter().map(message_json).collect();
+            Response::json(200, &json!({"contact": phone.as_str(), "messages": messages}))
+        }
+        Err(e) => api_store_error(&e),
+    }
+}
+
+/// `GET /api/submissions[?form=DEF][&since=2025-01-19T00:00:00Z][&limit=N]`.
+pub fn submissions(app: &App, request: &Request) -> Response {
+    let query = match query(request) {
+        Ok(query) => query,
+        Err(response) => return response,
+    };
+    let since = match param(&query, "since").map(parse_since).transpose() {
+        Ok(since) => since,
+        Err(reason) => return api_error(400, "invalid_field", &format!("since: {reason}")),
+    };
+    let limit = match limit(&query) {
+        Ok(limit) => limit,
+        Err(response) => return response,
+    };
+    match app
+        .reader
+        .read(|db| db.submissions(param(&query, "form"), since, limit))
+    {
+        Ok(rows) => {
+            let items: Vec<Value> = rows
+                .iter()
+                .map(|s| {
+                    json!({
+                        "id": s.public_id,
+                        "form": s.form,
+                        "from": s.phone,
+                        "profile_name": s.profile_name,
+                        "answers": s.answers,
+                        "created_at": s.created_at.to_string(),
+                    })
+                })
+                .collect();
+            Response::json(200, &json!({"submissions": items}))
+        }
+        Err(e) => api_store_error(&e),
+    }
+}
+
+/// An RFC 3339 time, or a date (midnight UTC).
+fn parse_since(text: &str) -> Result<jiff::Timestamp, String> {
+    text.parse::<jiff::Timestamp>()
+        .or_else(|_| {
+            text.parse::<jiff::civil::Date>()
+                .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC))
+                .map(|z| z.timestamp())
+        })
+        .map_err(|_| format!("{text:?} is not a time like 2025-01-19T12:00:00Z or a date like 2025-01-19"))
+}
+
+fn query(request: &Request) -> Result<Vec<(String, String)>, Response> {
+    let raw = request.target.split_once('?').map_or("", |(_, q)| q);
+    parse_form(raw.as_bytes()).map_err(|e| api_error(400, "invalid_query", &e.to_string()))
+}
+
+fn limit(query: &[(String, String)]) -> Result<usize, Response> {
+    match param(query, "limit") {
+        None => Ok(MAX_ROWS),
+        Some(n) => match n.parse::<usize>() {
+            Ok(n @ 1..=MAX_ROWS) => Ok(n),
+            _ => Err(api_error(
+                400,
+                "invalid_field",
+                &format!("limit: {n:?} is not a number from 1 to {MAX_ROWS}"),
+            )),
+        },
+    }
+}
+
 /// A message as the API shows it: numbers in E.164, the current status by
 /// precedence, and every status event.
 pub fn message_json(record: &MessageRecord) -> Value {
@@ -64,7 +170,26 @@ pub fn message_json(record: &MessageRecord) -> Value {
             })
         })
         .collect();
-    let error = record.events.iter().rev().find(|e| e.error_code.is_some());
+    let event_error = record
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.error_code.is_some())
+        .map(|e| (e.error_code.clone(), e.error_message.clone()));
+    let outbox_error = record
+        .outbox
+        .as_ref()
+        .filter(|o| o.error_code.is_some())
+        .map(|o| (o.error_code.clone(), o.error_message.clone()));
+    let (error_code, error_message) = event_error.or(outbox_error).unwrap_or_default();
+    let outbox = record.outbox.as_ref().map(|o| {
+        json!({
+            "state": o.state,
+            "kind": o.kind,
+            "attempts": o.attempts,
+            "next_attempt_at": (o.state == "queued").then(|| o.next_attempt_at.to_string()),
+        })
+    });
     json!({
         "id": record.id,
         "sid": record.sid,
@@ -74,8 +199,9 @@ pub fn message_json(record: &MessageRecord) -> Value {
         "body": record.body,
         "media": record.media,
         "status": record.status(),
-        "error_code": error.and_then(|e| e.error_code.clone()),
-        "error_message": error.and_then(|e| e.error_message.clone()),
+        "error_code": error_code,
+        "error_message": error_message,
+        "outbox": outbox,
         "reply": record.reply,
         "created_at": record.created_at.to_string(),
         "events": events,

@@ -36,3 +36,14 @@ pub fn api_store_error(e: &StoreError) -> Response {
     api_error(503, "database_unavailable", "the database did not answer; retry later")
         .header("Retry-After", RETRY_AFTER_SECS)
 }
+
+/// The writer could not take an admin API write.
+pub fn api_writer_error(e: &WriterError) -> Response {
+    log::error!(target: "http", "admin API: {e}");
+    api_error(
+        503,
+        "database_unavailable",
+        "the database did not take the request; retry later",
+    )
+    .header("Retry-After", RETRY_AFTER_SECS)
+}

@@ -10,6 +10,7 @@ pub mod admin;
 pub mod demo;
 pub mod errors;
 pub mod inbound;
+pub mod outbound;
 pub mod routes;
 pub mod signed;
 pub mod status;

@@ -1,9 +1,11 @@
 //! Routing: which handler answers which method and path, and `GET /healthz`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use super::{admin, demo::DemoPage, errors::api_error, inbound, status, Method, Request, Response};
+use super::{admin, demo::DemoPage, errors::api_error, inbound, outbound, status, Method, Request, Response};
 use crate::config::Secret;
+use crate::outbox::sender::Wake;
 use crate::store::ReadPool;
 use crate::twilio::verifier::WebhookVerifier;
 use crate::writer::Writer;
@@ -13,7 +15,11 @@ pub struct App {
     /// The single writer (conversations, status callbacks, database health).
     pub writer: Writer,
     /// Read-only connections for the admin API.
-    pub reader: ReadPool,
+    pub reader: Arc<ReadPool>,
+    /// Wakes the outbox sender after something was queued.
+    pub outbox: Wake,
+    /// `From` (or messaging service) of messages the shop sends.
+    pub sender_address: String,
     /// Webhook signature checks.
     pub verifier: WebhookVerifier,
     /// `[webhooks] inbound_path`.
@@ -53,10 +59,18 @@ impl App {
         if let Err(response) = admin::authorize(self.admin_token.as_ref(), request) {
             return response;
         }
-        match rest.split_once('/') {
-            Some(("messages", key)) if !key.is_empty() && !key.contains('/') => {
+        let (resource, key) = rest.split_once('/').map_or((rest, None), |(r, k)| (r, Some(k)));
+        match (resource, key) {
+            ("messages", None) => match request.method {
+                Method::Post => outbound::send_text(self, request),
+                Method::Get => admin::conversation(self, request),
+                _ => Response::text(405, "use GET or POST for /api/messages").header("Allow", "GET, POST"),
+            },
+            ("messages", Some(key)) if !key.is_empty() && !key.contains('/') => {
                 only(request, Method::Get, || admin::get_message(self, key))
             }
+            ("templates", None) => only(request, Method::Post, || outbound::send_template(self, request)),
+            ("submissions", None) => only(request, Method::Get, || admin::submissions(self, request)),
             _ => api_error(404, "not_found", &format!("no API route {}", request.path())),
         }
     }

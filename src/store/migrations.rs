@@ -105,6 +105,26 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX consent_log_by_phone ON consent_log(phone, id);
     "#,
+    // 3: the outbox for messages the shop starts.
+    r#"
+    -- When Twilio last refused a free-form message as outside the 24-hour window
+    -- (63016): the window stays closed until the customer writes again.
+    ALTER TABLE contacts ADD COLUMN window_closed_at TEXT;
+    -- One row per outbound message (the message itself is in messages).
+    CREATE TABLE outbox (
+        message_id      INTEGER PRIMARY KEY REFERENCES messages(id),
+        state           TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'uncertain')),
+        kind            TEXT NOT NULL CHECK (kind IN ('text', 'template')),
+        content_sid     TEXT,                     -- templates: HX…
+        variables       TEXT,                     -- templates: JSON {"1": "…"}
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        error_code      TEXT,
+        error_message   TEXT,
+        updated_at      TEXT NOT NULL
+    );
+    CREATE INDEX outbox_by_state ON outbox(state, next_attempt_at);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -11,8 +11,10 @@
 
 mod consent;
 mod migrations;
+mod outbox;
 mod queries;
 mod read;
+mod reports;
 mod statuses;
 mod time;
 
@@ -22,8 +24,10 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use consent::{ConsentAction, ConsentChange, ConsentRecord};
+pub use outbox::{NewOutbound, OutboxEntry, OutboxJob, Settle};
 pub use queries::{ContactId, MessageId, NewInbound, NewOrder, OrderUpsert};
 pub use read::ReadPool;
+pub use reports::SubmissionRecord;
 pub use statuses::{EventRecord, MessageKey, MessageRecord, Recorded};
 
 /// How long a writer waits for another process's write lock (the CLI importing

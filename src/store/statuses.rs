@@ -7,8 +7,9 @@ use rusqlite::{params, OptionalExtension, Row};
 
 use super::queries::{corrupt, to_json};
 use super::time::{from_sql, to_sql};
-use super::{Db, StoreError};
+use super::{Db, OutboxEntry, StoreError};
 use crate::engine::Media;
+use crate::outbox::policy::WINDOW_CLOSED_CODE;
 use crate::twilio::status::{self, StatusEvent};
 
 /// Whether a status callback was new.
@@ -77,6 +78,8 @@ pub struct MessageRecord {
     pub created_at: Timestamp,
     /// Status callbacks, in arrival order.
     pub events: Vec<EventRecord>,
+    /// For outbound messages: the outbox's state.
+    pub outbox: Option<OutboxEntry>,
 }
 
 impl MessageRecord {
@@ -108,11 +111,13 @@ impl Db<'_> {
                 to_json(&event.params),
                 to_sql(now)
             ])?;
-        Ok(if inserted == 1 {
-            Recorded::New
-        } else {
-            Recorded::Duplicate
-        })
+        if inserted == 0 {
+            return Ok(Recorded::Duplicate);
+        }
+        if event.error_code.as_deref().and_then(|c| c.parse().ok()) == Some(WINDOW_CLOSED_CODE) {
+            self.close_window_for_sid(&event.sid, now)?;
+        }
+        Ok(Recorded::New)
     }
 
     /// The message `key` names with its events; for a SID we never stored but
@@ -130,6 +135,9 @@ impl Db<'_> {
         };
         if let Some(sid) = &record.sid {
             record.events = self.status_events(sid)?;
+        }
+        if let (Some(id), "outbound") = (record.id, record.direction.as_str()) {
+            record.outbox = self.outbox_entry(id)?;
         }
         Ok(Some(record))
     }
@@ -170,6 +178,7 @@ impl Db<'_> {
             reply: None,
             created_at: from_sql(&received_at)?,
             events: Vec::new(),
+            outbox: None,
         }))
     }
 
@@ -243,6 +252,7 @@ impl StoredRow {
             reply,
             created_at: from_sql(&self.created_at)?,
             events: Vec::new(),
+            outbox: None,
         })
     }
 }

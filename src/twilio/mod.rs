@@ -1,6 +1,7 @@
 //! Everything Twilio-shaped: webhook signatures, inbound webhook and status
 //! callback forms, and TwiML.
 
+pub mod rest;
 pub mod signature;
 pub mod status;
 pub mod twiml;

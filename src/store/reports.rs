@@ -1,0 +1,85 @@
+//! Read-only views for the admin API and exports: a contact's conversation and
+//! the submissions of a form.
+
+use jiff::Timestamp;
+use rusqlite::params;
+
+use super::queries::corrupt;
+use super::time::{from_sql, to_sql};
+use super::{Db, MessageKey, MessageRecord, StoreError};
+use crate::engine::Answer;
+use crate::phone::PhoneNumber;
+
+/// A submission with who sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmissionRecord {
+    /// `DEF-20250119143022`.
+    pub public_id: String,
+    /// The form node's name.
+    pub form: String,
+    /// The customer, E.164.
+    pub phone: String,
+    /// Their WhatsApp profile name.
+    pub profile_name: Option<String>,
+    /// Every answer.
+    pub answers: Vec<Answer>,
+    /// When it was submitted.
+    pub created_at: Timestamp,
+}
+
+impl Db<'_> {
+    /// The newest `limit` messages with a number, both directions, oldest first.
+    pub fn conversation(&self, phone: &PhoneNumber, limit: usize) -> Result<Vec<MessageRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.id FROM messages m JOIN contacts c ON c.id = m.contact_id
+             WHERE c.phone = ?1 ORDER BY m.id DESC LIMIT ?2",
+        )?;
+        let ids: Vec<i64> = stmt
+            .query_map(params![phone.as_str(), limit as i64], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut records = Vec::with_capacity(ids.len());
+        for id in ids.into_iter().rev() {
+            records.extend(self.message(&MessageKey::Id(id))?);
+        }
+        Ok(records)
+    }
+
+    /// Submissions of a form (by node name or ID prefix, e.g. `DEF`), oldest
+    /// first, created at or after `since`; every form when `form` is `None`.
+    pub fn submissions(
+        &self,
+        form: Option<&str>,
+        since: Option<Timestamp>,
+        limit: usize,
+    ) -> Result<Vec<SubmissionRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.public_id, s.form, c.phone, c.profile_name, s.answers, s.created_at
+             FROM submissions s JOIN contacts c ON c.id = s.contact_id
+             WHERE (?1 IS NULL OR s.form = ?1 OR s.public_id LIKE ?1 || '-%')
+               AND (?2 IS NULL OR s.created_at >= ?2)
+             ORDER BY s.id LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![form, since.map(to_sql), limit as i64], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (public_id, form, phone, profile_name, answers, created_at) = row?;
+            Ok(SubmissionRecord {
+                public_id,
+                form,
+                phone,
+                profile_name,
+                answers: serde_json::from_str(&answers).map_err(corrupt("submission answers"))?,
+                created_at: from_sql(&created_at)?,
+            })
+        })
+        .collect()
+    }
+}
