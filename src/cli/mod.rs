@@ -8,6 +8,7 @@ mod demo;
 mod error;
 mod logging;
 mod orders;
+mod outbox;
 mod serve;
 mod sign;
 
@@ -42,6 +43,13 @@ enum Command {
     /// Manage orders.
     #[command(subcommand)]
     Orders(orders::Command),
+    /// Queue a free-form WhatsApp message (within 24 hours of the customer's last message).
+    Send(outbox::SendArgs),
+    /// Queue a template message (allowed any time).
+    SendTemplate(outbox::SendTemplateArgs),
+    /// Look after outbound messages.
+    #[command(subcommand)]
+    Outbox(outbox::Command),
 }
 
 /// Where to find the config when `--config` is not given.
@@ -90,5 +98,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Check(args) => check::execute(args),
         Command::Sign(args) => sign::execute(args),
         Command::Orders(command) => orders::execute(command),
+        Command::Send(args) => outbox::send(args),
+        Command::SendTemplate(args) => outbox::send_template(args),
+        Command::Outbox(command) => outbox::execute(command),
     }
 }

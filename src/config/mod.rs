@@ -153,6 +153,8 @@ pub struct Outbox {
     pub media_messages_per_second: f64,
     /// Attempts before a retryable error becomes a failure.
     pub max_attempts: u32,
+    /// The first retry's wait; each further one waits twice as long.
+    pub retry_base: std::time::Duration,
 }
 
 impl Default for Outbox {
@@ -163,6 +165,7 @@ impl Default for Outbox {
             messages_per_second: 20.0,
             media_messages_per_second: 1.0,
             max_attempts: 8,
+            retry_base: std::time::Duration::from_secs(2),
         }
     }
 }

@@ -102,6 +102,7 @@ struct RawOutbox {
     messages_per_second: Option<f64>,
     media_messages_per_second: Option<f64>,
     max_attempts: Option<u32>,
+    retry_after_seconds: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -371,10 +372,19 @@ impl RawOutbox {
                 defaults.max_attempts
             }
         };
+        let retry_base = match self.retry_after_seconds {
+            None => defaults.retry_base,
+            Some(s) if (0.01..=600.0).contains(&s) => std::time::Duration::from_secs_f64(s),
+            Some(s) => {
+                problems.add("[outbox] retry_after_seconds", format!("is {s}; give 0.01 to 600"));
+                defaults.retry_base
+            }
+        };
         Outbox {
             messages_per_second,
             media_messages_per_second,
             max_attempts,
+            retry_base,
         }
     }
 }

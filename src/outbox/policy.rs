@@ -13,8 +13,6 @@ use crate::twilio::rest::SendError;
 pub const WINDOW: SignedDuration = SignedDuration::from_hours(24);
 /// Twilio codes that mean the window is closed (63016: outside the allowed window).
 pub const WINDOW_CLOSED_CODE: u32 = 63016;
-/// The first retry waits about this long; each further one twice as long.
-pub const BACKOFF_BASE: Duration = Duration::from_secs(2);
 /// No retry waits longer than this.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(300);
 
@@ -109,10 +107,19 @@ pub enum AfterFailure {
     Uncertain(String),
 }
 
-/// Decides after attempt number `attempt` (1-based) of at most `max_attempts`
-/// failed with `error`. Only 429/20429, 5xx and failures before anything was
-/// sent are retried; any other 4xx is final; a lost answer is uncertain.
-pub fn after_failure(error: &SendError, attempt: u32, max_attempts: u32, jitter: f64) -> AfterFailure {
+/// How retries are spaced.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts before a retryable error becomes a failure.
+    pub max_attempts: u32,
+    /// The first retry waits about this long; each further one twice as long.
+    pub base: Duration,
+}
+
+/// Decides after attempt number `attempt` (1-based) failed with `error`. Only
+/// 429/20429, 5xx and failures before anything was sent are retried; any other
+/// 4xx is final; a lost answer is uncertain. `jitter` is in `[0.5, 1.5)`.
+pub fn after_failure(error: &SendError, attempt: u32, retry: RetryPolicy, jitter: f64) -> AfterFailure {
     let retryable = match error {
         SendError::Rejected { http_status, error } => {
             *http_status == 429 || error.code == Some(20429) || (500..600).contains(http_status)
@@ -120,8 +127,8 @@ pub fn after_failure(error: &SendError, attempt: u32, max_attempts: u32, jitter:
         SendError::NotSent(_) => true,
         SendError::Unknown(detail) => return AfterFailure::Uncertain(detail.clone()),
     };
-    if retryable && attempt < max_attempts {
-        return AfterFailure::Retry(backoff(attempt, jitter));
+    if retryable && attempt < retry.max_attempts {
+        return AfterFailure::Retry(backoff(retry.base, attempt, jitter));
     }
     let (code, message) = match error {
         SendError::Rejected { http_status, error } => (
@@ -140,10 +147,10 @@ pub fn after_failure(error: &SendError, attempt: u32, max_attempts: u32, jitter:
     AfterFailure::Fail { code, message }
 }
 
-/// Exponential backoff with jitter: about `BACKOFF_BASE * 2^(attempt-1)`,
-/// scaled by `jitter` in `[0.5, 1.5)` so many senders do not retry in step.
-pub fn backoff(attempt: u32, jitter: f64) -> Duration {
-    let exp = BACKOFF_BASE.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+/// Exponential backoff with jitter: about `base * 2^(attempt-1)`, scaled by
+/// `jitter` in `[0.5, 1.5)` so many senders do not retry in step.
+pub fn backoff(base: Duration, attempt: u32, jitter: f64) -> Duration {
+    let exp = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
     exp.min(BACKOFF_MAX).mul_f64(jitter.clamp(0.5, 1.5))
 }
 
@@ -189,6 +196,11 @@ mod tests {
     fn t(s: &str) -> Timestamp {
         s.parse().unwrap()
     }
+
+    const RETRY: RetryPolicy = RetryPolicy {
+        max_attempts: 5,
+        base: Duration::from_secs(2),
+    };
 
     fn rejected(http_status: u16, code: Option<u32>) -> SendError {
         SendError::Rejected {
@@ -241,37 +253,39 @@ mod tests {
     fn only_throttling_server_errors_and_unsent_requests_are_retried() {
         for retryable in [rejected(429, None), rejected(400, Some(20429)), rejected(503, None)] {
             assert!(
-                matches!(after_failure(&retryable, 1, 5, 1.0), AfterFailure::Retry(_)),
+                matches!(after_failure(&retryable, 1, RETRY, 1.0), AfterFailure::Retry(_)),
                 "{retryable:?}"
             );
             assert!(matches!(
-                after_failure(&retryable, 5, 5, 1.0),
+                after_failure(&retryable, 5, RETRY, 1.0),
                 AfterFailure::Fail { .. }
             ));
         }
         assert!(matches!(
-            after_failure(&SendError::NotSent("refused".into()), 1, 5, 1.0),
+            after_failure(&SendError::NotSent("refused".into()), 1, RETRY, 1.0),
             AfterFailure::Retry(_)
         ));
         for code in [21211, 20003, 63016, 63018, 21610] {
             let status = if code == 20003 { 401 } else { 400 };
-            let AfterFailure::Fail { code: got, .. } = after_failure(&rejected(status, Some(code)), 1, 5, 1.0) else {
+            let AfterFailure::Fail { code: got, .. } = after_failure(&rejected(status, Some(code)), 1, RETRY, 1.0)
+            else {
                 panic!("{code} must not be retried")
             };
             assert_eq!(got, code.to_string());
         }
         assert!(matches!(
-            after_failure(&SendError::Unknown("reset".into()), 1, 5, 1.0),
+            after_failure(&SendError::Unknown("reset".into()), 1, RETRY, 1.0),
             AfterFailure::Uncertain(_)
         ));
     }
 
     #[test]
     fn backoff_doubles_with_jitter_and_a_cap() {
-        assert_eq!(backoff(1, 1.0), Duration::from_secs(2));
-        assert_eq!(backoff(3, 1.0), Duration::from_secs(8));
-        assert_eq!(backoff(3, 0.5), Duration::from_secs(4));
-        assert_eq!(backoff(30, 1.0), BACKOFF_MAX);
+        let base = Duration::from_secs(2);
+        assert_eq!(backoff(base, 1, 1.0), Duration::from_secs(2));
+        assert_eq!(backoff(base, 3, 1.0), Duration::from_secs(8));
+        assert_eq!(backoff(base, 3, 0.5), Duration::from_secs(4));
+        assert_eq!(backoff(base, 30, 1.0), BACKOFF_MAX);
     }
 
     #[test]

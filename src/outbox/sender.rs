@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::policy::{self, AfterFailure, Kind, TokenBucket, WINDOW_CLOSED_CODE};
+use super::policy::{self, AfterFailure, Kind, RetryPolicy, TokenBucket, WINDOW_CLOSED_CODE};
 use crate::config::Config;
 use crate::conversation::Bot;
 use crate::store::{Db, OutboxJob, ReadPool, Settle, StoreError};
@@ -33,8 +33,8 @@ pub struct SenderSettings {
     pub text_per_second: f64,
     /// Media messages per second.
     pub media_per_second: f64,
-    /// Attempts before a retryable error becomes a failure.
-    pub max_attempts: u32,
+    /// How retries are spaced and when they stop.
+    pub retry: RetryPolicy,
 }
 
 impl SenderSettings {
@@ -63,7 +63,10 @@ impl SenderSettings {
             status_callback: config.status_callback_url(),
             text_per_second: config.outbox.messages_per_second,
             media_per_second: config.outbox.media_messages_per_second,
-            max_attempts: config.outbox.max_attempts,
+            retry: RetryPolicy {
+                max_attempts: config.outbox.max_attempts,
+                base: config.outbox.retry_base,
+            },
         })
     }
 }
@@ -205,7 +208,7 @@ impl Loop {
         if let Err(e) = self.writer.run(Record {
             job,
             outcome,
-            max_attempts: self.settings.max_attempts,
+            retry: self.settings.retry,
         }) {
             log::error!(target: "outbox", "recording a send failed: {e}; the message stays `sending` and becomes uncertain at the next start");
             return Some(POLL);
@@ -272,7 +275,7 @@ impl Work for Claim {
 struct Record {
     job: OutboxJob,
     outcome: Result<crate::twilio::rest::Sent, SendError>,
-    max_attempts: u32,
+    retry: RetryPolicy,
 }
 
 impl Work for Record {
@@ -294,7 +297,7 @@ impl Work for Record {
                     log::info!(target: "outbox", "{} no longer waits for staff", self.job.to);
                 }
             }
-            Err(error) => record_failure(db, id, attempt, self.max_attempts, error, now)?,
+            Err(error) => record_failure(db, id, attempt, self.retry, error, now)?,
         }
         Ok(())
     }
@@ -304,11 +307,11 @@ fn record_failure(
     db: &Db<'_>,
     id: i64,
     attempt: u32,
-    max_attempts: u32,
+    retry: RetryPolicy,
     error: &SendError,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    match policy::after_failure(error, attempt, max_attempts, 0.5 + fastrand::f64()) {
+    match policy::after_failure(error, attempt, retry, 0.5 + fastrand::f64()) {
         AfterFailure::Retry(wait) => {
             let at = now
                 .saturating_add(SignedDuration::try_from(wait).unwrap_or(SignedDuration::MAX))

@@ -139,6 +139,12 @@ impl Store {
         Ok(value)
     }
 
+    /// Runs `f` in one read transaction (a consistent snapshot; takes no write lock).
+    pub fn read<T>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let tx = self.conn.transaction()?;
+        f(&Db { conn: &tx })
+    }
+
     /// Runs `f` for every job in one transaction, each job inside its own
     /// savepoint: a job that fails is rolled back alone and the others commit
     /// together (one fsync for the whole batch). If the commit itself fails,

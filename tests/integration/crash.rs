@@ -20,7 +20,7 @@ const KILL_AFTER_ACKS: usize = 600;
 const KILL_AFTER: Duration = Duration::from_secs(3);
 
 /// `shopbot serve` as a child process, and its `http://` address.
-fn serve(config: &Path) -> (Child, String) {
+pub fn serve(config: &Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_shopbot"))
         .args(["serve", "--config"])
         .arg(config)

@@ -155,9 +155,14 @@ impl TestServer {
     /// A server whose config has `extra` appended (more `[twilio]` keys, or
     /// further tables).
     pub fn start_with(extra: &str) -> TestServer {
+        TestServer::start_edited(extra, |text| text.to_string())
+    }
+
+    /// A server whose config text (with `extra` appended) is changed by `edit` first.
+    pub fn start_edited(extra: &str, edit: impl Fn(&str) -> String) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("shopbot.db");
-        let text = config_text(&db_path, extra);
+        let text = edit(&config_text(&db_path, extra));
         let config_path = dir.path().join("config.toml");
         std::fs::write(&config_path, &text).unwrap();
         let config = Config::from_toml(&text, &config_path, &|_| None).unwrap();
@@ -204,6 +209,39 @@ impl TestServer {
         let reply = to_reply(response);
         assert!(reply.content_type.starts_with("application/json"), "{reply:?}");
         (reply.status, serde_json::from_str(&reply.body).unwrap())
+    }
+
+    /// POST JSON to an admin API path with the admin bearer token; the JSON answer.
+    pub fn api_post(&self, path: &str, json: &serde_json::Value) -> (u16, serde_json::Value) {
+        let reply = self.post_json(path, json, Some(ADMIN_TOKEN));
+        assert!(reply.content_type.starts_with("application/json"), "{reply:?}");
+        (reply.status, serde_json::from_str(&reply.body).unwrap())
+    }
+
+    /// POST JSON with an optional bearer token.
+    pub fn post_json(&self, path: &str, json: &serde_json::Value, token: Option<&str>) -> Reply {
+        let mut request = self
+            .agent
+            .post(&format!("{}{path}", self.http))
+            .header("Content-Type", "application/json");
+        if let Some(token) = token {
+            request = request.header("Authorization", &format!("Bearer {token}"));
+        }
+        to_reply(request.send(json.to_string().as_bytes()).unwrap())
+    }
+
+    /// Polls `GET /api/messages/{id}` until its outbox state is settled.
+    pub fn settled(&self, id: i64) -> serde_json::Value {
+        let started = std::time::Instant::now();
+        loop {
+            let (_, message) = self.api_get(&format!("/api/messages/{id}"));
+            let state = message["outbox"]["state"].as_str().unwrap_or_default().to_string();
+            if ["sent", "failed", "uncertain"].contains(&state.as_str()) || started.elapsed() > Duration::from_secs(20)
+            {
+                return message;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
     }
 
     /// GET with any headers.
