@@ -334,3 +334,74 @@ fn a_conversation_lists_both_directions_newest_last() {
     assert_eq!(messages[1]["direction"], "outbound");
     assert_eq!(messages[1]["to"], CUSTOMER);
 }
+
+#[test]
+fn callbacks_move_an_outbound_message_on() {
+    let mock = MockTwilio::start();
+    let server = server(&mock, "");
+    server.say(CUSTOMER, "hi");
+    let id = queue(&server, "/api/messages", json!({"to": CUSTOMER, "body": "Ready"}));
+    let sid = server.settled(id)["sid"].as_str().unwrap().to_string();
+    for status in ["read", "sent", "delivered"] {
+        let params: Vec<(String, String)> = [("MessageSid", sid.as_str()), ("MessageStatus", status)]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(server.post_signed("/twilio/status", &params).status, 204);
+    }
+    let (_, by_id) = server.api_get(&format!("/api/messages/{id}"));
+    assert_eq!(by_id["status"], "read", "{by_id}");
+    assert_eq!(by_id["events"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn the_rate_limit_spaces_sends() {
+    let mock = MockTwilio::start();
+    let mock_url = format!("api_base_url = \"{}\"\n[outbox]\nmessages_per_second = 10\n", mock.url);
+    let server = TestServer::start_with(&mock_url);
+    server.say(CUSTOMER, "hi");
+    let started = std::time::Instant::now();
+    let ids: Vec<i64> = (0..20)
+        .map(|i| {
+            queue(
+                &server,
+                "/api/messages",
+                json!({"to": CUSTOMER, "body": format!("n{i}")}),
+            )
+        })
+        .collect();
+    server.settled(*ids.last().unwrap());
+    // A full bucket of 10, then 10 more at 10 per second: at least ~1 s.
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    let bodies: Vec<String> = mock
+        .requests()
+        .iter()
+        .map(|r| r.get("Body").unwrap().to_string())
+        .collect();
+    let expected: Vec<String> = (0..20).map(|i| format!("n{i}")).collect();
+    assert_eq!(bodies, expected, "sent in the order queued");
+}
+
+#[test]
+fn submissions_can_be_listed_by_form_prefix() {
+    let mock = MockTwilio::start();
+    let server = server(&mock, "");
+    for text in ["2", "1", "Dented lid", "skip"] {
+        server.say(CUSTOMER, text);
+    }
+    let (status, answer) = server.api_get("/api/submissions?form=DEF&since=2020-01-01");
+    assert_eq!(status, 200, "{answer}");
+    let items = answer["submissions"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert!(items[0]["id"].as_str().unwrap().starts_with("DEF-"));
+    assert_eq!(items[0]["from"], CUSTOMER);
+    assert_eq!(items[0]["answers"][0]["text"], "Dented lid");
+    let (_, none) = server.api_get("/api/submissions?form=DEF&since=2999-01-01");
+    assert!(none["submissions"].as_array().unwrap().is_empty());
+    let (status, _) = server.api_get("/api/submissions?since=yesterday");
+    assert_eq!(status, 400);
+}
