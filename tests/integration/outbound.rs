@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::{TestServer, ADMIN_TOKEN};
+use crate::support::{pairs, TestServer, ADMIN_TOKEN};
 use crate::twilio_mock::{MockTwilio, Recorded};
 
 const CUSTOMER: &str = "+27821234567";
@@ -223,15 +223,12 @@ fn a_63016_callback_closes_the_window_until_the_customer_writes() {
     server.say(CUSTOMER, "hi");
     let id = queue(&server, "/api/messages", json!({"to": CUSTOMER, "body": "One"}));
     let sid = server.settled(id)["sid"].as_str().unwrap().to_string();
-    let callback: Vec<(String, String)> = [
+    let callback = pairs(&[
         ("MessageSid", sid.as_str()),
         ("MessageStatus", "failed"),
         ("ErrorCode", "63016"),
         ("To", "whatsapp:+27821234567"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    ]);
     assert_eq!(server.post_signed("/twilio/status", &callback).status, 204);
     let (status, answer) = server.api_post("/api/messages", &json!({"to": CUSTOMER, "body": "Two"}));
     assert_eq!(
@@ -343,10 +340,7 @@ fn callbacks_move_an_outbound_message_on() {
     let id = queue(&server, "/api/messages", json!({"to": CUSTOMER, "body": "Ready"}));
     let sid = server.settled(id)["sid"].as_str().unwrap().to_string();
     for status in ["read", "sent", "delivered"] {
-        let params: Vec<(String, String)> = [("MessageSid", sid.as_str()), ("MessageStatus", status)]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let params = pairs(&[("MessageSid", sid.as_str()), ("MessageStatus", status)]);
         assert_eq!(server.post_signed("/twilio/status", &params).status, 204);
     }
     let (_, by_id) = server.api_get(&format!("/api/messages/{id}"));

@@ -3,13 +3,13 @@
 
 use serde_json::Value;
 
-use crate::support::{new_sid, whatsapp_params, TestServer, ADMIN_TOKEN};
+use crate::support::{new_sid, pairs, whatsapp_params, TestServer, ADMIN_TOKEN};
 
 const STATUS_PATH: &str = "/twilio/status";
 
 /// The parameters Twilio sends in a WhatsApp status callback.
 fn callback(sid: &str, status: &str, error: Option<(&str, &str)>) -> Vec<(String, String)> {
-    let mut params: Vec<(String, String)> = [
+    let mut params = pairs(&[
         ("AccountSid", "AC00000000000000000000000000000000"),
         ("ApiVersion", "2010-04-01"),
         ("ChannelPrefix", "whatsapp"),
@@ -20,10 +20,7 @@ fn callback(sid: &str, status: &str, error: Option<(&str, &str)>) -> Vec<(String
         ("SmsSid", sid),
         ("SmsStatus", status),
         ("To", "whatsapp:+27825550301"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    ]);
     if let Some((code, message)) = error {
         params.push(("ErrorCode".into(), code.into()));
         params.push(("ErrorMessage".into(), message.into()));

@@ -341,7 +341,7 @@ fn to_reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
 /// The parameters Twilio sends for an inbound WhatsApp text message.
 pub fn whatsapp_params(sid: &str, from: &str, body: &str) -> Vec<(String, String)> {
     let wa_id = from.trim_start_matches('+');
-    [
+    pairs(&[
         ("SmsMessageSid", sid),
         ("NumMedia", "0"),
         ("ProfileName", "Thandi"),
@@ -357,8 +357,10 @@ pub fn whatsapp_params(sid: &str, from: &str, body: &str) -> Vec<(String, String
         ("AccountSid", "AC00000000000000000000000000000000"),
         ("From", &format!("whatsapp:{from}")),
         ("ApiVersion", "2010-04-01"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
+    ])
+}
+
+/// Owned form pairs.
+pub fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
