@@ -2,10 +2,12 @@
 //! errors into messages and exit codes (0 ok, 1 the user's input or config needs
 //! fixing, 2 something failed that is not the user's fault).
 
+mod backup;
 mod chat;
 mod check;
 mod demo;
 mod error;
+mod export;
 mod logging;
 mod orders;
 mod outbox;
@@ -50,6 +52,11 @@ enum Command {
     /// Look after outbound messages.
     #[command(subcommand)]
     Outbox(outbox::Command),
+    /// Write a consistent copy of the database (safe while the server runs).
+    Backup(backup::Args),
+    /// Export data for a spreadsheet or another program.
+    #[command(subcommand)]
+    Export(export::Command),
 }
 
 /// Where to find the config when `--config` is not given.
@@ -101,5 +108,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Send(args) => outbox::send(args),
         Command::SendTemplate(args) => outbox::send_template(args),
         Command::Outbox(command) => outbox::execute(command),
+        Command::Backup(args) => backup::execute(args),
+        Command::Export(command) => export::execute(command),
     }
 }

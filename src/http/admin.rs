@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq;
 use super::{errors::api_error, errors::api_store_error, routes::App, Request, Response};
 use crate::config::Secret;
 use crate::phone::PhoneNumber;
-use crate::store::{MessageKey, MessageRecord};
+use crate::store::{MessageKey, MessageRecord, SubmissionRecord};
 use crate::twilio::webhook::{param, parse_form};
 
 /// Checks `Authorization: Bearer …`; the `401` to answer otherwise.
@@ -106,19 +106,7 @@ pub fn submissions(app: &App, request: &Request) -> Response {
         .read(|db| db.submissions(param(&query, "form"), since, limit))
     {
         Ok(rows) => {
-            let items: Vec<Value> = rows
-                .iter()
-                .map(|s| {
-                    json!({
-                        "id": s.public_id,
-                        "form": s.form,
-                        "from": s.phone,
-                        "profile_name": s.profile_name,
-                        "answers": s.answers,
-                        "created_at": s.created_at.to_string(),
-                    })
-                })
-                .collect();
+            let items: Vec<Value> = rows.iter().map(SubmissionRecord::to_json).collect();
             Response::json(200, &json!({"submissions": items}))
         }
         Err(e) => api_store_error(&e),

@@ -9,6 +9,7 @@
 //! all-or-nothing). Queries are methods of [`Db`], a borrowed connection that is
 //! only handed out inside a transaction.
 
+pub mod backup;
 mod consent;
 mod migrations;
 mod outbox;

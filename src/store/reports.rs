@@ -27,6 +27,20 @@ pub struct SubmissionRecord {
     pub created_at: Timestamp,
 }
 
+impl SubmissionRecord {
+    /// As the admin API and `shopbot export submissions --format json` show it.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.public_id,
+            "form": self.form,
+            "from": self.phone,
+            "profile_name": self.profile_name,
+            "answers": self.answers,
+            "created_at": self.created_at.to_string(),
+        })
+    }
+}
+
 impl Db<'_> {
     /// The newest `limit` messages with a number, both directions, oldest first.
     pub fn conversation(&self, phone: &PhoneNumber, limit: usize) -> Result<Vec<MessageRecord>, StoreError> {

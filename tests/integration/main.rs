@@ -5,6 +5,7 @@
 mod cli;
 mod concurrency;
 mod crash;
+mod data_care;
 mod idempotency;
 mod media;
 mod menu_walk;

@@ -193,6 +193,11 @@ impl TestServer {
         self.running = Some(running);
     }
 
+    /// The config file the server was started from.
+    pub fn config_path(&self) -> PathBuf {
+        self.config.source.clone()
+    }
+
     /// Opens the server's database (a second connection, safe while it runs).
     pub fn store(&self) -> Store {
         Store::open(&self.db_path).unwrap()

@@ -1,0 +1,119 @@
+//! Backups and exports through the real binary, while the server runs.
+
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::support::{new_sid, whatsapp_params, TestServer};
+
+fn shopbot(server: &TestServer, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shopbot"))
+        .args(args)
+        .arg("--config")
+        .arg(server.config_path())
+        .env_remove("TWILIO_AUTH_TOKEN")
+        .output()
+        .unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn a_backup_under_write_load_is_a_consistent_database() {
+    let server = Arc::new(TestServer::start());
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicUsize::new(0));
+    let writers: Vec<_> = (0..4)
+        .map(|n| {
+            let (server, stop, sent) = (server.clone(), stop.clone(), sent.clone());
+            thread::spawn(move || {
+                let started = Instant::now();
+                let from = format!("+2782558{n:04}");
+                while !stop.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(20) {
+                    let reply = server.post_signed("/twilio/inbound", &whatsapp_params(&new_sid(), &from, "hi"));
+                    assert_eq!(reply.status, 200);
+                    sent.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    while sent.load(Ordering::SeqCst) < 100 {
+        thread::sleep(Duration::from_millis(10));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.db");
+    let out = shopbot(&server, &["backup", copy.to_str().unwrap()]);
+    stop.store(true, Ordering::SeqCst);
+    for w in writers {
+        w.join().unwrap();
+    }
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("integrity ok"), "{}", text(&out));
+
+    let conn = rusqlite::Connection::open(&copy).unwrap();
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    let (messages, replied): (i64, i64) = conn
+        .query_row("SELECT count(*), count(reply) FROM messages", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert!(messages >= 100, "{messages}");
+    assert_eq!(
+        messages, replied,
+        "a message without its reply: not one transaction's snapshot"
+    );
+    drop(conn);
+    shopbot::store::Store::open(&copy).expect("the copy opens as a shopbot database");
+
+    let again = shopbot(&server, &["backup", copy.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    assert!(text(&again).contains("already exists"), "{}", text(&again));
+}
+
+#[test]
+fn submissions_export_as_csv_and_json() {
+    let server = TestServer::start();
+    let customer = "+27825551201";
+    for body in ["2", "1", "Scratched, \"deep\"; see photo"] {
+        server.say(customer, body);
+    }
+    let mut photo = whatsapp_params(&new_sid(), customer, "");
+    photo.retain(|(k, _)| k != "NumMedia");
+    photo.extend(crate::support::pairs(&[
+        ("NumMedia", "1"),
+        ("MediaUrl0", "https://api.twilio.com/media/ME1"),
+        ("MediaContentType0", "image/jpeg"),
+    ]));
+    assert!(server
+        .post_signed("/twilio/inbound", &photo)
+        .text()
+        .contains("Defect Submitted"));
+
+    let csv_out = shopbot(&server, &["export", "submissions", "--format", "csv"]);
+    assert!(csv_out.status.success(), "{}", text(&csv_out));
+    let mut reader = csv::Reader::from_reader(csv_out.stdout.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        ["id", "form", "submitted", "customer", "name", "description", "photo"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0][0].starts_with("DEF-"));
+    assert_eq!(&rows[0][3], customer);
+    assert_eq!(&rows[0][5], "Scratched, \"deep\"; see photo");
+    assert_eq!(&rows[0][6], "https://api.twilio.com/media/ME1");
+
+    let json_out = shopbot(&server, &["export", "submissions", "--format", "json", "--form", "DEF"]);
+    let items: serde_json::Value = serde_json::from_slice(&json_out.stdout).unwrap();
+    assert_eq!(items[0]["answers"][1]["media"][0]["content_type"], "image/jpeg");
+}
