@@ -22,6 +22,7 @@ pub mod orders;
 pub mod outbox;
 pub mod phone;
 pub mod server;
+pub mod service;
 pub mod store;
 pub mod twilio;
 pub mod writer;

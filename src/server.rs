@@ -4,6 +4,7 @@
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use crate::config::Config;
 use crate::conversation::Bot;
@@ -44,6 +45,7 @@ pub struct Options {
 pub struct Running {
     http: HttpServer,
     outbox: Option<OutboxSender>,
+    health: Writer,
     writer: JoinHandle<()>,
 }
 
@@ -53,18 +55,20 @@ impl Running {
         self.http.addr()
     }
 
-    /// Stops accepting, finishes requests in flight, commits, and returns.
+    /// A check that the database answers (for a watchdog).
+    pub fn health_check(&self) -> impl Fn() -> bool + Send + 'static {
+        let writer = self.health.clone();
+        move || writer.ping(Duration::from_secs(5)).is_ok()
+    }
+
+    /// Stops accepting, finishes requests in flight and the current outbound
+    /// send, commits, closes the database (checkpointing the WAL), and returns.
     pub fn shutdown(self) {
         self.http.shutdown();
         if let Some(outbox) = self.outbox {
             outbox.shutdown();
         }
-        let _ = self.writer.join();
-    }
-
-    /// Serves until the process ends.
-    pub fn wait(self) {
-        self.http.join();
+        drop(self.health);
         let _ = self.writer.join();
     }
 }
@@ -80,6 +84,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
     let (writer, writer_thread) = Writer::start(store, bot);
     let reader = Arc::new(ReadPool::new(&config.database_path));
     let outbox = start_outbox(config, &writer, &reader)?;
+    let writer_health = writer.clone();
     let demo = options.demo_page.then(|| {
         DemoPage::new(
             &config.shop.name,
@@ -109,6 +114,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
     Ok(Running {
         http,
         outbox,
+        health: writer_health,
         writer: writer_thread,
     })
 }

@@ -42,6 +42,7 @@ pub fn execute(args: Args) -> Result<(), CliError> {
     logging::init(LevelFilter::Info);
     drop(prepare_demo_db(&args.db)?);
     let config = Config::demo(args.db.clone(), args.port);
+    let stop = super::serve::stop_signal()?;
     let running = server::start(&config, Options { demo_page: true }).map_err(|e| match e {
         StartError::Bind { addr, source } => CliError::Usage(format!(
             "cannot listen on {addr}: {source}; try another port: shopbot demo --port {}",
@@ -74,6 +75,8 @@ Press Ctrl+C to stop.",
         shop = config.shop.name,
         db = args.db.display(),
     );
-    running.wait();
+    let _ = stop.recv();
+    println!("stopping…");
+    running.shutdown();
     Ok(())
 }

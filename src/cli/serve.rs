@@ -1,10 +1,19 @@
-//! `shopbot serve --config FILE`: the production server.
+//! `shopbot serve --config FILE`: the production server, until SIGTERM / SIGINT
+//! (or Ctrl+C, or a Windows service Stop), then a clean drain.
+
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
 
 use clap::Args as ClapArgs;
 use simplelog::LevelFilter;
 
 use super::{logging, CliError, ConfigArg};
+use crate::config::Config;
 use crate::server::{self, Options};
+use crate::service::systemd::{self, Watchdog};
+
+/// If draining takes longer than this, the process exits anyway (code 1).
+pub const DRAIN_LIMIT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -15,13 +24,25 @@ pub struct Args {
 pub fn execute(args: Args) -> Result<(), CliError> {
     logging::init(LevelFilter::Info);
     let config = args.config.load()?;
-    if config.server.public_base_url.is_none() {
-        log::warn!(target: "serve", "!!! [server] public_base_url is not set: signatures are checked against https://<Host header><path>. Behind a proxy or tunnel that is often wrong; set public_base_url to the exact URL Twilio calls.");
-    }
-    if !config.webhooks.validate_signatures {
-        log::warn!(target: "serve", "!!! [webhooks] validate_signatures = false: anyone who finds this URL can pose as any customer.");
-    }
-    let running = server::start(&config, Options::default())?;
+    run(&config, &stop_signal()?)
+}
+
+/// Receives once on SIGTERM, SIGINT (Ctrl+C) or, on Windows, Ctrl+C/Close.
+pub fn stop_signal() -> Result<Receiver<()>, CliError> {
+    let (stop, stopped) = mpsc::channel();
+    ctrlc::set_handler(move || {
+        let _ = stop.send(());
+    })
+    .map_err(|e| CliError::Usage(format!("cannot install the signal handler: {e}")))?;
+    Ok(stopped)
+}
+
+/// Serves `config` until `stop` receives (or all its senders are gone), then
+/// stops accepting, finishes the requests in flight and the current outbound
+/// send, commits, closes the database and returns.
+pub fn run(config: &Config, stop: &Receiver<()>) -> Result<(), CliError> {
+    warn_about(config);
+    let running = server::start(config, Options::default())?;
     let base = config
         .server
         .public_base_url
@@ -29,6 +50,32 @@ pub fn execute(args: Args) -> Result<(), CliError> {
         .unwrap_or_else(|| format!("http://{}", running.addr()));
     log::info!(target: "serve", "listening on {}; database {}; menu: {}", running.addr(), config.database_path.display(), config.menu_source);
     log::info!(target: "serve", "Twilio webhook URL: {base}{}", config.webhooks.inbound_path);
-    running.wait();
+    let watchdog = Watchdog::start(running.health_check());
+    systemd::ready();
+    let _ = stop.recv();
+    log::info!(target: "serve", "stopping: finishing requests in flight");
+    systemd::stopping();
+    drop(watchdog);
+    exit_if_stuck();
+    running.shutdown();
+    log::info!(target: "serve", "stopped cleanly");
     Ok(())
+}
+
+fn warn_about(config: &Config) {
+    if config.server.public_base_url.is_none() {
+        log::warn!(target: "serve", "!!! [server] public_base_url is not set: signatures are checked against https://<Host header><path>. Behind a proxy or tunnel that is often wrong; set public_base_url to the exact URL Twilio calls.");
+    }
+    if !config.webhooks.validate_signatures {
+        log::warn!(target: "serve", "!!! [webhooks] validate_signatures = false: anyone who finds this URL can pose as any customer.");
+    }
+}
+
+/// A drain that hangs must not keep the service from stopping forever.
+fn exit_if_stuck() {
+    std::thread::spawn(|| {
+        std::thread::sleep(DRAIN_LIMIT);
+        log::error!(target: "serve", "still draining after {DRAIN_LIMIT:?}; exiting anyway");
+        std::process::exit(1);
+    });
 }

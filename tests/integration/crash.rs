@@ -46,7 +46,7 @@ pub fn serve(config: &Path) -> (Child, String) {
 }
 
 /// One acknowledged request: what was sent and what came back.
-struct Ack {
+pub struct Ack {
     params: Vec<(String, String)>,
     body: String,
 }
@@ -75,44 +75,59 @@ fn customer(http: String, n: usize, stop: Arc<AtomicBool>, acks: Arc<Mutex<Vec<A
     }
 }
 
-#[test]
-fn every_acknowledged_request_survives_kill_9() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("shop.db");
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, config_text(&db, "")).unwrap();
+/// Customers walking conversations from several threads, recording every `200`.
+pub struct Load {
+    stop: Arc<AtomicBool>,
+    acks: Arc<Mutex<Vec<Ack>>>,
+    count: Arc<AtomicUsize>,
+    threads: Vec<thread::JoinHandle<()>>,
+}
 
-    let (mut child, http) = serve(&config);
-    let stop = Arc::new(AtomicBool::new(false));
-    let acks = Arc::new(Mutex::new(Vec::new()));
-    let count = Arc::new(AtomicUsize::new(0));
-    let customers: Vec<_> = (0..THREADS)
-        .map(|n| {
-            let (http, stop, acks, count) = (http.clone(), stop.clone(), acks.clone(), count.clone());
-            thread::spawn(move || customer(http, n, stop, acks, count))
-        })
-        .collect();
-    let started = Instant::now();
-    while count.load(Ordering::SeqCst) < KILL_AFTER_ACKS && started.elapsed() < KILL_AFTER {
-        thread::sleep(Duration::from_millis(5));
+impl Load {
+    pub fn start(http: &str, threads: usize) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let acks = Arc::new(Mutex::new(Vec::new()));
+        let count = Arc::new(AtomicUsize::new(0));
+        let threads = (0..threads)
+            .map(|n| {
+                let (http, stop, acks, count) = (http.to_string(), stop.clone(), acks.clone(), count.clone());
+                thread::spawn(move || customer(http, n, stop, acks, count))
+            })
+            .collect();
+        Load {
+            stop,
+            acks,
+            count,
+            threads,
+        }
     }
-    child.kill().unwrap(); // SIGKILL: no shutdown code runs
-    child.wait().unwrap();
-    stop.store(true, Ordering::SeqCst);
-    for c in customers {
-        c.join().unwrap();
-    }
-    let acks = std::mem::take(&mut *acks.lock().unwrap());
-    assert!(
-        acks.len() >= 50,
-        "only {} requests acknowledged before the kill",
-        acks.len()
-    );
 
-    let (mut child, http) = serve(&config);
+    /// Waits until `acks` requests were acknowledged or `limit` passed.
+    pub fn wait_for(&self, acks: usize, limit: Duration) {
+        let started = Instant::now();
+        while self.count.load(Ordering::SeqCst) < acks && started.elapsed() < limit {
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Stops the customers (after the server went away) and returns what was acknowledged.
+    pub fn finish(self) -> Vec<Ack> {
+        self.stop.store(true, Ordering::SeqCst);
+        for t in self.threads {
+            t.join().unwrap();
+        }
+        std::mem::take(&mut *self.acks.lock().unwrap())
+    }
+}
+
+/// Restarts the server on `config` and checks every acknowledged request
+/// replays exactly and every acknowledged submission is stored; returns the
+/// number of submissions.
+pub fn verify_acknowledged(config: &Path, db: &Path, acks: &[Ack]) -> usize {
+    let (mut child, http) = serve(config);
     let agent = agent(Duration::from_secs(10));
     let mut submitted = Vec::new();
-    for ack in &acks {
+    for ack in acks {
         let again = post_signed_to(&agent, &http, "/twilio/inbound", &ack.params).unwrap();
         assert_eq!(again.status, 200);
         assert_eq!(again.body, ack.body, "the replay differs from the acknowledged reply");
@@ -127,8 +142,7 @@ fn every_acknowledged_request_survives_kill_9() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    let conn = rusqlite::Connection::open(db).unwrap();
     for id in &submitted {
         let n: i64 = conn
             .query_row("SELECT count(*) FROM submissions WHERE public_id = ?1", [id], |r| {
@@ -137,9 +151,35 @@ fn every_acknowledged_request_survives_kill_9() {
             .unwrap();
         assert_eq!(n, 1, "acknowledged submission {id} is missing");
     }
+    submitted.len()
+}
+
+/// A config file for a server on a temp database: (dir, config, database).
+pub fn temp_config() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, config_text(&db, "")).unwrap();
+    (dir, config, db)
+}
+
+#[test]
+fn every_acknowledged_request_survives_kill_9() {
+    let (_dir, config, db) = temp_config();
+    let (mut child, http) = serve(&config);
+    let load = Load::start(&http, THREADS);
+    load.wait_for(KILL_AFTER_ACKS, KILL_AFTER);
+    child.kill().unwrap(); // SIGKILL: no shutdown code runs
+    child.wait().unwrap();
+    let acks = load.finish();
+    assert!(
+        acks.len() >= 50,
+        "only {} requests acknowledged before the kill",
+        acks.len()
+    );
+    let submissions = verify_acknowledged(&config, &db, &acks);
     eprintln!(
-        "kill -9 after {} acknowledged requests ({} submissions): all replayed identically",
-        acks.len(),
-        submitted.len()
+        "kill -9 after {} acknowledged requests ({submissions} submissions): all replayed identically",
+        acks.len()
     );
 }

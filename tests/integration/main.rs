@@ -12,6 +12,7 @@ mod menu_walk;
 mod opt_out;
 mod outbound;
 mod outbox_cli;
+mod shutdown;
 mod signatures;
 mod status_callbacks;
 mod support;
