@@ -21,6 +21,7 @@ pub mod http;
 pub mod orders;
 pub mod outbox;
 pub mod phone;
+pub mod retention;
 pub mod server;
 pub mod service;
 pub mod store;

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::conversation::Bot;
 use crate::http::{demo::DemoPage, routes::App, HttpServer};
 use crate::outbox::sender::{OutboxSender, SenderSettings, Wake};
+use crate::retention::RetentionJob;
 use crate::store::{ReadPool, Store, StoreError};
 use crate::twilio::verifier::WebhookVerifier;
 use crate::writer::{Writer, WriterError};
@@ -45,6 +46,7 @@ pub struct Options {
 pub struct Running {
     http: HttpServer,
     outbox: Option<OutboxSender>,
+    retention: Option<RetentionJob>,
     health: Writer,
     writer: JoinHandle<()>,
 }
@@ -68,6 +70,7 @@ impl Running {
         if let Some(outbox) = self.outbox {
             outbox.shutdown();
         }
+        drop(self.retention);
         drop(self.health);
         let _ = self.writer.join();
     }
@@ -85,6 +88,10 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
     let reader = Arc::new(ReadPool::new(&config.database_path));
     let outbox = start_outbox(config, &writer, &reader)?;
     let writer_health = writer.clone();
+    let retention = config
+        .retention
+        .message_bodies_days
+        .map(|days| RetentionJob::start(writer.clone(), days));
     let demo = options.demo_page.then(|| {
         DemoPage::new(
             &config.shop.name,
@@ -114,6 +121,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
     Ok(Running {
         http,
         outbox,
+        retention,
         health: writer_health,
         writer: writer_thread,
     })

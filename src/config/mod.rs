@@ -66,6 +66,8 @@ pub struct Config {
     pub admin_token: Option<Secret>,
     /// `[outbox]`.
     pub outbox: Outbox,
+    /// `[retention]`.
+    pub retention: Retention,
     /// The loaded menu (`[menu] path`, or the built-in example).
     pub menu: Menu,
     /// Where the menu came from, for `shopbot check`.
@@ -168,6 +170,14 @@ impl Default for Outbox {
             retry_base: std::time::Duration::from_secs(2),
         }
     }
+}
+
+/// `[retention]`: how long data is kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Retention {
+    /// Blank message texts, media and raw parameters after this many days
+    /// (metadata stays); `None` keeps them forever.
+    pub message_bodies_days: Option<u32>,
 }
 
 /// One problem in a config file.
@@ -273,6 +283,7 @@ impl Config {
             opt: OptKeywords::standard(),
             admin_token: None,
             outbox: Outbox::default(),
+            retention: Retention::default(),
             menu: Menu::example(),
             menu_source: "built-in example menu".into(),
         }

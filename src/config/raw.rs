@@ -9,7 +9,8 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::{
-    Config, ConfigError, ConfigProblem, Outbox, Secret, Server, Shop, Twilio, Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN,
+    Config, ConfigError, ConfigProblem, Outbox, Retention, Secret, Server, Shop, Twilio, Webhooks, ENV_ADMIN_TOKEN,
+    ENV_AUTH_TOKEN,
 };
 use crate::engine::{Menu, OptKeywords};
 
@@ -36,6 +37,8 @@ pub struct RawConfig {
     admin: RawAdmin,
     #[serde(default)]
     outbox: RawOutbox,
+    #[serde(default)]
+    retention: RawRetention,
     #[serde(default)]
     menu: RawMenu,
 }
@@ -107,6 +110,12 @@ struct RawOutbox {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawRetention {
+    message_bodies_days: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawMenu {
     path: Option<PathBuf>,
 }
@@ -137,6 +146,13 @@ impl RawConfig {
         let twilio = self.twilio.validate(env, webhooks.validate_signatures, &mut problems);
         let opt = self.opt.validate(&mut problems);
         let outbox = self.outbox.validate(&mut problems);
+        let message_bodies_days = self.retention.message_bodies_days;
+        if message_bodies_days == Some(0) {
+            problems.add(
+                "[retention] message_bodies_days",
+                "is 0; give a number of days (e.g. 90), or remove the key to keep message texts forever",
+            );
+        }
         let admin_token = env(ENV_ADMIN_TOKEN).or(non_empty(self.admin.token)).map(Secret);
         let database_path = folder.join(&self.database.path);
         if self.database.path.as_os_str().is_empty() {
@@ -168,6 +184,7 @@ impl RawConfig {
             opt,
             admin_token,
             outbox,
+            retention: Retention { message_bodies_days },
             menu,
             menu_source,
         })

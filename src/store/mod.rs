@@ -16,6 +16,7 @@ mod outbox;
 mod queries;
 mod read;
 mod reports;
+mod retention;
 mod statuses;
 mod time;
 

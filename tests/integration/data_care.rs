@@ -117,3 +117,50 @@ fn submissions_export_as_csv_and_json() {
     let items: serde_json::Value = serde_json::from_slice(&json_out.stdout).unwrap();
     assert_eq!(items[0]["answers"][1]["media"][0]["content_type"], "image/jpeg");
 }
+
+#[test]
+fn retention_blanks_old_message_texts_and_keeps_the_record() {
+    let mut server = TestServer::start_with("[retention]\nmessage_bodies_days = 90\n");
+    let customer = "+27825551301";
+    let old_sid = new_sid();
+    let old = server.post_signed(
+        "/twilio/inbound",
+        &whatsapp_params(&old_sid, customer, "my secret order"),
+    );
+    assert_eq!(old.status, 200);
+    server.say(customer, "recent message");
+    let conn = rusqlite::Connection::open(&server.db_path).unwrap();
+    conn.execute(
+        "UPDATE messages SET created_at = '2020-01-01T00:00:00.000Z' WHERE sid = ?1",
+        [&old_sid],
+    )
+    .unwrap();
+
+    server.restart(); // the job runs at start, then daily
+    let started = Instant::now();
+    let body = |sid: &str| -> Option<String> {
+        conn.query_row("SELECT body FROM messages WHERE sid = ?1", [sid], |r| r.get(0))
+            .unwrap()
+    };
+    while body(&old_sid).is_some() && started.elapsed() < Duration::from_secs(10) {
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(body(&old_sid), None, "the old text is still there");
+    let (params, status, created): (Option<String>, String, String) = conn
+        .query_row(
+            "SELECT params, status, created_at FROM messages WHERE sid = ?1",
+            [&old_sid],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (params, status.as_str(), created.as_str()),
+        (None, "received", "2020-01-01T00:00:00.000Z")
+    );
+    let recent: i64 = conn
+        .query_row("SELECT count(*) FROM messages WHERE body = 'recent message'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(recent, 1, "a recent message lost its text");
+}

@@ -1,0 +1,80 @@
+//! The retention job of `shopbot serve`: at start and then daily, message texts
+//! older than `[retention] message_bodies_days` are blanked through the writer,
+//! a few hundred at a time so conversations are never held up.
+
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::conversation::Bot;
+use crate::store::Db;
+use crate::writer::{Work, Writer, WriterError};
+
+/// How often the job runs.
+pub const EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+/// Messages blanked per transaction.
+const BATCH: usize = 500;
+
+/// Blanks one batch of message texts older than the cutoff.
+struct ForgetBodies(Timestamp);
+
+impl Work for ForgetBodies {
+    type Output = usize;
+    fn run(&self, db: &Db<'_>, _: &Bot, _: Timestamp) -> Result<usize, WriterError> {
+        Ok(db.forget_message_bodies(self.0, BATCH)?)
+    }
+}
+
+/// Applies the retention rule once; returns how many messages were blanked.
+pub fn apply(writer: &Writer, days: u32, now: Timestamp) -> Result<usize, WriterError> {
+    let cutoff = now
+        .checked_sub(SignedDuration::from_hours(24 * i64::from(days)))
+        .unwrap_or(Timestamp::MIN);
+    let mut total = 0;
+    loop {
+        let n = writer.run(ForgetBodies(cutoff))?;
+        total += n;
+        if n < BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// The daily job; dropping it stops the thread.
+pub struct RetentionJob {
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl RetentionJob {
+    /// Starts the job (it runs once right away).
+    pub fn start(writer: Writer, days: u32) -> RetentionJob {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = thread::Builder::new().name("retention".into()).spawn(move || loop {
+            match apply(&writer, days, Timestamp::now()) {
+                Ok(0) => {}
+                Ok(n) => log::info!(target: "retention", "blanked the texts of {n} message(s) older than {days} days"),
+                Err(e) => log::error!(target: "retention", "applying [retention]: {e}"),
+            }
+            match stopped.recv_timeout(EVERY) {
+                Err(RecvTimeoutError::Timeout) => {}
+                _ => break,
+            }
+        });
+        RetentionJob {
+            stop: Some(stop),
+            thread: thread.ok(),
+        }
+    }
+}
+
+impl Drop for RetentionJob {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
