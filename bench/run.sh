@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds release, starts `shopbot serve` on a temp database, and drives it with
+# the load generator: a warm-up, a closed loop (C=16, 20 s), then fixed rates of
+# 500 and 2,000 requests/s (20 s each). Prints one table.
+#
+#   bench/run.sh                 # the full run (~90 s)
+#   DURATION=5 bench/run.sh      # shorter runs
+#   SOAK=300 bench/run.sh        # also a 1,000 req/s soak of 300 s (RSS at start and end)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-20}
+PORT=${PORT:-18080}
+TOKEN=bench-token
+cargo build --release --quiet -p shopbot -p shopbot-bench
+BIN=target/release
+DIR=$(mktemp -d)
+trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$DIR"' EXIT
+cat >"$DIR/config.toml" <<TOML
+[server]
+listen = "127.0.0.1:$PORT"
+public_base_url = "https://bot.example.com"
+[database]
+path = "shopbot.db"
+[shop]
+name = "Bench Shop"
+timezone = "UTC"
+[twilio]
+auth_token = "$TOKEN"
+whatsapp_from = "whatsapp:+14155238886"
+TOML
+started=$(date +%s%N)
+SHOPBOT_LOG=warn "$BIN/shopbot" serve --config "$DIR/config.toml" 2>"$DIR/server.log" &
+SERVER=$!
+until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; do
+  kill -0 "$SERVER" 2>/dev/null || { cat "$DIR/server.log"; exit 1; }
+  sleep 0.01
+done
+ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+idle_rss=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status")
+run() { "$BIN/loadgen" --addr "127.0.0.1:$PORT" --token "$TOKEN" --pid "$SERVER" "$@"; }
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); binary $(stat -c %s "$BIN/shopbot") bytes; first start to ready ${ready_ms} ms (new database); idle RSS $((idle_rss / 1024)) MB"
+run --label warm-up -c 16 -d 5 >/dev/null
+run --label max -c 16 -d "$DURATION"
+run --label fixed -c 64 -r 500 -d "$DURATION"
+run --label fixed -c 64 -r 2000 -d "$DURATION"
+if [ -n "${SOAK:-}" ]; then
+  echo "soak: RSS at start $(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status") KiB"
+  run --label soak -c 64 -r 1000 -d "$SOAK"
+  echo "soak: RSS at end $(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status") KiB"
+fi

@@ -1,0 +1,237 @@
+//! `loadgen`: drives a running `shopbot serve` with real signed Twilio webhooks
+//! from many customers walking whole conversations, checks every reply, and
+//! reports throughput, errors by kind, latency percentiles, and the server's
+//! CPU time per request and RSS (from /proc, given its PID).
+//!
+//! Closed loop (`--rate 0`): C connections send as fast as answers come.
+//! Open loop (`--rate R`): requests are due at fixed times R per second and
+//! latency is measured from when each was due, so a slow server cannot hide
+//! its queueing (no coordinated omission).
+
+mod client;
+mod procstat;
+mod traffic;
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use hdrhistogram::Histogram;
+
+use client::Conn;
+use traffic::{reply_ok, Customer, Signer};
+
+#[derive(Debug, Parser)]
+#[command(name = "loadgen", about = "Signed conversational load for shopbot serve")]
+struct Args {
+    /// The server's address.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// The inbound webhook path.
+    #[arg(long, default_value = "/twilio/inbound")]
+    path: String,
+    /// The server's [server] public_base_url (what signatures are computed for).
+    #[arg(long, default_value = "https://bot.example.com")]
+    public_base_url: String,
+    /// The server's Twilio auth token.
+    #[arg(long, env = "TWILIO_AUTH_TOKEN", default_value = "bench-token")]
+    token: String,
+    /// Connections (closed loop) or sending threads (open loop).
+    #[arg(long, short = 'c', default_value_t = 16)]
+    connections: usize,
+    /// Customers per connection, interleaved.
+    #[arg(long, default_value_t = 8)]
+    customers: usize,
+    /// Seconds to run.
+    #[arg(long, short = 'd', default_value_t = 20.0)]
+    duration: f64,
+    /// Requests per second (open loop); 0 = closed loop.
+    #[arg(long, short = 'r', default_value_t = 0.0)]
+    rate: f64,
+    /// The server's PID, for its CPU time and memory.
+    #[arg(long)]
+    pid: Option<u32>,
+    /// A label for the result line.
+    #[arg(long, default_value = "")]
+    label: String,
+}
+
+/// What all workers add to.
+struct Totals {
+    ok: AtomicU64,
+    errors: Mutex<BTreeMap<String, u64>>,
+    latency: Mutex<Histogram<u64>>,
+}
+
+impl Totals {
+    fn error(&self, kind: String) {
+        *self.errors.lock().unwrap().entry(kind).or_default() += 1;
+    }
+}
+
+fn main() {
+    let args = Args::parse();
+    let addr: SocketAddr = match args.addr.to_socket_addrs().ok().and_then(|mut a| a.next()) {
+        Some(addr) => addr,
+        None => {
+            eprintln!("error: cannot resolve {}", args.addr);
+            std::process::exit(1);
+        }
+    };
+    let signer = Signer {
+        url: format!("{}{}", args.public_base_url.trim_end_matches('/'), args.path),
+        token: args.token.clone(),
+    };
+    let totals = Arc::new(Totals {
+        ok: AtomicU64::new(0),
+        errors: Mutex::new(BTreeMap::new()),
+        latency: Mutex::new(Histogram::new_with_bounds(1, 60_000_000, 3).unwrap()),
+    });
+    let run = std::process::id() ^ (Instant::now().elapsed().subsec_nanos());
+    let before = args.pid.and_then(procstat::sample);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs_f64(args.duration);
+    let next_tick = Arc::new(AtomicU64::new(0));
+    let workers: Vec<_> = (0..args.connections)
+        .map(|w| {
+            let (totals, signer, next_tick) = (totals.clone(), signer.clone(), next_tick.clone());
+            let (path, customers, rate) = (args.path.clone(), args.customers, args.rate);
+            thread::spawn(move || {
+                let mut worker = Worker::new(addr, path, signer, run, w, customers);
+                worker.run(&totals, started, deadline, rate, &next_tick);
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.join();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let after = args.pid.and_then(procstat::sample);
+    report(&args, &totals, elapsed, before, after);
+}
+
+/// One connection and the customers it serves, one request at a time.
+struct Worker {
+    conn: Conn,
+    path: String,
+    signer: Signer,
+    run: u32,
+    customers: Vec<Customer>,
+    turn: usize,
+    seq: u64,
+}
+
+impl Worker {
+    fn new(addr: SocketAddr, path: String, signer: Signer, run: u32, w: usize, customers: usize) -> Worker {
+        Worker {
+            conn: Conn::new(addr),
+            path,
+            signer,
+            run,
+            customers: (0..customers)
+                .map(|c| Customer::new(run, (w * customers + c) as u64))
+                .collect(),
+            turn: 0,
+            seq: (w as u64) << 40,
+        }
+    }
+
+    fn run(&mut self, totals: &Totals, started: Instant, deadline: Instant, rate: f64, next_tick: &AtomicU64) {
+        loop {
+            let due = if rate > 0.0 {
+                let k = next_tick.fetch_add(1, Ordering::Relaxed);
+                let due = started + Duration::from_secs_f64(k as f64 / rate);
+                if due >= deadline {
+                    return;
+                }
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    thread::sleep(wait);
+                }
+                due
+            } else {
+                let now = Instant::now();
+                if now >= deadline {
+                    return;
+                }
+                now
+            };
+            self.one(totals, due);
+        }
+    }
+
+    /// Sends the next step of the next customer; latency from `due`.
+    fn one(&mut self, totals: &Totals, due: Instant) {
+        self.turn = (self.turn + 1) % self.customers.len();
+        self.seq += 1;
+        let customer = &mut self.customers[self.turn];
+        let request = customer.next(&self.signer, self.run, self.seq);
+        let headers = [("X-Twilio-Signature", request.signature.as_str())];
+        let result = self.conn.post_form(&self.path, &headers, &request.body);
+        let micros = due.elapsed().as_micros() as u64;
+        match result {
+            Ok(r) if r.status == 200 && reply_ok(&r.body, request.expect) => {
+                customer.advance();
+                totals.ok.fetch_add(1, Ordering::Relaxed);
+                let _ = totals.latency.lock().unwrap().record(micros.max(1));
+            }
+            Ok(r) if r.status == 200 => {
+                customer.reset();
+                totals.error(format!("wrong reply at step {}", request.step));
+            }
+            Ok(r) => {
+                customer.reset();
+                totals.error(format!("HTTP {}", r.status));
+            }
+            Err(e) => totals.error(format!("{:?}", e.kind())),
+        }
+    }
+}
+
+fn report(
+    args: &Args,
+    totals: &Totals,
+    elapsed: f64,
+    before: Option<procstat::Sample>,
+    after: Option<procstat::Sample>,
+) {
+    let ok = totals.ok.load(Ordering::Relaxed);
+    let errors = totals.errors.lock().unwrap();
+    let error_count: u64 = errors.values().sum();
+    let h = totals.latency.lock().unwrap();
+    let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    let mode = if args.rate > 0.0 {
+        format!("open {} req/s", args.rate)
+    } else {
+        format!("closed C={}", args.connections)
+    };
+    println!(
+        "{} {mode}: {:.0} req/s ok over {elapsed:.1} s, {ok} ok, {error_count} errors",
+        args.label,
+        ok as f64 / elapsed
+    );
+    println!(
+        "  latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
+        ms(0.5),
+        ms(0.9),
+        ms(0.99),
+        ms(0.999),
+        h.max() as f64 / 1000.0
+    );
+    for (kind, n) in errors.iter() {
+        println!("  error {kind}: {n}");
+    }
+    if let (Some(b), Some(a)) = (before, after) {
+        let requests = (ok + error_count).max(1) as f64;
+        println!(
+            "  server: {:.0} µs CPU per request, RSS {:.1} MB (before {:.1} MB), peak {:.1} MB",
+            (a.cpu_seconds - b.cpu_seconds) * 1e6 / requests,
+            a.rss_kib as f64 / 1024.0,
+            b.rss_kib as f64 / 1024.0,
+            a.peak_rss_kib as f64 / 1024.0
+        );
+    }
+}
