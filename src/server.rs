@@ -7,7 +7,7 @@ use std::thread::JoinHandle;
 
 use crate::config::Config;
 use crate::conversation::Bot;
-use crate::http::{demo::DemoPage, routes::App, HttpServer};
+use crate::http::{demo::DemoPage, routes::App, HttpServer, Settings};
 use crate::store::{Store, StoreError};
 use crate::twilio::verifier::WebhookVerifier;
 use crate::writer::Writer;
@@ -90,7 +90,12 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         demo,
     });
     let handler = Arc::new(move |request: &crate::http::Request| app.handle(request));
-    let http = HttpServer::start(listener, config.server.workers, handler).map_err(|source| StartError::Bind {
+    let settings = Settings {
+        workers: config.server.workers,
+        max_connections: config.server.max_connections,
+        request_timeout: config.server.request_timeout,
+    };
+    let http = HttpServer::start(listener, settings, handler).map_err(|source| StartError::Bind {
         addr: config.server.listen,
         source,
     })?;

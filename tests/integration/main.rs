@@ -5,5 +5,6 @@
 mod cli;
 mod menu_walk;
 mod signatures;
+mod slow_clients;
 mod support;
 mod webhook_errors;

@@ -149,9 +149,21 @@ impl TestServer {
     /// A server whose config has `extra` appended (more `[twilio]` keys, or
     /// further tables).
     pub fn start_with(extra: &str) -> TestServer {
+        TestServer::start_with_text(|db_path| config_text(db_path, extra))
+    }
+
+    /// A server with `keys` added to its `[server]` table, like
+    /// `"request_timeout_secs = 2"`.
+    pub fn start_with_server_keys(keys: &str) -> TestServer {
+        TestServer::start_with_text(|db_path| {
+            config_text(db_path, "").replacen("workers = 4\n", &format!("workers = 4\n{keys}\n"), 1)
+        })
+    }
+
+    fn start_with_text(text: impl FnOnce(&Path) -> String) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("shopbot.db");
-        let text = config_text(&db_path, extra);
+        let text = text(&db_path);
         let config_path = dir.path().join("config.toml");
         std::fs::write(&config_path, &text).unwrap();
         let config = Config::from_toml(&text, &config_path, &|_| None).unwrap();
@@ -174,6 +186,11 @@ impl TestServer {
             _dir: dir,
             agent,
         }
+    }
+
+    /// `127.0.0.1:PORT`, for raw TCP clients.
+    pub fn addr(&self) -> String {
+        self.http.trim_start_matches("http://").to_string()
     }
 
     /// GET a path.
