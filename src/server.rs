@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::conversation::Bot;
-use crate::http::{demo::DemoPage, routes::App, HttpServer};
+use crate::http::{demo::DemoPage, routes::App, HttpServer, Settings};
 use crate::outbox::sender::{OutboxSender, SenderSettings, Wake};
 use crate::retention::RetentionJob;
 use crate::store::{ReadPool, Store, StoreError};
@@ -114,7 +114,12 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         demo,
     });
     let handler = Arc::new(move |request: &crate::http::Request| app.handle(request));
-    let http = HttpServer::start(listener, config.server.workers, handler).map_err(|source| StartError::Bind {
+    let settings = Settings {
+        workers: config.server.workers,
+        max_connections: config.server.max_connections,
+        request_timeout: config.server.request_timeout,
+    };
+    let http = HttpServer::start(listener, settings, handler).map_err(|source| StartError::Bind {
         addr: config.server.listen,
         source,
     })?;

@@ -3,7 +3,7 @@
 //! (`error`, `warn`, `info`, `debug`, `trace`), else the command's default.
 //! Message bodies are logged only at debug; tokens never.
 
-use simplelog::{ColorChoice, ConfigBuilder, LevelFilter, TermLogger, TerminalMode};
+use simplelog::{ColorChoice, CombinedLogger, Config, ConfigBuilder, LevelFilter, TermLogger, TerminalMode};
 
 /// Starts logging; `default` applies when no env var sets a level.
 pub fn init(default: LevelFilter) {
@@ -12,12 +12,27 @@ pub fn init(default: LevelFilter) {
         .find_map(|name| std::env::var(name).ok())
         .and_then(|v| v.trim().parse::<LevelFilter>().ok())
         .unwrap_or(default);
-    let config = ConfigBuilder::new()
+    let ours = config(|c| c.add_filter_ignore_str("tiny_http"));
+    // tiny_http's warnings and errors (connections refused over the limit,
+    // accept errors), not its debug chatter.
+    let tiny_http = config(|c| c.add_filter_allow_str("tiny_http"));
+    let _ = CombinedLogger::init(vec![
+        TermLogger::new(level, ours, TerminalMode::Stderr, ColorChoice::Never),
+        TermLogger::new(
+            level.min(LevelFilter::Warn),
+            tiny_http,
+            TerminalMode::Stderr,
+            ColorChoice::Never,
+        ),
+    ]);
+}
+
+fn config(filter: impl FnOnce(&mut ConfigBuilder) -> &mut ConfigBuilder) -> Config {
+    let mut builder = ConfigBuilder::new();
+    builder
         .set_time_level(LevelFilter::Off)
         .set_thread_level(LevelFilter::Off)
         .set_target_level(LevelFilter::Error)
-        .set_location_level(LevelFilter::Off)
-        .add_filter_ignore_str("tiny_http")
-        .build();
-    let _ = TermLogger::init(level, config, TerminalMode::Stderr, ColorChoice::Never);
+        .set_location_level(LevelFilter::Off);
+    filter(&mut builder).build()
 }

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use jiff::tz::TimeZone;
 
@@ -101,6 +102,10 @@ pub struct Server {
     pub public_base_url: Option<String>,
     /// HTTP worker threads.
     pub workers: usize,
+    /// Connections open at once; more are answered `503`.
+    pub max_connections: usize,
+    /// The deadline for a request's head and body.
+    pub request_timeout: Duration,
 }
 
 /// `[shop]`.
@@ -263,6 +268,8 @@ impl Config {
                 listen: SocketAddr::from(([127, 0, 0, 1], port)),
                 public_base_url: None,
                 workers: 8,
+                max_connections: raw::DEFAULT_MAX_CONNECTIONS,
+                request_timeout: Duration::from_secs(raw::DEFAULT_REQUEST_TIMEOUT_SECS),
             },
             database_path,
             shop: Shop {

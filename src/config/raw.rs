@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use jiff::tz::TimeZone;
 use serde::Deserialize;
@@ -18,6 +19,10 @@ pub const DEFAULT_API_BASE_URL: &str = "https://api.twilio.com";
 pub const DEFAULT_INBOUND_PATH: &str = "/twilio/inbound";
 pub const DEFAULT_STATUS_PATH: &str = "/twilio/status";
 const DEFAULT_WORKERS: usize = 16;
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 10;
+const MAX_CONNECTIONS_RANGE: std::ops::RangeInclusive<usize> = 1..=100_000;
+const REQUEST_TIMEOUT_SECS_RANGE: std::ops::RangeInclusive<u64> = 1..=600;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,6 +54,8 @@ struct RawServer {
     listen: Option<String>,
     public_base_url: Option<String>,
     workers: Option<usize>,
+    max_connections: Option<usize>,
+    request_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -230,7 +237,38 @@ impl RawServer {
             listen,
             public_base_url,
             workers: workers.clamp(1, 256),
+            max_connections: in_range(
+                "[server] max_connections",
+                self.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS),
+                MAX_CONNECTIONS_RANGE,
+                problems,
+            ),
+            request_timeout: Duration::from_secs(in_range(
+                "[server] request_timeout_secs",
+                self.request_timeout_secs.unwrap_or(DEFAULT_REQUEST_TIMEOUT_SECS),
+                REQUEST_TIMEOUT_SECS_RANGE,
+                problems,
+            )),
         }
+    }
+}
+
+/// `value`, or a problem naming `key` and the range (and the nearest value in it).
+fn in_range<T: PartialOrd + Copy + std::fmt::Display>(
+    key: &str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+    problems: &mut Problems,
+) -> T {
+    let (low, high) = (*range.start(), *range.end());
+    if range.contains(&value) {
+        return value;
+    }
+    problems.add(key, format!("{value} must be between {low} and {high}"));
+    if value < low {
+        low
+    } else {
+        high
     }
 }
 

@@ -90,3 +90,34 @@ fn the_example_config_in_the_repository_is_valid() {
     let c = Config::from_toml(text, Path::new("config.example.toml"), &env).unwrap();
     assert_eq!(c.shop.timezone_name, "Africa/Johannesburg");
 }
+
+#[test]
+fn server_limits_have_defaults_and_can_be_set() {
+    let c = parse(MINIMAL).unwrap();
+    assert_eq!(c.server.max_connections, 1024);
+    assert_eq!(c.server.request_timeout, Duration::from_secs(10));
+    let c = parse(&MINIMAL.replace(
+        "[database]",
+        "max_connections = 50\nrequest_timeout_secs = 2\n[database]",
+    ))
+    .unwrap();
+    assert_eq!(c.server.max_connections, 50);
+    assert_eq!(c.server.request_timeout, Duration::from_secs(2));
+}
+
+#[test]
+fn server_limits_out_of_range_name_the_key_and_the_range() {
+    let text = MINIMAL.replace(
+        "[database]",
+        "max_connections = 0\nrequest_timeout_secs = 3600\n[database]",
+    );
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(
+        err.contains("[server] max_connections: 0 must be between 1 and 100000"),
+        "{err}"
+    );
+    assert!(
+        err.contains("[server] request_timeout_secs: 3600 must be between 1 and 600"),
+        "{err}"
+    );
+}

@@ -5,6 +5,11 @@
 //! runs the handler under `catch_unwind` (a panic becomes a `500` and a log line,
 //! never a dead worker), writes the [`Response`] and logs one line per request.
 //! Handlers are plain functions of a [`Request`], testable without sockets.
+//!
+//! What a client may cost is bounded inside tiny_http (see [`Settings`] and
+//! `vendor/tiny_http/SHOPBOT-PATCHES.md`): a deadline for each request's head and
+//! body, caps on header size and on open connections, and bodies read by the
+//! connection's own thread, so a slow client never holds a worker.
 
 pub mod admin;
 pub mod demo;
@@ -29,6 +34,48 @@ pub use tiny_http::Method;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// How long a client may stay silent while sending a request or reading a reply.
 pub const SOCKET_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest request line or header line (longer: `414` or `431`).
+pub const MAX_HEADER_LINE_BYTES: usize = 8 * 1024;
+/// The largest request head, request line and headers (larger: `431`).
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+/// The most header lines in one request (more: `431`).
+pub const MAX_HEADERS: usize = 100;
+
+/// How the server runs and what one client may cost it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// Threads running handlers.
+    pub workers: usize,
+    /// Connections open at once; one more is answered `503` and closed.
+    pub max_connections: usize,
+    /// From when a connection waits for a request until its head and body have
+    /// arrived; then `408` (or, for an idle connection, closed without a word).
+    pub request_timeout: Duration,
+}
+
+impl Settings {
+    /// `workers` threads, and the default limits.
+    pub fn with_workers(workers: usize) -> Settings {
+        Settings {
+            workers,
+            max_connections: 1024,
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+
+    fn limits(&self) -> tiny_http::Limits {
+        tiny_http::Limits {
+            read_timeout: Some(SOCKET_TIMEOUT),
+            write_timeout: Some(SOCKET_TIMEOUT),
+            request_timeout: Some(self.request_timeout),
+            max_header_line: Some(MAX_HEADER_LINE_BYTES),
+            max_header_bytes: Some(MAX_HEADER_BYTES),
+            max_headers: Some(MAX_HEADERS),
+            buffer_body_up_to: Some(MAX_BODY_BYTES),
+            max_connections: Some(self.max_connections),
+        }
+    }
+}
 
 /// An owned HTTP request.
 #[derive(Debug, Clone)]
@@ -127,18 +174,14 @@ pub struct HttpServer {
 }
 
 impl HttpServer {
-    /// Serves `handler` on `listener` with `workers` threads.
-    pub fn start(listener: TcpListener, workers: usize, handler: Arc<Handler>) -> std::io::Result<HttpServer> {
+    /// Serves `handler` on `listener` as `settings` say.
+    pub fn start(listener: TcpListener, settings: Settings, handler: Arc<Handler>) -> std::io::Result<HttpServer> {
         let addr = listener.local_addr()?;
-        let timeouts = tiny_http::SocketTimeouts {
-            read: Some(SOCKET_TIMEOUT),
-            write: Some(SOCKET_TIMEOUT),
-        };
-        let server = tiny_http::Server::from_listener_with_timeouts(listener, None, timeouts)
+        let server = tiny_http::Server::from_listener_with_limits(listener, None, settings.limits())
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         let server = Arc::new(server);
         let stopping = Arc::new(AtomicBool::new(false));
-        let workers = (0..workers.max(1))
+        let workers = (0..settings.workers.max(1))
             .map(|i| {
                 let (server, handler, stopping) = (server.clone(), handler.clone(), stopping.clone());
                 thread::Builder::new()

@@ -14,6 +14,7 @@ mod outbound;
 mod outbox_cli;
 mod shutdown;
 mod signatures;
+mod slow_clients;
 mod status_callbacks;
 mod support;
 mod twilio_mock;

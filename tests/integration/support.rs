@@ -158,6 +158,23 @@ impl TestServer {
         TestServer::start_edited(extra, |text| text.to_string())
     }
 
+    /// A server with `keys` added to its `[server]` table, like
+    /// `"request_timeout_secs = 2"`.
+    pub fn start_with_server_keys(keys: &str) -> TestServer {
+        TestServer::start_edited("", |text| {
+            text.replacen(
+                "workers = 4
+",
+                &format!(
+                    "workers = 4
+{keys}
+"
+                ),
+                1,
+            )
+        })
+    }
+
     /// A server whose config text (with `extra` appended) is changed by `edit` first.
     pub fn start_edited(extra: &str, edit: impl Fn(&str) -> String) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
@@ -256,6 +273,11 @@ impl TestServer {
             request = request.header(*name, *value);
         }
         to_reply(request.call().unwrap())
+    }
+
+    /// `127.0.0.1:PORT`, for raw TCP clients.
+    pub fn addr(&self) -> String {
+        self.http.trim_start_matches("http://").to_string()
     }
 
     /// GET a path.

@@ -6,11 +6,12 @@ use std::io::{BufReader, BufWriter, ErrorKind, Read};
 
 use std::net::SocketAddr;
 use std::str::FromStr;
+use std::time::Instant;
 
 use crate::common::{HTTPVersion, Method};
 use crate::util::RefinedTcpStream;
 use crate::util::{SequentialReader, SequentialReaderBuilder, SequentialWriterBuilder};
-use crate::Request;
+use crate::{Limits, Request};
 
 /// A ClientConnection is an object that will store a socket to a client
 /// and return Request objects.
@@ -34,6 +35,11 @@ pub struct ClientConnection {
 
     // true if the connection goes through SSL
     secure: bool,
+
+    // shopbot patch: what a client may send, and the bytes of the current
+    // request's head read so far
+    limits: Limits,
+    head_bytes: usize,
 }
 
 /// Error that can happen when reading a request.
@@ -44,6 +50,12 @@ enum ReadError {
     /// the client sent an unrecognized `Expect` header
     ExpectationFailed(HTTPVersion),
     ReadIoError(IoError),
+    /// the request line is longer than the limit (shopbot patch)
+    UriTooLong,
+    /// a header line, the head or the number of headers is over the limit (shopbot patch)
+    HeaderTooLarge(HTTPVersion),
+    /// the request deadline passed before the client sent anything (shopbot patch)
+    Idle,
 }
 
 impl ClientConnection {
@@ -51,6 +63,7 @@ impl ClientConnection {
     pub fn new(
         write_socket: RefinedTcpStream,
         mut read_socket: RefinedTcpStream,
+        limits: Limits,
     ) -> ClientConnection {
         let remote_addr = read_socket.peer_addr();
         let secure = read_socket.secure();
@@ -65,6 +78,8 @@ impl ClientConnection {
             next_header_source: first_header,
             no_more_requests: false,
             secure,
+            limits,
+            head_bytes: 0,
         }
     }
 
@@ -77,7 +92,8 @@ impl ClientConnection {
     ///
     /// Reads until `CRLF` is reached. The next read will start
     ///  at the first byte of the new line.
-    fn read_next_line(&mut self) -> IoResult<AsciiString> {
+    /// `Ok(None)`: the line or the head is over the limits (shopbot patch).
+    fn read_next_line(&mut self) -> IoResult<Option<AsciiString>> {
         let mut buf = Vec::new();
         let mut prev_byte_was_cr = false;
 
@@ -88,26 +104,80 @@ impl ClientConnection {
                 Some(b) => b?,
                 None => return Err(IoError::new(ErrorKind::ConnectionAborted, "Unexpected EOF")),
             };
+            self.head_bytes += 1;
 
             if byte == b'\n' && prev_byte_was_cr {
                 buf.pop(); // removing the '\r'
                 return AsciiString::from_ascii(buf)
+                    .map(Some)
                     .map_err(|_| IoError::new(ErrorKind::InvalidInput, "Header is not in ASCII"));
             }
 
             prev_byte_was_cr = byte == b'\r';
 
             buf.push(byte);
+            if self.over_head_limits(buf.len() - usize::from(prev_byte_was_cr)) {
+                return Ok(None);
+            }
         }
+    }
+
+    /// True if a line of `line` bytes, or the head read so far, is over the limits.
+    fn over_head_limits(&self, line: usize) -> bool {
+        self.limits.max_header_line.map_or(false, |max| line > max)
+            || self
+                .limits
+                .max_header_bytes
+                .map_or(false, |max| self.head_bytes > max)
+    }
+
+    /// Starts the request deadline (shopbot patch), once the request before
+    /// has been read whole (its body may still be with the handler).
+    fn start_request_deadline(&mut self) {
+        if let Some(timeout) = self.limits.request_timeout {
+            let per_read = self.limits.read_timeout;
+            let socket = self.next_header_source.inner_mut().get_mut();
+            socket.set_read_deadline(Some(Instant::now() + timeout), per_read);
+        }
+    }
+
+    /// Reads the request line, telling an idle connection from a slow request
+    /// (shopbot patch).
+    fn read_request_line(&mut self) -> Result<AsciiString, ReadError> {
+        self.head_bytes = 0;
+        match self.read_next_line() {
+            Ok(Some(line)) => Ok(line),
+            Ok(None) => Err(ReadError::UriTooLong),
+            Err(e) if e.kind() == ErrorKind::TimedOut && self.head_bytes == 0 => {
+                Err(ReadError::Idle)
+            }
+            Err(e) => Err(ReadError::ReadIoError(e)),
+        }
+    }
+
+    /// Answers an empty response with this status; the connection then closes
+    /// (shopbot patch).
+    fn refuse(&mut self, status: u16, version: HTTPVersion) -> Option<Request> {
+        use crate::{Response, StatusCode};
+        use std::io::Write;
+
+        let mut writer = self.sink.next().unwrap();
+        let response = Response::new_empty(StatusCode(status));
+        response
+            .raw_print(&mut writer, version, &[], false, None)
+            .ok();
+        writer.flush().ok();
+        None
     }
 
     /// Reads a request from the stream.
     /// Blocks until the header has been read.
     fn read(&mut self) -> Result<Request, ReadError> {
+        self.start_request_deadline();
         let (method, path, version, headers) = {
             // reading the request line
             let (method, path, version) = {
-                let line = self.read_next_line().map_err(ReadError::ReadIoError)?;
+                let line = self.read_request_line()?;
 
                 parse_request_line(
                     line.as_str().trim(), // TODO: remove this conversion
@@ -119,10 +189,18 @@ impl ClientConnection {
                 let mut headers = Vec::new();
                 loop {
                     let line = self.read_next_line().map_err(ReadError::ReadIoError)?;
+                    let line = line.ok_or_else(|| ReadError::HeaderTooLarge(version.clone()))?;
 
                     if line.is_empty() {
                         break;
                     };
+                    if self
+                        .limits
+                        .max_headers
+                        .map_or(false, |max| headers.len() >= max)
+                    {
+                        return Err(ReadError::HeaderTooLarge(version));
+                    }
                     headers.push(match FromStr::from_str(line.as_str().trim()) {
                         // TODO: remove this conversion
                         Ok(h) => h,
@@ -153,6 +231,7 @@ impl ClientConnection {
             *self.remote_addr.as_ref().unwrap(),
             data_source,
             writer,
+            self.limits.buffer_body_up_to,
         )
         .map_err(|e| {
             use crate::request;
@@ -220,10 +299,24 @@ impl Iterator for ClientConnection {
                     return None; // TODO: should be recoverable, but needs handling in case of body
                 }
 
+                // shopbot patch: a header that is not ASCII, or a malformed chunked body
+                Err(ReadError::ReadIoError(ref err)) if err.kind() == ErrorKind::InvalidInput => {
+                    return self.refuse(400, HTTPVersion(1, 1))
+                }
+
                 Err(ReadError::ReadIoError(_)) => return None,
+
+                Err(ReadError::Idle) => return None,
+                Err(ReadError::UriTooLong) => return self.refuse(414, HTTPVersion(1, 1)),
+                Err(ReadError::HeaderTooLarge(ver)) => return self.refuse(431, ver),
 
                 Ok(rq) => rq,
             };
+
+            // a body left unread (over `buffer_body_up_to`) ends the connection
+            if rq.body_left_unread {
+                self.no_more_requests = true;
+            }
 
             // checking HTTP version
             if *rq.http_version() > (1, 1) {

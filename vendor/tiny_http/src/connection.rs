@@ -101,16 +101,32 @@ impl Connection {
         read: Option<std::time::Duration>,
         write: Option<std::time::Duration>,
     ) -> std::io::Result<()> {
+        self.set_read_timeout(read)?;
         match self {
-            Self::Tcp(s) => {
-                s.set_read_timeout(read)?;
-                s.set_write_timeout(write)
-            }
+            Self::Tcp(s) => s.set_write_timeout(write),
             #[cfg(unix)]
-            Self::Unix(s) => {
-                s.set_read_timeout(read)?;
-                s.set_write_timeout(write)
-            }
+            Self::Unix(s) => s.set_write_timeout(write),
+        }
+    }
+
+    /// Sets the socket's read timeout (shopbot patch).
+    pub(crate) fn set_read_timeout(
+        &self,
+        read: Option<std::time::Duration>,
+    ) -> std::io::Result<()> {
+        match self {
+            Self::Tcp(s) => s.set_read_timeout(read),
+            #[cfg(unix)]
+            Self::Unix(s) => s.set_read_timeout(read),
+        }
+    }
+
+    /// Makes reads and writes return `WouldBlock` instead of waiting (shopbot patch).
+    pub(crate) fn set_nonblocking(&self, nonblocking: bool) -> std::io::Result<()> {
+        match self {
+            Self::Tcp(s) => s.set_nonblocking(nonblocking),
+            #[cfg(unix)]
+            Self::Unix(s) => s.set_nonblocking(nonblocking),
         }
     }
 

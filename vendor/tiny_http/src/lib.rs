@@ -99,8 +99,8 @@ use std::io::Error as IoError;
 use std::io::ErrorKind as IoErrorKind;
 use std::io::Result as IoResult;
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
-use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread;
@@ -180,13 +180,42 @@ pub struct ServerConfig {
     pub ssl: Option<SslConfig>,
 }
 
-/// Socket timeouts applied to every accepted connection (shopbot patch).
+/// What a client may cost the server: limits applied to every connection.
+///
+/// `Limits::default()` sets none, which is tiny_http's behaviour without them
+/// (and that of [`Server::from_listener`]). (shopbot patch.)
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SocketTimeouts {
-    /// Longest wait for the client to send anything (`None`: forever).
-    pub read: Option<Duration>,
-    /// Longest wait for the client to accept written data (`None`: forever).
-    pub write: Option<Duration>,
+pub struct Limits {
+    /// Longest wait for one read from the client (`None`: forever; #143).
+    pub read_timeout: Option<Duration>,
+    /// Longest wait for one write to the client (`None`: forever; #143).
+    pub write_timeout: Option<Duration>,
+    /// Longest time from when a connection starts waiting for a request until
+    /// the request line, the headers and a body read by the connection (see
+    /// `buffer_body_up_to`) have all arrived; the body a handler reads itself
+    /// stays under the same deadline. A client that sends one byte now and
+    /// then defeats `read_timeout`, not this. Past it, a partly received
+    /// request is answered `408` and an idle connection is closed.
+    pub request_timeout: Option<Duration>,
+    /// Longest request line or header line, in bytes; over it: `414` for the
+    /// request line, `431` for a header (#56).
+    pub max_header_line: Option<usize>,
+    /// Largest request head (request line and headers), in bytes; over it: `431`.
+    pub max_header_bytes: Option<usize>,
+    /// Most header lines in one request; over it: `431`.
+    pub max_headers: Option<usize>,
+    /// With `Some(n)`, the connection's own thread reads a body of at most `n`
+    /// bytes (a `Content-Length` up to `n`, or chunks adding up to at most `n`)
+    /// before the request reaches `recv()`, so a slow body never holds the
+    /// threads calling `recv()`. A larger body is left unread for the handler
+    /// (which may answer `413` without reading it), and the connection closes
+    /// after the response. `None`: bodies up to 1024 bytes are read first,
+    /// larger ones as the handler reads them.
+    pub buffer_body_up_to: Option<usize>,
+    /// Most connections open at once (each has a thread); one more is answered
+    /// `503 Service Unavailable` with `Retry-After: 1` and closed at once.
+    /// `None`: no limit.
+    pub max_connections: Option<usize>,
 }
 
 /// Configuration of the server for SSL.
@@ -253,18 +282,19 @@ impl Server {
         listener: L,
         ssl_config: Option<SslConfig>,
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
-        Self::from_listener_with_timeouts(listener, ssl_config, SocketTimeouts::default())
+        Self::from_listener_with_limits(listener, ssl_config, Limits::default())
     }
 
-    /// Builds a new server using the specified TCP listener, setting `timeouts`
-    /// on every accepted connection, so a client that stops sending (or stops
-    /// reading) cannot hold a connection thread or a request forever.
+    /// Builds a new server using the specified TCP listener, applying `limits`
+    /// to every connection, so that a client that sends slowly, sends too much
+    /// or stops reading cannot hold a thread or a request for long, and a
+    /// crowd of clients cannot start unbounded threads.
     ///
-    /// (shopbot patch; tiny-http issue #143.)
-    pub fn from_listener_with_timeouts<L: Into<Listener>>(
+    /// (shopbot patch; tiny-http issues #143, #56.)
+    pub fn from_listener_with_limits<L: Into<Listener>>(
         listener: L,
         ssl_config: Option<SslConfig>,
-        timeouts: SocketTimeouts,
+        limits: Limits,
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
         let listener = listener.into();
         // building the "close" variable
@@ -311,16 +341,32 @@ impl Server {
         thread::spawn(move || {
             // a tasks pool is used to dispatch the connections into threads
             let tasks_pool = util::TaskPool::new();
+            let open_connections = Arc::new(AtomicUsize::new(0));
+            let (mut refusals, mut accept_errors) =
+                (util::LogThrottle::default(), util::LogThrottle::default());
 
             log::debug!("Running accept thread");
             while !inside_close_trigger.load(Relaxed) {
                 let new_client = match server.accept() {
                     Ok((sock, _)) => {
-                        if let Err(e) = sock.set_timeouts(timeouts.read, timeouts.write) {
+                        let full = limits
+                            .max_connections
+                            .filter(|max| open_connections.load(SeqCst) >= *max);
+                        if let Some(max) = full {
+                            if let Some(n) = refusals.count() {
+                                log::warn!("{} connections open, the limit: answered 503 to {} more since the last report", max, n);
+                            }
+                            if ssl.is_none() {
+                                util::refuse_connection(sock);
+                            }
+                            continue;
+                        }
+                        if let Err(e) = sock.set_timeouts(limits.read_timeout, limits.write_timeout)
+                        {
                             log::warn!("Cannot set socket timeouts: {}", e);
                         }
                         use util::RefinedTcpStream;
-                        let (read_closable, write_closable) = match ssl {
+                        let streams = match ssl {
                             None => RefinedTcpStream::new(sock),
                             #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
                             Some(ref ssl) => {
@@ -337,7 +383,9 @@ impl Server {
                             Some(ref _ssl) => unreachable!(),
                         };
 
-                        Ok(ClientConnection::new(write_closable, read_closable))
+                        streams.map(|(read_closable, write_closable)| {
+                            ClientConnection::new(write_closable, read_closable, limits)
+                        })
                     }
                     Err(e) => Err(e),
                 };
@@ -346,7 +394,9 @@ impl Server {
                     Ok(client) => {
                         let messages = inside_messages.clone();
                         let mut client = Some(client);
+                        let mut slot = Some(util::ConnectionSlot::take(&open_connections));
                         tasks_pool.spawn(Box::new(move || {
+                            let _slot = slot.take();
                             if let Some(client) = client.take() {
                                 // Synchronization is needed for HTTPS requests to avoid a deadlock
                                 if client.secure() {
@@ -369,7 +419,13 @@ impl Server {
                         // shortage (EMFILE, ENFILE, ENOBUFS, ECONNABORTED): log it,
                         // back off briefly and keep serving instead of ending the
                         // accept loop for good (shopbot patch; tiny-http #283).
-                        log::error!("Error accepting new client: {}", e);
+                        if let Some(n) = accept_errors.count() {
+                            log::error!(
+                                "Error accepting new client: {} ({} since the last report)",
+                                e,
+                                n
+                            );
+                        }
                         thread::sleep(Duration::from_millis(50));
                     }
                 }

@@ -74,6 +74,10 @@ pub struct Request {
 
     // If Some, a message must be sent after responding
     notify_when_responded: Option<Sender<()>>,
+
+    // shopbot patch: the body is over the connection's `buffer_body_up_to`
+    // and was not read, so the connection cannot carry another request
+    pub(crate) body_left_unread: bool,
 }
 
 struct NotifyOnDrop<R> {
@@ -125,6 +129,8 @@ impl From<IoError> for RequestCreationError {
 /// It is the responsibility of the `Request` to read only the data of the request and not further.
 ///
 /// The `Write` object will be used by the `Request` to write the response.
+///
+/// With `buffer_body_up_to`, see [`Limits::buffer_body_up_to`](crate::Limits) (shopbot patch).
 #[allow(clippy::too_many_arguments)]
 pub fn new_request<R, W>(
     secure: bool,
@@ -134,7 +140,8 @@ pub fn new_request<R, W>(
     headers: Vec<Header>,
     remote_addr: Option<SocketAddr>,
     mut source_data: R,
-    writer: W,
+    mut writer: W,
+    buffer_body_up_to: Option<usize>,
 ) -> Result<Request, RequestCreationError>
 where
     R: Read + Send + 'static,
@@ -183,11 +190,26 @@ where
         }
     };
 
+    let mut must_send_continue = expects_continue;
+    let mut body_left_unread = false;
+
     // we wrap `source_data` around a reading whose nature depends on the transfer-encoding and
     // content-length headers
     let reader = if connection_upgrade {
         // if we have a `Connection: upgrade`, always keeping the whole reader
         Box::new(source_data) as Box<dyn Read + Send + 'static>
+    } else if let Some(limit) = buffer_body_up_to {
+        let chunked = transfer_encoding.is_some();
+        if expects_continue && content_length.map_or(true, |n| n <= limit) {
+            // the body will be read now: invite the client to send it
+            let msg = Response::new_empty(StatusCode(100));
+            msg.raw_print(&mut writer, version.clone(), &headers, true, None)?;
+            writer.flush()?;
+            must_send_continue = false;
+        }
+        let (reader, unread) = read_body_up_to(source_data, content_length, chunked, limit)?;
+        body_left_unread = unread;
+        reader
     } else if let Some(content_length) = content_length {
         if content_length == 0 {
             Box::new(io::empty()) as Box<dyn Read + Send + 'static>
@@ -236,9 +258,66 @@ where
         http_version: version,
         headers,
         body_length: content_length,
-        must_send_continue: expects_continue,
+        must_send_continue,
         notify_when_responded: None,
+        body_left_unread,
     })
+}
+
+/// Reads a body of at most `limit` bytes whole (in the connection's thread,
+/// under the request deadline); a larger one is left for the handler, to read
+/// or not, and `true` says so: the connection must then close (shopbot patch).
+fn read_body_up_to<R>(
+    mut source: R,
+    content_length: Option<usize>,
+    chunked: bool,
+    limit: usize,
+) -> io::Result<(Box<dyn Read + Send + 'static>, bool)>
+where
+    R: Read + Send + 'static,
+{
+    match content_length {
+        _ if chunked => read_chunked_up_to(source, limit),
+        None | Some(0) => Ok((Box::new(io::empty()), false)),
+        Some(n) if n > limit => Ok((Box::new(source.take(n as u64)), true)),
+        Some(n) => {
+            let mut body = vec![0; n];
+            source.read_exact(&mut body).map_err(|e| match e.kind() {
+                ErrorKind::UnexpectedEof => IoError::new(ErrorKind::ConnectionAborted, e),
+                _ => e,
+            })?;
+            Ok((Box::new(Cursor::new(body)), false))
+        }
+    }
+}
+
+/// [`read_body_up_to`] for a chunked body. While reading ahead, the raw bytes
+/// (data and chunk framing) are capped too, since chunk-size lines have no
+/// length limit of their own.
+fn read_chunked_up_to<R>(
+    source: R,
+    limit: usize,
+) -> io::Result<(Box<dyn Read + Send + 'static>, bool)>
+where
+    R: Read + Send + 'static,
+{
+    let raw_limit = (limit as u64).saturating_mul(2).saturating_add(4096);
+    let mut decoder = Decoder::new(source.take(raw_limit));
+    let mut body = Vec::new();
+    decoder
+        .by_ref()
+        .take(limit as u64 + 1)
+        .read_to_end(&mut body)?;
+    if body.len() <= limit {
+        if decoder.remaining_chunks_size().is_some() {
+            let info = "Connection has been closed before the end of the chunked body";
+            return Err(IoError::new(ErrorKind::ConnectionAborted, info));
+        }
+        return Ok((Box::new(Cursor::new(body)), false));
+    }
+    decoder.get_mut().set_limit(u64::MAX);
+    let rest = FusedReader::new(decoder);
+    Ok((Box::new(Cursor::new(body).chain(rest)), true))
 }
 
 impl Request {

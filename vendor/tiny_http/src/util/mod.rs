@@ -1,3 +1,5 @@
+pub(crate) use self::connection_limit::refuse_connection;
+pub use self::connection_limit::{ConnectionSlot, LogThrottle};
 pub use self::custom_stream::CustomStream;
 pub use self::equal_reader::EqualReader;
 pub use self::fused_reader::FusedReader;
@@ -10,6 +12,7 @@ pub use self::task_pool::TaskPool;
 
 use std::str::FromStr;
 
+mod connection_limit;
 mod custom_stream;
 mod equal_reader;
 mod fused_reader;

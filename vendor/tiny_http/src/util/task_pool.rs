@@ -69,7 +69,13 @@ impl TaskPool {
     pub fn spawn(&self, code: Box<dyn FnMut() + Send>) {
         let mut queue = self.sharing.todo.lock().unwrap();
 
-        if self.sharing.waiting_tasks.load(Ordering::Acquire) == 0 {
+        // A waiting thread is counted in `waiting_tasks` until it wakes up and
+        // takes a task (both under this lock), so each task already queued has
+        // claimed one of them: only the waiting threads beyond `queue.len()` are
+        // free. Comparing with zero instead queued tasks behind threads that
+        // were already taken, and a burst of connections could wait for another
+        // connection to close (shopbot patch).
+        if queue.len() >= self.sharing.waiting_tasks.load(Ordering::Acquire) {
             self.add_thread(Some(code));
         } else {
             queue.push_back(code);
@@ -80,7 +86,9 @@ impl TaskPool {
     fn add_thread(&self, initial_fn: Option<Box<dyn FnMut() + Send>>) {
         let sharing = self.sharing.clone();
 
-        thread::spawn(move || {
+        // shopbot patch: `thread::spawn` panics when no thread can be started,
+        // which killed the accept loop; now the task (a connection) is dropped
+        let spawned = thread::Builder::new().spawn(move || {
             let sharing = sharing;
             let _active_guard = Registration::new(&sharing.active_tasks);
 
@@ -124,6 +132,9 @@ impl TaskPool {
                 task();
             }
         });
+        if let Err(e) = spawned {
+            log::error!("Cannot start a thread for a connection: {}", e);
+        }
     }
 }
 
@@ -133,5 +144,35 @@ impl Drop for TaskPool {
             .active_tasks
             .store(999_999_999, Ordering::Release);
         self.sharing.condvar.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TaskPool;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    // shopbot patch: long tasks (like keep-alive connections) spawned in a
+    // burst all run at once, none waits for another to end
+    #[test]
+    fn a_burst_of_long_tasks_runs_at_once() {
+        let pool = TaskPool::new();
+        thread::sleep(Duration::from_millis(100)); // its idle threads are waiting
+        let started = Arc::new(AtomicUsize::new(0));
+        for _ in 0..32 {
+            let started = started.clone();
+            pool.spawn(Box::new(move || {
+                started.fetch_add(1, Ordering::SeqCst);
+                thread::sleep(Duration::from_secs(2));
+            }));
+        }
+        let give_up = Instant::now() + Duration::from_secs(1);
+        while started.load(Ordering::SeqCst) < 32 && Instant::now() < give_up {
+            thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(started.load(Ordering::SeqCst), 32);
     }
 }

@@ -1,0 +1,204 @@
+// shopbot patch: tests for `Server::from_listener_with_limits` and the task
+// pool's handling of a burst of connections.
+
+extern crate tiny_http;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tiny_http::{Limits, Response, Server};
+
+/// A server with `limits` answering "hello" to every request, and its address.
+fn hello_server(limits: Limits) -> (Arc<Server>, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let server = Arc::new(Server::from_listener_with_limits(listener, None, limits).unwrap());
+    let inner = server.clone();
+    thread::spawn(move || {
+        for rq in inner.incoming_requests() {
+            let _ = rq.respond(Response::from_string("hello"));
+        }
+    });
+    (server, addr)
+}
+
+fn connect(addr: &str) -> TcpStream {
+    let client = TcpStream::connect(addr).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    client
+}
+
+/// The status code of the next response, or `None` if the connection ended first.
+fn status(client: &mut TcpStream) -> Option<u16> {
+    let mut head = Vec::new();
+    let mut byte = [0];
+    while !head.ends_with(b"\r\n\r\n") {
+        match client.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    std::str::from_utf8(head.get(9..12)?).ok()?.parse().ok()
+}
+
+#[test]
+fn a_request_sent_slowly_is_cut_off_at_the_deadline() {
+    let (_server, addr) = hello_server(Limits {
+        read_timeout: Some(Duration::from_secs(5)),
+        request_timeout: Some(Duration::from_millis(500)),
+        ..Limits::default()
+    });
+    let mut client = connect(&addr);
+    let started = Instant::now();
+    // One byte every 100 ms: no single read waits long, the request never ends.
+    for &byte in b"GET / HTTP/1.1\r\nX-Slow: ".iter() {
+        if client.write_all(&[byte]).is_err() {
+            break;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(status(&mut client), Some(408));
+    assert!(started.elapsed() < Duration::from_secs(4));
+}
+
+#[test]
+fn an_idle_connection_is_closed_at_the_deadline_without_an_answer() {
+    let (_server, addr) = hello_server(Limits {
+        request_timeout: Some(Duration::from_millis(300)),
+        ..Limits::default()
+    });
+    let mut client = connect(&addr);
+    write!(client, "GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    assert_eq!(status(&mut client), Some(200));
+    let mut rest = Vec::new();
+    client.read_to_end(&mut rest).unwrap();
+    assert_eq!(rest, b"hello");
+}
+
+#[test]
+fn heads_over_the_limits_are_refused() {
+    let (_server, addr) = hello_server(Limits {
+        max_header_line: Some(100),
+        max_header_bytes: Some(300),
+        max_headers: Some(3),
+        ..Limits::default()
+    });
+    let long = "a".repeat(101);
+    let cases = [
+        (format!("GET /{} HTTP/1.1\r\n\r\n", long), 414),
+        (format!("GET / HTTP/1.1\r\nX-A: {}\r\n\r\n", long), 431),
+        (
+            format!("GET / HTTP/1.1\r\n{}\r\n", "X-A: a\r\n".repeat(4)),
+            431,
+        ),
+        (
+            format!(
+                "GET / HTTP/1.1\r\n{}\r\n",
+                format!("X-A: {}\r\n", &long[..90]).repeat(3)
+            ),
+            431,
+        ),
+        (
+            format!("GET / HTTP/1.1\r\n{}\r\n", "X-A: a\r\n".repeat(3)),
+            200,
+        ),
+    ];
+    for (request, expected) in cases.iter() {
+        let mut client = connect(&addr);
+        client.write_all(request.as_bytes()).unwrap();
+        assert_eq!(status(&mut client), Some(*expected), "{}", request);
+    }
+}
+
+#[test]
+fn a_small_body_is_read_before_the_request_is_handed_over() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let limits = Limits {
+        buffer_body_up_to: Some(4096),
+        ..Limits::default()
+    };
+    let server = Server::from_listener_with_limits(listener, None, limits).unwrap();
+    let mut client = connect(&addr);
+    write!(client, "POST / HTTP/1.1\r\nContent-Length: 2000\r\n\r\n").unwrap();
+    thread::sleep(Duration::from_millis(200));
+    assert!(
+        server.try_recv().unwrap().is_none(),
+        "handed over before its body"
+    );
+    client.write_all(&[b'x'; 2000]).unwrap();
+    let mut rq = server
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap()
+        .unwrap();
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut body = Vec::new();
+    rq.as_reader().read_to_end(&mut body).unwrap();
+    assert_eq!(body.len(), 2000);
+}
+
+#[test]
+fn a_large_body_is_handed_over_unread_and_the_connection_closes() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let limits = Limits {
+        buffer_body_up_to: Some(4096),
+        request_timeout: Some(Duration::from_secs(30)),
+        ..Limits::default()
+    };
+    let server = Server::from_listener_with_limits(listener, None, limits).unwrap();
+    let mut client = connect(&addr);
+    write!(
+        client,
+        "POST / HTTP/1.1\r\nContent-Length: 1000000000\r\n\r\n"
+    )
+    .unwrap();
+    let rq = server
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap()
+        .unwrap();
+    assert_eq!(rq.body_length(), Some(1_000_000_000));
+    rq.respond(Response::empty(413)).unwrap();
+    assert_eq!(status(&mut client), Some(413));
+    let mut rest = Vec::new();
+    client.read_to_end(&mut rest).unwrap();
+}
+
+#[test]
+fn connections_over_the_limit_get_503() {
+    let (_server, addr) = hello_server(Limits {
+        max_connections: Some(2),
+        ..Limits::default()
+    });
+    let _held = (connect(&addr), connect(&addr));
+    let mut extra = connect(&addr);
+    let _ = write!(extra, "GET / HTTP/1.1\r\n\r\n");
+    assert_eq!(status(&mut extra), Some(503));
+}
+
+#[test]
+fn a_burst_of_keep_alive_connections_is_answered_at_once() {
+    let (_server, addr) = hello_server(Limits::default());
+    // Once the pool's idle threads are waiting, all connect and send at once,
+    // from one thread: the accept loop takes them in a tight loop, faster than
+    // idle threads wake up. (This catches the task pool's old bug only now and
+    // then; its unit test catches it always.)
+    thread::sleep(Duration::from_millis(100));
+    let mut clients: Vec<TcpStream> = (0..64).map(|_| connect(&addr)).collect();
+    for client in clients.iter_mut() {
+        write!(client, "GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    }
+    let started = Instant::now();
+    for client in clients.iter_mut() {
+        client
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        assert_eq!(status(client), Some(200));
+    }
+    assert!(started.elapsed() < Duration::from_secs(1));
+}
