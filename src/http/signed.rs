@@ -7,8 +7,20 @@ use crate::twilio::verifier::SignedRequest;
 use crate::twilio::webhook::parse_form;
 
 /// The form parameters of a correctly signed request, or the answer to give:
-/// `400` for a body that is not a form, `403` for a bad or missing signature.
+/// `400` for a body that is not a form (by `Content-Type` or content), `403` for a bad or missing signature.
 pub fn verified_form(app: &App, request: &Request) -> Result<Vec<(String, String)>, Response> {
+    if let Some(kind) = request.header("Content-Type") {
+        if !kind
+            .trim()
+            .to_ascii_lowercase()
+            .starts_with("application/x-www-form-urlencoded")
+        {
+            return Err(Response::text(
+                400,
+                &format!("the body must be application/x-www-form-urlencoded, not {kind}"),
+            ));
+        }
+    }
     let params = parse_form(&request.body).map_err(|e| errors::bad_webhook(&e))?;
     let signed = SignedRequest {
         target: &request.target,

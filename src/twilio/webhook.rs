@@ -64,11 +64,28 @@ pub fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, WebhookError> {
 }
 
 fn decode_component(raw: &str) -> Result<String, WebhookError> {
+    let bytes = raw.as_bytes();
+    if let Some(i) = bytes.iter().position(|&b| b == b'%').and_then(|_| bad_escape(bytes)) {
+        return Err(WebhookError::Malformed(format!(
+            "invalid percent-escape {:?}",
+            &raw[i..raw.len().min(i + 3)]
+        )));
+    }
     let spaced = raw.replace('+', " ");
     percent_encoding::percent_decode_str(&spaced)
         .decode_utf8()
         .map(|s| s.into_owned())
         .map_err(|_| WebhookError::Malformed(format!("{raw:?} decodes to invalid UTF-8")))
+}
+
+/// Where a `%` is not followed by two hex digits, if anywhere.
+fn bad_escape(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().enumerate().find_map(|(i, &b)| {
+        let ok = b != b'%'
+            || (bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit));
+        (!ok).then_some(i)
+    })
 }
 
 /// The first value of parameter `name`.
@@ -150,6 +167,14 @@ mod tests {
         assert_eq!(err.to_string(), "missing required parameter From");
         let err = InboundMessage::from_params(parse_form(b"From=whatsapp%3A%2B27821234567").unwrap()).unwrap_err();
         assert_eq!(err, WebhookError::Missing("MessageSid"));
+    }
+
+    #[test]
+    fn a_broken_percent_escape_is_refused() {
+        for body in [&b"Body=%zz"[..], b"Body=100%", b"Bo%4=x"] {
+            assert!(matches!(parse_form(body), Err(WebhookError::Malformed(_))), "{body:?}");
+        }
+        assert_eq!(parse_form(b"Body=100%25").unwrap()[0].1, "100%");
     }
 
     #[test]

@@ -43,6 +43,17 @@ fn missing_from_or_message_sid_is_400_naming_the_field() {
 }
 
 #[test]
+fn a_malformed_form_body_is_400_with_the_reason() {
+    let server = TestServer::start();
+    let reply = server.post("/twilio/inbound", &[], b"MessageSid=SM1&Body=100%&From=x");
+    assert_eq!(reply.status, 400);
+    assert!(reply.body.contains("percent-escape"), "{}", reply.body);
+    let json = server.post_json("/twilio/inbound", &serde_json::json!({"Body": "hi"}), None);
+    assert_eq!(json.status, 400);
+    assert!(json.body.contains("x-www-form-urlencoded"), "{}", json.body);
+}
+
+#[test]
 fn invalid_utf8_in_percent_encoding_is_400() {
     let server = TestServer::start();
     let reply = server.post(
