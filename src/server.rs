@@ -86,7 +86,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
     let bot = Arc::new(Bot::from_config(config));
     let (writer, writer_thread) = Writer::start(store, bot);
     let reader = Arc::new(ReadPool::new(&config.database_path));
-    let outbox = start_outbox(config, &writer, &reader)?;
+    let outbox = start_outbox(config, &writer, &reader, options)?;
     let writer_health = writer.clone();
     let retention = config
         .retention
@@ -134,11 +134,18 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
 
 /// Starts the outbox sender if Twilio's REST API is configured; otherwise
 /// messages wait in the outbox (and a warning says why).
-fn start_outbox(config: &Config, writer: &Writer, reader: &Arc<ReadPool>) -> Result<Option<OutboxSender>, StartError> {
+fn start_outbox(
+    config: &Config,
+    writer: &Writer,
+    reader: &Arc<ReadPool>,
+    options: Options,
+) -> Result<Option<OutboxSender>, StartError> {
     match SenderSettings::from_config(config) {
         Ok(settings) => Ok(Some(OutboxSender::start(settings, writer.clone(), reader.clone())?)),
         Err(missing) => {
-            log::warn!(target: "outbox", "outbound messages will wait in the outbox and not be sent: {missing}");
+            // The demo has no Twilio account on purpose.
+            let level = if options.demo_page { log::Level::Debug } else { log::Level::Warn };
+            log::log!(target: "outbox", level, "outbound messages will wait in the outbox and not be sent: {missing}");
             Ok(None)
         }
     }
