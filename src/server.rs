@@ -71,7 +71,7 @@ impl Running {
             outbox.shutdown();
         }
         drop(self.retention);
-        drop(self.health);
+        self.health.stop();
         let _ = self.writer.join();
     }
 }

@@ -134,7 +134,7 @@ impl<W: Work> Task for Pending<W> {
 /// A handle to the writer thread; clone it freely.
 #[derive(Clone)]
 pub struct Writer {
-    jobs: SyncSender<Box<dyn Task>>,
+    jobs: SyncSender<Option<Box<dyn Task>>>,
 }
 
 impl Writer {
@@ -151,7 +151,7 @@ impl Writer {
     /// Runs `work` and returns its output once it is committed.
     pub fn run<W: Work>(&self, work: W) -> Result<W::Output, WriterError> {
         let (task, answer) = pending(work);
-        self.jobs.send(task).map_err(|_| WriterError::Stopped)?;
+        self.jobs.send(Some(task)).map_err(|_| WriterError::Stopped)?;
         answer.recv().map_err(|_| WriterError::Stopped)?
     }
 
@@ -160,10 +160,16 @@ impl Writer {
         self.run(HandleInbound(message))
     }
 
+    /// Lets the writer finish what is queued, commit, close the database and
+    /// end, even while other handles still exist (they get [`WriterError::Stopped`]).
+    pub fn stop(&self) {
+        let _ = self.jobs.send(None);
+    }
+
     /// Checks that the database answers, within `timeout`.
     pub fn ping(&self, timeout: Duration) -> Result<(), WriterError> {
         let (task, answer) = pending(Ping);
-        self.jobs.try_send(task).map_err(|_| WriterError::Timeout(timeout))?;
+        self.jobs.try_send(Some(task)).map_err(|_| WriterError::Timeout(timeout))?;
         answer
             .recv_timeout(timeout)
             .map_err(|_| WriterError::Timeout(timeout))?
@@ -182,16 +188,25 @@ fn pending<W: Work>(work: W) -> (Box<dyn Task>, Answer<W::Output>) {
     (Box::new(task), answer)
 }
 
-fn run(mut store: Store, bot: &Bot, queue: Receiver<Box<dyn Task>>) {
-    while let Ok(first) = queue.recv() {
+fn run(mut store: Store, bot: &Bot, queue: Receiver<Option<Box<dyn Task>>>) {
+    let mut stopping = false;
+    while !stopping {
+        let Ok(Some(first)) = queue.recv() else { break };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(Some(job)) => batch.push(job),
+                Ok(None) => {
+                    stopping = true;
+                    break;
+                }
                 Err(_) => break,
             }
         }
         process(&mut store, bot, batch);
+    }
+    if let Err(e) = store.checkpoint() {
+        log::warn!(target: "writer", "checkpointing the WAL at stop: {e}");
     }
     log::debug!(target: "writer", "stopped");
 }

@@ -141,6 +141,14 @@ impl Store {
         Ok(value)
     }
 
+    /// Copies the WAL into the database file and empties it (at a clean stop,
+    /// so the file alone is complete and the next start reads no WAL).
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// Runs `f` in one read transaction (a consistent snapshot; takes no write lock).
     pub fn read<T>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let tx = self.conn.transaction()?;
