@@ -2,14 +2,18 @@
 //! webhook signature check, so a regression there shows without HTTP noise.
 //!
 //! `cargo bench --bench core` prints nanoseconds per operation (median of
-//! several rounds).
+//! several rounds). The last line adds the database: one message's transaction
+//! work, in batches of 16 as the server commits them.
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use jiff::Timestamp;
+use shopbot::conversation::{handle_inbound, Bot};
 use shopbot::engine::{self, Inbound, Menu};
+use shopbot::store::Store;
 use shopbot::twilio::signature::{self, Algorithm};
+use shopbot::twilio::webhook::InboundMessage;
 
 /// Runs `f` in rounds of `n` and returns the median nanoseconds per call.
 fn measure(name: &str, n: u32, mut f: impl FnMut()) {
@@ -91,4 +95,45 @@ fn main() {
             &sig,
         ));
     });
+    conversation_batches(&params);
+}
+
+/// The database side of one message: `handle_inbound` for 16 customers in one
+/// transaction (as the writer's group commit does), on a real file with
+/// `synchronous = FULL`; reported per batch of 16, commit and fsync included.
+fn conversation_batches(template: &[(String, String)]) {
+    let dir = std::env::temp_dir().join(format!("shopbot-bench-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let mut store = Store::open(&dir.join("bench.db")).expect("bench database");
+    let bot = Bot {
+        menu: Menu::example(),
+        timezone: jiff::tz::TimeZone::UTC,
+        opt: shopbot::engine::OptKeywords::standard(),
+    };
+    let walk = ["hi", "2", "1", "Hinge cracked", "skip", "2", "2"];
+    let mut seq = 0u64;
+    measure("conversation: a batch of 16 messages", 100, || {
+        seq += 1;
+        let mut messages: Vec<InboundMessage> = (0..16)
+            .map(|c| {
+                let mut params = template.to_vec();
+                let sid = format!("SM{seq:016x}{c:016x}");
+                let from = format!("whatsapp:+2782{c:07}");
+                for (k, v) in params.iter_mut() {
+                    match k.as_str() {
+                        "MessageSid" | "SmsSid" | "SmsMessageSid" => *v = sid.clone(),
+                        "From" => *v = from.clone(),
+                        "Body" => *v = walk[(seq as usize) % walk.len()].to_string(),
+                        _ => {}
+                    }
+                }
+                InboundMessage::from_params(params).expect("valid message")
+            })
+            .collect();
+        let now = Timestamp::now();
+        store
+            .write_batch(&mut messages, |db, m| handle_inbound(db, &bot, m, now))
+            .expect("batch");
+    });
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -144,7 +144,11 @@ fn start_outbox(
         Ok(settings) => Ok(Some(OutboxSender::start(settings, writer.clone(), reader.clone())?)),
         Err(missing) => {
             // The demo has no Twilio account on purpose.
-            let level = if options.demo_page { log::Level::Debug } else { log::Level::Warn };
+            let level = if options.demo_page {
+                log::Level::Debug
+            } else {
+                log::Level::Warn
+            };
             log::log!(target: "outbox", level, "outbound messages will wait in the outbox and not be sent: {missing}");
             Ok(None)
         }

@@ -169,7 +169,9 @@ impl Writer {
     /// Checks that the database answers, within `timeout`.
     pub fn ping(&self, timeout: Duration) -> Result<(), WriterError> {
         let (task, answer) = pending(Ping);
-        self.jobs.try_send(Some(task)).map_err(|_| WriterError::Timeout(timeout))?;
+        self.jobs
+            .try_send(Some(task))
+            .map_err(|_| WriterError::Timeout(timeout))?;
         answer
             .recv_timeout(timeout)
             .map_err(|_| WriterError::Timeout(timeout))?

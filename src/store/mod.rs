@@ -144,8 +144,7 @@ impl Store {
     /// Copies the WAL into the database file and empties it (at a clean stop,
     /// so the file alone is complete and the next start reads no WAL).
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }
 
