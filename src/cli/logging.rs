@@ -36,3 +36,69 @@ fn config(filter: impl FnOnce(&mut ConfigBuilder) -> &mut ConfigBuilder) -> Conf
         .set_location_level(LevelFilter::Off);
     filter(&mut builder).build()
 }
+
+/// A Windows service has no console: it logs to this file, beside the database.
+#[cfg(any(windows, test))]
+pub const LOG_FILE: &str = "shopbot.log";
+
+/// A log file at start-up larger than this is renamed to `….old` first.
+#[cfg(windows)]
+const LOG_FILE_LIMIT: u64 = 10 * 1024 * 1024;
+
+/// Starts logging to the file `path` (see [`open_file`]) as `time [LEVEL]
+/// area: message` lines; the level as for [`init`].
+#[cfg(windows)]
+pub fn init_file(default: LevelFilter, path: &std::path::Path) -> std::io::Result<()> {
+    let level = ["SHOPBOT_LOG", "RUST_LOG"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok())
+        .and_then(|v| v.trim().parse::<LevelFilter>().ok())
+        .unwrap_or(default);
+    let mut builder = ConfigBuilder::new();
+    builder
+        .set_time_level(LevelFilter::Error)
+        .set_time_format_rfc3339()
+        .set_thread_level(LevelFilter::Off)
+        .set_target_level(LevelFilter::Error)
+        .set_location_level(LevelFilter::Off)
+        .add_filter_ignore_str("tiny_http");
+    let _ = builder.set_time_offset_to_local();
+    let file = open_file(path, LOG_FILE_LIMIT)?;
+    let _ = simplelog::WriteLogger::init(level, builder.build(), file);
+    Ok(())
+}
+
+/// Opens `path` for appending (creating it and its folder); one larger than
+/// `limit` bytes is first renamed to `path` + `.old`, replacing an older one.
+#[cfg(any(windows, test))]
+fn open_file(path: &std::path::Path, limit: u64) -> std::io::Result<std::fs::File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > limit) {
+        let mut old = path.as_os_str().to_owned();
+        old.push(".old");
+        std::fs::rename(path, old)?;
+    }
+    std::fs::OpenOptions::new().create(true).append(true).open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    #[test]
+    fn the_log_file_is_appended_to_and_set_aside_when_too_large() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("logs").join(LOG_FILE);
+        writeln!(open_file(&path, 100).unwrap(), "one").unwrap();
+        writeln!(open_file(&path, 100).unwrap(), "two").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "one\ntwo\n");
+        writeln!(open_file(&path, 5).unwrap(), "three").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "three\n");
+        let old = dir.path().join("logs").join("shopbot.log.old");
+        assert_eq!(std::fs::read_to_string(old).unwrap(), "one\ntwo\n");
+    }
+}

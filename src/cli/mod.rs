@@ -12,6 +12,7 @@ mod logging;
 mod orders;
 mod outbox;
 mod serve;
+mod service;
 mod sign;
 
 use std::path::PathBuf;
@@ -57,6 +58,9 @@ enum Command {
     /// Export data for a spreadsheet or another program.
     #[command(subcommand)]
     Export(export::Command),
+    /// Run shopbot as a Windows service (on Linux: the packaged systemd unit).
+    #[command(subcommand)]
+    Service(service::Command),
 }
 
 /// Where to find the config when `--config` is not given.
@@ -110,5 +114,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Outbox(command) => outbox::execute(command),
         Command::Backup(args) => backup::execute(args),
         Command::Export(command) => export::execute(command),
+        Command::Service(command) => service::execute(command),
     }
 }

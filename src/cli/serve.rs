@@ -10,7 +10,7 @@ use simplelog::LevelFilter;
 use super::{logging, CliError, ConfigArg};
 use crate::config::Config;
 use crate::server::{self, Options};
-use crate::service::systemd::{self, Watchdog};
+use crate::service::{self, systemd::Watchdog};
 
 /// If draining takes longer than this, the process exits anyway (code 1).
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(60);
@@ -51,10 +51,10 @@ pub fn run(config: &Config, stop: &Receiver<()>) -> Result<(), CliError> {
     log::info!(target: "serve", "listening on {}; database {}; menu: {}", running.addr(), config.database_path.display(), config.menu_source);
     log::info!(target: "serve", "Twilio webhook URL: {base}{}", config.webhooks.inbound_path);
     let watchdog = Watchdog::start(running.health_check());
-    systemd::ready();
+    service::ready();
     let _ = stop.recv();
     log::info!(target: "serve", "stopping: finishing requests in flight");
-    systemd::stopping();
+    service::stopping();
     drop(watchdog);
     exit_if_stuck();
     running.shutdown();

@@ -173,3 +173,39 @@ fn chat_answers_in_the_terminal_without_network() {
     assert!(all.contains("Order A1002: Ready for collection"), "{all}");
     assert!(dir.path().join("shopbot-demo.db").exists());
 }
+
+#[test]
+#[cfg(not(windows))]
+fn service_install_on_linux_points_at_the_systemd_unit_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+    let install = ["service", "install", "--config", config.as_str()];
+    for args in [&install[..], &["service", "uninstall"]] {
+        let out = shopbot(args, dir.path());
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        for needle in [
+            "systemd unit",
+            "systemctl enable --now shopbot",
+            "journalctl -u shopbot",
+        ] {
+            assert!(text(&out).contains(needle), "{needle} in {}", text(&out));
+        }
+    }
+}
+
+/// `service run` is what the Windows service manager starts; typed by hand it
+/// cannot connect to the SCM (error 1063) and says what to run instead.
+#[test]
+#[cfg(windows)]
+fn service_run_by_hand_explains_itself_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+    let out = shopbot(&["service", "run", "--config", &config], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("started by the Windows service manager"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("shopbot serve --config"), "{}", text(&out));
+}
