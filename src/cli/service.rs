@@ -100,7 +100,10 @@ mod platform {
             "--config".into(),
             config_path.clone().into_os_string(),
         ];
-        windows::install(&exe, arguments).map_err(service_error)?;
+        let warnings = windows::install(&exe, arguments).map_err(service_error)?;
+        for warning in warnings {
+            eprintln!("warning: {warning}");
+        }
         println!("installed the Windows service \"{SERVICE_NAME}\" ({DISPLAY_NAME}): starts automatically at boot, as LocalSystem");
         println!(
             "  runs:   \"{}\" service run --config \"{}\"",

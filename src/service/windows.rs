@@ -87,8 +87,10 @@ fn describe(what: &str, e: windows_service::Error) -> Error {
 
 /// Registers the auto-start service `shopbot` running as LocalSystem, whose
 /// command line is `exe` followed by `arguments`, and which the SCM restarts
-/// after a failure (5 s, 10 s, then 60 s later).
-pub fn install(exe: &Path, arguments: Vec<OsString>) -> Result<(), Error> {
+/// after a failure (5 s, 10 s, then 60 s later). Returns warnings about the
+/// extras (description, restart actions) that could not be set: the service is
+/// installed all the same.
+pub fn install(exe: &Path, arguments: Vec<OsString>) -> Result<Vec<String>, Error> {
     let manager = ServiceManager::local_computer(
         None::<&str>,
         ServiceManagerAccess::CONNECT | ServiceManagerAccess::CREATE_SERVICE,
@@ -109,23 +111,26 @@ pub fn install(exe: &Path, arguments: Vec<OsString>) -> Result<(), Error> {
     let service = manager
         .create_service(&info, ServiceAccess::CHANGE_CONFIG | ServiceAccess::START)
         .map_err(|e| describe("cannot create the shopbot service", e))?;
-    service
-        .set_description(DESCRIPTION)
-        .map_err(|e| describe("cannot set the service's description", e))?;
+    let mut warnings = Vec::new();
+    if let Err(e) = service.set_description(DESCRIPTION) {
+        warnings.push(describe("cannot set the service's description", e).0);
+    }
     let restart = |secs| ServiceAction {
         action_type: ServiceActionType::Restart,
         delay: Duration::from_secs(secs),
     };
-    service
+    let actions = service
         .update_failure_actions(ServiceFailureActions {
             reset_period: ServiceFailureResetPeriod::After(Duration::from_secs(24 * 3600)),
             reboot_msg: None,
             command: None,
             actions: Some(vec![restart(5), restart(10), restart(60)]),
         })
-        .and_then(|()| service.set_failure_actions_on_non_crash_failures(true))
-        .map_err(|e| describe("cannot set the service's restart-on-failure actions", e))?;
-    Ok(())
+        .and_then(|()| service.set_failure_actions_on_non_crash_failures(true));
+    if let Err(e) = actions {
+        warnings.push(describe("cannot set the service's restart-on-failure actions", e).0);
+    }
+    Ok(warnings)
 }
 
 /// Stops the service if it runs (waiting for its drain), then removes it.
