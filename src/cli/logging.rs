@@ -5,6 +5,19 @@
 
 use simplelog::{ColorChoice, CombinedLogger, Config, ConfigBuilder, LevelFilter, TermLogger, TerminalMode};
 
+/// Starts logging as `[log]` says: to its `file`, else to stderr; at its
+/// `level` unless `SHOPBOT_LOG` / `RUST_LOG` set one; else at `default`.
+pub fn init_for(log: &crate::config::Log, default: LevelFilter) -> std::io::Result<()> {
+    let default = log.level.unwrap_or(default);
+    match &log.file {
+        Some(path) => init_file(default, path),
+        None => {
+            init(default);
+            Ok(())
+        }
+    }
+}
+
 /// Starts logging; `default` applies when no env var sets a level.
 pub fn init(default: LevelFilter) {
     let level = ["SHOPBOT_LOG", "RUST_LOG"]
@@ -42,12 +55,10 @@ fn config(filter: impl FnOnce(&mut ConfigBuilder) -> &mut ConfigBuilder) -> Conf
 pub const LOG_FILE: &str = "shopbot.log";
 
 /// A log file at start-up larger than this is renamed to `….old` first.
-#[cfg(windows)]
 const LOG_FILE_LIMIT: u64 = 10 * 1024 * 1024;
 
 /// Starts logging to the file `path` (see [`open_file`]) as `time [LEVEL]
 /// area: message` lines; the level as for [`init`].
-#[cfg(windows)]
 pub fn init_file(default: LevelFilter, path: &std::path::Path) -> std::io::Result<()> {
     let level = ["SHOPBOT_LOG", "RUST_LOG"]
         .iter()
@@ -70,7 +81,6 @@ pub fn init_file(default: LevelFilter, path: &std::path::Path) -> std::io::Resul
 
 /// Opens `path` for appending (creating it and its folder); one larger than
 /// `limit` bytes is first renamed to `path` + `.old`, replacing an older one.
-#[cfg(any(windows, test))]
 fn open_file(path: &std::path::Path, limit: u64) -> std::io::Result<std::fs::File> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;

@@ -22,8 +22,11 @@ pub struct Args {
 }
 
 pub fn execute(args: Args) -> Result<(), CliError> {
-    logging::init(LevelFilter::Info);
     let config = args.config.load()?;
+    logging::init_for(&config.log, LevelFilter::Info).map_err(|source| CliError::Io {
+        what: format!("opening the log file set by [log] file in {}", config.source.display()),
+        source,
+    })?;
     run(&config, &stop_signal()?)
 }
 

@@ -69,6 +69,8 @@ pub struct Config {
     pub outbox: Outbox,
     /// `[retention]`.
     pub retention: Retention,
+    /// `[log]`.
+    pub log: Log,
     /// The loaded menu (`[menu] path`, or the built-in example).
     pub menu: Menu,
     /// Where the menu came from, for `shopbot check`.
@@ -185,6 +187,15 @@ pub struct Retention {
     pub message_bodies_days: Option<u32>,
 }
 
+/// `[log]`: where log lines go and how many.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Log {
+    /// `level`; `SHOPBOT_LOG` / `RUST_LOG` win over it.
+    pub level: Option<log::LevelFilter>,
+    /// `file`, resolved against the config's folder; `None`: stderr (journald).
+    pub file: Option<PathBuf>,
+}
+
 /// One problem in a config file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigProblem {
@@ -291,6 +302,7 @@ impl Config {
             admin_token: None,
             outbox: Outbox::default(),
             retention: Retention::default(),
+            log: Log::default(),
             menu: Menu::example(),
             menu_source: "built-in example menu".into(),
         }

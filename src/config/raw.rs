@@ -10,8 +10,8 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::{
-    Config, ConfigError, ConfigProblem, Outbox, Retention, Secret, Server, Shop, Twilio, Webhooks, ENV_ADMIN_TOKEN,
-    ENV_AUTH_TOKEN,
+    Config, ConfigError, ConfigProblem, Log, Outbox, Retention, Secret, Server, Shop, Twilio, Webhooks,
+    ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN,
 };
 use crate::engine::{Menu, OptKeywords};
 
@@ -44,6 +44,8 @@ pub struct RawConfig {
     outbox: RawOutbox,
     #[serde(default)]
     retention: RawRetention,
+    #[serde(default)]
+    log: RawLog,
     #[serde(default)]
     menu: RawMenu,
 }
@@ -117,6 +119,13 @@ struct RawOutbox {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawLog {
+    level: Option<String>,
+    file: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawRetention {
     message_bodies_days: Option<u32>,
 }
@@ -153,6 +162,23 @@ impl RawConfig {
         let twilio = self.twilio.validate(env, webhooks.validate_signatures, &mut problems);
         let opt = self.opt.validate(&mut problems);
         let outbox = self.outbox.validate(&mut problems);
+        let log = Log {
+            level: self.log.level.as_deref().and_then(|level| match level.trim().parse() {
+                Ok(level) => Some(level),
+                Err(_) => {
+                    problems.add(
+                        "[log] level",
+                        format!("{level:?} is not a level; use error, warn, info, debug or trace"),
+                    );
+                    None
+                }
+            }),
+            file: self
+                .log
+                .file
+                .filter(|f| !f.as_os_str().is_empty())
+                .map(|f| folder.join(f)),
+        };
         let message_bodies_days = self.retention.message_bodies_days;
         if message_bodies_days == Some(0) {
             problems.add(
@@ -192,6 +218,7 @@ impl RawConfig {
             admin_token,
             outbox,
             retention: Retention { message_bodies_days },
+            log,
             menu,
             menu_source,
         })

@@ -209,3 +209,45 @@ fn service_run_by_hand_explains_itself_and_exits_1() {
     );
     assert!(text(&out).contains("shopbot serve --config"), "{}", text(&out));
 }
+
+#[test]
+fn serve_logs_to_the_file_and_at_the_level_the_config_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("logs/shopbot.log");
+    let config = write_config(dir.path(), "[log]\nlevel = \"info\"\nfile = \"logs/shopbot.log\"\n");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shopbot"))
+        .args(["serve", "--config", &config])
+        .env_remove("SHOPBOT_LOG")
+        .env_remove("RUST_LOG")
+        .env_remove("TWILIO_AUTH_TOKEN")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let addr = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(rest) = text.split("listening on ").nth(1) {
+            break rest.split(';').next().unwrap().to_string();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no log file: {text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let health = crate::support::agent(std::time::Duration::from_secs(5))
+        .get(&format!("http://{addr}/healthz"))
+        .call()
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("GET /healthz 200"), "{logged}");
+
+    let bad = write_config(dir.path(), "[log]\nlevel = \"loud\"\n");
+    let out = shopbot(&["check", "--config", &bad], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(self::text(&out).contains("[log] level"), "{}", self::text(&out));
+}
