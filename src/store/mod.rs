@@ -163,15 +163,11 @@ impl Store {
         jobs: &mut [J],
         mut f: impl FnMut(&Db<'_>, &mut J) -> Result<T, E>,
     ) -> Result<Vec<Result<T, E>>, StoreError> {
-        let mut tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let db = Db { conn: &tx };
         let mut results = Vec::with_capacity(jobs.len());
         for job in jobs {
-            let sp = tx.savepoint()?;
-            let result = f(&Db { conn: &sp }, job);
-            if result.is_ok() {
-                sp.commit()?;
-            }
-            results.push(result);
+            results.push(db.savepoint("job", |db| f(db, job))?);
         }
         tx.commit()?;
         Ok(results)
@@ -185,14 +181,24 @@ impl Db<'_> {
     where
         E: From<StoreError>,
     {
-        self.conn.execute_batch("SAVEPOINT attempt").map_err(StoreError::from)?;
-        let result = f(self);
-        let end = match result {
-            Ok(_) => "RELEASE attempt",
-            Err(_) => "ROLLBACK TO attempt; RELEASE attempt",
+        self.savepoint("attempt", f)?
+    }
+
+    /// Runs `f` inside the savepoint `name`: kept if `f` succeeds, rolled back
+    /// if it fails. The outer error is the database's own; `f`'s result is
+    /// returned inside. The statements are cached: this runs for every message.
+    fn savepoint<T, E>(&self, name: &str, f: impl FnOnce(&Db<'_>) -> Result<T, E>) -> Result<Result<T, E>, StoreError> {
+        let run = |sql: String| -> Result<(), StoreError> {
+            self.conn.prepare_cached(&sql)?.execute([])?;
+            Ok(())
         };
-        self.conn.execute_batch(end).map_err(StoreError::from)?;
-        result
+        run(format!("SAVEPOINT {name}"))?;
+        let result = f(self);
+        if result.is_err() {
+            run(format!("ROLLBACK TO {name}"))?;
+        }
+        run(format!("RELEASE {name}"))?;
+        Ok(result)
     }
 
     /// Checks that the database answers a query.
