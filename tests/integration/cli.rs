@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::support::output_text;
+
 fn shopbot(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_shopbot"))
         .args(args)
@@ -11,14 +13,6 @@ fn shopbot(args: &[&str], dir: &Path) -> Output {
         .env_remove("SHOPBOT_CONFIG")
         .output()
         .unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 fn write_config(dir: &Path, extra: &str) -> String {
@@ -32,11 +26,11 @@ fn check_accepts_a_good_config_and_prints_the_webhook_url() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), "");
     let out = shopbot(&["check", "--config", &config], dir.path());
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", output_text(&out));
     assert!(
-        text(&out).contains("https://bot.example.com/twilio/inbound"),
+        output_text(&out).contains("https://bot.example.com/twilio/inbound"),
         "{}",
-        text(&out)
+        output_text(&out)
     );
 }
 
@@ -59,7 +53,7 @@ text = "Nobody links here"
     .unwrap();
     let config = write_config(dir.path(), "[menu]\npath = \"menu.toml\"\n");
     let out = shopbot(&["check", "--config", &config], dir.path());
-    let all = text(&out);
+    let all = output_text(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(all.contains("menu.toml"), "names the file: {all}");
     assert!(
@@ -78,7 +72,7 @@ fn check_names_an_unknown_key_and_a_missing_token() {
     let config = write_config(dir.path(), "colour = \"red\"\n");
     let out = shopbot(&["check", "--config", &config], dir.path());
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("colour"), "{}", text(&out));
+    assert!(output_text(&out).contains("colour"), "{}", output_text(&out));
 
     let path = dir.path().join("config.toml");
     let without_token =
@@ -86,7 +80,7 @@ fn check_names_an_unknown_key_and_a_missing_token() {
     std::fs::write(&path, without_token).unwrap();
     let out = shopbot(&["check", "--config", &config], dir.path());
     assert_eq!(out.status.code(), Some(1));
-    let all = text(&out);
+    let all = output_text(&out);
     assert!(
         all.contains("[twilio] auth_token") && all.contains("TWILIO_AUTH_TOKEN"),
         "{all}"
@@ -116,7 +110,7 @@ fn sign_prints_the_documented_example() {
         ],
         dir.path(),
     );
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", output_text(&out));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         "X-Twilio-Signature: 0/KCTR6DLpKmkAf8muzZqo1nDgQ="
@@ -137,7 +131,7 @@ fn orders_import_reports_counts_and_rejected_lines() {
         &["orders", "import", csv.to_str().unwrap(), "--config", &config],
         dir.path(),
     );
-    let all = text(&out);
+    let all = output_text(&out);
     assert_eq!(out.status.code(), Some(1), "rejections make the exit code 1: {all}");
     assert!(all.contains("2 added, 0 updated, 0 unchanged, 2 rejected"), "{all}");
     assert!(all.contains("line 3: order A2 has no status"), "{all}");
@@ -147,9 +141,9 @@ fn orders_import_reports_counts_and_rejected_lines() {
         dir.path(),
     );
     assert!(
-        text(&again).contains("0 added, 0 updated, 2 unchanged"),
+        output_text(&again).contains("0 added, 0 updated, 2 unchanged"),
         "{}",
-        text(&again)
+        output_text(&again)
     );
 }
 
@@ -167,7 +161,7 @@ fn chat_answers_in_the_terminal_without_network() {
         .unwrap();
     child.stdin.take().unwrap().write_all(b"hi\n1\nA1002\n").unwrap();
     let out = child.wait_with_output().unwrap();
-    let all = text(&out);
+    let all = output_text(&out);
     assert!(out.status.success(), "{all}");
     assert!(all.contains("bot> Welcome! Select 1-5"), "{all}");
     assert!(all.contains("Order A1002: Ready for collection"), "{all}");
@@ -182,13 +176,13 @@ fn service_install_on_linux_points_at_the_systemd_unit_and_exits_1() {
     let install = ["service", "install", "--config", config.as_str()];
     for args in [&install[..], &["service", "uninstall"]] {
         let out = shopbot(args, dir.path());
-        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
         for needle in [
             "systemd unit",
             "systemctl enable --now shopbot",
             "journalctl -u shopbot",
         ] {
-            assert!(text(&out).contains(needle), "{needle} in {}", text(&out));
+            assert!(output_text(&out).contains(needle), "{needle} in {}", output_text(&out));
         }
     }
 }
@@ -201,13 +195,17 @@ fn service_run_by_hand_explains_itself_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), "");
     let out = shopbot(&["service", "run", "--config", &config], dir.path());
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
     assert!(
-        text(&out).contains("started by the Windows service manager"),
+        output_text(&out).contains("started by the Windows service manager"),
         "{}",
-        text(&out)
+        output_text(&out)
     );
-    assert!(text(&out).contains("shopbot serve --config"), "{}", text(&out));
+    assert!(
+        output_text(&out).contains("shopbot serve --config"),
+        "{}",
+        output_text(&out)
+    );
 }
 
 #[test]
@@ -249,5 +247,5 @@ fn serve_logs_to_the_file_and_at_the_level_the_config_says() {
     let bad = write_config(dir.path(), "[log]\nlevel = \"loud\"\n");
     let out = shopbot(&["check", "--config", &bad], dir.path());
     assert_eq!(out.status.code(), Some(1));
-    assert!(self::text(&out).contains("[log] level"), "{}", self::text(&out));
+    assert!(output_text(&out).contains("[log] level"), "{}", output_text(&out));
 }

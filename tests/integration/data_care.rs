@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::support::output_text;
 use crate::support::{new_sid, whatsapp_params, TestServer};
 
 fn shopbot(server: &TestServer, args: &[&str]) -> Output {
@@ -16,14 +17,6 @@ fn shopbot(server: &TestServer, args: &[&str]) -> Output {
         .env_remove("TWILIO_AUTH_TOKEN")
         .output()
         .unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[test]
@@ -55,8 +48,8 @@ fn a_backup_under_write_load_is_a_consistent_database() {
     for w in writers {
         w.join().unwrap();
     }
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("integrity ok"), "{}", text(&out));
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert!(output_text(&out).contains("integrity ok"), "{}", output_text(&out));
 
     let conn = rusqlite::Connection::open(&copy).unwrap();
     let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
@@ -75,8 +68,12 @@ fn a_backup_under_write_load_is_a_consistent_database() {
     shopbot::store::Store::open(&copy).expect("the copy opens as a shopbot database");
 
     let again = shopbot(&server, &["backup", copy.to_str().unwrap()]);
-    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
-    assert!(text(&again).contains("already exists"), "{}", text(&again));
+    assert_eq!(again.status.code(), Some(1), "{}", output_text(&again));
+    assert!(
+        output_text(&again).contains("already exists"),
+        "{}",
+        output_text(&again)
+    );
 }
 
 #[test]
@@ -99,7 +96,7 @@ fn submissions_export_as_csv_and_json() {
         .contains("Defect Submitted"));
 
     let csv_out = shopbot(&server, &["export", "submissions", "--format", "csv"]);
-    assert!(csv_out.status.success(), "{}", text(&csv_out));
+    assert!(csv_out.status.success(), "{}", output_text(&csv_out));
     let mut reader = csv::Reader::from_reader(csv_out.stdout.as_slice());
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use crate::crash::serve;
-use crate::support::{agent, config_text, new_sid, post_signed_to, whatsapp_params};
+use crate::support::{agent, config_text, new_sid, output_text, post_signed_to, whatsapp_params};
 use crate::twilio_mock::MockTwilio;
 
 const CUSTOMER: &str = "+27825550901";
@@ -21,14 +21,6 @@ fn shopbot(args: &[&str], config: &Path) -> Output {
         .env_remove("SHOPBOT_ADMIN_TOKEN")
         .output()
         .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[test]
@@ -51,8 +43,8 @@ fn a_send_cut_by_kill_9_is_uncertain_and_only_resent_on_retry() {
     .unwrap();
     assert_eq!(hi.status, 200);
     let out = shopbot(&["send", "--to", CUSTOMER, "--body", "Your order is ready"], &config);
-    assert!(out.status.success(), "{}", stdout(&out));
-    assert!(stdout(&out).contains("queued message"), "{}", stdout(&out));
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert!(output_text(&out).contains("queued message"), "{}", output_text(&out));
     assert_eq!(
         mock.wait_for(1, Duration::from_secs(10)).len(),
         1,
@@ -69,7 +61,7 @@ fn a_send_cut_by_kill_9_is_uncertain_and_only_resent_on_retry() {
         "an uncertain message was resent without an operator"
     );
     let list = shopbot(&["outbox", "list"], &config);
-    let listing = stdout(&list);
+    let listing = output_text(&list);
     assert!(listing.contains("uncertain"), "{listing}");
     let id = listing
         .lines()
@@ -79,10 +71,10 @@ fn a_send_cut_by_kill_9_is_uncertain_and_only_resent_on_retry() {
         .to_string();
 
     let retry = shopbot(&["outbox", "retry", &id], &config);
-    assert!(retry.status.success(), "{}", stdout(&retry));
+    assert!(retry.status.success(), "{}", output_text(&retry));
     assert_eq!(mock.wait_for(2, Duration::from_secs(10)).len(), 2);
     let again = shopbot(&["outbox", "retry", &id], &config);
-    assert_eq!(again.status.code(), Some(1), "{}", stdout(&again));
+    assert_eq!(again.status.code(), Some(1), "{}", output_text(&again));
 
     let template = shopbot(
         &[
@@ -97,8 +89,12 @@ fn a_send_cut_by_kill_9_is_uncertain_and_only_resent_on_retry() {
         ],
         &config,
     );
-    assert!(template.status.success(), "{}", stdout(&template));
-    assert!(stdout(&template).contains(": sent as SM"), "{}", stdout(&template));
+    assert!(template.status.success(), "{}", output_text(&template));
+    assert!(
+        output_text(&template).contains(": sent as SM"),
+        "{}",
+        output_text(&template)
+    );
     let sent = mock.requests();
     assert_eq!(sent.last().unwrap().get("ContentVariables"), Some(r#"{"1":"Ava"}"#));
     child.kill().unwrap();
@@ -111,11 +107,11 @@ fn the_cli_refuses_what_the_rules_forbid() {
     let config = dir.path().join("config.toml");
     std::fs::write(&config, config_text(&dir.path().join("shop.db"), "")).unwrap();
     let out = shopbot(&["send", "--to", CUSTOMER, "--body", "Hello"], &config);
-    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    assert!(stdout(&out).contains("template"), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    assert!(output_text(&out).contains("template"), "{}", output_text(&out));
     let out = shopbot(&["send", "--to", "0825550901", "--body", "Hello"], &config);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("--to"), "{}", stdout(&out));
+    assert!(output_text(&out).contains("--to"), "{}", output_text(&out));
     let out = shopbot(&["send", "--to", CUSTOMER, "--media", "ftp://x/y.jpg"], &config);
-    assert!(stdout(&out).contains("--media"), "{}", stdout(&out));
+    assert!(output_text(&out).contains("--media"), "{}", output_text(&out));
 }

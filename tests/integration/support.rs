@@ -387,6 +387,15 @@ pub fn whatsapp_params(sid: &str, from: &str, body: &str) -> Vec<(String, String
     ])
 }
 
+/// What a finished command printed, stdout then stderr.
+pub fn output_text(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
 /// Owned form pairs.
 pub fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
     items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
