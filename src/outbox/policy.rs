@@ -130,15 +130,7 @@ pub fn after_failure(error: &SendError, attempt: u32, retry: RetryPolicy, jitter
     if retryable && attempt < retry.max_attempts {
         return AfterFailure::Retry(backoff(retry.base, attempt, jitter));
     }
-    let (code, message) = match error {
-        SendError::Rejected { http_status, error } => (
-            error
-                .code
-                .map_or_else(|| format!("http_{http_status}"), |c| c.to_string()),
-            error.message.clone(),
-        ),
-        other => ("network".to_string(), other.to_string()),
-    };
+    let (code, message) = error.code_and_message();
     let message = if retryable {
         format!("{message} (gave up after {attempt} attempts)")
     } else {

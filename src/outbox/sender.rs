@@ -317,7 +317,7 @@ fn record_failure(
                 .saturating_add(SignedDuration::try_from(wait).unwrap_or(SignedDuration::MAX))
                 .unwrap_or(now);
             log::warn!(target: "outbox", "message {id}: attempt {attempt} failed ({error}); retrying in {wait:.1?}");
-            let (code, message) = error_parts(error);
+            let (code, message) = error.code_and_message();
             db.settle(
                 id,
                 &Settle::Retry {
@@ -346,17 +346,5 @@ fn record_failure(
             log::error!(target: "outbox", "message {id}: {detail}; Twilio may have it, so it is held as uncertain (`shopbot outbox retry {id}` resends it)");
             db.settle(id, &Settle::Uncertain { message: &detail }, now)
         }
-    }
-}
-
-fn error_parts(error: &SendError) -> (String, String) {
-    match error {
-        SendError::Rejected { http_status, error } => (
-            error
-                .code
-                .map_or_else(|| format!("http_{http_status}"), |c| c.to_string()),
-            error.message.clone(),
-        ),
-        other => ("network".into(), other.to_string()),
     }
 }

@@ -143,6 +143,22 @@ pub enum SendError {
     Unknown(String),
 }
 
+impl SendError {
+    /// Twilio's error code (or `http_NNN` without one, `network` for a transport
+    /// failure) and the explanation, as the outbox records them.
+    pub fn code_and_message(&self) -> (String, String) {
+        match self {
+            SendError::Rejected { http_status, error } => (
+                error
+                    .code
+                    .map_or_else(|| format!("http_{http_status}"), |c| c.to_string()),
+                error.message.clone(),
+            ),
+            other => ("network".to_string(), other.to_string()),
+        }
+    }
+}
+
 /// The REST client; one per process, it keeps connections alive.
 pub struct RestClient {
     agent: ureq::Agent,
