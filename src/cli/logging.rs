@@ -20,11 +20,7 @@ pub fn init_for(log: &crate::config::Log, default: LevelFilter) -> std::io::Resu
 
 /// Starts logging; `default` applies when no env var sets a level.
 pub fn init(default: LevelFilter) {
-    let level = ["SHOPBOT_LOG", "RUST_LOG"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok())
-        .and_then(|v| v.trim().parse::<LevelFilter>().ok())
-        .unwrap_or(default);
+    let level = level_from_env(default);
     let ours = config(|c| c.add_filter_ignore_str("tiny_http"));
     // tiny_http's warnings and errors (connections refused over the limit,
     // accept errors), not its debug chatter.
@@ -38,6 +34,15 @@ pub fn init(default: LevelFilter) {
             ColorChoice::Never,
         ),
     ]);
+}
+
+/// The level `SHOPBOT_LOG` or `RUST_LOG` sets, else `default`.
+fn level_from_env(default: LevelFilter) -> LevelFilter {
+    ["SHOPBOT_LOG", "RUST_LOG"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok())
+        .and_then(|v| v.trim().parse::<LevelFilter>().ok())
+        .unwrap_or(default)
 }
 
 fn config(filter: impl FnOnce(&mut ConfigBuilder) -> &mut ConfigBuilder) -> Config {
@@ -60,11 +65,7 @@ const LOG_FILE_LIMIT: u64 = 10 * 1024 * 1024;
 /// Starts logging to the file `path` (see [`open_file`]) as `time [LEVEL]
 /// area: message` lines; the level as for [`init`].
 pub fn init_file(default: LevelFilter, path: &std::path::Path) -> std::io::Result<()> {
-    let level = ["SHOPBOT_LOG", "RUST_LOG"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok())
-        .and_then(|v| v.trim().parse::<LevelFilter>().ok())
-        .unwrap_or(default);
+    let level = level_from_env(default);
     let mut builder = ConfigBuilder::new();
     builder
         .set_time_level(LevelFilter::Error)
