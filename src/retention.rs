@@ -17,13 +17,26 @@ pub const EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 /// Messages blanked per transaction.
 const BATCH: usize = 500;
 
-/// Blanks one batch of message texts older than the cutoff.
-struct ForgetBodies(Timestamp);
+/// Blanks one batch of message texts older than the cutoff, after an id.
+struct ForgetBodies {
+    cutoff: Timestamp,
+    after: i64,
+}
 
 impl Work for ForgetBodies {
+    type Output = Option<(usize, i64)>;
+    fn run(&self, db: &Db<'_>, _: &Bot, _: Timestamp) -> Result<Self::Output, WriterError> {
+        Ok(db.forget_message_bodies(self.cutoff, self.after, BATCH)?)
+    }
+}
+
+/// Blanks the raw parameters of old status callbacks.
+struct ForgetStatusParams(Timestamp);
+
+impl Work for ForgetStatusParams {
     type Output = usize;
     fn run(&self, db: &Db<'_>, _: &Bot, _: Timestamp) -> Result<usize, WriterError> {
-        Ok(db.forget_message_bodies(self.0, BATCH)?)
+        Ok(db.forget_status_params(self.0)?)
     }
 }
 
@@ -32,14 +45,13 @@ pub fn apply(writer: &Writer, days: u32, now: Timestamp) -> Result<usize, Writer
     let cutoff = now
         .checked_sub(SignedDuration::from_hours(24 * i64::from(days)))
         .unwrap_or(Timestamp::MIN);
-    let mut total = 0;
-    loop {
-        let n = writer.run(ForgetBodies(cutoff))?;
+    let (mut total, mut after) = (0, 0);
+    while let Some((n, last)) = writer.run(ForgetBodies { cutoff, after })? {
         total += n;
-        if n < BATCH {
-            return Ok(total);
-        }
+        after = last;
     }
+    writer.run(ForgetStatusParams(cutoff))?;
+    Ok(total)
 }
 
 /// The daily job; dropping it stops the thread.

@@ -9,22 +9,42 @@ use super::{Db, StoreError};
 
 impl Db<'_> {
     /// Blanks body, media, raw parameters and stored reply of up to `limit`
-    /// messages created before `cutoff` (and the raw parameters of their status
-    /// events); returns how many messages it blanked.
-    pub fn forget_message_bodies(&self, cutoff: Timestamp, limit: usize) -> Result<usize, StoreError> {
-        let cutoff = to_sql(cutoff);
-        let n = self
+    /// messages created before `cutoff`, looking only at ids after `after`
+    /// (so a long clean-up walks the table once instead of rescanning what it
+    /// already blanked). Returns how many it blanked and the last id it looked
+    /// at, the `after` for the next call; `None` when nothing is left.
+    pub fn forget_message_bodies(
+        &self,
+        cutoff: Timestamp,
+        after: i64,
+        limit: usize,
+    ) -> Result<Option<(usize, i64)>, StoreError> {
+        let ids: Vec<i64> = self
             .conn
             .prepare_cached(
-                "UPDATE messages SET body = NULL, media = NULL, params = NULL, reply = NULL
-                 WHERE id IN (SELECT id FROM messages WHERE created_at < ?1
-                              AND (body IS NOT NULL OR media IS NOT NULL OR params IS NOT NULL OR reply IS NOT NULL)
-                              LIMIT ?2)",
+                "SELECT id FROM messages WHERE id > ?1 AND created_at < ?2
+                   AND (body IS NOT NULL OR media IS NOT NULL OR params IS NOT NULL OR reply IS NOT NULL)
+                 ORDER BY id LIMIT ?3",
             )?
-            .execute(params![cutoff, limit as i64])?;
-        self.conn
+            .query_map(params![after, to_sql(cutoff), limit as i64], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let Some(&last) = ids.last() else {
+            return Ok(None);
+        };
+        let mut blank = self.conn.prepare_cached(
+            "UPDATE messages SET body = NULL, media = NULL, params = NULL, reply = NULL WHERE id = ?1",
+        )?;
+        for id in &ids {
+            blank.execute([id])?;
+        }
+        Ok(Some((ids.len(), last)))
+    }
+
+    /// Blanks the raw parameters of status callbacks received before `cutoff`.
+    pub fn forget_status_params(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
+        Ok(self
+            .conn
             .prepare_cached("UPDATE status_events SET params = '[]' WHERE received_at < ?1 AND params != '[]'")?
-            .execute([&cutoff])?;
-        Ok(n)
+            .execute([to_sql(cutoff)])?)
     }
 }

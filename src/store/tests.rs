@@ -148,3 +148,34 @@ fn orders_with_a_phone_are_only_for_that_customer() {
         })
         .unwrap();
 }
+
+#[test]
+fn retention_walks_old_messages_in_batches_and_keeps_new_ones() {
+    let mut store = Store::open_in_memory().unwrap();
+    store
+        .conn
+        .execute_batch(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1203)
+             INSERT INTO messages (direction, from_addr, to_addr, body, created_at)
+             SELECT 'inbound', 'a', 'b', 'old ' || i, '2020-01-01T00:00:00.000Z' FROM n;
+             INSERT INTO messages (direction, from_addr, to_addr, body, created_at)
+             VALUES ('inbound', 'a', 'b', 'new', '2999-01-01T00:00:00.000Z');",
+        )
+        .unwrap();
+    let cutoff: Timestamp = "2025-01-01T00:00:00Z".parse().unwrap();
+    let (mut batches, mut total, mut after) = (0, 0, 0);
+    while let Some((n, last)) = store.write(|db| db.forget_message_bodies(cutoff, after, 500)).unwrap() {
+        assert!(last > after);
+        (batches, total, after) = (batches + 1, total + n, last);
+    }
+    assert_eq!((batches, total), (3, 1203));
+    let left: Vec<String> = store
+        .conn
+        .prepare("SELECT body FROM messages WHERE body IS NOT NULL")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(left, ["new"]);
+}
