@@ -1,6 +1,6 @@
 //! `POST /api/messages` and `POST /api/templates`: validate the JSON, apply the
 //! rules (opt-out, 24-hour window), queue durably, answer `202` with the queued
-//! message, and wake the sender.
+//! message (read in the same transaction), and wake the sender.
 
 use std::collections::BTreeMap;
 
@@ -66,24 +66,17 @@ fn queue(app: &App, message: Result<NewOutbound, FieldError>) -> Response {
     };
     let to = message.to.clone();
     match app.writer.run(Enqueue(message)) {
-        Ok(Ok(id)) => {
+        Ok(Ok(record)) => {
             app.outbox.wake();
+            let id = record.id.unwrap_or_default();
             log::info!(target: "outbox", "message {id} to {to} queued");
-            queued(app, id)
+            Response::json(202, &admin::message_json(&record))
+                .header("Location", format!("/api/messages/{id}"))
+                .note(format!("message {id}"))
         }
         Ok(Err(refusal)) => {
             api_error(409, refusal.code(), &refusal.to_string()).note(format!("{to} {}", refusal.code()))
         }
         Err(e) => api_writer_error(&e),
     }
-}
-
-/// `202` with the queued message as `GET /api/messages/{id}` shows it.
-fn queued(app: &App, id: i64) -> Response {
-    let mut response = admin::get_message(app, &id.to_string());
-    if response.status == 200 {
-        response.status = 202;
-        response = response.header("Location", format!("/api/messages/{id}"));
-    }
-    response.note(format!("message {id}"))
 }

@@ -14,17 +14,27 @@ pub mod validate;
 use jiff::Timestamp;
 
 use crate::conversation::Bot;
-use crate::store::{Db, NewOutbound, StoreError};
+use crate::store::{Db, MessageKey, MessageRecord, NewOutbound, StoreError};
 use crate::writer::{Work, WriterError};
 use policy::Refusal;
 
-/// Queues a message through the writer (the admin API).
+/// Queues a message through the writer (the admin API); the queued message
+/// comes back from the same transaction, so the caller's answer cannot fail
+/// after the message was committed.
 pub struct Enqueue(pub NewOutbound);
 
 impl Work for Enqueue {
-    type Output = Result<i64, Refusal>;
+    type Output = Result<MessageRecord, Refusal>;
     fn run(&self, db: &Db<'_>, _: &Bot, now: Timestamp) -> Result<Self::Output, WriterError> {
-        Ok(enqueue(db, &self.0, now)?)
+        let id = match enqueue(db, &self.0, now)? {
+            Ok(id) => id,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let record = db.message(&MessageKey::Id(id))?.ok_or_else(|| StoreError::Corrupt {
+            what: "queued message",
+            detail: format!("message {id} is missing right after it was queued"),
+        })?;
+        Ok(Ok(record))
     }
 }
 
