@@ -65,11 +65,6 @@ pub fn rank(status: &str) -> u8 {
     }
 }
 
-/// Whether a status is final.
-pub fn is_terminal(status: &str) -> bool {
-    rank(status) == 100
-}
-
 /// The current status of a message whose own status is `base` (what we set when
 /// storing or sending it) and whose callbacks said `events`, in arrival order:
 /// the highest by [`rank`]; among equals (two terminal failures) the first stays.
