@@ -399,3 +399,27 @@ fn submissions_can_be_listed_by_form_prefix() {
     let (status, _) = server.api_get("/api/submissions?since=yesterday");
     assert_eq!(status, 400);
 }
+
+#[test]
+fn a_63016_rest_error_fails_the_message_and_closes_the_window() {
+    let mock = MockTwilio::start();
+    mock.then(
+        400,
+        r#"{"code":63016,"message":"Failed to send freeform message because you are outside the allowed window.","status":400}"#,
+    );
+    let server = server(&mock, "");
+    server.say(CUSTOMER, "hi");
+    let id = queue(&server, "/api/messages", json!({"to": CUSTOMER, "body": "One"}));
+    let message = server.settled(id);
+    assert_eq!(
+        (message["outbox"]["state"].as_str(), message["error_code"].as_str()),
+        (Some("failed"), Some("63016"))
+    );
+    let (status, answer) = server.api_post("/api/messages", &json!({"to": CUSTOMER, "body": "Two"}));
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (409, Some("outside_window")),
+        "{answer}"
+    );
+    assert_eq!(mock.requests().len(), 1, "63016 must not be retried");
+}
