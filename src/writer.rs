@@ -3,12 +3,20 @@
 //!
 //! HTTP workers read, verify and parse requests in parallel, then hand the parsed
 //! [`Work`] to this thread and wait. The writer takes everything queued (up to
-//! [`MAX_BATCH`]), runs each piece in its own savepoint of one transaction and
-//! commits once: one fsync for the batch, and no `database is locked` anywhere,
-//! because there is only one writer. A worker gets its answer only after the
-//! commit, so every `200` is durable. Repeated MessageSids are serialised here
-//! too, so two copies of one webhook can never both run their effects, even
-//! when they arrive together and land in one batch.
+//! [`MAX_BATCH`]), runs it in one transaction and commits once: one fsync for
+//! the batch, and no `database is locked` anywhere, because there is only one
+//! writer. A worker gets its answer only after the commit, so every `200` is
+//! durable. Repeated MessageSids are serialised here too, so two copies of one
+//! webhook can never both run their effects, even when they arrive together and
+//! land in one batch.
+//!
+//! Each piece of work stays all-or-nothing without paying for it on every
+//! message: a batch first runs with no savepoints (SQLite copies every page a
+//! savepoint touches into a sub-journal, and frees it again at release). If any
+//! piece fails or panics, that transaction is rolled back whole and the batch
+//! runs again with a savepoint per piece, so the failing piece alone is undone
+//! and the others commit. Work is a function of the database and its input, so
+//! running it a second time gives the same result.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, SyncSender};
@@ -55,8 +63,16 @@ impl From<StoreError> for WriterError {
 pub trait Work: Send + 'static {
     /// What the caller gets back once the batch is committed.
     type Output: Send + 'static;
-    /// Does the work; an error rolls back this piece alone.
+    /// Does the work; an error rolls back this piece alone. It may run twice
+    /// (see the module doc), so it must not act outside the database.
     fn run(&self, db: &Db<'_>, bot: &Bot, now: Timestamp) -> Result<Self::Output, WriterError>;
+
+    /// Runs instead of [`Work::run`] when `run` panicked, after its writes were
+    /// rolled back. By default the panic stands and the caller gets
+    /// [`WriterError::Panicked`].
+    fn recover(&self, _db: &Db<'_>, _bot: &Bot, _now: Timestamp) -> Result<Self::Output, WriterError> {
+        Err(WriterError::Panicked)
+    }
 }
 
 /// An inbound message: the conversation step and its reply.
@@ -65,22 +81,15 @@ pub struct HandleInbound(pub InboundMessage);
 impl Work for HandleInbound {
     type Output = Reply;
 
-    /// A panic while handling is rolled back and the message is stored with an
-    /// apology instead, so the customer hears something and the `200` is durable.
     fn run(&self, db: &Db<'_>, bot: &Bot, now: Timestamp) -> Result<Reply, WriterError> {
-        let message = &self.0;
-        let attempt = db.attempt(|db| {
-            catch_unwind(AssertUnwindSafe(|| handle_inbound(db, bot, message, now)))
-                .map_err(|_| WriterError::Panicked)?
-                .map_err(WriterError::from)
-        });
-        match attempt {
-            Err(WriterError::Panicked) => {
-                log::error!(target: "writer", "{}: handling panicked; rolled back, answering with an apology", message.sid);
-                Ok(handle_failed_inbound(db, message, now)?)
-            }
-            other => other,
-        }
+        Ok(handle_inbound(db, bot, &self.0, now)?)
+    }
+
+    /// A panic while handling was rolled back; the message is stored with an
+    /// apology instead, so the customer hears something and the `200` is durable.
+    fn recover(&self, db: &Db<'_>, _: &Bot, now: Timestamp) -> Result<Reply, WriterError> {
+        log::error!(target: "writer", "{}: handling panicked; rolled back, answering with an apology", self.0.sid);
+        Ok(handle_failed_inbound(db, &self.0, now)?)
     }
 }
 
@@ -108,7 +117,10 @@ impl Work for Ping {
 
 /// A piece of work with its caller's answer channel, type-erased for the queue.
 trait Task: Send {
+    /// Runs the work and keeps its output for [`Task::finish`].
     fn run(&mut self, db: &Db<'_>, bot: &Bot, now: Timestamp) -> Result<(), WriterError>;
+    /// Runs the work's recovery and keeps its output.
+    fn recover(&mut self, db: &Db<'_>, bot: &Bot, now: Timestamp) -> Result<(), WriterError>;
     /// Answers the caller with the work's output, or `outcome`'s error.
     fn finish(self: Box<Self>, outcome: Result<(), WriterError>);
 }
@@ -121,7 +133,14 @@ struct Pending<W: Work> {
 
 impl<W: Work> Task for Pending<W> {
     fn run(&mut self, db: &Db<'_>, bot: &Bot, now: Timestamp) -> Result<(), WriterError> {
+        self.output = None;
         self.output = Some(self.work.run(db, bot, now)?);
+        Ok(())
+    }
+
+    fn recover(&mut self, db: &Db<'_>, bot: &Bot, now: Timestamp) -> Result<(), WriterError> {
+        self.output = None;
+        self.output = Some(self.work.recover(db, bot, now)?);
         Ok(())
     }
 
@@ -215,12 +234,14 @@ fn run(mut store: Store, bot: &Bot, queue: Receiver<Option<Box<dyn Task>>>) {
 
 fn process(store: &mut Store, bot: &Bot, mut batch: Vec<Box<dyn Task>>) {
     let now = Timestamp::now();
-    let outcome = store.write_batch(&mut batch, |db, task| {
-        catch_unwind(AssertUnwindSafe(|| task.run(db, bot, now))).unwrap_or_else(|_| {
-            log::error!(target: "writer", "a write panicked; rolled back");
-            Err(WriterError::Panicked)
-        })
-    });
+    let outcome = match store.write(|db| run_together(db, bot, now, &mut batch)) {
+        Ok(()) => Ok(vec![Ok(()); batch.len()]),
+        Err(Together::Store(e)) => Err(e),
+        Err(Together::PieceFailed) => {
+            log::debug!(target: "writer", "a piece of a batch of {} failed; running each alone", batch.len());
+            store.write_batch(&mut batch, |db, task| run_alone(db, bot, now, task.as_mut()))
+        }
+    };
     match outcome {
         Ok(results) => {
             for (task, result) in batch.into_iter().zip(results) {
@@ -237,6 +258,45 @@ fn process(store: &mut Store, bot: &Bot, mut batch: Vec<Box<dyn Task>>) {
     }
 }
 
+/// Why a batch run without savepoints must be rolled back.
+enum Together {
+    /// The transaction itself failed: every piece gets this error.
+    Store(StoreError),
+    /// One piece failed: run each alone.
+    PieceFailed,
+}
+
+impl From<StoreError> for Together {
+    fn from(e: StoreError) -> Together {
+        Together::Store(e)
+    }
+}
+
+/// The fast path: every piece in the caller's transaction, no savepoints.
+fn run_together(db: &Db<'_>, bot: &Bot, now: Timestamp, batch: &mut [Box<dyn Task>]) -> Result<(), Together> {
+    for task in batch {
+        guarded(|| task.run(db, bot, now)).map_err(|_| Together::PieceFailed)?;
+    }
+    Ok(())
+}
+
+/// The slow path, for one piece inside its own savepoint: a panic is rolled
+/// back to before the piece and its recovery runs instead.
+fn run_alone(db: &Db<'_>, bot: &Bot, now: Timestamp, task: &mut dyn Task) -> Result<(), WriterError> {
+    match db.attempt(|db| guarded(|| task.run(db, bot, now))) {
+        Err(WriterError::Panicked) => guarded(|| task.recover(db, bot, now)),
+        other => other,
+    }
+}
+
+/// Runs `f`, turning a panic (a bug) into [`WriterError::Panicked`].
+fn guarded(f: impl FnOnce() -> Result<(), WriterError>) -> Result<(), WriterError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        log::error!(target: "writer", "a write panicked; rolled back");
+        Err(WriterError::Panicked)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,36 +304,116 @@ mod tests {
     use crate::phone::PhoneNumber;
     use jiff::tz::TimeZone;
 
-    struct Explode;
+    const NUMBER: &str = "+27820000009";
 
-    impl Work for Explode {
-        type Output = ();
-        fn run(&self, db: &Db<'_>, _: &Bot, now: Timestamp) -> Result<(), WriterError> {
-            db.contact_for_inbound(&PhoneNumber::parse("+27820000009").unwrap(), None, now)?;
-            panic!("a bug");
+    /// Adds a contact; panics afterwards if asked to, and then recovers by
+    /// adding `recovery` if that is set.
+    struct AddContact {
+        phone: &'static str,
+        panic: bool,
+        recovery: Option<&'static str>,
+    }
+
+    fn add(phone: &'static str) -> AddContact {
+        AddContact {
+            phone,
+            panic: false,
+            recovery: None,
         }
+    }
+
+    fn explode(phone: &'static str) -> AddContact {
+        AddContact {
+            panic: true,
+            ..add(phone)
+        }
+    }
+
+    fn add_contact(db: &Db<'_>, phone: &str, now: Timestamp) -> Result<String, WriterError> {
+        db.contact_for_inbound(&PhoneNumber::parse(phone).unwrap(), None, now)?;
+        Ok(phone.to_string())
+    }
+
+    impl Work for AddContact {
+        type Output = String;
+        fn run(&self, db: &Db<'_>, _: &Bot, now: Timestamp) -> Result<String, WriterError> {
+            add_contact(db, self.phone, now)?;
+            assert!(!self.panic, "a bug");
+            Ok(self.phone.to_string())
+        }
+        fn recover(&self, db: &Db<'_>, _: &Bot, now: Timestamp) -> Result<String, WriterError> {
+            match self.recovery {
+                Some(phone) => add_contact(db, phone, now),
+                None => Err(WriterError::Panicked),
+            }
+        }
+    }
+
+    fn bot() -> Bot {
+        Bot {
+            menu: Menu::example(),
+            timezone: TimeZone::UTC,
+            opt: OptKeywords::standard(),
+        }
+    }
+
+    fn contacts(path: &std::path::Path) -> Vec<String> {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let mut stmt = conn.prepare("SELECT phone FROM contacts ORDER BY phone").unwrap();
+        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
     }
 
     fn writer() -> (Writer, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("w.db")).unwrap();
-        let bot = Bot {
-            menu: Menu::example(),
-            timezone: TimeZone::UTC,
-            opt: OptKeywords::standard(),
-        };
-        (Writer::start(store, Arc::new(bot)).0, dir)
+        (Writer::start(store, Arc::new(bot())).0, dir)
     }
 
     #[test]
     fn a_panicking_write_is_rolled_back_and_the_writer_lives_on() {
         let (writer, dir) = writer();
-        assert!(matches!(writer.run(Explode), Err(WriterError::Panicked)));
+        assert!(matches!(writer.run(explode(NUMBER)), Err(WriterError::Panicked)));
         writer.ping(Duration::from_secs(5)).unwrap();
-        let conn = rusqlite::Connection::open(dir.path().join("w.db")).unwrap();
-        let contacts: i64 = conn
-            .query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(contacts, 0);
+        assert_eq!(contacts(&dir.path().join("w.db")), Vec::<String>::new());
+    }
+
+    /// One batch, as the writer thread would take it from its queue.
+    fn process_batch(work: Vec<AddContact>) -> (Vec<Result<String, WriterError>>, Vec<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let mut store = Store::open(&path).unwrap();
+        let (batch, answers): (Vec<_>, Vec<_>) = work.into_iter().map(pending).unzip();
+        process(&mut store, &bot(), batch);
+        let results = answers.iter().map(|a| a.recv().unwrap()).collect();
+        (results, contacts(&path))
+    }
+
+    #[test]
+    fn a_failing_piece_is_undone_alone_and_the_rest_of_its_batch_commits() {
+        let (results, stored) = process_batch(vec![add("+27820000001"), explode("+27820000002"), add("+27820000003")]);
+        assert_eq!(results[0].as_deref().ok(), Some("+27820000001"));
+        assert!(matches!(results[1], Err(WriterError::Panicked)), "{:?}", results[1]);
+        assert_eq!(results[2].as_deref().ok(), Some("+27820000003"));
+        assert_eq!(stored, ["+27820000001", "+27820000003"]);
+    }
+
+    #[test]
+    fn a_panic_is_rolled_back_before_its_recovery_runs_and_the_recovery_is_the_answer() {
+        let recovering = AddContact {
+            recovery: Some("+27820000005"),
+            ..explode("+27820000004")
+        };
+        let (results, stored) = process_batch(vec![add("+27820000001"), recovering]);
+        assert_eq!(results[0].as_deref().ok(), Some("+27820000001"));
+        assert_eq!(results[1].as_deref().ok(), Some("+27820000005"));
+        assert_eq!(stored, ["+27820000001", "+27820000005"]);
+    }
+
+    #[test]
+    fn a_batch_without_failures_commits_every_piece() {
+        let (results, stored) = process_batch(vec![add("+27820000001"), add("+27820000002")]);
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        assert_eq!(stored, ["+27820000001", "+27820000002"]);
     }
 }

@@ -23,6 +23,7 @@ mod time;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use consent::{ConsentAction, ConsentChange, ConsentRecord};
@@ -105,7 +106,7 @@ impl Store {
             path: path.to_path_buf(),
             source,
         };
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        configure(&conn).map_err(open_err)?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(open_err)?;
@@ -172,6 +173,18 @@ impl Store {
         tx.commit()?;
         Ok(results)
     }
+}
+
+/// Settings every connection gets, the writer's and the readers'.
+///
+/// The query planner stability guarantee (QPSG) keeps a prepared statement's
+/// plan fixed. Without it SQLite marks statements such as `… WHERE contact_id =
+/// ?1 ORDER BY id DESC` or `LIMIT ?1` to be prepared again whenever a parameter
+/// is bound anew, which is every time a cached statement is reused.
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    Ok(())
 }
 
 impl Db<'_> {

@@ -101,23 +101,37 @@ impl Db<'_> {
 
     /// Finds or creates the contact `phone` just wrote from, recording when
     /// (`last_inbound_at`, the start of WhatsApp's 24-hour window) and
-    /// refreshing its profile name, in one statement.
+    /// refreshing its profile name.
+    ///
+    /// A lookup and a plain `UPDATE` or `INSERT` rather than one upsert with
+    /// `RETURNING`: SQLite runs `RETURNING` like a trigger, which gives the
+    /// statement a statement journal (a copy of every page it touches), and this
+    /// runs for every message.
     pub fn contact_for_inbound(
         &self,
         phone: &PhoneNumber,
         profile_name: Option<&str>,
         now: Timestamp,
     ) -> Result<ContactId, StoreError> {
-        let id = self
+        let found: Option<i64> = self
             .conn
+            .prepare_cached("SELECT id FROM contacts WHERE phone = ?1")?
+            .query_row([phone.as_str()], |r| r.get(0))
+            .optional()?;
+        if let Some(id) = found {
+            self.conn
+                .prepare_cached(
+                    "UPDATE contacts SET profile_name = coalesce(?2, profile_name), last_inbound_at = ?3 WHERE id = ?1",
+                )?
+                .execute(params![id, profile_name, to_sql(now)])?;
+            return Ok(ContactId(id));
+        }
+        self.conn
             .prepare_cached(
-                "INSERT INTO contacts (phone, profile_name, created_at, last_inbound_at) VALUES (?1, ?2, ?3, ?3)
-                 ON CONFLICT (phone) DO UPDATE SET profile_name = coalesce(excluded.profile_name, profile_name),
-                   last_inbound_at = excluded.last_inbound_at
-                 RETURNING id",
+                "INSERT INTO contacts (phone, profile_name, created_at, last_inbound_at) VALUES (?1, ?2, ?3, ?3)",
             )?
-            .query_row(params![phone.as_str(), profile_name, to_sql(now)], |r| r.get(0))?;
-        Ok(ContactId(id))
+            .execute(params![phone.as_str(), profile_name, to_sql(now)])?;
+        Ok(ContactId(self.conn.last_insert_rowid()))
     }
 
     /// The conversation of a contact, or `None` if it has none (or an unreadable one).
@@ -142,14 +156,19 @@ impl Db<'_> {
         }
     }
 
-    /// Stores a contact's conversation state.
+    /// Stores a contact's conversation state (an `UPDATE`, or an `INSERT` for
+    /// the first; see [`Db::contact_for_inbound`] on why not an upsert).
     pub fn save_session(&self, contact: ContactId, state: &State, now: Timestamp) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO sessions (contact_id, state, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (contact_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-            )?
-            .execute(params![contact.0, to_json(state), to_sql(now)])?;
+        let values = params![contact.0, to_json(state), to_sql(now)];
+        let updated = self
+            .conn
+            .prepare_cached("UPDATE sessions SET state = ?2, updated_at = ?3 WHERE contact_id = ?1")?
+            .execute(values)?;
+        if updated == 0 {
+            self.conn
+                .prepare_cached("INSERT INTO sessions (contact_id, state, updated_at) VALUES (?1, ?2, ?3)")?
+                .execute(values)?;
+        }
         Ok(())
     }
 
@@ -174,17 +193,22 @@ impl Db<'_> {
     /// Stores an inbound message (its reply comes later, with [`Db::set_reply`]).
     pub fn insert_inbound(&self, m: &NewInbound<'_>, contact: ContactId) -> Result<MessageId, StoreError> {
         let media = (!m.media.is_empty()).then(|| to_json(&m.media));
-        let id = self
-            .conn
+        self.conn
             .prepare_cached(
                 "INSERT INTO messages (sid, direction, contact_id, from_addr, to_addr, body, media, params, status, created_at)
-                 VALUES (?1, 'inbound', ?2, ?3, ?4, ?5, ?6, ?7, 'received', ?8) RETURNING id",
+                 VALUES (?1, 'inbound', ?2, ?3, ?4, ?5, ?6, ?7, 'received', ?8)",
             )?
-            .query_row(
-                params![m.sid, contact.0, m.from_addr, m.to_addr, m.body, media, to_json(&m.params), to_sql(m.received_at)],
-                |r| r.get(0),
-            )?;
-        Ok(MessageId(id))
+            .execute(params![
+                m.sid,
+                contact.0,
+                m.from_addr,
+                m.to_addr,
+                m.body,
+                media,
+                to_json(&m.params),
+                to_sql(m.received_at)
+            ])?;
+        Ok(MessageId(self.conn.last_insert_rowid()))
     }
 
     /// Records the reply that was sent inline for an inbound message.
@@ -198,13 +222,20 @@ impl Db<'_> {
     /// Allocates the next submission ID for `prefix` in the second `stamp`
     /// (`YYYYMMDDHHMMSS`): `DEF-…` for the first, then `DEF-…-2`, `DEF-…-3`.
     pub fn next_submission_id(&self, prefix: &str, stamp: &str) -> Result<String, StoreError> {
-        let n: i64 = self
+        let bumped = self
             .conn
-            .prepare_cached(
-                "INSERT INTO submission_counters (prefix, stamp, last) VALUES (?1, ?2, 1)
-                 ON CONFLICT (prefix, stamp) DO UPDATE SET last = last + 1 RETURNING last",
-            )?
-            .query_row([prefix, stamp], |r| r.get(0))?;
+            .prepare_cached("UPDATE submission_counters SET last = last + 1 WHERE prefix = ?1 AND stamp = ?2")?
+            .execute([prefix, stamp])?;
+        let n: i64 = if bumped == 0 {
+            self.conn
+                .prepare_cached("INSERT INTO submission_counters (prefix, stamp, last) VALUES (?1, ?2, 1)")?
+                .execute([prefix, stamp])?;
+            1
+        } else {
+            self.conn
+                .prepare_cached("SELECT last FROM submission_counters WHERE prefix = ?1 AND stamp = ?2")?
+                .query_row([prefix, stamp], |r| r.get(0))?
+        };
         Ok(match n {
             1 => format!("{prefix}-{stamp}"),
             n => format!("{prefix}-{stamp}-{n}"),

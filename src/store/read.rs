@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::{Db, StoreError, BUSY_TIMEOUT};
+use super::{Db, StoreError};
 
 /// Idle connections kept for reuse; more are opened when needed and closed after.
 const MAX_IDLE: usize = 8;
@@ -53,7 +53,7 @@ impl ReadPool {
         };
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&self.path, flags).map_err(open_err)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        super::configure(&conn).map_err(open_err)?;
         Ok(conn)
     }
 }

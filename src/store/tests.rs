@@ -179,3 +179,41 @@ fn retention_walks_old_messages_in_batches_and_keeps_new_ones() {
         .collect();
     assert_eq!(left, ["new"]);
 }
+
+/// How often a cached statement was prepared again after binding `contact` values.
+fn reprepares(db: &Db<'_>, sql: &str, contacts: std::ops::Range<i64>) -> i32 {
+    for contact in contacts {
+        let mut stmt = db.conn.prepare_cached(sql).unwrap();
+        let mut rows = stmt.query([contact]).unwrap();
+        while rows.next().unwrap().is_some() {}
+    }
+    db.conn
+        .prepare_cached(sql)
+        .unwrap()
+        .get_status(rusqlite::StatementStatus::RePrepare)
+}
+
+#[test]
+fn cached_statements_are_not_prepared_again_when_parameters_are_bound_anew() {
+    // Without the query planner stability guarantee, SQLite 3.54 re-prepares
+    // both of these on every new binding (the ORDER BY one was 5 of 5).
+    let ordered = "SELECT public_id FROM submissions WHERE contact_id = ?1 ORDER BY id DESC";
+    let limited = "SELECT id FROM contacts LIMIT ?1";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let mut store = Store::open(&path).unwrap();
+    store
+        .write(|db| {
+            assert_eq!(reprepares(db, ordered, 0..5), 0);
+            assert_eq!(reprepares(db, limited, 1..6), 0);
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    let readers = ReadPool::new(&path);
+    readers
+        .read(|db| {
+            assert_eq!(reprepares(db, ordered, 0..5), 0);
+            Ok(())
+        })
+        .unwrap();
+}
