@@ -125,6 +125,11 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX outbox_by_state ON outbox(state, next_attempt_at);
     "#,
+    // 4: the 24-hour window starts at the newest inbound message, read from
+    // messages; a copy on the contact cost a page write for every message.
+    r#"
+    ALTER TABLE contacts DROP COLUMN last_inbound_at;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -122,7 +122,12 @@ impl Db<'_> {
     pub fn contact_facts(&self, phone: &PhoneNumber) -> Result<ContactFacts, StoreError> {
         let row: Option<(Option<String>, Option<String>)> = self
             .conn
-            .prepare_cached("SELECT last_inbound_at, window_closed_at FROM contacts WHERE phone = ?1")?
+            .prepare_cached(
+                "SELECT (SELECT m.created_at FROM messages m
+                         WHERE m.contact_id = c.id AND m.direction = 'inbound' ORDER BY m.id DESC LIMIT 1),
+                        c.window_closed_at
+                 FROM contacts c WHERE c.phone = ?1",
+            )?
             .query_row([phone.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let (last, closed) = row.unwrap_or_default();

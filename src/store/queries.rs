@@ -99,9 +99,10 @@ impl Db<'_> {
         }
     }
 
-    /// Finds or creates the contact `phone` just wrote from, recording when
-    /// (`last_inbound_at`, the start of WhatsApp's 24-hour window) and
-    /// refreshing its profile name.
+    /// Finds or creates the contact `phone` just wrote from, refreshing its
+    /// profile name when WhatsApp sends a new one. (When the customer last
+    /// wrote, the start of WhatsApp's 24-hour window, is their newest inbound
+    /// message: [`Db::contact_facts`].)
     ///
     /// A lookup and a plain `UPDATE` or `INSERT` rather than one upsert with
     /// `RETURNING`: SQLite runs `RETURNING` like a trigger, which gives the
@@ -113,25 +114,27 @@ impl Db<'_> {
         profile_name: Option<&str>,
         now: Timestamp,
     ) -> Result<ContactId, StoreError> {
-        let found: Option<i64> = self
+        let found: Option<(i64, Option<String>)> = self
             .conn
-            .prepare_cached("SELECT id FROM contacts WHERE phone = ?1")?
-            .query_row([phone.as_str()], |r| r.get(0))
+            .prepare_cached("SELECT id, profile_name FROM contacts WHERE phone = ?1")?
+            .query_row([phone.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        if let Some(id) = found {
-            self.conn
-                .prepare_cached(
-                    "UPDATE contacts SET profile_name = coalesce(?2, profile_name), last_inbound_at = ?3 WHERE id = ?1",
-                )?
-                .execute(params![id, profile_name, to_sql(now)])?;
-            return Ok(ContactId(id));
+        match found {
+            Some((id, stored)) => {
+                if profile_name.is_some() && profile_name != stored.as_deref() {
+                    self.conn
+                        .prepare_cached("UPDATE contacts SET profile_name = ?2 WHERE id = ?1")?
+                        .execute(params![id, profile_name])?;
+                }
+                Ok(ContactId(id))
+            }
+            None => {
+                self.conn
+                    .prepare_cached("INSERT INTO contacts (phone, profile_name, created_at) VALUES (?1, ?2, ?3)")?
+                    .execute(params![phone.as_str(), profile_name, to_sql(now)])?;
+                Ok(ContactId(self.conn.last_insert_rowid()))
+            }
         }
-        self.conn
-            .prepare_cached(
-                "INSERT INTO contacts (phone, profile_name, created_at, last_inbound_at) VALUES (?1, ?2, ?3, ?3)",
-            )?
-            .execute(params![phone.as_str(), profile_name, to_sql(now)])?;
-        Ok(ContactId(self.conn.last_insert_rowid()))
     }
 
     /// The conversation of a contact, or `None` if it has none (or an unreadable one).

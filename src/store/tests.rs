@@ -42,12 +42,12 @@ fn both_number_forms_are_one_contact() {
             let a = db.contact_for_inbound(&PhoneNumber::parse("whatsapp:+27821234567").unwrap(), Some("T"), now())?;
             let b = db.contact_for_inbound(&PhoneNumber::parse("+27821234567").unwrap(), None, now())?;
             assert_eq!(a, b);
-            let last: String = db
+            let c = db.contact_for_inbound(&PhoneNumber::parse("+27821234567").unwrap(), Some("Thandi"), now())?;
+            assert_eq!(a, c);
+            let name: String = db
                 .conn
-                .query_row("SELECT last_inbound_at FROM contacts WHERE id = ?1", [a.0], |r| {
-                    r.get(0)
-                })?;
-            assert_eq!(last, "2025-01-19T12:30:22.000Z");
+                .query_row("SELECT profile_name FROM contacts WHERE id = ?1", [a.0], |r| r.get(0))?;
+            assert_eq!(name, "Thandi", "a new profile name replaces the old; none keeps it");
             Ok::<_, StoreError>(())
         })
         .unwrap();
@@ -216,4 +216,46 @@ fn cached_statements_are_not_prepared_again_when_parameters_are_bound_anew() {
             Ok(())
         })
         .unwrap();
+}
+
+#[test]
+fn the_window_starts_at_the_newest_inbound_message_not_at_an_outbound_one() {
+    use crate::outbox::policy::Kind;
+    let phone = PhoneNumber::parse("+27821234567").unwrap();
+    let at = |s: &str| -> Timestamp { s.parse().unwrap() };
+    let inbound = |db: &Db<'_>, sid: &str, when: Timestamp| -> Result<(), StoreError> {
+        let contact = db.contact_for_inbound(&phone, None, when)?;
+        let message = NewInbound {
+            sid,
+            from: &phone,
+            from_addr: "whatsapp:+27821234567",
+            to_addr: "whatsapp:+14155238886",
+            body: "hi",
+            media: &[],
+            params: &[],
+            profile_name: None,
+            received_at: when,
+        };
+        db.insert_inbound(&message, contact).map(|_| ())
+    };
+    let mut store = Store::open_in_memory().unwrap();
+    let facts = store
+        .write(|db| {
+            assert_eq!(db.contact_facts(&phone)?.last_inbound_at, None, "never wrote");
+            inbound(db, "SM1", at("2025-01-19T08:00:00Z"))?;
+            inbound(db, "SM2", at("2025-01-19T09:00:00Z"))?;
+            let outbound = NewOutbound {
+                to: phone.clone(),
+                from_addr: "whatsapp:+14155238886".into(),
+                kind: Kind::Text,
+                body: "Your order is ready".into(),
+                media_urls: Vec::new(),
+                content_sid: None,
+                variables: Default::default(),
+            };
+            db.enqueue(&outbound, at("2025-01-19T10:00:00Z"))?;
+            db.contact_facts(&phone)
+        })
+        .unwrap();
+    assert_eq!(facts.last_inbound_at, Some(at("2025-01-19T09:00:00Z")));
 }

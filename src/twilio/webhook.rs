@@ -65,6 +65,9 @@ pub fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, WebhookError> {
 
 fn decode_component(raw: &str) -> Result<String, WebhookError> {
     let bytes = raw.as_bytes();
+    if !bytes.iter().any(|&b| b == b'%' || b == b'+') {
+        return Ok(raw.to_owned());
+    }
     if let Some(i) = bytes.iter().position(|&b| b == b'%').and_then(|_| bad_escape(bytes)) {
         return Err(WebhookError::Malformed(format!(
             "invalid percent-escape {:?}",
