@@ -6,6 +6,10 @@
 #   bench/run.sh                 # the full run (~90 s)
 #   DURATION=5 bench/run.sh      # shorter runs
 #   SOAK=300 bench/run.sh        # also a 1,000 req/s soak of 300 s (RSS at start and end)
+#   PREFILL=1 bench/run.sh       # then fill the database with 1,000,000 messages from
+#                                # 100,000 contacts (through the webhook, ~2 min), restart
+#                                # the server on it and run the fixed rates again
+#                                # (PREFILL_MESSAGES, PREFILL_CONTACTS change the sizes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-20}
@@ -28,15 +32,21 @@ timezone = "UTC"
 auth_token = "$TOKEN"
 whatsapp_from = "whatsapp:+14155238886"
 TOML
-started=$(date +%s%N)
-SHOPBOT_LOG=warn "$BIN/shopbot" serve --config "$DIR/config.toml" 2>"$DIR/server.log" &
-SERVER=$!
-until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; do
-  kill -0 "$SERVER" 2>/dev/null || { cat "$DIR/server.log"; exit 1; }
-  sleep 0.01
-done
-ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
-idle_rss=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status")
+# Starts the server and waits until it answers: sets SERVER and ready_ms.
+start_server() {
+  local started
+  started=$(date +%s%N)
+  SHOPBOT_LOG=warn "$BIN/shopbot" serve --config "$DIR/config.toml" 2>>"$DIR/server.log" &
+  SERVER=$!
+  until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; do
+    kill -0 "$SERVER" 2>/dev/null || { cat "$DIR/server.log"; exit 1; }
+    sleep 0.005
+  done
+  ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+}
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$SERVER/status"; }
+start_server
+idle_rss=$(rss_kib)
 run() { "$BIN/loadgen" --addr "127.0.0.1:$PORT" --token "$TOKEN" --pid "$SERVER" "$@"; }
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); binary $(stat -c %s "$BIN/shopbot") bytes; first start to ready ${ready_ms} ms (new database); idle RSS $((idle_rss / 1024)) MB"
 run --label warm-up -c 16 -d 5 >/dev/null
@@ -44,7 +54,18 @@ run --label max -c 16 -d "$DURATION"
 run --label fixed -c 64 -r 500 -d "$DURATION"
 run --label fixed -c 64 -r 2000 -d "$DURATION"
 if [ -n "${SOAK:-}" ]; then
-  echo "soak: RSS at start $(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status") KiB"
+  echo "soak: RSS at start $(rss_kib) KiB"
   run --label soak -c 64 -r 1000 -d "$SOAK"
-  echo "soak: RSS at end $(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status") KiB"
+  echo "soak: RSS at end $(rss_kib) KiB"
+fi
+if [ -n "${PREFILL:-}" ]; then
+  messages=${PREFILL_MESSAGES:-1000000}
+  contacts=${PREFILL_CONTACTS:-100000}
+  run --label prefill -c 16 --customers $(( (contacts + 15) / 16 )) --requests "$messages" -d 7200 | sed -n 1p
+  kill "$SERVER"
+  wait "$SERVER" || true
+  start_server
+  echo "restart on the filled database ($(du -m "$DIR/shopbot.db" | cut -f1) MB): ready in ${ready_ms} ms, idle RSS $(( $(rss_kib) / 1024 )) MB"
+  run --label "fixed, filled" -c 64 -r 500 -d "$DURATION"
+  run --label "fixed, filled" -c 64 -r 2000 -d "$DURATION"
 fi

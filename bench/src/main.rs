@@ -52,6 +52,12 @@ struct Args {
     /// Requests per second (open loop); 0 = closed loop.
     #[arg(long, short = 'r', default_value_t = 0.0)]
     rate: f64,
+    /// Stop after this many requests in all, or at the end of --duration,
+    /// whichever comes first (0: no limit). With --customers, fills a database:
+    /// `-c 16 --customers 6250 --requests 1000000` leaves 100,000 contacts with
+    /// about ten messages each, every one through the real webhook.
+    #[arg(long, default_value_t = 0)]
+    requests: u64,
     /// The server's PID, for its CPU time and memory.
     #[arg(long)]
     pid: Option<u32>,
@@ -95,14 +101,20 @@ fn main() {
     let before = args.pid.and_then(procstat::sample);
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(args.duration);
-    let next_tick = Arc::new(AtomicU64::new(0));
+    let pace = Arc::new(Pace {
+        started,
+        deadline,
+        rate: args.rate,
+        budget: if args.requests == 0 { u64::MAX } else { args.requests },
+        issued: AtomicU64::new(0),
+    });
     let workers: Vec<_> = (0..args.connections)
         .map(|w| {
-            let (totals, signer, next_tick) = (totals.clone(), signer.clone(), next_tick.clone());
-            let (path, customers, rate) = (args.path.clone(), args.customers, args.rate);
+            let (totals, signer, pace) = (totals.clone(), signer.clone(), pace.clone());
+            let (path, customers) = (args.path.clone(), args.customers);
             thread::spawn(move || {
                 let mut worker = Worker::new(addr, path, signer, run, w, customers);
-                worker.run(&totals, started, deadline, rate, &next_tick);
+                worker.run(&totals, &pace);
             })
         })
         .collect();
@@ -112,6 +124,41 @@ fn main() {
     let elapsed = started.elapsed().as_secs_f64();
     let after = args.pid.and_then(procstat::sample);
     report(&args, &totals, elapsed, before, after);
+}
+
+/// When requests are due, shared by all workers.
+struct Pace {
+    started: Instant,
+    deadline: Instant,
+    /// Requests per second (open loop); 0 = closed loop.
+    rate: f64,
+    /// The most requests to send in all.
+    budget: u64,
+    /// Requests handed out so far.
+    issued: AtomicU64,
+}
+
+impl Pace {
+    /// When the next request is due (waiting for it in open loop), or `None`
+    /// when the run is over.
+    fn next(&self) -> Option<Instant> {
+        let k = self.issued.fetch_add(1, Ordering::Relaxed);
+        if k >= self.budget {
+            return None;
+        }
+        if self.rate <= 0.0 {
+            let now = Instant::now();
+            return (now < self.deadline).then_some(now);
+        }
+        let due = self.started + Duration::from_secs_f64(k as f64 / self.rate);
+        if due >= self.deadline {
+            return None;
+        }
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            thread::sleep(wait);
+        }
+        Some(due)
+    }
 }
 
 /// One connection and the customers it serves, one request at a time.
@@ -140,25 +187,8 @@ impl Worker {
         }
     }
 
-    fn run(&mut self, totals: &Totals, started: Instant, deadline: Instant, rate: f64, next_tick: &AtomicU64) {
-        loop {
-            let due = if rate > 0.0 {
-                let k = next_tick.fetch_add(1, Ordering::Relaxed);
-                let due = started + Duration::from_secs_f64(k as f64 / rate);
-                if due >= deadline {
-                    return;
-                }
-                if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                    thread::sleep(wait);
-                }
-                due
-            } else {
-                let now = Instant::now();
-                if now >= deadline {
-                    return;
-                }
-                now
-            };
+    fn run(&mut self, totals: &Totals, pace: &Pace) {
+        while let Some(due) = pace.next() {
             self.one(totals, due);
         }
     }
