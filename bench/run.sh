@@ -45,17 +45,21 @@ start_server() {
   ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$SERVER/status"; }
+mib() { awk -v k="$1" 'BEGIN {printf "%.1f MiB", k / 1024}'; }
 start_server
 idle_rss=$(rss_kib)
 run() { "$BIN/loadgen" --addr "127.0.0.1:$PORT" --token "$TOKEN" --pid "$SERVER" "$@"; }
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); binary $(stat -c %s "$BIN/shopbot") bytes; first start to ready ${ready_ms} ms (new database); idle RSS $((idle_rss / 1024)) MB"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); binary $(stat -c %s "$BIN/shopbot") bytes; first start to ready ${ready_ms} ms (new database); idle RSS $(mib "$idle_rss")"
 run --label warm-up -c 16 -d 5 >/dev/null
 run --label max -c 16 -d "$DURATION"
 run --label fixed -c 64 -r 500 -d "$DURATION"
 run --label fixed -c 64 -r 2000 -d "$DURATION"
 if [ -n "${SOAK:-}" ]; then
   echo "soak: RSS at start $(rss_kib) KiB"
+  (while sleep 60; do echo "soak: RSS $(rss_kib) KiB"; done) &
+  sampler=$!
   run --label soak -c 64 -r 1000 -d "$SOAK"
+  kill "$sampler"
   echo "soak: RSS at end $(rss_kib) KiB"
 fi
 if [ -n "${PREFILL:-}" ]; then
@@ -65,7 +69,7 @@ if [ -n "${PREFILL:-}" ]; then
   kill "$SERVER"
   wait "$SERVER" || true
   start_server
-  echo "restart on the filled database ($(du -m "$DIR/shopbot.db" | cut -f1) MB): ready in ${ready_ms} ms, idle RSS $(( $(rss_kib) / 1024 )) MB"
+  echo "restart on the filled database ($(du -m "$DIR/shopbot.db" | cut -f1) MB): ready in ${ready_ms} ms, idle RSS $(mib "$(rss_kib)")"
   run --label "fixed, filled" -c 64 -r 500 -d "$DURATION"
   run --label "fixed, filled" -c 64 -r 2000 -d "$DURATION"
 fi
