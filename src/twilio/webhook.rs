@@ -68,13 +68,16 @@ fn decode_component(raw: &str) -> Result<String, WebhookError> {
     if !bytes.iter().any(|&b| b == b'%' || b == b'+') {
         return Ok(raw.to_owned());
     }
-    if let Some(i) = bytes.iter().position(|&b| b == b'%').and_then(|_| bad_escape(bytes)) {
-        return Err(WebhookError::Malformed(format!(
-            "invalid percent-escape {:?}",
-            &raw[i..raw.len().min(i + 3)]
-        )));
+    if let Some(i) = bad_escape(bytes) {
+        // `i` is a `%`, so a char boundary; what follows it may not be ASCII.
+        let shown: String = raw[i..].chars().take(3).collect();
+        return Err(WebhookError::Malformed(format!("invalid percent-escape {shown:?}")));
     }
-    let spaced = raw.replace('+', " ");
+    let spaced = if bytes.contains(&b'+') {
+        std::borrow::Cow::Owned(raw.replace('+', " "))
+    } else {
+        std::borrow::Cow::Borrowed(raw)
+    };
     percent_encoding::percent_decode_str(&spaced)
         .decode_utf8()
         .map(|s| s.into_owned())
@@ -174,8 +177,12 @@ mod tests {
 
     #[test]
     fn a_broken_percent_escape_is_refused() {
-        for body in [&b"Body=%zz"[..], b"Body=100%", b"Bo%4=x"] {
-            assert!(matches!(parse_form(body), Err(WebhookError::Malformed(_))), "{body:?}");
+        // The last two put a multi-byte character where the hex digits belong.
+        for body in ["Body=%zz", "Body=100%", "Bo%4=x", "Body=%a\u{e9}", "Body=%\u{20ac}"] {
+            assert!(
+                matches!(parse_form(body.as_bytes()), Err(WebhookError::Malformed(_))),
+                "{body:?}"
+            );
         }
         assert_eq!(parse_form(b"Body=100%25").unwrap()[0].1, "100%");
     }
