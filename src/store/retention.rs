@@ -9,7 +9,8 @@ use super::{Db, StoreError};
 
 impl Db<'_> {
     /// Blanks body, media, raw parameters and stored reply of up to `limit`
-    /// messages created before `cutoff`, looking only at ids after `after`
+    /// messages created before `cutoff` (except outbound messages the outbox
+    /// has yet to send: queued, sending or uncertain), looking only at ids after `after`
     /// (so a long clean-up walks the table once instead of rescanning what it
     /// already blanked). Returns how many it blanked and the last id it looked
     /// at, the `after` for the next call; `None` when nothing is left.
@@ -22,8 +23,10 @@ impl Db<'_> {
         let ids: Vec<i64> = self
             .conn
             .prepare_cached(
-                "SELECT id FROM messages WHERE id > ?1 AND created_at < ?2
+                "SELECT id FROM messages m WHERE id > ?1 AND created_at < ?2
                    AND (body IS NOT NULL OR media IS NOT NULL OR params IS NOT NULL OR reply IS NOT NULL)
+                   AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = m.id
+                                   AND o.state IN ('queued', 'sending', 'uncertain'))
                  ORDER BY id LIMIT ?3",
             )?
             .query_map(params![after, to_sql(cutoff), limit as i64], |r| r.get(0))?

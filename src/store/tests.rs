@@ -180,6 +180,53 @@ fn retention_walks_old_messages_in_batches_and_keeps_new_ones() {
     assert_eq!(left, ["new"]);
 }
 
+#[test]
+fn retention_keeps_the_text_of_an_outbound_message_not_yet_sent() {
+    use crate::outbox::policy::Kind;
+    let mut store = Store::open_in_memory().unwrap();
+    let queued_at: Timestamp = "2020-01-01T00:00:00Z".parse().unwrap();
+    let message = NewOutbound {
+        to: PhoneNumber::parse("+27821234567").unwrap(),
+        from_addr: "whatsapp:+14155238886".into(),
+        kind: Kind::Text,
+        body: "Your order is ready".into(),
+        media_urls: Vec::new(),
+        content_sid: None,
+        variables: Default::default(),
+    };
+    let (held, queued) = store
+        .write(|db| Ok::<_, StoreError>((db.enqueue(&message, queued_at)?, db.enqueue(&message, queued_at)?)))
+        .unwrap();
+    store
+        .conn
+        .execute("UPDATE outbox SET state = 'uncertain' WHERE message_id = ?1", [held])
+        .unwrap();
+    let cutoff: Timestamp = "2025-01-01T00:00:00Z".parse().unwrap();
+    store.write(|db| db.forget_message_bodies(cutoff, 0, 500)).unwrap();
+    let kept: i64 = store
+        .conn
+        .query_row(
+            "SELECT count(*) FROM messages WHERE body = 'Your order is ready'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, 2, "a queued and an uncertain message keep their text");
+    store
+        .conn
+        .execute(
+            "UPDATE outbox SET state = 'sent' WHERE message_id IN (?1, ?2)",
+            [held, queued],
+        )
+        .unwrap();
+    store.write(|db| db.forget_message_bodies(cutoff, 0, 500)).unwrap();
+    let kept: i64 = store
+        .conn
+        .query_row("SELECT count(*) FROM messages WHERE body IS NOT NULL", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, 0, "once sent, they are blanked like the rest");
+}
+
 /// How often a cached statement was prepared again after binding `contact` values.
 fn reprepares(db: &Db<'_>, sql: &str, contacts: std::ops::Range<i64>) -> i32 {
     for contact in contacts {
