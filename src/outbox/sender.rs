@@ -179,10 +179,14 @@ impl Loop {
         log::debug!(target: "outbox", "stopped");
     }
 
-    /// How long to sleep when nothing is due: until the next retry, at most [`POLL`].
+    /// How long to sleep when nothing is due: until the next retry, at most
+    /// [`POLL`]. A queued message whose time has passed but is not due waits
+    /// behind an older unfinished one to the same customer: nothing to do
+    /// until that one settles (the sender is woken, or the next poll sees it),
+    /// so a full [`POLL`].
     fn idle_time(&self) -> Option<Duration> {
         let next = self.reader.read(|db| db.next_due_at()).ok().flatten();
-        let until = next.map(|at| at.duration_since(Timestamp::now()).unsigned_abs());
+        let until = next.and_then(|at| Duration::try_from(at.duration_since(Timestamp::now())).ok());
         Some(until.map_or(POLL, |d| d.min(POLL)))
     }
 
