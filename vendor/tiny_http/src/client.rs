@@ -56,6 +56,8 @@ enum ReadError {
     HeaderTooLarge(HTTPVersion),
     /// the request deadline passed before the client sent anything (shopbot patch)
     Idle,
+    /// HTTP/2.0 or later in the request line (shopbot patch)
+    UnsupportedVersion,
 }
 
 impl ClientConnection {
@@ -183,6 +185,11 @@ impl ClientConnection {
                     line.as_str().trim(), // TODO: remove this conversion
                 )?
             };
+            // shopbot patch: refused here, before a `Request` holds this
+            // connection's response writer (see `next`)
+            if version > HTTPVersion(1, 1) {
+                return Err(ReadError::UnsupportedVersion);
+            }
 
             // getting all headers
             let headers = {
@@ -309,6 +316,7 @@ impl Iterator for ClientConnection {
                 Err(ReadError::Idle) => return None,
                 Err(ReadError::UriTooLong) => return self.refuse(414, HTTPVersion(1, 1)),
                 Err(ReadError::HeaderTooLarge(ver)) => return self.refuse(431, ver),
+                Err(ReadError::UnsupportedVersion) => return self.refuse(505, HTTPVersion(1, 1)),
 
                 Ok(rq) => rq,
             };
@@ -316,19 +324,6 @@ impl Iterator for ClientConnection {
             // a body left unread (over `buffer_body_up_to`) ends the connection
             if rq.body_left_unread {
                 self.no_more_requests = true;
-            }
-
-            // checking HTTP version
-            if *rq.http_version() > (1, 1) {
-                let writer = self.sink.next().unwrap();
-                let response = Response::from_string(
-                    "This server only supports HTTP versions 1.0 and 1.1".to_owned(),
-                )
-                .with_status_code(StatusCode(505));
-                response
-                    .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
-                    .ok();
-                continue;
             }
 
             // updating the status of the connection

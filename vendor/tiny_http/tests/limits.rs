@@ -170,6 +170,31 @@ fn a_large_body_is_handed_over_unread_and_the_connection_closes() {
 }
 
 #[test]
+fn an_http_2_request_line_is_answered_505_and_the_connection_closes() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let limits = Limits {
+        buffer_body_up_to: Some(16),
+        request_timeout: Some(Duration::from_secs(30)),
+        ..Limits::default()
+    };
+    let server = Server::from_listener_with_limits(listener, None, limits).unwrap();
+    let mut client = connect(&addr);
+    let smuggled = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+    write!(
+        client,
+        "POST / HTTP/2.0\r\nContent-Length: {}\r\n\r\n{smuggled}",
+        smuggled.len()
+    )
+    .unwrap();
+    assert_eq!(status(&mut client), Some(505));
+    let mut rest = Vec::new();
+    client.read_to_end(&mut rest).unwrap();
+    let handed_over = server.recv_timeout(Duration::from_millis(500)).unwrap();
+    assert!(handed_over.is_none(), "the body was parsed as a request");
+}
+
+#[test]
 fn connections_over_the_limit_get_503() {
     let (_server, addr) = hello_server(Limits {
         max_connections: Some(2),
