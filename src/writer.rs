@@ -239,7 +239,10 @@ fn process(store: &mut Store, bot: &Bot, mut batch: Vec<Box<dyn Task>>) {
         Err(Together::Store(e)) => Err(e),
         Err(Together::PieceFailed) => {
             log::debug!(target: "writer", "a piece of a batch of {} failed; running each alone", batch.len());
-            store.write_batch(&mut batch, |db, task| run_alone(db, bot, now, task.as_mut()))
+            store.write(|db| {
+                let results = batch.iter_mut().map(|task| run_alone(db, bot, now, task.as_mut()));
+                Ok::<_, StoreError>(results.collect())
+            })
         }
     };
     match outcome {
@@ -280,11 +283,12 @@ fn run_together(db: &Db<'_>, bot: &Bot, now: Timestamp, batch: &mut [Box<dyn Tas
     Ok(())
 }
 
-/// The slow path, for one piece inside its own savepoint: a panic is rolled
-/// back to before the piece and its recovery runs instead.
+/// The slow path, for one piece inside its own savepoint: a failure is rolled
+/// back to before the piece; after a panic its recovery runs instead, in a
+/// savepoint of its own.
 fn run_alone(db: &Db<'_>, bot: &Bot, now: Timestamp, task: &mut dyn Task) -> Result<(), WriterError> {
     match db.attempt(|db| guarded(|| task.run(db, bot, now))) {
-        Err(WriterError::Panicked) => guarded(|| task.recover(db, bot, now)),
+        Err(WriterError::Panicked) => db.attempt(|db| guarded(|| task.recover(db, bot, now))),
         other => other,
     }
 }

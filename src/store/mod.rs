@@ -4,9 +4,9 @@
 //! returned from `COMMIT` survives a process crash and a power cut. Writes go
 //! through [`Store::write`] (one `BEGIN IMMEDIATE` transaction: a deferred one
 //! that upgrades to a write fails at once with "busy" and ignores the busy
-//! timeout) or [`Store::write_batch`] (one transaction, one savepoint per job, so
-//! the server can commit many messages with one fsync while each message stays
-//! all-or-nothing). Queries are methods of [`Db`], a borrowed connection that is
+//! timeout); inside one, [`Db::attempt`] keeps a part of it all-or-nothing (the
+//! writer thread commits many messages with one fsync that way, see
+//! `writer.rs`). Queries are methods of [`Db`], a borrowed connection that is
 //! only handed out inside a transaction.
 
 pub mod backup;
@@ -154,25 +154,6 @@ impl Store {
         let tx = self.conn.transaction()?;
         f(&Db { conn: &tx })
     }
-
-    /// Runs `f` for every job in one transaction, each job inside its own
-    /// savepoint: a job that fails is rolled back alone and the others commit
-    /// together (one fsync for the whole batch). If the commit itself fails,
-    /// every job's result is replaced by that error.
-    pub fn write_batch<J, T, E>(
-        &mut self,
-        jobs: &mut [J],
-        mut f: impl FnMut(&Db<'_>, &mut J) -> Result<T, E>,
-    ) -> Result<Vec<Result<T, E>>, StoreError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let db = Db { conn: &tx };
-        let mut results = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            results.push(db.savepoint("job", |db| f(db, job))?);
-        }
-        tx.commit()?;
-        Ok(results)
-    }
 }
 
 /// Settings every connection gets, the writer's and the readers'.
@@ -189,29 +170,23 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 
 impl Db<'_> {
     /// Runs `f` inside a savepoint of the current transaction: if it fails, its
-    /// writes are rolled back and the transaction goes on as before it.
+    /// writes are rolled back and the transaction goes on as before it. The
+    /// statements are cached (a batch with a failure runs this per message).
     pub fn attempt<T, E>(&self, f: impl FnOnce(&Db<'_>) -> Result<T, E>) -> Result<T, E>
     where
         E: From<StoreError>,
     {
-        self.savepoint("attempt", f)?
-    }
-
-    /// Runs `f` inside the savepoint `name`: kept if `f` succeeds, rolled back
-    /// if it fails. The outer error is the database's own; `f`'s result is
-    /// returned inside. The statements are cached: this runs for every message.
-    fn savepoint<T, E>(&self, name: &str, f: impl FnOnce(&Db<'_>) -> Result<T, E>) -> Result<Result<T, E>, StoreError> {
-        let run = |sql: String| -> Result<(), StoreError> {
-            self.conn.prepare_cached(&sql)?.execute([])?;
+        let run = |sql: &str| -> Result<(), StoreError> {
+            self.conn.prepare_cached(sql)?.execute([])?;
             Ok(())
         };
-        run(format!("SAVEPOINT {name}"))?;
+        run("SAVEPOINT attempt")?;
         let result = f(self);
         if result.is_err() {
-            run(format!("ROLLBACK TO {name}"))?;
+            run("ROLLBACK TO attempt")?;
         }
-        run(format!("RELEASE {name}"))?;
-        Ok(result)
+        run("RELEASE attempt")?;
+        result
     }
 
     /// Checks that the database answers a query.

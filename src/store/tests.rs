@@ -102,19 +102,24 @@ fn sessions_round_trip_and_history_is_newest_first() {
 }
 
 #[test]
-fn a_failed_job_in_a_batch_rolls_back_alone() {
+fn a_failed_attempt_rolls_back_alone() {
     let mut store = Store::open_in_memory().unwrap();
-    let results = store
-        .write_batch(&mut ["A1", "", "A3"], |db, number| {
-            db.contact_for_inbound(&PhoneNumber::parse("+27821234567").unwrap(), None, now())?;
-            db.next_submission_id("X", number)?;
-            if number.is_empty() {
-                return Err(StoreError::Corrupt {
-                    what: "test",
-                    detail: "boom".into(),
-                });
-            }
-            Ok(())
+    let results: Vec<Result<(), StoreError>> = store
+        .write(|db| {
+            let attempt = |number: &str| {
+                db.attempt(|db| {
+                    db.contact_for_inbound(&PhoneNumber::parse("+27821234567").unwrap(), None, now())?;
+                    db.next_submission_id("X", number)?;
+                    if number.is_empty() {
+                        return Err(StoreError::Corrupt {
+                            what: "test",
+                            detail: "boom".into(),
+                        });
+                    }
+                    Ok(())
+                })
+            };
+            Ok::<_, StoreError>(["A1", "", "A3"].into_iter().map(attempt).collect())
         })
         .unwrap();
     assert!(results[0].is_ok() && results[1].is_err() && results[2].is_ok());
