@@ -97,12 +97,6 @@ impl Db<'_> {
             .is_some())
     }
 
-    /// May shopbot start a message to this number? No while it is suppressed.
-    /// (The 24-hour window is a separate rule of the outbound path.)
-    pub fn may_message(&self, phone: &PhoneNumber) -> Result<bool, StoreError> {
-        Ok(!self.is_suppressed(phone)?)
-    }
-
     /// A number's consent log, oldest first.
     pub fn consent_log(&self, phone: &PhoneNumber) -> Result<Vec<ConsentRecord>, StoreError> {
         let mut stmt = self
