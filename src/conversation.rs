@@ -79,7 +79,7 @@ pub fn handle_failed_inbound(db: &Db<'_>, msg: &InboundMessage, now: Timestamp) 
 }
 
 fn store_inbound(db: &Db<'_>, msg: &InboundMessage, now: Timestamp) -> Result<(ContactId, MessageId), StoreError> {
-    let contact = db.contact_for_inbound(&msg.from, msg.profile_name.as_deref(), now)?;
+    let contact = db.find_or_add_contact(&msg.from, msg.profile_name.as_deref(), now)?;
     let message = db.insert_inbound(
         &NewInbound {
             sid: &msg.sid,
@@ -253,7 +253,7 @@ mod tests {
         let phone = PhoneNumber::parse(CUSTOMER).unwrap();
         store
             .write(|db| {
-                let contact = db.contact_for_inbound(&phone, None, Timestamp::now())?;
+                let contact = db.find_or_add_contact(&phone, None, Timestamp::now())?;
                 f(db, contact)
             })
             .unwrap()

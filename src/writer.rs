@@ -334,7 +334,7 @@ mod tests {
     }
 
     fn add_contact(db: &Db<'_>, phone: &str, now: Timestamp) -> Result<String, WriterError> {
-        db.contact_for_inbound(&PhoneNumber::parse(phone).unwrap(), None, now)?;
+        db.find_or_add_contact(&PhoneNumber::parse(phone).unwrap(), None, now)?;
         Ok(phone.to_string())
     }
 

@@ -140,13 +140,7 @@ impl Db<'_> {
 
     /// Queues a message (the caller checked the rules); returns its id.
     pub fn enqueue(&self, m: &NewOutbound, now: Timestamp) -> Result<i64, StoreError> {
-        let contact: i64 = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO contacts (phone, created_at) VALUES (?1, ?2)
-                 ON CONFLICT (phone) DO UPDATE SET phone = phone RETURNING id",
-            )?
-            .query_row(params![m.to.as_str(), to_sql(now)], |r| r.get(0))?;
+        let contact = self.find_or_add_contact(&m.to, None, now)?.0;
         let media: Vec<Media> = m
             .media_urls
             .iter()

@@ -99,8 +99,9 @@ impl Db<'_> {
         }
     }
 
-    /// Finds or creates the contact `phone` just wrote from, refreshing its
-    /// profile name when WhatsApp sends a new one. (When the customer last
+    /// Finds or creates the contact for `phone` (an inbound message's sender or
+    /// an outbound message's recipient), refreshing its profile name when
+    /// WhatsApp sends a new one (`None` keeps it). (When the customer last
     /// wrote, the start of WhatsApp's 24-hour window, is their newest inbound
     /// message: [`Db::contact_facts`].)
     ///
@@ -108,7 +109,7 @@ impl Db<'_> {
     /// `RETURNING`: SQLite runs `RETURNING` like a trigger, which gives the
     /// statement a statement journal (a copy of every page it touches), and this
     /// runs for every message.
-    pub fn contact_for_inbound(
+    pub fn find_or_add_contact(
         &self,
         phone: &PhoneNumber,
         profile_name: Option<&str>,
@@ -160,7 +161,7 @@ impl Db<'_> {
     }
 
     /// Stores a contact's conversation state (an `UPDATE`, or an `INSERT` for
-    /// the first; see [`Db::contact_for_inbound`] on why not an upsert).
+    /// the first; see [`Db::find_or_add_contact`] on why not an upsert).
     pub fn save_session(&self, contact: ContactId, state: &State, now: Timestamp) -> Result<(), StoreError> {
         let values = params![contact.0, to_json(state), to_sql(now)];
         let updated = self

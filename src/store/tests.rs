@@ -39,10 +39,10 @@ fn both_number_forms_are_one_contact() {
     let mut store = Store::open_in_memory().unwrap();
     store
         .write(|db| {
-            let a = db.contact_for_inbound(&PhoneNumber::parse("whatsapp:+27821234567").unwrap(), Some("T"), now())?;
-            let b = db.contact_for_inbound(&PhoneNumber::parse("+27821234567").unwrap(), None, now())?;
+            let a = db.find_or_add_contact(&PhoneNumber::parse("whatsapp:+27821234567").unwrap(), Some("T"), now())?;
+            let b = db.find_or_add_contact(&PhoneNumber::parse("+27821234567").unwrap(), None, now())?;
             assert_eq!(a, b);
-            let c = db.contact_for_inbound(&PhoneNumber::parse("+27821234567").unwrap(), Some("Thandi"), now())?;
+            let c = db.find_or_add_contact(&PhoneNumber::parse("+27821234567").unwrap(), Some("Thandi"), now())?;
             assert_eq!(a, c);
             let name: String = db
                 .conn
@@ -75,7 +75,7 @@ fn sessions_round_trip_and_history_is_newest_first() {
     let phone = PhoneNumber::parse("+27821234567").unwrap();
     store
         .write(|db| {
-            let c = db.contact_for_inbound(&phone, None, now())?;
+            let c = db.find_or_add_contact(&phone, None, now())?;
             let state = State::Form {
                 node: "defect_report".into(),
                 question: 0,
@@ -108,7 +108,7 @@ fn a_failed_attempt_rolls_back_alone() {
         .write(|db| {
             let attempt = |number: &str| {
                 db.attempt(|db| {
-                    db.contact_for_inbound(&PhoneNumber::parse("+27821234567").unwrap(), None, now())?;
+                    db.find_or_add_contact(&PhoneNumber::parse("+27821234567").unwrap(), None, now())?;
                     db.next_submission_id("X", number)?;
                     if number.is_empty() {
                         return Err(StoreError::Corrupt {
@@ -276,7 +276,7 @@ fn the_window_starts_at_the_newest_inbound_message_not_at_an_outbound_one() {
     let phone = PhoneNumber::parse("+27821234567").unwrap();
     let at = |s: &str| -> Timestamp { s.parse().unwrap() };
     let inbound = |db: &Db<'_>, sid: &str, when: Timestamp| -> Result<(), StoreError> {
-        let contact = db.contact_for_inbound(&phone, None, when)?;
+        let contact = db.find_or_add_contact(&phone, None, when)?;
         let message = NewInbound {
             sid,
             from: &phone,

@@ -30,7 +30,13 @@ fn stop_silences_the_bot_until_start() {
 #[test]
 fn consent_is_logged_and_the_store_says_whether_we_may_message() {
     let server = TestServer::start();
-    let may = || !server.store().write(|db| db.contact_facts(&phone())).unwrap().suppressed;
+    let may = || {
+        !server
+            .store()
+            .write(|db| db.contact_facts(&phone()))
+            .unwrap()
+            .suppressed
+    };
     assert!(may());
     server.say(CUSTOMER, "unsubscribe");
     assert!(!may());
