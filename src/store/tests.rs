@@ -42,12 +42,14 @@ fn both_number_forms_are_one_contact() {
             let a = db.find_or_add_contact(&PhoneNumber::parse("whatsapp:+27821234567").unwrap(), Some("T"), now())?;
             let b = db.find_or_add_contact(&PhoneNumber::parse("+27821234567").unwrap(), None, now())?;
             assert_eq!(a, b);
+            let name = |db: &Db<'_>| -> rusqlite::Result<String> {
+                db.conn
+                    .query_row("SELECT profile_name FROM contacts WHERE id = ?1", [a.0], |r| r.get(0))
+            };
+            assert_eq!(name(db)?, "T", "no profile name keeps the stored one");
             let c = db.find_or_add_contact(&PhoneNumber::parse("+27821234567").unwrap(), Some("Thandi"), now())?;
             assert_eq!(a, c);
-            let name: String = db
-                .conn
-                .query_row("SELECT profile_name FROM contacts WHERE id = ?1", [a.0], |r| r.get(0))?;
-            assert_eq!(name, "Thandi", "a new profile name replaces the old; none keeps it");
+            assert_eq!(name(db)?, "Thandi", "a new profile name replaces the old");
             Ok::<_, StoreError>(())
         })
         .unwrap();
