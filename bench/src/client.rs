@@ -80,7 +80,12 @@ fn read_response(reader: &mut BufReader<TcpStream>) -> io::Result<Response> {
     let mut close = false;
     loop {
         line.clear();
-        reader.read_line(&mut line)?;
+        if reader.read_line(&mut line)? == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the connection closed in the headers",
+            ));
+        }
         let header = line.trim_end();
         if header.is_empty() {
             break;

@@ -43,7 +43,10 @@ fn a_backup_under_write_load_is_a_consistent_database() {
     while sent.load(Ordering::SeqCst) < 100 && writers.iter().any(|w| !w.is_finished()) {
         thread::sleep(Duration::from_millis(10));
     }
-    assert!(sent.load(Ordering::SeqCst) >= 100, "the writers stopped before 100 answers");
+    assert!(
+        sent.load(Ordering::SeqCst) >= 100,
+        "the writers stopped before 100 answers"
+    );
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("copy.db");
     let out = shopbot(&server, &["backup", copy.to_str().unwrap()]);
