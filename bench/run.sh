@@ -18,7 +18,7 @@ TOKEN=bench-token
 cargo build --release --quiet -p shopbot -p shopbot-bench
 BIN=target/release
 DIR=$(mktemp -d)
-trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$DIR"' EXIT
+trap 'kill ${sampler:-} "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$DIR"' EXIT
 cat >"$DIR/config.toml" <<TOML
 [server]
 listen = "127.0.0.1:$PORT"
@@ -40,6 +40,7 @@ start_server() {
   SERVER=$!
   until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; do
     kill -0 "$SERVER" 2>/dev/null || { cat "$DIR/server.log"; exit 1; }
+    (( $(date +%s%N) - started < 30000000000 )) || { echo "not ready after 30 s" >&2; exit 1; }
     sleep 0.005
   done
   ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
