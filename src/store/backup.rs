@@ -44,17 +44,33 @@ fn copy_all(src: &Connection, dst: &mut Connection) -> Result<(), StoreError> {
 }
 
 /// Copies the database at `source` to `dest` (which must not exist) and checks
-/// the copy with `PRAGMA integrity_check`.
+/// the copy with `PRAGMA integrity_check`. If anything fails, `dest` is removed:
+/// a half-written or damaged file must not be left looking like a backup.
 pub fn backup(source: &Path, dest: &Path) -> Result<BackupReport, StoreError> {
-    let err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| StoreError::Open { path, source }
-    };
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let src = Connection::open_with_flags(source, flags).map_err(err(source))?;
-    src.busy_timeout(super::BUSY_TIMEOUT).map_err(err(source))?;
-    let mut dst = Connection::open(dest).map_err(err(dest))?;
-    copy_all(&src, &mut dst)?;
+    let src = Connection::open_with_flags(source, flags).map_err(open_error(source))?;
+    src.busy_timeout(super::BUSY_TIMEOUT).map_err(open_error(source))?;
+    let (messages, submissions) = copy_and_check(&src, dest).inspect_err(|_| {
+        let _ = std::fs::remove_file(dest);
+    })?;
+    let bytes = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
+    Ok(BackupReport {
+        path: dest.to_path_buf(),
+        bytes,
+        messages,
+        submissions,
+    })
+}
+
+fn open_error(path: &Path) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    let path = path.to_path_buf();
+    move |source| StoreError::Open { path, source }
+}
+
+/// Writes the copy, checks it, and counts its messages and submissions.
+fn copy_and_check(src: &Connection, dest: &Path) -> Result<(i64, i64), StoreError> {
+    let mut dst = Connection::open(dest).map_err(open_error(dest))?;
+    copy_all(src, &mut dst)?;
     let check: String = dst.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
     if check != "ok" {
         return Err(StoreError::Corrupt {
@@ -63,13 +79,24 @@ pub fn backup(source: &Path, dest: &Path) -> Result<BackupReport, StoreError> {
         });
     }
     let count = |table: &str| dst.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get::<_, i64>(0));
-    let (messages, submissions) = (count("messages")?, count("submissions")?);
-    drop(dst);
-    let bytes = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
-    Ok(BackupReport {
-        path: dest.to_path_buf(),
-        bytes,
-        messages,
-        submissions,
-    })
+    Ok((count("messages")?, count("submissions")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_backup_leaves_no_file_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("not-a-database.db");
+        std::fs::write(
+            &source,
+            b"this is not an SQLite file, it is just long enough to be read as one",
+        )
+        .unwrap();
+        let dest = dir.path().join("copy.db");
+        assert!(backup(&source, &dest).is_err());
+        assert!(!dest.exists(), "the failed copy was left behind");
+    }
 }
