@@ -2,7 +2,7 @@
 //! older than `[retention] message_bodies_days` are blanked through the writer,
 //! a few hundred at a time so conversations are never held up.
 
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender, TryRecvError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -41,7 +41,9 @@ impl Work for ForgetStatusParams {
 }
 
 /// Applies the retention rule once; returns how many messages were blanked.
-pub fn apply(writer: &Writer, days: u32, now: Timestamp) -> Result<usize, WriterError> {
+/// `stopping` is asked between batches: a long first clean-up must not hold
+/// up a shutdown (the rest is done at the next start).
+fn apply(writer: &Writer, days: u32, now: Timestamp, stopping: impl Fn() -> bool) -> Result<usize, WriterError> {
     let cutoff = now
         .checked_sub(SignedDuration::from_hours(24 * i64::from(days)))
         .unwrap_or(Timestamp::MIN);
@@ -49,6 +51,9 @@ pub fn apply(writer: &Writer, days: u32, now: Timestamp) -> Result<usize, Writer
     while let Some((n, last)) = writer.run(ForgetBodies { cutoff, after })? {
         total += n;
         after = last;
+        if stopping() {
+            return Ok(total);
+        }
     }
     writer.run(ForgetStatusParams(cutoff))?;
     Ok(total)
@@ -65,7 +70,8 @@ impl RetentionJob {
     pub fn start(writer: Writer, days: u32) -> RetentionJob {
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = thread::Builder::new().name("retention".into()).spawn(move || loop {
-            match apply(&writer, days, Timestamp::now()) {
+            let stopping = || !matches!(stopped.try_recv(), Err(TryRecvError::Empty));
+            match apply(&writer, days, Timestamp::now(), stopping) {
                 Ok(0) => {}
                 Ok(n) => log::info!(target: "retention", "blanked the texts of {n} message(s) older than {days} days"),
                 Err(e) => log::error!(target: "retention", "applying [retention]: {e}"),
@@ -88,5 +94,42 @@ impl Drop for RetentionJob {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Menu, OptKeywords};
+    use crate::store::Store;
+    use std::sync::Arc;
+
+    /// A writer on a database with `n` messages from 2020.
+    fn writer_with_old_messages(n: usize) -> (Writer, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        drop(Store::open(&path).unwrap());
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+             INSERT INTO messages (direction, from_addr, to_addr, body, created_at)
+             SELECT 'inbound', 'a', 'b', 'old', '2020-01-01T00:00:00.000Z' FROM n",
+            [n as i64],
+        )
+        .unwrap();
+        let bot = Bot {
+            menu: Menu::example(),
+            timezone: jiff::tz::TimeZone::UTC,
+            opt: OptKeywords::standard(),
+        };
+        (Writer::start(Store::open(&path).unwrap(), Arc::new(bot)).0, dir)
+    }
+
+    #[test]
+    fn a_clean_up_goes_through_every_batch_and_stops_between_them_when_asked() {
+        let (writer, _dir) = writer_with_old_messages(2 * BATCH + 1);
+        assert_eq!(apply(&writer, 30, Timestamp::now(), || false).unwrap(), 2 * BATCH + 1);
+        let (writer, _dir) = writer_with_old_messages(2 * BATCH + 1);
+        assert_eq!(apply(&writer, 30, Timestamp::now(), || true).unwrap(), BATCH);
     }
 }
