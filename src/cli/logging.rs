@@ -3,7 +3,9 @@
 //! (`error`, `warn`, `info`, `debug`, `trace`), else the command's default.
 //! Message bodies are logged only at debug; tokens never.
 
-use simplelog::{ColorChoice, CombinedLogger, Config, ConfigBuilder, LevelFilter, TermLogger, TerminalMode};
+use simplelog::{
+    ColorChoice, CombinedLogger, Config, ConfigBuilder, LevelFilter, TermLogger, TerminalMode, WriteLogger,
+};
 
 /// Starts logging as `[log]` says: to its `file`, else to stderr; at its
 /// `level` unless `SHOPBOT_LOG` / `RUST_LOG` set one; else at `default`.
@@ -21,10 +23,7 @@ pub fn init_for(log: &crate::config::Log, default: LevelFilter) -> std::io::Resu
 /// Starts logging; `default` applies when no env var sets a level.
 pub fn init(default: LevelFilter) {
     let level = level_from_env(default);
-    let ours = config(|c| c.add_filter_ignore_str("tiny_http"));
-    // tiny_http's warnings and errors (connections refused over the limit,
-    // accept errors), not its debug chatter.
-    let tiny_http = config(|c| c.add_filter_allow_str("tiny_http"));
+    let (ours, tiny_http) = (config(false, IGNORE_TINY_HTTP), config(false, ONLY_TINY_HTTP));
     let _ = CombinedLogger::init(vec![
         TermLogger::new(level, ours, TerminalMode::Stderr, ColorChoice::Never),
         TermLogger::new(
@@ -36,6 +35,13 @@ pub fn init(default: LevelFilter) {
     ]);
 }
 
+type Filter = fn(&mut ConfigBuilder) -> &mut ConfigBuilder;
+/// Our own lines.
+const IGNORE_TINY_HTTP: Filter = |c| c.add_filter_ignore_str("tiny_http");
+/// tiny_http's warnings and errors (connections refused over the limit,
+/// accept errors), not its debug chatter: logged at `Warn` at most.
+const ONLY_TINY_HTTP: Filter = |c| c.add_filter_allow_str("tiny_http");
+
 /// The level `SHOPBOT_LOG` or `RUST_LOG` sets, else `default`.
 fn level_from_env(default: LevelFilter) -> LevelFilter {
     ["SHOPBOT_LOG", "RUST_LOG"]
@@ -45,13 +51,19 @@ fn level_from_env(default: LevelFilter) -> LevelFilter {
         .unwrap_or(default)
 }
 
-fn config(filter: impl FnOnce(&mut ConfigBuilder) -> &mut ConfigBuilder) -> Config {
+/// `area: message` lines; `timed` (files) puts the local RFC 3339 time first
+/// (journald and terminals add their own).
+fn config(timed: bool, filter: Filter) -> Config {
     let mut builder = ConfigBuilder::new();
     builder
         .set_time_level(LevelFilter::Off)
         .set_thread_level(LevelFilter::Off)
         .set_target_level(LevelFilter::Error)
         .set_location_level(LevelFilter::Off);
+    if timed {
+        builder.set_time_level(LevelFilter::Error).set_time_format_rfc3339();
+        let _ = builder.set_time_offset_to_local();
+    }
     filter(&mut builder).build()
 }
 
@@ -66,17 +78,11 @@ const LOG_FILE_LIMIT: u64 = 10 * 1024 * 1024;
 /// area: message` lines; the level as for [`init`].
 pub fn init_file(default: LevelFilter, path: &std::path::Path) -> std::io::Result<()> {
     let level = level_from_env(default);
-    let mut builder = ConfigBuilder::new();
-    builder
-        .set_time_level(LevelFilter::Error)
-        .set_time_format_rfc3339()
-        .set_thread_level(LevelFilter::Off)
-        .set_target_level(LevelFilter::Error)
-        .set_location_level(LevelFilter::Off)
-        .add_filter_ignore_str("tiny_http");
-    let _ = builder.set_time_offset_to_local();
     let file = open_file(path, LOG_FILE_LIMIT)?;
-    let _ = simplelog::WriteLogger::init(level, builder.build(), file);
+    let _ = CombinedLogger::init(vec![
+        WriteLogger::new(level, config(true, IGNORE_TINY_HTTP), file.try_clone()?),
+        WriteLogger::new(level.min(LevelFilter::Warn), config(true, ONLY_TINY_HTTP), file),
+    ]);
     Ok(())
 }
 

@@ -213,6 +213,9 @@ fn serve_logs_to_the_file_and_at_the_level_the_config_says() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("logs/shopbot.log");
     let config = write_config(dir.path(), "[log]\nlevel = \"info\"\nfile = \"logs/shopbot.log\"\n");
+    // One connection at most, so that tiny_http has a warning to log too.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("workers = 4", "workers = 4\nmax_connections = 1")).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_shopbot"))
         .args(["serve", "--config", &config])
         .env_remove("SHOPBOT_LOG")
@@ -238,11 +241,30 @@ fn serve_logs_to_the_file_and_at_the_level_the_config_says() {
         .call()
         .unwrap();
     assert_eq!(health.status(), 200);
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    // The agent may keep its connection; either way one of these is over the cap.
+    let _over: Vec<_> = (0..2)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(&addr).unwrap();
+            let _ = std::io::Write::write_all(&mut s, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+            s
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("answered 503")
+        && started.elapsed() < std::time::Duration::from_secs(10)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     child.kill().unwrap();
     child.wait().unwrap();
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(logged.contains("GET /healthz 200"), "{logged}");
+    assert!(
+        logged.contains("the limit: answered 503"),
+        "tiny_http's warning: {logged}"
+    );
 
     let bad = write_config(dir.path(), "[log]\nlevel = \"loud\"\n");
     let out = shopbot(&["check", "--config", &bad], dir.path());
