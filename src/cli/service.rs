@@ -135,12 +135,12 @@ mod platform {
         windows::dispatch(Box::new(move |stop| serve_as_service(&config_path, &stop))).map_err(service_error)
     }
 
-    /// The log file: `shopbot.log` beside the database.
+    /// The log file: `[log] file`, else `shopbot.log` beside the database.
     fn log_path(config: &Config) -> PathBuf {
-        config.database_path.with_file_name(logging::LOG_FILE)
+        config.log.file.clone().unwrap_or_else(|| config.database_path.with_file_name(logging::LOG_FILE))
     }
 
-    /// Loads the config, logs to the file beside the database (or, when the
+    /// Loads the config, logs to [`log_path`] at `[log] level` (or, when the
     /// config does not load, beside the config) and serves until `stop`.
     fn serve_as_service(config_path: &Path, stop: &std::sync::mpsc::Receiver<()>) -> Result<(), u32> {
         let config = match Config::load(config_path) {
@@ -152,9 +152,10 @@ mod platform {
                 return Err(e.exit_code().into());
             }
         };
-        if let Err(e) = logging::init_file(LevelFilter::Info, &log_path(&config)) {
+        let level = config.log.level.unwrap_or(LevelFilter::Info);
+        if let Err(e) = logging::init_file(level, &log_path(&config)) {
             // Keep serving: a missing log must not take the shop offline.
-            let _ = logging::init_file(LevelFilter::Info, &config_path.with_file_name(logging::LOG_FILE));
+            let _ = logging::init_file(level, &config_path.with_file_name(logging::LOG_FILE));
             log::error!(target: "service", "cannot open {}: {e}; logging here instead", log_path(&config).display());
         }
         log::info!(target: "service", "shopbot {} starting as the Windows service \"{SERVICE_NAME}\"; config {}", env!("CARGO_PKG_VERSION"), config_path.display());
