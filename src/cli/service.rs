@@ -137,7 +137,11 @@ mod platform {
 
     /// The log file: `[log] file`, else `shopbot.log` beside the database.
     fn log_path(config: &Config) -> PathBuf {
-        config.log.file.clone().unwrap_or_else(|| config.database_path.with_file_name(logging::LOG_FILE))
+        config
+            .log
+            .file
+            .clone()
+            .unwrap_or_else(|| config.database_path.with_file_name(logging::LOG_FILE))
     }
 
     /// Loads the config, logs to [`log_path`] at `[log] level` (or, when the

@@ -202,12 +202,18 @@ impl RestClient {
             .send_form(form.iter().map(|(k, v)| (*k, v.as_str())));
         let mut response = response.map_err(classify)?;
         let status = response.status().as_u16();
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(1024 * 1024)
-            .read_to_string()
-            .map_err(|e| SendError::Unknown(format!("reading Twilio's answer: {e}")))?;
+        let body = match response.body_mut().with_config().limit(1024 * 1024).read_to_string() {
+            Ok(body) => body,
+            // Only a 2xx says the message exists, and only its body says which.
+            Err(e) if (200..300).contains(&status) => {
+                return Err(SendError::Unknown(format!("reading Twilio's answer: {e}")))
+            }
+            // An error status is an answer in itself (4xx refused, 5xx retried).
+            Err(e) => {
+                log::warn!(target: "outbox", "Twilio answered HTTP {status}; reading its body failed: {e}");
+                String::new()
+            }
+        };
         parse_answer(status, &body)
     }
 
@@ -274,6 +280,45 @@ mod tests {
         );
         let html = parse_answer(502, "<html>Bad gateway</html>").unwrap_err();
         assert!(matches!(html, SendError::Rejected { http_status: 502, error } if error.code.is_none()));
+    }
+
+    /// A server that answers every connection with `head` and hangs up.
+    fn answering(head: String) -> RestClient {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten().take(4) {
+                let _ = std::io::Read::read(&mut stream, &mut [0; 4096]);
+                let _ = std::io::Write::write_all(&mut stream, head.as_bytes());
+            }
+        });
+        let credentials = Credentials {
+            account_sid: "AC1".into(),
+            user: "AC1".into(),
+            password: crate::config::Secret::new("token"),
+        };
+        RestClient::new(&url, credentials)
+    }
+
+    #[test]
+    fn an_error_status_with_a_cut_off_body_is_still_a_refusal() {
+        let message = Outgoing {
+            to: "whatsapp:+27821234567".into(),
+            sender: Sender::MessagingService("MG1".into()),
+            content: Content::Text {
+                body: "hi".into(),
+                media_urls: Vec::new(),
+            },
+            status_callback: None,
+        };
+        // The body promises 100 bytes and the connection closes after one.
+        let cut = "Content-Length: 100\r\nConnection: close\r\n\r\n{";
+        let refused = answering(format!("HTTP/1.1 400 Bad Request\r\n{cut}"));
+        let err = refused.send(&message).unwrap_err();
+        assert!(matches!(err, SendError::Rejected { http_status: 400, .. }), "{err:?}");
+        let created = answering(format!("HTTP/1.1 201 Created\r\n{cut}"));
+        let err = created.send(&message).unwrap_err();
+        assert!(matches!(err, SendError::Unknown(_)), "{err:?}");
     }
 
     #[test]
