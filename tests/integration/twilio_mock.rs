@@ -119,7 +119,10 @@ fn serve(server: &tiny_http::Server, state: &Mutex<State>, stop: &AtomicBool) {
     while !stop.load(Ordering::SeqCst) {
         let Ok(mut request) = server.recv() else { break };
         let mut body = String::new();
-        let _ = request.as_reader().read_to_string(&mut body);
+        request
+            .as_reader()
+            .read_to_string(&mut body)
+            .expect("the mock reads the request body");
         let header = |name: &str| {
             request
                 .headers()
@@ -135,7 +138,7 @@ fn serve(server: &tiny_http::Server, state: &Mutex<State>, stop: &AtomicBool) {
             content_type: header("Content-Type"),
             basic_user,
             basic_password,
-            form: serde_urlencoded::from_str(&body).unwrap_or_default(),
+            form: serde_urlencoded::from_str(&body).expect("the request body is a form"),
         };
         let answer = {
             let mut state = state.lock().unwrap();
