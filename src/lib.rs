@@ -18,6 +18,7 @@ pub mod config;
 pub mod conversation;
 pub mod engine;
 pub mod http;
+pub mod message;
 pub mod orders;
 pub mod outbox;
 pub mod phone;

@@ -1,0 +1,658 @@
+//! The neutral vocabulary below the channel edges: what came in, what goes out,
+//! and how far a message has got, with no provider's words in it.
+//!
+//! Each channel (`channel::twilio`, `channel::meta`) turns its own webhook into
+//! an [`Inbound`] or a [`StatusEvent`], and turns an outbound [`Content`] into
+//! its own request. The conversation, the outbox and the store only ever see
+//! these types.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::phone::PhoneNumber;
+
+/// A WhatsApp provider shopbot talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Channel {
+    /// Twilio's WhatsApp API (form webhooks, inline TwiML replies).
+    Twilio,
+    /// Meta's WhatsApp Cloud API (JSON webhooks, replies through the Graph API).
+    Meta,
+}
+
+impl Channel {
+    /// Every channel, in a stable order.
+    pub const ALL: [Channel; 2] = [Channel::Twilio, Channel::Meta];
+
+    /// As stored and shown: `twilio` or `meta`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Twilio => "twilio",
+            Channel::Meta => "meta",
+        }
+    }
+
+    /// The stored or configured name back; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Channel> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "twilio" => Some(Channel::Twilio),
+            "meta" => Some(Channel::Meta),
+            _ => None,
+        }
+    }
+
+    /// The longest text one message may carry on this channel.
+    pub fn text_limit(self) -> TextLimit {
+        match self {
+            Channel::Twilio => TextLimit::TWILIO,
+            Channel::Meta => TextLimit::META,
+        }
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a channel measures a message body, and its maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextLimit {
+    /// The channel it belongs to, for messages.
+    pub channel: Channel,
+    /// The most units one message may have.
+    pub max: usize,
+    /// What is counted.
+    pub unit: TextUnit,
+}
+
+/// What a [`TextLimit`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextUnit {
+    /// UTF-16 code units (an emoji outside the BMP counts twice): Twilio.
+    Utf16,
+    /// Unicode scalar values: Meta.
+    Chars,
+}
+
+impl TextLimit {
+    /// Twilio: a WhatsApp body of at most 1,600 UTF-16 units.
+    pub const TWILIO: TextLimit = TextLimit {
+        channel: Channel::Twilio,
+        max: 1600,
+        unit: TextUnit::Utf16,
+    };
+    /// Meta: a text message of at most 4,096 characters.
+    pub const META: TextLimit = TextLimit {
+        channel: Channel::Meta,
+        max: 4096,
+        unit: TextUnit::Chars,
+    };
+
+    /// The length of `text` in this limit's units.
+    pub fn len(&self, text: &str) -> usize {
+        match self.unit {
+            TextUnit::Utf16 => text.encode_utf16().count(),
+            TextUnit::Chars => text.chars().count(),
+        }
+    }
+
+    /// Whether `text` fits in one message.
+    pub fn fits(&self, text: &str) -> bool {
+        self.len(text) <= self.max
+    }
+
+    /// Units `c` takes.
+    pub fn char_len(&self, c: char) -> usize {
+        match self.unit {
+            TextUnit::Utf16 => c.len_utf16(),
+            TextUnit::Chars => 1,
+        }
+    }
+}
+
+/// Who a contact is to WhatsApp: a phone number, a business-scoped user id
+/// (a customer who hides their number behind a username), or both.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ContactRef {
+    /// The E.164 number, when the provider gave one.
+    pub phone: Option<PhoneNumber>,
+    /// The business-scoped user id (Meta `user_id`, Twilio `ExternalUserId`
+    /// or a `From` that is not a number), when given.
+    pub user_id: Option<String>,
+}
+
+impl ContactRef {
+    /// A contact known by number.
+    pub fn phone(phone: PhoneNumber) -> ContactRef {
+        ContactRef {
+            phone: Some(phone),
+            user_id: None,
+        }
+    }
+
+    /// A contact known only by a business-scoped user id.
+    pub fn user_id(id: impl Into<String>) -> ContactRef {
+        ContactRef {
+            phone: None,
+            user_id: Some(id.into()),
+        }
+    }
+
+    /// The number if there is one, else the user id: how logs and the API name it.
+    pub fn display(&self) -> String {
+        match (&self.phone, &self.user_id) {
+            (Some(phone), _) => phone.to_string(),
+            (None, Some(id)) => id.clone(),
+            (None, None) => "(unknown)".into(),
+        }
+    }
+}
+
+impl fmt::Display for ContactRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display())
+    }
+}
+
+/// A media attachment: where the provider keeps it and what it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Media {
+    /// Twilio: the media URL (needs the account's credentials); outbound: the
+    /// public URL. Empty for Meta media, which is known by [`Media::id`].
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub url: String,
+    /// Meta: the media id, fetched through the Graph API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Its MIME type, e.g. `image/jpeg` (unknown for media the shop sends).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub content_type: String,
+}
+
+impl Media {
+    /// Media at a URL.
+    pub fn at_url(url: impl Into<String>, content_type: impl Into<String>) -> Media {
+        Media {
+            url: url.into(),
+            id: None,
+            content_type: content_type.into(),
+        }
+    }
+}
+
+/// One inbound message, as every channel hands it to the conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inbound {
+    /// The channel it came through.
+    pub channel: Channel,
+    /// The provider's message id (`SM…`, `wamid.…`): unique per channel.
+    pub key: String,
+    /// The customer.
+    pub from: ContactRef,
+    /// The sender's address exactly as received (`whatsapp:+27…`, `27…`).
+    pub from_addr: String,
+    /// The shop's address as received (`whatsapp:+1…`, a phone number id).
+    pub to_addr: String,
+    /// The text (a caption for media, a button's title for a tap; may be empty).
+    pub text: String,
+    /// Attached media.
+    pub media: Vec<Media>,
+    /// The customer's WhatsApp profile name, if sent.
+    pub profile_name: Option<String>,
+    /// The key of the message this one quotes (WhatsApp's reply context).
+    pub reply_to: Option<String>,
+    /// What arrived, as JSON, for the record.
+    pub raw: String,
+}
+
+/// The bot's answer to one inbound message: reply texts in reading order, not
+/// yet fitted to any channel's limits (each channel's edge does that).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Reply {
+    /// Non-empty texts.
+    pub texts: Vec<String>,
+}
+
+impl Reply {
+    /// A reply of these texts (empty ones dropped).
+    pub fn new(texts: impl IntoIterator<Item = String>) -> Reply {
+        Reply {
+            texts: texts.into_iter().filter(|t| !t.trim().is_empty()).collect(),
+        }
+    }
+
+    /// Whether there is nothing to say.
+    pub fn is_empty(&self) -> bool {
+        self.texts.is_empty()
+    }
+
+    /// The texts as one message body, a blank line between them (one chat
+    /// bubble when it fits the channel).
+    pub fn joined(&self) -> String {
+        self.texts.join("\n\n")
+    }
+}
+
+/// Which way a message went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// From a customer to the shop.
+    Inbound,
+    /// From the shop to a customer.
+    Outbound,
+}
+
+impl Direction {
+    /// As stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        }
+    }
+
+    /// The stored word back.
+    pub fn parse(text: &str) -> Option<Direction> {
+        match text {
+            "inbound" => Some(Direction::Inbound),
+            "outbound" => Some(Direction::Outbound),
+            _ => None,
+        }
+    }
+}
+
+/// How far a message has got: one ladder for every channel. Each channel maps
+/// its own words onto it ([`crate::channel`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageStatus {
+    /// Waiting to be sent (ours, or the provider's `queued`/`accepted`).
+    Queued,
+    /// On its way to the provider or from the provider to WhatsApp.
+    Sending,
+    /// WhatsApp has it.
+    Sent,
+    /// An inbound message the shop received.
+    Received,
+    /// On the customer's phone.
+    Delivered,
+    /// The customer opened it.
+    Read,
+    /// Not sent (final).
+    Failed,
+    /// Sent but never delivered (final).
+    Undelivered,
+    /// Cancelled before sending (final).
+    Canceled,
+}
+
+impl MessageStatus {
+    /// As stored and shown by the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Queued => "queued",
+            MessageStatus::Sending => "sending",
+            MessageStatus::Sent => "sent",
+            MessageStatus::Received => "received",
+            MessageStatus::Delivered => "delivered",
+            MessageStatus::Read => "read",
+            MessageStatus::Failed => "failed",
+            MessageStatus::Undelivered => "undelivered",
+            MessageStatus::Canceled => "canceled",
+        }
+    }
+
+    /// The stored word back; `None` for a word no channel maps (kept as
+    /// received, ranked lowest).
+    pub fn parse(word: &str) -> Option<MessageStatus> {
+        Some(match word {
+            "queued" => MessageStatus::Queued,
+            "sending" => MessageStatus::Sending,
+            "sent" => MessageStatus::Sent,
+            "received" => MessageStatus::Received,
+            "delivered" => MessageStatus::Delivered,
+            "read" => MessageStatus::Read,
+            "failed" => MessageStatus::Failed,
+            "undelivered" => MessageStatus::Undelivered,
+            "canceled" => MessageStatus::Canceled,
+            _ => return None,
+        })
+    }
+
+    /// How far along it is. Final failures outrank everything, so nothing
+    /// after them changes a message's status.
+    pub fn rank(self) -> u8 {
+        match self {
+            MessageStatus::Failed | MessageStatus::Undelivered | MessageStatus::Canceled => 100,
+            MessageStatus::Read => 60,
+            MessageStatus::Delivered => 50,
+            MessageStatus::Received => 45,
+            MessageStatus::Sent => 40,
+            MessageStatus::Sending => 30,
+            MessageStatus::Queued => 20,
+        }
+    }
+
+    /// The rank of a stored word (0 for an unknown one).
+    pub fn rank_of(word: &str) -> u8 {
+        MessageStatus::parse(word).map_or(0, MessageStatus::rank)
+    }
+
+    /// The current status of a message whose own status is `base` and whose
+    /// status events said `events`, in arrival order: the highest by
+    /// [`MessageStatus::rank`]; among equals (two final failures) the first stays.
+    pub fn current<'a>(base: Option<&'a str>, events: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+        base.into_iter()
+            .chain(events)
+            .fold(None, |best: Option<&str>, next| match best {
+                Some(b) if MessageStatus::rank_of(b) >= MessageStatus::rank_of(next) => Some(b),
+                _ => Some(next),
+            })
+    }
+}
+
+impl fmt::Display for MessageStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A delivery report from a channel: a status for one of its message keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusEvent {
+    /// The channel that reported it.
+    pub channel: Channel,
+    /// The message's key on that channel (it may name a message not stored yet).
+    pub key: String,
+    /// The status word on the neutral ladder ([`MessageStatus::as_str`]), or the
+    /// provider's own word, lower-cased, when it maps to none.
+    pub status: String,
+    /// The provider's error code, if any (`63016`, `131047`).
+    pub error_code: Option<String>,
+    /// The provider's explanation, if any.
+    pub error_message: Option<String>,
+    /// The recipient as reported.
+    pub to_addr: Option<String>,
+    /// The sender as reported.
+    pub from_addr: Option<String>,
+    /// What arrived, as JSON, for the record.
+    pub raw: String,
+}
+
+/// What an outbound message says. Stored and loaded through one mapping
+/// (`store::outbox`), so a row that fits none of these is an error, never a default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    /// Free-form text and optional media (only inside the 24-hour window).
+    Text {
+        /// The text (may be empty when there is media).
+        body: String,
+        /// Public `https` URLs of media to attach.
+        media_urls: Vec<String>,
+    },
+    /// A Twilio content template (allowed outside the window).
+    TwilioTemplate {
+        /// `HX…`.
+        content_sid: String,
+        /// Placeholder values by key (`"1"`, `"2"`, …).
+        variables: BTreeMap<String, String>,
+    },
+    /// A Meta message template by name (allowed outside the window).
+    MetaTemplate {
+        /// The template's name.
+        name: String,
+        /// Its language code (`en_US`).
+        language: String,
+        /// Body parameters, in order (`{{1}}`, `{{2}}`, …).
+        parameters: Vec<String>,
+    },
+    /// A piece of the bot's reply to a customer's message (channels without
+    /// inline replies send these through the outbox).
+    Reply {
+        /// The text, within the channel's limit.
+        body: String,
+    },
+}
+
+impl Content {
+    /// The kind word the outbox stores and shows.
+    pub fn kind(&self) -> ContentKind {
+        match self {
+            Content::Text { .. } => ContentKind::Text,
+            Content::TwilioTemplate { .. } => ContentKind::TwilioTemplate,
+            Content::MetaTemplate { .. } => ContentKind::MetaTemplate,
+            Content::Reply { .. } => ContentKind::Reply,
+        }
+    }
+
+    /// The text stored with the message (templates have none of their own).
+    pub fn body(&self) -> Option<&str> {
+        match self {
+            Content::Text { body, .. } | Content::Reply { body } => Some(body),
+            Content::TwilioTemplate { .. } | Content::MetaTemplate { .. } => None,
+        }
+    }
+
+    /// Media URLs to attach.
+    pub fn media_urls(&self) -> &[String] {
+        match self {
+            Content::Text { media_urls, .. } => media_urls,
+            _ => &[],
+        }
+    }
+
+    /// The channel this content only makes sense on, if it is tied to one.
+    pub fn only_channel(&self) -> Option<Channel> {
+        match self {
+            Content::TwilioTemplate { .. } => Some(Channel::Twilio),
+            Content::MetaTemplate { .. } => Some(Channel::Meta),
+            Content::Text { .. } | Content::Reply { .. } => None,
+        }
+    }
+}
+
+/// [`Content`] without its data: what the outbox stores in its `kind` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContentKind {
+    /// [`Content::Text`].
+    Text,
+    /// [`Content::TwilioTemplate`].
+    TwilioTemplate,
+    /// [`Content::MetaTemplate`].
+    MetaTemplate,
+    /// [`Content::Reply`].
+    Reply,
+}
+
+impl ContentKind {
+    /// As stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentKind::Text => "text",
+            ContentKind::TwilioTemplate => "template",
+            ContentKind::MetaTemplate => "meta_template",
+            ContentKind::Reply => "reply",
+        }
+    }
+
+    /// The stored word back.
+    pub fn parse(word: &str) -> Option<ContentKind> {
+        Some(match word {
+            "text" => ContentKind::Text,
+            "template" => ContentKind::TwilioTemplate,
+            "meta_template" => ContentKind::MetaTemplate,
+            "reply" => ContentKind::Reply,
+            _ => return None,
+        })
+    }
+
+    /// Templates are allowed outside the 24-hour window.
+    pub fn is_template(self) -> bool {
+        matches!(self, ContentKind::TwilioTemplate | ContentKind::MetaTemplate)
+    }
+}
+
+/// Where an outbound message is in the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutboxState {
+    /// Waiting (maybe for a retry).
+    Queued,
+    /// Claimed; the provider call is in flight.
+    Sending,
+    /// The provider took it.
+    Sent,
+    /// Not sent, for good.
+    Failed,
+    /// The provider may have it; not resent until an operator says so.
+    Uncertain,
+}
+
+impl OutboxState {
+    /// As stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Queued => "queued",
+            OutboxState::Sending => "sending",
+            OutboxState::Sent => "sent",
+            OutboxState::Failed => "failed",
+            OutboxState::Uncertain => "uncertain",
+        }
+    }
+
+    /// The stored word back.
+    pub fn parse(word: &str) -> Option<OutboxState> {
+        Some(match word {
+            "queued" => OutboxState::Queued,
+            "sending" => OutboxState::Sending,
+            "sent" => OutboxState::Sent,
+            "failed" => OutboxState::Failed,
+            "uncertain" => OutboxState::Uncertain,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for OutboxState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a provider answered to a message that it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// The provider's key for it (`SM…`, `wamid.…`); never empty.
+    pub key: String,
+    /// Its first status.
+    pub status: MessageStatus,
+}
+
+/// What a provider's refusal means for the outbox, decided by the channel that
+/// knows its codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Never resent (a bad number, a bad template, an invalid token …).
+    Final,
+    /// The 24-hour window is closed: fails, and the contact's window is marked closed.
+    WindowClosed,
+    /// Too many messages: retried with backoff.
+    RateLimited,
+    /// The provider's own failure (5xx): retried with backoff.
+    ServerError,
+}
+
+/// Why a send did not succeed, in the outbox's terms.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The provider answered with an error.
+    #[error("{channel} answered HTTP {http_status}{}: {message}", code.as_deref().map(|c| format!(" code {c}")).unwrap_or_default())]
+    Rejected {
+        /// Which provider.
+        channel: Channel,
+        /// The HTTP status.
+        http_status: u16,
+        /// The provider's error code, if it gave one.
+        code: Option<String>,
+        /// The provider's explanation.
+        message: String,
+        /// What it means for the outbox.
+        verdict: Refused,
+    },
+    /// No connection was made: the request certainly did not arrive (retried).
+    #[error("could not reach {0}: {1}")]
+    NotSent(Channel, String),
+    /// The answer was lost after the request may have arrived: the provider may
+    /// or may not have the message (held as uncertain, never resent automatically).
+    #[error("no usable answer from {0} after sending: {1}")]
+    Unknown(Channel, String),
+}
+
+impl SendError {
+    /// The code the outbox records (the provider's, `http_NNN` without one,
+    /// `network` for a transport failure) and the explanation.
+    pub fn code_and_message(&self) -> (String, String) {
+        match self {
+            SendError::Rejected {
+                http_status,
+                code,
+                message,
+                ..
+            } => (code.clone().unwrap_or_else(|| format!("http_{http_status}")), message.clone()),
+            other => ("network".to_string(), other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_not_arrival_order() {
+        let current = MessageStatus::current;
+        assert_eq!(current(Some("queued"), ["sent", "read", "delivered"]), Some("read"));
+        assert_eq!(current(None, ["delivered", "sent", "queued"]), Some("delivered"));
+        assert_eq!(current(Some("queued"), ["read", "failed", "delivered"]), Some("failed"));
+        assert_eq!(current(None, ["undelivered", "failed", "read"]), Some("undelivered"));
+        assert_eq!(current(Some("queued"), []), Some("queued"));
+        assert_eq!(current(None, []), None);
+        assert_eq!(current(None, ["something_new", "sent"]), Some("sent"));
+    }
+
+    #[test]
+    fn limits_count_what_each_channel_counts() {
+        assert_eq!(TextLimit::TWILIO.len("🙂a"), 3);
+        assert_eq!(TextLimit::META.len("🙂a"), 2);
+        assert!(TextLimit::META.fits(&"🙂".repeat(4096)));
+        assert!(!TextLimit::TWILIO.fits(&"🙂".repeat(801)));
+    }
+
+    #[test]
+    fn stored_words_round_trip() {
+        for kind in [
+            ContentKind::Text,
+            ContentKind::TwilioTemplate,
+            ContentKind::MetaTemplate,
+            ContentKind::Reply,
+        ] {
+            assert_eq!(ContentKind::parse(kind.as_str()), Some(kind));
+        }
+        for state in [
+            OutboxState::Queued,
+            OutboxState::Sending,
+            OutboxState::Sent,
+            OutboxState::Failed,
+            OutboxState::Uncertain,
+        ] {
+            assert_eq!(OutboxState::parse(state.as_str()), Some(state));
+        }
+        for channel in Channel::ALL {
+            assert_eq!(Channel::parse(channel.as_str()), Some(channel));
+        }
+    }
+}
