@@ -614,7 +614,9 @@ mod tests {
 
     #[test]
     fn precedence_not_arrival_order() {
-        let current = MessageStatus::current;
+        fn current<'a, const N: usize>(base: Option<&'a str>, events: [&'a str; N]) -> Option<&'a str> {
+            MessageStatus::current(base, events)
+        }
         assert_eq!(current(Some("queued"), ["sent", "read", "delivered"]), Some("read"));
         assert_eq!(current(None, ["delivered", "sent", "queued"]), Some("delivered"));
         assert_eq!(current(Some("queued"), ["read", "failed", "delivered"]), Some("failed"));
