@@ -12,8 +12,8 @@ use jiff::Timestamp;
 use shopbot::conversation::{handle_inbound, Bot};
 use shopbot::engine::{self, Inbound, Menu};
 use shopbot::store::Store;
-use shopbot::twilio::signature::{self, Algorithm};
-use shopbot::twilio::webhook::InboundMessage;
+use shopbot::channel::twilio::signature::{self, Algorithm};
+use shopbot::channel::twilio::webhook::InboundMessage;
 
 /// Runs `f` in rounds of `n` and returns the median nanoseconds per call.
 fn measure(name: &str, n: u32, mut f: impl FnMut()) {

@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::engine::{self, render, Effect, Gate, Inbound, Menu, OptKeywords, Output};
 use crate::phone::PhoneNumber;
 use crate::store::{ConsentAction, ConsentChange, ContactId, Db, MessageId, NewInbound, StoreError};
-use crate::twilio::{twiml, webhook::InboundMessage};
+use crate::channel::twilio::{twiml, webhook::InboundMessage};
 
 /// What a conversation needs besides the database: the menu, the shop's clock
 /// and the opt-out keywords.

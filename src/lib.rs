@@ -7,12 +7,14 @@
 //! - [`conversation`]: runs one inbound message through the engine inside a
 //!   store transaction; [`writer`]: the one thread that does so for the server,
 //!   committing many messages at once;
-//! - [`twilio`]: signatures, webhook parsing, TwiML;
+//! - [`message`]: the neutral types every channel speaks below its edge;
+//! - [`channel`]: Twilio and Meta: signatures, webhook parsing, replies, REST/Graph clients;
 //! - [`http`]: the tiny_http server, routes and handlers; [`server`] assembles it;
 //! - [`config`]: the TOML configuration, validated into typed values;
 //! - [`orders`]: the spreadsheet (CSV) import;
 //! - [`cli`]: the `shopbot` subcommands.
 
+pub mod channel;
 pub mod cli;
 pub mod config;
 pub mod conversation;
@@ -26,5 +28,4 @@ pub mod retention;
 pub mod server;
 pub mod service;
 pub mod store;
-pub mod twilio;
 pub mod writer;

@@ -12,7 +12,7 @@ use crate::http::{demo::DemoPage, routes::App, HttpServer, Settings};
 use crate::outbox::sender::{OutboxSender, SenderSettings, Wake};
 use crate::retention::RetentionJob;
 use crate::store::{ReadPool, Store, StoreError};
-use crate::twilio::verifier::WebhookVerifier;
+use crate::channel::twilio::verifier::WebhookVerifier;
 use crate::writer::{Writer, WriterError};
 
 /// Why the server could not start.

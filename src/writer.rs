@@ -28,8 +28,8 @@ use jiff::Timestamp;
 
 use crate::conversation::{handle_failed_inbound, handle_inbound, Bot, Reply};
 use crate::store::{Db, Recorded, Store, StoreError};
-use crate::twilio::status::StatusEvent;
-use crate::twilio::webhook::InboundMessage;
+use crate::channel::twilio::status::StatusEvent;
+use crate::channel::twilio::webhook::InboundMessage;
 
 /// The most pieces of work committed in one transaction.
 pub const MAX_BATCH: usize = 256;

@@ -3,7 +3,7 @@
 //! question, submission, sub-menu, history), as signed Twilio webhooks, with
 //! the reply to every step checked.
 
-use shopbot::twilio::signature::{self, Algorithm};
+use shopbot::channel::twilio::signature::{self, Algorithm};
 
 /// One step: what the customer sends and a text the reply must contain.
 struct Step {

@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::conversation::{handle_inbound, Bot};
 use crate::phone::PhoneNumber;
 use crate::store::Store;
-use crate::twilio::webhook::InboundMessage;
+use crate::channel::twilio::webhook::InboundMessage;
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {

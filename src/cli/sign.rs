@@ -7,8 +7,8 @@ use clap::{Args as ClapArgs, ValueEnum};
 
 use super::{CliError, ConfigArg};
 use crate::config::ENV_AUTH_TOKEN;
-use crate::twilio::signature::{self, Algorithm};
-use crate::twilio::webhook::parse_form;
+use crate::channel::twilio::signature::{self, Algorithm};
+use crate::channel::twilio::webhook::parse_form;
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {

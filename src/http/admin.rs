@@ -13,7 +13,7 @@ use super::{errors::api_error, errors::api_store_error, routes::App, Request, Re
 use crate::config::Secret;
 use crate::phone::PhoneNumber;
 use crate::store::{MessageKey, MessageRecord, SubmissionRecord};
-use crate::twilio::webhook::{param, parse_form};
+use crate::channel::twilio::webhook::{param, parse_form};
 
 /// Checks `Authorization: Bearer …`; the `401` to answer otherwise.
 pub fn authorize(token: Option<&Secret>, request: &Request) -> Result<(), Response> {

@@ -4,7 +4,7 @@
 
 use super::Response;
 use crate::store::StoreError;
-use crate::twilio::webhook::WebhookError;
+use crate::channel::twilio::webhook::WebhookError;
 use crate::writer::WriterError;
 
 /// How long a client should wait before retrying after a `503`.

@@ -7,8 +7,8 @@
 //! answered with a stored TwiML apology by the writer.
 
 use super::{errors, routes::App, signed::verified_form, Request, Response};
-use crate::twilio::twiml;
-use crate::twilio::webhook::InboundMessage;
+use crate::channel::twilio::twiml;
+use crate::channel::twilio::webhook::InboundMessage;
 
 /// Handles one inbound-message webhook.
 pub fn handle(app: &App, request: &Request) -> Response {

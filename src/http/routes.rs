@@ -7,7 +7,7 @@ use super::{admin, demo::DemoPage, errors::api_error, inbound, outbound, status,
 use crate::config::Secret;
 use crate::outbox::sender::Wake;
 use crate::store::ReadPool;
-use crate::twilio::verifier::WebhookVerifier;
+use crate::channel::twilio::verifier::WebhookVerifier;
 use crate::writer::Writer;
 
 /// Everything the handlers share.

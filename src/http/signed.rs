@@ -2,9 +2,9 @@
 //! `X-Twilio-Signature` (or SharedKey HMAC) against the URL Twilio called.
 
 use super::{errors, routes::App, Request, Response};
-use crate::twilio::signature::{SETTINGS_HEADER, SIGNATURE_HEADER};
-use crate::twilio::verifier::SignedRequest;
-use crate::twilio::webhook::parse_form;
+use crate::channel::twilio::signature::{SETTINGS_HEADER, SIGNATURE_HEADER};
+use crate::channel::twilio::verifier::SignedRequest;
+use crate::channel::twilio::webhook::parse_form;
 
 /// The form parameters of a correctly signed request, or the answer to give:
 /// `400` for a body that is not a form (by `Content-Type` or content), `403` for a bad or missing signature.

@@ -4,7 +4,7 @@
 
 use super::{errors, routes::App, signed::verified_form, Request, Response};
 use crate::store::Recorded;
-use crate::twilio::status::StatusEvent;
+use crate::channel::twilio::status::StatusEvent;
 use crate::writer::RecordStatus;
 
 /// Handles one status callback.

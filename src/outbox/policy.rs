@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::twilio::rest::SendError;
+use crate::channel::twilio::rest::SendError;
 
 /// WhatsApp's customer-service window after the customer's last message.
 pub const WINDOW: SignedDuration = SignedDuration::from_hours(24);
@@ -183,7 +183,7 @@ impl TokenBucket {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::twilio::rest::TwilioError;
+    use crate::channel::twilio::rest::TwilioError;
 
     fn t(s: &str) -> Timestamp {
         s.parse().unwrap()

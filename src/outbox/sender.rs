@@ -14,7 +14,7 @@ use super::policy::{self, AfterFailure, Kind, RetryPolicy, TokenBucket, WINDOW_C
 use crate::config::Config;
 use crate::conversation::Bot;
 use crate::store::{Db, OutboxJob, ReadPool, Settle, StoreError};
-use crate::twilio::rest::{Content, Credentials, Outgoing, RestClient, SendError, Sender};
+use crate::channel::twilio::rest::{Content, Credentials, Outgoing, RestClient, SendError, Sender};
 use crate::writer::{Work, Writer, WriterError};
 
 /// How often the queue is looked at when nothing wakes the sender (messages
@@ -278,7 +278,7 @@ impl Work for Claim {
 /// Records what Twilio answered.
 struct Record {
     job: OutboxJob,
-    outcome: Result<crate::twilio::rest::Sent, SendError>,
+    outcome: Result<crate::channel::twilio::rest::Sent, SendError>,
     retry: RetryPolicy,
 }
 

@@ -10,7 +10,7 @@ use super::time::{from_sql, to_sql};
 use super::{Db, OutboxEntry, StoreError};
 use crate::engine::Media;
 use crate::outbox::policy::WINDOW_CLOSED_CODE;
-use crate::twilio::status::{self, StatusEvent};
+use crate::channel::twilio::status::{self, StatusEvent};
 
 /// Whether a status callback was new.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use shopbot::config::Config;
-use shopbot::twilio::signature::{self, Algorithm};
+use shopbot::channel::twilio::signature::{self, Algorithm};
 
 use crate::support::{self, TestServer};
 

@@ -80,7 +80,7 @@ pub fn current<'a>(base: Option<&'a str>, events: impl IntoIterator<Item = &'a s
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::twilio::webhook::parse_form;
+    use crate::channel::twilio::webhook::parse_form;
 
     #[test]
     fn precedence_not_arrival_order() {
