@@ -9,11 +9,12 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use jiff::Timestamp;
+use shopbot::channel::twilio::signature::{self, Algorithm};
+use shopbot::channel::twilio::webhook;
 use shopbot::conversation::{handle_inbound, Bot};
 use shopbot::engine::{self, Inbound, Menu};
+use shopbot::message::Inbound as Message;
 use shopbot::store::Store;
-use shopbot::channel::twilio::signature::{self, Algorithm};
-use shopbot::channel::twilio::webhook::InboundMessage;
 
 /// Runs `f` in rounds of `n` and returns the median nanoseconds per call.
 fn measure(name: &str, n: u32, mut f: impl FnMut()) {
@@ -106,16 +107,12 @@ fn conversation_batches(template: &[(String, String)]) {
     let dir = std::env::temp_dir().join(format!("shopbot-bench-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
     let mut store = Store::open(&dir.join("bench.db")).expect("bench database");
-    let bot = Bot {
-        menu: Menu::example(),
-        timezone: jiff::tz::TimeZone::UTC,
-        opt: shopbot::engine::OptKeywords::standard(),
-    };
+    let bot = Bot::example();
     let walk = ["hi", "2", "1", "Hinge cracked", "skip", "2", "2"];
     let mut seq = 0u64;
     measure("conversation: a batch of 16 messages", 100, || {
         seq += 1;
-        let messages: Vec<InboundMessage> = (0..16)
+        let messages: Vec<Message> = (0..16)
             .map(|c| {
                 let mut params = template.to_vec();
                 let sid = format!("SM{seq:016x}{c:016x}");
@@ -128,7 +125,7 @@ fn conversation_batches(template: &[(String, String)]) {
                         _ => {}
                     }
                 }
-                InboundMessage::from_params(params).expect("valid message")
+                webhook::inbound(params).expect("valid message")
             })
             .collect();
         let now = Timestamp::now();

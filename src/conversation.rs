@@ -1,20 +1,25 @@
 //! One inbound message, start to finish, inside a store transaction: the shell
-//! around the pure engine.
+//! around the pure engine. It speaks only the neutral [`Inbound`] and [`Reply`];
+//! each channel's edge turns its webhook into the one and fits the other to its
+//! own limits.
 //!
-//! Order of work: a MessageSid seen before returns its stored reply and does
-//! nothing else (Twilio delivers at least once); otherwise the contact and the
-//! message are stored, the opt-out gate decides (a stop or start keyword is
-//! confirmed and logged; a suppressed number gets no answer), then the engine
-//! steps, its effects run, and the new session state and the reply are written,
-//! all in the caller's transaction, so a crash never leaves half a step.
+//! Order of work: a message key seen before on its channel returns its stored
+//! reply and does nothing else (providers deliver at least once); otherwise the
+//! contact and the message are stored, the opt-out gate decides (a stop or
+//! start keyword is confirmed and logged; a suppressed contact gets no answer),
+//! then the engine steps, its effects run, and the new session state and the
+//! reply are written, all in the caller's transaction, so a crash never leaves
+//! half a step.
 
 use jiff::{tz::TimeZone, Timestamp};
 
 use crate::config::Config;
-use crate::engine::{self, render, Effect, Gate, Inbound, Menu, OptKeywords, Output};
-use crate::phone::PhoneNumber;
-use crate::store::{ConsentAction, ConsentChange, ContactId, Db, MessageId, NewInbound, StoreError};
-use crate::channel::twilio::{twiml, webhook::InboundMessage};
+use crate::engine::{self, render, Effect, Gate, Menu, OptKeywords, Output};
+use crate::message::{ContactRef, Inbound, Reply};
+use crate::store::{ConsentAction, ConsentChange, ContactId, Db, MessageId, StoreError};
+
+/// What the customer reads when something broke after the signature check.
+pub const APOLOGY: &str = "Sorry, something went wrong on our side. Please try again in a few minutes.";
 
 /// What a conversation needs besides the database: the menu, the shop's clock
 /// and the opt-out keywords.
@@ -37,83 +42,102 @@ impl Bot {
             opt: config.opt.clone(),
         }
     }
+
+    /// The example menu in UTC with the standard keywords (tests, benches).
+    pub fn example() -> Bot {
+        Bot {
+            menu: Menu::example(),
+            timezone: TimeZone::UTC,
+            opt: OptKeywords::standard(),
+        }
+    }
 }
 
-/// The reply to one inbound message: message bodies, each within Twilio's limit.
-pub type Reply = Vec<String>;
+/// What handling one inbound message gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handled {
+    /// The reply (the stored one, for a repeated delivery).
+    pub reply: Reply,
+    /// The message was handled before: nothing was done again.
+    pub repeated: bool,
+    /// The contact, when this delivery was handled now.
+    pub contact: Option<ContactId>,
+}
 
-/// Handles one inbound message in the caller's transaction and returns its reply.
-pub fn handle_inbound(db: &Db<'_>, bot: &Bot, msg: &InboundMessage, now: Timestamp) -> Result<Reply, StoreError> {
-    if let Some(reply) = db.stored_reply(&msg.sid)? {
-        log::info!(target: "conversation", "{}: repeated delivery, replaying the stored reply", msg.sid);
-        return Ok(reply);
+/// Handles one inbound message in the caller's transaction.
+pub fn handle_inbound(db: &Db<'_>, bot: &Bot, msg: &Inbound, now: Timestamp) -> Result<Handled, StoreError> {
+    if let Some(reply) = db.stored_reply(msg.channel, &msg.key)? {
+        log::info!(target: "conversation", "{}: repeated delivery, nothing done again", msg.key);
+        return Ok(Handled {
+            reply,
+            repeated: true,
+            contact: None,
+        });
     }
     let (contact, message) = store_inbound(db, msg, now)?;
-    let texts = match bot.opt.gate(&msg.body, db.is_suppressed(&msg.from)?) {
+    let texts = match bot.opt.gate(&msg.text, db.is_suppressed(&msg.from)?) {
         Gate::Converse => converse(db, bot, msg, (contact, message), now)?,
         Gate::Silent => {
-            log::info!(target: "conversation", "{}: {} is opted out; not answering", msg.sid, msg.from);
+            log::info!(target: "conversation", "{}: {} is opted out; not answering", msg.key, msg.from);
             Vec::new()
         }
         Gate::OptOut(keyword) => consent(db, msg, ConsentAction::OptOut, &keyword, now, &bot.menu.texts.opted_out)?,
         Gate::OptIn(keyword) => consent(db, msg, ConsentAction::OptIn, &keyword, now, &bot.menu.texts.opted_in)?,
     };
-    let texts: Vec<String> = texts.into_iter().filter(|t| !t.is_empty()).collect();
-    let reply = twiml::split_all(&[texts.join("\n\n")]);
+    let reply = Reply::new(texts);
     db.set_reply(message, &reply)?;
-    log::debug!(target: "conversation", "{}: {:?} -> {:?}", msg.sid, msg.body, reply);
-    Ok(reply)
+    log::debug!(target: "conversation", "{}: {:?} -> {:?}", msg.key, msg.text, reply.texts);
+    Ok(Handled {
+        reply,
+        repeated: false,
+        contact: Some(contact),
+    })
 }
 
 /// Stores a message whose handling failed (a bug, rolled back by the caller)
 /// with an apology as its reply, so the customer hears something and a retry
-/// of the same MessageSid replays the apology instead of failing again.
-pub fn handle_failed_inbound(db: &Db<'_>, msg: &InboundMessage, now: Timestamp) -> Result<Reply, StoreError> {
-    if let Some(reply) = db.stored_reply(&msg.sid)? {
-        return Ok(reply);
+/// of the same key replays the apology instead of failing again.
+pub fn handle_failed_inbound(db: &Db<'_>, msg: &Inbound, now: Timestamp) -> Result<Handled, StoreError> {
+    if let Some(reply) = db.stored_reply(msg.channel, &msg.key)? {
+        return Ok(Handled {
+            reply,
+            repeated: true,
+            contact: None,
+        });
     }
-    let (_, message) = store_inbound(db, msg, now)?;
-    let reply = vec![twiml::APOLOGY.to_string()];
+    let (contact, message) = store_inbound(db, msg, now)?;
+    let reply = Reply::new([APOLOGY.to_string()]);
     db.set_reply(message, &reply)?;
-    Ok(reply)
+    Ok(Handled {
+        reply,
+        repeated: false,
+        contact: Some(contact),
+    })
 }
 
-fn store_inbound(db: &Db<'_>, msg: &InboundMessage, now: Timestamp) -> Result<(ContactId, MessageId), StoreError> {
+fn store_inbound(db: &Db<'_>, msg: &Inbound, now: Timestamp) -> Result<(ContactId, MessageId), StoreError> {
     let contact = db.find_or_add_contact(&msg.from, msg.profile_name.as_deref(), now)?;
-    let message = db.insert_inbound(
-        &NewInbound {
-            sid: &msg.sid,
-            from: &msg.from,
-            from_addr: &msg.from_addr,
-            to_addr: &msg.to_addr,
-            body: &msg.body,
-            media: &msg.media,
-            params: &msg.params,
-            profile_name: msg.profile_name.as_deref(),
-            received_at: now,
-        },
-        contact,
-    )?;
+    let message = db.insert_inbound(msg, contact, now)?;
     Ok((contact, message))
 }
 
 /// Logs a stop or start keyword, updates the suppression list, and confirms.
 fn consent(
     db: &Db<'_>,
-    msg: &InboundMessage,
+    msg: &Inbound,
     action: ConsentAction,
     keyword: &str,
     now: Timestamp,
     confirmation: &str,
 ) -> Result<Vec<String>, StoreError> {
     db.record_consent(&ConsentChange {
-        phone: &msg.from,
+        who: &msg.from,
         action,
         keyword,
-        message_sid: &msg.sid,
+        message_sid: &msg.key,
         at: now,
     })?;
-    log::info!(target: "conversation", "{}: {} sent {keyword:?}: {action:?}", msg.sid, msg.from);
+    log::info!(target: "conversation", "{}: {} sent {keyword:?}: {action:?}", msg.key, msg.from);
     Ok(vec![confirmation.to_string()])
 }
 
@@ -121,13 +145,13 @@ fn consent(
 fn converse(
     db: &Db<'_>,
     bot: &Bot,
-    msg: &InboundMessage,
+    msg: &Inbound,
     (contact, message): (ContactId, MessageId),
     now: Timestamp,
 ) -> Result<Vec<String>, StoreError> {
     let session = db.session(contact)?;
-    let input = Inbound {
-        text: &msg.body,
+    let input = engine::Inbound {
+        text: &msg.text,
         media: &msg.media,
     };
     let step = engine::step(&bot.menu, session.as_ref(), input, now);
@@ -155,7 +179,7 @@ struct EffectContext<'a, 'c> {
     db: &'a Db<'c>,
     bot: &'a Bot,
     contact: ContactId,
-    customer: &'a PhoneNumber,
+    customer: &'a ContactRef,
     message: MessageId,
     now: Timestamp,
 }
@@ -218,59 +242,90 @@ impl EffectContext<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::Channel;
+    use crate::phone::PhoneNumber;
     use crate::store::Store;
 
     const CUSTOMER: &str = "+27821234567";
 
-    fn inbound(sid: &str, body: &str) -> InboundMessage {
-        let from = PhoneNumber::parse(CUSTOMER).unwrap();
-        InboundMessage {
-            sid: sid.into(),
-            from_addr: from.whatsapp_address(),
-            from,
+    fn customer() -> ContactRef {
+        ContactRef::phone(PhoneNumber::parse(CUSTOMER).unwrap())
+    }
+
+    fn inbound(key: &str, body: &str) -> Inbound {
+        Inbound {
+            channel: Channel::Twilio,
+            key: key.into(),
+            from: customer(),
+            from_addr: format!("whatsapp:{CUSTOMER}"),
             to_addr: "whatsapp:+14155238886".into(),
-            body: body.into(),
-            profile_name: None,
+            text: body.into(),
             media: Vec::new(),
-            params: Vec::new(),
+            profile_name: None,
+            reply_to: None,
+            raw: "[]".into(),
         }
     }
 
-    fn send(store: &mut Store, sid: &str, body: &str) -> Reply {
-        let message = inbound(sid, body);
-        let bot = Bot {
-            menu: Menu::example(),
-            timezone: TimeZone::UTC,
-            opt: OptKeywords::standard(),
-        };
+    fn send_on(store: &mut Store, message: Inbound) -> Handled {
         store
-            .write(|db| handle_inbound(db, &bot, &message, Timestamp::now()))
+            .write(|db| handle_inbound(db, &Bot::example(), &message, Timestamp::now()))
             .unwrap()
+    }
+
+    fn send(store: &mut Store, key: &str, body: &str) -> Reply {
+        send_on(store, inbound(key, body)).reply
     }
 
     /// Runs `f` on this customer's contact.
     fn with_contact<T>(store: &mut Store, f: impl FnOnce(&Db<'_>, ContactId) -> Result<T, StoreError>) -> T {
-        let phone = PhoneNumber::parse(CUSTOMER).unwrap();
         store
             .write(|db| {
-                let contact = db.find_or_add_contact(&phone, None, Timestamp::now())?;
+                let contact = db.find_or_add_contact(&customer(), None, Timestamp::now())?;
                 f(db, contact)
             })
             .unwrap()
     }
 
     #[test]
-    fn a_repeated_message_sid_replays_the_reply_and_submits_once() {
+    fn a_repeated_message_key_replays_the_reply_and_submits_once() {
         let mut store = Store::open_in_memory().unwrap();
         send(&mut store, "SM1", "2");
         send(&mut store, "SM2", "1");
         send(&mut store, "SM3", "Broken hinge");
-        let first = send(&mut store, "SM4", "skip");
-        let again = send(&mut store, "SM4", "skip");
-        assert_eq!(first, again);
-        assert!(first[0].starts_with("✅ Defect Submitted!"), "{first:?}");
+        let first = send_on(&mut store, inbound("SM4", "skip"));
+        let again = send_on(&mut store, inbound("SM4", "skip"));
+        assert_eq!(first.reply, again.reply);
+        assert!((!first.repeated) && again.repeated);
+        assert!(first.reply.texts[0].starts_with("✅ Defect Submitted!"), "{first:?}");
         let submissions = with_contact(&mut store, |db, c| db.recent_submissions(c, "defect_report", 10));
         assert_eq!(submissions.len(), 1);
+    }
+
+    #[test]
+    fn the_same_key_on_another_channel_is_another_message() {
+        let mut store = Store::open_in_memory().unwrap();
+        let twilio = send_on(&mut store, inbound("K1", "hi"));
+        let meta = send_on(
+            &mut store,
+            Inbound {
+                channel: Channel::Meta,
+                ..inbound("K1", "hi")
+            },
+        );
+        assert!(!twilio.repeated && !meta.repeated);
+    }
+
+    #[test]
+    fn a_customer_known_only_by_user_id_is_a_contact() {
+        let mut store = Store::open_in_memory().unwrap();
+        let hidden = Inbound {
+            from: ContactRef::user_id("ZA.1234567890"),
+            from_addr: "ZA.1234567890".into(),
+            ..inbound("SM1", "hi")
+        };
+        let handled = send_on(&mut store, hidden);
+        assert!(handled.reply.texts[0].starts_with("Welcome"), "{handled:?}");
     }
 
     #[test]
@@ -280,8 +335,8 @@ mod tests {
         let apology = store
             .write(|db| handle_failed_inbound(db, &message, Timestamp::now()))
             .unwrap();
-        assert_eq!(apology, [twiml::APOLOGY]);
-        assert_eq!(send(&mut store, "SM9", "2"), apology);
+        assert_eq!(apology.reply.texts, [APOLOGY]);
+        assert_eq!(send(&mut store, "SM9", "2"), apology.reply);
     }
 
     #[test]

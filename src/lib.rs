@@ -28,4 +28,5 @@ pub mod retention;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod urlencoded;
 pub mod writer;

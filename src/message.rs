@@ -20,17 +20,20 @@ pub enum Channel {
     Twilio,
     /// Meta's WhatsApp Cloud API (JSON webhooks, replies through the Graph API).
     Meta,
+    /// The terminal chat (`shopbot chat`): no provider; nothing is ever sent on it.
+    Local,
 }
 
 impl Channel {
-    /// Every channel, in a stable order.
-    pub const ALL: [Channel; 2] = [Channel::Twilio, Channel::Meta];
+    /// The WhatsApp providers, in a stable order.
+    pub const PROVIDERS: [Channel; 2] = [Channel::Twilio, Channel::Meta];
 
-    /// As stored and shown: `twilio` or `meta`.
+    /// As stored and shown: `twilio`, `meta` or `local`.
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Twilio => "twilio",
             Channel::Meta => "meta",
+            Channel::Local => "local",
         }
     }
 
@@ -39,14 +42,21 @@ impl Channel {
         match text.trim().to_ascii_lowercase().as_str() {
             "twilio" => Some(Channel::Twilio),
             "meta" => Some(Channel::Meta),
+            "local" => Some(Channel::Local),
             _ => None,
         }
     }
 
-    /// The longest text one message may carry on this channel.
+    /// Whether this is a WhatsApp provider that messages can be sent through.
+    pub fn is_provider(self) -> bool {
+        self != Channel::Local
+    }
+
+    /// The longest text one message may carry on this channel (the terminal
+    /// keeps Twilio's, the strictest, so a chat shows what a customer would see).
     pub fn text_limit(self) -> TextLimit {
         match self {
-            Channel::Twilio => TextLimit::TWILIO,
+            Channel::Twilio | Channel::Local => TextLimit::TWILIO,
             Channel::Meta => TextLimit::META,
         }
     }
@@ -112,6 +122,62 @@ impl TextLimit {
             TextUnit::Chars => 1,
         }
     }
+
+    /// Splits `text` into at most `max_pieces` messages within this limit,
+    /// cutting at line breaks, then spaces, then any character boundary. When
+    /// more would be needed, the last piece ends with `…` and the rest is left
+    /// out (logged).
+    ///
+    /// Linear in the part of the text it keeps: each piece looks at no more
+    /// than one message's worth of text, so a huge text costs no more than the
+    /// pieces it can send.
+    pub fn split(&self, text: &str, max_pieces: usize) -> Vec<String> {
+        let mut pieces: Vec<String> = Vec::new();
+        let mut rest = text.trim();
+        while !rest.is_empty() {
+            if pieces.len() == max_pieces {
+                log::warn!(target: "reply", "a reply needs more than {max_pieces} {} messages; the rest is cut", self.channel);
+                if let Some(last) = pieces.last_mut() {
+                    self.mark_cut(last);
+                }
+                break;
+            }
+            let hard = self.boundary_within(rest, self.max);
+            if hard == rest.len() {
+                pieces.push(rest.to_string());
+                break;
+            }
+            let head = &rest[..hard];
+            let cut = head
+                .rfind('\n')
+                .filter(|&i| i > 0)
+                .or_else(|| head.rfind(' ').filter(|&i| i > 0))
+                .unwrap_or(hard);
+            pieces.push(rest[..cut].trim_end().to_string());
+            rest = rest[cut..].trim_start();
+        }
+        pieces
+    }
+
+    /// The largest char boundary of `text` whose prefix is at most `units`
+    /// long; `text.len()` when all of it fits. Looks at no more than `units + 1` chars.
+    fn boundary_within(&self, text: &str, units: usize) -> usize {
+        let mut used = 0;
+        for (i, c) in text.char_indices() {
+            used += self.char_len(c);
+            if used > units {
+                return i;
+            }
+        }
+        text.len()
+    }
+
+    /// Ends `piece` with `…`, within the limit.
+    fn mark_cut(&self, piece: &mut String) {
+        let keep = self.boundary_within(piece, self.max - 1);
+        piece.truncate(keep);
+        piece.push('…');
+    }
 }
 
 /// Who a contact is to WhatsApp: a phone number, a business-scoped user id
@@ -139,6 +205,17 @@ impl ContactRef {
         ContactRef {
             phone: None,
             user_id: Some(id.into()),
+        }
+    }
+
+    /// How `channel` addresses this contact: Twilio `whatsapp:+27…`, Meta the
+    /// digits without `+` (`wa_id`); the user id when there is no number.
+    pub fn address_on(&self, channel: Channel) -> String {
+        match (channel, &self.phone) {
+            (Channel::Twilio, Some(phone)) => format!("whatsapp:{phone}"),
+            (Channel::Meta, Some(phone)) => phone.as_str().trim_start_matches('+').to_string(),
+            (Channel::Twilio, None) => format!("whatsapp:{}", self.display()),
+            (Channel::Meta | Channel::Local, _) => self.display(),
         }
     }
 
@@ -376,6 +453,9 @@ pub struct StatusEvent {
     pub error_code: Option<String>,
     /// The provider's explanation, if any.
     pub error_message: Option<String>,
+    /// The channel read the error as "outside the 24-hour window" (Twilio
+    /// 63016, Meta 131047): the contact's window is closed until they write.
+    pub window_closed: bool,
     /// The recipient as reported.
     pub to_addr: Option<String>,
     /// The sender as reported.
@@ -497,6 +577,12 @@ impl ContentKind {
     }
 }
 
+impl fmt::Display for ContentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where an outbound message is in the outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OutboxState {
@@ -602,7 +688,10 @@ impl SendError {
                 code,
                 message,
                 ..
-            } => (code.clone().unwrap_or_else(|| format!("http_{http_status}")), message.clone()),
+            } => (
+                code.clone().unwrap_or_else(|| format!("http_{http_status}")),
+                message.clone(),
+            ),
             other => ("network".to_string(), other.to_string()),
         }
     }
@@ -635,6 +724,55 @@ mod tests {
     }
 
     #[test]
+    fn long_text_splits_at_lines_and_words_within_the_limit() {
+        let line = "word ".repeat(50); // 250 chars
+        let text = [line.trim_end(); 10].join("\n");
+        let pieces = TextLimit::TWILIO.split(&text, 10);
+        assert_eq!(pieces.len(), 2);
+        assert!(pieces.iter().all(|p| TextLimit::TWILIO.fits(p)));
+        assert!(pieces[0].ends_with("word"));
+        let one_line = "x".repeat(100) + &" y".repeat(1000);
+        assert!(TextLimit::TWILIO
+            .split(&one_line, 10)
+            .iter()
+            .all(|p| TextLimit::TWILIO.fits(p) && !p.starts_with(' ')));
+    }
+
+    #[test]
+    fn emoji_are_counted_per_channel_and_never_cut_in_half() {
+        let text = "🙂".repeat(1000);
+        let pieces = TextLimit::TWILIO.split(&text, 10);
+        assert_eq!(pieces.len(), 2);
+        assert_eq!(TextLimit::TWILIO.len(&pieces[0]), 1600);
+        assert_eq!(pieces.concat(), text);
+        assert_eq!(TextLimit::META.split(&text, 10), [text]);
+    }
+
+    #[test]
+    fn never_more_pieces_than_allowed() {
+        let text = "z".repeat(1600 * 12);
+        let bodies = TextLimit::TWILIO.split(&text, 10);
+        assert_eq!(bodies.len(), 10);
+        assert!(bodies[9].ends_with('…'));
+        assert!(TextLimit::TWILIO.fits(&bodies[9]));
+    }
+
+    #[test]
+    fn a_huge_text_costs_only_the_pieces_it_keeps() {
+        // 10 MB without a space: the old split rescanned the rest for every
+        // piece (quadratic, 33 s on the writer thread); this looks at 10 pieces.
+        let text = "x".repeat(10 * 1024 * 1024);
+        let started = std::time::Instant::now();
+        let pieces = TextLimit::META.split(&text, 10);
+        assert_eq!(pieces.len(), 10);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
     fn stored_words_round_trip() {
         for kind in [
             ContentKind::Text,
@@ -653,7 +791,7 @@ mod tests {
         ] {
             assert_eq!(OutboxState::parse(state.as_str()), Some(state));
         }
-        for channel in Channel::ALL {
+        for channel in [Channel::Twilio, Channel::Meta, Channel::Local] {
             assert_eq!(Channel::parse(channel.as_str()), Some(channel));
         }
     }

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::conversation::Bot;
 use crate::store::Db;
 use crate::writer::{Work, Writer, WriterError};
 
@@ -25,7 +24,7 @@ struct ForgetBodies {
 
 impl Work for ForgetBodies {
     type Output = Option<(usize, i64)>;
-    fn run(&self, db: &Db<'_>, _: &Bot, _: Timestamp) -> Result<Self::Output, WriterError> {
+    fn run(&self, db: &Db<'_>, _: Timestamp) -> Result<Self::Output, WriterError> {
         Ok(db.forget_message_bodies(self.cutoff, self.after, BATCH)?)
     }
 }
@@ -35,7 +34,7 @@ struct ForgetStatusParams(Timestamp);
 
 impl Work for ForgetStatusParams {
     type Output = usize;
-    fn run(&self, db: &Db<'_>, _: &Bot, _: Timestamp) -> Result<usize, WriterError> {
+    fn run(&self, db: &Db<'_>, _: Timestamp) -> Result<usize, WriterError> {
         Ok(db.forget_status_params(self.0)?)
     }
 }
@@ -100,9 +99,7 @@ impl Drop for RetentionJob {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Menu, OptKeywords};
     use crate::store::Store;
-    use std::sync::Arc;
 
     /// A writer on a database with `n` messages from 2020.
     fn writer_with_old_messages(n: usize) -> (Writer, tempfile::TempDir) {
@@ -112,17 +109,12 @@ mod tests {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
-             INSERT INTO messages (direction, from_addr, to_addr, body, created_at)
-             SELECT 'inbound', 'a', 'b', 'old', '2020-01-01T00:00:00.000Z' FROM n",
+             INSERT INTO messages (channel, direction, from_addr, to_addr, body, created_at)
+             SELECT 'twilio', 'inbound', 'a', 'b', 'old', '2020-01-01T00:00:00.000Z' FROM n",
             [n as i64],
         )
         .unwrap();
-        let bot = Bot {
-            menu: Menu::example(),
-            timezone: jiff::tz::TimeZone::UTC,
-            opt: OptKeywords::standard(),
-        };
-        (Writer::start(Store::open(&path).unwrap(), Arc::new(bot)).0, dir)
+        (Writer::start(Store::open(&path).unwrap()).unwrap().0, dir)
     }
 
     #[test]

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::channel::{self, twilio::verifier::WebhookVerifier};
 use crate::config::Config;
 use crate::conversation::Bot;
 use crate::http::{demo::DemoPage, routes::App, HttpServer, Settings};
+use crate::outbox::policy::RetryPolicy;
 use crate::outbox::sender::{OutboxSender, SenderSettings, Wake};
 use crate::retention::RetentionJob;
 use crate::store::{ReadPool, Store, StoreError};
-use crate::channel::twilio::verifier::WebhookVerifier;
 use crate::writer::{Writer, WriterError};
 
 /// Why the server could not start.
@@ -21,9 +22,9 @@ pub enum StartError {
     /// The database could not be opened.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The outbox could not start.
-    #[error("cannot start the outbox: {0}")]
-    Outbox(#[from] WriterError),
+    /// The writer or the outbox could not start.
+    #[error("cannot start: {0}")]
+    Writer(#[from] WriterError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source} (is another program using the port? change [server] listen)")]
     Bind {
@@ -84,7 +85,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         source,
     })?;
     let bot = Arc::new(Bot::from_config(config));
-    let (writer, writer_thread) = Writer::start(store, bot);
+    let (writer, writer_thread) = Writer::start(store)?;
     let reader = Arc::new(ReadPool::new(&config.database_path));
     let outbox = start_outbox(config, &writer, &reader, options)?;
     let writer_health = writer.clone();
@@ -106,10 +107,13 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         writer,
         reader,
         outbox: outbox.as_ref().map_or_else(Wake::none, OutboxSender::waker),
-        sender_address: config.sender_address(),
+        bot,
+        routing: Arc::new(config.routing()),
         verifier: WebhookVerifier::from_config(config),
         inbound_path: config.webhooks.inbound_path.clone(),
         status_path: config.webhooks.status_path.clone(),
+        meta_path: config.webhooks.meta_path.clone(),
+        meta: config.meta.clone(),
         admin_token: config.admin_token.clone(),
         demo,
     });
@@ -132,25 +136,33 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
     })
 }
 
-/// Starts the outbox sender if Twilio's REST API is configured; otherwise
-/// messages wait in the outbox (and a warning says why).
+/// Starts the outbox sender for the channels that can send; messages for the
+/// others wait in the outbox (and a warning says why).
 fn start_outbox(
     config: &Config,
     writer: &Writer,
     reader: &Arc<ReadPool>,
     options: Options,
 ) -> Result<Option<OutboxSender>, StartError> {
-    match SenderSettings::from_config(config) {
-        Ok(settings) => Ok(Some(OutboxSender::start(settings, writer.clone(), reader.clone())?)),
-        Err(missing) => {
-            // The demo has no Twilio account on purpose.
-            let level = if options.demo_page {
-                log::Level::Debug
-            } else {
-                log::Level::Warn
-            };
-            log::log!(target: "outbox", level, "outbound messages will wait in the outbox and not be sent: {missing}");
-            Ok(None)
-        }
+    let (channels, missing) = channel::transports(config);
+    // The demo has no provider account on purpose.
+    let level = if options.demo_page {
+        log::Level::Debug
+    } else {
+        log::Level::Warn
+    };
+    for (channel, why) in missing {
+        log::log!(target: "outbox", level, "outbound {channel} messages will wait in the outbox and not be sent: {why}");
     }
+    if channels.is_empty() {
+        return Ok(None);
+    }
+    let settings = SenderSettings {
+        channels,
+        retry: RetryPolicy {
+            max_attempts: config.outbox.max_attempts,
+            base: config.outbox.retry_base,
+        },
+    };
+    Ok(Some(OutboxSender::start(settings, writer.clone(), reader.clone())?))
 }

@@ -26,10 +26,10 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use crate::conversation::{handle_failed_inbound, handle_inbound, Bot, Reply};
+use crate::conversation::{handle_failed_inbound, handle_inbound, Bot, Handled};
+use crate::message::{Inbound, StatusEvent};
+use crate::outbox::{self, policy};
 use crate::store::{Db, Recorded, Store, StoreError};
-use crate::channel::twilio::status::StatusEvent;
-use crate::channel::twilio::webhook::InboundMessage;
 
 /// The most pieces of work committed in one transaction.
 pub const MAX_BATCH: usize = 256;
@@ -39,9 +39,18 @@ const QUEUE: usize = 1024;
 /// Why the writer could not answer.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum WriterError {
-    /// The database refused the work.
+    /// The database refused the work (shared: one failed batch answers many callers).
     #[error("database: {0}")]
-    Store(String),
+    Store(#[source] Arc<StoreError>),
+    /// A thread the writer needs could not be started.
+    #[error("cannot start the {what} thread: {source}")]
+    Thread {
+        /// Which thread.
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
     /// The work panicked (a bug); it was rolled back.
     #[error("internal error while handling the request (rolled back)")]
     Panicked,
@@ -55,52 +64,124 @@ pub enum WriterError {
 
 impl From<StoreError> for WriterError {
     fn from(e: StoreError) -> WriterError {
-        WriterError::Store(e.to_string())
+        WriterError::Store(Arc::new(e))
     }
 }
 
-/// Something the writer does inside one savepoint of a batch.
+/// Something the writer does inside one transaction of a batch.
 pub trait Work: Send + 'static {
     /// What the caller gets back once the batch is committed.
     type Output: Send + 'static;
     /// Does the work; an error rolls back this piece alone. It may run twice
     /// (see the module doc), so it must not act outside the database.
-    fn run(&self, db: &Db<'_>, bot: &Bot, now: Timestamp) -> Result<Self::Output, WriterError>;
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Self::Output, WriterError>;
 
     /// Runs instead of [`Work::run`] when `run` panicked, after its writes were
     /// rolled back. By default the panic stands and the caller gets
     /// [`WriterError::Panicked`].
-    fn recover(&self, _db: &Db<'_>, _bot: &Bot, _now: Timestamp) -> Result<Self::Output, WriterError> {
+    fn recover(&self, _db: &Db<'_>, _now: Timestamp) -> Result<Self::Output, WriterError> {
         Err(WriterError::Panicked)
     }
 }
 
 /// An inbound message: the conversation step and its reply.
-pub struct HandleInbound(pub InboundMessage);
+pub struct HandleInbound {
+    /// The bot that answers.
+    pub bot: Arc<Bot>,
+    /// The message.
+    pub message: Inbound,
+}
 
 impl Work for HandleInbound {
-    type Output = Reply;
+    type Output = Handled;
 
-    fn run(&self, db: &Db<'_>, bot: &Bot, now: Timestamp) -> Result<Reply, WriterError> {
-        Ok(handle_inbound(db, bot, &self.0, now)?)
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Handled, WriterError> {
+        Ok(handle_inbound(db, &self.bot, &self.message, now)?)
     }
 
     /// A panic while handling was rolled back; the message is stored with an
     /// apology instead, so the customer hears something and the `200` is durable.
-    fn recover(&self, db: &Db<'_>, _: &Bot, now: Timestamp) -> Result<Reply, WriterError> {
-        log::error!(target: "writer", "{}: handling panicked; rolled back, answering with an apology", self.0.sid);
-        Ok(handle_failed_inbound(db, &self.0, now)?)
+    fn recover(&self, db: &Db<'_>, now: Timestamp) -> Result<Handled, WriterError> {
+        log::error!(target: "writer", "{}: handling panicked; rolled back, answering with an apology", self.message.key);
+        Ok(handle_failed_inbound(db, &self.message, now)?)
     }
 }
 
-/// A status callback.
+/// A batch from a channel without inline replies (Meta's webhook): every
+/// inbound message handled and its reply queued in the outbox, every status
+/// stored, all in one transaction. The output is how many replies were queued.
+pub struct HandleBatch {
+    /// The bot that answers.
+    pub bot: Arc<Bot>,
+    /// The batch's messages, in order.
+    pub inbound: Vec<Inbound>,
+    /// The batch's status events.
+    pub statuses: Vec<StatusEvent>,
+}
+
+impl HandleBatch {
+    /// One message: its step and its queued reply (none for a repeated delivery).
+    fn one(&self, db: &Db<'_>, message: &Inbound, now: Timestamp) -> Result<usize, StoreError> {
+        let handled = handle_inbound(db, &self.bot, message, now)?;
+        reply_count(db, message, &handled, now)
+    }
+
+    fn statuses(&self, db: &Db<'_>, now: Timestamp) -> Result<(), StoreError> {
+        for event in &self.statuses {
+            policy::record_status(db, event, now)?;
+        }
+        Ok(())
+    }
+}
+
+/// Queues the reply of a message handled now; returns how many messages it became.
+fn reply_count(db: &Db<'_>, message: &Inbound, handled: &Handled, now: Timestamp) -> Result<usize, StoreError> {
+    if handled.repeated {
+        return Ok(0);
+    }
+    Ok(outbox::queue_reply(db, message, &handled.reply, now)?.len())
+}
+
+impl Work for HandleBatch {
+    type Output = usize;
+
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<usize, WriterError> {
+        let mut queued = 0;
+        for message in &self.inbound {
+            queued += self.one(db, message, now)?;
+        }
+        self.statuses(db, now)?;
+        Ok(queued)
+    }
+
+    /// A panic somewhere in the batch was rolled back: each message runs again
+    /// on its own, and the one that panics is stored with an apology instead.
+    fn recover(&self, db: &Db<'_>, now: Timestamp) -> Result<usize, WriterError> {
+        let mut queued = 0;
+        for message in &self.inbound {
+            let alone = db.attempt(|db| guarded(|| Ok(self.one(db, message, now)?)));
+            queued += match alone {
+                Err(WriterError::Panicked) => {
+                    log::error!(target: "writer", "{}: handling panicked; rolled back, answering with an apology", message.key);
+                    let handled = handle_failed_inbound(db, message, now)?;
+                    reply_count(db, message, &handled, now)?
+                }
+                other => other?,
+            };
+        }
+        self.statuses(db, now)?;
+        Ok(queued)
+    }
+}
+
+/// A status event: stored, and what it means for the outbox applied.
 pub struct RecordStatus(pub StatusEvent);
 
 impl Work for RecordStatus {
     type Output = Recorded;
 
-    fn run(&self, db: &Db<'_>, _: &Bot, now: Timestamp) -> Result<Recorded, WriterError> {
-        Ok(db.record_status(&self.0, now)?)
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Recorded, WriterError> {
+        Ok(policy::record_status(db, &self.0, now)?)
     }
 }
 
@@ -110,7 +191,7 @@ struct Ping;
 impl Work for Ping {
     type Output = ();
 
-    fn run(&self, db: &Db<'_>, _: &Bot, _: Timestamp) -> Result<(), WriterError> {
+    fn run(&self, db: &Db<'_>, _: Timestamp) -> Result<(), WriterError> {
         Ok(db.ping()?)
     }
 }
@@ -118,9 +199,9 @@ impl Work for Ping {
 /// A piece of work with its caller's answer channel, type-erased for the queue.
 trait Task: Send {
     /// Runs the work and keeps its output for [`Task::finish`].
-    fn run(&mut self, db: &Db<'_>, bot: &Bot, now: Timestamp) -> Result<(), WriterError>;
+    fn run(&mut self, db: &Db<'_>, now: Timestamp) -> Result<(), WriterError>;
     /// Runs the work's recovery and keeps its output.
-    fn recover(&mut self, db: &Db<'_>, bot: &Bot, now: Timestamp) -> Result<(), WriterError>;
+    fn recover(&mut self, db: &Db<'_>, now: Timestamp) -> Result<(), WriterError>;
     /// Answers the caller with the work's output, or `outcome`'s error.
     fn finish(self: Box<Self>, outcome: Result<(), WriterError>);
 }
@@ -132,15 +213,15 @@ struct Pending<W: Work> {
 }
 
 impl<W: Work> Task for Pending<W> {
-    fn run(&mut self, db: &Db<'_>, bot: &Bot, now: Timestamp) -> Result<(), WriterError> {
+    fn run(&mut self, db: &Db<'_>, now: Timestamp) -> Result<(), WriterError> {
         self.output = None;
-        self.output = Some(self.work.run(db, bot, now)?);
+        self.output = Some(self.work.run(db, now)?);
         Ok(())
     }
 
-    fn recover(&mut self, db: &Db<'_>, bot: &Bot, now: Timestamp) -> Result<(), WriterError> {
+    fn recover(&mut self, db: &Db<'_>, now: Timestamp) -> Result<(), WriterError> {
         self.output = None;
-        self.output = Some(self.work.recover(db, bot, now)?);
+        self.output = Some(self.work.recover(db, now)?);
         Ok(())
     }
 
@@ -158,13 +239,16 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer on `store`. It stops when every handle is dropped.
-    pub fn start(store: Store, bot: Arc<Bot>) -> (Writer, JoinHandle<()>) {
+    pub fn start(store: Store) -> Result<(Writer, JoinHandle<()>), WriterError> {
         let (jobs, queue) = mpsc::sync_channel(QUEUE);
         let thread = thread::Builder::new()
             .name("writer".into())
-            .spawn(move || run(store, &bot, queue))
-            .expect("spawning the writer thread");
-        (Writer { jobs }, thread)
+            .spawn(move || run(store, queue))
+            .map_err(|e| WriterError::Thread {
+                what: "writer",
+                source: Arc::new(e),
+            })?;
+        Ok((Writer { jobs }, thread))
     }
 
     /// Runs `work` and returns its output once it is committed.
@@ -172,11 +256,6 @@ impl Writer {
         let (task, answer) = pending(work);
         self.jobs.send(Some(task)).map_err(|_| WriterError::Stopped)?;
         answer.recv().map_err(|_| WriterError::Stopped)?
-    }
-
-    /// Handles one inbound message; returns once its effects are committed.
-    pub fn handle(&self, message: InboundMessage) -> Result<Reply, WriterError> {
-        self.run(HandleInbound(message))
     }
 
     /// Lets the writer finish what is queued, commit, close the database and
@@ -209,7 +288,7 @@ fn pending<W: Work>(work: W) -> (Box<dyn Task>, Answer<W::Output>) {
     (Box::new(task), answer)
 }
 
-fn run(mut store: Store, bot: &Bot, queue: Receiver<Option<Box<dyn Task>>>) {
+fn run(mut store: Store, queue: Receiver<Option<Box<dyn Task>>>) {
     let mut stopping = false;
     while !stopping {
         let Ok(Some(first)) = queue.recv() else { break };
@@ -224,7 +303,7 @@ fn run(mut store: Store, bot: &Bot, queue: Receiver<Option<Box<dyn Task>>>) {
                 Err(_) => break,
             }
         }
-        process(&mut store, bot, batch);
+        process(&mut store, batch);
     }
     if let Err(e) = store.checkpoint() {
         log::warn!(target: "writer", "checkpointing the WAL at stop: {e}");
@@ -232,15 +311,15 @@ fn run(mut store: Store, bot: &Bot, queue: Receiver<Option<Box<dyn Task>>>) {
     log::debug!(target: "writer", "stopped");
 }
 
-fn process(store: &mut Store, bot: &Bot, mut batch: Vec<Box<dyn Task>>) {
+fn process(store: &mut Store, mut batch: Vec<Box<dyn Task>>) {
     let now = Timestamp::now();
-    let outcome = match store.write(|db| run_together(db, bot, now, &mut batch)) {
+    let outcome = match store.write(|db| run_together(db, now, &mut batch)) {
         Ok(()) => Ok(vec![Ok(()); batch.len()]),
         Err(Together::Store(e)) => Err(e),
         Err(Together::PieceFailed) => {
             log::debug!(target: "writer", "a piece of a batch of {} failed; running each alone", batch.len());
             store.write(|db| {
-                let results = batch.iter_mut().map(|task| run_alone(db, bot, now, task.as_mut()));
+                let results = batch.iter_mut().map(|task| run_alone(db, now, task.as_mut()));
                 Ok::<_, StoreError>(results.collect())
             })
         }
@@ -276,9 +355,9 @@ impl From<StoreError> for Together {
 }
 
 /// The fast path: every piece in the caller's transaction, no savepoints.
-fn run_together(db: &Db<'_>, bot: &Bot, now: Timestamp, batch: &mut [Box<dyn Task>]) -> Result<(), Together> {
+fn run_together(db: &Db<'_>, now: Timestamp, batch: &mut [Box<dyn Task>]) -> Result<(), Together> {
     for task in batch {
-        guarded(|| task.run(db, bot, now)).map_err(|_| Together::PieceFailed)?;
+        guarded(|| task.run(db, now)).map_err(|_| Together::PieceFailed)?;
     }
     Ok(())
 }
@@ -286,15 +365,15 @@ fn run_together(db: &Db<'_>, bot: &Bot, now: Timestamp, batch: &mut [Box<dyn Tas
 /// The slow path, for one piece inside its own savepoint: a failure is rolled
 /// back to before the piece; after a panic its recovery runs instead, in a
 /// savepoint of its own.
-fn run_alone(db: &Db<'_>, bot: &Bot, now: Timestamp, task: &mut dyn Task) -> Result<(), WriterError> {
-    match db.attempt(|db| guarded(|| task.run(db, bot, now))) {
-        Err(WriterError::Panicked) => db.attempt(|db| guarded(|| task.recover(db, bot, now))),
+fn run_alone(db: &Db<'_>, now: Timestamp, task: &mut dyn Task) -> Result<(), WriterError> {
+    match db.attempt(|db| guarded(|| task.run(db, now))) {
+        Err(WriterError::Panicked) => db.attempt(|db| guarded(|| task.recover(db, now))),
         other => other,
     }
 }
 
 /// Runs `f`, turning a panic (a bug) into [`WriterError::Panicked`].
-fn guarded(f: impl FnOnce() -> Result<(), WriterError>) -> Result<(), WriterError> {
+fn guarded<T>(f: impl FnOnce() -> Result<T, WriterError>) -> Result<T, WriterError> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
         log::error!(target: "writer", "a write panicked; rolled back");
         Err(WriterError::Panicked)
@@ -304,9 +383,8 @@ fn guarded(f: impl FnOnce() -> Result<(), WriterError>) -> Result<(), WriterErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Menu, OptKeywords};
+    use crate::message::ContactRef;
     use crate::phone::PhoneNumber;
-    use jiff::tz::TimeZone;
 
     const NUMBER: &str = "+27820000009";
 
@@ -334,30 +412,22 @@ mod tests {
     }
 
     fn add_contact(db: &Db<'_>, phone: &str, now: Timestamp) -> Result<String, WriterError> {
-        db.find_or_add_contact(&PhoneNumber::parse(phone).unwrap(), None, now)?;
+        db.find_or_add_contact(&ContactRef::phone(PhoneNumber::parse(phone).unwrap()), None, now)?;
         Ok(phone.to_string())
     }
 
     impl Work for AddContact {
         type Output = String;
-        fn run(&self, db: &Db<'_>, _: &Bot, now: Timestamp) -> Result<String, WriterError> {
+        fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<String, WriterError> {
             add_contact(db, self.phone, now)?;
             assert!(!self.panic, "a bug");
             Ok(self.phone.to_string())
         }
-        fn recover(&self, db: &Db<'_>, _: &Bot, now: Timestamp) -> Result<String, WriterError> {
+        fn recover(&self, db: &Db<'_>, now: Timestamp) -> Result<String, WriterError> {
             match self.recovery {
                 Some(phone) => add_contact(db, phone, now),
                 None => Err(WriterError::Panicked),
             }
-        }
-    }
-
-    fn bot() -> Bot {
-        Bot {
-            menu: Menu::example(),
-            timezone: TimeZone::UTC,
-            opt: OptKeywords::standard(),
         }
     }
 
@@ -371,7 +441,7 @@ mod tests {
     fn writer() -> (Writer, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("w.db")).unwrap();
-        (Writer::start(store, Arc::new(bot())).0, dir)
+        (Writer::start(store).unwrap().0, dir)
     }
 
     #[test]
@@ -388,7 +458,7 @@ mod tests {
         let path = dir.path().join("w.db");
         let mut store = Store::open(&path).unwrap();
         let (batch, answers): (Vec<_>, Vec<_>) = work.into_iter().map(pending).unzip();
-        process(&mut store, &bot(), batch);
+        process(&mut store, batch);
         let results = answers.iter().map(|a| a.recv().unwrap()).collect();
         (results, contacts(&path))
     }

@@ -7,4 +7,53 @@
 //! [`Content`](crate::message::Content), classifying its own error codes into a
 //! neutral [`SendError`](crate::message::SendError).
 
+pub mod client;
+pub mod meta;
 pub mod twilio;
+
+use std::collections::BTreeMap;
+
+use crate::config::Config;
+use crate::message::Channel;
+use crate::outbox::sender::{Rates, Transport};
+
+/// The channels a config can send on, each with its transport and rates.
+pub type Transports = BTreeMap<Channel, (Box<dyn Transport>, Rates)>;
+
+/// The transports `config` sets up, and for each configured channel that
+/// cannot send, what is missing.
+pub fn transports(config: &Config) -> (Transports, Vec<(Channel, String)>) {
+    let rates = Rates {
+        text_per_second: config.outbox.messages_per_second,
+        media_per_second: config.outbox.media_messages_per_second,
+    };
+    let mut ready: Transports = BTreeMap::new();
+    let mut missing = Vec::new();
+    match twilio::rest::TwilioTransport::from_config(config) {
+        Ok(transport) => {
+            ready.insert(Channel::Twilio, (Box::new(transport), rates));
+        }
+        Err(why) => missing.push((Channel::Twilio, why)),
+    }
+    if let Some(meta) = &config.meta {
+        match &meta.access_token {
+            Some(token) => {
+                let client = meta::graph::GraphClient::new(
+                    &meta.graph_base_url,
+                    &meta.api_version,
+                    &meta.phone_number_id,
+                    token.clone(),
+                );
+                ready.insert(Channel::Meta, (Box::new(client), rates));
+            }
+            None => missing.push((
+                Channel::Meta,
+                format!(
+                    "[meta] access_token is not set (nor {})",
+                    crate::config::ENV_META_ACCESS_TOKEN
+                ),
+            )),
+        }
+    }
+    (ready, missing)
+}

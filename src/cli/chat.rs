@@ -9,9 +9,9 @@ use simplelog::LevelFilter;
 use super::{demo, logging, CliError, ConfigArg};
 use crate::config::Config;
 use crate::conversation::{handle_inbound, Bot};
+use crate::message::{Channel, ContactRef, Inbound};
 use crate::phone::PhoneNumber;
 use crate::store::Store;
-use crate::channel::twilio::webhook::InboundMessage;
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -69,25 +69,27 @@ pub fn execute(args: Args) -> Result<(), CliError> {
         }
         let message = chat_message(&from, line.trim_end_matches(['\r', '\n']), turn);
         let now = jiff::Timestamp::now();
-        let reply = store.write(|db| handle_inbound(db, &bot, &message, now))?;
-        for body in reply {
+        let handled = store.write(|db| handle_inbound(db, &bot, &message, now))?;
+        for body in Channel::Local.text_limit().split(&handled.reply.joined(), usize::MAX) {
             println!("bot> {}", body.replace('\n', "\n     "));
         }
     }
     Ok(())
 }
 
-/// A terminal line dressed as a Twilio inbound message, with a unique sid.
-fn chat_message(from: &PhoneNumber, text: &str, turn: u64) -> InboundMessage {
+/// A terminal line as an inbound message on the local channel, with a unique key.
+fn chat_message(from: &PhoneNumber, text: &str, turn: u64) -> Inbound {
     let nanos = jiff::Timestamp::now().as_nanosecond();
-    InboundMessage {
-        sid: format!("CHAT{nanos:x}{turn:04x}"),
-        from: from.clone(),
-        from_addr: from.whatsapp_address(),
+    Inbound {
+        channel: Channel::Local,
+        key: format!("CHAT{nanos:x}{turn:04x}"),
+        from: ContactRef::phone(from.clone()),
+        from_addr: from.to_string(),
         to_addr: "terminal".into(),
-        body: text.to_string(),
-        profile_name: None,
+        text: text.to_string(),
         media: Vec::new(),
-        params: Vec::new(),
+        profile_name: None,
+        reply_to: None,
+        raw: "{}".into(),
     }
 }

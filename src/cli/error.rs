@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use crate::config::ConfigError;
 use crate::orders::ImportError;
+use crate::outbox::policy::Refusal;
+use crate::outbox::validate::FieldError;
 use crate::server::StartError;
 use crate::store::StoreError;
 
@@ -21,6 +23,18 @@ pub enum CliError {
     /// The user's input is wrong (exit 1).
     #[error("{0}")]
     Usage(String),
+    /// A flag's value cannot be used (exit 1).
+    #[error("{flag}: {}", source.reason)]
+    Field {
+        /// The flag, like `--to`.
+        flag: &'static str,
+        /// What is wrong with it.
+        #[source]
+        source: FieldError,
+    },
+    /// The message may not be sent (opted out, outside the window …) (exit 1).
+    #[error("not queued: {0}")]
+    Refused(#[source] Refusal),
     /// The server could not start (exit 2, or 1 for a busy port).
     #[error(transparent)]
     Start(#[from] StartError),
@@ -54,7 +68,12 @@ impl CliError {
     /// The process exit code.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Config(_) | CliError::NoConfig | CliError::Usage(_) | CliError::Partial(_) => 1,
+            CliError::Config(_)
+            | CliError::NoConfig
+            | CliError::Usage(_)
+            | CliError::Field { .. }
+            | CliError::Refused(_)
+            | CliError::Partial(_) => 1,
             CliError::Start(StartError::Bind { .. }) => 1,
             CliError::Import {
                 source: ImportError::Store(_),

@@ -10,11 +10,12 @@ use clap::{Args as ClapArgs, Subcommand};
 use jiff::Timestamp;
 
 use super::{CliError, ConfigArg};
+use crate::channel;
 use crate::config::Config;
-use crate::outbox::sender::SenderSettings;
+use crate::message::OutboxState;
 use crate::outbox::validate::{self, FieldError};
-use crate::outbox::{self, policy::Refusal};
-use crate::store::{NewOutbound, OutboxEntry, Store};
+use crate::outbox::{self, Outgoing};
+use crate::store::{OutboxEntry, Store};
 
 /// How often `--wait` looks at the message.
 const WAIT_POLL: Duration = Duration::from_millis(250);
@@ -30,6 +31,10 @@ pub struct SendArgs {
     /// A public https URL of an image or document to attach (repeatable).
     #[arg(long = "media", value_name = "URL")]
     media: Vec<String>,
+    /// The channel: twilio or meta [default: the one the customer last wrote
+    /// on, else [outbox] default_channel].
+    #[arg(long, value_name = "CHANNEL")]
+    channel: Option<String>,
     #[command(flatten)]
     wait: WaitArgs,
     #[command(flatten)]
@@ -37,13 +42,20 @@ pub struct SendArgs {
 }
 
 #[derive(Debug, ClapArgs)]
+#[command(group(clap::ArgGroup::new("template").required(true).args(["content_sid", "name"])))]
 pub struct SendTemplateArgs {
     /// The customer's number, +27… or whatsapp:+27…
     #[arg(long)]
     to: String,
-    /// The approved template's Content SID (HX…).
-    #[arg(long)]
-    content_sid: String,
+    /// A Twilio template: its Content SID (HX…).
+    #[arg(long, value_name = "HX…", conflicts_with_all = ["name", "language"])]
+    content_sid: Option<String>,
+    /// A Meta template: its name, as in WhatsApp Manager.
+    #[arg(long, value_name = "NAME", requires = "language")]
+    name: Option<String>,
+    /// The Meta template's language code, e.g. en_US.
+    #[arg(long, value_name = "CODE")]
+    language: Option<String>,
     /// A placeholder value, e.g. --var 1=Ava --var 2=18473 (repeatable).
     #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
@@ -91,14 +103,25 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
 
 pub fn send(args: SendArgs) -> Result<(), CliError> {
     let config = args.config.load()?;
-    let message = validate::text(&args.to, &args.body, &args.media, &config.sender_address());
+    let message = validate::channel(args.channel.as_deref())
+        .and_then(|channel| validate::text(&args.to, &args.body, &args.media, channel));
     queue(&config, message, &args.wait)
 }
 
 pub fn send_template(args: SendTemplateArgs) -> Result<(), CliError> {
     let config = args.config.load()?;
     let variables: BTreeMap<String, String> = args.vars.into_iter().collect();
-    let message = validate::template(&args.to, &args.content_sid, variables, &config.sender_address());
+    let message = match (&args.content_sid, &args.name) {
+        (Some(sid), _) => validate::twilio_template(&args.to, sid, variables),
+        (None, Some(name)) => {
+            validate::meta_template(&args.to, name, args.language.as_deref().unwrap_or_default(), variables)
+        }
+        // clap's group requires one of the two.
+        (None, None) => Err(FieldError {
+            field: "content_sid",
+            reason: "give --content-sid HX… (Twilio) or --name NAME --language CODE (Meta)".into(),
+        }),
+    };
     queue(&config, message, &args.wait)
 }
 
@@ -109,15 +132,27 @@ pub fn execute(command: Command) -> Result<(), CliError> {
     }
 }
 
-fn queue(config: &Config, message: Result<NewOutbound, FieldError>, wait: &WaitArgs) -> Result<(), CliError> {
-    let message = message.map_err(|e| CliError::Usage(format!("--{}: {}", flag(e.field), e.reason)))?;
+fn queue(config: &Config, message: Result<Outgoing, FieldError>, wait: &WaitArgs) -> Result<(), CliError> {
+    let message = message.map_err(|source| CliError::Field {
+        flag: flag(source.field),
+        source,
+    })?;
     let mut store = Store::open(&config.database_path)?;
+    let routing = config.routing();
     let id = store
-        .write(|db| outbox::enqueue(db, &message, Timestamp::now()))?
-        .map_err(refused)?;
-    println!("queued message {id} to {} ({})", message.to, message.kind.as_str());
-    if let Err(missing) = SenderSettings::from_config(config) {
-        eprintln!("warning: the server will not send it until Twilio is configured: {missing}");
+        .write(|db| outbox::enqueue(db, &routing, &message, Timestamp::now()))?
+        .map_err(CliError::Refused)?;
+    let entry = store.read(|db| db.outbox_entry(id))?;
+    let channel = entry.as_ref().map(|e| e.channel);
+    println!(
+        "queued message {id} to {} ({} on {})",
+        message.to,
+        message.content.kind(),
+        channel.map_or("?", |c| c.as_str())
+    );
+    let (_, missing) = channel::transports(config);
+    if let Some((channel, why)) = missing.iter().find(|(c, _)| Some(*c) == channel) {
+        eprintln!("warning: the server will not send it until {channel} is configured for sending: {why}");
     }
     if wait.wait {
         follow(&mut store, id, Duration::from_secs(wait.timeout))
@@ -128,34 +163,35 @@ fn queue(config: &Config, message: Result<NewOutbound, FieldError>, wait: &WaitA
 }
 
 /// The command-line flag for a validation field.
-fn flag(field: &str) -> &str {
+fn flag(field: &'static str) -> &'static str {
     match field {
-        "media_url" => "media",
-        "content_sid" => "content-sid",
-        "variables" => "var",
+        "media_url" => "--media",
+        "content_sid" => "--content-sid",
+        "variables" | "parameters" => "--var",
+        "template_name" => "--name",
+        "language_code" => "--language",
+        "to" => "--to",
+        "body" => "--body",
+        "channel" => "--channel",
         other => other,
     }
-}
-
-fn refused(refusal: Refusal) -> CliError {
-    CliError::Usage(format!("not queued: {refusal}"))
 }
 
 /// Prints each state the message goes through until it is settled.
 fn follow(store: &mut Store, id: i64, timeout: Duration) -> Result<(), CliError> {
     let started = Instant::now();
-    let mut last = String::new();
+    let mut last = None;
     loop {
         let entry = store
             .read(|db| db.outbox_entry(id))?
-            .ok_or_else(|| CliError::Usage(format!("message {id} is gone from the outbox")))?;
-        if entry.state != last {
+            .ok_or_else(|| CliError::Partial(format!("message {id} is gone from the outbox")))?;
+        if Some(entry.state) != last {
             println!("{}", describe(&entry));
-            last = entry.state.clone();
+            last = Some(entry.state);
         }
-        match entry.state.as_str() {
-            "sent" => return Ok(()),
-            "failed" | "uncertain" => {
+        match entry.state {
+            OutboxState::Sent => return Ok(()),
+            OutboxState::Failed | OutboxState::Uncertain => {
                 return Err(CliError::Partial(format!(
                     "message {id} was not sent ({})",
                     entry.state
@@ -163,9 +199,10 @@ fn follow(store: &mut Store, id: i64, timeout: Duration) -> Result<(), CliError>
             }
             _ if started.elapsed() >= timeout => {
                 return Err(CliError::Partial(format!(
-                    "message {id} is still {} after {}s; is `shopbot serve` running with Twilio configured?",
+                    "message {id} is still {} after {}s; is `shopbot serve` running with {} configured?",
                     entry.state,
-                    timeout.as_secs()
+                    timeout.as_secs(),
+                    entry.channel
                 )))
             }
             _ => thread::sleep(WAIT_POLL),
@@ -192,19 +229,20 @@ fn list(config: &Config, limit: usize) -> Result<(), CliError> {
         return Ok(());
     }
     println!(
-        "{:>6}  {:<9}  {:<16}  {:<8}  {:>3}  {:<34}  error",
-        "id", "state", "to", "kind", "try", "sid"
+        "{:>6}  {:<9}  {:<16}  {:<6}  {:<13}  {:>3}  {:<34}  error",
+        "id", "state", "to", "via", "kind", "try", "sid"
     );
     for e in &entries {
         let error = e.error_code.as_ref().map_or(String::new(), |code| {
             format!("{code}: {}", e.error_message.as_deref().unwrap_or(""))
         });
         println!(
-            "{:>6}  {:<9}  {:<16}  {:<8}  {:>3}  {:<34}  {error}",
+            "{:>6}  {:<9}  {:<16}  {:<6}  {:<13}  {:>3}  {:<34}  {error}",
             e.id,
-            e.state,
+            e.state.as_str(),
             e.to,
-            e.kind,
+            e.channel.as_str(),
+            e.kind.as_str(),
             e.attempts,
             e.sid.as_deref().unwrap_or("-")
         );

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use clap::{Args as ClapArgs, ValueEnum};
 
 use super::{CliError, ConfigArg};
-use crate::config::ENV_AUTH_TOKEN;
 use crate::channel::twilio::signature::{self, Algorithm};
 use crate::channel::twilio::webhook::parse_form;
+use crate::config::ENV_AUTH_TOKEN;
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {

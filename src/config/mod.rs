@@ -5,8 +5,9 @@
 //! Reading the file is kept apart from parsing it ([`Config::from_toml`] takes the
 //! text, the file's path for messages, and the environment as a lookup function)
 //! so tests parse strings. Secrets may come from the environment
-//! (`TWILIO_AUTH_TOKEN`, `SHOPBOT_ADMIN_TOKEN`); the environment wins. Every
-//! error names the file, the key and the fix.
+//! (`TWILIO_AUTH_TOKEN`, `SHOPBOT_ADMIN_TOKEN`, `META_ACCESS_TOKEN`,
+//! `META_APP_SECRET`, `META_VERIFY_TOKEN`); the environment wins. Every error
+//! names the file, the key and the fix.
 
 mod raw;
 
@@ -19,11 +20,19 @@ use std::time::Duration;
 use jiff::tz::TimeZone;
 
 use crate::engine::{Menu, MenuError, OptKeywords};
+use crate::message::Channel;
+use crate::outbox::Routing;
 
 /// Env var for the Twilio auth token.
 pub const ENV_AUTH_TOKEN: &str = "TWILIO_AUTH_TOKEN";
 /// Env var for the admin API token.
 pub const ENV_ADMIN_TOKEN: &str = "SHOPBOT_ADMIN_TOKEN";
+/// Env var for Meta's Graph API access token.
+pub const ENV_META_ACCESS_TOKEN: &str = "META_ACCESS_TOKEN";
+/// Env var for the Meta app secret (signs Meta's webhooks).
+pub const ENV_META_APP_SECRET: &str = "META_APP_SECRET";
+/// Env var for the verify token of Meta's webhook verification.
+pub const ENV_META_VERIFY_TOKEN: &str = "META_VERIFY_TOKEN";
 
 /// A secret: never printed, not even by `{:?}`.
 #[derive(Clone, PartialEq, Eq)]
@@ -37,6 +46,15 @@ impl Secret {
     /// The secret itself, for the one place that needs it.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// Whether `presented` is this secret, compared in constant time (SHA-256
+    /// of both sides first, so not even the length leaks).
+    pub fn matches(&self, presented: &str) -> bool {
+        use sha2::{Digest, Sha256};
+        use subtle::ConstantTimeEq;
+        let digest = |text: &str| -> [u8; 32] { Sha256::digest(text.as_bytes()).into() };
+        digest(presented).ct_eq(&digest(&self.0)).into()
     }
 }
 
@@ -59,6 +77,8 @@ pub struct Config {
     pub shop: Shop,
     /// `[twilio]`.
     pub twilio: Twilio,
+    /// `[meta]`, when the shop uses Meta's Cloud API.
+    pub meta: Option<Meta>,
     /// `[webhooks]`.
     pub webhooks: Webhooks,
     /// `[opt]`.
@@ -85,13 +105,26 @@ impl Config {
         Some(format!("{}{}", base.trim_end_matches('/'), self.webhooks.status_path))
     }
 
-    /// The `From` address (or messaging service) outbound messages are stored with.
+    /// The `From` address (or messaging service) Twilio messages are stored with.
     pub fn sender_address(&self) -> String {
         let t = &self.twilio;
         t.messaging_service_sid
             .clone()
             .or_else(|| t.whatsapp_from.clone())
             .unwrap_or_default()
+    }
+
+    /// Which channel outbound messages take, and the shop's address on each.
+    pub fn routing(&self) -> Routing {
+        Routing {
+            default_channel: self.outbox.default_channel,
+            twilio_from: self.sender_address(),
+            meta_from: self
+                .meta
+                .as_ref()
+                .map(|m| m.phone_number_id.clone())
+                .unwrap_or_default(),
+        }
     }
 }
 
@@ -142,13 +175,32 @@ pub struct Twilio {
     pub webhook_shared_keys: BTreeMap<String, Secret>,
 }
 
+/// `[meta]`: Meta's WhatsApp Cloud API, directly.
+#[derive(Debug, Clone)]
+pub struct Meta {
+    /// The sender's phone number ID (digits).
+    pub phone_number_id: String,
+    /// The Graph API token; without one, Meta messages wait in the outbox.
+    pub access_token: Option<Secret>,
+    /// Signs Meta's webhooks (`X-Hub-Signature-256`); required.
+    pub app_secret: Secret,
+    /// What the App Dashboard sends in `hub.verify_token`; required.
+    pub verify_token: Secret,
+    /// `v25.0`.
+    pub api_version: String,
+    /// Scheme and host of the Graph API, without a trailing slash.
+    pub graph_base_url: String,
+}
+
 /// `[webhooks]`.
 #[derive(Debug, Clone)]
 pub struct Webhooks {
-    /// Inbound messages.
+    /// Twilio's inbound messages.
     pub inbound_path: String,
-    /// Status callbacks.
+    /// Twilio's status callbacks.
     pub status_path: String,
+    /// Meta's webhook (verification `GET`, messages and statuses `POST`).
+    pub meta_path: String,
     /// Check `X-Twilio-Signature`.
     pub validate_signatures: bool,
 }
@@ -164,6 +216,8 @@ pub struct Outbox {
     pub max_attempts: u32,
     /// The first retry's wait; each further one waits twice as long.
     pub retry_base: std::time::Duration,
+    /// The channel for a contact who never wrote.
+    pub default_channel: Channel,
 }
 
 impl Default for Outbox {
@@ -175,6 +229,7 @@ impl Default for Outbox {
             media_messages_per_second: 1.0,
             max_attempts: 8,
             retry_base: std::time::Duration::from_secs(2),
+            default_channel: Channel::Twilio,
         }
     }
 }
@@ -293,9 +348,11 @@ impl Config {
                 api_base_url: raw::DEFAULT_API_BASE_URL.into(),
                 ..Twilio::default()
             },
+            meta: None,
             webhooks: Webhooks {
                 inbound_path: raw::DEFAULT_INBOUND_PATH.into(),
                 status_path: raw::DEFAULT_STATUS_PATH.into(),
+                meta_path: raw::DEFAULT_META_PATH.into(),
                 validate_signatures: false,
             },
             opt: OptKeywords::standard(),

@@ -10,14 +10,18 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::{
-    Config, ConfigError, ConfigProblem, Log, Outbox, Retention, Secret, Server, Shop, Twilio, Webhooks,
-    ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN,
+    Config, ConfigError, ConfigProblem, Log, Meta, Outbox, Retention, Secret, Server, Shop, Twilio, Webhooks,
+    ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN, ENV_META_ACCESS_TOKEN, ENV_META_APP_SECRET, ENV_META_VERIFY_TOKEN,
 };
 use crate::engine::{Menu, OptKeywords};
+use crate::message::{Channel, TextLimit};
 
 pub const DEFAULT_API_BASE_URL: &str = "https://api.twilio.com";
 pub const DEFAULT_INBOUND_PATH: &str = "/twilio/inbound";
 pub const DEFAULT_STATUS_PATH: &str = "/twilio/status";
+pub const DEFAULT_META_PATH: &str = "/meta/webhook";
+pub const DEFAULT_GRAPH_BASE_URL: &str = "https://graph.facebook.com";
+pub const DEFAULT_GRAPH_API_VERSION: &str = "v25.0";
 const DEFAULT_WORKERS: usize = 16;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 10;
@@ -34,6 +38,7 @@ pub struct RawConfig {
     shop: RawShop,
     #[serde(default)]
     twilio: RawTwilio,
+    meta: Option<RawMeta>,
     #[serde(default)]
     webhooks: RawWebhooks,
     #[serde(default)]
@@ -89,9 +94,21 @@ struct RawTwilio {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawMeta {
+    phone_number_id: Option<String>,
+    access_token: Option<String>,
+    app_secret: Option<String>,
+    verify_token: Option<String>,
+    api_version: Option<String>,
+    graph_base_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawWebhooks {
     inbound_path: Option<String>,
     status_path: Option<String>,
+    meta_path: Option<String>,
     validate_signatures: Option<bool>,
 }
 
@@ -115,6 +132,7 @@ struct RawOutbox {
     media_messages_per_second: Option<f64>,
     max_attempts: Option<u32>,
     retry_after_seconds: Option<f64>,
+    default_channel: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -160,8 +178,10 @@ impl RawConfig {
         let shop = self.shop.validate(&mut problems);
         let webhooks = self.webhooks.validate(&mut problems);
         let twilio = self.twilio.validate(env, webhooks.validate_signatures, &mut problems);
+        // `[meta]` present means the shop uses Meta: checked even when empty.
+        let meta = self.meta.and_then(|meta| meta.validate(env, &mut problems));
         let opt = self.opt.validate(&mut problems);
-        let outbox = self.outbox.validate(&mut problems);
+        let outbox = self.outbox.validate(meta.is_some(), &mut problems);
         let log = Log {
             level: self.log.level.as_deref().and_then(|level| match level.trim().parse() {
                 Ok(level) => Some(level),
@@ -194,11 +214,14 @@ impl RawConfig {
                 "is empty; give the database file, e.g. /var/lib/shopbot/shopbot.db",
             );
         }
+        let limits: Vec<TextLimit> = std::iter::once(TextLimit::TWILIO)
+            .chain(meta.is_some().then_some(TextLimit::META))
+            .collect();
         let (menu, menu_source) = match self.menu.path {
             None => (Menu::example(), "built-in example menu".to_string()),
             Some(menu_path) => {
                 let menu_path = folder.join(menu_path);
-                (load_menu(&menu_path)?, menu_path.display().to_string())
+                (load_menu(&menu_path, &limits)?, menu_path.display().to_string())
             }
         };
         if !problems.0.is_empty() {
@@ -213,6 +236,7 @@ impl RawConfig {
             database_path,
             shop,
             twilio,
+            meta,
             webhooks,
             opt,
             admin_token,
@@ -225,13 +249,13 @@ impl RawConfig {
     }
 }
 
-/// Reads and validates a menu file.
-pub fn load_menu(path: &Path) -> Result<Menu, ConfigError> {
+/// Reads a menu file and validates it for channels with these limits.
+pub fn load_menu(path: &Path, limits: &[TextLimit]) -> Result<Menu, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    Menu::from_toml(&text).map_err(|error| ConfigError::Menu {
+    Menu::from_toml(&text, limits).map_err(|error| ConfigError::Menu {
         path: path.to_path_buf(),
         error,
     })
@@ -356,12 +380,17 @@ impl RawWebhooks {
         };
         let inbound_path = path("[webhooks] inbound_path", self.inbound_path, DEFAULT_INBOUND_PATH);
         let status_path = path("[webhooks] status_path", self.status_path, DEFAULT_STATUS_PATH);
+        let meta_path = path("[webhooks] meta_path", self.meta_path, DEFAULT_META_PATH);
         if inbound_path == status_path {
             problems.add("[webhooks] status_path", "must differ from inbound_path");
+        }
+        if meta_path == inbound_path || meta_path == status_path {
+            problems.add("[webhooks] meta_path", "must differ from inbound_path and status_path");
         }
         Webhooks {
             inbound_path,
             status_path,
+            meta_path,
             validate_signatures: self.validate_signatures.unwrap_or(true),
         }
     }
@@ -420,8 +449,69 @@ impl RawTwilio {
     }
 }
 
+impl RawMeta {
+    /// `None` when a required key is missing (each one is reported).
+    fn validate(self, env: &dyn Fn(&str) -> Option<String>, problems: &mut Problems) -> Option<Meta> {
+        let secret = |env_name: &str, value: Option<String>| env(env_name).or(non_empty(value)).map(Secret);
+        let app_secret = secret(ENV_META_APP_SECRET, self.app_secret);
+        let verify_token = secret(ENV_META_VERIFY_TOKEN, self.verify_token);
+        let access_token = secret(ENV_META_ACCESS_TOKEN, self.access_token);
+        let phone_number_id = non_empty(self.phone_number_id);
+        match &phone_number_id {
+            None => problems.add(
+                "[meta] phone_number_id",
+                "is missing; copy the Phone number ID from the App Dashboard (WhatsApp → API Setup)",
+            ),
+            Some(id) if !id.bytes().all(|b| b.is_ascii_digit()) => problems.add(
+                "[meta] phone_number_id",
+                format!("{id:?} is not a phone number ID (digits only, from WhatsApp → API Setup; not the phone number itself)"),
+            ),
+            Some(_) => {}
+        }
+        if app_secret.is_none() {
+            problems.add(
+                "[meta] app_secret",
+                format!("is missing; Meta webhooks are refused without it (never accepted unsigned). Set it here or in {ENV_META_APP_SECRET} (App Dashboard → App settings → Basic → App secret)"),
+            );
+        }
+        if verify_token.is_none() {
+            problems.add(
+                "[meta] verify_token",
+                format!("is missing; choose a random string, set it here or in {ENV_META_VERIFY_TOKEN}, and type the same in the App Dashboard (WhatsApp → Configuration → Verify token)"),
+            );
+        }
+        let graph_base_url = non_empty(self.graph_base_url).unwrap_or_else(|| DEFAULT_GRAPH_BASE_URL.into());
+        if let Err(why) = check_base_url(&graph_base_url) {
+            problems.add("[meta] graph_base_url", format!("{graph_base_url:?} {why}"));
+        }
+        let api_version = non_empty(self.api_version).unwrap_or_else(|| DEFAULT_GRAPH_API_VERSION.into());
+        let version_ok = api_version
+            .strip_prefix('v')
+            .and_then(|v| v.split_once('.'))
+            .is_some_and(|(major, minor)| {
+                !major.is_empty()
+                    && !minor.is_empty()
+                    && (major.to_string() + minor).bytes().all(|b| b.is_ascii_digit())
+            });
+        if !version_ok {
+            problems.add(
+                "[meta] api_version",
+                format!("{api_version:?} is not a Graph API version like \"v25.0\""),
+            );
+        }
+        Some(Meta {
+            phone_number_id: phone_number_id?,
+            access_token,
+            app_secret: app_secret?,
+            verify_token: verify_token?,
+            api_version,
+            graph_base_url: graph_base_url.trim_end_matches('/').to_string(),
+        })
+    }
+}
+
 impl RawOutbox {
-    fn validate(self, problems: &mut Problems) -> Outbox {
+    fn validate(self, meta_configured: bool, problems: &mut Problems) -> Outbox {
         let defaults = Outbox::default();
         let mut rate = |key: &str, value: Option<f64>, default: f64, most: f64| match value {
             None => default,
@@ -462,11 +552,29 @@ impl RawOutbox {
                 defaults.retry_base
             }
         };
+        let default_channel = match self.default_channel.as_deref().map(str::trim) {
+            None | Some("") => Channel::Twilio,
+            Some(name) => match Channel::parse(name) {
+                Some(Channel::Meta) if !meta_configured => {
+                    problems.add("[outbox] default_channel", "is \"meta\" but there is no [meta] section");
+                    Channel::Twilio
+                }
+                Some(channel) => channel,
+                None => {
+                    problems.add(
+                        "[outbox] default_channel",
+                        format!("{name:?} is not a channel; use \"twilio\" or \"meta\""),
+                    );
+                    Channel::Twilio
+                }
+            },
+        };
         Outbox {
             messages_per_second,
             media_messages_per_second,
             max_attempts,
             retry_base,
+            default_channel,
         }
     }
 }

@@ -3,16 +3,19 @@
 //! A menu file is TOML (see `default_menu.toml`, the built-in example). It is read
 //! raw with `deny_unknown_fields`, then validated into [`Menu`]: every option's
 //! target exists, every node is reachable from the start node, prefixes are
-//! well-formed, list nodes point at forms, and every text fits in one WhatsApp
-//! message. Validation collects every problem at once so `shopbot check` can
+//! well-formed, list nodes point at forms, and every text fits in one message
+//! on every channel the shop has configured (their [`TextLimit`]s). Validation collects every problem at once so `shopbot check` can
 //! report them together; the rest of the code only ever sees a valid [`Menu`].
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::Deserialize;
 
-/// The longest body Twilio accepts in one WhatsApp message, in UTF-16 units.
-pub const MAX_MESSAGE_LEN: usize = 1600;
+use crate::message::TextLimit;
+
+/// Room left in a message for what the engine adds around a node's own text
+/// (the hint, the footer, the back line).
+pub const TEXT_MARGIN: usize = 200;
 
 /// The example menu compiled into the binary.
 pub const DEFAULT_MENU_TOML: &str = include_str!("default_menu.toml");
@@ -267,13 +270,13 @@ pub struct MenuProblem {
 impl Menu {
     /// The built-in example menu.
     pub fn example() -> Menu {
-        Menu::from_toml(DEFAULT_MENU_TOML).expect("the built-in menu is valid")
+        Menu::from_toml(DEFAULT_MENU_TOML, &[TextLimit::TWILIO, TextLimit::META]).expect("the built-in menu is valid")
     }
 
-    /// Parses and validates a menu file's text.
-    pub fn from_toml(text: &str) -> Result<Menu, MenuError> {
+    /// Parses a menu file's text and validates it for channels with these limits.
+    pub fn from_toml(text: &str, limits: &[TextLimit]) -> Result<Menu, MenuError> {
         let raw: RawMenu = toml::from_str(text).map_err(|e| MenuError::Syntax(e.to_string()))?;
-        let problems = validate(&raw);
+        let problems = validate(&raw, limits);
         if !problems.is_empty() {
             return Err(MenuError::Invalid(problems));
         }
@@ -338,28 +341,35 @@ impl Node {
     }
 }
 
-/// Length as Twilio counts it (UTF-16 code units).
-pub fn message_len(text: &str) -> usize {
-    text.encode_utf16().count()
-}
-
-/// A text must say something and fit in one WhatsApp message with room to spare.
-fn check_text(node: &str, key: &str, text: &str, problem: &mut impl FnMut(&str, String)) {
+/// A text must say something and fit in one message on every channel, with
+/// room to spare.
+fn check_text(node: &str, key: &str, text: &str, limits: &[TextLimit], problem: &mut impl FnMut(&str, String)) {
     if text.trim().is_empty() {
         problem(node, format!("`{key}` is empty"));
-    } else if message_len(text) > MAX_MESSAGE_LEN - 200 {
+        return;
+    }
+    if let Some((limit, len)) = too_long(limits, |limit| limit.len(text)) {
         problem(
             node,
             format!(
-                "`{key}` is {} characters; keep it under {} so it fits in one WhatsApp message",
-                message_len(text),
-                MAX_MESSAGE_LEN - 200
+                "`{key}` is {len} characters; keep it under {} so it fits in one {} message",
+                limit.max - TEXT_MARGIN,
+                limit.channel
             ),
         );
     }
 }
 
-fn validate(raw: &RawMenu) -> Vec<MenuProblem> {
+/// The first limit a text of length `len` (in each limit's units) exceeds,
+/// with that length.
+fn too_long(limits: &[TextLimit], len: impl Fn(&TextLimit) -> usize) -> Option<(TextLimit, usize)> {
+    limits
+        .iter()
+        .map(|limit| (*limit, len(limit)))
+        .find(|(limit, len)| *len > limit.max - TEXT_MARGIN)
+}
+
+fn validate(raw: &RawMenu, limits: &[TextLimit]) -> Vec<MenuProblem> {
     let mut problems = Vec::new();
     let mut problem = |node: &str, text: String| {
         problems.push(MenuProblem {
@@ -377,7 +387,7 @@ fn validate(raw: &RawMenu) -> Vec<MenuProblem> {
         );
     }
     for (key, text) in raw.texts.all() {
-        check_text("texts", key, text, &mut problem);
+        check_text("texts", key, text, limits, &mut problem);
     }
     if raw.session_timeout_minutes == 0 {
         problem("start", "session_timeout_minutes must be at least 1".into());
@@ -392,9 +402,9 @@ fn validate(raw: &RawMenu) -> Vec<MenuProblem> {
             }
         }
         for (key, text) in node.texts() {
-            check_text(name, key, text, &mut problem);
+            check_text(name, key, text, limits, &mut problem);
         }
-        validate_node(raw, name, node, &mut problem);
+        validate_node(raw, name, node, limits, &mut problem);
     }
     for name in unreachable_nodes(raw) {
         problem(
@@ -408,7 +418,7 @@ fn validate(raw: &RawMenu) -> Vec<MenuProblem> {
     problems
 }
 
-fn validate_node(raw: &RawMenu, name: &str, node: &Node, problem: &mut impl FnMut(&str, String)) {
+fn validate_node(raw: &RawMenu, name: &str, node: &Node, limits: &[TextLimit], problem: &mut impl FnMut(&str, String)) {
     match node {
         Node::Menu { text, options } => {
             if options.is_empty() {
@@ -425,13 +435,15 @@ fn validate_node(raw: &RawMenu, name: &str, node: &Node, problem: &mut impl FnMu
                     problem(name, format!("option {} has an empty label", i + 1));
                 }
             }
-            let rendered: usize = message_len(text) + options.iter().map(|o| message_len(&o.label) + 4).sum::<usize>();
-            if rendered > MAX_MESSAGE_LEN - 200 {
+            let rendered =
+                |limit: &TextLimit| limit.len(text) + options.iter().map(|o| limit.len(&o.label) + 4).sum::<usize>();
+            if let Some((limit, len)) = too_long(limits, rendered) {
                 problem(
                     name,
                     format!(
-                        "the menu with its options is {rendered} characters; keep it under {}",
-                        MAX_MESSAGE_LEN - 200
+                        "the menu with its options is {len} characters; keep it under {} so it fits in one {} message",
+                        limit.max - TEXT_MARGIN,
+                        limit.channel
                     ),
                 );
             }
@@ -524,7 +536,7 @@ mod tests {
             kind = "info"
             text = "Nobody comes here"
         "#;
-        let MenuError::Invalid(problems) = Menu::from_toml(text).unwrap_err() else {
+        let MenuError::Invalid(problems) = Menu::from_toml(text, &[TextLimit::TWILIO]).unwrap_err() else {
             panic!("expected problems")
         };
         let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
@@ -548,7 +560,7 @@ mod tests {
             text = "x"
             colour = "red"
         "#;
-        let err = Menu::from_toml(text).unwrap_err().to_string();
+        let err = Menu::from_toml(text, &[TextLimit::TWILIO]).unwrap_err().to_string();
         assert!(err.contains("colour"), "{err}");
     }
 
@@ -558,7 +570,7 @@ mod tests {
         let section = &readme[readme.find("## The menu file").unwrap()..];
         let start = section.find("```toml\n").unwrap() + "```toml\n".len();
         let example = &section[start..start + section[start..].find("```").unwrap()];
-        let menu = Menu::from_toml(example).unwrap_or_else(|e| panic!("README menu: {e}"));
+        let menu = Menu::from_toml(example, &[TextLimit::TWILIO]).unwrap_or_else(|e| panic!("README menu: {e}"));
         assert_eq!(menu.form_prefix("problem"), Some("DEF"));
     }
 
@@ -566,7 +578,7 @@ mod tests {
     fn duplicate_node_names_are_rejected() {
         let text =
             "start = \"a\"\n[nodes.a]\nkind = \"info\"\ntext = \"x\"\n[nodes.a]\nkind = \"info\"\ntext = \"y\"\n";
-        let err = Menu::from_toml(text).unwrap_err().to_string();
+        let err = Menu::from_toml(text, &[TextLimit::TWILIO]).unwrap_err().to_string();
         assert!(err.contains("duplicate") || err.contains("redefin"), "{err}");
     }
 
@@ -576,7 +588,7 @@ mod tests {
         let text = format!(
             "start = \"f\"\n[nodes.f]\nkind = \"form\"\nprefix = \"def\"\nconfirmation = \"ok {{id}}\"\nquestions = [{{ field = \"a\", ask = \"{long}\" }}]\n"
         );
-        let err = Menu::from_toml(&text).unwrap_err().to_string();
+        let err = Menu::from_toml(&text, &[TextLimit::TWILIO]).unwrap_err().to_string();
         assert!(err.contains("prefix \"def\""), "{err}");
         assert!(err.contains("`ask` is 1500 characters"), "{err}");
     }

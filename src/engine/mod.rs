@@ -5,8 +5,8 @@
 //! data (store a submission, list submissions, look an order up, mark a handoff)
 //! are returned as [`Effect`]s in reply order; the shell (`crate::conversation`)
 //! carries them out and turns their results into text with [`render`], which is
-//! pure too. The same engine serves the Twilio webhook, the terminal chat and the
-//! browser demo.
+//! pure too. The same engine serves both channels' webhooks, the terminal chat
+//! and the browser demo.
 
 pub mod menu;
 pub mod opt;
@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 
 pub use menu::{Accept, Menu, MenuError, MenuOption, MenuProblem, Node, Question, Texts};
 pub use opt::{Gate, OptKeywords};
+
+pub use crate::message::Media;
 
 /// Where a conversation is. Stored as JSON between messages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,16 +64,6 @@ pub struct Answer {
     /// Media the customer attached.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub media: Vec<Media>,
-}
-
-/// A media attachment of an inbound message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Media {
-    /// Where Twilio keeps it.
-    pub url: String,
-    /// Its MIME type, e.g. `image/jpeg` (unknown for media the shop sends).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub content_type: String,
 }
 
 /// What the customer sent, as the engine sees it.

@@ -195,6 +195,7 @@ fn an_optional_photo_question_takes_media_or_skip() {
           { field = "photo", ask = "Send a photo or reply skip.", accept = "optional_photo" },
         ]
         "#,
+        &[crate::message::TextLimit::TWILIO],
     )
     .unwrap();
     let (_, s) = send(&menu, None, "f", t(0));
@@ -203,10 +204,7 @@ fn an_optional_photo_question_takes_media_or_skip() {
     assert!(said(&step).starts_with("Please send a photo, or reply skip."));
     let (step, _) = send(&menu, Some(&s), "SKIP", t(2));
     assert!(matches!(&effects(&step)[..], [Effect::Submit { answers, .. }] if answers[1].media.is_empty()));
-    let media = [Media {
-        url: "https://api.twilio.com/x".into(),
-        content_type: "image/jpeg".into(),
-    }];
+    let media = [Media::at_url("https://api.twilio.com/x", "image/jpeg")];
     let photo = super::step(
         &menu,
         Some(&s),

@@ -6,14 +6,13 @@
 //! `{"error":{"code","message"}}`.
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use super::{errors::api_error, errors::api_store_error, routes::App, Request, Response};
 use crate::config::Secret;
+use crate::message::{Channel, ContactRef, Direction, OutboxState};
 use crate::phone::PhoneNumber;
 use crate::store::{MessageKey, MessageRecord, SubmissionRecord};
-use crate::channel::twilio::webhook::{param, parse_form};
+use crate::urlencoded::{param, parse as parse_form};
 
 /// Checks `Authorization: Bearer …`; the `401` to answer otherwise.
 pub fn authorize(token: Option<&Secret>, request: &Request) -> Result<(), Response> {
@@ -27,21 +26,18 @@ pub fn authorize(token: Option<&Secret>, request: &Request) -> Result<(), Respon
         .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
         .map(str::trim);
     match presented {
-        Some(p) if digest(p).ct_eq(&digest(token.expose())).into() => Ok(()),
+        Some(p) if token.matches(p) => Ok(()),
         Some(_) => Err(unauthorized("the bearer token is wrong")),
         None => Err(unauthorized("send Authorization: Bearer <admin token>")),
     }
-}
-
-fn digest(text: &str) -> [u8; 32] {
-    Sha256::digest(text.as_bytes()).into()
 }
 
 fn unauthorized(message: &str) -> Response {
     api_error(401, "unauthorized", message).header("WWW-Authenticate", "Bearer")
 }
 
-/// `GET /api/messages/{key}`: a message by our id or its Twilio SID.
+/// `GET /api/messages/{key}`: a message by our id or its provider's key
+/// (Twilio SID or Meta `wamid`).
 pub fn get_message(app: &App, key: &str) -> Response {
     match app.reader.read(|db| db.message(&MessageKey::parse(key))) {
         Ok(Some(record)) => Response::json(200, &message_json(&record)),
@@ -70,18 +66,19 @@ pub fn conversation(app: &App, request: &Request) -> Response {
     let contact = contact
         .strip_prefix(' ')
         .map_or(contact.to_string(), |rest| format!("+{rest}"));
-    let phone = match PhoneNumber::parse(&contact) {
-        Ok(phone) => phone,
+    let who = match PhoneNumber::parse(&contact) {
+        Ok(phone) => ContactRef::phone(phone),
+        Err(_) if contact.starts_with(|c: char| c.is_ascii_alphabetic()) => ContactRef::user_id(contact.trim()),
         Err(e) => return api_error(400, "invalid_field", &format!("contact: {e}")),
     };
     let limit = match limit(&query) {
         Ok(limit) => limit,
         Err(response) => return response,
     };
-    match app.reader.read(|db| db.conversation(&phone, limit)) {
+    match app.reader.read(|db| db.conversation(&who, limit)) {
         Ok(records) => {
             let messages: Vec<Value> = records.iter().map(message_json).collect();
-            Response::json(200, &json!({"contact": phone.as_str(), "messages": messages}))
+            Response::json(200, &json!({"contact": who.display(), "messages": messages}))
         }
         Err(e) => api_store_error(&e),
     }
@@ -172,31 +169,42 @@ pub fn message_json(record: &MessageRecord) -> Value {
     let (error_code, error_message) = event_error.or(outbox_error).unwrap_or_default();
     let outbox = record.outbox.as_ref().map(|o| {
         json!({
-            "state": o.state,
-            "kind": o.kind,
+            "state": o.state.as_str(),
+            "kind": o.kind.as_str(),
             "attempts": o.attempts,
-            "next_attempt_at": (o.state == "queued").then(|| o.next_attempt_at.to_string()),
+            "next_attempt_at": (o.state == OutboxState::Queued).then(|| o.next_attempt_at.to_string()),
         })
     });
     json!({
         "id": record.id,
         "sid": record.sid,
-        "direction": record.direction,
-        "from": record.from_addr.as_deref().map(e164_or_raw),
-        "to": record.to_addr.as_deref().map(e164_or_raw),
+        "channel": record.channel.as_str(),
+        "direction": record.direction.as_str(),
+        "from": record.from_addr.as_deref().map(|a| shown_address(record, a, Direction::Inbound)),
+        "to": record.to_addr.as_deref().map(|a| shown_address(record, a, Direction::Outbound)),
         "body": record.body,
         "media": record.media,
         "status": record.status(),
         "error_code": error_code,
         "error_message": error_message,
         "outbox": outbox,
-        "reply": record.reply,
+        "reply": record.reply.as_ref().map(|r| &r.texts),
         "created_at": record.created_at.to_string(),
         "events": events,
     })
 }
 
-/// `whatsapp:+27…` as `+27…`; anything unparsable as stored.
-fn e164_or_raw(addr: &str) -> String {
-    PhoneNumber::parse(addr).map_or_else(|_| addr.to_string(), |p| p.as_str().to_string())
+/// An address as the API shows it: numbers in E.164 (`whatsapp:+27…` and
+/// Meta's `wa_id` `27…` both as `+27…`); anything else (a user id, Meta's
+/// phone number id, a messaging service) as stored. `customer_side` is the
+/// direction in which this address is the customer's (`from` of an inbound
+/// message): only there are Meta's bare digits a phone number.
+fn shown_address(record: &MessageRecord, addr: &str, customer_side: Direction) -> String {
+    let digits = || format!("+{addr}");
+    let candidate = match record.channel {
+        Channel::Meta if record.direction == customer_side => digits(),
+        Channel::Meta => return addr.to_string(),
+        Channel::Twilio | Channel::Local => addr.to_string(),
+    };
+    PhoneNumber::parse(&candidate).map_or_else(|_| addr.to_string(), |p| p.as_str().to_string())
 }

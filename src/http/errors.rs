@@ -1,17 +1,16 @@
 //! Every error a handler can meet, mapped to an HTTP answer in one place:
-//! webhook clients (Twilio) get short plain text, the admin API gets JSON
+//! webhook clients (Twilio, Meta) get short plain text, the admin API gets JSON
 //! `{"error":{"code","message"}}`.
 
 use super::Response;
 use crate::store::StoreError;
-use crate::channel::twilio::webhook::WebhookError;
 use crate::writer::WriterError;
 
 /// How long a client should wait before retrying after a `503`.
 const RETRY_AFTER_SECS: &str = "5";
 
 /// A webhook body that cannot be used: `400` with the reason.
-pub fn bad_webhook(e: &WebhookError) -> Response {
+pub fn bad_webhook(e: &dyn std::fmt::Display) -> Response {
     Response::text(400, &e.to_string())
 }
 

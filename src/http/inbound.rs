@@ -7,8 +7,8 @@
 //! answered with a stored TwiML apology by the writer.
 
 use super::{errors, routes::App, signed::verified_form, Request, Response};
-use crate::channel::twilio::twiml;
-use crate::channel::twilio::webhook::InboundMessage;
+use crate::channel::twilio::{twiml, webhook};
+use crate::writer::HandleInbound;
 
 /// Handles one inbound-message webhook.
 pub fn handle(app: &App, request: &Request) -> Response {
@@ -16,13 +16,17 @@ pub fn handle(app: &App, request: &Request) -> Response {
         Ok(params) => params,
         Err(response) => return response,
     };
-    let message = match InboundMessage::from_params(params) {
+    let message = match webhook::inbound(params) {
         Ok(message) => message,
         Err(e) => return errors::bad_webhook(&e),
     };
-    let sid = message.sid.clone();
-    match app.writer.handle(message) {
-        Ok(reply) => Response::with_body(200, twiml::CONTENT_TYPE, twiml::render(&reply)).note(sid),
-        Err(e) => errors::writer_unavailable(&sid, &e).note(sid),
+    let key = message.key.clone();
+    let work = HandleInbound {
+        bot: app.bot.clone(),
+        message,
+    };
+    match app.writer.run(work) {
+        Ok(handled) => Response::with_body(200, twiml::CONTENT_TYPE, twiml::render(&handled.reply)).note(key),
+        Err(e) => errors::writer_unavailable(&key, &e).note(key),
     }
 }

@@ -15,6 +15,7 @@ pub mod admin;
 pub mod demo;
 pub mod errors;
 pub mod inbound;
+pub mod meta;
 pub mod outbound;
 pub mod routes;
 pub mod signed;

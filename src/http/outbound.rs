@@ -1,6 +1,13 @@
-//! `POST /api/messages` and `POST /api/templates`: validate the JSON, apply the
-//! rules (opt-out, 24-hour window), queue durably, answer `202` with the queued
-//! message (read in the same transaction), and wake the sender.
+//! The admin API's send routes: validate the JSON, pick the channel and apply
+//! the rules (opt-out, 24-hour window), queue durably, answer `202` with the
+//! queued message (read in the same transaction), and wake the sender.
+//!
+//! - `POST /api/messages`: `{"to","body","media_url":[…],"channel"}`;
+//! - `POST /api/templates`: Twilio's `{"to","content_sid","variables"}` or
+//!   Meta's `{"to","template_name","language_code","parameters"}`;
+//! - `POST /api/whatsapp/send` and `/api/whatsapp/send-template`: the shapes
+//!   of the FlowChat integration (seed 004), `{"to","body","media_url","type","metadata"}`
+//!   and `{"to","template_name","parameters","language_code"}`.
 
 use std::collections::BTreeMap;
 
@@ -10,8 +17,7 @@ use serde::Deserialize;
 use super::errors::{api_error, api_writer_error};
 use super::{admin, routes::App, Request, Response};
 use crate::outbox::validate::{self, FieldError};
-use crate::outbox::Enqueue;
-use crate::store::NewOutbound;
+use crate::outbox::{Enqueue, Outgoing};
 
 /// `POST /api/messages` body.
 #[derive(Debug, Deserialize)]
@@ -21,18 +27,76 @@ struct TextRequest {
     #[serde(default)]
     body: String,
     #[serde(default)]
-    media_url: Vec<String>,
+    media_url: OneOrMany,
+    channel: Option<String>,
 }
 
-/// `POST /api/templates` body.
+/// `POST /api/templates` body: one of the two providers' shapes.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TemplateRequest {
     to: String,
-    content_sid: String,
+    content_sid: Option<String>,
     #[serde(default)]
     variables: BTreeMap<String, String>,
+    template_name: Option<String>,
+    language_code: Option<String>,
+    #[serde(default)]
+    parameters: BTreeMap<String, String>,
 }
+
+/// `POST /api/whatsapp/send` body (FlowChat).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlowChatSend {
+    to: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    media_url: OneOrMany,
+    /// `text`, `image`, `document`, `audio` or `video`: what the media is.
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    /// The caller's own data; accepted and not stored.
+    #[serde(default)]
+    #[allow(dead_code)]
+    metadata: serde_json::Value,
+}
+
+/// `POST /api/whatsapp/send-template` body (FlowChat).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlowChatTemplate {
+    to: String,
+    template_name: String,
+    #[serde(default)]
+    parameters: BTreeMap<String, String>,
+    language_code: Option<String>,
+}
+
+/// A list of URLs, or one URL on its own.
+#[derive(Debug, Default, Deserialize)]
+#[serde(from = "OneOrManyRaw")]
+struct OneOrMany(Vec<String>);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrManyRaw {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl From<OneOrManyRaw> for OneOrMany {
+    fn from(raw: OneOrManyRaw) -> OneOrMany {
+        match raw {
+            OneOrManyRaw::One(url) => OneOrMany(vec![url]),
+            OneOrManyRaw::Many(urls) => OneOrMany(urls),
+        }
+    }
+}
+
+/// The language of a Meta template when the request names none.
+const DEFAULT_LANGUAGE: &str = "en_US";
 
 /// Queues a free-form message.
 pub fn send_text(app: &App, request: &Request) -> Response {
@@ -40,17 +104,71 @@ pub fn send_text(app: &App, request: &Request) -> Response {
         Ok(body) => body,
         Err(response) => return response,
     };
-    let message = validate::text(&parsed.to, &parsed.body, &parsed.media_url, &app.sender_address);
+    let message = validate::channel(parsed.channel.as_deref())
+        .and_then(|channel| validate::text(&parsed.to, &parsed.body, &parsed.media_url.0, channel));
     queue(app, message)
 }
 
-/// Queues a template message.
+/// Queues a template message, Twilio's or Meta's by the fields given.
 pub fn send_template(app: &App, request: &Request) -> Response {
     let parsed: TemplateRequest = match parse_json(request) {
         Ok(body) => body,
         Err(response) => return response,
     };
-    let message = validate::template(&parsed.to, &parsed.content_sid, parsed.variables, &app.sender_address);
+    let message = match (&parsed.content_sid, &parsed.template_name) {
+        (Some(sid), None) => validate::twilio_template(&parsed.to, sid, parsed.variables),
+        (None, Some(name)) => validate::meta_template(
+            &parsed.to,
+            name,
+            parsed.language_code.as_deref().unwrap_or(DEFAULT_LANGUAGE),
+            parsed.parameters,
+        ),
+        (Some(_), Some(_)) => Err(FieldError {
+            field: "content_sid",
+            reason: "give either content_sid (Twilio) or template_name (Meta), not both".into(),
+        }),
+        (None, None) => Err(FieldError {
+            field: "content_sid",
+            reason: "is missing; give content_sid (a Twilio HX… template) or template_name and language_code (a Meta template)".into(),
+        }),
+    };
+    queue(app, message)
+}
+
+/// FlowChat's free-form send.
+pub fn flowchat_send(app: &App, request: &Request) -> Response {
+    let parsed: FlowChatSend = match parse_json(request) {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let known = ["text", "image", "document", "audio", "video"];
+    let message = match parsed.kind.as_deref() {
+        Some(kind) if !known.contains(&kind) => Err(FieldError {
+            field: "type",
+            reason: format!("{kind:?} is not one of {}", known.join(", ")),
+        }),
+        _ => validate::text(&parsed.to, &parsed.body, &parsed.media_url.0, None),
+    };
+    queue(app, message)
+}
+
+/// FlowChat's template send: an `HX…` name is a Twilio content template, any
+/// other name a Meta template.
+pub fn flowchat_send_template(app: &App, request: &Request) -> Response {
+    let parsed: FlowChatTemplate = match parse_json(request) {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let message = if parsed.template_name.starts_with("HX") {
+        validate::twilio_template(&parsed.to, &parsed.template_name, parsed.parameters)
+    } else {
+        validate::meta_template(
+            &parsed.to,
+            &parsed.template_name,
+            parsed.language_code.as_deref().unwrap_or(DEFAULT_LANGUAGE),
+            parsed.parameters,
+        )
+    };
     queue(app, message)
 }
 
@@ -59,23 +177,28 @@ fn parse_json<T: DeserializeOwned>(request: &Request) -> Result<T, Response> {
         .map_err(|e| api_error(400, "invalid_json", &format!("the body is not the expected JSON: {e}")))
 }
 
-fn queue(app: &App, message: Result<NewOutbound, FieldError>) -> Response {
+fn queue(app: &App, message: Result<Outgoing, FieldError>) -> Response {
     let message = match message {
         Ok(message) => message,
         Err(e) => return api_error(400, "invalid_field", &e.to_string()).note(format!("field {}", e.field)),
     };
     let to = message.to.clone();
-    match app.writer.run(Enqueue(message)) {
+    let work = Enqueue {
+        routing: app.routing.clone(),
+        message,
+    };
+    match app.writer.run(work) {
         Ok(Ok(record)) => {
             app.outbox.wake();
             let id = record.id.unwrap_or_default();
-            log::info!(target: "outbox", "message {id} to {to} queued");
+            log::info!(target: "outbox", "message {id} to {to} queued on {}", record.channel);
             Response::json(202, &admin::message_json(&record))
                 .header("Location", format!("/api/messages/{id}"))
                 .note(format!("message {id}"))
         }
         Ok(Err(refusal)) => {
-            api_error(409, refusal.code(), &refusal.to_string()).note(format!("{to} {}", refusal.code()))
+            let status = if refusal.is_bad_request() { 400 } else { 409 };
+            api_error(status, refusal.code(), &refusal.to_string()).note(format!("{to} {}", refusal.code()))
         }
         Err(e) => api_writer_error(&e),
     }

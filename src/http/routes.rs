@@ -3,11 +3,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{admin, demo::DemoPage, errors::api_error, inbound, outbound, status, Method, Request, Response};
-use crate::config::Secret;
-use crate::outbox::sender::Wake;
-use crate::store::ReadPool;
+use super::{admin, demo::DemoPage, errors::api_error, inbound, meta, outbound, status, Method, Request, Response};
 use crate::channel::twilio::verifier::WebhookVerifier;
+use crate::config::{Meta, Secret};
+use crate::conversation::Bot;
+use crate::outbox::sender::Wake;
+use crate::outbox::Routing;
+use crate::store::ReadPool;
 use crate::writer::Writer;
 
 /// Everything the handlers share.
@@ -18,14 +20,20 @@ pub struct App {
     pub reader: Arc<ReadPool>,
     /// Wakes the outbox sender after something was queued.
     pub outbox: Wake,
-    /// `From` (or messaging service) of messages the shop sends.
-    pub sender_address: String,
-    /// Webhook signature checks.
+    /// The bot that answers customers.
+    pub bot: Arc<Bot>,
+    /// Which channel messages the shop sends take, and from which address.
+    pub routing: Arc<Routing>,
+    /// Twilio's webhook signature checks.
     pub verifier: WebhookVerifier,
     /// `[webhooks] inbound_path`.
     pub inbound_path: String,
     /// `[webhooks] status_path`.
     pub status_path: String,
+    /// `[webhooks] meta_path`.
+    pub meta_path: String,
+    /// `[meta]`; Meta's webhook answers `404` without it.
+    pub meta: Option<Meta>,
     /// `[admin] token`; the admin API is closed without one.
     pub admin_token: Option<Secret>,
     /// The browser chat simulator, in demo mode only.
@@ -42,6 +50,9 @@ impl App {
         if path == self.status_path {
             return only(request, Method::Post, || status::handle(self, request));
         }
+        if path == self.meta_path {
+            return self.meta(request);
+        }
         if let Some(rest) = path.strip_prefix("/api/") {
             return self.api(request, rest);
         }
@@ -51,6 +62,19 @@ impl App {
                 self.demo.as_ref().map(DemoPage::response).unwrap_or_else(not_found)
             }),
             _ => not_found(),
+        }
+    }
+
+    /// Meta's webhook: the verification `GET` and the signed `POST`.
+    fn meta(&self, request: &Request) -> Response {
+        let Some(config) = &self.meta else {
+            log::warn!(target: "meta", "a request to {} but there is no [meta] section in the config", request.path());
+            return not_found();
+        };
+        match request.method {
+            Method::Get => meta::verify(config, request),
+            Method::Post => meta::receive(self, config, request),
+            _ => Response::text(405, &format!("use GET or POST for {}", request.path())).header("Allow", "GET, POST"),
         }
     }
 
@@ -70,6 +94,10 @@ impl App {
                 only(request, Method::Get, || admin::get_message(self, key))
             }
             ("templates", None) => only(request, Method::Post, || outbound::send_template(self, request)),
+            ("whatsapp", Some("send")) => only(request, Method::Post, || outbound::flowchat_send(self, request)),
+            ("whatsapp", Some("send-template")) => only(request, Method::Post, || {
+                outbound::flowchat_send_template(self, request)
+            }),
             ("submissions", None) => only(request, Method::Get, || admin::submissions(self, request)),
             _ => api_error(404, "not_found", &format!("no API route {}", request.path())),
         }

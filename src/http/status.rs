@@ -3,8 +3,8 @@
 //! answered `204` once committed.
 
 use super::{errors, routes::App, signed::verified_form, Request, Response};
+use crate::channel::twilio::status::status_event;
 use crate::store::Recorded;
-use crate::channel::twilio::status::StatusEvent;
 use crate::writer::RecordStatus;
 
 /// Handles one status callback.
@@ -13,11 +13,11 @@ pub fn handle(app: &App, request: &Request) -> Response {
         Ok(params) => params,
         Err(response) => return response,
     };
-    let event = match StatusEvent::from_params(params) {
+    let event = match status_event(params) {
         Ok(event) => event,
         Err(e) => return errors::bad_webhook(&e),
     };
-    let note = format!("{} {}", event.sid, event.status);
+    let note = format!("{} {}", event.key, event.status);
     match app.writer.run(RecordStatus(event)) {
         Ok(Recorded::New) => Response::empty(204).note(note),
         Ok(Recorded::Duplicate) => Response::empty(204).note(format!("{note} (duplicate)")),

@@ -1,32 +1,101 @@
-//! Messages the shop starts: queued durably in SQLite, sent by one sender
-//! thread through Twilio's REST API, in order per contact, never twice.
+//! Messages the shop starts, and replies on channels without inline replies:
+//! queued durably in SQLite, sent by one sender thread through each channel's
+//! API, in order per contact, never twice.
 //!
-//! States: `queued` (waiting, maybe for a retry) → `sending` (claimed; the REST
-//! call is in flight) → `sent` (Twilio took it; callbacks tell the rest) or
-//! `failed` (a permanent error, a refusal, or retries used up). A message found
-//! `sending` at start-up, or whose REST answer was lost, becomes `uncertain`:
-//! Twilio may have it, so it is not resent until an operator says so.
+//! States ([`OutboxState`](crate::message::OutboxState)): `queued` (waiting,
+//! maybe for a retry) → `sending` (claimed; the provider call is in flight) →
+//! `sent` (the provider took it; status events tell the rest) or `failed` (a
+//! permanent error, a refusal, or retries used up). A message found `sending`
+//! at start-up, or whose answer was lost, becomes `uncertain`: the provider may
+//! have it, so it is not resent until an operator says so.
+//!
+//! This module decides which channel a message goes out on ([`Routing`]) and
+//! checks the rules ([`policy`]) before anything is stored; it never speaks a
+//! provider's language (the channels implement [`sender::Transport`]).
 
 pub mod policy;
 pub mod sender;
 pub mod validate;
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 
-use crate::conversation::Bot;
-use crate::store::{Db, MessageKey, MessageRecord, NewOutbound, StoreError};
+use crate::message::{Channel, ContactRef, Content, Inbound, Reply};
+use crate::store::{ContactFacts, Db, MessageKey, MessageRecord, NewOutbound, StoreError};
 use crate::writer::{Work, WriterError};
 use policy::Refusal;
+
+/// The most messages one reply becomes on a channel without inline replies.
+pub const MAX_REPLY_PIECES: usize = 10;
+
+/// Which channel a message goes out on, and the shop's address on each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routing {
+    /// For a contact who never wrote (`[outbox] default_channel`).
+    pub default_channel: Channel,
+    /// The shop's address on Twilio (`whatsapp:+…` or `MG…`); empty when not configured.
+    pub twilio_from: String,
+    /// The shop's address on Meta (its phone number id); empty when not configured.
+    pub meta_from: String,
+}
+
+impl Routing {
+    /// The shop's address on `channel`.
+    pub fn from_addr(&self, channel: Channel) -> &str {
+        match channel {
+            Channel::Twilio => &self.twilio_from,
+            Channel::Meta => &self.meta_from,
+            Channel::Local => "terminal",
+        }
+    }
+
+    /// The channel for `message`: the one asked for, else the only one its
+    /// content exists on, else the one the contact last wrote on, else the default.
+    pub fn channel_for(&self, message: &Outgoing, facts: &ContactFacts) -> Result<Channel, Refusal> {
+        let only = message.content.only_channel();
+        let last_provider = facts.last_channel.filter(|c| c.is_provider());
+        let channel = message
+            .channel
+            .or(only)
+            .or(last_provider)
+            .unwrap_or(self.default_channel);
+        match only {
+            Some(only) if only != channel => Err(Refusal::WrongChannel {
+                kind: message.content.kind().as_str(),
+                only,
+                asked: channel,
+            }),
+            _ => Ok(channel),
+        }
+    }
+}
+
+/// A message someone asked to send (API, CLI), validated ([`validate`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The customer.
+    pub to: ContactRef,
+    /// What it says.
+    pub content: Content,
+    /// The channel asked for, if any.
+    pub channel: Option<Channel>,
+}
 
 /// Queues a message through the writer (the admin API); the queued message
 /// comes back from the same transaction, so the caller's answer cannot fail
 /// after the message was committed.
-pub struct Enqueue(pub NewOutbound);
+pub struct Enqueue {
+    /// Where messages go out from.
+    pub routing: Arc<Routing>,
+    /// The message.
+    pub message: Outgoing,
+}
 
 impl Work for Enqueue {
     type Output = Result<MessageRecord, Refusal>;
-    fn run(&self, db: &Db<'_>, _: &Bot, now: Timestamp) -> Result<Self::Output, WriterError> {
-        let id = match enqueue(db, &self.0, now)? {
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Self::Output, WriterError> {
+        let id = match enqueue(db, &self.routing, &self.message, now)? {
             Ok(id) => id,
             Err(refusal) => return Ok(Err(refusal)),
         };
@@ -38,11 +107,71 @@ impl Work for Enqueue {
     }
 }
 
-/// Checks the rules and queues the message: its id, or why it may not go.
-/// Used by the admin API (through the writer) and the CLI (its own transaction).
-pub fn enqueue(db: &Db<'_>, message: &NewOutbound, now: Timestamp) -> Result<Result<i64, Refusal>, StoreError> {
-    if let Err(refusal) = policy::check(message.kind, &db.contact_facts(&message.to)?, now) {
-        return Ok(Err(refusal));
+/// Picks the channel, checks the rules and queues the message: its id, or why
+/// it may not go. Used by the admin API (through the writer) and the CLI (its
+/// own transaction).
+pub fn enqueue(
+    db: &Db<'_>,
+    routing: &Routing,
+    message: &Outgoing,
+    now: Timestamp,
+) -> Result<Result<i64, Refusal>, StoreError> {
+    let facts = db.contact_facts(&message.to)?;
+    let checked = routing.channel_for(message, &facts).and_then(|channel| {
+        fits(channel, &message.content)?;
+        policy::check(message.content.kind(), &facts, now)?;
+        Ok(channel)
+    });
+    let channel = match checked {
+        Ok(channel) => channel,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let id = db.enqueue(
+        &NewOutbound {
+            to: message.to.clone(),
+            channel,
+            from_addr: routing.from_addr(channel).to_string(),
+            to_addr: message.to.address_on(channel),
+            content: message.content.clone(),
+        },
+        now,
+    )?;
+    Ok(Ok(id))
+}
+
+/// The text must fit in one message on the channel it goes out on.
+fn fits(channel: Channel, content: &Content) -> Result<(), Refusal> {
+    let limit = channel.text_limit();
+    match content.body() {
+        Some(body) if !limit.fits(body) => Err(Refusal::TooLong {
+            channel,
+            len: limit.len(body),
+            max: limit.max,
+        }),
+        _ => Ok(()),
     }
-    Ok(Ok(db.enqueue(message, now)?))
+}
+
+/// Queues the bot's reply to `inbound` for a channel that has no inline
+/// replies, one message per piece that fits the channel, in the caller's
+/// transaction (the same one as the conversation step). Replies answer the
+/// customer's own message, so the window and opt-out rules do not hold them.
+pub fn queue_reply(db: &Db<'_>, inbound: &Inbound, reply: &Reply, now: Timestamp) -> Result<Vec<i64>, StoreError> {
+    let limit = inbound.channel.text_limit();
+    limit
+        .split(&reply.joined(), MAX_REPLY_PIECES)
+        .into_iter()
+        .map(|body| {
+            db.enqueue(
+                &NewOutbound {
+                    to: inbound.from.clone(),
+                    channel: inbound.channel,
+                    from_addr: inbound.to_addr.clone(),
+                    to_addr: inbound.from_addr.clone(),
+                    content: Content::Reply { body },
+                },
+                now,
+            )
+        })
+        .collect()
 }

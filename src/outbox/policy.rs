@@ -1,60 +1,53 @@
-//! The outbox's rules, pure: may this message go to this contact now (opt-out,
-//! WhatsApp's 24-hour window), what to do after a failed send (retry with
-//! backoff, fail for good, or hold as uncertain), and the token bucket that keeps
-//! under Twilio's per-sender throughput.
+//! The outbox's rules, in one place for every channel: may this message go to
+//! this contact now (opt-out, WhatsApp's 24-hour window), what a status event
+//! or a refused send means for the contact's window, what to do after a failed
+//! send (retry with backoff, fail for good, or hold as uncertain), and the
+//! token bucket that keeps under a provider's throughput.
+//!
+//! The channels decide what their own codes mean ([`Refused`], a status
+//! event's `window_closed`); this module decides what the outbox does about it.
 
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::channel::twilio::rest::SendError;
+use crate::message::{Channel, ContentKind, Refused, SendError, StatusEvent};
+use crate::store::{ContactFacts, Db, Recorded, StoreError};
 
 /// WhatsApp's customer-service window after the customer's last message.
 pub const WINDOW: SignedDuration = SignedDuration::from_hours(24);
-/// Twilio codes that mean the window is closed (63016: outside the allowed window).
-pub const WINDOW_CLOSED_CODE: u32 = 63016;
 /// No retry waits longer than this.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(300);
-
-/// Free-form text or a template.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Body and media: only inside the 24-hour window.
-    Text,
-    /// An approved template: allowed any time.
-    Template,
-}
-
-impl Kind {
-    /// As stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Text => "text",
-            Kind::Template => "template",
-        }
-    }
-}
-
-/// What the store knows about a contact, for the rules.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ContactFacts {
-    /// The number sent a stop keyword and no start keyword since.
-    pub suppressed: bool,
-    /// The customer's last inbound message.
-    pub last_inbound_at: Option<Timestamp>,
-    /// When Twilio last said the window is closed (63016).
-    pub window_closed_at: Option<Timestamp>,
-}
 
 /// Why a message may not go.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    /// The number opted out.
+    /// The contact opted out.
     #[error("the recipient opted out (sent STOP); nothing is sent to them until they send START")]
     OptedOut,
     /// Free-form outside the 24-hour window.
     #[error("{0}; free-form messages are only allowed within 24 hours of the customer's last message: send a template instead")]
     OutsideWindow(String),
+    /// The text is longer than the channel it would go out on allows.
+    #[error("the text is {len} characters; {channel} allows {max} in one message")]
+    TooLong {
+        /// The channel chosen.
+        channel: Channel,
+        /// The text's length in that channel's units.
+        len: usize,
+        /// The channel's limit.
+        max: usize,
+    },
+    /// The content only exists on another channel than the one asked for.
+    #[error("a {kind} can only be sent on {only}, not on {asked}")]
+    WrongChannel {
+        /// The content's kind.
+        kind: &'static str,
+        /// Where it can go.
+        only: Channel,
+        /// Where it was asked to go.
+        asked: Channel,
+    },
 }
 
 impl Refusal {
@@ -63,16 +56,30 @@ impl Refusal {
         match self {
             Refusal::OptedOut => "opted_out",
             Refusal::OutsideWindow(_) => "outside_window",
+            Refusal::TooLong { .. } | Refusal::WrongChannel { .. } => "invalid_field",
         }
+    }
+
+    /// The fault is in the request itself, not in the contact's state.
+    pub fn is_bad_request(&self) -> bool {
+        matches!(self, Refusal::TooLong { .. } | Refusal::WrongChannel { .. })
     }
 }
 
 /// May a message of `kind` go to a contact with these facts at `now`?
-pub fn check(kind: Kind, facts: &ContactFacts, now: Timestamp) -> Result<(), Refusal> {
+///
+/// A bot reply answers the message the customer just sent, like an inline
+/// TwiML reply: it goes whatever the window or the opt-out (the confirmation of
+/// a STOP is such a reply). Templates may go outside the window; nothing goes
+/// to a contact who opted out.
+pub fn check(kind: ContentKind, facts: &ContactFacts, now: Timestamp) -> Result<(), Refusal> {
+    if kind == ContentKind::Reply {
+        return Ok(());
+    }
     if facts.suppressed {
         return Err(Refusal::OptedOut);
     }
-    if kind == Kind::Template {
+    if kind.is_template() {
         return Ok(());
     }
     let Some(last) = facts.last_inbound_at else {
@@ -82,11 +89,31 @@ pub fn check(kind: Kind, facts: &ContactFacts, now: Timestamp) -> Result<(), Ref
     };
     if facts.window_closed_at.is_some_and(|closed| closed >= last) {
         return Err(Refusal::OutsideWindow(
-            "Twilio reported the 24-hour window closed (63016) since the customer's last message".into(),
+            "WhatsApp reported the 24-hour window closed since the customer's last message".into(),
         ));
     }
     if now.duration_since(last) >= WINDOW {
         return Err(Refusal::OutsideWindow(format!("the customer last wrote at {last}")));
+    }
+    Ok(())
+}
+
+/// Stores a status event and applies what it means: a report that the window
+/// is closed closes the contact's window (for a message not known yet, when it
+/// becomes known: [`window_after_send`]).
+pub fn record_status(db: &Db<'_>, event: &StatusEvent, now: Timestamp) -> Result<Recorded, StoreError> {
+    let recorded = db.record_status(event, now)?;
+    if recorded == Recorded::New && event.window_closed {
+        db.close_window_for_sid(event.channel, &event.key, now)?;
+    }
+    Ok(recorded)
+}
+
+/// After a message got its key: a status event that arrived for that key
+/// before, saying the window is closed, applies now.
+pub fn window_after_send(db: &Db<'_>, channel: Channel, key: &str, now: Timestamp) -> Result<(), StoreError> {
+    if db.window_closed_reported(channel, key)? {
+        db.close_window_for_sid(channel, key, now)?;
     }
     Ok(())
 }
@@ -98,12 +125,14 @@ pub enum AfterFailure {
     Retry(Duration),
     /// Give up: recorded as failed with this code and message.
     Fail {
-        /// Twilio's code, or our own word.
+        /// The provider's code, or our own word.
         code: String,
         /// Why.
         message: String,
+        /// The provider said the 24-hour window is closed: close it for the contact.
+        window_closed: bool,
     },
-    /// Twilio may have the message: hold it until an operator decides.
+    /// The provider may have the message: hold it until an operator decides.
     Uncertain(String),
 }
 
@@ -117,15 +146,17 @@ pub struct RetryPolicy {
 }
 
 /// Decides after attempt number `attempt` (1-based) failed with `error`. Only
-/// 429/20429, 5xx and failures before anything was sent are retried; any other
-/// 4xx is final; a lost answer is uncertain. `jitter` is in `[0.5, 1.5)`.
+/// rate limits, provider errors (5xx) and failures before anything was sent are
+/// retried; any other refusal is final; a lost answer is uncertain. `jitter`
+/// is in `[0.5, 1.5)`.
 pub fn after_failure(error: &SendError, attempt: u32, retry: RetryPolicy, jitter: f64) -> AfterFailure {
-    let retryable = match error {
-        SendError::Rejected { http_status, error } => {
-            *http_status == 429 || error.code == Some(20429) || (500..600).contains(http_status)
-        }
-        SendError::NotSent(_) => true,
-        SendError::Unknown(detail) => return AfterFailure::Uncertain(detail.clone()),
+    let (retryable, window_closed) = match error {
+        SendError::Rejected { verdict, .. } => (
+            matches!(verdict, Refused::RateLimited | Refused::ServerError),
+            *verdict == Refused::WindowClosed,
+        ),
+        SendError::NotSent(..) => (true, false),
+        SendError::Unknown(_, detail) => return AfterFailure::Uncertain(detail.clone()),
     };
     if retryable && attempt < retry.max_attempts {
         return AfterFailure::Retry(backoff(retry.base, attempt, jitter));
@@ -136,7 +167,11 @@ pub fn after_failure(error: &SendError, attempt: u32, retry: RetryPolicy, jitter
     } else {
         message
     };
-    AfterFailure::Fail { code, message }
+    AfterFailure::Fail {
+        code,
+        message,
+        window_closed,
+    }
 }
 
 /// Exponential backoff with jitter: about `base * 2^(attempt-1)`, scaled by
@@ -183,7 +218,6 @@ impl TokenBucket {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::channel::twilio::rest::TwilioError;
 
     fn t(s: &str) -> Timestamp {
         s.parse().unwrap()
@@ -194,14 +228,13 @@ mod tests {
         base: Duration::from_secs(2),
     };
 
-    fn rejected(http_status: u16, code: Option<u32>) -> SendError {
+    fn rejected(verdict: Refused, code: &str) -> SendError {
         SendError::Rejected {
-            http_status,
-            error: TwilioError {
-                code,
-                message: "m".into(),
-                more_info: None,
-            },
+            channel: Channel::Twilio,
+            http_status: 400,
+            code: Some(code.into()),
+            message: "m".into(),
+            verdict,
         }
     }
 
@@ -212,61 +245,83 @@ mod tests {
             last_inbound_at: Some(t("2026-01-01T13:00:00Z")),
             ..ContactFacts::default()
         };
-        assert_eq!(check(Kind::Text, &recent, now), Ok(()));
+        assert_eq!(check(ContentKind::Text, &recent, now), Ok(()));
         let old = ContactFacts {
             last_inbound_at: Some(t("2026-01-01T11:59:59Z")),
             ..recent
         };
-        assert!(matches!(check(Kind::Text, &old, now), Err(Refusal::OutsideWindow(_))));
-        assert_eq!(check(Kind::Template, &old, now), Ok(()));
+        assert!(matches!(
+            check(ContentKind::Text, &old, now),
+            Err(Refusal::OutsideWindow(_))
+        ));
+        assert_eq!(check(ContentKind::TwilioTemplate, &old, now), Ok(()));
+        assert_eq!(check(ContentKind::MetaTemplate, &old, now), Ok(()));
         let never = ContactFacts::default();
-        assert!(matches!(check(Kind::Text, &never, now), Err(Refusal::OutsideWindow(_))));
+        assert!(matches!(
+            check(ContentKind::Text, &never, now),
+            Err(Refusal::OutsideWindow(_))
+        ));
         let closed = ContactFacts {
             window_closed_at: Some(t("2026-01-02T11:00:00Z")),
             ..recent
         };
         assert!(matches!(
-            check(Kind::Text, &closed, now),
+            check(ContentKind::Text, &closed, now),
             Err(Refusal::OutsideWindow(_))
         ));
         let reopened = ContactFacts {
             window_closed_at: Some(t("2026-01-01T12:00:00Z")),
             ..recent
         };
-        assert_eq!(check(Kind::Text, &reopened, now), Ok(()));
+        assert_eq!(check(ContentKind::Text, &reopened, now), Ok(()));
         let stopped = ContactFacts {
             suppressed: true,
             ..recent
         };
-        assert_eq!(check(Kind::Template, &stopped, now), Err(Refusal::OptedOut));
+        assert_eq!(
+            check(ContentKind::TwilioTemplate, &stopped, now),
+            Err(Refusal::OptedOut)
+        );
+        assert_eq!(check(ContentKind::Reply, &stopped, now), Ok(()), "a STOP is confirmed");
     }
 
     #[test]
-    fn only_throttling_server_errors_and_unsent_requests_are_retried() {
-        for retryable in [rejected(429, None), rejected(400, Some(20429)), rejected(503, None)] {
+    fn only_rate_limits_server_errors_and_unsent_requests_are_retried() {
+        for retryable in [
+            rejected(Refused::RateLimited, "20429"),
+            rejected(Refused::ServerError, "http_503"),
+        ] {
             assert!(
                 matches!(after_failure(&retryable, 1, RETRY, 1.0), AfterFailure::Retry(_)),
                 "{retryable:?}"
             );
             assert!(matches!(
                 after_failure(&retryable, 5, RETRY, 1.0),
-                AfterFailure::Fail { .. }
+                AfterFailure::Fail {
+                    window_closed: false,
+                    ..
+                }
             ));
         }
         assert!(matches!(
-            after_failure(&SendError::NotSent("refused".into()), 1, RETRY, 1.0),
+            after_failure(&SendError::NotSent(Channel::Meta, "refused".into()), 1, RETRY, 1.0),
             AfterFailure::Retry(_)
         ));
-        for code in [21211, 20003, 63016, 63018, 21610] {
-            let status = if code == 20003 { 401 } else { 400 };
-            let AfterFailure::Fail { code: got, .. } = after_failure(&rejected(status, Some(code)), 1, RETRY, 1.0)
-            else {
-                panic!("{code} must not be retried")
-            };
-            assert_eq!(got, code.to_string());
-        }
+        let AfterFailure::Fail {
+            code, window_closed, ..
+        } = after_failure(&rejected(Refused::Final, "21211"), 1, RETRY, 1.0)
+        else {
+            panic!("a final refusal must not be retried")
+        };
+        assert_eq!((code.as_str(), window_closed), ("21211", false));
+        let AfterFailure::Fail { window_closed, .. } =
+            after_failure(&rejected(Refused::WindowClosed, "131047"), 1, RETRY, 1.0)
+        else {
+            panic!("outside the window is final")
+        };
+        assert!(window_closed);
         assert!(matches!(
-            after_failure(&SendError::Unknown("reset".into()), 1, RETRY, 1.0),
+            after_failure(&SendError::Unknown(Channel::Twilio, "reset".into()), 1, RETRY, 1.0),
             AfterFailure::Uncertain(_)
         ));
     }

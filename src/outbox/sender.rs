@@ -1,7 +1,12 @@
 //! The sender thread of `shopbot serve`: takes the next due message, waits for
-//! a token from the rate limiter, claims it (durably `sending`), calls Twilio,
-//! and records the outcome. Every database write goes through the writer.
+//! a token from its channel's rate limiter, claims it (durably `sending`),
+//! hands it to its channel's [`Transport`], and records the outcome. Every
+//! database write goes through the writer.
+//!
+//! Only messages of channels with a transport are taken; the others wait in the
+//! outbox (and `serve` says at start-up why).
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
@@ -10,65 +15,36 @@ use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::policy::{self, AfterFailure, Kind, RetryPolicy, TokenBucket, WINDOW_CLOSED_CODE};
-use crate::config::Config;
-use crate::conversation::Bot;
+use super::policy::{self, AfterFailure, RetryPolicy, TokenBucket};
+use crate::message::{Channel, ContactRef, Content, ContentKind, SendError, Sent};
 use crate::store::{Db, OutboxJob, ReadPool, Settle, StoreError};
-use crate::channel::twilio::rest::{Content, Credentials, Outgoing, RestClient, SendError, Sender};
 use crate::writer::{Work, Writer, WriterError};
 
 /// How often the queue is looked at when nothing wakes the sender (messages
 /// queued by the CLI from another process).
 pub const POLL: Duration = Duration::from_secs(1);
 
-/// How the sender sends.
-pub struct SenderSettings {
-    /// The REST client.
-    pub client: RestClient,
-    /// `From` or `MessagingServiceSid`.
-    pub sender: Sender,
-    /// `public_base_url` + status path.
-    pub status_callback: Option<String>,
+/// One channel's way of sending a message: its API client.
+pub trait Transport: Send {
+    /// Sends `content` to `to`; the provider's key for it, or why not.
+    fn send(&self, to: &ContactRef, content: &Content) -> Result<Sent, SendError>;
+}
+
+/// How fast one channel may send.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rates {
     /// Text messages per second.
     pub text_per_second: f64,
     /// Media messages per second.
     pub media_per_second: f64,
-    /// How retries are spaced and when they stop.
-    pub retry: RetryPolicy,
 }
 
-impl SenderSettings {
-    /// The settings `config` gives, or what is missing for sending.
-    pub fn from_config(config: &Config) -> Result<SenderSettings, String> {
-        let t = &config.twilio;
-        let account_sid = t.account_sid.clone().ok_or("[twilio] account_sid is not set")?;
-        let (user, password) = match (&t.api_key_sid, &t.api_key_secret, &t.auth_token) {
-            (Some(sid), Some(secret), _) => (sid.clone(), secret.clone()),
-            (_, _, Some(token)) => (account_sid.clone(), token.clone()),
-            _ => return Err("neither [twilio] api_key_sid/api_key_secret nor an auth token is set".into()),
-        };
-        let sender = match (&t.messaging_service_sid, &t.whatsapp_from) {
-            (Some(mg), _) => Sender::MessagingService(mg.clone()),
-            (None, Some(from)) => Sender::From(from.clone()),
-            (None, None) => return Err("neither [twilio] whatsapp_from nor messaging_service_sid is set".into()),
-        };
-        let credentials = Credentials {
-            account_sid,
-            user,
-            password,
-        };
-        Ok(SenderSettings {
-            client: RestClient::new(&t.api_base_url, credentials),
-            sender,
-            status_callback: config.status_callback_url(),
-            text_per_second: config.outbox.messages_per_second,
-            media_per_second: config.outbox.media_messages_per_second,
-            retry: RetryPolicy {
-                max_attempts: config.outbox.max_attempts,
-                base: config.outbox.retry_base,
-            },
-        })
-    }
+/// How the sender sends.
+pub struct SenderSettings {
+    /// The channels that can send, with their rates.
+    pub channels: BTreeMap<Channel, (Box<dyn Transport>, Rates)>,
+    /// How retries are spaced and when they stop.
+    pub retry: RetryPolicy,
 }
 
 /// A running sender thread.
@@ -110,7 +86,10 @@ impl OutboxSender {
         let thread = thread::Builder::new()
             .name("outbox".into())
             .spawn(move || Loop::new(settings, writer, reader, woken, flag).run())
-            .map_err(|e| WriterError::Store(format!("cannot start the outbox thread: {e}")))?;
+            .map_err(|e| WriterError::Thread {
+                what: "outbox",
+                source: Arc::new(e),
+            })?;
         Ok(OutboxSender { wake, stopping, thread })
     }
 
@@ -127,14 +106,21 @@ impl OutboxSender {
     }
 }
 
+/// One channel as the loop uses it.
+struct Lane {
+    transport: Box<dyn Transport>,
+    text_bucket: TokenBucket,
+    media_bucket: TokenBucket,
+}
+
 struct Loop {
-    settings: SenderSettings,
+    lanes: BTreeMap<Channel, Lane>,
+    channels: Vec<Channel>,
+    retry: RetryPolicy,
     writer: Writer,
     reader: Arc<ReadPool>,
     woken: Receiver<()>,
     stopping: Arc<AtomicBool>,
-    text_bucket: TokenBucket,
-    media_bucket: TokenBucket,
 }
 
 impl Loop {
@@ -146,22 +132,32 @@ impl Loop {
         stopping: Arc<AtomicBool>,
     ) -> Loop {
         let now = Instant::now();
-        let text_bucket = TokenBucket::new(settings.text_per_second, settings.text_per_second.max(1.0), now);
-        let media_bucket = TokenBucket::new(settings.media_per_second, 1.0, now);
+        let lanes: BTreeMap<Channel, Lane> = settings
+            .channels
+            .into_iter()
+            .map(|(channel, (transport, rates))| {
+                let lane = Lane {
+                    transport,
+                    text_bucket: TokenBucket::new(rates.text_per_second, rates.text_per_second.max(1.0), now),
+                    media_bucket: TokenBucket::new(rates.media_per_second, 1.0, now),
+                };
+                (channel, lane)
+            })
+            .collect();
         Loop {
-            settings,
+            channels: lanes.keys().copied().collect(),
+            lanes,
+            retry: settings.retry,
             writer,
             reader,
             woken,
             stopping,
-            text_bucket,
-            media_bucket,
         }
     }
 
     fn run(mut self) {
         while !self.stopping.load(Ordering::SeqCst) {
-            let pause = match self.reader.read(|db| db.next_due(Timestamp::now())) {
+            let pause = match self.reader.read(|db| db.next_due(Timestamp::now(), &self.channels)) {
                 Ok(Some(job)) => self.try_send(job),
                 Ok(None) => self.idle_time(),
                 Err(e) => {
@@ -192,10 +188,13 @@ impl Loop {
 
     /// Sends one message if the rate limit allows; the pause before the next try.
     fn try_send(&mut self, job: OutboxJob) -> Option<Duration> {
-        let bucket = if job.media_urls.is_empty() {
-            &mut self.text_bucket
+        let Some(lane) = self.lanes.get_mut(&job.channel) else {
+            return Some(POLL);
+        };
+        let bucket = if job.content.media_urls().is_empty() {
+            &mut lane.text_bucket
         } else {
-            &mut self.media_bucket
+            &mut lane.media_bucket
         };
         if let Err(wait) = bucket.take(Instant::now()) {
             return Some(wait);
@@ -208,35 +207,16 @@ impl Loop {
                 return Some(POLL);
             }
         }
-        let outcome = self.settings.client.send(&self.outgoing(&job));
+        let outcome = lane.transport.send(&job.to, &job.content);
         if let Err(e) = self.writer.run(Record {
             job,
             outcome,
-            retry: self.settings.retry,
+            retry: self.retry,
         }) {
             log::error!(target: "outbox", "recording a send failed: {e}; the message stays `sending` and becomes uncertain at the next start");
             return Some(POLL);
         }
         None
-    }
-
-    fn outgoing(&self, job: &OutboxJob) -> Outgoing {
-        let content = match job.kind {
-            Kind::Text => Content::Text {
-                body: job.body.clone(),
-                media_urls: job.media_urls.clone(),
-            },
-            Kind::Template => Content::Template {
-                content_sid: job.content_sid.clone().unwrap_or_default(),
-                variables: job.variables.clone(),
-            },
-        };
-        Outgoing {
-            to: job.to.whatsapp_address(),
-            sender: self.settings.sender.clone(),
-            content,
-            status_callback: self.settings.status_callback.clone(),
-        }
     }
 }
 
@@ -245,7 +225,7 @@ struct HoldInterrupted;
 
 impl Work for HoldInterrupted {
     type Output = usize;
-    fn run(&self, db: &Db<'_>, _: &Bot, now: Timestamp) -> Result<usize, WriterError> {
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<usize, WriterError> {
         Ok(db.hold_interrupted_sends(now)?)
     }
 }
@@ -256,9 +236,9 @@ struct Claim(OutboxJob);
 
 impl Work for Claim {
     type Output = bool;
-    fn run(&self, db: &Db<'_>, _: &Bot, now: Timestamp) -> Result<bool, WriterError> {
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<bool, WriterError> {
         let job = &self.0;
-        if let Err(refusal) = policy::check(job.kind, &db.contact_facts(&job.to)?, now) {
+        if let Err(refusal) = policy::check(job.content.kind(), &db.contact_facts(&job.to)?, now) {
             log::warn!(target: "outbox", "message {} to {}: not sent: {refusal}", job.id, job.to);
             let message = refusal.to_string();
             db.settle(
@@ -275,33 +255,34 @@ impl Work for Claim {
     }
 }
 
-/// Records what Twilio answered.
+/// Records what the provider answered.
 struct Record {
     job: OutboxJob,
-    outcome: Result<crate::channel::twilio::rest::Sent, SendError>,
+    outcome: Result<Sent, SendError>,
     retry: RetryPolicy,
 }
 
 impl Work for Record {
     type Output = ();
-    fn run(&self, db: &Db<'_>, _: &Bot, now: Timestamp) -> Result<(), WriterError> {
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<(), WriterError> {
         let (id, attempt) = (self.job.id, self.job.attempts + 1);
         match &self.outcome {
             Ok(sent) => {
                 db.settle(
                     id,
                     &Settle::Sent {
-                        sid: &sent.sid,
-                        status: &sent.status,
+                        sid: &sent.key,
+                        status: sent.status,
                     },
                     now,
                 )?;
-                log::info!(target: "outbox", "message {id} sent as {} ({})", sent.sid, sent.status);
-                if self.job.kind == Kind::Text && db.clear_waiting_for_message(id)? {
+                log::info!(target: "outbox", "message {id} sent on {} as {} ({})", self.job.channel, sent.key, sent.status);
+                policy::window_after_send(db, self.job.channel, &sent.key, now)?;
+                if self.job.content.kind() == ContentKind::Text && db.clear_waiting_for_message(id)? {
                     log::info!(target: "outbox", "{} no longer waits for staff", self.job.to);
                 }
             }
-            Err(error) => record_failure(db, id, attempt, self.retry, error, now)?,
+            Err(error) => record_failure(db, &self.job, attempt, self.retry, error, now)?,
         }
         Ok(())
     }
@@ -309,12 +290,13 @@ impl Work for Record {
 
 fn record_failure(
     db: &Db<'_>,
-    id: i64,
+    job: &OutboxJob,
     attempt: u32,
     retry: RetryPolicy,
     error: &SendError,
     now: Timestamp,
 ) -> Result<(), StoreError> {
+    let id = job.id;
     match policy::after_failure(error, attempt, retry, 0.5 + fastrand::f64()) {
         AfterFailure::Retry(wait) => {
             let at = now
@@ -332,9 +314,13 @@ fn record_failure(
                 now,
             )
         }
-        AfterFailure::Fail { code, message } => {
+        AfterFailure::Fail {
+            code,
+            message,
+            window_closed,
+        } => {
             log::error!(target: "outbox", "message {id}: failed for good: {code} {message}");
-            if code == WINDOW_CLOSED_CODE.to_string() {
+            if window_closed {
                 db.close_window_for_message(id, now)?;
             }
             db.settle(
@@ -347,7 +333,7 @@ fn record_failure(
             )
         }
         AfterFailure::Uncertain(detail) => {
-            log::error!(target: "outbox", "message {id}: {detail}; Twilio may have it, so it is held as uncertain (`shopbot outbox retry {id}` resends it)");
+            log::error!(target: "outbox", "message {id}: {detail}; {} may have it, so it is held as uncertain (`shopbot outbox retry {id}` resends it)", job.channel);
             db.settle(id, &Settle::Uncertain { message: &detail }, now)
         }
     }

@@ -1,12 +1,15 @@
 //! The suppression list and the consent log: who said STOP, who said START, and
-//! whether shopbot may message a number.
+//! whether shopbot may message a contact.
+//!
+//! Both are kept per address: the contact's number, or its user id when it has
+//! no number. A contact is suppressed when any of its addresses is.
 
 use jiff::Timestamp;
 use rusqlite::{params, OptionalExtension};
 
 use super::time::{from_sql, to_sql};
 use super::{Db, StoreError};
-use crate::phone::PhoneNumber;
+use crate::message::ContactRef;
 
 /// What a consent keyword did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,8 +45,8 @@ pub struct ConsentRecord {
 /// A consent keyword received from a number.
 #[derive(Debug, Clone, Copy)]
 pub struct ConsentChange<'a> {
-    /// The number.
-    pub phone: &'a PhoneNumber,
+    /// The contact.
+    pub who: &'a ContactRef,
     /// What it asked for.
     pub action: ConsentAction,
     /// The keyword, lower-cased.
@@ -58,14 +61,14 @@ impl Db<'_> {
     /// Logs a consent keyword and puts the number on, or takes it off, the
     /// suppression list. A repeated STOP keeps the original `since`.
     pub fn record_consent(&self, change: &ConsentChange<'_>) -> Result<(), StoreError> {
-        let (phone, at) = (change.phone.as_str(), to_sql(change.at));
+        let (address, at) = (address_of(change.who), to_sql(change.at));
         self.conn
             .prepare_cached(
-                "INSERT INTO consent_log (at, phone, action, keyword, message_sid) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO consent_log (at, address, action, keyword, message_sid) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
             .execute(params![
                 at,
-                phone,
+                address,
                 change.action.as_sql(),
                 change.keyword,
                 change.message_sid
@@ -74,35 +77,35 @@ impl Db<'_> {
             ConsentAction::OptOut => self
                 .conn
                 .prepare_cached(
-                    "INSERT INTO suppressions (phone, since, keyword, message_sid) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (phone) DO NOTHING",
+                    "INSERT INTO suppressions (address, since, keyword, message_sid) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (address) DO NOTHING",
                 )?
-                .execute(params![phone, at, change.keyword, change.message_sid])?,
+                .execute(params![address, at, change.keyword, change.message_sid])?,
             ConsentAction::OptIn => self
                 .conn
-                .prepare_cached("DELETE FROM suppressions WHERE phone = ?1")?
-                .execute([phone])?,
+                .prepare_cached("DELETE FROM suppressions WHERE address IN (?1, ?2)")?
+                .execute(addresses(change.who))?,
         };
         Ok(())
     }
 
-    /// Whether the number is on the suppression list (sent a stop keyword and
+    /// Whether the contact is on the suppression list (sent a stop keyword and
     /// no start keyword since).
-    pub fn is_suppressed(&self, phone: &PhoneNumber) -> Result<bool, StoreError> {
+    pub fn is_suppressed(&self, who: &ContactRef) -> Result<bool, StoreError> {
         Ok(self
             .conn
-            .prepare_cached("SELECT 1 FROM suppressions WHERE phone = ?1")?
-            .query_row([phone.as_str()], |_| Ok(()))
+            .prepare_cached("SELECT 1 FROM suppressions WHERE address IN (?1, ?2)")?
+            .query_row(addresses(who), |_| Ok(()))
             .optional()?
             .is_some())
     }
 
-    /// A number's consent log, oldest first.
-    pub fn consent_log(&self, phone: &PhoneNumber) -> Result<Vec<ConsentRecord>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT at, action, keyword, message_sid FROM consent_log WHERE phone = ?1 ORDER BY id")?;
-        let rows = stmt.query_map([phone.as_str()], |r| {
+    /// A contact's consent log, oldest first.
+    pub fn consent_log(&self, who: &ContactRef) -> Result<Vec<ConsentRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT at, action, keyword, message_sid FROM consent_log WHERE address IN (?1, ?2) ORDER BY id",
+        )?;
+        let rows = stmt.query_map(addresses(who), |r| {
             Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?;
         rows.map(|row| {
@@ -116,4 +119,14 @@ impl Db<'_> {
         })
         .collect()
     }
+}
+
+/// The address a consent change is recorded under: the number, else the user id.
+fn address_of(who: &ContactRef) -> String {
+    who.display()
+}
+
+/// Both addresses of a contact, for lookups (an absent one matches nothing).
+fn addresses(who: &ContactRef) -> [Option<&str>; 2] {
+    [who.phone.as_ref().map(|p| p.as_str()), who.user_id.as_deref()]
 }

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use super::StoreError;
 
@@ -130,6 +130,83 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE contacts DROP COLUMN last_inbound_at;
     "#,
+    // 5: one core for every channel. Tables are rebuilt where a constraint
+    // changes (SQLite cannot alter one); `run` turns foreign keys off around
+    // the migrations and checks them before committing.
+    r#"
+    -- A contact has a stable id; its phone number and its business-scoped user
+    -- id (a customer hiding their number behind a username) are its addresses.
+    CREATE TABLE contacts_v5 (
+        id               INTEGER PRIMARY KEY,
+        phone            TEXT UNIQUE,             -- E.164, '+27…'
+        user_id          TEXT UNIQUE,             -- WhatsApp business-scoped user id
+        profile_name     TEXT,
+        created_at       TEXT NOT NULL,
+        window_closed_at TEXT,                    -- a provider said the 24-hour window is closed
+        CHECK (phone IS NOT NULL OR user_id IS NOT NULL)
+    );
+    INSERT INTO contacts_v5 (id, phone, profile_name, created_at, window_closed_at)
+        SELECT id, phone, profile_name, created_at, window_closed_at FROM contacts;
+    DROP TABLE contacts;
+    ALTER TABLE contacts_v5 RENAME TO contacts;
+
+    -- Message keys (Twilio SM…, Meta wamid.…) are unique per channel.
+    CREATE TABLE messages_v5 (
+        id          INTEGER PRIMARY KEY,
+        channel     TEXT NOT NULL CHECK (channel IN ('twilio', 'meta', 'local')),
+        sid         TEXT,                          -- the provider's key; NULL until sent
+        direction   TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound')),
+        contact_id  INTEGER REFERENCES contacts(id),
+        from_addr   TEXT NOT NULL,
+        to_addr     TEXT NOT NULL,
+        body        TEXT,
+        media       TEXT,                          -- JSON [{url, id, content_type}]
+        params      TEXT,                          -- JSON of what arrived
+        reply       TEXT,                          -- inbound: JSON [text, …], the bot's reply
+        status      TEXT,
+        created_at  TEXT NOT NULL
+    );
+    INSERT INTO messages_v5 (id, channel, sid, direction, contact_id, from_addr, to_addr, body, media, params, reply, status, created_at)
+        SELECT id, 'twilio', sid, direction, contact_id, from_addr, to_addr, body, media, params, reply, status, created_at FROM messages;
+    DROP TABLE messages;
+    ALTER TABLE messages_v5 RENAME TO messages;
+    CREATE UNIQUE INDEX messages_by_key ON messages(sid, channel);
+    CREATE INDEX messages_by_contact ON messages(contact_id, id);
+
+    ALTER TABLE status_events ADD COLUMN channel TEXT NOT NULL DEFAULT 'twilio';
+    -- The channel read the event's error as "outside the 24-hour window"; kept
+    -- so an event for a message not known yet is applied when it is.
+    ALTER TABLE status_events ADD COLUMN closes_window INTEGER NOT NULL DEFAULT 0;
+    UPDATE status_events SET closes_window = 1 WHERE error_code = '63016';
+    DROP INDEX status_events_once;
+    CREATE UNIQUE INDEX status_events_once ON status_events(sid, channel, status, coalesce(error_code, ''));
+
+    -- Outbound content is one of a closed set of kinds; a template's details
+    -- are JSON in `template` (see store/outbox.rs for the one mapping).
+    CREATE TABLE outbox_v5 (
+        message_id      INTEGER PRIMARY KEY REFERENCES messages(id),
+        state           TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'uncertain')),
+        kind            TEXT NOT NULL CHECK (kind IN ('text', 'template', 'meta_template', 'reply')),
+        template        TEXT,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        error_code      TEXT,
+        error_message   TEXT,
+        updated_at      TEXT NOT NULL
+    );
+    INSERT INTO outbox_v5 (message_id, state, kind, template, attempts, next_attempt_at, error_code, error_message, updated_at)
+        SELECT message_id, state, kind,
+               CASE WHEN kind = 'template' THEN json_object('content_sid', content_sid, 'variables', json(coalesce(variables, '{}'))) END,
+               attempts, next_attempt_at, error_code, error_message, updated_at
+        FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v5 RENAME TO outbox;
+    CREATE INDEX outbox_by_state ON outbox(state, next_attempt_at);
+
+    -- Consent is kept per address (a number, or a user id without one).
+    ALTER TABLE suppressions RENAME COLUMN phone TO address;
+    ALTER TABLE consent_log RENAME COLUMN phone TO address;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -138,7 +215,12 @@ pub fn latest() -> i64 {
 }
 
 /// Applies the missing migrations in one transaction.
+///
+/// Foreign keys are off while they run (a table rebuilt to change a constraint
+/// is dropped and renamed, which would otherwise trip them) and checked before
+/// the commit; the caller turns them on afterwards.
 pub fn run(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    conn.execute_batch("PRAGMA foreign_keys = OFF")?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > latest() {
@@ -152,6 +234,17 @@ pub fn run(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         log::info!(target: "store", "{}: schema migrated to version {}", path.display(), i + 1);
+    }
+    let broken: Option<String> = tx
+        .query_row("SELECT \"table\" FROM pragma_foreign_key_check LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if let Some(table) = broken {
+        return Err(StoreError::Corrupt {
+            what: "foreign keys after migrating",
+            detail: format!("table {table} has rows pointing at nothing"),
+        });
     }
     tx.commit()?;
     Ok(())

@@ -27,8 +27,8 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use consent::{ConsentAction, ConsentChange, ConsentRecord};
-pub use outbox::{NewOutbound, OutboxEntry, OutboxJob, Settle};
-pub use queries::{ContactId, MessageId, NewInbound, NewOrder, OrderUpsert};
+pub use outbox::{ContactFacts, NewOutbound, OutboxEntry, OutboxJob, Settle};
+pub use queries::{ContactId, MessageId, NewOrder, OrderUpsert};
 pub use read::ReadPool;
 pub use reports::SubmissionRecord;
 pub use statuses::{EventRecord, MessageKey, MessageRecord, Recorded};
@@ -59,6 +59,9 @@ pub enum StoreError {
         /// The newest this build knows.
         known: i64,
     },
+    /// A value the caller passed cannot be stored (a bug in the caller).
+    #[error("cannot store this: {0}")]
+    Invalid(String),
     /// A statement failed.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -113,13 +116,16 @@ impl Store {
         if mode != "wal" && path != Path::new(":memory:") {
             log::warn!(target: "store", "{}: journal_mode is {mode}, not wal", path.display());
         }
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-            .map_err(open_err)?;
+        conn.execute_batch("PRAGMA synchronous = FULL;").map_err(open_err)?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
         };
         migrations::run(&mut store.conn, path)?;
+        store
+            .conn
+            .execute_batch("PRAGMA foreign_keys = ON;")
+            .map_err(open_err)?;
         Ok(store)
     }
 

@@ -1,38 +1,38 @@
-//! The outbox: outbound messages queued by the admin API or the CLI, claimed
-//! and settled by the sender thread, listed and released by the operator.
+//! The outbox: outbound messages queued by the admin API, the CLI or a
+//! conversation on a channel without inline replies, claimed and settled by the
+//! sender thread, listed and released by the operator.
 //!
-//! An outbound message is a `messages` row (direction `outbound`, no SID until
-//! Twilio gives one) plus an `outbox` row with its sending state.
+//! An outbound message is a `messages` row (direction `outbound`, no key until
+//! the provider gives one) plus an `outbox` row with its sending state. Its
+//! [`Content`] is stored and loaded through one mapping ([`ContentColumns`]), so
+//! a row that fits no kind is a [`StoreError::Corrupt`], never a default.
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use rusqlite::{params, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
 
 use super::queries::{corrupt, to_json};
+use super::statuses::parse_channel;
 use super::time::{from_sql, to_sql};
 use super::{Db, StoreError};
-use crate::engine::Media;
-use crate::outbox::policy::{ContactFacts, Kind};
+use crate::message::{Channel, ContactRef, Content, ContentKind, Media, MessageStatus, OutboxState};
 use crate::phone::PhoneNumber;
 
 /// A message to queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOutbound {
     /// The customer.
-    pub to: PhoneNumber,
-    /// `whatsapp:+…` of the shop, or its messaging service SID.
+    pub to: ContactRef,
+    /// The channel it goes out on.
+    pub channel: Channel,
+    /// The shop's address on that channel (`whatsapp:+1…`, `MG…`, a phone number id).
     pub from_addr: String,
-    /// Text or template.
-    pub kind: Kind,
-    /// The text (empty for templates).
-    pub body: String,
-    /// Media URLs (text only).
-    pub media_urls: Vec<String>,
-    /// The template (`HX…`).
-    pub content_sid: Option<String>,
-    /// The template's placeholder values.
-    pub variables: BTreeMap<String, String>,
+    /// The customer's address on that channel (`whatsapp:+27…`, `27…`).
+    pub to_addr: String,
+    /// What it says.
+    pub content: Content,
 }
 
 /// A queued message as the sender needs it.
@@ -40,18 +40,12 @@ pub struct NewOutbound {
 pub struct OutboxJob {
     /// `messages.id`.
     pub id: i64,
+    /// The channel it goes out on.
+    pub channel: Channel,
     /// The customer.
-    pub to: PhoneNumber,
-    /// Text or template.
-    pub kind: Kind,
-    /// The text.
-    pub body: String,
-    /// Media URLs.
-    pub media_urls: Vec<String>,
-    /// The template.
-    pub content_sid: Option<String>,
-    /// The template's values.
-    pub variables: BTreeMap<String, String>,
+    pub to: ContactRef,
+    /// What it says.
+    pub content: Content,
     /// Attempts made before this one.
     pub attempts: u32,
 }
@@ -61,15 +55,17 @@ pub struct OutboxJob {
 pub struct OutboxEntry {
     /// `messages.id`.
     pub id: i64,
-    /// E.164.
+    /// The customer: E.164, or the user id of a contact without a number.
     pub to: String,
-    /// `text` or `template`.
-    pub kind: String,
-    /// `queued`, `sending`, `sent`, `failed`, `uncertain`.
-    pub state: String,
+    /// The channel.
+    pub channel: Channel,
+    /// What kind of content.
+    pub kind: ContentKind,
+    /// Where it is.
+    pub state: OutboxState,
     /// Attempts made.
     pub attempts: u32,
-    /// Twilio's SID once sent.
+    /// The provider's key once sent.
     pub sid: Option<String>,
     /// The last error's code.
     pub error_code: Option<String>,
@@ -84,12 +80,12 @@ pub struct OutboxEntry {
 /// How a send ended, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settle<'a> {
-    /// Twilio took it.
+    /// The provider took it.
     Sent {
-        /// Its SID.
+        /// Its key.
         sid: &'a str,
-        /// The status Twilio answered.
-        status: &'a str,
+        /// Its first status.
+        status: MessageStatus,
     },
     /// Try again at this time.
     Retry {
@@ -107,33 +103,150 @@ pub enum Settle<'a> {
         /// The error.
         message: &'a str,
     },
-    /// Twilio may have it; not resent until released.
+    /// The provider may have it; not resent until released.
     Uncertain {
         /// What happened.
         message: &'a str,
     },
 }
 
-const JOB_COLUMNS: &str =
-    "m.id, c.phone, o.kind, coalesce(m.body, ''), m.media, o.content_sid, o.variables, o.attempts";
+/// What the outbox's rules need to know about a contact.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ContactFacts {
+    /// The contact sent a stop keyword and no start keyword since.
+    pub suppressed: bool,
+    /// The customer's last inbound message.
+    pub last_inbound_at: Option<Timestamp>,
+    /// The channel of that message.
+    pub last_channel: Option<Channel>,
+    /// When a provider last said the window is closed.
+    pub window_closed_at: Option<Timestamp>,
+}
+
+/// A Twilio content template as stored in `outbox.template`.
+#[derive(Debug, Serialize, Deserialize)]
+struct TwilioTemplateRow {
+    content_sid: String,
+    variables: BTreeMap<String, String>,
+}
+
+/// A Meta template as stored in `outbox.template`.
+#[derive(Debug, Serialize, Deserialize)]
+struct MetaTemplateRow {
+    name: String,
+    language: String,
+    parameters: Vec<String>,
+}
+
+/// The columns a [`Content`] is stored in: `outbox.kind`, `messages.body`,
+/// `messages.media`, `outbox.template`. The one mapping, both ways.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ContentColumns {
+    kind: String,
+    body: Option<String>,
+    media: Option<String>,
+    template: Option<String>,
+}
+
+impl ContentColumns {
+    fn of(content: &Content) -> ContentColumns {
+        let media: Vec<Media> = content.media_urls().iter().map(|url| Media::at_url(url, "")).collect();
+        let template = match content {
+            Content::TwilioTemplate { content_sid, variables } => Some(to_json(&TwilioTemplateRow {
+                content_sid: content_sid.clone(),
+                variables: variables.clone(),
+            })),
+            Content::MetaTemplate {
+                name,
+                language,
+                parameters,
+            } => Some(to_json(&MetaTemplateRow {
+                name: name.clone(),
+                language: language.clone(),
+                parameters: parameters.clone(),
+            })),
+            Content::Text { .. } | Content::Reply { .. } => None,
+        };
+        ContentColumns {
+            kind: content.kind().as_str().to_string(),
+            body: content.body().map(String::from),
+            media: (!media.is_empty()).then(|| to_json(&media)),
+            template,
+        }
+    }
+
+    fn into_content(self, id: i64) -> Result<Content, StoreError> {
+        let bad = |detail: String| StoreError::Corrupt {
+            what: "outbound message",
+            detail: format!("message {id}: {detail}"),
+        };
+        let kind = ContentKind::parse(&self.kind).ok_or_else(|| bad(format!("unknown kind {:?}", self.kind)))?;
+        let template = |what: &str| {
+            self.template
+                .clone()
+                .ok_or_else(|| bad(format!("a {what} without its template")))
+        };
+        Ok(match kind {
+            ContentKind::Text => {
+                let media: Vec<Media> = match &self.media {
+                    Some(json) => serde_json::from_str(json).map_err(corrupt("outbound media"))?,
+                    None => Vec::new(),
+                };
+                Content::Text {
+                    body: self.body.unwrap_or_default(),
+                    media_urls: media.into_iter().map(|m| m.url).collect(),
+                }
+            }
+            ContentKind::Reply => Content::Reply {
+                body: self.body.ok_or_else(|| bad("a reply without text".into()))?,
+            },
+            ContentKind::TwilioTemplate => {
+                let row: TwilioTemplateRow =
+                    serde_json::from_str(&template("Twilio template")?).map_err(|e| bad(e.to_string()))?;
+                Content::TwilioTemplate {
+                    content_sid: row.content_sid,
+                    variables: row.variables,
+                }
+            }
+            ContentKind::MetaTemplate => {
+                let row: MetaTemplateRow =
+                    serde_json::from_str(&template("Meta template")?).map_err(|e| bad(e.to_string()))?;
+                Content::MetaTemplate {
+                    name: row.name,
+                    language: row.language,
+                    parameters: row.parameters,
+                }
+            }
+        })
+    }
+}
+
+const JOB_COLUMNS: &str = "m.id, m.channel, c.phone, c.user_id, o.kind, m.body, m.media, o.template, o.attempts";
 
 impl Db<'_> {
-    /// What the rules need to know about a number.
-    pub fn contact_facts(&self, phone: &PhoneNumber) -> Result<ContactFacts, StoreError> {
-        let row: Option<(Option<String>, Option<String>)> = self
+    /// What the rules need to know about a contact (defaults for one never seen).
+    pub fn contact_facts(&self, who: &ContactRef) -> Result<ContactFacts, StoreError> {
+        let Some(contact) = self.find_contact(who)? else {
+            return Ok(ContactFacts {
+                suppressed: self.is_suppressed(who)?,
+                ..ContactFacts::default()
+            });
+        };
+        let row: (Option<String>, Option<String>, Option<String>) = self
             .conn
             .prepare_cached(
-                "SELECT (SELECT m.created_at FROM messages m
-                         WHERE m.contact_id = c.id AND m.direction = 'inbound' ORDER BY m.id DESC LIMIT 1),
-                        c.window_closed_at
-                 FROM contacts c WHERE c.phone = ?1",
+                "SELECT m.created_at, m.channel, c.window_closed_at
+                 FROM contacts c LEFT JOIN messages m ON m.id = (
+                     SELECT m2.id FROM messages m2
+                     WHERE m2.contact_id = c.id AND m2.direction = 'inbound' ORDER BY m2.id DESC LIMIT 1)
+                 WHERE c.id = ?1",
             )?
-            .query_row([phone.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let (last, closed) = row.unwrap_or_default();
+            .query_row([contact.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let (last, channel, closed) = row;
         Ok(ContactFacts {
-            suppressed: self.is_suppressed(phone)?,
+            suppressed: self.is_suppressed(who)?,
             last_inbound_at: last.as_deref().map(from_sql).transpose()?,
+            last_channel: channel.as_deref().map(parse_channel).transpose()?,
             window_closed_at: closed.as_deref().map(from_sql).transpose()?,
         })
     }
@@ -141,51 +254,50 @@ impl Db<'_> {
     /// Queues a message (the caller checked the rules); returns its id.
     pub fn enqueue(&self, m: &NewOutbound, now: Timestamp) -> Result<i64, StoreError> {
         let contact = self.find_or_add_contact(&m.to, None, now)?.0;
-        let media: Vec<Media> = m
-            .media_urls
-            .iter()
-            .map(|url| Media {
-                url: url.clone(),
-                content_type: String::new(),
-            })
-            .collect();
-        let id: i64 = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO messages (direction, contact_id, from_addr, to_addr, body, media, status, created_at)
-                 VALUES ('outbound', ?1, ?2, ?3, ?4, ?5, 'queued', ?6) RETURNING id",
-            )?
-            .query_row(
-                params![
-                    contact,
-                    m.from_addr,
-                    m.to.whatsapp_address(),
-                    (m.kind == Kind::Text).then_some(&m.body),
-                    (!media.is_empty()).then(|| to_json(&media)),
-                    to_sql(now)
-                ],
-                |r| r.get(0),
-            )?;
-        let variables = (m.kind == Kind::Template).then(|| to_json(&m.variables));
+        let columns = ContentColumns::of(&m.content);
+        let now_sql = to_sql(now);
         self.conn
             .prepare_cached(
-                "INSERT INTO outbox (message_id, state, kind, content_sid, variables, next_attempt_at, updated_at)
-                 VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?5)",
+                "INSERT INTO messages (channel, direction, contact_id, from_addr, to_addr, body, media, status, created_at)
+                 VALUES (?1, 'outbound', ?2, ?3, ?4, ?5, ?6, 'queued', ?7)",
             )?
-            .execute(params![id, m.kind.as_str(), m.content_sid, variables, to_sql(now)])?;
+            .execute(params![
+                m.channel.as_str(),
+                contact,
+                m.from_addr,
+                m.to_addr,
+                columns.body,
+                columns.media,
+                now_sql
+            ])?;
+        let id = self.conn.last_insert_rowid();
+        self.conn
+            .prepare_cached(
+                "INSERT INTO outbox (message_id, state, kind, template, next_attempt_at, updated_at)
+                 VALUES (?1, 'queued', ?2, ?3, ?4, ?4)",
+            )?
+            .execute(params![id, columns.kind, columns.template, now_sql])?;
         Ok(id)
     }
 
-    /// The next message due at `now`: the oldest queued one whose time has come
-    /// and that no older unfinished message to the same contact is ahead of.
-    pub fn next_due(&self, now: Timestamp) -> Result<Option<OutboxJob>, StoreError> {
+    /// The next message due at `now` on one of `channels`: the oldest queued
+    /// one whose time has come and that no older unfinished message to the
+    /// same contact is ahead of.
+    pub fn next_due(&self, now: Timestamp, channels: &[Channel]) -> Result<Option<OutboxJob>, StoreError> {
+        if channels.is_empty() {
+            return Ok(None);
+        }
+        // The names are our own constants, so they can be written into the SQL
+        // (one cached statement per set of channels).
+        let names: Vec<String> = channels.iter().map(|c| format!("'{}'", c.as_str())).collect();
         let sql = format!(
             "SELECT {JOB_COLUMNS} FROM outbox o JOIN messages m ON m.id = o.message_id JOIN contacts c ON c.id = m.contact_id
-             WHERE o.state = 'queued' AND o.next_attempt_at <= ?1
+             WHERE o.state = 'queued' AND o.next_attempt_at <= ?1 AND m.channel IN ({})
                AND NOT EXISTS (SELECT 1 FROM outbox o2 JOIN messages m2 ON m2.id = o2.message_id
                                WHERE m2.contact_id = m.contact_id AND o2.message_id < o.message_id
                                  AND o2.state IN ('queued', 'sending', 'uncertain'))
-             ORDER BY o.message_id LIMIT 1"
+             ORDER BY o.message_id LIMIT 1",
+            names.join(", ")
         );
         let row = self
             .conn
@@ -224,7 +336,7 @@ impl Db<'_> {
             Settle::Sent { sid, status } => {
                 self.conn
                     .prepare_cached("UPDATE messages SET sid = ?2, status = ?3 WHERE id = ?1")?
-                    .execute(params![id, sid, status])?;
+                    .execute(params![id, sid, status.as_str()])?;
                 ("sent", None, None, None)
             }
             Settle::Retry { at, code, message } => ("queued", Some(to_sql(*at)), Some(*code), Some(*message)),
@@ -252,7 +364,7 @@ impl Db<'_> {
             .conn
             .prepare_cached(
                 "UPDATE outbox SET state = 'uncertain', error_code = 'uncertain',
-                   error_message = 'shopbot stopped while sending; Twilio may or may not have it', updated_at = ?1
+                   error_message = 'shopbot stopped while sending; the provider may or may not have it', updated_at = ?1
                  WHERE state = 'sending'",
             )?
             .execute([to_sql(now)])?)
@@ -267,7 +379,7 @@ impl Db<'_> {
             .query_row([id], |r| r.get(0))
             .optional()?;
         let Some(state) = state else { return Ok(None) };
-        if state != "uncertain" && state != "failed" {
+        if !matches!(parse_state(&state)?, OutboxState::Uncertain | OutboxState::Failed) {
             return Ok(Some(false));
         }
         self.conn
@@ -300,15 +412,15 @@ impl Db<'_> {
         row.map(EntryRow::into_entry).transpose()
     }
 
-    /// Twilio said the window is closed for the contact of message `sid` (a
-    /// 63016): free-form messages wait for the customer to write again.
-    pub fn close_window_for_sid(&self, sid: &str, now: Timestamp) -> Result<(), StoreError> {
+    /// A provider said the window is closed for the contact of its message
+    /// `sid`: free-form messages wait for the customer to write again.
+    pub fn close_window_for_sid(&self, channel: Channel, sid: &str, now: Timestamp) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
-                "UPDATE contacts SET window_closed_at = ?2
-                 WHERE id = (SELECT contact_id FROM messages WHERE sid = ?1)",
+                "UPDATE contacts SET window_closed_at = ?3
+                 WHERE id = (SELECT contact_id FROM messages WHERE sid = ?1 AND channel = ?2)",
             )?
-            .execute(params![sid, to_sql(now)])?;
+            .execute(params![sid, channel.as_str(), to_sql(now)])?;
         Ok(())
     }
 
@@ -323,7 +435,7 @@ impl Db<'_> {
         Ok(())
     }
 
-    /// A staff message reached Twilio: the contact no longer waits for staff.
+    /// A staff message reached the provider: the contact no longer waits for staff.
     pub fn clear_waiting_for_message(&self, id: i64) -> Result<bool, StoreError> {
         let n = self
             .conn
@@ -336,47 +448,77 @@ impl Db<'_> {
     }
 }
 
-const ENTRY_SELECT: &str = "SELECT m.id, c.phone, o.kind, o.state, o.attempts, m.sid, o.error_code, o.error_message,
-        o.next_attempt_at, m.created_at
+const ENTRY_SELECT: &str = "SELECT m.id, coalesce(c.phone, c.user_id), m.channel, o.kind, o.state, o.attempts, m.sid,
+        o.error_code, o.error_message, o.next_attempt_at, m.created_at
      FROM outbox o JOIN messages m ON m.id = o.message_id JOIN contacts c ON c.id = m.contact_id";
 
-/// An [`OutboxEntry`] with its timestamps still text.
-struct EntryRow(OutboxEntry, String, String);
+/// A stored outbox state back.
+fn parse_state(word: &str) -> Result<OutboxState, StoreError> {
+    OutboxState::parse(word).ok_or_else(|| StoreError::Corrupt {
+        what: "outbox state",
+        detail: format!("{word:?} is not a state"),
+    })
+}
+
+/// The columns of [`ENTRY_SELECT`], before decoding.
+struct EntryRow {
+    id: i64,
+    to: String,
+    channel: String,
+    kind: String,
+    state: String,
+    attempts: u32,
+    sid: Option<String>,
+    error_code: Option<String>,
+    error_message: Option<String>,
+    next_attempt_at: String,
+    created_at: String,
+}
 
 impl EntryRow {
     fn read(r: &Row<'_>) -> rusqlite::Result<EntryRow> {
-        let entry = OutboxEntry {
+        Ok(EntryRow {
             id: r.get(0)?,
             to: r.get(1)?,
-            kind: r.get(2)?,
-            state: r.get(3)?,
-            attempts: r.get(4)?,
-            sid: r.get(5)?,
-            error_code: r.get(6)?,
-            error_message: r.get(7)?,
-            next_attempt_at: Timestamp::UNIX_EPOCH,
-            created_at: Timestamp::UNIX_EPOCH,
-        };
-        Ok(EntryRow(entry, r.get(8)?, r.get(9)?))
+            channel: r.get(2)?,
+            kind: r.get(3)?,
+            state: r.get(4)?,
+            attempts: r.get(5)?,
+            sid: r.get(6)?,
+            error_code: r.get(7)?,
+            error_message: r.get(8)?,
+            next_attempt_at: r.get(9)?,
+            created_at: r.get(10)?,
+        })
     }
 
     fn into_entry(self) -> Result<OutboxEntry, StoreError> {
-        let EntryRow(mut entry, next, created) = self;
-        entry.next_attempt_at = from_sql(&next)?;
-        entry.created_at = from_sql(&created)?;
-        Ok(entry)
+        Ok(OutboxEntry {
+            id: self.id,
+            to: self.to,
+            channel: parse_channel(&self.channel)?,
+            kind: ContentKind::parse(&self.kind).ok_or_else(|| StoreError::Corrupt {
+                what: "outbox kind",
+                detail: format!("{:?} is not a kind", self.kind),
+            })?,
+            state: parse_state(&self.state)?,
+            attempts: self.attempts,
+            sid: self.sid,
+            error_code: self.error_code,
+            error_message: self.error_message,
+            next_attempt_at: from_sql(&self.next_attempt_at)?,
+            created_at: from_sql(&self.created_at)?,
+        })
     }
 }
 
 /// The columns of [`JOB_COLUMNS`], before decoding.
 struct JobRow {
     id: i64,
-    phone: String,
-    kind: String,
-    body: String,
-    media: Option<String>,
-    content_sid: Option<String>,
-    variables: Option<String>,
+    channel: String,
+    phone: Option<String>,
+    user_id: Option<String>,
+    content: ContentColumns,
     attempts: u32,
 }
 
@@ -384,42 +526,101 @@ impl JobRow {
     fn read(r: &Row<'_>) -> rusqlite::Result<JobRow> {
         Ok(JobRow {
             id: r.get(0)?,
-            phone: r.get(1)?,
-            kind: r.get(2)?,
-            body: r.get(3)?,
-            media: r.get(4)?,
-            content_sid: r.get(5)?,
-            variables: r.get(6)?,
-            attempts: r.get(7)?,
+            channel: r.get(1)?,
+            phone: r.get(2)?,
+            user_id: r.get(3)?,
+            content: ContentColumns {
+                kind: r.get(4)?,
+                body: r.get(5)?,
+                media: r.get(6)?,
+                template: r.get(7)?,
+            },
+            attempts: r.get(8)?,
         })
     }
 
     fn into_job(self) -> Result<OutboxJob, StoreError> {
-        let to = PhoneNumber::parse(&self.phone).map_err(|e| StoreError::Corrupt {
-            what: "contact phone",
-            detail: e.to_string(),
-        })?;
-        let media: Vec<Media> = match self.media {
-            Some(json) => serde_json::from_str(&json).map_err(corrupt("outbound media"))?,
-            None => Vec::new(),
-        };
-        let variables = match self.variables {
-            Some(json) => serde_json::from_str(&json).map_err(corrupt("template variables"))?,
-            None => BTreeMap::new(),
-        };
+        let phone = self
+            .phone
+            .as_deref()
+            .map(PhoneNumber::parse)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt {
+                what: "contact phone",
+                detail: e.to_string(),
+            })?;
         Ok(OutboxJob {
             id: self.id,
-            to,
-            kind: if self.kind == "template" {
-                Kind::Template
-            } else {
-                Kind::Text
+            channel: parse_channel(&self.channel)?,
+            to: ContactRef {
+                phone,
+                user_id: self.user_id,
             },
-            body: self.body,
-            media_urls: media.into_iter().map(|m| m.url).collect(),
-            content_sid: self.content_sid,
-            variables,
+            content: self.content.into_content(self.id)?,
             attempts: self.attempts,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_content_survives_the_mapping() {
+        let contents = [
+            Content::Text {
+                body: "hi".into(),
+                media_urls: vec!["https://example.com/a.jpg".into()],
+            },
+            Content::Text {
+                body: String::new(),
+                media_urls: Vec::new(),
+            },
+            Content::Reply { body: "Welcome".into() },
+            Content::TwilioTemplate {
+                content_sid: format!("HX{}", "a".repeat(32)),
+                variables: [("1".to_string(), "Ava".to_string())].into(),
+            },
+            Content::MetaTemplate {
+                name: "order_ready".into(),
+                language: "en_US".into(),
+                parameters: vec!["Ava".into(), "A1002".into()],
+            },
+        ];
+        for content in contents {
+            assert_eq!(ContentColumns::of(&content).into_content(1).unwrap(), content);
+        }
+    }
+
+    #[test]
+    fn an_impossible_row_is_corrupt_not_a_default() {
+        let template_without_sid = ContentColumns {
+            kind: "template".into(),
+            body: None,
+            media: None,
+            template: None,
+        };
+        assert!(matches!(
+            template_without_sid.into_content(7),
+            Err(StoreError::Corrupt { .. })
+        ));
+        let migrated_null_sid = ContentColumns {
+            kind: "template".into(),
+            body: None,
+            media: None,
+            template: Some(r#"{"content_sid":null,"variables":{}}"#.into()),
+        };
+        assert!(matches!(
+            migrated_null_sid.into_content(7),
+            Err(StoreError::Corrupt { .. })
+        ));
+        let unknown = ContentColumns {
+            kind: "fax".into(),
+            body: Some("x".into()),
+            media: None,
+            template: None,
+        };
+        assert!(matches!(unknown.into_content(7), Err(StoreError::Corrupt { .. })));
     }
 }

@@ -9,7 +9,8 @@ use rusqlite::{params, OptionalExtension};
 use super::time::{from_sql, to_sql};
 use super::{Db, StoreError};
 use crate::engine::render::{OrderView, SubmissionSummary};
-use crate::engine::{Answer, Media, Session, State};
+use crate::engine::{Answer, Session, State};
+use crate::message::{Channel, ContactRef, Inbound, Reply};
 use crate::phone::PhoneNumber;
 
 /// A contact's row id.
@@ -19,29 +20,6 @@ pub struct ContactId(pub i64);
 /// A message's row id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MessageId(pub i64);
-
-/// An inbound message as it is stored.
-#[derive(Debug, Clone)]
-pub struct NewInbound<'a> {
-    /// Twilio's MessageSid.
-    pub sid: &'a str,
-    /// The sender's number.
-    pub from: &'a PhoneNumber,
-    /// `From` exactly as received.
-    pub from_addr: &'a str,
-    /// `To` exactly as received.
-    pub to_addr: &'a str,
-    /// The text.
-    pub body: &'a str,
-    /// Attached media.
-    pub media: &'a [Media],
-    /// Every form parameter as received.
-    pub params: &'a [(String, String)],
-    /// WhatsApp profile name, if sent.
-    pub profile_name: Option<&'a str>,
-    /// When it arrived.
-    pub received_at: Timestamp,
-}
 
 /// An order row from an import.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +35,9 @@ pub struct NewOrder {
     /// Last update date, as the shop wrote it.
     pub updated: Option<String>,
 }
+
+/// A contact's id, profile name and user id.
+type ContactRow = (i64, Option<String>, Option<String>);
 
 /// An order's stored columns: number, status, phone, note, updated.
 type OrderRow = (String, String, Option<String>, Option<String>, Option<String>);
@@ -85,25 +66,26 @@ pub(super) fn to_json<T: serde::Serialize>(value: &T) -> String {
 }
 
 impl Db<'_> {
-    /// The reply stored for an inbound MessageSid, if that message was handled.
-    pub fn stored_reply(&self, sid: &str) -> Result<Option<Vec<String>>, StoreError> {
+    /// The reply stored for an inbound message key, if that message was handled.
+    pub fn stored_reply(&self, channel: Channel, key: &str) -> Result<Option<Reply>, StoreError> {
         let reply: Option<Option<String>> = self
             .conn
-            .prepare_cached("SELECT reply FROM messages WHERE sid = ?1 AND direction = 'inbound'")?
-            .query_row([sid], |r| r.get(0))
+            .prepare_cached("SELECT reply FROM messages WHERE sid = ?1 AND channel = ?2 AND direction = 'inbound'")?
+            .query_row([key, channel.as_str()], |r| r.get(0))
             .optional()?;
         match reply {
             Some(Some(json)) => Ok(Some(serde_json::from_str(&json).map_err(corrupt("stored reply"))?)),
-            Some(None) => Ok(Some(Vec::new())),
+            Some(None) => Ok(Some(Reply::default())),
             None => Ok(None),
         }
     }
 
-    /// Finds or creates the contact for `phone` (an inbound message's sender or
-    /// an outbound message's recipient), refreshing its profile name when
-    /// WhatsApp sends a new one (`None` keeps it). (When the customer last
-    /// wrote, the start of WhatsApp's 24-hour window, is their newest inbound
-    /// message: [`Db::contact_facts`].)
+    /// Finds or creates the contact `who` names (an inbound message's sender or
+    /// an outbound message's recipient): by number when there is one, else by
+    /// user id; an address it did not have yet is added. Its profile name is
+    /// refreshed when WhatsApp sends a new one (`None` keeps it). (When the
+    /// customer last wrote, the start of WhatsApp's 24-hour window, is their
+    /// newest inbound message: [`Db::contact_facts`].)
     ///
     /// A lookup and a plain `UPDATE` or `INSERT` rather than one upsert with
     /// `RETURNING`: SQLite runs `RETURNING` like a trigger, which gives the
@@ -111,31 +93,67 @@ impl Db<'_> {
     /// runs for every message.
     pub fn find_or_add_contact(
         &self,
-        phone: &PhoneNumber,
+        who: &ContactRef,
         profile_name: Option<&str>,
         now: Timestamp,
     ) -> Result<ContactId, StoreError> {
-        let found: Option<(i64, Option<String>)> = self
-            .conn
-            .prepare_cached("SELECT id, profile_name FROM contacts WHERE phone = ?1")?
-            .query_row([phone.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        match found {
-            Some((id, stored)) => {
-                if profile_name.is_some() && profile_name != stored.as_deref() {
-                    self.conn
-                        .prepare_cached("UPDATE contacts SET profile_name = ?2 WHERE id = ?1")?
-                        .execute(params![id, profile_name])?;
-                }
-                Ok(ContactId(id))
+        let found = match (&who.phone, &who.user_id) {
+            (Some(phone), _) => self.contact_row("phone", phone.as_str())?,
+            (None, Some(id)) => self.contact_row("user_id", id)?,
+            (None, None) => {
+                return Err(StoreError::Invalid(
+                    "a contact needs a phone number or a user id".into(),
+                ))
             }
-            None => {
-                self.conn
-                    .prepare_cached("INSERT INTO contacts (phone, profile_name, created_at) VALUES (?1, ?2, ?3)")?
-                    .execute(params![phone.as_str(), profile_name, to_sql(now)])?;
-                Ok(ContactId(self.conn.last_insert_rowid()))
-            }
+        };
+        let Some((id, stored_name, stored_user_id)) = found else {
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO contacts (phone, user_id, profile_name, created_at) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![
+                    who.phone.as_ref().map(PhoneNumber::as_str),
+                    who.user_id,
+                    profile_name,
+                    to_sql(now)
+                ])?;
+            return Ok(ContactId(self.conn.last_insert_rowid()));
+        };
+        if profile_name.is_some() && profile_name != stored_name.as_deref() {
+            self.conn
+                .prepare_cached("UPDATE contacts SET profile_name = ?2 WHERE id = ?1")?
+                .execute(params![id, profile_name])?;
         }
+        if let (Some(user_id), None) = (&who.user_id, &stored_user_id) {
+            // Learnt with the number; kept unless another contact already has it.
+            self.conn
+                .prepare_cached(
+                    "UPDATE contacts SET user_id = ?2 WHERE id = ?1
+                     AND NOT EXISTS (SELECT 1 FROM contacts WHERE user_id = ?2)",
+                )?
+                .execute(params![id, user_id])?;
+        }
+        Ok(ContactId(id))
+    }
+
+    /// A contact by one address column (`phone` or `user_id`).
+    fn contact_row(&self, column: &str, value: &str) -> Result<Option<ContactRow>, StoreError> {
+        let sql = format!("SELECT id, profile_name, user_id FROM contacts WHERE {column} = ?1");
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row([value], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?)
+    }
+
+    /// The contact `who` names, if it exists (no row is added).
+    pub fn find_contact(&self, who: &ContactRef) -> Result<Option<ContactId>, StoreError> {
+        let found = match (&who.phone, &who.user_id) {
+            (Some(phone), _) => self.contact_row("phone", phone.as_str())?,
+            (None, Some(id)) => self.contact_row("user_id", id)?,
+            (None, None) => None,
+        };
+        Ok(found.map(|(id, _, _)| ContactId(id)))
     }
 
     /// The conversation of a contact, or `None` if it has none (or an unreadable one).
@@ -195,31 +213,37 @@ impl Db<'_> {
     }
 
     /// Stores an inbound message (its reply comes later, with [`Db::set_reply`]).
-    pub fn insert_inbound(&self, m: &NewInbound<'_>, contact: ContactId) -> Result<MessageId, StoreError> {
+    pub fn insert_inbound(
+        &self,
+        m: &Inbound,
+        contact: ContactId,
+        received_at: Timestamp,
+    ) -> Result<MessageId, StoreError> {
         let media = (!m.media.is_empty()).then(|| to_json(&m.media));
         self.conn
             .prepare_cached(
-                "INSERT INTO messages (sid, direction, contact_id, from_addr, to_addr, body, media, params, status, created_at)
-                 VALUES (?1, 'inbound', ?2, ?3, ?4, ?5, ?6, ?7, 'received', ?8)",
+                "INSERT INTO messages (channel, sid, direction, contact_id, from_addr, to_addr, body, media, params, status, created_at)
+                 VALUES (?1, ?2, 'inbound', ?3, ?4, ?5, ?6, ?7, ?8, 'received', ?9)",
             )?
             .execute(params![
-                m.sid,
+                m.channel.as_str(),
+                m.key,
                 contact.0,
                 m.from_addr,
                 m.to_addr,
-                m.body,
+                m.text,
                 media,
-                to_json(&m.params),
-                to_sql(m.received_at)
+                m.raw,
+                to_sql(received_at)
             ])?;
         Ok(MessageId(self.conn.last_insert_rowid()))
     }
 
-    /// Records the reply that was sent inline for an inbound message.
-    pub fn set_reply(&self, message: MessageId, reply: &[String]) -> Result<(), StoreError> {
+    /// Records the bot's reply to an inbound message.
+    pub fn set_reply(&self, message: MessageId, reply: &Reply) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("UPDATE messages SET reply = ?2 WHERE id = ?1")?
-            .execute(params![message.0, to_json(&reply)])?;
+            .execute(params![message.0, to_json(reply)])?;
         Ok(())
     }
 
@@ -302,14 +326,15 @@ impl Db<'_> {
 
     /// The order with this number that `customer` may see: orders without a
     /// phone are public, others only to their own customer.
-    pub fn order_for(&self, number: &str, customer: &PhoneNumber) -> Result<Option<OrderView>, StoreError> {
+    pub fn order_for(&self, number: &str, customer: &ContactRef) -> Result<Option<OrderView>, StoreError> {
+        let phone = customer.phone.as_ref().map(PhoneNumber::as_str);
         Ok(self
             .conn
             .prepare_cached(
                 "SELECT number, status, updated, note FROM orders
                  WHERE number = ?1 AND (phone IS NULL OR phone = ?2)",
             )?
-            .query_row([number, customer.as_str()], |r| {
+            .query_row(params![number, phone], |r| {
                 Ok(OrderView {
                     number: r.get(0)?,
                     status: r.get(1)?,

@@ -8,7 +8,7 @@ use super::queries::corrupt;
 use super::time::{from_sql, to_sql};
 use super::{Db, MessageKey, MessageRecord, StoreError};
 use crate::engine::Answer;
-use crate::phone::PhoneNumber;
+use crate::message::ContactRef;
 
 /// A submission with who sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +17,7 @@ pub struct SubmissionRecord {
     pub public_id: String,
     /// The form node's name.
     pub form: String,
-    /// The customer, E.164.
+    /// The customer: E.164, or the user id of a contact without a number.
     pub phone: String,
     /// Their WhatsApp profile name.
     pub profile_name: Option<String>,
@@ -42,14 +42,16 @@ impl SubmissionRecord {
 }
 
 impl Db<'_> {
-    /// The newest `limit` messages with a number, both directions, oldest first.
-    pub fn conversation(&self, phone: &PhoneNumber, limit: usize) -> Result<Vec<MessageRecord>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT m.id FROM messages m JOIN contacts c ON c.id = m.contact_id
-             WHERE c.phone = ?1 ORDER BY m.id DESC LIMIT ?2",
-        )?;
+    /// The newest `limit` messages with a contact, both directions, oldest first.
+    pub fn conversation(&self, who: &ContactRef, limit: usize) -> Result<Vec<MessageRecord>, StoreError> {
+        let Some(contact) = self.find_contact(who)? else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM messages WHERE contact_id = ?1 ORDER BY id DESC LIMIT ?2")?;
         let ids: Vec<i64> = stmt
-            .query_map(params![phone.as_str(), limit as i64], |r| r.get(0))?
+            .query_map(params![contact.0, limit as i64], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         let mut records = Vec::with_capacity(ids.len());
         for id in ids.into_iter().rev() {
@@ -67,7 +69,7 @@ impl Db<'_> {
         limit: usize,
     ) -> Result<Vec<SubmissionRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT s.public_id, s.form, c.phone, c.profile_name, s.answers, s.created_at
+            "SELECT s.public_id, s.form, coalesce(c.phone, c.user_id), c.profile_name, s.answers, s.created_at
              FROM submissions s JOIN contacts c ON c.id = s.contact_id
              WHERE (?1 IS NULL OR s.form = ?1 OR s.public_id LIKE ?1 || '-%')
                AND (?2 IS NULL OR s.created_at >= ?2)

@@ -5,12 +5,10 @@
 use jiff::Timestamp;
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::queries::{corrupt, to_json};
+use super::queries::corrupt;
 use super::time::{from_sql, to_sql};
 use super::{Db, OutboxEntry, StoreError};
-use crate::engine::Media;
-use crate::outbox::policy::WINDOW_CLOSED_CODE;
-use crate::channel::twilio::status::{self, StatusEvent};
+use crate::message::{Channel, Direction, Media, MessageStatus, StatusEvent};
 
 /// Whether a status callback was new.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,17 +19,17 @@ pub enum Recorded {
     Duplicate,
 }
 
-/// How the admin API names a message: our row id or a Twilio SID.
+/// How the admin API names a message: our row id or a provider's key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MessageKey {
     /// `messages.id`.
     Id(i64),
-    /// A Twilio `SM…`/`MM…` SID.
+    /// A provider's key: a Twilio `SM…`/`MM…` SID or a Meta `wamid.…`.
     Sid(String),
 }
 
 impl MessageKey {
-    /// All digits: an id; anything else: a SID.
+    /// All digits: an id; anything else: a provider's key.
     pub fn parse(key: &str) -> MessageKey {
         match key.parse::<i64>() {
             Ok(id) if key.bytes().all(|b| b.is_ascii_digit()) => MessageKey::Id(id),
@@ -43,7 +41,7 @@ impl MessageKey {
 /// One stored status event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRecord {
-    /// The status Twilio reported.
+    /// The status reported, on the neutral ladder (or the provider's word).
     pub status: String,
     /// `ErrorCode`.
     pub error_code: Option<String>,
@@ -56,12 +54,14 @@ pub struct EventRecord {
 /// A message with its status history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRecord {
-    /// Our id; `None` when only status callbacks are known for the SID.
+    /// Our id; `None` when only status callbacks are known for the key.
     pub id: Option<i64>,
-    /// Twilio's SID, once there is one.
+    /// The channel it went through.
+    pub channel: Channel,
+    /// The provider's key, once there is one.
     pub sid: Option<String>,
-    /// `inbound` or `outbound`.
-    pub direction: String,
+    /// Which way it went.
+    pub direction: Direction,
     /// `From` as stored (`whatsapp:+…`).
     pub from_addr: Option<String>,
     /// `To` as stored.
@@ -72,8 +72,8 @@ pub struct MessageRecord {
     pub media: Vec<Media>,
     /// The status we set ourselves (`received`, `queued`, …).
     pub base_status: Option<String>,
-    /// For inbound messages: the reply given inline.
-    pub reply: Option<Vec<String>>,
+    /// For inbound messages: the bot's reply.
+    pub reply: Option<crate::message::Reply>,
     /// When it was stored (or the first callback arrived).
     pub created_at: Timestamp,
     /// Status callbacks, in arrival order.
@@ -85,7 +85,7 @@ pub struct MessageRecord {
 impl MessageRecord {
     /// The current status: the highest by precedence of the base status and the events.
     pub fn status(&self) -> Option<&str> {
-        status::current(
+        MessageStatus::current(
             self.base_status.as_deref(),
             self.events.iter().map(|e| e.status.as_str()),
         )
@@ -93,31 +93,43 @@ impl MessageRecord {
 }
 
 impl Db<'_> {
-    /// Stores a status callback unless the same one was stored before.
+    /// Stores a status event unless the same one was stored before.
     pub fn record_status(&self, event: &StatusEvent, now: Timestamp) -> Result<Recorded, StoreError> {
         let inserted = self
             .conn
             .prepare_cached(
-                "INSERT INTO status_events (sid, status, error_code, error_message, to_addr, from_addr, params, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+                "INSERT INTO status_events (channel, sid, status, error_code, error_message, to_addr, from_addr, params, received_at, closes_window)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
             )?
             .execute(params![
-                event.sid,
+                event.channel.as_str(),
+                event.key,
                 event.status,
                 event.error_code,
                 event.error_message,
                 event.to_addr,
                 event.from_addr,
-                to_json(&event.params),
-                to_sql(now)
+                event.raw,
+                to_sql(now),
+                event.window_closed
             ])?;
-        if inserted == 0 {
-            return Ok(Recorded::Duplicate);
-        }
-        if event.error_code.as_deref().and_then(|c| c.parse().ok()) == Some(WINDOW_CLOSED_CODE) {
-            self.close_window_for_sid(&event.sid, now)?;
-        }
-        Ok(Recorded::New)
+        Ok(if inserted == 0 {
+            Recorded::Duplicate
+        } else {
+            Recorded::New
+        })
+    }
+
+    /// Whether a stored status event for this key said the window is closed.
+    pub fn window_closed_reported(&self, channel: Channel, sid: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT 1 FROM status_events WHERE sid = ?1 AND channel = ?2 AND closes_window = 1 LIMIT 1",
+            )?
+            .query_row([sid, channel.as_str()], |_| Ok(()))
+            .optional()?
+            .is_some())
     }
 
     /// The message `key` names with its events; for a SID we never stored but
@@ -125,7 +137,7 @@ impl Db<'_> {
     pub fn message(&self, key: &MessageKey) -> Result<Option<MessageRecord>, StoreError> {
         let stored = match key {
             MessageKey::Id(id) => self.stored_message("id = ?1", id)?,
-            MessageKey::Sid(sid) => self.stored_message("sid = ?1", sid)?,
+            MessageKey::Sid(sid) => self.stored_message("sid = ?1 ORDER BY id LIMIT 1", sid)?,
         };
         let Some(mut record) = stored.or(match key {
             MessageKey::Sid(sid) => self.callback_only_message(sid)?,
@@ -134,9 +146,9 @@ impl Db<'_> {
             return Ok(None);
         };
         if let Some(sid) = &record.sid {
-            record.events = self.status_events(sid)?;
+            record.events = self.status_events(record.channel, sid)?;
         }
-        if let (Some(id), "outbound") = (record.id, record.direction.as_str()) {
+        if let (Some(id), Direction::Outbound) = (record.id, record.direction) {
             record.outbox = self.outbox_entry(id)?;
         }
         Ok(Some(record))
@@ -144,7 +156,7 @@ impl Db<'_> {
 
     fn stored_message(&self, filter: &str, value: &dyn rusqlite::ToSql) -> Result<Option<MessageRecord>, StoreError> {
         let sql = format!(
-            "SELECT id, sid, direction, from_addr, to_addr, body, media, status, reply, created_at FROM messages WHERE {filter}"
+            "SELECT id, sid, direction, from_addr, to_addr, body, media, status, reply, created_at, channel FROM messages WHERE {filter}"
         );
         let row = self
             .conn
@@ -155,21 +167,22 @@ impl Db<'_> {
     }
 
     fn callback_only_message(&self, sid: &str) -> Result<Option<MessageRecord>, StoreError> {
-        let first: Option<(Option<String>, Option<String>, String)> = self
+        let first: Option<(Option<String>, Option<String>, String, String)> = self
             .conn
             .prepare_cached(
-                "SELECT from_addr, to_addr, received_at FROM status_events WHERE sid = ?1 ORDER BY id LIMIT 1",
+                "SELECT from_addr, to_addr, received_at, channel FROM status_events WHERE sid = ?1 ORDER BY id LIMIT 1",
             )?
-            .query_row([sid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row([sid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()?;
-        let Some((from_addr, to_addr, received_at)) = first else {
+        let Some((from_addr, to_addr, received_at, channel)) = first else {
             return Ok(None);
         };
         Ok(Some(MessageRecord {
             id: None,
+            channel: parse_channel(&channel)?,
             sid: Some(sid.to_string()),
-            // Twilio sends status callbacks only for messages sent through its API.
-            direction: "outbound".into(),
+            // Providers report statuses only for messages sent through their API.
+            direction: Direction::Outbound,
             from_addr,
             to_addr,
             body: None,
@@ -182,12 +195,15 @@ impl Db<'_> {
         }))
     }
 
-    /// Every status event of a SID, in arrival order.
-    pub fn status_events(&self, sid: &str) -> Result<Vec<EventRecord>, StoreError> {
+    /// Every status event of a message key on a channel, in arrival order.
+    pub fn status_events(&self, channel: Channel, sid: &str) -> Result<Vec<EventRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT status, error_code, error_message, received_at FROM status_events WHERE sid = ?1 ORDER BY id",
+            "SELECT status, error_code, error_message, received_at FROM status_events
+             WHERE sid = ?1 AND channel = ?2 ORDER BY id",
         )?;
-        let rows = stmt.query_map([sid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)))?;
+        let rows = stmt.query_map([sid, channel.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
+        })?;
         rows.map(|row| {
             let (status, error_code, error_message, received_at) = row?;
             Ok(EventRecord {
@@ -213,6 +229,7 @@ struct StoredRow {
     status: Option<String>,
     reply: Option<String>,
     created_at: String,
+    channel: String,
 }
 
 impl StoredRow {
@@ -228,6 +245,7 @@ impl StoredRow {
             status: r.get(7)?,
             reply: r.get(8)?,
             created_at: r.get(9)?,
+            channel: r.get(10)?,
         })
     }
 
@@ -242,8 +260,12 @@ impl StoredRow {
             .transpose()?;
         Ok(MessageRecord {
             id: Some(self.id),
+            channel: parse_channel(&self.channel)?,
             sid: self.sid,
-            direction: self.direction,
+            direction: Direction::parse(&self.direction).ok_or_else(|| StoreError::Corrupt {
+                what: "message direction",
+                detail: format!("{:?} in message {}", self.direction, self.id),
+            })?,
             from_addr: Some(self.from_addr),
             to_addr: Some(self.to_addr),
             body: self.body,
@@ -255,4 +277,12 @@ impl StoredRow {
             outbox: None,
         })
     }
+}
+
+/// A stored channel name back.
+pub(super) fn parse_channel(word: &str) -> Result<Channel, StoreError> {
+    Channel::parse(word).ok_or_else(|| StoreError::Corrupt {
+        what: "channel",
+        detail: format!("{word:?} is not a channel"),
+    })
 }

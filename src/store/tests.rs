@@ -4,7 +4,26 @@ use jiff::Timestamp;
 
 use super::*;
 use crate::engine::{Answer, State};
+use crate::message::{Channel, ContactRef, Content, Inbound};
 use crate::phone::PhoneNumber;
+
+fn contact(number: &str) -> ContactRef {
+    ContactRef::phone(PhoneNumber::parse(number).unwrap())
+}
+
+/// A text to queue for +27821234567 on Twilio.
+fn outbound_text(body: &str) -> NewOutbound {
+    NewOutbound {
+        to: contact("+27821234567"),
+        channel: Channel::Twilio,
+        from_addr: "whatsapp:+14155238886".into(),
+        to_addr: "whatsapp:+27821234567".into(),
+        content: Content::Text {
+            body: body.into(),
+            media_urls: Vec::new(),
+        },
+    }
+}
 
 fn now() -> Timestamp {
     "2025-01-19T12:30:22Z".parse().unwrap()
@@ -39,15 +58,15 @@ fn both_number_forms_are_one_contact() {
     let mut store = Store::open_in_memory().unwrap();
     store
         .write(|db| {
-            let a = db.find_or_add_contact(&PhoneNumber::parse("whatsapp:+27821234567").unwrap(), Some("T"), now())?;
-            let b = db.find_or_add_contact(&PhoneNumber::parse("+27821234567").unwrap(), None, now())?;
+            let a = db.find_or_add_contact(&contact("whatsapp:+27821234567"), Some("T"), now())?;
+            let b = db.find_or_add_contact(&contact("+27821234567"), None, now())?;
             assert_eq!(a, b);
             let name = |db: &Db<'_>| -> rusqlite::Result<String> {
                 db.conn
                     .query_row("SELECT profile_name FROM contacts WHERE id = ?1", [a.0], |r| r.get(0))
             };
             assert_eq!(name(db)?, "T", "no profile name keeps the stored one");
-            let c = db.find_or_add_contact(&PhoneNumber::parse("+27821234567").unwrap(), Some("Thandi"), now())?;
+            let c = db.find_or_add_contact(&contact("+27821234567"), Some("Thandi"), now())?;
             assert_eq!(a, c);
             assert_eq!(name(db)?, "Thandi", "a new profile name replaces the old");
             Ok::<_, StoreError>(())
@@ -74,7 +93,7 @@ fn submission_ids_in_one_second_get_suffixes_and_are_never_reused() {
 #[test]
 fn sessions_round_trip_and_history_is_newest_first() {
     let mut store = Store::open_in_memory().unwrap();
-    let phone = PhoneNumber::parse("+27821234567").unwrap();
+    let phone = contact("+27821234567");
     store
         .write(|db| {
             let c = db.find_or_add_contact(&phone, None, now())?;
@@ -110,7 +129,7 @@ fn a_failed_attempt_rolls_back_alone() {
         .write(|db| {
             let attempt = |number: &str| {
                 db.attempt(|db| {
-                    db.find_or_add_contact(&PhoneNumber::parse("+27821234567").unwrap(), None, now())?;
+                    db.find_or_add_contact(&contact("+27821234567"), None, now())?;
                     db.next_submission_id("X", number)?;
                     if number.is_empty() {
                         return Err(StoreError::Corrupt {
@@ -135,15 +154,15 @@ fn a_failed_attempt_rolls_back_alone() {
 #[test]
 fn orders_with_a_phone_are_only_for_that_customer() {
     let mut store = Store::open_in_memory().unwrap();
-    let owner = PhoneNumber::parse("+27820000001").unwrap();
-    let other = PhoneNumber::parse("+27820000009").unwrap();
+    let owner = contact("+27820000001");
+    let other = contact("+27820000009");
     store
         .write(|db| {
             db.upsert_order(
                 &NewOrder {
                     number: "A1002".into(),
                     status: "Ready".into(),
-                    phone: Some(owner.clone()),
+                    phone: owner.phone.clone(),
                     note: None,
                     updated: None,
                 },
@@ -151,6 +170,10 @@ fn orders_with_a_phone_are_only_for_that_customer() {
             )?;
             assert!(db.order_for("a1002", &owner)?.is_some(), "lookup is case-insensitive");
             assert!(db.order_for("A1002", &other)?.is_none());
+            assert!(
+                db.order_for("A1002", &ContactRef::user_id("ZA.1"))?.is_none(),
+                "no number, no private order"
+            );
             Ok::<_, StoreError>(())
         })
         .unwrap();
@@ -163,10 +186,10 @@ fn retention_walks_old_messages_in_batches_and_keeps_new_ones() {
         .conn
         .execute_batch(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1203)
-             INSERT INTO messages (direction, from_addr, to_addr, body, created_at)
-             SELECT 'inbound', 'a', 'b', 'old ' || i, '2020-01-01T00:00:00.000Z' FROM n;
-             INSERT INTO messages (direction, from_addr, to_addr, body, created_at)
-             VALUES ('inbound', 'a', 'b', 'new', '2999-01-01T00:00:00.000Z');",
+             INSERT INTO messages (channel, direction, from_addr, to_addr, body, created_at)
+             SELECT 'twilio', 'inbound', 'a', 'b', 'old ' || i, '2020-01-01T00:00:00.000Z' FROM n;
+             INSERT INTO messages (channel, direction, from_addr, to_addr, body, created_at)
+             VALUES ('twilio', 'inbound', 'a', 'b', 'new', '2999-01-01T00:00:00.000Z');",
         )
         .unwrap();
     let cutoff: Timestamp = "2025-01-01T00:00:00Z".parse().unwrap();
@@ -189,18 +212,9 @@ fn retention_walks_old_messages_in_batches_and_keeps_new_ones() {
 
 #[test]
 fn retention_keeps_the_text_of_an_outbound_message_not_yet_sent() {
-    use crate::outbox::policy::Kind;
     let mut store = Store::open_in_memory().unwrap();
     let queued_at: Timestamp = "2020-01-01T00:00:00Z".parse().unwrap();
-    let message = NewOutbound {
-        to: PhoneNumber::parse("+27821234567").unwrap(),
-        from_addr: "whatsapp:+14155238886".into(),
-        kind: Kind::Text,
-        body: "Your order is ready".into(),
-        media_urls: Vec::new(),
-        content_sid: None,
-        variables: Default::default(),
-    };
+    let message = outbound_text("Your order is ready");
     let (held, queued) = store
         .write(|db| Ok::<_, StoreError>((db.enqueue(&message, queued_at)?, db.enqueue(&message, queued_at)?)))
         .unwrap();
@@ -274,42 +288,73 @@ fn cached_statements_are_not_prepared_again_when_parameters_are_bound_anew() {
 
 #[test]
 fn the_window_starts_at_the_newest_inbound_message_not_at_an_outbound_one() {
-    use crate::outbox::policy::Kind;
-    let phone = PhoneNumber::parse("+27821234567").unwrap();
+    let phone = contact("+27821234567");
     let at = |s: &str| -> Timestamp { s.parse().unwrap() };
-    let inbound = |db: &Db<'_>, sid: &str, when: Timestamp| -> Result<(), StoreError> {
-        let contact = db.find_or_add_contact(&phone, None, when)?;
-        let message = NewInbound {
-            sid,
-            from: &phone,
-            from_addr: "whatsapp:+27821234567",
-            to_addr: "whatsapp:+14155238886",
-            body: "hi",
-            media: &[],
-            params: &[],
+    let inbound = |db: &Db<'_>, key: &str, channel: Channel, when: Timestamp| -> Result<(), StoreError> {
+        let id = db.find_or_add_contact(&phone, None, when)?;
+        let message = Inbound {
+            channel,
+            key: key.into(),
+            from: phone.clone(),
+            from_addr: "whatsapp:+27821234567".into(),
+            to_addr: "whatsapp:+14155238886".into(),
+            text: "hi".into(),
+            media: Vec::new(),
             profile_name: None,
-            received_at: when,
+            reply_to: None,
+            raw: "[]".into(),
         };
-        db.insert_inbound(&message, contact).map(|_| ())
+        db.insert_inbound(&message, id, when).map(|_| ())
     };
     let mut store = Store::open_in_memory().unwrap();
     let facts = store
         .write(|db| {
             assert_eq!(db.contact_facts(&phone)?.last_inbound_at, None, "never wrote");
-            inbound(db, "SM1", at("2025-01-19T08:00:00Z"))?;
-            inbound(db, "SM2", at("2025-01-19T09:00:00Z"))?;
-            let outbound = NewOutbound {
-                to: phone.clone(),
-                from_addr: "whatsapp:+14155238886".into(),
-                kind: Kind::Text,
-                body: "Your order is ready".into(),
-                media_urls: Vec::new(),
-                content_sid: None,
-                variables: Default::default(),
-            };
-            db.enqueue(&outbound, at("2025-01-19T10:00:00Z"))?;
+            inbound(db, "SM1", Channel::Twilio, at("2025-01-19T08:00:00Z"))?;
+            inbound(db, "wamid.2", Channel::Meta, at("2025-01-19T09:00:00Z"))?;
+            db.enqueue(&outbound_text("Your order is ready"), at("2025-01-19T10:00:00Z"))?;
             db.contact_facts(&phone)
         })
         .unwrap();
     assert_eq!(facts.last_inbound_at, Some(at("2025-01-19T09:00:00Z")));
+    assert_eq!(facts.last_channel, Some(Channel::Meta), "the channel it last wrote on");
+}
+
+#[test]
+fn a_contact_learns_its_user_id_and_is_found_by_either_address() {
+    let mut store = Store::open_in_memory().unwrap();
+    store
+        .write(|db| {
+            let by_number = db.find_or_add_contact(&contact("+27821234567"), None, now())?;
+            let both = ContactRef {
+                user_id: Some("ZA.abc".into()),
+                ..contact("+27821234567")
+            };
+            assert_eq!(db.find_or_add_contact(&both, None, now())?, by_number);
+            assert_eq!(db.find_contact(&ContactRef::user_id("ZA.abc"))?, Some(by_number));
+            let hidden = db.find_or_add_contact(&ContactRef::user_id("ZA.xyz"), Some("Ava"), now())?;
+            assert_ne!(hidden, by_number);
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_stop_from_a_user_id_suppresses_that_contact() {
+    let mut store = Store::open_in_memory().unwrap();
+    let hidden = ContactRef::user_id("ZA.xyz");
+    store
+        .write(|db| {
+            db.record_consent(&ConsentChange {
+                who: &hidden,
+                action: ConsentAction::OptOut,
+                keyword: "stop",
+                message_sid: "wamid.1",
+                at: now(),
+            })?;
+            assert!(db.is_suppressed(&hidden)?);
+            assert!(!db.is_suppressed(&contact("+27821234567"))?);
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
 }

@@ -6,6 +6,7 @@ mod cli;
 mod concurrency;
 mod crash;
 mod data_care;
+mod graph_mock;
 mod idempotency;
 mod media;
 mod menu_walk;

@@ -1,14 +1,15 @@
 //! Opt-out and consent: stop keywords suppress a number (confirmed, logged),
 //! a suppressed number gets no answer but to a start keyword.
 
+use shopbot::message::ContactRef;
 use shopbot::phone::PhoneNumber;
 
 use crate::support::TestServer;
 
 const CUSTOMER: &str = "+27825550401";
 
-fn phone() -> PhoneNumber {
-    PhoneNumber::parse(CUSTOMER).unwrap()
+fn phone() -> ContactRef {
+    ContactRef::phone(PhoneNumber::parse(CUSTOMER).unwrap())
 }
 
 #[test]

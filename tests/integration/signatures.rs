@@ -2,8 +2,8 @@
 //! by the signature module and by the real server over HTTP.
 
 use serde_json::Value;
-use shopbot::config::Config;
 use shopbot::channel::twilio::signature::{self, Algorithm};
+use shopbot::config::Config;
 
 use crate::support::{self, TestServer};
 

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
+use shopbot::channel::twilio::signature::{self, Algorithm};
 use shopbot::config::Config;
 use shopbot::server::{self, Options, Running};
 use shopbot::store::Store;
-use shopbot::channel::twilio::signature::{self, Algorithm};
 
 /// The auth token every test server uses.
 pub const TOKEN: &str = "test-auth-token";

@@ -1,6 +1,8 @@
 //! Twilio's REST API for messages the shop starts: one blocking client (ureq,
-//! rustls, connection reuse, timeouts) that sends a message and turns Twilio's
-//! answer into a [`Sent`] or a typed [`SendError`].
+//! rustls, connection reuse, timeouts) behind the outbox's
+//! [`Transport`], which turns a neutral [`Content`] into Twilio's form and
+//! Twilio's answer into a [`Sent`] or a neutral [`SendError`] (its codes
+//! classified here: 429/20429 rate limits, 5xx, 63016 outside the window).
 //!
 //! The form is built as Twilio's official helper libraries build it (see
 //! `tests/fixtures/outbound_requests.json`): `To`, `StatusCallback`,
@@ -8,18 +10,14 @@
 //! `MediaUrl`, `ContentSid`; HTTP Basic auth with an API key or the account SID
 //! and auth token.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
-
 use base64::Engine as _;
 use serde::Deserialize;
 
-use crate::config::Secret;
-
-/// How long one REST call may take, connection included.
-pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long connecting may take (a failure here means nothing was sent).
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+use super::status::ladder;
+use crate::channel::client;
+use crate::config::{Config, Secret};
+use crate::message::{Channel, ContactRef, Content, MessageStatus, Refused, SendError, Sent};
+use crate::outbox::sender::Transport;
 
 /// Who the message comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,65 +28,47 @@ pub enum Sender {
     MessagingService(String),
 }
 
-/// What the message says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Content {
-    /// Free-form text and optional media (only inside the 24-hour window).
-    Text {
-        /// The text.
-        body: String,
-        /// Public `https` URLs of media to attach.
-        media_urls: Vec<String>,
-    },
-    /// An approved template (allowed outside the window).
-    Template {
-        /// `HX…`.
-        content_sid: String,
-        /// Placeholder values by key (`"1"`, `"2"`, …).
-        variables: BTreeMap<String, String>,
-    },
-}
-
-/// One message to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outgoing {
-    /// `whatsapp:+…`.
-    pub to: String,
-    /// The shop's number or messaging service.
-    pub sender: Sender,
-    /// Text or template.
-    pub content: Content,
-    /// `public_base_url` + status path, when known.
-    pub status_callback: Option<String>,
-}
-
-impl Outgoing {
-    /// The form fields in the order Twilio's helper libraries send them.
-    pub fn form(&self) -> Vec<(&'static str, String)> {
-        let mut form = vec![("To", self.to.clone())];
-        if let Some(url) = &self.status_callback {
-            form.push(("StatusCallback", url.clone()));
-        }
-        if let Content::Template { variables, .. } = &self.content {
-            if !variables.is_empty() {
-                form.push(("ContentVariables", serde_json::to_string(variables).unwrap_or_default()));
-            }
-        }
-        form.push(match &self.sender {
-            Sender::From(from) => ("From", from.clone()),
-            Sender::MessagingService(sid) => ("MessagingServiceSid", sid.clone()),
-        });
-        match &self.content {
-            Content::Text { body, media_urls } => {
-                if !body.is_empty() {
-                    form.push(("Body", body.clone()));
-                }
-                form.extend(media_urls.iter().map(|url| ("MediaUrl", url.clone())));
-            }
-            Content::Template { content_sid, .. } => form.push(("ContentSid", content_sid.clone())),
-        }
-        form
+/// The form fields of one message, in the order Twilio's helper libraries
+/// send them; a refusal for content that only exists on another channel.
+pub fn form(
+    to: &str,
+    sender: &Sender,
+    content: &Content,
+    status_callback: Option<&str>,
+) -> Result<Vec<(&'static str, String)>, SendError> {
+    let mut form = vec![("To", to.to_string())];
+    if let Some(url) = status_callback {
+        form.push(("StatusCallback", url.to_string()));
     }
+    if let Content::TwilioTemplate { variables, .. } = content {
+        if !variables.is_empty() {
+            form.push(("ContentVariables", serde_json::to_string(variables).unwrap_or_default()));
+        }
+    }
+    form.push(match sender {
+        Sender::From(from) => ("From", from.clone()),
+        Sender::MessagingService(sid) => ("MessagingServiceSid", sid.clone()),
+    });
+    match content {
+        Content::Text { body, media_urls } => {
+            if !body.is_empty() {
+                form.push(("Body", body.clone()));
+            }
+            form.extend(media_urls.iter().map(|url| ("MediaUrl", url.clone())));
+        }
+        Content::Reply { body } => form.push(("Body", body.clone())),
+        Content::TwilioTemplate { content_sid, .. } => form.push(("ContentSid", content_sid.clone())),
+        Content::MetaTemplate { name, .. } => {
+            return Err(SendError::Rejected {
+                channel: Channel::Twilio,
+                http_status: 0,
+                code: Some("wrong_channel".into()),
+                message: format!("{name:?} is a Meta template; Twilio sends content templates (HX…)"),
+                verdict: Refused::Final,
+            })
+        }
+    }
+    Ok(form)
 }
 
 /// Credentials for the REST API.
@@ -104,11 +84,13 @@ pub struct Credentials {
 
 /// What Twilio answered to a successful create.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Sent {
+struct Created {
     /// `SM…`/`MM…`.
-    pub sid: String,
+    #[serde(default)]
+    sid: String,
     /// Usually `queued` or `accepted`.
-    pub status: String,
+    #[serde(default)]
+    status: String,
 }
 
 /// Twilio's JSON error body.
@@ -123,39 +105,16 @@ pub struct TwilioError {
     pub more_info: Option<String>,
 }
 
-/// Why a send did not succeed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SendError {
-    /// Twilio answered with an error status.
-    #[error("Twilio answered HTTP {http_status}{}: {}", .error.code.map(|c| format!(" code {c}")).unwrap_or_default(), .error.message)]
-    Rejected {
-        /// The HTTP status.
-        http_status: u16,
-        /// The parsed body.
-        error: TwilioError,
-    },
-    /// No connection was made: the request certainly did not reach Twilio.
-    #[error("could not reach Twilio: {0}")]
-    NotSent(String),
-    /// The connection failed after the request may have been sent: Twilio may
-    /// or may not have the message.
-    #[error("no answer from Twilio after sending: {0}")]
-    Unknown(String),
-}
-
-impl SendError {
-    /// Twilio's error code (or `http_NNN` without one, `network` for a transport
-    /// failure) and the explanation, as the outbox records them.
-    pub fn code_and_message(&self) -> (String, String) {
-        match self {
-            SendError::Rejected { http_status, error } => (
-                error
-                    .code
-                    .map_or_else(|| format!("http_{http_status}"), |c| c.to_string()),
-                error.message.clone(),
-            ),
-            other => ("network".to_string(), other.to_string()),
-        }
+/// What a Twilio refusal means for the outbox.
+pub fn verdict(http_status: u16, code: Option<u32>) -> Refused {
+    if http_status == 429 || code == Some(20429) {
+        Refused::RateLimited
+    } else if (500..600).contains(&http_status) {
+        Refused::ServerError
+    } else if code.map(|c| c.to_string()).as_deref() == Some(super::WINDOW_CLOSED_CODE) {
+        Refused::WindowClosed
+    } else {
+        Refused::Final
     }
 }
 
@@ -169,15 +128,8 @@ pub struct RestClient {
 impl RestClient {
     /// A client for `base_url` (scheme and host, e.g. `https://api.twilio.com`).
     pub fn new(base_url: &str, credentials: Credentials) -> RestClient {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(CALL_TIMEOUT))
-            .timeout_connect(Some(CONNECT_TIMEOUT))
-            .user_agent(concat!("shopbot/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
         RestClient {
-            agent,
+            agent: client::agent(),
             base_url: base_url.trim_end_matches('/').to_string(),
             credentials,
         }
@@ -191,29 +143,17 @@ impl RestClient {
         )
     }
 
-    /// Creates the message at Twilio.
-    pub fn send(&self, message: &Outgoing) -> Result<Sent, SendError> {
-        let form = message.form();
+    /// Creates the message at Twilio from its form.
+    pub fn send(&self, form: &[(&'static str, String)]) -> Result<Sent, SendError> {
         let response = self
             .agent
             .post(&self.messages_url())
             .header("Authorization", &self.authorization())
             .header("Accept", "application/json")
             .send_form(form.iter().map(|(k, v)| (*k, v.as_str())));
-        let mut response = response.map_err(classify)?;
+        let response = response.map_err(|e| client::classify(Channel::Twilio, e))?;
         let status = response.status().as_u16();
-        let body = match response.body_mut().with_config().limit(1024 * 1024).read_to_string() {
-            Ok(body) => body,
-            // Only a 2xx says the message exists, and only its body says which.
-            Err(e) if (200..300).contains(&status) => {
-                return Err(SendError::Unknown(format!("reading Twilio's answer: {e}")))
-            }
-            // An error status is an answer in itself (4xx refused, 5xx retried).
-            Err(e) => {
-                log::warn!(target: "outbox", "Twilio answered HTTP {status}; reading its body failed: {e}");
-                String::new()
-            }
-        };
+        let body = client::read_body(response, status, Channel::Twilio)?;
         parse_answer(status, &body)
     }
 
@@ -223,11 +163,26 @@ impl RestClient {
     }
 }
 
-/// Turns Twilio's HTTP answer into the outcome.
+/// Turns Twilio's HTTP answer into the outcome. A 2xx whose body names no
+/// message (unreadable, or an empty SID) is uncertain: Twilio may have it.
 pub fn parse_answer(status: u16, body: &str) -> Result<Sent, SendError> {
     if (200..300).contains(&status) {
-        return serde_json::from_str(body)
-            .map_err(|e| SendError::Unknown(format!("Twilio answered {status} with an unreadable body ({e})")));
+        let created: Created = serde_json::from_str(body).map_err(|e| {
+            SendError::Unknown(
+                Channel::Twilio,
+                format!("Twilio answered {status} with an unreadable body ({e})"),
+            )
+        })?;
+        if created.sid.trim().is_empty() {
+            return Err(SendError::Unknown(
+                Channel::Twilio,
+                format!("Twilio answered {status} without a message SID"),
+            ));
+        }
+        return Ok(Sent {
+            key: created.sid,
+            status: ladder(&created.status.to_ascii_lowercase()).unwrap_or(MessageStatus::Queued),
+        });
     }
     let error = serde_json::from_str(body).unwrap_or_else(|_| TwilioError {
         code: None,
@@ -235,25 +190,58 @@ pub fn parse_answer(status: u16, body: &str) -> Result<Sent, SendError> {
         more_info: None,
     });
     Err(SendError::Rejected {
+        channel: Channel::Twilio,
         http_status: status,
-        error,
+        code: error.code.map(|c| c.to_string()),
+        message: error.message,
+        verdict: verdict(status, error.code),
     })
 }
 
-/// Which transport failures happened before anything was sent.
-fn classify(e: ureq::Error) -> SendError {
-    use ureq::Timeout;
-    match e {
-        ureq::Error::HostNotFound
-        | ureq::Error::ConnectionFailed
-        | ureq::Error::Timeout(Timeout::Resolve | Timeout::Connect)
-        | ureq::Error::Tls(_)
-        | ureq::Error::Rustls(_)
-        | ureq::Error::BadUri(_) => SendError::NotSent(e.to_string()),
-        ureq::Error::Io(ref io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
-            SendError::NotSent(e.to_string())
-        }
-        other => SendError::Unknown(other.to_string()),
+/// The outbox's way to send through Twilio.
+pub struct TwilioTransport {
+    client: RestClient,
+    sender: Sender,
+    status_callback: Option<String>,
+}
+
+impl TwilioTransport {
+    /// The transport `config` describes, or what is missing for sending.
+    pub fn from_config(config: &Config) -> Result<TwilioTransport, String> {
+        let t = &config.twilio;
+        let account_sid = t.account_sid.clone().ok_or("[twilio] account_sid is not set")?;
+        let (user, password) = match (&t.api_key_sid, &t.api_key_secret, &t.auth_token) {
+            (Some(sid), Some(secret), _) => (sid.clone(), secret.clone()),
+            (_, _, Some(token)) => (account_sid.clone(), token.clone()),
+            _ => return Err("neither [twilio] api_key_sid/api_key_secret nor an auth token is set".into()),
+        };
+        let sender = match (&t.messaging_service_sid, &t.whatsapp_from) {
+            (Some(mg), _) => Sender::MessagingService(mg.clone()),
+            (None, Some(from)) => Sender::From(from.clone()),
+            (None, None) => return Err("neither [twilio] whatsapp_from nor messaging_service_sid is set".into()),
+        };
+        let credentials = Credentials {
+            account_sid,
+            user,
+            password,
+        };
+        Ok(TwilioTransport {
+            client: RestClient::new(&t.api_base_url, credentials),
+            sender,
+            status_callback: config.status_callback_url(),
+        })
+    }
+}
+
+impl Transport for TwilioTransport {
+    fn send(&self, to: &ContactRef, content: &Content) -> Result<Sent, SendError> {
+        let form = form(
+            &to.address_on(Channel::Twilio),
+            &self.sender,
+            content,
+            self.status_callback.as_deref(),
+        )?;
+        self.client.send(&form)
     }
 }
 
@@ -264,22 +252,55 @@ mod tests {
     #[test]
     fn parses_success_and_error_bodies() {
         let sent = parse_answer(201, r#"{"sid":"SM123","status":"queued","body":"x"}"#).unwrap();
-        assert_eq!((sent.sid.as_str(), sent.status.as_str()), ("SM123", "queued"));
+        assert_eq!((sent.key.as_str(), sent.status), ("SM123", MessageStatus::Queued));
         let err = parse_answer(
             400,
             r#"{"code":21211,"message":"Invalid 'To' Phone Number","more_info":"https://www.twilio.com/docs/errors/21211","status":400}"#,
         )
         .unwrap_err();
-        let SendError::Rejected { http_status, error } = &err else {
+        let SendError::Rejected {
+            http_status,
+            code,
+            verdict,
+            ..
+        } = &err
+        else {
             panic!("{err:?}")
         };
-        assert_eq!((*http_status, error.code), (400, Some(21211)));
+        assert_eq!(
+            (*http_status, code.as_deref(), *verdict),
+            (400, Some("21211"), Refused::Final)
+        );
         assert_eq!(
             err.to_string(),
-            "Twilio answered HTTP 400 code 21211: Invalid 'To' Phone Number"
+            "twilio answered HTTP 400 code 21211: Invalid 'To' Phone Number"
         );
         let html = parse_answer(502, "<html>Bad gateway</html>").unwrap_err();
-        assert!(matches!(html, SendError::Rejected { http_status: 502, error } if error.code.is_none()));
+        assert!(matches!(
+            html,
+            SendError::Rejected {
+                http_status: 502,
+                code: None,
+                verdict: Refused::ServerError,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn twilio_codes_are_classified_here() {
+        assert_eq!(verdict(429, None), Refused::RateLimited);
+        assert_eq!(verdict(400, Some(20429)), Refused::RateLimited);
+        assert_eq!(verdict(503, None), Refused::ServerError);
+        assert_eq!(verdict(400, Some(63016)), Refused::WindowClosed);
+        assert_eq!(verdict(401, Some(20003)), Refused::Final);
+    }
+
+    #[test]
+    fn a_created_answer_without_a_sid_is_uncertain() {
+        for body in [r#"{"sid":"","status":"queued"}"#, r#"{"status":"queued"}"#] {
+            assert!(matches!(parse_answer(201, body), Err(SendError::Unknown(..))), "{body}");
+        }
     }
 
     /// A server that answers every connection with `head` and hangs up.
@@ -300,40 +321,54 @@ mod tests {
         RestClient::new(&url, credentials)
     }
 
-    #[test]
-    fn an_error_status_with_a_cut_off_body_is_still_a_refusal() {
-        let message = Outgoing {
-            to: "whatsapp:+27821234567".into(),
-            sender: Sender::MessagingService("MG1".into()),
-            content: Content::Text {
-                body: "hi".into(),
-                media_urls: Vec::new(),
-            },
-            status_callback: None,
-        };
-        // The body promises 100 bytes and the connection closes after one.
-        let cut = "Content-Length: 100\r\nConnection: close\r\n\r\n{";
-        let refused = answering(format!("HTTP/1.1 400 Bad Request\r\n{cut}"));
-        let err = refused.send(&message).unwrap_err();
-        assert!(matches!(err, SendError::Rejected { http_status: 400, .. }), "{err:?}");
-        let created = answering(format!("HTTP/1.1 201 Created\r\n{cut}"));
-        let err = created.send(&message).unwrap_err();
-        assert!(matches!(err, SendError::Unknown(_)), "{err:?}");
+    fn text(body: &str) -> Content {
+        Content::Text {
+            body: body.into(),
+            media_urls: Vec::new(),
+        }
     }
 
     #[test]
-    fn a_template_has_no_body_or_media() {
-        let message = Outgoing {
-            to: "whatsapp:+27821234567".into(),
-            sender: Sender::MessagingService("MG1".into()),
-            content: Content::Template {
-                content_sid: "HX1".into(),
-                variables: [("1".to_string(), "Ava".to_string())].into(),
-            },
-            status_callback: None,
+    fn an_error_status_with_a_cut_off_body_is_still_a_refusal() {
+        let form = form(
+            "whatsapp:+27821234567",
+            &Sender::MessagingService("MG1".into()),
+            &text("hi"),
+            None,
+        )
+        .unwrap();
+        // The body promises 100 bytes and the connection closes after one.
+        let cut = "Content-Length: 100\r\nConnection: close\r\n\r\n{";
+        let refused = answering(format!("HTTP/1.1 400 Bad Request\r\n{cut}"));
+        let err = refused.send(&form).unwrap_err();
+        assert!(matches!(err, SendError::Rejected { http_status: 400, .. }), "{err:?}");
+        let created = answering(format!("HTTP/1.1 201 Created\r\n{cut}"));
+        let err = created.send(&form).unwrap_err();
+        assert!(matches!(err, SendError::Unknown(..)), "{err:?}");
+    }
+
+    #[test]
+    fn a_template_has_no_body_or_media_and_a_meta_template_is_refused() {
+        let sender = Sender::MessagingService("MG1".into());
+        let template = Content::TwilioTemplate {
+            content_sid: "HX1".into(),
+            variables: [("1".to_string(), "Ava".to_string())].into(),
         };
-        let keys: Vec<&str> = message.form().iter().map(|(k, _)| *k).collect();
+        let fields = form("whatsapp:+27821234567", &sender, &template, None).unwrap();
+        let keys: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, ["To", "ContentVariables", "MessagingServiceSid", "ContentSid"]);
-        assert_eq!(message.form()[1].1, r#"{"1":"Ava"}"#);
+        assert_eq!(fields[1].1, r#"{"1":"Ava"}"#);
+        let meta = Content::MetaTemplate {
+            name: "order_ready".into(),
+            language: "en".into(),
+            parameters: Vec::new(),
+        };
+        assert!(matches!(
+            form("whatsapp:+27821234567", &sender, &meta, None),
+            Err(SendError::Rejected {
+                verdict: Refused::Final,
+                ..
+            })
+        ));
     }
 }

@@ -1,32 +1,18 @@
 //! Inbound webhook bodies: the form Twilio POSTs for a WhatsApp message, parsed
-//! into an [`InboundMessage`] or a [`WebhookError`] naming what is wrong.
+//! into the neutral [`Inbound`] or a [`WebhookError`] naming what is wrong.
+//!
+//! A customer who hides their number behind a WhatsApp username arrives with a
+//! business-scoped user id (`ExternalUserId`, or a `From` that is not a
+//! number); they are a contact like any other.
 
-use crate::engine::Media;
+use crate::message::{Channel, ContactRef, Inbound, Media};
 use crate::phone::PhoneNumber;
+use crate::urlencoded;
+
+pub use crate::urlencoded::param;
 
 /// The most media a message can carry (WhatsApp allows 10 per message).
 const MAX_MEDIA: usize = 10;
-
-/// A parsed inbound message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InboundMessage {
-    /// `MessageSid`.
-    pub sid: String,
-    /// The customer, from `From`.
-    pub from: PhoneNumber,
-    /// `From` as received (`whatsapp:+27…`).
-    pub from_addr: String,
-    /// `To` as received (the shop's number).
-    pub to_addr: String,
-    /// `Body` (empty when absent).
-    pub body: String,
-    /// `ProfileName`, the customer's WhatsApp name.
-    pub profile_name: Option<String>,
-    /// `MediaUrlN` / `MediaContentTypeN` for N < `NumMedia`.
-    pub media: Vec<Media>,
-    /// Every parameter as received, for the record.
-    pub params: Vec<(String, String)>,
-}
 
 /// Why a webhook body was refused (a 400).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,87 +33,69 @@ pub enum WebhookError {
     },
 }
 
-/// Parses an `application/x-www-form-urlencoded` body into ordered pairs.
-///
-/// Stricter than `serde_urlencoded`, which turns invalid UTF-8 into U+FFFD:
-/// here invalid UTF-8, raw or percent-encoded, is an error, so a customer's text
-/// is stored exactly or refused, never silently changed.
+/// Parses a form body (see [`crate::urlencoded::parse`]); a malformed one is
+/// a [`WebhookError::Malformed`].
 pub fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, WebhookError> {
-    let text = std::str::from_utf8(body).map_err(|e| WebhookError::Malformed(format!("not UTF-8 ({e})")))?;
-    text.split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            Ok((decode_component(name)?, decode_component(value)?))
-        })
-        .collect()
+    urlencoded::parse(body).map_err(|e| WebhookError::Malformed(e.0))
 }
 
-fn decode_component(raw: &str) -> Result<String, WebhookError> {
-    let bytes = raw.as_bytes();
-    if !bytes.iter().any(|&b| b == b'%' || b == b'+') {
-        return Ok(raw.to_owned());
-    }
-    if let Some(i) = bad_escape(bytes) {
-        // `i` is a `%`, so a char boundary; what follows it may not be ASCII.
-        let shown: String = raw[i..].chars().take(3).collect();
-        return Err(WebhookError::Malformed(format!("invalid percent-escape {shown:?}")));
-    }
-    let spaced = if bytes.contains(&b'+') {
-        std::borrow::Cow::Owned(raw.replace('+', " "))
-    } else {
-        std::borrow::Cow::Borrowed(raw)
+/// Reads a Twilio inbound-message form.
+pub fn inbound(params: Vec<(String, String)>) -> Result<Inbound, WebhookError> {
+    let required = |name: &'static str| match param(&params, name) {
+        Some(v) if !v.trim().is_empty() => Ok(v.to_string()),
+        _ => Err(WebhookError::Missing(name)),
     };
-    percent_encoding::percent_decode_str(&spaced)
-        .decode_utf8()
-        .map(|s| s.into_owned())
-        .map_err(|_| WebhookError::Malformed(format!("{raw:?} decodes to invalid UTF-8")))
-}
-
-/// Where a `%` is not followed by two hex digits, if anywhere.
-fn bad_escape(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().enumerate().find_map(|(i, &b)| {
-        let ok = b != b'%'
-            || (bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit));
-        (!ok).then_some(i)
+    let key = required("MessageSid")?;
+    let from_addr = required("From")?;
+    let from = sender(&params, &from_addr)?;
+    let to_addr = param(&params, "To").unwrap_or_default().to_string();
+    let text = param(&params, "Body").unwrap_or_default().to_string();
+    let profile_name = param(&params, "ProfileName")
+        .filter(|s| !s.is_empty())
+        .map(String::from);
+    let reply_to = param(&params, "OriginalRepliedMessageSid")
+        .filter(|s| !s.trim().is_empty())
+        .map(String::from);
+    let media = read_media(&params)?;
+    Ok(Inbound {
+        channel: Channel::Twilio,
+        key,
+        from,
+        from_addr,
+        to_addr,
+        text,
+        media,
+        profile_name,
+        reply_to,
+        raw: serde_json::to_string(&params).unwrap_or_default(),
     })
 }
 
-/// The first value of parameter `name`.
-pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-}
-
-impl InboundMessage {
-    /// Reads a Twilio inbound-message form.
-    pub fn from_params(params: Vec<(String, String)>) -> Result<InboundMessage, WebhookError> {
-        let required = |name: &'static str| match param(&params, name) {
-            Some(v) if !v.trim().is_empty() => Ok(v.to_string()),
-            _ => Err(WebhookError::Missing(name)),
-        };
-        let sid = required("MessageSid")?;
-        let from_addr = required("From")?;
-        let from = PhoneNumber::parse(&from_addr).map_err(|e| WebhookError::Invalid {
-            field: "From",
-            reason: e.to_string(),
-        })?;
-        let to_addr = param(&params, "To").unwrap_or_default().to_string();
-        let body = param(&params, "Body").unwrap_or_default().to_string();
-        let profile_name = param(&params, "ProfileName")
-            .filter(|s| !s.is_empty())
-            .map(String::from);
-        let media = read_media(&params)?;
-        Ok(InboundMessage {
-            sid,
-            from,
-            from_addr,
-            to_addr,
-            body,
-            profile_name,
-            media,
-            params,
-        })
+/// Who wrote: the number in `From`, and the business-scoped user id in
+/// `ExternalUserId` or in a `From` that is not a number.
+fn sender(params: &[(String, String)], from_addr: &str) -> Result<ContactRef, WebhookError> {
+    let external = param(params, "ExternalUserId")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from);
+    match PhoneNumber::parse(from_addr) {
+        Ok(phone) => Ok(ContactRef {
+            phone: Some(phone),
+            user_id: external,
+        }),
+        Err(e) => {
+            let bare = from_addr.trim();
+            let bare = bare.strip_prefix("whatsapp:").unwrap_or(bare).trim();
+            // A `+` followed by digits that is still not a number is a bad number, not a user id.
+            let looks_like_number = bare.starts_with('+') || bare.bytes().all(|b| b.is_ascii_digit());
+            match external.or_else(|| (!looks_like_number && !bare.is_empty()).then(|| bare.to_string())) {
+                Some(id) => Ok(ContactRef::user_id(id)),
+                None => Err(WebhookError::Invalid {
+                    field: "From",
+                    reason: e.to_string(),
+                }),
+            }
+        }
     }
 }
 
@@ -143,10 +111,7 @@ fn read_media(params: &[(String, String)]) -> Result<Vec<Media>, WebhookError> {
         .filter_map(|i| {
             let url = param(params, &format!("MediaUrl{i}"))?;
             let content_type = param(params, &format!("MediaContentType{i}")).unwrap_or("application/octet-stream");
-            Some(Media {
-                url: url.to_string(),
-                content_type: content_type.to_string(),
-            })
+            Some(Media::at_url(url, content_type))
         })
         .collect())
 }
@@ -158,21 +123,35 @@ mod tests {
     #[test]
     fn reads_a_whatsapp_message_with_media() {
         let body = b"MessageSid=SM1&From=whatsapp%3A%2B27821234567&To=whatsapp%3A%2B14155238886&Body=hi+there&NumMedia=1&MediaUrl0=https%3A%2F%2Fapi.twilio.com%2Fm&MediaContentType0=image%2Fjpeg&ProfileName=Thandi";
-        let m = InboundMessage::from_params(parse_form(body).unwrap()).unwrap();
-        assert_eq!(m.sid, "SM1");
-        assert_eq!(m.from.as_str(), "+27821234567");
-        assert_eq!(m.body, "hi there");
+        let m = inbound(parse_form(body).unwrap()).unwrap();
+        assert_eq!(m.key, "SM1");
+        assert_eq!(m.from.phone.as_ref().map(PhoneNumber::as_str), Some("+27821234567"));
+        assert_eq!(m.text, "hi there");
         assert_eq!(m.media[0].content_type, "image/jpeg");
         assert_eq!(m.profile_name.as_deref(), Some("Thandi"));
     }
 
     #[test]
     fn names_the_missing_field() {
-        let err = InboundMessage::from_params(parse_form(b"MessageSid=SM1").unwrap()).unwrap_err();
+        let err = inbound(parse_form(b"MessageSid=SM1").unwrap()).unwrap_err();
         assert_eq!(err, WebhookError::Missing("From"));
         assert_eq!(err.to_string(), "missing required parameter From");
-        let err = InboundMessage::from_params(parse_form(b"From=whatsapp%3A%2B27821234567").unwrap()).unwrap_err();
+        let err = inbound(parse_form(b"From=whatsapp%3A%2B27821234567").unwrap()).unwrap_err();
         assert_eq!(err, WebhookError::Missing("MessageSid"));
+    }
+
+    #[test]
+    fn a_customer_with_a_username_is_known_by_user_id() {
+        let hidden = inbound(parse_form(b"MessageSid=SM1&From=whatsapp%3AZA.2f9c&Body=hi").unwrap()).unwrap();
+        assert_eq!(hidden.from, ContactRef::user_id("ZA.2f9c"));
+        let external = inbound(parse_form(b"MessageSid=SM2&From=whatsapp%3A&ExternalUserId=ZA.77&Body=hi").unwrap());
+        assert_eq!(external.map(|m| m.from), Ok(ContactRef::user_id("ZA.77")));
+        let both =
+            inbound(parse_form(b"MessageSid=SM3&From=whatsapp%3A%2B27821234567&ExternalUserId=ZA.77&Body=hi").unwrap())
+                .unwrap();
+        assert_eq!(both.from.user_id.as_deref(), Some("ZA.77"));
+        let bad_number = inbound(parse_form(b"MessageSid=SM4&From=whatsapp%3A%2B0821&Body=hi").unwrap());
+        assert!(matches!(bad_number, Err(WebhookError::Invalid { field: "From", .. })));
     }
 
     #[test]

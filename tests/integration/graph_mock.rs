@@ -1,0 +1,244 @@
+//! A mock of Meta's Graph API for tests: a real HTTP server on loopback that
+//! records every request (method, path, `Authorization`, JSON body) and answers
+//! from a script, then as the Cloud API answers a successful send
+//! (`{"messaging_product":"whatsapp","contacts":[…],"messages":[{"id":"wamid.MOCK<n>"}]}`).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use shopbot::channel::meta::graph::GraphClient;
+use shopbot::config::Secret;
+use shopbot::message::{Channel, ContactRef, Content, MessageStatus, Refused, SendError};
+use shopbot::phone::PhoneNumber;
+
+/// One request as the mock received it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    /// The path and query, e.g. `/v25.0/PNID/messages`.
+    pub path: String,
+    /// The whole `Authorization` header (`Bearer EAA…`).
+    pub authorization: String,
+    pub content_type: String,
+    /// The body parsed as JSON (`Value::Null` if it was not JSON).
+    pub body: Value,
+}
+
+/// A scripted answer.
+#[derive(Debug, Clone)]
+struct Answer {
+    status: u16,
+    body: String,
+    /// Wait this long before answering.
+    delay: Duration,
+}
+
+#[derive(Default)]
+struct State {
+    requests: Vec<Recorded>,
+    script: VecDeque<Answer>,
+}
+
+/// The running mock.
+pub struct MockGraph {
+    /// `http://127.0.0.1:PORT`: the `graph_base_url` to configure.
+    pub url: String,
+    state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+    server: Arc<tiny_http::Server>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl MockGraph {
+    pub fn start() -> MockGraph {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let url = format!("http://{}", server.server_addr().to_ip().unwrap());
+        let state = Arc::new(Mutex::new(State::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (server, state, stop) = (server.clone(), state.clone(), stop.clone());
+            thread::spawn(move || serve(&server, &state, &stop))
+        };
+        MockGraph {
+            url,
+            state,
+            stop,
+            server,
+            thread: Some(thread),
+        }
+    }
+
+    /// Queues an answer: requests take scripted answers in order, after `delay`.
+    pub fn push_answer(&self, status: u16, body: &str, delay: Duration) -> &MockGraph {
+        self.state.lock().unwrap().script.push_back(Answer {
+            status,
+            body: body.into(),
+            delay,
+        });
+        self
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    /// Waits until at least `n` requests arrived (at most `timeout`).
+    pub fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Recorded> {
+        let started = Instant::now();
+        loop {
+            let requests = self.requests();
+            if requests.len() >= n || started.elapsed() > timeout {
+                return requests;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for MockGraph {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.server.unblock();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn serve(server: &tiny_http::Server, state: &Mutex<State>, stop: &AtomicBool) {
+    while !stop.load(Ordering::SeqCst) {
+        let Ok(mut request) = server.recv() else { break };
+        let mut body = String::new();
+        request
+            .as_reader()
+            .read_to_string(&mut body)
+            .expect("the mock reads the request body");
+        let header = |name: &str| {
+            request
+                .headers()
+                .iter()
+                .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+                .map(|h| h.value.to_string())
+                .unwrap_or_default()
+        };
+        let recorded = Recorded {
+            method: request.method().to_string(),
+            path: request.url().to_string(),
+            authorization: header("Authorization"),
+            content_type: header("Content-Type"),
+            body: serde_json::from_str(&body).unwrap_or(Value::Null),
+        };
+        let answer = {
+            let mut state = state.lock().unwrap();
+            let default = success(&recorded.body, state.requests.len() + 1);
+            state.requests.push(recorded);
+            state.script.pop_front().unwrap_or(default)
+        };
+        // Answer from another thread so a delayed answer does not hold up others.
+        thread::spawn(move || {
+            thread::sleep(answer.delay);
+            let response = tiny_http::Response::from_string(answer.body)
+                .with_status_code(answer.status)
+                .with_header(tiny_http::Header::from_bytes("Content-Type", "application/json").unwrap());
+            let _ = request.respond(response);
+        });
+    }
+}
+
+/// What the Cloud API answers to a send: the input echoed, `wa_id` for a
+/// phone number or `user_id` for a BSUID, and the new message id.
+fn success(request: &Value, n: usize) -> Answer {
+    let contact = match (request["to"].as_str(), request["recipient"].as_str()) {
+        (Some(to), _) => json!({"input": to, "wa_id": to}),
+        (None, Some(id)) => json!({"input": id, "user_id": id}),
+        (None, None) => json!({}),
+    };
+    let body = json!({
+        "messaging_product": "whatsapp",
+        "contacts": [contact],
+        "messages": [{"id": format!("wamid.MOCK{n}")}]
+    });
+    Answer {
+        status: 200,
+        body: body.to_string(),
+        delay: Duration::ZERO,
+    }
+}
+
+fn client(mock: &MockGraph) -> GraphClient {
+    GraphClient::new(&mock.url, "v25.0", "106540352242922", Secret::new("EAAmocktoken"))
+}
+
+fn customer() -> ContactRef {
+    ContactRef::phone(PhoneNumber::parse("+27821234567").unwrap())
+}
+
+#[test]
+fn a_text_message_reaches_the_graph_api_as_meta_documents_it() {
+    let mock = MockGraph::start();
+    let content = Content::Text {
+        body: "Your order 18473 is ready".into(),
+        media_urls: Vec::new(),
+    };
+    let sent = client(&mock).send(&customer(), &content).unwrap();
+    assert_eq!((sent.key.as_str(), sent.status), ("wamid.MOCK1", MessageStatus::Sent));
+
+    let requests = mock.wait_for(1, Duration::from_secs(5));
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/v25.0/106540352242922/messages");
+    assert_eq!(request.authorization, "Bearer EAAmocktoken");
+    assert!(
+        request.content_type.starts_with("application/json"),
+        "{}",
+        request.content_type
+    );
+    assert_eq!(
+        request.body,
+        json!({
+            "messaging_product": "whatsapp", "recipient_type": "individual", "to": "27821234567",
+            "type": "text", "text": {"body": "Your order 18473 is ready", "preview_url": false}
+        })
+    );
+}
+
+#[test]
+fn a_closed_window_comes_back_as_window_closed() {
+    let mock = MockGraph::start();
+    let closed = json!({"error": {
+        "message": "(#131047) Re-engagement message", "type": "OAuthException", "code": 131047,
+        "error_data": {"messaging_product": "whatsapp",
+                       "details": "Message failed to send because more than 24 hours have passed since the customer last replied to this number."},
+        "fbtrace_id": "A1b2C3"}});
+    mock.push_answer(400, &closed.to_string(), Duration::from_millis(50));
+    let graph = client(&mock);
+    let reply = Content::Reply {
+        body: "Welcome!".into(),
+    };
+    let err = graph.send(&customer(), &reply).unwrap_err();
+    let SendError::Rejected {
+        channel,
+        http_status,
+        code,
+        verdict,
+        ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (*channel, *http_status, code.as_deref(), *verdict),
+        (Channel::Meta, 400, Some("131047"), Refused::WindowClosed)
+    );
+    // The script is used up: the next send gets the default success.
+    let hidden = ContactRef::user_id("US.13491208655302741918");
+    assert_eq!(graph.send(&hidden, &reply).unwrap().key, "wamid.MOCK2");
+    let requests = mock.requests();
+    assert_eq!(requests[1].body["recipient"], "US.13491208655302741918");
+}
