@@ -282,7 +282,9 @@ impl Db<'_> {
 
     /// The next message due at `now` on one of `channels`: the oldest queued
     /// one whose time has come and that no older unfinished message to the
-    /// same contact is ahead of.
+    /// same contact is ahead of. A bot reply does not wait behind an uncertain
+    /// message (the customer just wrote and expects an answer; an operator
+    /// decides about the uncertain one); anything the shop starts does.
     pub fn next_due(&self, now: Timestamp, channels: &[Channel]) -> Result<Option<OutboxJob>, StoreError> {
         if channels.is_empty() {
             return Ok(None);
@@ -295,7 +297,8 @@ impl Db<'_> {
              WHERE o.state = 'queued' AND o.next_attempt_at <= ?1 AND m.channel IN ({})
                AND NOT EXISTS (SELECT 1 FROM outbox o2 JOIN messages m2 ON m2.id = o2.message_id
                                WHERE m2.contact_id = m.contact_id AND o2.message_id < o.message_id
-                                 AND o2.state IN ('queued', 'sending', 'uncertain'))
+                                 AND (o2.state IN ('queued', 'sending')
+                                      OR (o2.state = 'uncertain' AND o.kind != 'reply')))
              ORDER BY o.message_id LIMIT 1",
             names.join(", ")
         );

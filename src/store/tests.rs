@@ -358,3 +358,46 @@ fn a_stop_from_a_user_id_suppresses_that_contact() {
         })
         .unwrap();
 }
+
+#[test]
+fn a_reply_does_not_wait_behind_an_uncertain_message_but_a_shop_message_does() {
+    let mut store = Store::open_in_memory().unwrap();
+    let at: Timestamp = "2025-01-19T10:00:00Z".parse().unwrap();
+    let reply = NewOutbound {
+        content: Content::Reply { body: "Welcome".into() },
+        ..outbound_text("")
+    };
+    let (uncertain, answer, text) = store
+        .write(|db| {
+            Ok::<_, StoreError>((
+                db.enqueue(&outbound_text("first"), at)?,
+                db.enqueue(&reply, at)?,
+                db.enqueue(&outbound_text("second"), at)?,
+            ))
+        })
+        .unwrap();
+    store
+        .conn
+        .execute(
+            "UPDATE outbox SET state = 'uncertain' WHERE message_id = ?1",
+            [uncertain],
+        )
+        .unwrap();
+    let due = |store: &mut Store| {
+        store
+            .read(|db| db.next_due(at, &[Channel::Twilio]))
+            .unwrap()
+            .map(|job| job.id)
+    };
+    assert_eq!(due(&mut store), Some(answer), "the reply goes; the text waits");
+    store
+        .conn
+        .execute("UPDATE outbox SET state = 'sent' WHERE message_id = ?1", [answer])
+        .unwrap();
+    assert_eq!(due(&mut store), None, "{text} still waits behind the uncertain one");
+    assert_eq!(
+        store.read(|db| db.next_due(at, &[Channel::Meta])).unwrap(),
+        None,
+        "other channels' only"
+    );
+}
