@@ -1,10 +1,15 @@
 //! `shopbot check --config FILE`: validate the config and its menu, print a short
 //! summary or every problem; exit 0 or 1.
+//!
+//! The summary says, per channel, whether receiving and sending are set up and
+//! what is missing, so an integrator sees at once what works.
 
 use clap::Args as ClapArgs;
 
 use super::{CliError, ConfigArg};
-use crate::config::{Config, ENV_AUTH_TOKEN};
+use crate::channel;
+use crate::config::{Config, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN, ENV_META_APP_SECRET};
+use crate::message::Channel;
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -24,13 +29,14 @@ pub fn execute(args: Args) -> Result<(), CliError> {
 
 fn summary(c: &Config) -> Vec<(&'static str, String)> {
     let base = c.server.public_base_url.clone();
-    let signatures = match (c.webhooks.validate_signatures, &c.twilio.auth_token) {
-        (false, _) => "NOT checked ([webhooks] validate_signatures = false)".to_string(),
-        (true, Some(_)) if std::env::var_os(ENV_AUTH_TOKEN).is_some() => {
-            format!("checked (auth token from {ENV_AUTH_TOKEN})")
-        }
-        (true, Some(_)) => "checked (auth token from the config file)".to_string(),
-        (true, None) => "checked with SharedKeys only".to_string(),
+    let url = |path: &str| match &base {
+        Some(base) => format!("{base}{path}"),
+        None => format!("https://<your host>{path}"),
+    };
+    let (_, missing) = channel::transports(c);
+    let sending = |channel: Channel| match missing.iter().find(|(m, _)| *m == channel) {
+        Some((_, why)) => format!("NOT configured: {why}; messages to this channel wait in the outbox"),
+        None => "ready".to_string(),
     };
     let mut lines = vec![
         ("listen", c.server.listen.to_string()),
@@ -40,25 +46,62 @@ fn summary(c: &Config) -> Vec<(&'static str, String)> {
                 .unwrap_or_else(|| "(not set: the Host header is used)".into()),
         ),
         (
-            "webhook URL",
-            match base {
-                Some(base) => format!("{base}{}  <- enter this in the Twilio console", c.webhooks.inbound_path),
-                None => format!("https://<your host>{}", c.webhooks.inbound_path),
-            },
-        ),
-        ("signatures", signatures),
-        ("database", c.database_path.display().to_string()),
-        ("shop", format!("{} ({})", c.shop.name, c.shop.timezone_name)),
-        (
-            "menu",
+            "twilio in",
             format!(
-                "{}: {} nodes, starts at `{}`",
-                c.menu_source,
-                c.menu.nodes.len(),
-                c.menu.start
+                "{}  <- \"A message comes in\" in the Twilio console; {}",
+                url(&c.webhooks.inbound_path),
+                twilio_signatures(c)
             ),
         ),
+        ("twilio out", sending(Channel::Twilio)),
     ];
+    match &c.meta {
+        Some(meta) => {
+            lines.push((
+                "meta in",
+                format!(
+                    "{}  <- Callback URL in the App Dashboard (with the verify token); signed with the app secret{}",
+                    url(&c.webhooks.meta_path),
+                    if std::env::var_os(ENV_META_APP_SECRET).is_some() {
+                        format!(" from {ENV_META_APP_SECRET}")
+                    } else {
+                        String::new()
+                    }
+                ),
+            ));
+            lines.push((
+                "meta out",
+                match sending(Channel::Meta).as_str() {
+                    "ready" => format!(
+                        "ready (phone number ID {}, Graph API {})",
+                        meta.phone_number_id, meta.api_version
+                    ),
+                    other => other.to_string(),
+                },
+            ));
+        }
+        None => lines.push(("meta", "not used (add [meta] for Meta's WhatsApp Cloud API)".into())),
+    }
+    lines.push(("default channel", c.outbox.default_channel.to_string()));
+    lines.push((
+        "admin API",
+        match &c.admin_token {
+            Some(_) if std::env::var_os(ENV_ADMIN_TOKEN).is_some() => format!("enabled (token from {ENV_ADMIN_TOKEN})"),
+            Some(_) => "enabled (token from the config file)".into(),
+            None => format!("disabled (set [admin] token or {ENV_ADMIN_TOKEN})"),
+        },
+    ));
+    lines.push(("database", c.database_path.display().to_string()));
+    lines.push(("shop", format!("{} ({})", c.shop.name, c.shop.timezone_name)));
+    lines.push((
+        "menu",
+        format!(
+            "{}: {} nodes, starts at `{}`",
+            c.menu_source,
+            c.menu.nodes.len(),
+            c.menu.start
+        ),
+    ));
     if let Some(folder) = c
         .database_path
         .parent()
@@ -70,4 +113,16 @@ fn summary(c: &Config) -> Vec<(&'static str, String)> {
         ));
     }
     lines
+}
+
+/// How Twilio's webhooks are checked.
+fn twilio_signatures(c: &Config) -> String {
+    match (c.webhooks.validate_signatures, &c.twilio.auth_token) {
+        (false, _) => "signatures NOT checked ([webhooks] validate_signatures = false)".to_string(),
+        (true, Some(_)) if std::env::var_os(ENV_AUTH_TOKEN).is_some() => {
+            format!("signatures checked (auth token from {ENV_AUTH_TOKEN})")
+        }
+        (true, Some(_)) => "signatures checked (auth token from the config file)".to_string(),
+        (true, None) => "signatures checked with SharedKeys only".to_string(),
+    }
 }

@@ -59,6 +59,9 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// Ctrl+C / SIGTERM handling could not be installed (exit 2: not the user's fault).
+    #[error("cannot install the signal handler: {0}")]
+    Signal(#[source] ctrlc::Error),
     /// The command finished but reports a partial failure it already printed (exit 1).
     #[error("{0}")]
     Partial(String),
@@ -80,7 +83,7 @@ impl CliError {
                 ..
             } => 2,
             CliError::Import { .. } => 1,
-            CliError::Start(_) | CliError::Store(_) | CliError::Io { .. } => 2,
+            CliError::Start(_) | CliError::Store(_) | CliError::Io { .. } | CliError::Signal(_) => 2,
         }
     }
 

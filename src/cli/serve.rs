@@ -36,7 +36,7 @@ pub fn stop_signal() -> Result<Receiver<()>, CliError> {
     ctrlc::set_handler(move || {
         let _ = stop.send(());
     })
-    .map_err(|e| CliError::Usage(format!("cannot install the signal handler: {e}")))?;
+    .map_err(CliError::Signal)?;
     Ok(stopped)
 }
 

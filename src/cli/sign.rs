@@ -1,27 +1,34 @@
 //! `shopbot sign --url URL --param K=V …`: print the X-Twilio-Signature Twilio
-//! would send, to compare with the header in a 403 log line.
+//! would send, to compare with the header in a 403 log line; `shopbot sign
+//! --meta --body-file F`: the X-Hub-Signature-256 Meta would send for that body.
 
 use std::path::PathBuf;
 
 use clap::{Args as ClapArgs, ValueEnum};
 
 use super::{CliError, ConfigArg};
+use crate::channel::meta;
 use crate::channel::twilio::signature::{self, Algorithm};
 use crate::channel::twilio::webhook::parse_form;
-use crate::config::ENV_AUTH_TOKEN;
+use crate::config::{ENV_AUTH_TOKEN, ENV_META_APP_SECRET};
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
+    /// Sign a Meta webhook body (--body-file, the exact bytes) with the app
+    /// secret [default key: $META_APP_SECRET, else the config's [meta] app_secret].
+    #[arg(long, requires = "body_file", conflicts_with_all = ["url", "params", "algorithm"])]
+    meta: bool,
     /// The full URL Twilio requested, query string included.
-    #[arg(long)]
-    url: String,
+    #[arg(long, required_unless_present = "meta")]
+    url: Option<String>,
     /// A form parameter (repeat for each).
     #[arg(long = "param", value_name = "K=V")]
     params: Vec<String>,
-    /// A captured application/x-www-form-urlencoded body instead of --param.
+    /// A captured body: Twilio's form instead of --param, or Meta's JSON.
     #[arg(long, value_name = "FILE", conflicts_with = "params")]
     body_file: Option<PathBuf>,
-    /// The signing key [default: $TWILIO_AUTH_TOKEN, else the config's auth token].
+    /// The signing key [default: $TWILIO_AUTH_TOKEN, else the config's auth token;
+    /// with --meta: $META_APP_SECRET, else [meta] app_secret].
     #[arg(long, value_name = "SECRET")]
     key: Option<String>,
     /// HMAC algorithm (hmac-sha256 for SharedKeys that ask for it).
@@ -41,14 +48,68 @@ enum Alg {
 }
 
 pub fn execute(args: Args) -> Result<(), CliError> {
-    let params = match &args.body_file {
-        Some(path) => {
-            let body = std::fs::read(path).map_err(|source| CliError::Io {
+    match (&args.url, args.meta) {
+        (_, true) => sign_meta(&args),
+        (Some(url), false) => sign_twilio(&args, url),
+        (None, false) => Err(CliError::Usage("give --url (Twilio) or --meta --body-file FILE".into())),
+    }
+}
+
+fn read_body(args: &Args) -> Result<Option<Vec<u8>>, CliError> {
+    args.body_file
+        .as_ref()
+        .map(|path| {
+            std::fs::read(path).map_err(|source| CliError::Io {
                 what: format!("reading {}", path.display()),
                 source,
-            })?;
-            parse_form(&body).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?
-        }
+            })
+        })
+        .transpose()
+}
+
+/// The key: `--key`, else the environment, else the config's value.
+fn key(
+    args: &Args,
+    env: &str,
+    from_config: impl FnOnce(crate::config::Config) -> Option<String>,
+    what: &str,
+) -> Result<String, CliError> {
+    if let Some(key) = &args.key {
+        return Ok(key.clone());
+    }
+    if let Some(value) = std::env::var(env).ok().filter(|v| !v.is_empty()) {
+        return Ok(value);
+    }
+    from_config(args.config.load()?)
+        .ok_or_else(|| CliError::Usage(format!("no key: pass --key, set {env}, or set {what}")))
+}
+
+fn sign_meta(args: &Args) -> Result<(), CliError> {
+    let body = read_body(args)?.unwrap_or_default();
+    let key = key(
+        args,
+        ENV_META_APP_SECRET,
+        |c| c.meta.map(|m| m.app_secret.expose().to_string()),
+        "[meta] app_secret",
+    )?;
+    if args.verbose {
+        println!(
+            "signed: the {} raw bytes of the body, as received (re-serialised JSON differs)",
+            body.len()
+        );
+    }
+    println!("{}: {}", meta::signature::HEADER, meta::signature::sign(&key, &body));
+    Ok(())
+}
+
+fn sign_twilio(args: &Args, url: &str) -> Result<(), CliError> {
+    let params = match read_body(args)? {
+        Some(body) => parse_form(&body).map_err(|e| {
+            CliError::Usage(format!(
+                "{}: {e}",
+                args.body_file.as_deref().unwrap_or(std::path::Path::new("-")).display()
+            ))
+        })?,
         None => args
             .params
             .iter()
@@ -59,31 +120,22 @@ pub fn execute(args: Args) -> Result<(), CliError> {
             })
             .collect::<Result<_, _>>()?,
     };
-    let key = match (&args.key, std::env::var(ENV_AUTH_TOKEN).ok().filter(|v| !v.is_empty())) {
-        (Some(key), _) => key.clone(),
-        (None, Some(env)) => env,
-        (None, None) => args
-            .config
-            .load()?
-            .twilio
-            .auth_token
-            .map(|t| t.expose().to_string())
-            .ok_or_else(|| {
-                CliError::Usage(format!(
-                    "no key: pass --key, set {ENV_AUTH_TOKEN}, or set [twilio] auth_token"
-                ))
-            })?,
-    };
+    let key = key(
+        args,
+        ENV_AUTH_TOKEN,
+        |c| c.twilio.auth_token.map(|t| t.expose().to_string()),
+        "[twilio] auth_token",
+    )?;
     let algorithm = match args.algorithm {
         Alg::HmacSha1 => Algorithm::HmacSha1,
         Alg::HmacSha256 => Algorithm::HmacSha256,
     };
     if args.verbose {
-        println!("string to sign: {}", signature::string_to_sign(&args.url, &params));
+        println!("string to sign: {}", signature::string_to_sign(url, &params));
     }
     println!(
         "X-Twilio-Signature: {}",
-        signature::compute(algorithm, key.as_bytes(), &args.url, &params)
+        signature::compute(algorithm, key.as_bytes(), url, &params)
     );
     Ok(())
 }

@@ -89,6 +89,49 @@ fn the_example_config_in_the_repository_is_valid() {
     let env = |name: &str| (name == "TWILIO_AUTH_TOKEN").then(|| "x".to_string());
     let c = Config::from_toml(text, Path::new("config.example.toml"), &env).unwrap();
     assert_eq!(c.shop.timezone_name, "Africa/Johannesburg");
+    assert!(c.meta.is_none(), "the Meta section ships commented out");
+}
+
+#[test]
+fn the_example_meta_section_is_valid_once_uncommented() {
+    let text = include_str!("../../config.example.toml");
+    let start = 1 + text.find("\n# [meta]\n").expect("the commented [meta] section");
+    let end = start + text[start..].find("graph_base_url").expect("its last key");
+    let end = end + text[end..].find('\n').unwrap();
+    let uncommented = text[start..end]
+        .lines()
+        .map(|line| match line.strip_prefix("# ") {
+            // As the README advises: the secrets stay in the environment.
+            Some(rest)
+                if rest.starts_with('[')
+                    || (rest.contains(" = ") && !rest.contains("secret") && !rest.contains("token")) =>
+            {
+                rest
+            }
+            _ => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let text = format!("{}{uncommented}{}", &text[..start], &text[end..]);
+    let no_secrets = |name: &str| (name == "TWILIO_AUTH_TOKEN").then(|| "x".to_string());
+    let err = Config::from_toml(&text, Path::new("c.toml"), &no_secrets)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("[meta] app_secret") && err.contains("[meta] verify_token"),
+        "{err}"
+    );
+    let env = |name: &str| match name {
+        "TWILIO_AUTH_TOKEN" | "META_APP_SECRET" | "META_VERIFY_TOKEN" | "META_ACCESS_TOKEN" => Some("x".to_string()),
+        _ => None,
+    };
+    let c = Config::from_toml(&text, Path::new("c.toml"), &env).unwrap();
+    let meta = c.meta.clone().expect("[meta] is read");
+    assert_eq!(
+        (meta.phone_number_id.as_str(), meta.api_version.as_str()),
+        ("123456789012345", "v25.0")
+    );
+    assert_eq!(c.routing().meta_from, "123456789012345");
 }
 
 #[test]

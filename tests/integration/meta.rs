@@ -425,3 +425,62 @@ fn a_meta_template_goes_out_as_a_graph_template_with_its_parameters_in_order() {
     let (_, by_wamid) = server.api_get(&format!("/api/messages/{}", sent["sid"].as_str().unwrap()));
     assert_eq!(by_wamid["id"], queued["id"], "found by its wamid");
 }
+
+/// Runs the real binary in `dir` with the environment cleared of secrets.
+fn shopbot(args: &[&str], dir: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_shopbot"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("META_APP_SECRET")
+        .env_remove("META_ACCESS_TOKEN")
+        .env_remove("META_VERIFY_TOKEN")
+        .env_remove("TWILIO_AUTH_TOKEN")
+        .env_remove("SHOPBOT_ADMIN_TOKEN")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn sign_meta_prints_the_header_meta_would_send_for_the_raw_body() {
+    let fixture: Value = serde_json::from_str(include_str!("../fixtures/meta_signatures.json")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for vector in fixture["vectors"].as_array().unwrap() {
+        let body = dir.path().join("body.json");
+        std::fs::write(&body, vector["body"].as_str().unwrap()).unwrap();
+        let secret = vector["secret"].as_str().unwrap();
+        let out = shopbot(
+            &["sign", "--meta", "--body-file", body.to_str().unwrap(), "--key", secret],
+            dir.path(),
+        );
+        assert!(out.status.success(), "{}", output_text(&out));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            format!("X-Hub-Signature-256: {}", vector["signature"].as_str().unwrap()),
+            "{}",
+            vector["name"]
+        );
+    }
+}
+
+#[test]
+fn check_says_per_channel_what_receives_and_what_sends() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let meta = meta_config("https://graph.facebook.com").replace(&format!("access_token = \"{ACCESS_TOKEN}\"\n"), "");
+    std::fs::write(&config, crate::support::config_text(&dir.path().join("s.db"), &meta)).unwrap();
+    let out = shopbot(&["check", "--config", config.to_str().unwrap()], dir.path());
+    let printed = output_text(&out);
+    assert!(out.status.success(), "{printed}");
+    let line = |name: &str| {
+        printed
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no {name:?} line in {printed}"))
+            .to_string()
+    };
+    assert!(line("twilio in").contains("https://bot.example.com/twilio/inbound"));
+    assert!(line("twilio out").contains("ready"));
+    assert!(line("meta in").contains("https://bot.example.com/meta/webhook"));
+    assert!(line("meta out").contains("NOT configured") && line("meta out").contains("META_ACCESS_TOKEN"));
+    assert!(line("admin API").contains("enabled"));
+}
