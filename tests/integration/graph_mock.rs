@@ -3,17 +3,15 @@
 //! from a script, then as the Cloud API answers a successful send
 //! (`{"messaging_product":"whatsapp","contacts":[…],"messages":[{"id":"wamid.MOCK<n>"}]}`).
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use shopbot::channel::meta::graph::GraphClient;
 use shopbot::config::Secret;
 use shopbot::message::{Channel, ContactRef, Content, MessageStatus, Refused, SendError};
 use shopbot::phone::PhoneNumber;
+
+use crate::mock_server::{Answer, MockServer, RawRequest};
 
 /// One request as the mock received it.
 #[derive(Debug, Clone)]
@@ -28,131 +26,30 @@ pub struct Recorded {
     pub body: Value,
 }
 
-/// A scripted answer.
-#[derive(Debug, Clone)]
-struct Answer {
-    status: u16,
-    body: String,
-    /// Wait this long before answering.
-    delay: Duration,
-}
+/// The running mock; its `url` is the `graph_base_url` to configure.
+pub type MockGraph = MockServer<Recorded>;
 
-#[derive(Default)]
-struct State {
-    requests: Vec<Recorded>,
-    script: VecDeque<Answer>,
-}
-
-/// The running mock.
-pub struct MockGraph {
-    /// `http://127.0.0.1:PORT`: the `graph_base_url` to configure.
-    pub url: String,
-    state: Arc<Mutex<State>>,
-    stop: Arc<AtomicBool>,
-    server: Arc<tiny_http::Server>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl MockGraph {
+impl MockServer<Recorded> {
+    /// Starts a Graph API mock.
     pub fn start() -> MockGraph {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
-        let url = format!("http://{}", server.server_addr().to_ip().unwrap());
-        let state = Arc::new(Mutex::new(State::default()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (server, state, stop) = (server.clone(), state.clone(), stop.clone());
-            thread::spawn(move || serve(&server, &state, &stop))
-        };
-        MockGraph {
-            url,
-            state,
-            stop,
-            server,
-            thread: Some(thread),
-        }
-    }
-
-    /// Queues an answer: requests take scripted answers in order, after `delay`.
-    pub fn push_answer(&self, status: u16, body: &str, delay: Duration) -> &MockGraph {
-        self.state.lock().unwrap().script.push_back(Answer {
-            status,
-            body: body.into(),
-            delay,
-        });
-        self
-    }
-
-    /// Every request so far.
-    pub fn requests(&self) -> Vec<Recorded> {
-        self.state.lock().unwrap().requests.clone()
-    }
-
-    /// Waits until at least `n` requests arrived (at most `timeout`).
-    pub fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Recorded> {
-        let started = Instant::now();
-        loop {
-            let requests = self.requests();
-            if requests.len() >= n || started.elapsed() > timeout {
-                return requests;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
+        MockServer::start_with(record, success)
     }
 }
 
-impl Drop for MockGraph {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn serve(server: &tiny_http::Server, state: &Mutex<State>, stop: &AtomicBool) {
-    while !stop.load(Ordering::SeqCst) {
-        let Ok(mut request) = server.recv() else { break };
-        let mut body = String::new();
-        request
-            .as_reader()
-            .read_to_string(&mut body)
-            .expect("the mock reads the request body");
-        let header = |name: &str| {
-            request
-                .headers()
-                .iter()
-                .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-                .map(|h| h.value.to_string())
-                .unwrap_or_default()
-        };
-        let recorded = Recorded {
-            method: request.method().to_string(),
-            path: request.url().to_string(),
-            authorization: header("Authorization"),
-            content_type: header("Content-Type"),
-            body: serde_json::from_str(&body).unwrap_or(Value::Null),
-        };
-        let answer = {
-            let mut state = state.lock().unwrap();
-            let default = success(&recorded.body, state.requests.len() + 1);
-            state.requests.push(recorded);
-            state.script.pop_front().unwrap_or(default)
-        };
-        // Answer from another thread so a delayed answer does not hold up others.
-        thread::spawn(move || {
-            thread::sleep(answer.delay);
-            let response = tiny_http::Response::from_string(answer.body)
-                .with_status_code(answer.status)
-                .with_header(tiny_http::Header::from_bytes("Content-Type", "application/json").unwrap());
-            let _ = request.respond(response);
-        });
+fn record(raw: &RawRequest) -> Recorded {
+    Recorded {
+        method: raw.method.clone(),
+        path: raw.path.clone(),
+        authorization: raw.header("Authorization"),
+        content_type: raw.header("Content-Type"),
+        body: serde_json::from_str(&raw.body).unwrap_or(Value::Null),
     }
 }
 
 /// What the Cloud API answers to a send: the input echoed, `wa_id` for a
 /// phone number or `user_id` for a BSUID, and the new message id.
-fn success(request: &Value, n: usize) -> Answer {
+fn success(request: &Recorded, n: usize) -> Answer {
+    let request = &request.body;
     let contact = match (request["to"].as_str(), request["recipient"].as_str()) {
         (Some(to), _) => json!({"input": to, "wa_id": to}),
         (None, Some(id)) => json!({"input": id, "user_id": id}),

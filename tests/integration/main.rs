@@ -13,6 +13,7 @@ mod menu_walk;
 mod meta;
 mod meta_crash;
 mod migration;
+mod mock_server;
 mod opt_out;
 mod outbound;
 mod outbox_cli;
