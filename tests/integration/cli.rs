@@ -1,18 +1,12 @@
 //! The real `shopbot` binary: exit codes and what an operator reads.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use crate::support::output_text;
+use crate::support::{output_text, run_to_end, shopbot_command, start_child};
 
 fn shopbot(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_shopbot"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("TWILIO_AUTH_TOKEN")
-        .env_remove("SHOPBOT_CONFIG")
-        .output()
-        .unwrap()
+    run_to_end(shopbot_command(args).current_dir(dir))
 }
 
 fn write_config(dir: &Path, extra: &str) -> String {
@@ -151,14 +145,13 @@ fn orders_import_reports_counts_and_rejected_lines() {
 fn chat_answers_in_the_terminal_without_network() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_shopbot"))
-        .args(["chat", "--from", "+27820000001"])
-        .current_dir(dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = start_child(
+        shopbot_command(&["chat", "--from", "+27820000001"])
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped()),
+    );
     child.stdin.take().unwrap().write_all(b"hi\n1\nA1002\n").unwrap();
     let out = child.wait_with_output().unwrap();
     let all = output_text(&out);
@@ -216,14 +209,7 @@ fn serve_logs_to_the_file_and_at_the_level_the_config_says() {
     // One connection at most, so that tiny_http has a warning to log too.
     let text = std::fs::read_to_string(&config).unwrap();
     std::fs::write(&config, text.replace("workers = 4", "workers = 4\nmax_connections = 1")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_shopbot"))
-        .args(["serve", "--config", &config])
-        .env_remove("SHOPBOT_LOG")
-        .env_remove("RUST_LOG")
-        .env_remove("TWILIO_AUTH_TOKEN")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = start_child(shopbot_command(&["serve", "--config", &config]).stderr(std::process::Stdio::null()));
     let started = std::time::Instant::now();
     let addr = loop {
         let text = std::fs::read_to_string(&log).unwrap_or_default();

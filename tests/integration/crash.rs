@@ -6,13 +6,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::support::{agent, config_text, new_sid, post_signed_to, whatsapp_params};
+use crate::support::{agent, config_text, new_sid, post_signed_to, shopbot_command, start_child, whatsapp_params};
 
 const THREADS: usize = 8;
 /// Kill after this many acknowledgements or this long, whichever comes first.
@@ -25,15 +25,12 @@ const MIN_ACKS_WITHIN: Duration = Duration::from_secs(120);
 
 /// `shopbot serve` as a child process, and its `http://` address.
 pub fn serve(config: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_shopbot"))
-        .args(["serve", "--config"])
-        .arg(config)
-        .env_remove("TWILIO_AUTH_TOKEN")
-        .env_remove("SHOPBOT_ADMIN_TOKEN")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = start_child(
+        shopbot_command(&["serve", "--config"])
+            .arg(config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+    );
     let stderr = BufReader::new(child.stderr.take().unwrap());
     let (found, addr) = mpsc::channel();
     thread::spawn(move || {

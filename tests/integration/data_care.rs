@@ -1,22 +1,16 @@
 //! Backups and exports through the real binary, while the server runs.
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::support::output_text;
 use crate::support::{new_sid, whatsapp_params, TestServer};
+use crate::support::{output_text, run_to_end, shopbot_command};
 
 fn shopbot(server: &TestServer, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_shopbot"))
-        .args(args)
-        .arg("--config")
-        .arg(server.config_path())
-        .env_remove("TWILIO_AUTH_TOKEN")
-        .output()
-        .unwrap()
+    run_to_end(shopbot_command(args).arg("--config").arg(server.config_path()))
 }
 
 #[test]

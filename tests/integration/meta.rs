@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use shopbot::channel::meta::signature;
 
 use crate::graph_mock::{MockGraph, Recorded};
-use crate::support::{output_text, Reply, TestServer};
+use crate::support::{output_text, run_to_end, shopbot_command, Reply, TestServer};
 
 pub const APP_SECRET: &str = "test-app-secret";
 pub const VERIFY_TOKEN: &str = "test-verify-token";
@@ -336,12 +336,7 @@ fn a_meta_section_without_an_app_secret_fails_closed() {
     let config = dir.path().join("config.toml");
     std::fs::write(&config, crate::support::config_text(&dir.path().join("s.db"), &text)).unwrap();
     for command in ["check", "serve"] {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_shopbot"))
-            .args([command, "--config"])
-            .arg(&config)
-            .env_remove("META_APP_SECRET")
-            .output()
-            .unwrap();
+        let output = run_to_end(shopbot_command(&[command, "--config"]).arg(&config));
         let printed = output_text(&output);
         assert_eq!(output.status.code(), Some(1), "{command}: {printed}");
         assert!(printed.contains("[meta] app_secret"), "{command}: {printed}");
@@ -426,18 +421,9 @@ fn a_meta_template_goes_out_as_a_graph_template_with_its_parameters_in_order() {
     assert_eq!(by_wamid["id"], queued["id"], "found by its wamid");
 }
 
-/// Runs the real binary in `dir` with the environment cleared of secrets.
+/// Runs the real binary in `dir`.
 fn shopbot(args: &[&str], dir: &std::path::Path) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_shopbot"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("META_APP_SECRET")
-        .env_remove("META_ACCESS_TOKEN")
-        .env_remove("META_VERIFY_TOKEN")
-        .env_remove("TWILIO_AUTH_TOKEN")
-        .env_remove("SHOPBOT_ADMIN_TOKEN")
-        .output()
-        .unwrap()
+    run_to_end(shopbot_command(args).current_dir(dir))
 }
 
 #[test]

@@ -3,24 +3,19 @@
 //! (the message becomes uncertain and is not resent until an operator says so).
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use crate::crash::serve;
-use crate::support::{agent, config_text, new_sid, output_text, post_signed_to, whatsapp_params};
+use crate::support::{
+    agent, config_text, new_sid, output_text, post_signed_to, run_to_end, shopbot_command, whatsapp_params,
+};
 use crate::twilio_mock::MockTwilio;
 
 const CUSTOMER: &str = "+27825550901";
 
 fn shopbot(args: &[&str], config: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_shopbot"))
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .env_remove("TWILIO_AUTH_TOKEN")
-        .env_remove("SHOPBOT_ADMIN_TOKEN")
-        .output()
-        .unwrap()
+    run_to_end(shopbot_command(args).arg("--config").arg(config))
 }
 
 #[test]

@@ -433,3 +433,50 @@ pub fn output_text(output: &std::process::Output) -> String {
 pub fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
     items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
+
+/// Environment variables that change what `shopbot` does; a test's child
+/// process never inherits them from the developer's shell.
+const SHOPBOT_ENV: &[&str] = &[
+    "TWILIO_AUTH_TOKEN",
+    "SHOPBOT_ADMIN_TOKEN",
+    "SHOPBOT_CONFIG",
+    "SHOPBOT_LOG",
+    "RUST_LOG",
+    "META_ACCESS_TOKEN",
+    "META_APP_SECRET",
+    "META_VERIFY_TOKEN",
+];
+
+/// The one way tests run the real binary: `shopbot ARGS` with every variable
+/// that would change its behaviour removed (set one back with `.env()`).
+pub fn shopbot_command(args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_shopbot"));
+    command.args(args);
+    for name in SHOPBOT_ENV {
+        command.env_remove(name);
+    }
+    command
+}
+
+/// Runs `command` to completion. Under wine (the Windows build's tests), creating
+/// a process now and then fails with ERROR_INTERNAL_ERROR (1359) when many run
+/// at once; only that failure to start is tried again.
+pub fn run_to_end(command: &mut std::process::Command) -> std::process::Output {
+    retry_spawn(|| command.output())
+}
+
+/// Starts `command` (see [`run_to_end`] on retries).
+pub fn start_child(command: &mut std::process::Command) -> std::process::Child {
+    retry_spawn(|| command.spawn())
+}
+
+fn retry_spawn<T>(mut start: impl FnMut() -> std::io::Result<T>) -> T {
+    for _ in 0..4 {
+        match start() {
+            Ok(started) => return started,
+            Err(e) if e.raw_os_error() == Some(1359) => std::thread::sleep(Duration::from_millis(200)),
+            Err(e) => panic!("cannot start shopbot: {e}"),
+        }
+    }
+    start().expect("cannot start shopbot")
+}
