@@ -25,7 +25,10 @@ pub struct Args {
 
 pub fn execute(args: Args) -> Result<(), CliError> {
     logging::init(LevelFilter::Warn);
-    let from = PhoneNumber::parse(&args.from).map_err(|e| CliError::Usage(format!("--from: {e}")))?;
+    let from = PhoneNumber::parse(&args.from).map_err(|e| CliError::InvalidArg {
+        arg: "--from".into(),
+        source: Box::new(e),
+    })?;
     let (config, mut store) = match &args.config {
         Some(_) => {
             let config = ConfigArg {

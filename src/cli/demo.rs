@@ -44,10 +44,11 @@ pub fn execute(args: Args) -> Result<(), CliError> {
     let config = Config::demo(args.db.clone(), args.port);
     let stop = super::serve::stop_signal()?;
     let running = server::start(&config, Options { demo_page: true }).map_err(|e| match e {
-        StartError::Bind { addr, source } => CliError::Usage(format!(
-            "cannot listen on {addr}: {source}; try another port: shopbot demo --port {}",
-            args.port.wrapping_add(1)
-        )),
+        StartError::Bind { addr, source } => CliError::DemoPort {
+            addr,
+            next: args.port.wrapping_add(1),
+            source,
+        },
         other => other.into(),
     })?;
     let base = format!("http://{}", running.addr());

@@ -32,6 +32,26 @@ pub enum CliError {
         #[source]
         source: FieldError,
     },
+    /// An argument's value cannot be used (exit 1).
+    #[error("{arg}: {source}")]
+    InvalidArg {
+        /// The argument, like `--from`, or the file it names.
+        arg: String,
+        /// What is wrong with it.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The demo's port is taken (exit 1).
+    #[error("cannot listen on {addr}: {source}; try another port: shopbot demo --port {next}")]
+    DemoPort {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// The port to suggest.
+        next: u16,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The message may not be sent (opted out, outside the window …) (exit 1).
     #[error("not queued: {0}")]
     Refused(#[source] Refusal),
@@ -75,6 +95,8 @@ impl CliError {
             | CliError::NoConfig
             | CliError::Usage(_)
             | CliError::Field { .. }
+            | CliError::InvalidArg { .. }
+            | CliError::DemoPort { .. }
             | CliError::Refused(_)
             | CliError::Partial(_) => 1,
             CliError::Start(StartError::Bind { .. }) => 1,

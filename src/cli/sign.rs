@@ -104,11 +104,14 @@ fn sign_meta(args: &Args) -> Result<(), CliError> {
 
 fn sign_twilio(args: &Args, url: &str) -> Result<(), CliError> {
     let params = match read_body(args)? {
-        Some(body) => parse_form(&body).map_err(|e| {
-            CliError::Usage(format!(
-                "{}: {e}",
-                args.body_file.as_deref().unwrap_or(std::path::Path::new("-")).display()
-            ))
+        Some(body) => parse_form(&body).map_err(|e| CliError::InvalidArg {
+            arg: args
+                .body_file
+                .as_deref()
+                .unwrap_or(std::path::Path::new("-"))
+                .display()
+                .to_string(),
+            source: Box::new(e),
         })?,
         None => args
             .params
