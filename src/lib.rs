@@ -1,13 +1,17 @@
 //! shopbot: a WhatsApp menu bot for small shops, as one binary with its own
 //! SQLite database.
 //!
-//! The crate is an I/O shell around a pure core:
-//! - [`engine`]: the menu state machine (no I/O);
-//! - [`store`]: all SQL;
+//! The crate is an I/O shell around a pure core. Imports point one way:
+//! `http`/`cli` → `channel` → `work` → `conversation`/`outbox` → `writer` →
+//! `store` → `engine`/`message`.
+//! - [`engine`]: the menu state machine (no I/O); [`message`]: the neutral types
+//!   every channel speaks below its edge;
+//! - [`store`]: all SQL, and nothing else;
 //! - [`conversation`]: runs one inbound message through the engine inside a
-//!   store transaction; [`writer`]: the one thread that does so for the server,
-//!   committing many messages at once;
-//! - [`message`]: the neutral types every channel speaks below its edge;
+//!   store transaction; [`outbox`]: messages that go out through a provider's
+//!   API (routing, rules, the sender thread);
+//! - [`writer`]: the one thread that runs every write, committing many at once;
+//!   [`work`]: what the server hands it;
 //! - [`channel`]: Twilio and Meta: signatures, webhook parsing, replies, REST/Graph clients;
 //! - [`http`]: the tiny_http server, routes and handlers; [`server`] assembles it;
 //! - [`config`]: the TOML configuration, validated into typed values;
@@ -29,4 +33,5 @@ pub mod server;
 pub mod service;
 pub mod store;
 pub mod urlencoded;
+pub mod work;
 pub mod writer;

@@ -26,10 +26,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use crate::conversation::{handle_failed_inbound, handle_inbound, Bot, Handled};
-use crate::message::{Inbound, StatusEvent};
-use crate::outbox::{self, policy};
-use crate::store::{Db, Recorded, Store, StoreError};
+use crate::store::{Db, Store, StoreError};
 
 /// The most pieces of work committed in one transaction.
 pub const MAX_BATCH: usize = 256;
@@ -81,107 +78,6 @@ pub trait Work: Send + 'static {
     /// [`WriterError::Panicked`].
     fn recover(&self, _db: &Db<'_>, _now: Timestamp) -> Result<Self::Output, WriterError> {
         Err(WriterError::Panicked)
-    }
-}
-
-/// An inbound message: the conversation step and its reply.
-pub struct HandleInbound {
-    /// The bot that answers.
-    pub bot: Arc<Bot>,
-    /// The message.
-    pub message: Inbound,
-}
-
-impl Work for HandleInbound {
-    type Output = Handled;
-
-    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Handled, WriterError> {
-        Ok(handle_inbound(db, &self.bot, &self.message, now)?)
-    }
-
-    /// A panic while handling was rolled back; the message is stored with an
-    /// apology instead, so the customer hears something and the `200` is durable.
-    fn recover(&self, db: &Db<'_>, now: Timestamp) -> Result<Handled, WriterError> {
-        log::error!(target: "writer", "{}: handling panicked; rolled back, answering with an apology", self.message.key);
-        Ok(handle_failed_inbound(db, &self.message, now)?)
-    }
-}
-
-/// A batch from a channel without inline replies (Meta's webhook): every
-/// inbound message handled and its reply queued in the outbox, every status
-/// stored, all in one transaction. The output is how many replies were queued.
-pub struct HandleBatch {
-    /// The bot that answers.
-    pub bot: Arc<Bot>,
-    /// The batch's messages, in order.
-    pub inbound: Vec<Inbound>,
-    /// The batch's status events.
-    pub statuses: Vec<StatusEvent>,
-}
-
-impl HandleBatch {
-    /// One message: its step and its queued reply (none for a repeated delivery).
-    fn one(&self, db: &Db<'_>, message: &Inbound, now: Timestamp) -> Result<usize, StoreError> {
-        let handled = handle_inbound(db, &self.bot, message, now)?;
-        reply_count(db, message, &handled, now)
-    }
-
-    fn statuses(&self, db: &Db<'_>, now: Timestamp) -> Result<(), StoreError> {
-        for event in &self.statuses {
-            policy::record_status(db, event, now)?;
-        }
-        Ok(())
-    }
-}
-
-/// Queues the reply of a message handled now; returns how many messages it became.
-fn reply_count(db: &Db<'_>, message: &Inbound, handled: &Handled, now: Timestamp) -> Result<usize, StoreError> {
-    if handled.repeated {
-        return Ok(0);
-    }
-    Ok(outbox::queue_reply(db, message, &handled.reply, now)?.len())
-}
-
-impl Work for HandleBatch {
-    type Output = usize;
-
-    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<usize, WriterError> {
-        let mut queued = 0;
-        for message in &self.inbound {
-            queued += self.one(db, message, now)?;
-        }
-        self.statuses(db, now)?;
-        Ok(queued)
-    }
-
-    /// A panic somewhere in the batch was rolled back: each message runs again
-    /// on its own, and the one that panics is stored with an apology instead.
-    fn recover(&self, db: &Db<'_>, now: Timestamp) -> Result<usize, WriterError> {
-        let mut queued = 0;
-        for message in &self.inbound {
-            let alone = db.attempt(|db| guarded(|| Ok(self.one(db, message, now)?)));
-            queued += match alone {
-                Err(WriterError::Panicked) => {
-                    log::error!(target: "writer", "{}: handling panicked; rolled back, answering with an apology", message.key);
-                    let handled = handle_failed_inbound(db, message, now)?;
-                    reply_count(db, message, &handled, now)?
-                }
-                other => other?,
-            };
-        }
-        self.statuses(db, now)?;
-        Ok(queued)
-    }
-}
-
-/// A status event: stored, and what it means for the outbox applied.
-pub struct RecordStatus(pub StatusEvent);
-
-impl Work for RecordStatus {
-    type Output = Recorded;
-
-    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Recorded, WriterError> {
-        Ok(policy::record_status(db, &self.0, now)?)
     }
 }
 
@@ -373,7 +269,7 @@ fn run_alone(db: &Db<'_>, now: Timestamp, task: &mut dyn Task) -> Result<(), Wri
 }
 
 /// Runs `f`, turning a panic (a bug) into [`WriterError::Panicked`].
-fn guarded<T>(f: impl FnOnce() -> Result<T, WriterError>) -> Result<T, WriterError> {
+pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, WriterError>) -> Result<T, WriterError> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
         log::error!(target: "writer", "a write panicked; rolled back");
         Err(WriterError::Panicked)

@@ -8,7 +8,7 @@
 
 use super::{errors, routes::App, signed::verified_form, Request, Response};
 use crate::channel::twilio::{twiml, webhook};
-use crate::writer::HandleInbound;
+use crate::work::HandleInbound;
 
 /// Handles one inbound-message webhook.
 pub fn handle(app: &App, request: &Request) -> Response {

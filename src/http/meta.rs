@@ -17,7 +17,7 @@ use super::{errors, routes::App, Request, Response};
 use crate::channel::meta::{signature, webhook};
 use crate::config::Meta;
 use crate::urlencoded::{param, parse};
-use crate::writer::HandleBatch;
+use crate::work::HandleBatch;
 
 /// `GET`: the verification handshake.
 pub fn verify(meta: &Meta, request: &Request) -> Response {

@@ -5,7 +5,7 @@
 use super::{errors, routes::App, signed::verified_form, Request, Response};
 use crate::channel::twilio::status::status_event;
 use crate::store::Recorded;
-use crate::writer::RecordStatus;
+use crate::work::RecordStatus;
 
 /// Handles one status callback.
 pub fn handle(app: &App, request: &Request) -> Response {

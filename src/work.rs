@@ -1,0 +1,115 @@
+//! The pieces of work the server hands the writer, one per kind of request:
+//! a Twilio message (the step and its inline reply), a Meta batch (every step,
+//! its replies queued in the outbox, every status), a status event. The writer
+//! (`writer.rs`) is only the mechanism that runs them.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use crate::conversation::{handle_failed_inbound, handle_inbound, Bot, Handled};
+use crate::message::{Inbound, StatusEvent};
+use crate::outbox::{self, policy};
+use crate::store::{Db, Recorded, StoreError};
+use crate::writer::{self, Work, WriterError};
+
+/// An inbound message: the conversation step and its reply.
+pub struct HandleInbound {
+    /// The bot that answers.
+    pub bot: Arc<Bot>,
+    /// The message.
+    pub message: Inbound,
+}
+
+impl Work for HandleInbound {
+    type Output = Handled;
+
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Handled, WriterError> {
+        Ok(handle_inbound(db, &self.bot, &self.message, now)?)
+    }
+
+    /// A panic while handling was rolled back; the message is stored with an
+    /// apology instead, so the customer hears something and the `200` is durable.
+    fn recover(&self, db: &Db<'_>, now: Timestamp) -> Result<Handled, WriterError> {
+        log::error!(target: "writer", "{}: handling panicked; rolled back, answering with an apology", self.message.key);
+        Ok(handle_failed_inbound(db, &self.message, now)?)
+    }
+}
+
+/// A batch from a channel without inline replies (Meta's webhook): every
+/// inbound message handled and its reply queued in the outbox, every status
+/// stored, all in one transaction. The output is how many replies were queued.
+pub struct HandleBatch {
+    /// The bot that answers.
+    pub bot: Arc<Bot>,
+    /// The batch's messages, in order.
+    pub inbound: Vec<Inbound>,
+    /// The batch's status events.
+    pub statuses: Vec<StatusEvent>,
+}
+
+impl HandleBatch {
+    /// One message: its step and its queued reply (none for a repeated delivery).
+    fn one(&self, db: &Db<'_>, message: &Inbound, now: Timestamp) -> Result<usize, StoreError> {
+        let handled = handle_inbound(db, &self.bot, message, now)?;
+        reply_count(db, message, &handled, now)
+    }
+
+    fn statuses(&self, db: &Db<'_>, now: Timestamp) -> Result<(), StoreError> {
+        for event in &self.statuses {
+            policy::record_status(db, event, now)?;
+        }
+        Ok(())
+    }
+}
+
+/// Queues the reply of a message handled now; returns how many messages it became.
+fn reply_count(db: &Db<'_>, message: &Inbound, handled: &Handled, now: Timestamp) -> Result<usize, StoreError> {
+    if handled.repeated {
+        return Ok(0);
+    }
+    Ok(outbox::queue_reply(db, message, &handled.reply, now)?.len())
+}
+
+impl Work for HandleBatch {
+    type Output = usize;
+
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<usize, WriterError> {
+        let mut queued = 0;
+        for message in &self.inbound {
+            queued += self.one(db, message, now)?;
+        }
+        self.statuses(db, now)?;
+        Ok(queued)
+    }
+
+    /// A panic somewhere in the batch was rolled back: each message runs again
+    /// on its own, and the one that panics is stored with an apology instead.
+    fn recover(&self, db: &Db<'_>, now: Timestamp) -> Result<usize, WriterError> {
+        let mut queued = 0;
+        for message in &self.inbound {
+            let alone = db.attempt(|db| writer::guarded(|| Ok(self.one(db, message, now)?)));
+            queued += match alone {
+                Err(WriterError::Panicked) => {
+                    log::error!(target: "writer", "{}: handling panicked; rolled back, answering with an apology", message.key);
+                    let handled = handle_failed_inbound(db, message, now)?;
+                    reply_count(db, message, &handled, now)?
+                }
+                other => other?,
+            };
+        }
+        self.statuses(db, now)?;
+        Ok(queued)
+    }
+}
+
+/// A status event: stored, and what it means for the outbox applied.
+pub struct RecordStatus(pub StatusEvent);
+
+impl Work for RecordStatus {
+    type Output = Recorded;
+
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Recorded, WriterError> {
+        Ok(policy::record_status(db, &self.0, now)?)
+    }
+}
