@@ -91,13 +91,21 @@ impl Db<'_> {
 
     /// Whether the contact is on the suppression list (sent a stop keyword and
     /// no start keyword since).
+    ///
+    /// One primary-key lookup per address (an `IN (?1, ?2)` would build an
+    /// ephemeral table on every call, and this runs for every message).
     pub fn is_suppressed(&self, who: &ContactRef) -> Result<bool, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT 1 FROM suppressions WHERE address IN (?1, ?2)")?
-            .query_row(addresses(who), |_| Ok(()))
-            .optional()?
-            .is_some())
+        for address in addresses(who).into_iter().flatten() {
+            let found = self
+                .conn
+                .prepare_cached("SELECT 1 FROM suppressions WHERE address = ?1")?
+                .query_row([address], |_| Ok(()))
+                .optional()?;
+            if found.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// A contact's consent log, oldest first.

@@ -97,16 +97,12 @@ impl Db<'_> {
         profile_name: Option<&str>,
         now: Timestamp,
     ) -> Result<ContactId, StoreError> {
-        let found = match (&who.phone, &who.user_id) {
-            (Some(phone), _) => self.contact_row("phone", phone.as_str())?,
-            (None, Some(id)) => self.contact_row("user_id", id)?,
-            (None, None) => {
-                return Err(StoreError::Invalid(
-                    "a contact needs a phone number or a user id".into(),
-                ))
-            }
-        };
-        let Some((id, stored_name, stored_user_id)) = found else {
+        if who.phone.is_none() && who.user_id.is_none() {
+            return Err(StoreError::Invalid(
+                "a contact needs a phone number or a user id".into(),
+            ));
+        }
+        let Some((id, stored_name, stored_user_id)) = self.contact_row(who)? else {
             self.conn
                 .prepare_cached(
                     "INSERT INTO contacts (phone, user_id, profile_name, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -136,24 +132,29 @@ impl Db<'_> {
         Ok(ContactId(id))
     }
 
-    /// A contact by one address column (`phone` or `user_id`).
-    fn contact_row(&self, column: &str, value: &str) -> Result<Option<ContactRow>, StoreError> {
-        let sql = format!("SELECT id, profile_name, user_id FROM contacts WHERE {column} = ?1");
+    /// The contact `who` names: by number when it has one, else by user id.
+    fn contact_row(&self, who: &ContactRef) -> Result<Option<ContactRow>, StoreError> {
+        let (sql, value) = match (&who.phone, &who.user_id) {
+            (Some(phone), _) => (
+                "SELECT id, profile_name, user_id FROM contacts WHERE phone = ?1",
+                phone.as_str(),
+            ),
+            (None, Some(id)) => (
+                "SELECT id, profile_name, user_id FROM contacts WHERE user_id = ?1",
+                id.as_str(),
+            ),
+            (None, None) => return Ok(None),
+        };
         Ok(self
             .conn
-            .prepare_cached(&sql)?
+            .prepare_cached(sql)?
             .query_row([value], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?)
     }
 
     /// The contact `who` names, if it exists (no row is added).
     pub fn find_contact(&self, who: &ContactRef) -> Result<Option<ContactId>, StoreError> {
-        let found = match (&who.phone, &who.user_id) {
-            (Some(phone), _) => self.contact_row("phone", phone.as_str())?,
-            (None, Some(id)) => self.contact_row("user_id", id)?,
-            (None, None) => None,
-        };
-        Ok(found.map(|(id, _, _)| ContactId(id)))
+        Ok(self.contact_row(who)?.map(|(id, _, _)| ContactId(id)))
     }
 
     /// The conversation of a contact, or `None` if it has none (or an unreadable one).
