@@ -268,6 +268,7 @@ fn a_whole_batch_is_handled_statuses_first_and_a_repeat_does_nothing_again() {
         .cloned()
         .unwrap();
     let sent = server.settled(reply["id"].as_i64().unwrap());
+    assert_eq!(sent["outbox"]["state"], "sent", "{sent}");
     if sent["sid"] == "wamid.MOCK1" {
         assert_eq!(sent["status"], "read", "{sent}");
     }

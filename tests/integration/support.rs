@@ -276,16 +276,20 @@ impl TestServer {
         to_reply(request.send(json.to_string().as_bytes()).unwrap())
     }
 
-    /// Polls `GET /api/messages/{id}` until its outbox state is settled.
+    /// Polls `GET /api/messages/{id}` until its outbox state is settled; fails
+    /// the test after 20 s.
     pub fn settled(&self, id: i64) -> serde_json::Value {
         let started = std::time::Instant::now();
         loop {
             let (_, message) = self.api_get(&format!("/api/messages/{id}"));
             let state = message["outbox"]["state"].as_str().unwrap_or_default().to_string();
-            if ["sent", "failed", "uncertain"].contains(&state.as_str()) || started.elapsed() > Duration::from_secs(20)
-            {
+            if ["sent", "failed", "uncertain"].contains(&state.as_str()) {
                 return message;
             }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "message {id} did not settle within 20 s: {message}"
+            );
             std::thread::sleep(Duration::from_millis(25));
         }
     }
