@@ -34,32 +34,16 @@ fn measure(name: &str, n: u32, mut f: impl FnMut()) {
 fn main() {
     let menu = Menu::example();
     let now = Timestamp::now();
-    let first = engine::step(&menu, None, Inbound { text: "2", media: &[] }, now);
+    let first = engine::step(&menu, None, Inbound::text("2"), now);
     let session = engine::Session {
         state: first.state,
         updated_at: now,
     };
     measure("engine: main menu from nothing", 200_000, || {
-        black_box(engine::step(
-            &menu,
-            None,
-            Inbound {
-                text: black_box("hi"),
-                media: &[],
-            },
-            now,
-        ));
+        black_box(engine::step(&menu, None, Inbound::text(black_box("hi")), now));
     });
     measure("engine: sub-menu choice", 200_000, || {
-        black_box(engine::step(
-            &menu,
-            Some(&session),
-            Inbound {
-                text: black_box("1"),
-                media: &[],
-            },
-            now,
-        ));
+        black_box(engine::step(&menu, Some(&session), Inbound::text(black_box("1")), now));
     });
 
     let params: Vec<(String, String)> = [
@@ -108,7 +92,7 @@ fn conversation_batches(template: &[(String, String)]) {
     let _ = std::fs::create_dir_all(&dir);
     let mut store = Store::open(&dir.join("bench.db")).expect("bench database");
     let bot = Bot::example();
-    let walk = ["hi", "2", "1", "Hinge cracked", "skip", "2", "2"];
+    let walk = ["hi", "2", "1", "Hinge cracked", "2", "2"];
     let mut seq = 0u64;
     measure("conversation: a batch of 16 messages", 100, || {
         seq += 1;

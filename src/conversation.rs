@@ -14,7 +14,7 @@
 use jiff::{tz::TimeZone, Timestamp};
 
 use crate::config::Config;
-use crate::engine::{self, render, Effect, Gate, Menu, OptKeywords, Output};
+use crate::engine::{self, render, Effect, Gate, Menu, OptKeywords, Output, Session, State};
 use crate::message::{ContactRef, Inbound, Reply};
 use crate::store::{ConsentAction, ConsentChange, ContactId, Db, MessageId, StoreError};
 
@@ -75,12 +75,11 @@ pub fn handle_inbound(db: &Db<'_>, bot: &Bot, msg: &Inbound, now: Timestamp) -> 
         });
     }
     let (contact, message) = store_inbound(db, msg, now)?;
-    let texts = match bot.opt.gate(&msg.text, db.is_suppressed(&msg.from)?) {
-        Gate::Converse => converse(db, bot, msg, (contact, message), now)?,
-        Gate::Silent => {
-            log::info!(target: "conversation", "{}: {} is opted out; not answering", msg.key, msg.from);
-            Vec::new()
-        }
+    let session = db.session(contact)?;
+    let in_form = matches!(session.as_ref().map(|s| &s.state), Some(State::Form { .. }));
+    let texts = match bot.opt.gate(&msg.text, db.is_suppressed(&msg.from)?, in_form) {
+        Gate::Converse => converse(db, bot, msg, session, (contact, message), now)?,
+        Gate::Silent => remind_opted_out(db, bot, msg, now)?,
         Gate::OptOut(keyword) => consent(db, msg, ConsentAction::OptOut, &keyword, now, &bot.menu.texts.opted_out)?,
         Gate::OptIn(keyword) => consent(db, msg, ConsentAction::OptIn, &keyword, now, &bot.menu.texts.opted_in)?,
     };
@@ -121,6 +120,22 @@ fn store_inbound(db: &Db<'_>, msg: &Inbound, now: Timestamp) -> Result<(ContactI
     Ok((contact, message))
 }
 
+/// How often an opted-out customer who writes is reminded how to opt in again.
+pub const OPTED_OUT_REMINDER_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
+/// An opted-out customer wrote something else than a start keyword: the
+/// reminder, at most once per [`OPTED_OUT_REMINDER_EVERY`] (never silence, never
+/// nagging).
+fn remind_opted_out(db: &Db<'_>, bot: &Bot, msg: &Inbound, now: Timestamp) -> Result<Vec<String>, StoreError> {
+    let since = now.checked_sub(OPTED_OUT_REMINDER_EVERY).unwrap_or(Timestamp::MIN);
+    if db.take_reminder(&msg.from, since, now)? {
+        log::info!(target: "conversation", "{}: {} is opted out; reminded how to opt in", msg.key, msg.from);
+        return Ok(vec![bot.menu.texts.opted_out.clone()]);
+    }
+    log::info!(target: "conversation", "{}: {} is opted out and was reminded today; not answering", msg.key, msg.from);
+    Ok(Vec::new())
+}
+
 /// Logs a stop or start keyword, updates the suppression list, and confirms.
 fn consent(
     db: &Db<'_>,
@@ -146,13 +161,14 @@ fn converse(
     db: &Db<'_>,
     bot: &Bot,
     msg: &Inbound,
+    session: Option<Session>,
     (contact, message): (ContactId, MessageId),
     now: Timestamp,
 ) -> Result<Vec<String>, StoreError> {
-    let session = db.session(contact)?;
     let input = engine::Inbound {
         text: &msg.text,
         media: &msg.media,
+        known_order: known_order(db, session.as_ref(), msg)?,
     };
     let step = engine::step(&bot.menu, session.as_ref(), input, now);
     let ctx = EffectContext {
@@ -172,6 +188,25 @@ fn converse(
     }
     db.save_session(contact, &step.state, now)?;
     Ok(texts)
+}
+
+/// While a lookup waits for a number, whether a bare number the customer sent
+/// is one of their orders (the engine sends a menu number that is not back to
+/// the menu). Only then is the orders table asked.
+fn known_order(db: &Db<'_>, session: Option<&Session>, msg: &Inbound) -> Result<bool, StoreError> {
+    let number = msg.text.trim();
+    let waiting = matches!(session.map(|s| &s.state), Some(State::Lookup { .. }));
+    if !waiting || number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(false);
+    }
+    Ok(db.order_for(number, &msg.from)?.is_some())
+}
+
+/// The owner (or a staff member) wrote to the customer: the conversation is
+/// with a person until they hand it back, the customer sends a main-menu word,
+/// or it idles past the session timeout. The bot stays quiet meanwhile.
+pub fn owner_replied(db: &Db<'_>, contact: ContactId, now: Timestamp) -> Result<(), StoreError> {
+    db.save_session(contact, &State::WithPerson { acknowledged: true }, now)
 }
 
 /// Everything an effect may need.
@@ -292,9 +327,8 @@ mod tests {
         let mut store = Store::open_in_memory().unwrap();
         send(&mut store, "SM1", "2");
         send(&mut store, "SM2", "1");
-        send(&mut store, "SM3", "Broken hinge");
-        let first = send_on(&mut store, inbound("SM4", "skip"));
-        let again = send_on(&mut store, inbound("SM4", "skip"));
+        let first = send_on(&mut store, inbound("SM3", "Broken hinge"));
+        let again = send_on(&mut store, inbound("SM3", "Broken hinge"));
         assert_eq!(first.reply, again.reply);
         assert!((!first.repeated) && again.repeated);
         assert!(first.reply.texts[0].starts_with("✅ Defect Submitted!"), "{first:?}");

@@ -1,7 +1,6 @@
-//! The traffic: customers walking a whole conversation (hi → 2 → 1 →
-//! description → skip → 2 → 2: menu, sub-menu, form question, optional-photo
-//! question, submission, sub-menu, history), as signed Twilio webhooks, with
-//! the reply to every step checked.
+//! The traffic: customers walking the seed's whole conversation (hi → 2 → 1 →
+//! description → 2 → 2: menu, sub-menu, form question, submission, sub-menu,
+//! history), as signed Twilio webhooks, with the reply to every step checked.
 
 use shopbot::channel::twilio::signature::{self, Algorithm};
 
@@ -26,10 +25,6 @@ const WALK: &[Step] = &[
     },
     Step {
         text: "",
-        expect: "Send a photo of the defect",
-    },
-    Step {
-        text: "skip",
         expect: "Defect Submitted! ID: DEF-",
     },
     Step {

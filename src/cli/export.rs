@@ -58,8 +58,9 @@ fn submissions(args: SubmissionsArgs) -> Result<(), CliError> {
     })
 }
 
-/// Columns: id, form, date (shop time), customer, name, then one per question
-/// field in order of first appearance; a field's media URLs follow its text.
+/// Columns: id, form, date (shop time), customer, name, one per question field
+/// (its text) in order of first appearance, then `media`: every attachment of
+/// the submission (Twilio's URL, or `meta:<media id>`), space-separated.
 fn write_csv(out: impl Write, rows: &[SubmissionRecord], tz: &TimeZone) -> std::io::Result<()> {
     let mut fields: Vec<&str> = Vec::new();
     let mut seen = BTreeSet::new();
@@ -71,6 +72,7 @@ fn write_csv(out: impl Write, rows: &[SubmissionRecord], tz: &TimeZone) -> std::
     let mut csv = csv::Writer::from_writer(out);
     let mut header = vec!["id", "form", "submitted", "customer", "name"];
     header.extend(&fields);
+    header.push("media");
     csv.write_record(&header)?;
     for row in rows {
         let mut record = vec![
@@ -85,15 +87,18 @@ fn write_csv(out: impl Write, rows: &[SubmissionRecord], tz: &TimeZone) -> std::
         ];
         for field in &fields {
             let answer = row.answers.iter().find(|a| a.field == *field);
-            record.push(answer.map_or(String::new(), |a| {
-                let urls = a.media.iter().map(|m| m.url.as_str());
-                std::iter::once(a.text.as_str())
-                    .chain(urls)
-                    .filter(|s| !s.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            }));
+            record.push(answer.map_or(String::new(), |a| a.text.clone()));
         }
+        let media: Vec<String> = row
+            .answers
+            .iter()
+            .flat_map(|a| &a.media)
+            .map(|m| match (&m.id, m.url.is_empty()) {
+                (Some(id), true) => format!("meta:{id}"),
+                _ => m.url.clone(),
+            })
+            .collect();
+        record.push(media.join(" "));
         csv.write_record(&record)?;
     }
     csv.flush()

@@ -54,7 +54,18 @@ pub struct Texts {
     /// Asked again when a photo question got neither a photo nor the skip word.
     #[serde(default = "Texts::default_need_photo")]
     pub need_photo: String,
-    /// The answer to a stop keyword.
+    /// Said when a photo came without text where text is asked for (the photo
+    /// is kept and the question asked again).
+    #[serde(default = "Texts::default_photo_received")]
+    pub photo_received: String,
+    /// Said when the customer cancels a form.
+    #[serde(default = "Texts::default_form_cancelled")]
+    pub form_cancelled: String,
+    /// Said once while a conversation waits for a person who has not answered yet.
+    #[serde(default = "Texts::default_waiting_ack")]
+    pub waiting_ack: String,
+    /// The answer to a stop keyword (and, at most once a day, to anything
+    /// else an opted-out customer writes).
     #[serde(default = "Texts::default_opted_out")]
     pub opted_out: String,
     /// The answer to a start keyword.
@@ -78,6 +89,15 @@ impl Texts {
     fn default_need_photo() -> String {
         "Please send a photo, or reply skip.".into()
     }
+    fn default_photo_received() -> String {
+        "📷 Photo received.".into()
+    }
+    fn default_form_cancelled() -> String {
+        "Cancelled: nothing was submitted.".into()
+    }
+    fn default_waiting_ack() -> String {
+        "Thanks, we have your message. A team member will answer here.".into()
+    }
     fn default_opted_out() -> String {
         "You are opted out. Reply START to re-subscribe.".into()
     }
@@ -88,13 +108,16 @@ impl Texts {
 
 impl Texts {
     /// Every text with its key.
-    pub fn all(&self) -> [(&'static str, &str); 7] {
+    pub fn all(&self) -> [(&'static str, &str); 10] {
         [
             ("unknown", &self.unknown),
             ("back", &self.back),
             ("footer", &self.footer),
             ("need_text", &self.need_text),
             ("need_photo", &self.need_photo),
+            ("photo_received", &self.photo_received),
+            ("form_cancelled", &self.form_cancelled),
+            ("waiting_ack", &self.waiting_ack),
             ("opted_out", &self.opted_out),
             ("opted_in", &self.opted_in),
         ]
@@ -109,6 +132,9 @@ impl Default for Texts {
             footer: Self::default_footer(),
             need_text: Self::default_need_text(),
             need_photo: Self::default_need_photo(),
+            photo_received: Self::default_photo_received(),
+            form_cancelled: Self::default_form_cancelled(),
+            waiting_ack: Self::default_waiting_ack(),
             opted_out: Self::default_opted_out(),
             opted_in: Self::default_opted_in(),
         }
@@ -176,11 +202,14 @@ pub enum Node {
         #[serde(default)]
         then: Option<String>,
     },
-    /// Marks the conversation as waiting for staff.
+    /// Hands the conversation to a person: marks it as waiting, and the bot
+    /// stays quiet until the person hands it back (or it idles past the
+    /// session timeout, or the customer sends a main-menu word).
     Handoff {
         /// Says when someone will answer.
         text: String,
-        /// Where the conversation continues (default: the start node).
+        /// Where the bot continues once the person hands the conversation back
+        /// (default: the start node).
         #[serde(default)]
         then: Option<String>,
     },

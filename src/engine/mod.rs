@@ -37,11 +37,21 @@ pub enum State {
         question: usize,
         /// Answers to the questions before it.
         answers: Vec<Answer>,
+        /// Media that came for this question without its text, kept for the answer.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        media: Vec<Media>,
     },
     /// Waiting for an order number for lookup node `node`.
     Lookup {
         /// A lookup node's name.
         node: String,
+    },
+    /// With a person (after a handoff, or since the owner wrote): the bot stays
+    /// quiet; a main-menu word brings it back.
+    WithPerson {
+        /// The customer got the one acknowledgement already, or a person answered.
+        #[serde(default)]
+        acknowledged: bool,
     },
 }
 
@@ -73,6 +83,21 @@ pub struct Inbound<'a> {
     pub text: &'a str,
     /// Attached media.
     pub media: &'a [Media],
+    /// The trimmed text is the number of an order this customer may see (the
+    /// shell looks it up while a lookup node waits for a number): a bare menu
+    /// number that is not an order goes back to the menu.
+    pub known_order: bool,
+}
+
+impl<'a> Inbound<'a> {
+    /// A text message with no media.
+    pub fn text(text: &'a str) -> Inbound<'a> {
+        Inbound {
+            text,
+            media: &[],
+            known_order: false,
+        }
+    }
 }
 
 /// The engine's answer to one inbound message.
@@ -129,6 +154,9 @@ pub enum Effect {
     Handoff,
 }
 
+/// The word that cancels a form while it asks its questions.
+pub const CANCEL_WORD: &str = "cancel";
+
 /// The longest answer kept from one message, in characters (WhatsApp's own limit).
 pub const MAX_ANSWER_CHARS: usize = 4096;
 
@@ -150,12 +178,29 @@ pub fn step(menu: &Menu, session: Option<&Session>, input: Inbound<'_>, now: Tim
     match live.map(|s| &s.state) {
         None => on_menu_choice(menu, &menu.start, &word, false, &mut step),
         Some(State::Menu { node }) => on_menu_choice(menu, node, &word, true, &mut step),
+        Some(State::Form { .. }) if word == CANCEL_WORD => {
+            step.outputs.push(Output::Say(menu.texts.form_cancelled.clone()));
+            enter(menu, &menu.start, &mut step);
+        }
         Some(State::Form {
             node,
             question,
             answers,
-        }) => on_form_answer(menu, node, *question, answers, input, &mut step),
+            media,
+        }) => {
+            let asked = Asked {
+                node,
+                index: *question,
+                earlier: answers,
+                pending: media,
+            };
+            on_form_answer(menu, asked, input, &mut step)
+        }
+        Some(State::Lookup { node }) if !input.known_order && is_menu_number(menu, &word) => {
+            on_menu_choice(menu, &menu.start, &word, false, &mut step)
+        }
         Some(State::Lookup { node }) => on_lookup(menu, node, text, &mut step),
+        Some(State::WithPerson { acknowledged }) => with_person(menu, *acknowledged, &mut step),
     }
     step
 }
@@ -179,6 +224,7 @@ fn enter(menu: &Menu, name: &str, step: &mut Step) {
                 node: name.into(),
                 question: 0,
                 answers: Vec::new(),
+                media: Vec::new(),
             };
         }
         Node::List {
@@ -204,10 +250,11 @@ fn enter(menu: &Menu, name: &str, step: &mut Step) {
             step.outputs.push(Output::Say(text.clone()));
             continue_at(menu, then, step);
         }
-        Node::Handoff { text, then } => {
+        Node::Handoff { text, .. } => {
             step.outputs.push(Output::Do(Effect::Handoff));
             step.outputs.push(Output::Say(text.clone()));
-            continue_at(menu, then, step);
+            step.outputs.push(Output::Say(menu.texts.footer.clone()));
+            step.state = State::WithPerson { acknowledged: false };
         }
     }
 }
@@ -244,48 +291,60 @@ fn on_menu_choice(menu: &Menu, name: &str, word: &str, hint: bool, step: &mut St
     }
 }
 
-fn on_form_answer(menu: &Menu, name: &str, index: usize, earlier: &[Answer], input: Inbound<'_>, step: &mut Step) {
+/// The question a form is waiting on.
+struct Asked<'s> {
+    /// The form node's name.
+    node: &'s str,
+    /// Index into its questions.
+    index: usize,
+    /// Answers to the questions before it.
+    earlier: &'s [Answer],
+    /// Media that came for it without text.
+    pending: &'s [Media],
+}
+
+fn on_form_answer(menu: &Menu, asked: Asked<'_>, input: Inbound<'_>, step: &mut Step) {
     let Some(Node::Form {
         prefix,
         questions,
         confirmation,
         then,
-    }) = menu.node(name)
+    }) = menu.node(asked.node)
     else {
         return enter(menu, &menu.start, step);
     };
-    let Some(question) = questions.get(index) else {
-        return enter(menu, name, step);
+    let Some(question) = questions.get(asked.index) else {
+        return enter(menu, asked.node, step);
     };
-    let answer = match read_answer(question, input) {
+    let ask_again = |step: &mut Step, complaint: &str, pending: Vec<Media>| {
+        step.outputs.push(Output::Say(format!("{complaint}\n{}", question.ask)));
+        step.state = State::Form {
+            node: asked.node.into(),
+            question: asked.index,
+            answers: asked.earlier.to_vec(),
+            media: pending,
+        };
+    };
+    let answer = match read_answer(question, asked.pending, input) {
         Ok(answer) => answer,
-        Err(complaint) => {
-            let complaint = match complaint {
-                Complaint::NeedText => &menu.texts.need_text,
-                Complaint::NeedPhoto => &menu.texts.need_photo,
-            };
-            step.outputs.push(Output::Say(format!("{complaint}\n{}", question.ask)));
-            step.state = State::Form {
-                node: name.into(),
-                question: index,
-                answers: earlier.to_vec(),
-            };
-            return;
-        }
+        Err(Complaint::NeedText) => return ask_again(step, &menu.texts.need_text, asked.pending.to_vec()),
+        Err(Complaint::NeedPhoto) => return ask_again(step, &menu.texts.need_photo, asked.pending.to_vec()),
+        Err(Complaint::PhotoWithoutText(pending)) => return ask_again(step, &menu.texts.photo_received, pending),
     };
-    let mut answers = earlier.to_vec();
+    let mut answers = asked.earlier.to_vec();
     answers.push(answer);
-    if let Some(next) = questions.get(index + 1) {
+    if let Some(next) = questions.get(asked.index + 1) {
         step.outputs.push(Output::Say(next.ask.clone()));
         step.state = State::Form {
-            node: name.into(),
-            question: index + 1,
+            node: asked.node.into(),
+            question: asked.index + 1,
             answers,
+            media: Vec::new(),
         };
         return;
     }
     step.outputs.push(Output::Do(Effect::Submit {
-        form: name.into(),
+        form: asked.node.into(),
         prefix: prefix.clone(),
         answers,
         confirmation: confirmation.clone(),
@@ -296,22 +355,45 @@ fn on_form_answer(menu: &Menu, name: &str, index: usize, earlier: &[Answer], inp
 enum Complaint {
     NeedText,
     NeedPhoto,
+    /// Media came without text where text is asked for: kept (all of it so far).
+    PhotoWithoutText(Vec<Media>),
 }
 
-fn read_answer(question: &Question, input: Inbound<'_>) -> Result<Answer, Complaint> {
+fn read_answer(question: &Question, pending: &[Media], input: Inbound<'_>) -> Result<Answer, Complaint> {
     let text: String = input.text.trim().chars().take(MAX_ANSWER_CHARS).collect();
     let answer = |text: String, media: Vec<Media>| Answer {
         field: question.field.clone(),
         text,
         media,
     };
+    let with_pending = || [pending, input.media].concat();
     match question.accept {
+        Accept::Text if text.is_empty() && !input.media.is_empty() => Err(Complaint::PhotoWithoutText(with_pending())),
         Accept::Text if text.is_empty() => Err(Complaint::NeedText),
-        Accept::Text => Ok(answer(text, input.media.to_vec())),
+        Accept::Text => Ok(answer(text, with_pending())),
         Accept::OptionalPhoto if !input.media.is_empty() => Ok(answer(text, input.media.to_vec())),
         Accept::OptionalPhoto if text.eq_ignore_ascii_case("skip") => Ok(answer(String::new(), Vec::new())),
         Accept::OptionalPhoto => Err(Complaint::NeedPhoto),
     }
+}
+
+/// Whether `word` picks an option of the start menu (`1`, `2`, …).
+fn is_menu_number(menu: &Menu, word: &str) -> bool {
+    let options = match menu.node(&menu.start) {
+        Some(Node::Menu { options, .. }) => options.len(),
+        _ => 0,
+    };
+    word.parse::<usize>().is_ok_and(|n| (1..=options).contains(&n))
+}
+
+/// A message while the conversation is with a person: stored for them (the
+/// shell does that); the bot says nothing, except one acknowledgement to the
+/// first message while nobody has answered yet.
+fn with_person(menu: &Menu, acknowledged: bool, step: &mut Step) {
+    if !acknowledged {
+        step.outputs.push(Output::Say(menu.texts.waiting_ack.clone()));
+    }
+    step.state = State::WithPerson { acknowledged: true };
 }
 
 fn on_lookup(menu: &Menu, name: &str, text: &str, step: &mut Step) {

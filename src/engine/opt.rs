@@ -27,19 +27,27 @@ pub enum Gate {
 }
 
 impl OptKeywords {
-    /// Twilio's standard keywords.
+    /// The defaults for WhatsApp: `stop` and `unsubscribe` opt out, `start`,
+    /// `unstop` and `subscribe` opt in. (Twilio's SMS list adds `cancel`, `end`
+    /// and `quit`; on WhatsApp those are everyday words in a chat with a shop,
+    /// and WhatsApp has its own block button.)
     pub fn standard() -> OptKeywords {
         let words = |list: &[&str]| list.iter().map(|w| w.to_string()).collect();
         OptKeywords {
-            stop_keywords: words(&["stop", "unsubscribe", "cancel", "end", "quit"]),
+            stop_keywords: words(&["stop", "unsubscribe"]),
             start_keywords: words(&["start", "unstop", "subscribe"]),
         }
     }
 
     /// Decides on the trimmed, case-insensitive text of a message from a number
-    /// that is (`suppressed`) or is not on the suppression list.
-    pub fn gate(&self, text: &str, suppressed: bool) -> Gate {
+    /// that is (`suppressed`) or is not on the suppression list. Inside a form
+    /// (`in_form`) the word `cancel` cancels the form, even if it is also a stop
+    /// keyword: a customer who gives up on a question must not be opted out.
+    pub fn gate(&self, text: &str, suppressed: bool, in_form: bool) -> Gate {
         let word = text.trim().to_lowercase();
+        if in_form && word == super::CANCEL_WORD {
+            return if suppressed { Gate::Silent } else { Gate::Converse };
+        }
         if self.start_keywords.contains(&word) {
             Gate::OptIn(word)
         } else if self.stop_keywords.contains(&word) {
@@ -59,18 +67,30 @@ mod tests {
     #[test]
     fn keywords_match_the_whole_trimmed_text_in_any_case() {
         let opt = OptKeywords::standard();
-        assert_eq!(opt.gate("  STOP ", false), Gate::OptOut("stop".into()));
-        assert_eq!(opt.gate("Unsubscribe", true), Gate::OptOut("unsubscribe".into()));
-        assert_eq!(opt.gate("start", true), Gate::OptIn("start".into()));
-        assert_eq!(opt.gate("please stop", false), Gate::Converse);
-        assert_eq!(opt.gate("stop it", true), Gate::Silent);
+        assert_eq!(opt.gate("  STOP ", false, false), Gate::OptOut("stop".into()));
+        assert_eq!(opt.gate("Unsubscribe", true, false), Gate::OptOut("unsubscribe".into()));
+        assert_eq!(opt.gate("start", true, false), Gate::OptIn("start".into()));
+        assert_eq!(opt.gate("please stop", false, false), Gate::Converse);
+        assert_eq!(opt.gate("stop it", true, false), Gate::Silent);
+    }
+
+    #[test]
+    fn cancel_inside_a_form_never_opts_out() {
+        let opt = OptKeywords {
+            stop_keywords: vec!["stop".into(), "cancel".into()],
+            start_keywords: vec!["start".into()],
+        };
+        assert_eq!(opt.gate("Cancel", false, true), Gate::Converse);
+        assert_eq!(opt.gate("cancel", false, false), Gate::OptOut("cancel".into()));
+        assert_eq!(opt.gate("stop", false, true), Gate::OptOut("stop".into()));
+        assert_eq!(OptKeywords::standard().gate("cancel", false, false), Gate::Converse);
     }
 
     #[test]
     fn a_suppressed_number_gets_nothing_but_start() {
         let opt = OptKeywords::standard();
-        assert_eq!(opt.gate("hi", true), Gate::Silent);
-        assert_eq!(opt.gate("hi", false), Gate::Converse);
-        assert_eq!(opt.gate("SUBSCRIBE", true), Gate::OptIn("subscribe".into()));
+        assert_eq!(opt.gate("hi", true, false), Gate::Silent);
+        assert_eq!(opt.gate("hi", false, false), Gate::Converse);
+        assert_eq!(opt.gate("SUBSCRIBE", true, false), Gate::OptIn("subscribe".into()));
     }
 }

@@ -8,7 +8,7 @@ fn t(secs: i64) -> Timestamp {
 
 /// Feeds one text message and returns the step plus the session to feed next.
 fn send(menu: &Menu, session: Option<&Session>, text: &str, at: Timestamp) -> (Step, Session) {
-    let step = step(menu, session, Inbound { text, media: &[] }, at);
+    let step = step(menu, session, Inbound::text(text), at);
     let next = Session {
         state: step.state.clone(),
         updated_at: at,
@@ -46,7 +46,7 @@ fn hi_shows_the_main_menu() {
 }
 
 #[test]
-fn defect_report_walks_to_a_submit_effect() {
+fn defect_report_walks_to_a_submit_effect_right_after_the_description() {
     let menu = Menu::example();
     let (_, s) = send(&menu, None, "hi", t(0));
     let (step, s) = send(&menu, Some(&s), "2", t(1));
@@ -54,9 +54,6 @@ fn defect_report_walks_to_a_submit_effect() {
     let (step, s) = send(&menu, Some(&s), "1", t(2));
     assert_eq!(said(&step), "Please describe the defect:");
     let (step, s) = send(&menu, Some(&s), "  Screen is cracked ", t(3));
-    assert_eq!(said(&step), "📷 Send a photo of the defect, or reply skip.");
-    assert!(effects(&step).is_empty());
-    let (step, s) = send(&menu, Some(&s), "Skip", t(4));
     let [Effect::Submit {
         form,
         prefix,
@@ -67,9 +64,66 @@ fn defect_report_walks_to_a_submit_effect() {
         panic!("expected one submit, got {:?}", step.outputs)
     };
     assert_eq!((form.as_str(), prefix.as_str()), ("defect_report", "DEF"));
+    assert_eq!(answers.len(), 1);
     assert_eq!(answers[0].text, "Screen is cracked");
-    assert_eq!((answers[1].field.as_str(), answers[1].media.len()), ("photo", 0));
     assert_eq!(confirmation, "✅ Defect Submitted! ID: {id}");
+    assert_eq!(s.state, State::Menu { node: "main".into() });
+}
+
+/// One message with text and media.
+fn send_media(menu: &Menu, session: &Session, text: &str, media: &[Media], at: Timestamp) -> (Step, Session) {
+    let step = step(
+        menu,
+        Some(session),
+        Inbound {
+            text,
+            media,
+            known_order: false,
+        },
+        at,
+    );
+    let next = Session {
+        state: step.state.clone(),
+        updated_at: at,
+    };
+    (step, next)
+}
+
+#[test]
+fn a_photo_with_the_description_is_kept_and_one_without_text_is_kept_for_it() {
+    let menu = Menu::example();
+    let photo = [Media::at_url("https://api.twilio.com/m/1", "image/jpeg")];
+    let (_, s) = send(&menu, None, "2", t(0));
+    let (_, s) = send(&menu, Some(&s), "1", t(1));
+    let (step, _) = send_media(&menu, &s, "Hinge broke", &photo, t(2));
+    assert!(matches!(&effects(&step)[..], [Effect::Submit { answers, .. }] if answers[0].media == photo));
+
+    let (step, waiting) = send_media(&menu, &s, "", &photo, t(2));
+    assert!(effects(&step).is_empty());
+    assert_eq!(said(&step), "📷 Photo received.\nPlease describe the defect:");
+    let second = [Media::at_url("https://api.twilio.com/m/2", "image/jpeg")];
+    let (_, waiting) = send_media(&menu, &waiting, " ", &second, t(3));
+    let (step, _) = send(&menu, Some(&waiting), "Hinge broke", t(4));
+    let both = [photo[0].clone(), second[0].clone()];
+    assert!(
+        matches!(&effects(&step)[..], [Effect::Submit { answers, .. }] if answers[0].media == both),
+        "{:?}",
+        step.outputs
+    );
+}
+
+#[test]
+fn cancel_inside_a_form_cancels_it_and_shows_the_menu() {
+    let menu = Menu::example();
+    let (_, s) = send(&menu, None, "2", t(0));
+    let (_, s) = send(&menu, Some(&s), "1", t(1));
+    let (step, s) = send(&menu, Some(&s), " Cancel", t(2));
+    assert!(effects(&step).is_empty());
+    assert!(
+        said(&step).starts_with("Cancelled: nothing was submitted.\nWelcome!"),
+        "{}",
+        said(&step)
+    );
     assert_eq!(s.state, State::Menu { node: "main".into() });
 }
 
@@ -141,7 +195,58 @@ fn schedule_is_info_and_help_is_a_handoff() {
     let (step, s) = send(&menu, None, "4", t(0));
     assert!(matches!(effects(&step)[..], [Effect::Handoff]));
     assert!(said(&step).contains("team member"));
+    assert_eq!(s.state, State::WithPerson { acknowledged: false });
+}
+
+#[test]
+fn with_a_person_the_bot_acknowledges_once_then_stays_quiet_until_a_menu_word() {
+    let menu = Menu::example();
+    let (_, s) = send(&menu, None, "4", t(0));
+    let (step, s) = send(&menu, Some(&s), "My order is late", t(1));
+    assert_eq!(
+        said(&step),
+        "Thanks, we have your message. A team member will answer here."
+    );
+    assert!(effects(&step).is_empty());
+    for text in ["It is A1002", "2", "hello?"] {
+        let (step, next) = send(&menu, Some(&s), text, t(2));
+        assert!(step.outputs.is_empty(), "{text}: {:?}", step.outputs);
+        assert_eq!(next.state, State::WithPerson { acknowledged: true });
+    }
+    let (step, s) = send(&menu, Some(&s), "menu", t(3));
+    assert!(said(&step).starts_with("Welcome!"));
     assert_eq!(s.state, State::Menu { node: "main".into() });
+    // An idle conversation with a person starts over too.
+    let (_, waiting) = send(&menu, None, "4", t(0));
+    let (step, _) = send(&menu, Some(&waiting), "anyone?", t(2 * 3600));
+    assert!(said(&step).starts_with("Welcome!"));
+}
+
+#[test]
+fn after_a_lookup_a_bare_menu_number_goes_back_to_the_menu_unless_it_is_an_order() {
+    let menu = Menu::example();
+    let (_, s) = send(&menu, None, "1", t(0));
+    let (step, s) = send(&menu, Some(&s), "A1002", t(1));
+    assert!(matches!(effects(&step)[..], [Effect::LookupOrder { .. }]));
+    let (step, next) = send(&menu, Some(&s), "2", t(2));
+    assert!(said(&step).starts_with("Defects: select 1-2"), "{}", said(&step));
+    assert_eq!(next.state, State::Menu { node: "defects".into() });
+    let known = super::step(
+        &menu,
+        Some(&s),
+        Inbound {
+            text: "2",
+            media: &[],
+            known_order: true,
+        },
+        t(2),
+    );
+    assert!(matches!(&effects(&known)[..], [Effect::LookupOrder { number, .. }] if number == "2"));
+    let (step, _) = send(&menu, Some(&s), "12345", t(2));
+    assert!(
+        matches!(effects(&step)[..], [Effect::LookupOrder { .. }]),
+        "not a menu number"
+    );
 }
 
 #[test]
@@ -162,6 +267,7 @@ fn a_state_naming_a_removed_node_starts_over() {
             node: "gone".into(),
             question: 0,
             answers: vec![],
+            media: vec![],
         },
         updated_at: t(0),
     };
@@ -211,6 +317,7 @@ fn an_optional_photo_question_takes_media_or_skip() {
         Inbound {
             text: "",
             media: &media,
+            known_order: false,
         },
         t(2),
     );
@@ -223,7 +330,6 @@ fn customer_text_passes_through_untouched() {
     let (_, s) = send(&menu, None, "2", t(0));
     let (_, s) = send(&menu, Some(&s), "1", t(1));
     let nasty = "<b>&amp; ]]> 🙂👍🏽";
-    let (_, s) = send(&menu, Some(&s), nasty, t(2));
-    let (step, _) = send(&menu, Some(&s), "skip", t(3));
+    let (step, _) = send(&menu, Some(&s), nasty, t(2));
     assert!(matches!(&effects(&step)[..], [Effect::Submit { answers, .. }] if answers[0].text == nasty));
 }

@@ -21,7 +21,8 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use crate::message::{Channel, ContactRef, Content, Inbound, Reply};
+use crate::conversation;
+use crate::message::{Channel, ContactRef, Content, ContentKind, Inbound, Reply};
 use crate::store::{ContactFacts, Db, MessageKey, MessageRecord, NewOutbound, StoreError};
 use crate::writer::{Work, WriterError};
 use policy::Refusal;
@@ -136,6 +137,11 @@ pub fn enqueue(
         },
         now,
     )?;
+    if message.content.kind() == ContentKind::Text {
+        if let Some(contact) = db.find_contact(&message.to)? {
+            conversation::owner_replied(db, contact, now)?;
+        }
+    }
     Ok(Ok(id))
 }
 

@@ -108,6 +108,20 @@ impl Db<'_> {
         Ok(false)
     }
 
+    /// Whether an opted-out contact may be reminded now: when no reminder went
+    /// out after `since`; if so, records `now` as the last one.
+    pub fn take_reminder(&self, who: &ContactRef, since: Timestamp, now: Timestamp) -> Result<bool, StoreError> {
+        let [phone, user_id] = addresses(who);
+        let n = self
+            .conn
+            .prepare_cached(
+                "UPDATE suppressions SET reminded_at = ?3
+                 WHERE address IN (?1, ?2) AND (reminded_at IS NULL OR reminded_at <= ?4)",
+            )?
+            .execute(params![phone, user_id, to_sql(now), to_sql(since)])?;
+        Ok(n > 0)
+    }
+
     /// A contact's consent log, oldest first.
     pub fn consent_log(&self, who: &ContactRef) -> Result<Vec<ConsentRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(

@@ -205,6 +205,8 @@ const MIGRATIONS: &[&str] = &[
 
     -- Consent is kept per address (a number, or a user id without one).
     ALTER TABLE suppressions RENAME COLUMN phone TO address;
+    -- When an opted-out contact was last reminded how to opt in (at most daily).
+    ALTER TABLE suppressions ADD COLUMN reminded_at TEXT;
     ALTER TABLE consent_log RENAME COLUMN phone TO address;
     "#,
 ];

@@ -101,6 +101,7 @@ fn sessions_round_trip_and_history_is_newest_first() {
                 node: "defect_report".into(),
                 question: 0,
                 answers: vec![],
+                media: vec![],
             };
             db.save_session(c, &state, now())?;
             assert_eq!(db.session(c)?.unwrap().state, state);

@@ -56,7 +56,7 @@ pub struct Ack {
 fn customer(http: String, n: usize, stop: Arc<AtomicBool>, acks: Arc<Mutex<Vec<Ack>>>, count: Arc<AtomicUsize>) {
     let agent = agent(Duration::from_secs(5));
     let from = format!("+2782557{n:04}");
-    let walk = ["hi", "2", "1", "It broke", "skip"];
+    let walk = ["hi", "2", "1", "It broke", "2", "2"];
     for text in walk.iter().cycle() {
         if stop.load(Ordering::SeqCst) {
             return;

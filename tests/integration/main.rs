@@ -17,6 +17,7 @@ mod mock_server;
 mod opt_out;
 mod outbound;
 mod outbox_cli;
+mod regression;
 mod shutdown;
 mod signatures;
 mod slow_clients;

@@ -1,5 +1,6 @@
 //! Media: inbound `NumMedia` / `MediaUrlN` / `MediaContentTypeN` are stored with
-//! the message, and the defect report's optional photo is kept with the submission.
+//! the message, and a photo sent with the description (or before it) is kept
+//! with the submission; an optional photo question stays possible.
 
 use crate::support::{new_sid, whatsapp_params, TestServer};
 
@@ -7,8 +8,9 @@ const CUSTOMER: &str = "+27825550501";
 const PHOTO: &str =
     "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages/MM1/Media/ME1";
 
-fn photo_params(sid: &str) -> Vec<(String, String)> {
-    let mut params = whatsapp_params(sid, CUSTOMER, "");
+/// An image message with `caption` as its text.
+fn photo_params(sid: &str, caption: &str) -> Vec<(String, String)> {
+    let mut params = whatsapp_params(sid, CUSTOMER, caption);
     for (k, v) in params.iter_mut() {
         match k.as_str() {
             "NumMedia" => *v = "1".into(),
@@ -33,20 +35,20 @@ fn newest_answers(server: &TestServer) -> serde_json::Value {
 }
 
 #[test]
-fn a_defect_report_keeps_its_photo() {
+fn a_photo_sent_with_the_description_is_kept_with_the_submission() {
     let server = TestServer::start();
     server.say(CUSTOMER, "2");
     server.say(CUSTOMER, "1");
-    server.say(CUSTOMER, "Cracked casing");
     let sid = new_sid();
-    let reply = server.post_signed("/twilio/inbound", &photo_params(&sid)).text();
+    let reply = server
+        .post_signed("/twilio/inbound", &photo_params(&sid, "Cracked casing"))
+        .text();
     assert!(reply.starts_with("✅ Defect Submitted! ID: DEF-"), "{reply}");
 
     let answers = newest_answers(&server);
     assert_eq!(answers[0]["text"], "Cracked casing");
-    assert_eq!(answers[1]["field"], "photo");
-    assert_eq!(answers[1]["media"][0]["url"], PHOTO);
-    assert_eq!(answers[1]["media"][0]["content_type"], "image/jpeg");
+    assert_eq!(answers[0]["media"][0]["url"], PHOTO);
+    assert_eq!(answers[0]["media"][0]["content_type"], "image/jpeg");
 
     let (_, message) = server.api_get(&format!("/api/messages/{sid}"));
     assert_eq!(message["media"][0]["url"], PHOTO);
@@ -54,16 +56,56 @@ fn a_defect_report_keeps_its_photo() {
 }
 
 #[test]
-fn the_photo_is_optional_and_other_text_asks_again() {
+fn a_photo_without_a_caption_is_kept_and_the_description_asked_again() {
     let server = TestServer::start();
     server.say(CUSTOMER, "2");
     server.say(CUSTOMER, "1");
-    server.say(CUSTOMER, "Loose screw");
-    let again = server.say(CUSTOMER, "no photo sorry").text();
-    assert!(again.starts_with("Please send a photo, or reply skip."), "{again}");
-    let done = server.say(CUSTOMER, "Skip").text();
+    let again = server
+        .post_signed("/twilio/inbound", &photo_params(&new_sid(), ""))
+        .text();
+    assert_eq!(again, "📷 Photo received.\nPlease describe the defect:");
+    let done = server.say(CUSTOMER, "Loose screw").text();
     assert!(done.starts_with("✅ Defect Submitted!"), "{done}");
     let answers = newest_answers(&server);
     assert_eq!(answers[0]["text"], "Loose screw");
-    assert!(answers[1]["media"].as_array().is_none_or(Vec::is_empty), "{answers}");
+    assert_eq!(answers[0]["media"][0]["url"], PHOTO, "{answers}");
+}
+
+#[test]
+fn a_menu_can_still_ask_for_an_optional_photo() {
+    let dir = tempfile::tempdir().unwrap();
+    let menu = dir.path().join("menu.toml");
+    std::fs::write(
+        &menu,
+        r#"
+start = "report"
+[nodes.report]
+kind = "form"
+prefix = "DEF"
+confirmation = "✅ Defect Submitted! ID: {id}"
+questions = [
+  { field = "description", ask = "Please describe the defect:" },
+  { field = "photo", ask = "📷 Send a photo of the defect, or reply skip.", accept = "optional_photo" },
+]
+"#,
+    )
+    .unwrap();
+    let server = TestServer::start_with(&format!(
+        "[menu]\npath = \"{}\"\n",
+        menu.display().to_string().replace('\\', "/")
+    ));
+    server.say(CUSTOMER, "hi");
+    assert_eq!(
+        server.say(CUSTOMER, "Loose screw").text(),
+        "📷 Send a photo of the defect, or reply skip."
+    );
+    let again = server.say(CUSTOMER, "no photo sorry").text();
+    assert!(again.starts_with("Please send a photo, or reply skip."), "{again}");
+    let done = server
+        .post_signed("/twilio/inbound", &photo_params(&new_sid(), ""))
+        .text();
+    assert!(done.starts_with("✅ Defect Submitted!"), "{done}");
+    let answers = newest_answers(&server);
+    assert_eq!(answers[0]["text"], "Loose screw");
+    assert_eq!(answers[1]["media"][0]["url"], PHOTO);
 }

@@ -29,7 +29,7 @@ const MIN_ACKS_WITHIN: Duration = Duration::from_secs(120);
 fn customer(http: String, n: usize, stop: Arc<AtomicBool>, acked: Arc<Mutex<Vec<String>>>, count: Arc<AtomicUsize>) {
     let agent = agent(Duration::from_secs(5));
     let from = format!("+2782558{n:04}");
-    let walk = ["hi", "2", "1", "It broke", "skip"];
+    let walk = ["hi", "2", "1", "It broke", "2", "2"];
     for (i, text) in walk.iter().cycle().enumerate() {
         if stop.load(Ordering::SeqCst) {
             return;

@@ -19,7 +19,11 @@ fn stop_silences_the_bot_until_start() {
 
     let reply = server.say(CUSTOMER, "  Stop ");
     assert_eq!(reply.messages(), ["You are opted out. Reply START to re-subscribe."]);
-    for text in ["hi", "2", "help me"] {
+    // Never silence: the first message after it gets the reminder, then at
+    // most one a day.
+    let reminded = server.say(CUSTOMER, "hi");
+    assert_eq!(reminded.messages(), ["You are opted out. Reply START to re-subscribe."]);
+    for text in ["2", "help me"] {
         let silent = server.say(CUSTOMER, text);
         assert_eq!(silent.messages(), Vec::<String>::new(), "{text}: {}", silent.body);
     }
@@ -65,6 +69,11 @@ fn keywords_come_from_the_config() {
         server.say(CUSTOMER, "HALT").messages(),
         ["You are opted out. Reply START to re-subscribe."]
     );
-    assert!(server.say(CUSTOMER, "start").messages().is_empty());
+    let reminded = server.say(CUSTOMER, "start").messages();
+    assert_eq!(
+        reminded,
+        ["You are opted out. Reply START to re-subscribe."],
+        "not a start keyword here"
+    );
     assert_eq!(server.say(CUSTOMER, "Resume").messages().len(), 1);
 }

@@ -384,7 +384,7 @@ fn the_rate_limit_spaces_sends() {
 fn submissions_can_be_listed_by_form_prefix() {
     let mock = MockTwilio::start();
     let server = server(&mock, "");
-    for text in ["2", "1", "Dented lid", "skip"] {
+    for text in ["2", "1", "Dented lid"] {
         server.say(CUSTOMER, text);
     }
     let (status, answer) = server.api_get("/api/submissions?form=DEF&since=2020-01-01");
