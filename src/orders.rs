@@ -3,17 +3,23 @@
 //! The header row names the columns, in any order and case: an order number
 //! (`order`, `order number`, `order_no`, `number`, …), a `status`, and optionally
 //! a `phone` (then only that customer can look the order up), a `note` and an
-//! update date (`updated`, `date`, …). Excel's BOM and `;`-separated exports are
-//! understood. Each row is checked on its own: a bad row is rejected with its
-//! line number and reason, the good ones are upserted in one transaction.
+//! update date (`updated`, `date`, …). Excel's BOM, CRLF line ends and
+//! `;`-separated exports are understood. Each row is checked on its own: a bad
+//! row is rejected with its line number and reason, the good ones are upserted
+//! in one transaction.
+//!
+//! An optional column the sheet does not have leaves the stored value alone (a
+//! sheet without a Phone column must not make private orders public); a
+//! present, empty cell clears it.
 
+use std::borrow::Cow;
 use std::collections::hash_map::{Entry, HashMap};
 use std::io::Read;
 
 use jiff::Timestamp;
 
 use crate::phone::PhoneNumber;
-use crate::store::{NewOrder, OrderUpsert, Store, StoreError};
+use crate::store::{Cell, NewOrder, OrderUpsert, Store, StoreError};
 
 /// Sample orders for the demo (A1002 belongs to the demo page's default number).
 pub const SAMPLE_ORDERS_CSV: &str = "\
@@ -75,6 +81,8 @@ pub struct ImportReport {
     pub unchanged: usize,
     /// Rows not imported.
     pub rejected: Vec<Rejected>,
+    /// Optional columns the sheet does not have: their stored values were kept.
+    pub kept_columns: Vec<&'static str>,
 }
 
 /// Why nothing could be imported.
@@ -105,6 +113,8 @@ pub struct Parsed {
     pub rows: Vec<(u64, NewOrder)>,
     /// Bad rows.
     pub rejected: Vec<Rejected>,
+    /// Optional columns the sheet does not have.
+    pub kept_columns: Vec<&'static str>,
 }
 
 struct Columns {
@@ -120,6 +130,10 @@ pub fn parse(mut input: impl Read) -> Result<Parsed, ImportError> {
     let mut bytes = Vec::new();
     input.read_to_end(&mut bytes).map_err(csv::Error::from)?;
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    // The csv crate counts a CRLF file's lines one too low
+    // (BurntSushi/rust-csv#395), and Excel writes CRLF: read it as LF.
+    let text = crlf_to_lf(text);
+    let text: &[u8] = &text;
     let first_line = text.split(|&b| b == b'\n').next().unwrap_or_default();
     let delimiter = if first_line.contains(&b';') && !first_line.contains(&b',') {
         b';'
@@ -132,7 +146,10 @@ pub fn parse(mut input: impl Read) -> Result<Parsed, ImportError> {
         .trim(csv::Trim::All)
         .from_reader(text);
     let columns = find_columns(reader.headers()?)?;
-    let mut parsed = Parsed::default();
+    let mut parsed = Parsed {
+        kept_columns: columns.absent(),
+        ..Parsed::default()
+    };
     let mut seen = HashMap::new();
     for record in reader.records() {
         let record = match record {
@@ -172,6 +189,7 @@ pub fn import(store: &mut Store, input: impl Read, now: Timestamp) -> Result<Imp
     let parsed = parse(input)?;
     let mut report = ImportReport {
         rejected: parsed.rejected,
+        kept_columns: parsed.kept_columns,
         ..ImportReport::default()
     };
     store.write(|db| {
@@ -186,6 +204,32 @@ pub fn import(store: &mut Store, input: impl Read, now: Timestamp) -> Result<Imp
     })?;
     report.rejected.sort_by_key(|r| r.line);
     Ok(report)
+}
+
+/// `text` with every CRLF as LF (a CR elsewhere stays).
+fn crlf_to_lf(text: &[u8]) -> Cow<'_, [u8]> {
+    if !text.windows(2).any(|w| w == b"\r\n") {
+        return Cow::Borrowed(text);
+    }
+    let mut out = Vec::with_capacity(text.len());
+    let mut bytes = text.iter().peekable();
+    while let Some(&b) = bytes.next() {
+        if !(b == b'\r' && bytes.peek() == Some(&&b'\n')) {
+            out.push(b);
+        }
+    }
+    Cow::Owned(out)
+}
+
+impl Columns {
+    /// The optional columns the sheet does not have.
+    fn absent(&self) -> Vec<&'static str> {
+        [("phone", self.phone), ("note", self.note), ("updated", self.updated)]
+            .into_iter()
+            .filter(|(_, at)| at.is_none())
+            .map(|(name, _)| name)
+            .collect()
+    }
 }
 
 fn normalise(header: &str) -> String {
@@ -214,25 +258,27 @@ fn find_columns(headers: &csv::StringRecord) -> Result<Columns, ImportError> {
 }
 
 fn read_row(record: &csv::StringRecord, columns: &Columns) -> Result<NewOrder, String> {
-    let cell = |i: Option<usize>| {
-        i.and_then(|i| record.get(i))
-            .filter(|v| !v.is_empty())
-            .map(String::from)
-    };
-    let number = cell(Some(columns.number)).ok_or("the order number is empty")?;
+    let text = |i: usize| record.get(i).filter(|v| !v.is_empty()).map(String::from);
+    // An absent column keeps the stored value; a present one sets it (empty: clears).
+    let optional = |i: Option<usize>| i.map_or(Cell::Keep, |i| Cell::Set(text(i)));
+    let number = text(columns.number).ok_or("the order number is empty")?;
     if number.chars().count() > 64 {
         return Err(format!("order number {number:?} is longer than 64 characters"));
     }
-    let status = cell(Some(columns.status)).ok_or_else(|| format!("order {number} has no status"))?;
-    let phone = cell(columns.phone)
-        .map(|p| PhoneNumber::parse(&p).map_err(|e| format!("order {number}: phone {e}")))
-        .transpose()?;
+    let status = text(columns.status).ok_or_else(|| format!("order {number} has no status"))?;
+    let phone = match optional(columns.phone) {
+        Cell::Set(Some(p)) => Cell::Set(Some(
+            PhoneNumber::parse(&p).map_err(|e| format!("order {number}: phone {e}"))?,
+        )),
+        Cell::Set(None) => Cell::Set(None),
+        Cell::Keep => Cell::Keep,
+    };
     Ok(NewOrder {
         number: number.trim_start_matches('#').to_string(),
         status,
         phone,
-        note: cell(columns.note),
-        updated: cell(columns.updated),
+        note: optional(columns.note),
+        updated: optional(columns.updated),
     })
 }
 
@@ -266,6 +312,55 @@ mod tests {
                 (4, "order a1 already appears on line 2")
             ]
         );
+    }
+
+    #[test]
+    fn crlf_files_report_the_same_line_numbers_as_lf_files() {
+        // BurntSushi/rust-csv#395: with CRLF every rejected row was one line too low.
+        let lf = "Order,Status\nA1,New\nA2,\nA3,Ready\n,Lost\n";
+        let crlf = lf.replace('\n', "\r\n");
+        let lines = |text: &str| -> Vec<u64> {
+            parse(text.as_bytes())
+                .unwrap()
+                .rejected
+                .iter()
+                .map(|r| r.line)
+                .collect()
+        };
+        assert_eq!(lines(lf), [3, 5]);
+        assert_eq!(lines(&crlf), [3, 5]);
+        let notes = parse("Order,Status,Note\r\nA1,New,\"two\r\nlines\"\r\n".as_bytes()).unwrap();
+        assert_eq!(notes.rows[0].1.note, Cell::Set(Some("two\nlines".into())));
+    }
+
+    #[test]
+    fn an_absent_column_keeps_the_stored_value_and_an_empty_cell_clears_it() {
+        let mut store = Store::open_in_memory().unwrap();
+        let now = Timestamp::now();
+        import(&mut store, SAMPLE_ORDERS_CSV.as_bytes(), now).unwrap();
+        let owner = crate::message::ContactRef::phone(PhoneNumber::parse("+27820000001").unwrap());
+        let stranger = crate::message::ContactRef::phone(PhoneNumber::parse("+27829999999").unwrap());
+        let report = import(&mut store, "Order Number,Status\nA1002,Collected\n".as_bytes(), now).unwrap();
+        assert_eq!(report.kept_columns, ["phone", "note", "updated"]);
+        fn order(store: &mut Store, who: &crate::message::ContactRef) -> Option<crate::engine::render::OrderView> {
+            store.read(|db| db.order_for("A1002", who)).unwrap()
+        }
+        let seen = order(&mut store, &owner).expect("still the owner's");
+        assert_eq!(seen.status, "Collected");
+        assert_eq!(
+            seen.note.as_deref(),
+            Some("Collect at the front desk (Mon-Sat)"),
+            "kept"
+        );
+        assert!(order(&mut store, &stranger).is_none(), "still private");
+        import(
+            &mut store,
+            "Order Number,Status,Note,Phone\nA1002,Collected,,\n".as_bytes(),
+            now,
+        )
+        .unwrap();
+        let cleared = order(&mut store, &stranger).expect("public now: the Phone cell was empty");
+        assert_eq!(cleared.note, None);
     }
 
     #[test]

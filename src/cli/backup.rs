@@ -16,7 +16,7 @@ pub struct Args {
 }
 
 pub fn execute(args: Args) -> Result<(), CliError> {
-    let config = args.config.load()?;
+    let config = args.config.load_offline()?;
     if args.file.exists() {
         return Err(CliError::Usage(format!(
             "{} already exists; give a new file name (backups are never overwritten)",

@@ -1,5 +1,9 @@
 //! `shopbot chat [--from +NUMBER]`: the same bot in the terminal, no network.
-//! Without `--config` it uses the example menu and the demo database.
+//! Without `--config` it uses the example menu and the demo database. With
+//! `--config` it uses that config's menu on a scratch copy of its database
+//! (orders included), so trying the bot never writes test chats into the live
+//! data or opens a customer's 24-hour window; `--database FILE` chats on that
+//! file instead.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -18,9 +22,14 @@ pub struct Args {
     /// The customer's number.
     #[arg(long, default_value = "+27820000001")]
     from: String,
-    /// Use this config's menu and database instead of the demo ones.
+    /// Use this config's menu and shop, on a scratch copy of its database
+    /// (deleted at the end; the live database is never written).
     #[arg(long, short = 'c', value_name = "FILE")]
     config: Option<std::path::PathBuf>,
+    /// Chat on this database file instead (created if missing; with the live
+    /// database's path, test chats become real customer messages).
+    #[arg(long, value_name = "FILE")]
+    database: Option<std::path::PathBuf>,
 }
 
 pub fn execute(args: Args) -> Result<(), CliError> {
@@ -29,12 +38,20 @@ pub fn execute(args: Args) -> Result<(), CliError> {
         arg: "--from".into(),
         source: Box::new(e),
     })?;
+    let scratch = tempfile::tempdir().map_err(|source| CliError::Io {
+        what: "creating a scratch folder".into(),
+        source,
+    })?;
     let (config, mut store) = match &args.config {
         Some(_) => {
-            let config = ConfigArg {
+            let mut config = ConfigArg {
                 config: args.config.clone(),
             }
-            .load()?;
+            .load_offline()?;
+            config.database_path = match &args.database {
+                Some(path) => path.clone(),
+                None => scratch_copy(&config.database_path, scratch.path())?,
+            };
             let store = Store::open(&config.database_path)?;
             (config, store)
         }
@@ -48,9 +65,13 @@ pub fn execute(args: Args) -> Result<(), CliError> {
     let interactive = std::io::stdin().is_terminal();
     if interactive {
         println!(
-            "Chatting as {from} with {} (database {}). Type hi to start, Ctrl+D to quit.",
+            "Chatting as {from} with {} ({}). Type hi to start, Ctrl+D to quit.",
             config.shop.name,
-            config.database_path.display()
+            if config.database_path.starts_with(scratch.path()) {
+                "a scratch copy of the live database, deleted when you quit".to_string()
+            } else {
+                format!("database {}", config.database_path.display())
+            }
         );
     }
     let mut stdout = std::io::stdout();
@@ -78,6 +99,15 @@ pub fn execute(args: Args) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// A copy of the live database in `folder` (an empty one if there is none yet).
+fn scratch_copy(live: &std::path::Path, folder: &std::path::Path) -> Result<std::path::PathBuf, CliError> {
+    let copy = folder.join("chat.db");
+    if live.exists() {
+        crate::store::backup::backup(live, &copy)?;
+    }
+    Ok(copy)
 }
 
 /// A terminal line as an inbound message on the local channel, with a unique key.

@@ -43,7 +43,7 @@ pub fn execute(command: Command) -> Result<(), CliError> {
 }
 
 fn submissions(args: SubmissionsArgs) -> Result<(), CliError> {
-    let config = args.config.load()?;
+    let config = args.config.load_offline()?;
     let mut store = Store::open(&config.database_path)?;
     let rows = store.read(|db| db.submissions(args.form.as_deref(), None, usize::MAX >> 1))?;
     let stdout = std::io::stdout();

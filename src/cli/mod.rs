@@ -86,8 +86,17 @@ impl ConfigArg {
             .ok_or(CliError::NoConfig)
     }
 
+    /// The config for serving (every key checked, webhook secrets included).
     fn load(&self) -> Result<crate::config::Config, CliError> {
         Ok(crate::config::Config::load(&self.resolve()?)?)
+    }
+
+    /// The config for an offline chore: no webhook secret needed.
+    fn load_offline(&self) -> Result<crate::config::Config, CliError> {
+        Ok(crate::config::Config::load_for(
+            &self.resolve()?,
+            crate::config::Purpose::Offline,
+        )?)
     }
 }
 

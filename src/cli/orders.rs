@@ -30,7 +30,7 @@ pub fn execute(command: Command) -> Result<(), CliError> {
 }
 
 fn import(args: ImportArgs) -> Result<(), CliError> {
-    let config = args.config.load()?;
+    let config = args.config.load_offline()?;
     let file = std::fs::File::open(&args.file).map_err(|source| CliError::Io {
         what: format!("opening {}", args.file.display()),
         source,
@@ -48,6 +48,12 @@ fn import(args: ImportArgs) -> Result<(), CliError> {
         report.unchanged,
         report.rejected.len()
     );
+    if !report.kept_columns.is_empty() {
+        println!(
+            "  not in the file, so kept as they were: {} (a column that is there but empty clears the value)",
+            report.kept_columns.join(", ")
+        );
+    }
     for rejected in &report.rejected {
         println!("  line {}: {}", rejected.line, rejected.reason);
     }

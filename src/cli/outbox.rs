@@ -102,14 +102,14 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
 }
 
 pub fn send(args: SendArgs) -> Result<(), CliError> {
-    let config = args.config.load()?;
+    let config = args.config.load_offline()?;
     let message = validate::channel(args.channel.as_deref())
         .and_then(|channel| validate::text(&args.to, &args.body, &args.media, channel));
     queue(&config, message, &args.wait)
 }
 
 pub fn send_template(args: SendTemplateArgs) -> Result<(), CliError> {
-    let config = args.config.load()?;
+    let config = args.config.load_offline()?;
     let variables: BTreeMap<String, String> = args.vars.into_iter().collect();
     let message = match (&args.content_sid, &args.name) {
         (Some(sid), _) => validate::twilio_template(&args.to, sid, variables),
@@ -127,8 +127,8 @@ pub fn send_template(args: SendTemplateArgs) -> Result<(), CliError> {
 
 pub fn execute(command: Command) -> Result<(), CliError> {
     match command {
-        Command::List { limit, config } => list(&config.load()?, limit),
-        Command::Retry { id, config } => retry(&config.load()?, id),
+        Command::List { limit, config } => list(&config.load_offline()?, limit),
+        Command::Retry { id, config } => retry(&config.load_offline()?, id),
     }
 }
 

@@ -80,7 +80,7 @@ fn key(
     if let Some(value) = std::env::var(env).ok().filter(|v| !v.is_empty()) {
         return Ok(value);
     }
-    from_config(args.config.load()?)
+    from_config(args.config.load_offline()?)
         .ok_or_else(|| CliError::Usage(format!("no key: pass --key, set {env}, or set {what}")))
 }
 

@@ -182,9 +182,11 @@ pub struct Meta {
     pub phone_number_id: String,
     /// The Graph API token; without one, Meta messages wait in the outbox.
     pub access_token: Option<Secret>,
-    /// Signs Meta's webhooks (`X-Hub-Signature-256`); required.
+    /// Signs Meta's webhooks (`X-Hub-Signature-256`); required for serving
+    /// (empty when loaded for an offline command, which never serves).
     pub app_secret: Secret,
-    /// What the App Dashboard sends in `hub.verify_token`; required.
+    /// What the App Dashboard sends in `hub.verify_token`; required for serving
+    /// (empty when loaded for an offline command).
     pub verify_token: Secret,
     /// `v25.0`.
     pub api_version: String,
@@ -306,24 +308,54 @@ fn render_problems(path: &Path, problems: &[ConfigProblem]) -> String {
         .join("\n")
 }
 
+/// What a command needs the config for; validation asks only for that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `serve` and `check`: everything, the webhook secrets included.
+    Serve,
+    /// Offline chores (`orders import`, `export`, `backup`, `outbox`, `send`,
+    /// `chat`): the database, the menu and the shop; a missing webhook secret
+    /// (`[twilio] auth_token`, `[meta] app_secret`/`verify_token`) is not
+    /// their business.
+    Offline,
+}
+
 impl Config {
-    /// Reads and validates a config file, with secrets from the process environment.
+    /// Reads and validates a config file for serving, with secrets from the
+    /// process environment.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_for(path, Purpose::Serve)
+    }
+
+    /// Reads and validates a config file for `purpose`.
+    pub fn load_for(path: &Path, purpose: Purpose) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        Config::from_toml(&text, path, &|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Config::parse_for(&text, path, &env, purpose)
     }
 
-    /// Parses and validates config text. `path` is used for messages and to
-    /// resolve relative paths; `env` looks environment variables up.
+    /// Parses and validates config text for serving. `path` is used for
+    /// messages and to resolve relative paths; `env` looks environment
+    /// variables up.
     pub fn from_toml(text: &str, path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        Config::parse_for(text, path, env, Purpose::Serve)
+    }
+
+    /// [`Config::from_toml`] for `purpose`.
+    pub fn parse_for(
+        text: &str,
+        path: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+        purpose: Purpose,
+    ) -> Result<Config, ConfigError> {
         let raw: raw::RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             path: path.to_path_buf(),
             message: e.to_string().trim_end().to_string(),
         })?;
-        raw.validate(path, env)
+        raw.validate(path, env, purpose)
     }
 
     /// The config `shopbot demo` and `shopbot chat` use without a file.

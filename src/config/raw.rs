@@ -10,7 +10,7 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::{
-    Config, ConfigError, ConfigProblem, Log, Meta, Outbox, Retention, Secret, Server, Shop, Twilio, Webhooks,
+    Config, ConfigError, ConfigProblem, Log, Meta, Outbox, Purpose, Retention, Secret, Server, Shop, Twilio, Webhooks,
     ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN, ENV_META_ACCESS_TOKEN, ENV_META_APP_SECRET, ENV_META_VERIFY_TOKEN,
 };
 use crate::engine::{Menu, OptKeywords};
@@ -171,15 +171,23 @@ fn non_empty(value: Option<String>) -> Option<String> {
 }
 
 impl RawConfig {
-    pub fn validate(self, path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    pub fn validate(
+        self,
+        path: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+        purpose: Purpose,
+    ) -> Result<Config, ConfigError> {
         let mut problems = Problems(Vec::new());
         let folder = path.parent().unwrap_or(Path::new("."));
         let server = self.server.validate(&mut problems);
         let shop = self.shop.validate(&mut problems);
         let webhooks = self.webhooks.validate(&mut problems);
-        let twilio = self.twilio.validate(env, webhooks.validate_signatures, &mut problems);
+        let serving = purpose == Purpose::Serve;
+        let twilio = self
+            .twilio
+            .validate(env, serving && webhooks.validate_signatures, &mut problems);
         // `[meta]` present means the shop uses Meta: checked even when empty.
-        let meta = self.meta.and_then(|meta| meta.validate(env, &mut problems));
+        let meta = self.meta.and_then(|meta| meta.validate(env, serving, &mut problems));
         let opt = self.opt.validate(&mut problems);
         let outbox = self.outbox.validate(meta.is_some(), &mut problems);
         let log = Log {
@@ -450,8 +458,10 @@ impl RawTwilio {
 }
 
 impl RawMeta {
-    /// `None` when a required key is missing (each one is reported).
-    fn validate(self, env: &dyn Fn(&str) -> Option<String>, problems: &mut Problems) -> Option<Meta> {
+    /// `None` when a required key is missing (each one is reported). The
+    /// webhook secrets are required only for `serving`; an offline command
+    /// gets empty ones (it never receives a webhook).
+    fn validate(self, env: &dyn Fn(&str) -> Option<String>, serving: bool, problems: &mut Problems) -> Option<Meta> {
         let secret = |env_name: &str, value: Option<String>| env(env_name).or(non_empty(value)).map(Secret);
         let app_secret = secret(ENV_META_APP_SECRET, self.app_secret);
         let verify_token = secret(ENV_META_VERIFY_TOKEN, self.verify_token);
@@ -468,6 +478,14 @@ impl RawMeta {
             ),
             Some(_) => {}
         }
+        let (app_secret, verify_token) = if serving {
+            (app_secret, verify_token)
+        } else {
+            (
+                app_secret.or_else(|| Some(Secret::new(""))),
+                verify_token.or_else(|| Some(Secret::new(""))),
+            )
+        };
         if app_secret.is_none() {
             problems.add(
                 "[meta] app_secret",

@@ -28,7 +28,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use consent::{ConsentAction, ConsentChange, ConsentRecord};
 pub use outbox::{ContactFacts, NewOutbound, OutboxEntry, OutboxJob, Settle};
-pub use queries::{ContactId, MessageId, NewOrder, OrderUpsert};
+pub use queries::{Cell, ContactId, MessageId, NewOrder, OrderUpsert};
 pub use read::ReadPool;
 pub use reports::SubmissionRecord;
 pub use statuses::{EventRecord, MessageKey, MessageRecord, Recorded};

@@ -29,11 +29,30 @@ pub struct NewOrder {
     /// The status text customers see.
     pub status: String,
     /// Only this customer may look it up, when set.
-    pub phone: Option<PhoneNumber>,
+    pub phone: Cell<PhoneNumber>,
     /// A note for the customer.
-    pub note: Option<String>,
+    pub note: Cell<String>,
     /// Last update date, as the shop wrote it.
-    pub updated: Option<String>,
+    pub updated: Cell<String>,
+}
+
+/// What an import says about an optional column of an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell<T> {
+    /// The sheet has no such column: the stored value stays as it is.
+    Keep,
+    /// The sheet has the column: this value (`None` for an empty cell clears it).
+    Set(Option<T>),
+}
+
+impl<T: Clone> Cell<T> {
+    /// The value to store, given the stored one.
+    fn or_stored(&self, stored: Option<T>) -> Option<T> {
+        match self {
+            Cell::Keep => stored,
+            Cell::Set(value) => value.clone(),
+        }
+    }
 }
 
 /// A contact's id, profile name and user id.
@@ -346,9 +365,9 @@ impl Db<'_> {
             .optional()?)
     }
 
-    /// Adds or updates an order by number (case-insensitive).
+    /// Adds or updates an order by number (case-insensitive). A [`Cell::Keep`]
+    /// column keeps the stored value (nothing, for a new order).
     pub fn upsert_order(&self, order: &NewOrder, now: Timestamp) -> Result<OrderUpsert, StoreError> {
-        let phone = order.phone.as_ref().map(PhoneNumber::as_str);
         let existing: Option<OrderRow> = self
             .conn
             .prepare_cached("SELECT number, status, phone, note, updated FROM orders WHERE number = ?1")?
@@ -356,25 +375,34 @@ impl Db<'_> {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })
             .optional()?;
+        let (stored_phone, stored_note, stored_updated) = match &existing {
+            Some((_, _, phone, note, updated)) => (phone.clone(), note.clone(), updated.clone()),
+            None => (None, None, None),
+        };
+        let phone = match &order.phone {
+            Cell::Keep => stored_phone,
+            Cell::Set(phone) => phone.as_ref().map(|p| p.as_str().to_string()),
+        };
         let incoming = (
             order.number.clone(),
             order.status.clone(),
-            phone.map(String::from),
-            order.note.clone(),
-            order.updated.clone(),
+            phone,
+            order.note.or_stored(stored_note),
+            order.updated.or_stored(stored_updated),
         );
         let outcome = match existing {
             None => OrderUpsert::Added,
             Some(row) if row == incoming => return Ok(OrderUpsert::Unchanged),
             Some(_) => OrderUpsert::Updated,
         };
+        let (number, status, phone, note, updated) = incoming;
         self.conn
             .prepare_cached(
                 "INSERT INTO orders (number, status, phone, note, updated, imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (number) DO UPDATE SET number = excluded.number, status = excluded.status,
                    phone = excluded.phone, note = excluded.note, updated = excluded.updated, imported_at = excluded.imported_at",
             )?
-            .execute(params![order.number, order.status, phone, order.note, order.updated, to_sql(now)])?;
+            .execute(params![number, status, phone, note, updated, to_sql(now)])?;
         Ok(outcome)
     }
 }

@@ -163,9 +163,9 @@ fn orders_with_a_phone_are_only_for_that_customer() {
                 &NewOrder {
                     number: "A1002".into(),
                     status: "Ready".into(),
-                    phone: owner.phone.clone(),
-                    note: None,
-                    updated: None,
+                    phone: Cell::Set(owner.phone.clone()),
+                    note: Cell::Set(None),
+                    updated: Cell::Set(None),
                 },
                 now(),
             )?;

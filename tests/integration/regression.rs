@@ -145,3 +145,88 @@ fn a_numeric_order_number_is_still_looked_up() {
     let found = server.say(CUSTOMER, "2").text();
     assert!(found.starts_with("📦 Order 2: Ready for collection"), "{found}");
 }
+
+#[test]
+fn offline_chores_run_without_any_webhook_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let config = dir.path().join("config.toml");
+    let meta = "[meta]\nphone_number_id = \"106540352242922\"\n";
+    let text = crate::support::config_text(&db, meta).replace("auth_token = \"test-auth-token\"\n", "");
+    assert!(!text.contains("auth_token"), "{text}");
+    std::fs::write(&config, text).unwrap();
+    let csv = dir.path().join("orders.csv");
+    std::fs::write(&csv, "Order,Status\nA1,New\n").unwrap();
+    let backup = dir.path().join("copy.db");
+    let run = |args: &[&str]| {
+        let mut command = crate::support::shopbot_command(args);
+        command.arg("--config").arg(&config).current_dir(dir.path());
+        let out = crate::support::run_to_end(&mut command);
+        let printed = crate::support::output_text(&out);
+        assert!(out.status.success(), "{args:?}: {printed}");
+        assert!(
+            !printed.contains("auth_token") && !printed.contains("app_secret"),
+            "{args:?}: {printed}"
+        );
+        printed
+    };
+    run(&["orders", "import", csv.to_str().unwrap()]);
+    run(&["export", "submissions"]);
+    run(&["backup", backup.to_str().unwrap()]);
+    run(&["outbox", "list"]);
+    run(&[
+        "send-template",
+        "--to",
+        CUSTOMER,
+        "--content-sid",
+        &format!("HX{}", "a".repeat(32)),
+    ]);
+    let mut chat = crate::support::shopbot_command(&["chat", "--from", CUSTOMER, "--config"]);
+    chat.arg(&config)
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = crate::support::start_child(&mut chat);
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"hi\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", crate::support::output_text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Welcome!"));
+    // Serving does need them: check says so.
+    let mut check = crate::support::shopbot_command(&["check", "--config"]);
+    check.arg(&config);
+    let out = crate::support::run_to_end(&mut check);
+    assert_eq!(out.status.code(), Some(1));
+    let printed = crate::support::output_text(&out);
+    assert!(
+        printed.contains("[twilio] auth_token") && printed.contains("[meta] app_secret"),
+        "{printed}"
+    );
+}
+
+#[test]
+fn chat_with_a_config_never_writes_into_the_live_database() {
+    let server = TestServer::start();
+    server.say(CUSTOMER, "hi");
+    let before = server.api_get("/api/messages?contact=%2B27825557001").1["messages"]
+        .as_array()
+        .unwrap()
+        .len();
+    let mut chat = crate::support::shopbot_command(&["chat", "--from", CUSTOMER, "--config"]);
+    chat.arg(server.config_path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = crate::support::start_child(&mut chat);
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"2\n1\nTest from the terminal\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(printed.contains("Defect Submitted"), "{printed}");
+    let after = server.api_get("/api/messages?contact=%2B27825557001").1["messages"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(after, before, "no test chat in the live database");
+    let (_, submissions) = server.api_get("/api/submissions");
+    assert!(submissions["submissions"].as_array().unwrap().is_empty());
+}
