@@ -31,6 +31,7 @@ pub mod phone;
 pub mod retention;
 pub mod server;
 pub mod service;
+pub mod spreadsheet;
 pub mod store;
 pub mod urlencoded;
 pub mod work;

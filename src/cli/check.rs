@@ -112,7 +112,32 @@ fn summary(c: &Config) -> Vec<(&'static str, String)> {
             format!("the database folder {} does not exist yet", folder.display()),
         ));
     }
+    lines.extend(placeholders(c).into_iter().map(|p| ("warning", p)));
     lines
+}
+
+/// The example config's placeholder values still in `c`, each with its fix.
+fn placeholders(c: &Config) -> Vec<String> {
+    let mut found = Vec::new();
+    if c.twilio.account_sid.as_deref() == Some("AC00000000000000000000000000000000") {
+        found.push(
+            "[twilio] account_sid is the example's placeholder; copy your Account SID from the Twilio console".into(),
+        );
+    }
+    if c.server
+        .public_base_url
+        .as_deref()
+        .is_some_and(|url| url.contains("example.com"))
+    {
+        found.push(
+            "[server] public_base_url is the example's bot.example.com; write the public URL Twilio and Meta call"
+                .into(),
+        );
+    }
+    if c.meta.as_ref().is_some_and(|m| m.phone_number_id == "123456789012345") {
+        found.push("[meta] phone_number_id is the example's placeholder; copy it from WhatsApp → API Setup".into());
+    }
+    found
 }
 
 /// How Twilio's webhooks are checked.

@@ -8,7 +8,7 @@ use clap::Args as ClapArgs;
 use simplelog::LevelFilter;
 
 use super::{logging, CliError};
-use crate::config::Config;
+use crate::config::{Config, Secret, ENV_ADMIN_TOKEN};
 use crate::orders;
 use crate::server::{self, Options, StartError};
 use crate::store::Store;
@@ -41,7 +41,12 @@ pub fn prepare_demo_db(path: &Path) -> Result<Store, CliError> {
 pub fn execute(args: Args) -> Result<(), CliError> {
     logging::init(LevelFilter::Info);
     drop(prepare_demo_db(&args.db)?);
-    let config = Config::demo(args.db.clone(), args.port);
+    let mut config = Config::demo(args.db.clone(), args.port);
+    // The admin API works in the demo too, with a token from the environment.
+    config.admin_token = std::env::var(ENV_ADMIN_TOKEN)
+        .ok()
+        .filter(|t| !t.is_empty())
+        .map(Secret::new);
     let stop = super::serve::stop_signal()?;
     let running = server::start(&config, Options { demo_page: true }).map_err(|e| match e {
         StartError::Bind { addr, source } => CliError::DemoPort {
@@ -52,15 +57,21 @@ pub fn execute(args: Args) -> Result<(), CliError> {
         other => other.into(),
     })?;
     let base = format!("http://{}", running.addr());
+    let admin = if config.admin_token.is_some() {
+        format!("  Admin API:             {base}/api/… (Authorization: Bearer $SHOPBOT_ADMIN_TOKEN)")
+    } else {
+        "  Admin API:             off; start the demo with SHOPBOT_ADMIN_TOKEN=… set to try it".to_string()
+    };
     println!(
         "
 !!! DEMO MODE: webhook signature checks are OFF. Do not expose this port to the internet.
 
 shopbot demo is running for \"{shop}\".
 
-  Chat in your browser:  {base}/demo
+  Chat in your browser:  {base}/demo   (📷 attaches a sample photo)
   Health check:          {base}/healthz
   Twilio-style webhook:  {base}/twilio/inbound
+{admin}
   Demo database:         {db} (sample orders A1001-A1004; A1002 belongs to +27820000001)
 
 Try it from another terminal:
@@ -68,9 +79,12 @@ Try it from another terminal:
        -d MessageSid=SM$RANDOM$RANDOM --data-urlencode Body=hi
   cargo run --release -- chat          (the same bot in the terminal)
 
-Going live: copy config.example.toml to config.toml, fill in [twilio], then
+The shopbot command: target/release/shopbot (built by `cargo run --release`),
+or put it on your PATH with `cargo install --path .` from this folder.
+
+Going live: copy config.example.toml to config.toml, fill in [twilio] (or [meta]), then
   shopbot check --config config.toml && shopbot serve --config config.toml
-(see README.md, \"Going live with Twilio\").
+(see README.md, \"Going live with Twilio\" and \"Going live with Meta's Cloud API\").
 
 Press Ctrl+C to stop.",
         shop = config.shop.name,

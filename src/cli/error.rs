@@ -70,6 +70,15 @@ pub enum CliError {
         #[source]
         source: ImportError,
     },
+    /// A file the user named cannot be read (exit 1: fix the path).
+    #[error("cannot read {}: {source}", path.display())]
+    InputFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// Reading or writing a file or the terminal failed (exit 2).
     #[error("{what}: {source}")]
     Io {
@@ -96,6 +105,7 @@ impl CliError {
             | CliError::Usage(_)
             | CliError::Field { .. }
             | CliError::InvalidArg { .. }
+            | CliError::InputFile { .. }
             | CliError::DemoPort { .. }
             | CliError::Refused(_)
             | CliError::Partial(_) => 1,

@@ -1,14 +1,12 @@
 //! `shopbot export submissions [--format csv|json]`: what customers submitted,
 //! for a spreadsheet or another program. Safe while the server runs.
 
-use std::collections::BTreeSet;
 use std::io::Write;
 
-use clap::{Args as ClapArgs, Subcommand, ValueEnum};
-use jiff::tz::TimeZone;
-
 use super::{CliError, ConfigArg};
+use crate::spreadsheet;
 use crate::store::{Store, SubmissionRecord};
+use clap::{Args as ClapArgs, Subcommand, ValueEnum};
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -18,7 +16,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Format {
-    /// One row per submission, one column per question (photos as URLs).
+    /// For a spreadsheet: one row per submission, one column per question,
+    /// the media as URLs (UTF-8 with a BOM; formula-like cells neutralised).
     Csv,
     /// An array of objects with every answer and its media.
     Json,
@@ -49,59 +48,13 @@ fn submissions(args: SubmissionsArgs) -> Result<(), CliError> {
     let stdout = std::io::stdout();
     let out = stdout.lock();
     let written = match args.format {
-        Format::Csv => write_csv(out, &rows, &config.shop.timezone),
+        Format::Csv => spreadsheet::write_submissions(out, &rows, &config.shop.timezone),
         Format::Json => write_json(out, &rows),
     };
     written.map_err(|source| CliError::Io {
         what: "writing the export".into(),
         source,
     })
-}
-
-/// Columns: id, form, date (shop time), customer, name, one per question field
-/// (its text) in order of first appearance, then `media`: every attachment of
-/// the submission (Twilio's URL, or `meta:<media id>`), space-separated.
-fn write_csv(out: impl Write, rows: &[SubmissionRecord], tz: &TimeZone) -> std::io::Result<()> {
-    let mut fields: Vec<&str> = Vec::new();
-    let mut seen = BTreeSet::new();
-    for answer in rows.iter().flat_map(|r| &r.answers) {
-        if seen.insert(answer.field.as_str()) {
-            fields.push(&answer.field);
-        }
-    }
-    let mut csv = csv::Writer::from_writer(out);
-    let mut header = vec!["id", "form", "submitted", "customer", "name"];
-    header.extend(&fields);
-    header.push("media");
-    csv.write_record(&header)?;
-    for row in rows {
-        let mut record = vec![
-            row.public_id.clone(),
-            row.form.clone(),
-            row.created_at
-                .to_zoned(tz.clone())
-                .strftime("%Y-%m-%d %H:%M:%S")
-                .to_string(),
-            row.phone.clone(),
-            row.profile_name.clone().unwrap_or_default(),
-        ];
-        for field in &fields {
-            let answer = row.answers.iter().find(|a| a.field == *field);
-            record.push(answer.map_or(String::new(), |a| a.text.clone()));
-        }
-        let media: Vec<String> = row
-            .answers
-            .iter()
-            .flat_map(|a| &a.media)
-            .map(|m| match (&m.id, m.url.is_empty()) {
-                (Some(id), true) => format!("meta:{id}"),
-                _ => m.url.clone(),
-            })
-            .collect();
-        record.push(media.join(" "));
-        csv.write_record(&record)?;
-    }
-    csv.flush()
 }
 
 fn write_json(mut out: impl Write, rows: &[SubmissionRecord]) -> std::io::Result<()> {

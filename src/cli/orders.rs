@@ -31,8 +31,8 @@ pub fn execute(command: Command) -> Result<(), CliError> {
 
 fn import(args: ImportArgs) -> Result<(), CliError> {
     let config = args.config.load_offline()?;
-    let file = std::fs::File::open(&args.file).map_err(|source| CliError::Io {
-        what: format!("opening {}", args.file.display()),
+    let file = std::fs::File::open(&args.file).map_err(|source| CliError::InputFile {
+        path: args.file.clone(),
         source,
     })?;
     let mut store = Store::open(&config.database_path)?;

@@ -59,8 +59,8 @@ fn read_body(args: &Args) -> Result<Option<Vec<u8>>, CliError> {
     args.body_file
         .as_ref()
         .map(|path| {
-            std::fs::read(path).map_err(|source| CliError::Io {
-                what: format!("reading {}", path.display()),
+            std::fs::read(path).map_err(|source| CliError::InputFile {
+                path: path.clone(),
                 source,
             })
         })

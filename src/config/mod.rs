@@ -290,6 +290,17 @@ pub enum ConfigError {
         /// Every problem found.
         problems: Vec<ConfigProblem>,
     },
+    /// The menu file could not be read.
+    #[error("{}: cannot read the menu file ([menu] path in {}): {source}", path.display(), config.display())]
+    MenuRead {
+        /// The menu file.
+        path: PathBuf,
+        /// The config that names it.
+        config: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The menu file is unusable.
     #[error("{}: {error}", path.display())]
     Menu {

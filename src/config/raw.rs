@@ -229,7 +229,7 @@ impl RawConfig {
             None => (Menu::example(), "built-in example menu".to_string()),
             Some(menu_path) => {
                 let menu_path = folder.join(menu_path);
-                (load_menu(&menu_path, &limits)?, menu_path.display().to_string())
+                (load_menu(&menu_path, path, &limits)?, menu_path.display().to_string())
             }
         };
         if !problems.0.is_empty() {
@@ -257,10 +257,12 @@ impl RawConfig {
     }
 }
 
-/// Reads a menu file and validates it for channels with these limits.
-pub fn load_menu(path: &Path, limits: &[TextLimit]) -> Result<Menu, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+/// Reads the menu file `path` (named by the config file `config`) and
+/// validates it for channels with these limits.
+pub fn load_menu(path: &Path, config: &Path, limits: &[TextLimit]) -> Result<Menu, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::MenuRead {
         path: path.to_path_buf(),
+        config: config.to_path_buf(),
         source,
     })?;
     Menu::from_toml(&text, limits).map_err(|error| ConfigError::Menu {

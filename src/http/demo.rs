@@ -1,9 +1,22 @@
 //! `GET /demo`: the browser chat simulator (`shopbot demo` only). The page posts
-//! real webhook forms to the inbound path and shows the TwiML replies.
+//! real webhook forms to the inbound path and shows the TwiML replies; it can
+//! attach a sample photo, served by the demo itself at [`SAMPLE_PHOTO_PATH`],
+//! so the photo path can be tried offline.
 
 use super::Response;
 
 const PAGE: &str = include_str!("demo_page.html");
+
+/// Where the demo serves its sample defect photo.
+pub const SAMPLE_PHOTO_PATH: &str = "/demo/sample-photo.png";
+
+/// The sample photo (made by `scripts/make_sample_photo.py`).
+const SAMPLE_PHOTO: &[u8] = include_bytes!("assets/sample-photo.png");
+
+/// The sample photo as a response.
+pub fn sample_photo() -> Response {
+    Response::with_body(200, "image/png", SAMPLE_PHOTO).header("Cache-Control", "public, max-age=86400")
+}
 
 /// The page, with the shop's name and number filled in.
 #[derive(Debug, Clone)]

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{admin, demo::DemoPage, errors::api_error, inbound, meta, outbound, status, Method, Request, Response};
+use super::demo::{self, DemoPage};
+use super::{admin, errors::api_error, inbound, meta, outbound, status, Method, Request, Response};
 use crate::channel::twilio::verifier::WebhookVerifier;
 use crate::config::{Meta, Secret};
 use crate::conversation::Bot;
@@ -58,9 +59,14 @@ impl App {
         }
         match path {
             "/healthz" => only(request, Method::Get, || self.health()),
+            "/favicon.ico" => only(request, Method::Get, favicon),
+            "/" if self.demo.is_some() => only(request, Method::Get, || {
+                Response::empty(303).header("Location", "/demo")
+            }),
             "/demo" | "/demo/" if self.demo.is_some() => only(request, Method::Get, || {
                 self.demo.as_ref().map(DemoPage::response).unwrap_or_else(not_found)
             }),
+            demo::SAMPLE_PHOTO_PATH if self.demo.is_some() => only(request, Method::Get, demo::sample_photo),
             _ => not_found(),
         }
     }
@@ -127,6 +133,12 @@ fn only(request: &Request, method: Method, handler: impl FnOnce() -> Response) -
     } else {
         Response::text(405, &format!("use {method} for {}", request.path())).header("Allow", method.to_string())
     }
+}
+
+/// The icon browsers ask for (an SVG; `GET /favicon.ico`).
+fn favicon() -> Response {
+    Response::with_body(200, "image/svg+xml", include_str!("assets/favicon.svg"))
+        .header("Cache-Control", "public, max-age=86400")
 }
 
 fn not_found() -> Response {

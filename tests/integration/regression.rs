@@ -230,3 +230,131 @@ fn chat_with_a_config_never_writes_into_the_live_database() {
     let (_, submissions) = server.api_get("/api/submissions");
     assert!(submissions["submissions"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn the_csv_export_opens_cleanly_in_a_spreadsheet() {
+    let server = TestServer::start();
+    for (customer, description) in [
+        ("+27825557011", "=HYPERLINK(\"http://evil\")"),
+        ("+27825557012", "Café crème ✅"),
+    ] {
+        server.say(customer, "2");
+        server.say(customer, "1");
+        server.say(customer, description);
+    }
+    let mut export = crate::support::shopbot_command(&["export", "submissions", "--format", "csv", "--config"]);
+    export.arg(server.config_path());
+    let out = crate::support::run_to_end(&mut export);
+    assert!(out.status.success(), "{}", crate::support::output_text(&out));
+    assert!(out.stdout.starts_with(b"\xEF\xBB\xBF"), "a UTF-8 BOM for Excel");
+    let text = String::from_utf8(out.stdout[3..].to_vec()).unwrap();
+    assert!(text.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "{text}");
+    assert!(text.contains("Café crème ✅"), "{text}");
+    assert!(text.contains(",+27825557011,"), "a plain number stays: {text}");
+}
+
+#[test]
+fn check_names_a_missing_menu_file_as_the_menu_file_and_flags_placeholders() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        crate::support::config_text(&dir.path().join("s.db"), "[menu]\npath = \"menu.toml\"\n"),
+    )
+    .unwrap();
+    let mut check = crate::support::shopbot_command(&["check", "--config"]);
+    check.arg(&config);
+    let out = crate::support::run_to_end(&mut check);
+    let printed = crate::support::output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{printed}");
+    assert!(
+        printed.contains("cannot read the menu file") && printed.contains("menu.toml"),
+        "{printed}"
+    );
+    assert!(!printed.contains("config file"), "{printed}");
+
+    std::fs::write(&config, crate::support::config_text(&dir.path().join("s.db"), "")).unwrap();
+    let mut check = crate::support::shopbot_command(&["check", "--config"]);
+    check.arg(&config);
+    let printed = crate::support::output_text(&crate::support::run_to_end(&mut check));
+    assert!(
+        printed.contains("warning") && printed.contains("[twilio] account_sid is the example's placeholder"),
+        "{printed}"
+    );
+    assert!(printed.contains("bot.example.com"), "{printed}");
+}
+
+/// `shopbot demo --port 0` in `dir` with `env`; the child and its base URL.
+fn demo(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut command = crate::support::shopbot_command(&["demo", "--port", "0", "--db"]);
+    command
+        .arg(dir.join("demo.db"))
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = crate::support::start_child(&mut command);
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    for line in stdout.lines().map_while(Result::ok) {
+        if let Some(url) = line.split("Chat in your browser:").nth(1) {
+            let base = url
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches("/demo")
+                .to_string();
+            return (child, base);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the demo did not print its URL");
+}
+
+#[test]
+fn the_demo_leads_from_slash_to_the_chat_serves_an_icon_and_a_sample_photo() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = demo(dir.path(), &[("SHOPBOT_ADMIN_TOKEN", "demo-token")]);
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .new_agent();
+    let root = agent.get(&format!("{base}/")).call().unwrap();
+    assert_eq!(root.status().as_u16(), 303);
+    assert_eq!(root.headers().get("location").unwrap(), "/demo");
+    let icon = agent.get(&format!("{base}/favicon.ico")).call().unwrap();
+    assert_eq!(
+        (
+            icon.status().as_u16(),
+            icon.headers().get("content-type").unwrap().to_str().unwrap()
+        ),
+        (200, "image/svg+xml")
+    );
+    let mut photo = agent.get(&format!("{base}/demo/sample-photo.png")).call().unwrap();
+    assert_eq!(photo.status().as_u16(), 200);
+    assert!(photo.body_mut().read_to_vec().unwrap().starts_with(b"\x89PNG"));
+    // The demo honours SHOPBOT_ADMIN_TOKEN.
+    let with = agent
+        .get(&format!("{base}/api/messages/1"))
+        .header("Authorization", "Bearer demo-token")
+        .call()
+        .unwrap();
+    assert_eq!(with.status().as_u16(), 404, "authorised: there is no message 1");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn a_missing_input_file_is_exit_1_not_an_internal_failure() {
+    let server = TestServer::start();
+    let mut import = crate::support::shopbot_command(&["orders", "import", "no-such-file.csv", "--config"]);
+    import.arg(server.config_path());
+    let out = crate::support::run_to_end(&mut import);
+    let printed = crate::support::output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{printed}");
+    assert!(printed.contains("cannot read no-such-file.csv"), "{printed}");
+}
