@@ -12,7 +12,11 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::support::{agent, config_text, new_sid, post_signed_to, shopbot_command, start_child, whatsapp_params};
+use shopbot::store::Store;
+
+use crate::support::{
+    agent, config_text, new_sid, parse_twiml, post_signed_to, shopbot_command, start_child, whatsapp_params,
+};
 
 const THREADS: usize = 8;
 /// Kill after this many acknowledgements or this long, whichever comes first.
@@ -123,9 +127,19 @@ impl Load {
     }
 }
 
+/// The submission ID a TwiML reply confirms, if it confirms one (the TwiML is
+/// parsed with an XML parser).
+fn confirmed_id(twiml: &str) -> Option<String> {
+    parse_twiml(twiml).iter().find_map(|message| {
+        let rest = message.split("Defect Submitted! ID: ").nth(1)?;
+        Some(rest.split_whitespace().next()?.to_string())
+    })
+}
+
 /// Restarts the server on `config` and checks every acknowledged request
-/// replays exactly and every acknowledged submission is stored; returns the
-/// number of submissions.
+/// replays exactly and every acknowledged submission is stored once (read
+/// through the store); returns the number of acknowledged submissions, which
+/// must not be zero (a run that acknowledged none proves nothing).
 pub fn verify_acknowledged(config: &Path, db: &Path, acks: &[Ack]) -> usize {
     let (mut child, http) = serve(config);
     let agent = agent(Duration::from_secs(10));
@@ -134,26 +148,23 @@ pub fn verify_acknowledged(config: &Path, db: &Path, acks: &[Ack]) -> usize {
         let again = post_signed_to(&agent, &http, "/twilio/inbound", &ack.params).unwrap();
         assert_eq!(again.status, 200);
         assert_eq!(again.body, ack.body, "the replay differs from the acknowledged reply");
-        if let Some(rest) = ack.body.split("ID: ").nth(1) {
-            submitted.push(
-                rest.split(|c: char| c.is_whitespace() || c == '<')
-                    .next()
-                    .unwrap()
-                    .to_string(),
-            );
-        }
+        submitted.extend(confirmed_id(&ack.body));
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let conn = rusqlite::Connection::open(db).unwrap();
+    assert!(
+        !submitted.is_empty(),
+        "no acknowledged submission among {} requests",
+        acks.len()
+    );
+    let mut store = Store::open(db).unwrap();
+    let stored = store.read(|db| db.submissions(None, None, usize::MAX >> 1)).unwrap();
     for id in &submitted {
-        let n: i64 = conn
-            .query_row("SELECT count(*) FROM submissions WHERE public_id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .unwrap();
-        assert_eq!(n, 1, "acknowledged submission {id} is missing");
+        let copies = stored.iter().filter(|s| &s.public_id == id).count();
+        assert_eq!(copies, 1, "acknowledged submission {id} is stored {copies} times");
     }
+    let unique: std::collections::BTreeSet<&String> = submitted.iter().collect();
+    assert_eq!(unique.len(), submitted.len(), "two acknowledgements named one ID");
     submitted.len()
 }
 

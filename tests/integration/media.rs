@@ -23,15 +23,15 @@ fn photo_params(sid: &str, caption: &str) -> Vec<(String, String)> {
     params
 }
 
-/// The answers JSON of this customer's newest submission.
+/// The answers of the newest submission, as the admin API shows them.
 fn newest_answers(server: &TestServer) -> serde_json::Value {
-    let conn = rusqlite::Connection::open(&server.db_path).unwrap();
-    let json: String = conn
-        .query_row("SELECT answers FROM submissions ORDER BY id DESC LIMIT 1", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    serde_json::from_str(&json).unwrap()
+    let (_, answer) = server.api_get("/api/submissions?limit=500");
+    let items = answer["submissions"].as_array().unwrap();
+    items
+        .iter()
+        .max_by_key(|s| s["id"].as_str().unwrap().to_string())
+        .unwrap()["answers"]
+        .clone()
 }
 
 #[test]

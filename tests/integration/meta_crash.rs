@@ -53,16 +53,14 @@ fn customer(http: String, n: usize, stop: Arc<AtomicBool>, acked: Arc<Mutex<Vec<
     }
 }
 
-/// Outbox rows by state, read straight from the file.
-fn outbox_states(db: &std::path::Path) -> Vec<(String, Option<String>, i64, i64)> {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT o.state, m.sid, m.contact_id, m.id FROM outbox o JOIN messages m ON m.id = o.message_id ORDER BY m.id")
-        .unwrap();
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap();
-    rows.map(Result::unwrap).collect()
+/// Every outbox row's state and provider key, read through the store.
+fn outbox_states(db: &std::path::Path) -> Vec<(String, Option<String>, String, i64)> {
+    let mut store = shopbot::store::Store::open(db).unwrap();
+    let entries = store.read(|db| db.outbox_list(100_000)).unwrap();
+    entries
+        .into_iter()
+        .map(|e| (e.state.as_str().to_string(), e.sid, e.to, e.id))
+        .collect()
 }
 
 #[test]

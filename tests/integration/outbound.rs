@@ -246,14 +246,15 @@ fn a_staff_reply_answers_a_handoff() {
     let server = server(&mock, "");
     server.say(CUSTOMER, "hi");
     assert!(server.say(CUSTOMER, "4").text().contains("A team member will reply"));
-    let waiting = || -> Option<String> {
-        let conn = rusqlite::Connection::open(&server.db_path).unwrap();
-        conn.query_row(
-            "SELECT waiting_since FROM sessions JOIN contacts ON contacts.id = sessions.contact_id WHERE phone = ?1",
-            [CUSTOMER],
-            |r| r.get(0),
-        )
-        .unwrap()
+    let waiting = || {
+        let who = shopbot::message::ContactRef::phone(shopbot::phone::PhoneNumber::parse(CUSTOMER).unwrap());
+        server
+            .store()
+            .read(|db| match db.find_contact(&who)? {
+                Some(contact) => db.waiting_since(contact),
+                None => Ok(None),
+            })
+            .unwrap()
     };
     assert!(waiting().is_some());
     let id = queue(
