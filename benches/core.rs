@@ -5,6 +5,12 @@
 //! several rounds). The last line adds the database: one message's transaction
 //! work, in batches of 16 as the server commits them.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails loudly on anything unexpected"
+)]
+
 use std::hint::black_box;
 use std::time::Instant;
 

@@ -78,12 +78,15 @@ impl Running {
 }
 
 /// Opens the database and starts serving.
+///
+/// The port is bound first, so a port in use fails before the database is
+/// opened (or created and migrated).
 pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
-    let store = Store::open(&config.database_path)?;
     let listener = TcpListener::bind(config.server.listen).map_err(|source| StartError::Bind {
         addr: config.server.listen,
         source,
     })?;
+    let store = Store::open(&config.database_path)?;
     let bot = Arc::new(Bot::from_config(config));
     let (writer, writer_thread) = Writer::start(store)?;
     let reader = Arc::new(ReadPool::new(&config.database_path));

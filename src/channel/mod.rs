@@ -13,9 +13,20 @@ pub mod twilio;
 
 use std::collections::BTreeMap;
 
+use hmac::{digest::KeyInit, Mac};
+
 use crate::config::Config;
 use crate::message::Channel;
 use crate::outbox::sender::{Rates, Transport};
+
+/// An HMAC (`M`, e.g. `Hmac<Sha256>`) of `message` keyed with `key`: both
+/// providers sign webhooks this way.
+pub(crate) fn keyed<M: Mac + KeyInit>(key: &[u8], message: &[u8]) -> M {
+    #[allow(clippy::expect_used, reason = "HMAC takes a key of any length, so this cannot fail")]
+    let mut mac = <M as KeyInit>::new_from_slice(key).expect("HMAC accepts any key length");
+    mac.update(message);
+    mac
+}
 
 /// The channels a config can send on, each with its transport and rates.
 pub type Transports = BTreeMap<Channel, (Box<dyn Transport>, Rates)>;

@@ -298,6 +298,10 @@ pub struct MenuProblem {
 
 impl Menu {
     /// The built-in example menu.
+    #[allow(
+        clippy::expect_used,
+        reason = "compiled in, and pinned by the test the_built_in_menu_is_valid"
+    )]
     pub fn example() -> Menu {
         Menu::from_toml(DEFAULT_MENU_TOML, &[TextLimit::TWILIO, TextLimit::META]).expect("the built-in menu is valid")
     }

@@ -2,10 +2,17 @@
 //! real HTTP, signed Twilio requests, TwiML parsed with an XML parser; and the
 //! real `shopbot` binary for the CLI.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test or benchmark fails loudly on anything unexpected"
+)]
+
 mod cli;
 mod concurrency;
 mod crash;
 mod data_care;
+mod golden;
 mod graph_mock;
 mod idempotency;
 mod media;

@@ -8,7 +8,7 @@
 //! Comparison is constant-time (`subtle`); upper-case hex is accepted too.
 //! Neither the expected value nor the secret appears in any error.
 
-use hmac::{digest::KeyInit, Hmac, Mac};
+use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
@@ -84,10 +84,10 @@ fn nibble(digit: u8) -> Result<u8, SignatureError> {
 
 /// HMAC-SHA256 of `body` keyed with `secret`.
 fn hmac(secret: &str, body: &[u8]) -> [u8; 32] {
-    // HMAC takes a key of any length, so this cannot fail.
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("HMAC accepts any key length");
-    mac.update(body);
-    mac.finalize().into_bytes().into()
+    crate::channel::keyed::<Hmac<Sha256>>(secret.as_bytes(), body)
+        .finalize()
+        .into_bytes()
+        .into()
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine as _};
-use hmac::{digest::KeyInit, Hmac, Mac};
+use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::Sha256;
 
@@ -115,24 +115,27 @@ pub fn verify(algorithm: Algorithm, key: &[u8], url: &str, params: &[(String, St
     })
 }
 
-fn keyed<M: Mac + KeyInit>(key: &[u8], message: &[u8]) -> M {
-    // HMAC takes keys of any length, so this cannot fail.
-    let mut m = <M as KeyInit>::new_from_slice(key).expect("HMAC accepts any key length");
-    m.update(message);
-    m
-}
-
 fn mac(algorithm: Algorithm, key: &[u8], message: &[u8]) -> Vec<u8> {
     match algorithm {
-        Algorithm::HmacSha1 => keyed::<Hmac<Sha1>>(key, message).finalize().into_bytes().to_vec(),
-        Algorithm::HmacSha256 => keyed::<Hmac<Sha256>>(key, message).finalize().into_bytes().to_vec(),
+        Algorithm::HmacSha1 => crate::channel::keyed::<Hmac<Sha1>>(key, message)
+            .finalize()
+            .into_bytes()
+            .to_vec(),
+        Algorithm::HmacSha256 => crate::channel::keyed::<Hmac<Sha256>>(key, message)
+            .finalize()
+            .into_bytes()
+            .to_vec(),
     }
 }
 
 fn verify_mac(algorithm: Algorithm, key: &[u8], message: &[u8], expected: &[u8]) -> bool {
     match algorithm {
-        Algorithm::HmacSha1 => keyed::<Hmac<Sha1>>(key, message).verify_slice(expected).is_ok(),
-        Algorithm::HmacSha256 => keyed::<Hmac<Sha256>>(key, message).verify_slice(expected).is_ok(),
+        Algorithm::HmacSha1 => crate::channel::keyed::<Hmac<Sha1>>(key, message)
+            .verify_slice(expected)
+            .is_ok(),
+        Algorithm::HmacSha256 => crate::channel::keyed::<Hmac<Sha256>>(key, message)
+            .verify_slice(expected)
+            .is_ok(),
     }
 }
 

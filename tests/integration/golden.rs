@@ -1,0 +1,212 @@
+//! Golden tests of every word a person reads: whole conversations of the
+//! example menu (the seed's transcript included), the handoff and opt-out
+//! conversations, every CLI error a user can meet, `check`'s summary, and the
+//! webhook error bodies. Snapshots live in `snapshots/`; after a deliberate
+//! change, review them with `cargo insta review` (or run the tests with
+//! `INSTA_UPDATE=always` and read the `git diff`).
+//!
+//! What varies from run to run is replaced before comparing: submission IDs
+//! (`DEF-[ID]`), dates, temporary folders (`[DIR]`) and the operating system's
+//! wording of an I/O error (`[OS ERROR]`), so the same snapshots hold on Linux,
+//! under wine and under qemu.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::json;
+use shopbot::orders;
+
+use crate::support::{output_text, pairs, run_to_end, shopbot_command, TestServer};
+
+/// Replaces what varies between runs and systems.
+fn stable(text: &str, dir: Option<&Path>) -> String {
+    let mut text = text.replace('\\', "/");
+    if let Some(dir) = dir {
+        text = text.replace(&dir.display().to_string().replace('\\', "/"), "[DIR]");
+    }
+    let rules = [
+        (r"DEF-\d{14}(-\d+)?", "DEF-[ID]"),
+        (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "[DATE]"),
+        (r": [^:\n]*\(os error \d+\)", ": [OS ERROR]"),
+    ];
+    for (pattern, replacement) in rules {
+        text = regex::Regex::new(pattern)
+            .unwrap()
+            .replace_all(&text, replacement)
+            .into_owned();
+    }
+    text
+}
+
+/// A conversation as a person reads it: `>` the customer, `<` the bot.
+fn transcript(server: &TestServer, customer: &str, lines: &[&str]) -> String {
+    let mut out = String::new();
+    for line in lines {
+        out.push_str(&format!("> {line}\n"));
+        let reply = server.say(customer, line);
+        let messages = reply.messages();
+        if messages.is_empty() {
+            out.push_str("  (no reply)\n");
+        }
+        for message in messages {
+            for text in message.lines() {
+                out.push_str(&format!("< {text}\n"));
+            }
+        }
+    }
+    stable(&out, None)
+}
+
+#[test]
+fn the_example_menu_word_for_word() {
+    let server = TestServer::start();
+    orders::import(
+        &mut server.store(),
+        orders::SAMPLE_ORDERS_CSV.as_bytes(),
+        jiff::Timestamp::now(),
+    )
+    .unwrap();
+    let seed = transcript(
+        &server,
+        "+27820000001",
+        &["hi", "2", "1", "Screen is cracked", "2", "2"],
+    );
+    insta::assert_snapshot!("seed_transcript", seed);
+    let rest = transcript(
+        &server,
+        "+27820000001",
+        &[
+            "1", "A1002", "A1001", "2", "0", "3", "9", "menu", "5", "2", "1", "", "cancel",
+        ],
+    );
+    insta::assert_snapshot!("example_menu", rest);
+}
+
+#[test]
+fn the_handoff_conversation_word_for_word() {
+    let server = TestServer::start();
+    let customer = "+27825558001";
+    let mut text = transcript(&server, customer, &["hi", "4", "My order A1002 is late", "Hello?"]);
+    let (status, _) = server.api_post(
+        "/api/messages",
+        &json!({"to": customer, "body": "Hi, Sam here. It ships tomorrow."}),
+    );
+    assert_eq!(status, 202);
+    text.push_str("  (the owner answers through the API)\n");
+    text.push_str(&transcript(&server, customer, &["Thanks!", "menu"]));
+    insta::assert_snapshot!("handoff", text);
+}
+
+#[test]
+fn the_opt_out_conversation_word_for_word() {
+    let server = TestServer::start();
+    let text = transcript(&server, "+27825558002", &["hi", "STOP", "hi", "2", "start", "hi"]);
+    insta::assert_snapshot!("opt_out", text);
+}
+
+/// What `shopbot ARGS` printed and its exit code, made stable.
+fn cli(args: &[&str], dir: &Path) -> String {
+    let out = run_to_end(shopbot_command(args).current_dir(dir));
+    stable(
+        &format!("exit {}\n{}", out.status.code().unwrap_or(-1), output_text(&out)),
+        Some(dir),
+    )
+}
+
+/// A config file in `dir` with `edit` applied to the test config.
+fn config_in(dir: &Path, edit: impl Fn(String) -> String) -> String {
+    let path = dir.join("config.toml");
+    let text = edit(crate::support::config_text(&dir.join("shop.db"), ""));
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn every_cli_error_a_user_can_meet_word_for_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut all = String::new();
+    let mut case = |name: &str, output: String| all.push_str(&format!("## {name}\n{output}\n"));
+
+    case("no config at all", cli(&["serve"], d));
+    case(
+        "a config file that is not there",
+        cli(&["check", "--config", "nope.toml"], d),
+    );
+    let bad = config_in(d, |t| {
+        t.replace("listen = \"127.0.0.1:0\"", "listen = \"localhost\"")
+            .replace("timezone = \"Africa/Johannesburg\"", "timezone = \"Mars/Olympus\"")
+    });
+    case("bad values", cli(&["check", "--config", &bad], d));
+    let unknown = config_in(d, |t| t.replace("[shop]", "[shop]\ncolour = \"red\""));
+    case("an unknown key", cli(&["check", "--config", &unknown], d));
+    let no_token = config_in(d, |t| t.replace("auth_token = \"test-auth-token\"\n", ""));
+    case("no auth token", cli(&["check", "--config", &no_token], d));
+    let no_menu = config_in(d, |t| format!("{t}\n[menu]\npath = \"menu.toml\"\n"));
+    case("a missing menu file", cli(&["check", "--config", &no_menu], d));
+    std::fs::write(d.join("menu.toml"), "start = \"main\"\n[nodes.main]\nkind = \"menu\"\ntext = \"Hi\"\noptions = [{ label = \"Orders\", goto = \"orderz\" }]\n").unwrap();
+    case("a broken menu", cli(&["check", "--config", &no_menu], d));
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let busy = config_in(d, |t| {
+        t.replace("listen = \"127.0.0.1:0\"", &format!("listen = \"127.0.0.1:{port}\""))
+    });
+    case(
+        "a busy port",
+        cli(&["serve", "--config", &busy], d).replace(&port.to_string(), "[PORT]"),
+    );
+    let good = config_in(d, |t| t);
+    case(
+        "a missing input file",
+        cli(&["orders", "import", "orders.csv", "--config", &good], d),
+    );
+    case(
+        "a bad flag value",
+        cli(&["send", "--to", "0821234567", "--body", "hi", "--config", &good], d),
+    );
+    insta::assert_snapshot!("cli_errors", all);
+}
+
+#[test]
+fn checks_summary_word_for_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path(), |t| t);
+    insta::assert_snapshot!("check_ok", cli(&["check", "--config", &config], dir.path()));
+}
+
+#[test]
+fn webhook_error_bodies_word_for_word() {
+    let server = TestServer::start();
+    let mut all = String::new();
+    let no_from = server.post_signed("/twilio/inbound", &pairs(&[("MessageSid", "SM1"), ("Body", "hi")]));
+    all.push_str(&format!("missing From: {} {}", no_from.status, no_from.body));
+    let forged = server.post(
+        "/twilio/inbound",
+        &[("X-Twilio-Signature", "bm90IGEgc2lnbmF0dXJl")],
+        b"MessageSid=SM1&From=whatsapp%3A%2B27821234567&Body=hi",
+    );
+    all.push_str(&format!("bad signature: {} {}", forged.status, forged.body));
+    let broken = server.post_signed(
+        "/twilio/inbound",
+        &pairs(&[
+            ("MessageSid", "SM1"),
+            ("NumMedia", "x"),
+            ("From", "whatsapp:+27821234567"),
+        ]),
+    );
+    all.push_str(&format!("bad NumMedia: {} {}", broken.status, broken.body));
+    let mut client = TcpStream::connect(server.addr()).unwrap();
+    client.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        client,
+        "POST /twilio/inbound HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = client.read_to_string(&mut answer);
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    all.push_str(&format!("too large: {} {body}", &answer[9..12]));
+    insta::assert_snapshot!("webhook_errors", all);
+}
