@@ -1,0 +1,87 @@
+//! The browser chat simulator (`/demo`) in real headless Chromium at a phone's
+//! size: the seed's conversation typed and sent as a person would, the sample
+//! photo attached with the description, no console errors, a screenshot.
+
+use shopbot::config::Config;
+use shopbot::server::{self, Options};
+use shopbot::store::Store;
+
+use super::cdp::{browser_or_skip, screenshot_path, Browser};
+
+/// How many bot bubbles the visible conversation shows.
+const BOT_BUBBLES: &str = "document.querySelectorAll('.log:not([hidden]) .msg.bot').length";
+/// The text of the newest bot bubble.
+const LAST_BOT: &str =
+    "[...document.querySelectorAll('.log:not([hidden]) .msg.bot')].map(b => b.textContent).join('\\n---\\n')";
+
+/// Sends `text` from the composer and waits for the bot's answer; its text.
+fn say(browser: &mut Browser, text: &str) -> String {
+    let before = browser.eval(BOT_BUBBLES).as_u64().unwrap();
+    browser.click("#text");
+    browser.type_and_enter(text);
+    browser.wait_for(&format!("{BOT_BUBBLES} > {before}"), &format!("an answer to {text:?}"));
+    let all = browser.eval(LAST_BOT).as_str().unwrap().to_string();
+    all.rsplit("\n---\n").next().unwrap_or_default().to_string()
+}
+
+#[test]
+fn the_demo_page_walks_the_seed_transcript_with_a_photo_in_a_real_browser() {
+    let Some(chromium) = browser_or_skip("the demo page in a browser") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let mut store = Store::open(&db).unwrap();
+    shopbot::orders::import(
+        &mut store,
+        shopbot::orders::SAMPLE_ORDERS_CSV.as_bytes(),
+        jiff::Timestamp::now(),
+    )
+    .unwrap();
+    drop(store);
+    let running = server::start(&Config::demo(db, 0), Options { demo_page: true }).unwrap();
+    let base = format!("http://{}", running.addr());
+
+    let mut browser = Browser::start(&chromium, 390, 844);
+    browser.open(&format!("{base}/"));
+    assert_eq!(browser.eval("location.pathname"), "/demo", "/ leads to the chat");
+
+    assert!(say(&mut browser, "hi").contains("Welcome! Select 1-5"));
+    assert!(say(&mut browser, "2").contains("1 Report a defect"));
+    assert!(say(&mut browser, "1").contains("Please describe the defect:"));
+    let confirmation = say(&mut browser, "Screen is cracked");
+    assert!(confirmation.contains("✅ Defect Submitted! ID: DEF-"), "{confirmation}");
+
+    // The photo path: attach the sample photo, then describe the defect.
+    say(&mut browser, "2");
+    say(&mut browser, "1");
+    browser.click("#photo");
+    assert_eq!(
+        browser.eval("document.getElementById('attached').hidden"),
+        false,
+        "the photo shows as attached"
+    );
+    let with_photo = say(&mut browser, "Hinge cracked, see photo");
+    assert!(with_photo.contains("Defect Submitted! ID: DEF-"), "{with_photo}");
+    browser.wait_for(
+        "(() => { const i = document.querySelector('.log:not([hidden]) .msg.me img.thumb'); return !!i && i.complete && i.naturalWidth > 0; })()",
+        "the sample photo to show in the customer's bubble",
+    );
+    assert_eq!(
+        browser.eval("document.getElementById('attached').hidden"),
+        true,
+        "sent with one message only"
+    );
+
+    let shot = screenshot_path("demo-390x844.png");
+    browser.screenshot(&shot);
+    assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
+    assert!(
+        browser.failed_requests.is_empty(),
+        "failed requests: {:?}",
+        browser.failed_requests
+    );
+    eprintln!("screenshot: {}", shot.display());
+    drop(browser);
+    running.shutdown();
+}

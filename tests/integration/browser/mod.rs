@@ -1,0 +1,5 @@
+//! Pages in a real browser: headless Chromium driven over the DevTools
+//! protocol ([`cdp`]), screenshots under `target/browser/`.
+
+pub mod cdp;
+mod demo;
