@@ -179,6 +179,9 @@ fn converse(
         message,
         now,
     };
+    // The session row first: an effect (the handoff's waiting mark) may need it,
+    // also for a customer whose very first message is "4".
+    db.save_session(contact, &step.state, now)?;
     let mut texts = Vec::with_capacity(step.outputs.len());
     for output in step.outputs {
         texts.push(match output {
@@ -186,7 +189,6 @@ fn converse(
             Output::Do(effect) => ctx.apply(effect)?,
         });
     }
-    db.save_session(contact, &step.state, now)?;
     Ok(texts)
 }
 
@@ -371,6 +373,13 @@ mod tests {
             .unwrap();
         assert_eq!(apology.reply.texts, [APOLOGY]);
         assert_eq!(send(&mut store, "SM9", "2"), apology.reply);
+    }
+
+    #[test]
+    fn help_as_the_very_first_message_marks_the_conversation_as_waiting() {
+        let mut store = Store::open_in_memory().unwrap();
+        send(&mut store, "SM1", "4");
+        assert!(with_contact(&mut store, |db, c| db.waiting_since(c)).is_some());
     }
 
     #[test]

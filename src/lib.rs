@@ -18,6 +18,7 @@
 //! - [`orders`]: the spreadsheet (CSV) import;
 //! - [`cli`]: the `shopbot` subcommands.
 
+pub mod auth;
 pub mod channel;
 pub mod cli;
 pub mod config;

@@ -119,6 +119,13 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         meta: config.meta.clone(),
         admin_token: config.admin_token.clone(),
         demo,
+        shop_name: config.shop.name.clone(),
+        secure_cookies: config
+            .server
+            .public_base_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://")),
+        sign_in_throttle: crate::auth::Throttle::sign_in(),
     });
     let handler = Arc::new(move |request: &crate::http::Request| app.handle(request));
     let settings = Settings {

@@ -113,3 +113,80 @@ impl Work for RecordStatus {
         Ok(policy::record_status(db, &self.0, now)?)
     }
 }
+
+/// The owner signed in: a new session (stored as its token's hash).
+pub struct SignIn {
+    /// SHA-256 of the session token.
+    pub token_hash: String,
+    /// The session's CSRF token.
+    pub csrf: String,
+    /// When it ends unless used.
+    pub expires_at: Timestamp,
+}
+
+impl Work for SignIn {
+    type Output = ();
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<(), WriterError> {
+        Ok(db.create_owner_session(&self.token_hash, &self.csrf, now, self.expires_at)?)
+    }
+}
+
+/// The owner signed out: the session ends on the server.
+pub struct SignOut(pub String);
+
+impl Work for SignOut {
+    type Output = ();
+    fn run(&self, db: &Db<'_>, _: Timestamp) -> Result<(), WriterError> {
+        Ok(db.delete_owner_session(&self.0)?)
+    }
+}
+
+/// A session in use slides its expiry.
+pub struct ExtendSession {
+    /// SHA-256 of the session token.
+    pub token_hash: String,
+    /// The new end.
+    pub expires_at: Timestamp,
+}
+
+impl Work for ExtendSession {
+    type Output = ();
+    fn run(&self, db: &Db<'_>, _: Timestamp) -> Result<(), WriterError> {
+        Ok(db.extend_owner_session(&self.token_hash, self.expires_at)?)
+    }
+}
+
+/// The owner read a conversation up to a message.
+pub struct MarkRead {
+    /// The contact.
+    pub contact: crate::store::ContactId,
+    /// The newest message shown.
+    pub up_to: i64,
+}
+
+impl Work for MarkRead {
+    type Output = ();
+    fn run(&self, db: &Db<'_>, _: Timestamp) -> Result<(), WriterError> {
+        Ok(db.mark_read(self.contact, self.up_to)?)
+    }
+}
+
+/// The owner hands a conversation back to the bot: no longer waiting, and the
+/// bot answers the customer's next message from the start of the menu.
+pub struct HandBack {
+    /// The contact.
+    pub contact: crate::store::ContactId,
+    /// The menu's start node.
+    pub start: String,
+}
+
+impl Work for HandBack {
+    type Output = ();
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<(), WriterError> {
+        db.clear_waiting(self.contact)?;
+        let state = crate::engine::State::Menu {
+            node: self.start.clone(),
+        };
+        Ok(db.save_session(self.contact, &state, now)?)
+    }
+}

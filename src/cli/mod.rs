@@ -5,6 +5,7 @@
 mod backup;
 mod chat;
 mod check;
+mod dashboard;
 mod demo;
 mod error;
 mod export;
@@ -55,6 +56,9 @@ enum Command {
     Outbox(outbox::Command),
     /// Write a consistent copy of the database (safe while the server runs).
     Backup(backup::Args),
+    /// The owner's inbox in the browser (/admin/).
+    #[command(subcommand)]
+    Dashboard(dashboard::Command),
     /// Export data for a spreadsheet or another program.
     #[command(subcommand)]
     Export(export::Command),
@@ -123,6 +127,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Outbox(command) => outbox::execute(command),
         Command::Backup(args) => backup::execute(args),
         Command::Export(command) => export::execute(command),
+        Command::Dashboard(command) => dashboard::execute(command),
         Command::Service(command) => service::execute(command),
     }
 }

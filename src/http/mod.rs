@@ -12,6 +12,7 @@
 //! connection's own thread, so a slow client never holds a worker.
 
 pub mod admin;
+pub mod dashboard;
 pub mod demo;
 pub mod errors;
 pub mod inbound;
@@ -89,6 +90,9 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// The body (at most [`MAX_BODY_BYTES`]).
     pub body: Vec<u8>,
+    /// The client's address (the peer of the connection; forwarded headers
+    /// are never trusted).
+    pub remote: Option<std::net::IpAddr>,
 }
 
 impl Request {
@@ -277,6 +281,7 @@ fn read_request(raw: &mut tiny_http::Request) -> Result<Request, Response> {
             .map(|h| (h.field.as_str().as_str().to_string(), h.value.as_str().to_string()))
             .collect(),
         body,
+        remote: raw.remote_addr().map(|a| a.ip()),
     })
 }
 

@@ -39,6 +39,12 @@ pub struct App {
     pub admin_token: Option<Secret>,
     /// The browser chat simulator, in demo mode only.
     pub demo: Option<DemoPage>,
+    /// The shop's name (the inbox's pages).
+    pub shop_name: String,
+    /// Session cookies are `Secure` (`public_base_url` is https).
+    pub secure_cookies: bool,
+    /// Failed inbox sign-ins per client address.
+    pub sign_in_throttle: crate::auth::Throttle,
 }
 
 impl App {
@@ -56,6 +62,9 @@ impl App {
         }
         if let Some(rest) = path.strip_prefix("/api/") {
             return self.api(request, rest);
+        }
+        if path == "/admin" || path.starts_with("/admin/") {
+            return super::dashboard::handle(self, request);
         }
         match path {
             "/healthz" => only(request, Method::Get, || self.health()),

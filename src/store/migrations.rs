@@ -209,6 +209,24 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE suppressions ADD COLUMN reminded_at TEXT;
     ALTER TABLE consent_log RENAME COLUMN phone TO address;
     "#,
+    // 6: the owner's inbox: the password hash and the sign-in sessions.
+    r#"
+    -- One owner; the hash is argon2id in PHC form (salt and parameters inside).
+    CREATE TABLE owner_password (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        hash       TEXT NOT NULL,
+        changed_at TEXT NOT NULL
+    );
+    -- A session is stored as the SHA-256 of its token, never the token.
+    CREATE TABLE owner_sessions (
+        token_hash TEXT PRIMARY KEY,
+        csrf       TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    -- The newest message of a contact the owner has seen (unread counts).
+    ALTER TABLE contacts ADD COLUMN read_up_to INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -11,8 +11,10 @@
 
 pub mod backup;
 mod consent;
+mod inbox;
 mod migrations;
 mod outbox;
+mod owner;
 mod queries;
 mod read;
 mod reports;
@@ -27,7 +29,9 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use consent::{ConsentAction, ConsentChange, ConsentRecord};
+pub use inbox::{ContactView, InboxRow};
 pub use outbox::{ContactFacts, NewOutbound, OutboxEntry, OutboxJob, Settle};
+pub use owner::OwnerSession;
 pub use queries::{Cell, ContactId, MessageId, NewOrder, OrderUpsert};
 pub use read::ReadPool;
 pub use reports::SubmissionRecord;

@@ -402,3 +402,75 @@ fn a_reply_does_not_wait_behind_an_uncertain_message_but_a_shop_message_does() {
         "other channels' only"
     );
 }
+
+#[test]
+fn the_inbox_lists_waiting_conversations_first_then_the_newest_with_unread_counts() {
+    let mut store = Store::open_in_memory().unwrap();
+    let at = |m: i64| -> Timestamp { Timestamp::from_second(1_800_000_000 + m * 60).unwrap() };
+    let say = |db: &Db<'_>, who: &str, key: &str, when: Timestamp| -> Result<ContactId, StoreError> {
+        let from = contact(who);
+        let id = db.find_or_add_contact(&from, Some("Ava"), when)?;
+        let message = Inbound {
+            channel: Channel::Twilio,
+            key: key.into(),
+            from,
+            from_addr: format!("whatsapp:{who}"),
+            to_addr: "whatsapp:+14155238886".into(),
+            text: format!("text {key}"),
+            media: Vec::new(),
+            profile_name: None,
+            reply_to: None,
+            raw: "[]".into(),
+        };
+        db.insert_inbound(&message, id, when)?;
+        Ok(id)
+    };
+    let rows = store
+        .write(|db| {
+            let a = say(db, "+27820000001", "A1", at(1))?;
+            let b = say(db, "+27820000002", "B1", at(2))?;
+            say(db, "+27820000003", "C1", at(3))?;
+            say(db, "+27820000001", "A2", at(4))?;
+            db.save_session(b, &State::Menu { node: "main".into() }, at(2))?;
+            db.mark_waiting_for_staff(b, at(2))?;
+            let newest_of_a = db.contact_messages(a, 10)?.last().unwrap().id.unwrap();
+            db.mark_read(a, newest_of_a)?;
+            db.inbox(10, 0)
+        })
+        .unwrap();
+    let order: Vec<(&str, u32)> = rows.iter().map(|r| (r.body.as_str(), r.unread)).collect();
+    assert_eq!(
+        order,
+        [("text B1", 1), ("text A2", 0), ("text C1", 1)],
+        "waiting first, then newest"
+    );
+    assert!(rows[0].waiting_since.is_some());
+    let page_two = store.write(|db| db.inbox(1, 1)).unwrap();
+    assert_eq!(page_two[0].body, "text A2");
+    let found = store.write(|db| db.contact_by_key("+27820000003")).unwrap().unwrap();
+    assert_eq!(found.who, contact("+27820000003"));
+    assert_eq!(
+        store
+            .write(|db| db.contact_by_key(&found.id.0.to_string()))
+            .unwrap()
+            .unwrap()
+            .id,
+        found.id
+    );
+}
+
+#[test]
+fn the_inbox_query_seeks_the_index_instead_of_scanning_messages() {
+    let store = Store::open_in_memory().unwrap();
+    let plan: Vec<String> = store
+        .conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {}", super::inbox::INBOX_SQL_FOR_PLAN))
+        .unwrap()
+        .query_map(rusqlite::params![50, 0], |r| r.get::<_, String>(3))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let text = plan.join("\n");
+    assert!(!text.contains("SCAN m") && !text.contains("SCAN messages"), "{text}");
+    assert!(text.contains("messages_by_contact"), "{text}");
+}

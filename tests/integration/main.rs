@@ -16,6 +16,7 @@ mod data_care;
 mod golden;
 mod graph_mock;
 mod idempotency;
+mod inbox;
 mod media;
 mod menu_walk;
 mod meta;

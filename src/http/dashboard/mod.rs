@@ -1,0 +1,353 @@
+//! The owner's inbox under `/admin/`: sign-in, the conversations, one
+//! conversation with its reply form, hand-back to the bot.
+//!
+//! - A session is a 256-bit token in the `shopbot_session` cookie (`HttpOnly`,
+//!   `SameSite=Lax`, `Path=/admin`, `Secure` when `public_base_url` is https);
+//!   the store keeps only its hash, with a sliding 30-day expiry.
+//! - Without a session every page answers `303` to `/admin/login`.
+//! - Every `POST` (but the sign-in) must carry the session's CSRF token, as the
+//!   form field `csrf` or the header `X-CSRF-Token`, compared in constant time;
+//!   otherwise `403` and nothing is done.
+//! - Failed sign-ins are throttled per client address (`429` with `Retry-After`).
+//! - Every response is `Cache-Control: no-store` with a strict
+//!   `Content-Security-Policy` (nothing from another origin, no inline script).
+//!
+//! Handlers read through the store's read pool and write through the writer
+//! (the reply through the outbox's one enqueue); no SQL here.
+
+mod pages;
+
+use std::time::Instant;
+
+use jiff::Timestamp;
+
+use super::{routes::App, Method, Request, Response};
+use crate::auth::{self, SESSION_LIFETIME};
+use crate::message::{Content, ContentKind};
+use crate::outbox::policy::{self, Refusal};
+use crate::outbox::{Enqueue, Outgoing};
+use crate::store::{ContactView, OwnerSession};
+use crate::urlencoded::{param, parse};
+use crate::work::{ExtendSession, HandBack, MarkRead, SignIn, SignOut};
+use pages::{Chrome, ReplyBox};
+
+/// The session cookie's name.
+pub const COOKIE: &str = "shopbot_session";
+/// Conversations on one page of the inbox.
+const PAGE_SIZE: usize = 50;
+/// Messages shown of one conversation.
+const THREAD_SIZE: usize = 200;
+/// What every `/admin/` response carries.
+const CSP: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// A signed-in request's session.
+struct Signed {
+    token_hash: String,
+    session: OwnerSession,
+}
+
+/// Answers a request under `/admin`.
+pub fn handle(app: &App, request: &Request) -> Response {
+    guard(route(app, request))
+}
+
+/// The headers every inbox response carries.
+fn guard(response: Response) -> Response {
+    response
+        .header("Cache-Control", "no-store")
+        .header("Content-Security-Policy", CSP)
+        .header("X-Content-Type-Options", "nosniff")
+        .header("X-Frame-Options", "DENY")
+        .header("Referrer-Policy", "same-origin")
+}
+
+fn route(app: &App, request: &Request) -> Response {
+    let path = request.path();
+    match (&request.method, path) {
+        (Method::Get, "/admin/static/admin.css") => Response::with_body(200, "text/css; charset=utf-8", pages::CSS),
+        (Method::Get, "/admin/login") => html(200, pages::login(&app.shop_name, "/admin/", None)),
+        (Method::Post, "/admin/login") => sign_in(app, request),
+        _ => match session(app, request) {
+            Some(signed) => signed_in(app, request, &signed),
+            None => see_other("/admin/login"),
+        },
+    }
+}
+
+/// The pages behind the sign-in.
+fn signed_in(app: &App, request: &Request, signed: &Signed) -> Response {
+    let form = if request.method == Method::Post {
+        match checked_form(request, &signed.session) {
+            Ok(form) => Some(form),
+            Err(response) => return response,
+        }
+    } else {
+        None
+    };
+    let path = request.path();
+    match (&request.method, path, form) {
+        (Method::Post, "/admin/logout", _) => sign_out(app, &signed.token_hash),
+        (Method::Get, "/admin/" | "/admin", _) => inbox(app, request, signed),
+        (method, _, form) => match path.strip_prefix("/admin/conversations/") {
+            Some(rest) => conversation_route(app, method, rest, signed, form.as_deref()),
+            None => html(
+                404,
+                pages::login(&app.shop_name, "/admin/", Some("There is no such page.")),
+            ),
+        },
+    }
+}
+
+/// `/admin/conversations/{key}[/reply|/resolve]`.
+fn conversation_route(
+    app: &App,
+    method: &Method,
+    rest: &str,
+    signed: &Signed,
+    form: Option<&[(String, String)]>,
+) -> Response {
+    let (key, action) = rest.split_once('/').map_or((rest, ""), |(k, a)| (k, a));
+    let key = percent_encoding::percent_decode_str(key)
+        .decode_utf8_lossy()
+        .to_string();
+    let contact = match app.reader.read(|db| db.contact_by_key(&key)) {
+        Ok(Some(contact)) => contact,
+        Ok(None) => return Response::text(404, "no such conversation"),
+        Err(e) => return super::errors::api_store_error(&e),
+    };
+    match (method, action, form) {
+        (Method::Get, "", _) => conversation(app, &contact, signed, None, 200),
+        (Method::Post, "reply", Some(form)) => reply(app, &contact, signed, param(form, "body").unwrap_or_default()),
+        (Method::Post, "resolve", Some(_)) => resolve(app, &contact),
+        _ => Response::text(405, "not here").header("Allow", "GET, POST"),
+    }
+}
+
+/// `POST /admin/login`: the password, then a session and its cookie.
+fn sign_in(app: &App, request: &Request) -> Response {
+    let client = request.remote.unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+    if let Err(wait) = app.sign_in_throttle.check(client, Instant::now()) {
+        let secs = wait.as_secs().max(1);
+        return html(
+            429,
+            pages::login(
+                &app.shop_name,
+                "/admin/",
+                Some(&format!("Too many wrong passwords. Try again in {secs} seconds.")),
+            ),
+        )
+        .header("Retry-After", secs.to_string());
+    }
+    let form = parse(&request.body).unwrap_or_default();
+    let password = param(&form, "password").unwrap_or_default();
+    let next = param(&form, "next")
+        .filter(|n| safe_next(n))
+        .unwrap_or("/admin/")
+        .to_string();
+    let stored = match app.reader.read(|db| db.owner_password_hash()) {
+        Ok(stored) => stored,
+        Err(e) => return super::errors::api_store_error(&e),
+    };
+    if !auth::verify_password(stored.as_deref(), password) {
+        app.sign_in_throttle.failed(client, Instant::now());
+        let why = if stored.is_some() {
+            "That password is not right."
+        } else {
+            "No password is set yet: run `shopbot dashboard set-password` on the server."
+        };
+        log::warn!(target: "admin", "a failed sign-in from {client}");
+        return html(401, pages::login(&app.shop_name, &next, Some(why)));
+    }
+    app.sign_in_throttle.succeeded(client);
+    let token = auth::new_token();
+    let work = SignIn {
+        token_hash: auth::token_hash(&token),
+        csrf: auth::new_token(),
+        expires_at: expiry(),
+    };
+    if let Err(e) = app.writer.run(work) {
+        return super::errors::writer_unavailable("sign-in", &e);
+    }
+    log::info!(target: "admin", "the owner signed in from {client}");
+    see_other(&next).header(
+        "Set-Cookie",
+        cookie(&token, app.secure_cookies, SESSION_LIFETIME.as_secs()),
+    )
+}
+
+/// `POST /admin/logout`: the session ends on the server and in the browser.
+fn sign_out(app: &App, token_hash: &str) -> Response {
+    if let Err(e) = app.writer.run(SignOut(token_hash.to_string())) {
+        return super::errors::writer_unavailable("sign-out", &e);
+    }
+    see_other("/admin/login").header("Set-Cookie", cookie("", app.secure_cookies, 0))
+}
+
+/// `GET /admin/`: the conversations.
+fn inbox(app: &App, request: &Request, signed: &Signed) -> Response {
+    let query = request.target.split_once('?').map_or("", |(_, q)| q);
+    let page = parse(query.as_bytes())
+        .ok()
+        .and_then(|q| param(&q, "page").and_then(|p| p.parse::<usize>().ok()))
+        .unwrap_or(1)
+        .max(1);
+    let read = app.reader.read(|db| {
+        let size = db.inbox_size()?;
+        Ok((db.inbox(PAGE_SIZE, (page - 1) * PAGE_SIZE)?, size))
+    });
+    match read {
+        Ok((rows, size)) => {
+            let pages = size.div_ceil(PAGE_SIZE).max(1);
+            html(200, pages::inbox(&chrome(app, signed), &rows, page, pages))
+        }
+        Err(e) => super::errors::api_store_error(&e),
+    }
+}
+
+/// `GET /admin/conversations/{key}`: the whole chat and the reply form; marks it read.
+fn conversation(app: &App, contact: &ContactView, signed: &Signed, notice: Option<&str>, status: u16) -> Response {
+    let now = Timestamp::now();
+    let read = app.reader.read(|db| {
+        let messages = db.contact_messages(contact.id, THREAD_SIZE)?;
+        let facts = db.contact_facts(&contact.who)?;
+        Ok((messages, facts))
+    });
+    let (messages, facts) = match read {
+        Ok(read) => read,
+        Err(e) => return super::errors::api_store_error(&e),
+    };
+    let reply_box = match policy::check(ContentKind::Text, &facts, now) {
+        Ok(()) => ReplyBox::Open,
+        Err(Refusal::OptedOut) => {
+            ReplyBox::Refused("This customer opted out (sent STOP): nothing can be sent until they send START.".into())
+        }
+        Err(refusal) => ReplyBox::TemplateOnly(format!(
+            "The 24-hour window is closed ({refusal}). Send an approved template: shopbot send-template --to {} …",
+            contact.who.display()
+        )),
+    };
+    if let Some(newest) = messages.last().and_then(|m| m.id) {
+        let _ = app.writer.run(MarkRead {
+            contact: contact.id,
+            up_to: newest,
+        });
+    }
+    html(
+        status,
+        pages::conversation(&chrome(app, signed), contact, &messages, &reply_box, notice),
+    )
+}
+
+/// `POST …/reply`: the owner's answer, queued in the outbox like any message.
+fn reply(app: &App, contact: &ContactView, signed: &Signed, body: &str) -> Response {
+    let base = format!("/admin/conversations/{}", contact.id.0);
+    if body.trim().is_empty() {
+        return conversation(app, contact, signed, Some("Write something first."), 400);
+    }
+    let work = Enqueue {
+        routing: app.routing.clone(),
+        message: Outgoing {
+            to: contact.who.clone(),
+            content: Content::Text {
+                body: body.to_string(),
+                media_urls: Vec::new(),
+            },
+            channel: None,
+        },
+    };
+    match app.writer.run(work) {
+        Ok(Ok(record)) => {
+            app.outbox.wake();
+            log::info!(target: "admin", "the owner answered {} (message {})", contact.who, record.id.unwrap_or_default());
+            see_other(&base)
+        }
+        Ok(Err(refusal)) => conversation(app, contact, signed, Some(&format!("Not sent: {refusal}")), 409),
+        Err(e) => super::errors::writer_unavailable("reply", &e),
+    }
+}
+
+/// `POST …/resolve`: the conversation goes back to the bot.
+fn resolve(app: &App, contact: &ContactView) -> Response {
+    let work = HandBack {
+        contact: contact.id,
+        start: app.bot.menu.start.clone(),
+    };
+    match app.writer.run(work) {
+        Ok(()) => see_other(&format!("/admin/conversations/{}", contact.id.0)),
+        Err(e) => super::errors::writer_unavailable("hand back", &e),
+    }
+}
+
+/// The session a request's cookie names, if valid; slides its expiry.
+fn session(app: &App, request: &Request) -> Option<Signed> {
+    let token = cookie_value(request.header("Cookie")?, COOKIE)?;
+    let token_hash = auth::token_hash(token);
+    let now = Timestamp::now();
+    let session = app.reader.read(|db| db.owner_session(&token_hash, now)).ok()??;
+    // Slide at most once a day per session (a write), not on every page.
+    let full = expiry();
+    if full.duration_since(session.expires_at) > jiff::SignedDuration::from_hours(24) {
+        let _ = app.writer.run(ExtendSession {
+            token_hash: token_hash.clone(),
+            expires_at: full,
+        });
+    }
+    Some(Signed { token_hash, session })
+}
+
+/// A POST's form, if it carries the session's CSRF token; else `403`.
+fn checked_form(request: &Request, session: &OwnerSession) -> Result<Vec<(String, String)>, Response> {
+    let form = parse(&request.body).map_err(|e| Response::text(400, &e.to_string()))?;
+    let presented = param(&form, "csrf").or_else(|| request.header("X-CSRF-Token"));
+    match presented {
+        Some(token) if auth::same_secret(token, &session.csrf) => Ok(form),
+        _ => Err(Response::text(
+            403,
+            "the form is stale or not from this inbox (CSRF check failed); nothing was done",
+        )),
+    }
+}
+
+fn chrome<'a>(app: &'a App, signed: &'a Signed) -> Chrome<'a> {
+    Chrome {
+        shop: &app.shop_name,
+        csrf: &signed.session.csrf,
+        tz: &app.bot.timezone,
+        now: Timestamp::now(),
+    }
+}
+
+/// A session's full lifetime from now.
+fn expiry() -> Timestamp {
+    Timestamp::now().checked_add(SESSION_LIFETIME).unwrap_or(Timestamp::MAX)
+}
+
+/// The session cookie (`max_age` 0 clears it).
+fn cookie(token: &str, secure: bool, max_age: i64) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+/// The value of cookie `name` in a `Cookie` header.
+fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// Only paths inside the inbox may follow a sign-in (no open redirect).
+fn safe_next(next: &str) -> bool {
+    next.starts_with("/admin/") && !next.starts_with("//") && !next.contains(['\\', '\r', '\n'])
+}
+
+fn html(status: u16, page: maud::Markup) -> Response {
+    Response::with_body(status, "text/html; charset=utf-8", page.into_string())
+}
+
+fn see_other(location: &str) -> Response {
+    Response::empty(303).header("Location", location)
+}

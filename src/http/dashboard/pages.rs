@@ -1,0 +1,292 @@
+//! The inbox's pages, server-rendered with `maud`: templates are Rust macros
+//! checked at compile time and every value is escaped, so a customer's text
+//! can never become markup. Plain forms do all the work (no JavaScript needed);
+//! the one stylesheet is embedded and served from `/admin/static/`.
+
+use jiff::{tz::TimeZone, Timestamp};
+use maud::{html, Markup, DOCTYPE};
+
+use crate::message::{Channel, Direction, MessageStatus, OutboxState};
+use crate::store::{ContactView, InboxRow, MessageRecord};
+
+/// What every signed-in page needs.
+pub struct Chrome<'a> {
+    /// The shop's name.
+    pub shop: &'a str,
+    /// The session's CSRF token, for the forms.
+    pub csrf: &'a str,
+    /// The shop's time zone.
+    pub tz: &'a TimeZone,
+    /// Now, for ages.
+    pub now: Timestamp,
+}
+
+/// The page frame.
+fn layout(title: &str, shop: &str, csrf: Option<&str>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (shop) }
+                link rel="icon" href="/favicon.ico" type="image/svg+xml";
+                link rel="stylesheet" href="/admin/static/admin.css";
+            }
+            body {
+                header.top {
+                    a.brand href="/admin/" { (shop) }
+                    @if let Some(csrf) = csrf {
+                        nav {
+                            a href="/admin/" { "Inbox" }
+                            form method="post" action="/admin/logout" {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button type="submit" { "Sign out" }
+                            }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// The sign-in form; `problem` says why the last try failed.
+pub fn login(shop: &str, next: &str, problem: Option<&str>) -> Markup {
+    layout(
+        "Sign in",
+        shop,
+        None,
+        html! {
+            section.login {
+                h1 { "Sign in to the inbox" }
+                @if let Some(problem) = problem {
+                    p.problem role="alert" { (problem) }
+                }
+                form method="post" action="/admin/login" {
+                    input type="hidden" name="next" value=(next);
+                    label for="password" { "Password" }
+                    input #password type="password" name="password" autocomplete="current-password" required autofocus;
+                    button type="submit" { "Sign in" }
+                }
+                p.hint { "Forgot it? Set a new one on the server: " code { "shopbot dashboard set-password" } }
+            }
+        },
+    )
+}
+
+/// The inbox: conversations, those waiting for a person first.
+pub fn inbox(chrome: &Chrome<'_>, rows: &[InboxRow], page: usize, pages: usize) -> Markup {
+    layout(
+        "Inbox",
+        chrome.shop,
+        Some(chrome.csrf),
+        html! {
+            h1 { "Inbox" }
+            @if rows.is_empty() {
+                p.empty { "No conversations yet. When a customer writes, it shows here." }
+            }
+            ul.inbox {
+                @for row in rows {
+                    li.waiting[row.waiting_since.is_some()] {
+                        a href={ "/admin/conversations/" (row.contact.0) } {
+                            span.who { (row.name.clone().unwrap_or_else(|| row.who.display())) }
+                            @if row.name.is_some() { span.number { (row.who.display()) } }
+                            span.channel { (channel_name(row.channel)) }
+                            @if row.waiting_since.is_some() { span.badge.wait { "waiting for you" } }
+                            @if row.unread > 0 { span.badge.unread aria-label={ (row.unread) " unread" } { (row.unread) } }
+                            span.last {
+                                @if row.direction == Direction::Outbound { "You: " }
+                                (preview(&row.body, row.has_media))
+                            }
+                            time datetime=(row.at.to_string()) { (age(row.at, chrome.now)) }
+                        }
+                    }
+                }
+            }
+            @if pages > 1 {
+                nav.pages aria-label="Pages" {
+                    @if page > 1 { a href={ "/admin/?page=" (page - 1) } { "← Newer" } }
+                    span { "Page " (page) " of " (pages) }
+                    @if page < pages { a href={ "/admin/?page=" (page + 1) } { "Older →" } }
+                }
+            }
+        },
+    )
+}
+
+/// What the reply box may do for this contact now.
+pub enum ReplyBox {
+    /// Free text may go.
+    Open,
+    /// Only a template may go (the 24-hour window is closed), with why.
+    TemplateOnly(String),
+    /// Nothing may go (opted out), with why.
+    Refused(String),
+}
+
+/// One conversation with its reply form.
+pub fn conversation(
+    chrome: &Chrome<'_>,
+    contact: &ContactView,
+    messages: &[MessageRecord],
+    reply: &ReplyBox,
+    notice: Option<&str>,
+) -> Markup {
+    let name = contact.name.clone().unwrap_or_else(|| contact.who.display());
+    let base = format!("/admin/conversations/{}", contact.id.0);
+    layout(
+        &name,
+        chrome.shop,
+        Some(chrome.csrf),
+        html! {
+            div.conversation-head {
+                h1 { (name) }
+                @if contact.name.is_some() { p.number { (contact.who.display()) } }
+                @if let Some(since) = contact.waiting_since {
+                    p.badge.wait { "Waiting for a person since " (clock(since, chrome.tz)) }
+                    form method="post" action={ (base) "/resolve" } {
+                        input type="hidden" name="csrf" value=(chrome.csrf);
+                        button type="submit" { "Hand back to the bot" }
+                    }
+                }
+            }
+            @if let Some(notice) = notice { p.notice role="status" { (notice) } }
+            ol.thread {
+                @for message in messages { (bubbles(message, chrome.tz)) }
+            }
+            (reply_form(&base, chrome.csrf, reply))
+        },
+    )
+}
+
+/// A message, and for an inbound one the bot's reply to it.
+fn bubbles(message: &MessageRecord, tz: &TimeZone) -> Markup {
+    let from_customer = message.direction == Direction::Inbound;
+    html! {
+        li.msg.customer[from_customer].shop[!from_customer] {
+            @if let Some(body) = message.body.as_deref().filter(|b| !b.is_empty()) { p { (body) } }
+            @for media in &message.media {
+                p.media { "📎 " (if media.content_type.is_empty() { "attachment" } else { media.content_type.as_str() }) }
+            }
+            span.meta {
+                time datetime=(message.created_at.to_string()) { (clock(message.created_at, tz)) }
+                @if !from_customer { " " (ticks(message)) }
+            }
+            @if let Some(problem) = failure(message) { p.failure { (problem) } }
+        }
+        @if let Some(reply) = &message.reply {
+            @if !reply.texts.is_empty() {
+                li.msg.bot {
+                    @for text in &reply.texts { p { (text) } }
+                    span.meta { "bot" }
+                }
+            }
+        }
+    }
+}
+
+/// The reply form, or why there is none.
+fn reply_form(base: &str, csrf: &str, reply: &ReplyBox) -> Markup {
+    html! {
+        @match reply {
+            ReplyBox::Open => {
+                form.reply method="post" action={ (base) "/reply" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label for="body" { "Your reply" }
+                    textarea #body name="body" rows="3" required maxlength="1600" {}
+                    button type="submit" { "Send" }
+                }
+            }
+            ReplyBox::TemplateOnly(why) => {
+                p.closed role="note" { (why) }
+            }
+            ReplyBox::Refused(why) => {
+                p.closed role="note" { (why) }
+            }
+        }
+    }
+}
+
+/// Delivery ticks from the status events: ✓ sent, ✓✓ delivered, ✓✓ read.
+fn ticks(message: &MessageRecord) -> Markup {
+    let state = message.outbox.as_ref().map(|o| o.state);
+    let status = message.status().and_then(MessageStatus::parse);
+    let (mark, label) = match (state, status) {
+        (_, Some(MessageStatus::Read)) => ("✓✓", "read"),
+        (_, Some(MessageStatus::Delivered)) => ("✓✓", "delivered"),
+        (_, Some(MessageStatus::Failed | MessageStatus::Undelivered | MessageStatus::Canceled)) => {
+            ("⚠", "not delivered")
+        }
+        (Some(OutboxState::Sent), _) | (_, Some(MessageStatus::Sent)) => ("✓", "sent"),
+        (Some(OutboxState::Failed), _) => ("⚠", "not sent"),
+        (Some(OutboxState::Uncertain), _) => ("?", "maybe sent"),
+        _ => ("🕓", "waiting to be sent"),
+    };
+    html! { span.ticks.(label.replace(' ', "-")) title=(label) aria-label=(label) { (mark) } }
+}
+
+/// A failure in words, if the message has one.
+fn failure(message: &MessageRecord) -> Option<String> {
+    let from_events = message.events.iter().rev().find_map(|e| e.error_code.clone());
+    let from_outbox = message.outbox.as_ref().and_then(|o| o.error_code.clone());
+    let code = from_events.or(from_outbox)?;
+    Some(match code.as_str() {
+        "63016" | "131047" | "outside_window" => {
+            "Not delivered: outside the 24-hour window. Send a template instead.".to_string()
+        }
+        "opted_out" | "21610" => "Not sent: this customer opted out (sent STOP).".to_string(),
+        "uncertain" => "Maybe sent: shopbot stopped while sending. Check before resending.".to_string(),
+        other => {
+            let why = message
+                .outbox
+                .as_ref()
+                .and_then(|o| o.error_message.clone())
+                .unwrap_or_default();
+            format!("Not delivered (code {other}): {why}")
+        }
+    })
+}
+
+fn channel_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Twilio => "Twilio",
+        Channel::Meta => "Meta",
+        Channel::Local => "terminal",
+    }
+}
+
+/// The first line of a message, shortened.
+fn preview(body: &str, has_media: bool) -> String {
+    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = if flat.chars().count() > 80 {
+        format!("{}…", flat.chars().take(80).collect::<String>())
+    } else {
+        flat
+    };
+    match (text.is_empty(), has_media) {
+        (true, true) => "📎 photo".into(),
+        (false, true) => format!("📎 {text}"),
+        _ => text,
+    }
+}
+
+/// "5 min ago" and friends.
+fn age(at: Timestamp, now: Timestamp) -> String {
+    let secs = now.duration_since(at).as_secs().max(0);
+    match secs {
+        0..=59 => "just now".into(),
+        60..=3599 => format!("{} min ago", secs / 60),
+        3600..=86_399 => format!("{} h ago", secs / 3600),
+        _ => format!("{} d ago", secs / 86_400),
+    }
+}
+
+/// A time in the shop's zone.
+fn clock(at: Timestamp, tz: &TimeZone) -> String {
+    at.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+/// The stylesheet (no CDN; works offline and on a phone).
+pub const CSS: &str = include_str!("admin.css");

@@ -1,0 +1,270 @@
+//! The owner's inbox over real HTTP against the real server: sign-in and its
+//! throttle, the cookie's flags, CSRF on every POST, a reply that reaches the
+//! Twilio mock once, hand-back, escaping of customer text, sign-out.
+
+use std::time::Duration;
+
+use serde_json::json;
+use shopbot::auth;
+
+use crate::support::{new_sid, pairs, whatsapp_params, TestServer, ADMIN_TOKEN};
+use crate::twilio_mock::MockTwilio;
+
+const PASSWORD: &str = "shop-owner-secret";
+const CUSTOMER: &str = "+27825559001";
+
+/// An HTTP answer with its headers.
+struct Page {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Page {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of the form field `csrf` on this page.
+    fn csrf(&self) -> String {
+        let at = self.body.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+        self.body[at..].split('"').next().unwrap().to_string()
+    }
+}
+
+/// A browser-like client: no redirects followed, one cookie kept by hand.
+struct Owner<'a> {
+    server: &'a TestServer,
+    agent: ureq::Agent,
+    cookie: Option<String>,
+}
+
+impl<'a> Owner<'a> {
+    fn new(server: &'a TestServer) -> Owner<'a> {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(Duration::from_secs(20)))
+            .build()
+            .new_agent();
+        Owner {
+            server,
+            agent,
+            cookie: None,
+        }
+    }
+
+    fn get(&self, path: &str) -> Page {
+        let mut request = self.agent.get(&format!("{}{path}", self.server.http));
+        if let Some(cookie) = &self.cookie {
+            request = request.header("Cookie", cookie);
+        }
+        page(request.call().unwrap())
+    }
+
+    fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        let mut request = self
+            .agent
+            .post(&format!("{}{path}", self.server.http))
+            .header("Content-Type", "application/x-www-form-urlencoded");
+        if let Some(cookie) = &self.cookie {
+            request = request.header("Cookie", cookie);
+        }
+        let body = serde_urlencoded::to_string(form).unwrap();
+        page(request.send(body.as_bytes()).unwrap())
+    }
+
+    /// Signs in with `password`; keeps the session cookie when one comes.
+    fn sign_in(&mut self, password: &str) -> Page {
+        let answer = self.post("/admin/login", &[("password", password), ("next", "/admin/")]);
+        if let Some(set) = answer.header("Set-Cookie") {
+            self.cookie = set.split(';').next().map(String::from);
+        }
+        answer
+    }
+}
+
+fn page(mut response: ureq::http::Response<ureq::Body>) -> Page {
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
+        .collect();
+    let body = response.body_mut().read_to_string().unwrap_or_default();
+    Page { status, headers, body }
+}
+
+/// A server with the owner's password set.
+fn inbox_server(extra: &str) -> TestServer {
+    let server = TestServer::start_with(extra);
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    server
+        .store()
+        .write(|db| db.set_owner_password(&hash, jiff::Timestamp::now()))
+        .unwrap();
+    server
+}
+
+/// The id of this customer's conversation.
+fn conversation_id(server: &TestServer, number: &str) -> i64 {
+    let who = shopbot::message::ContactRef::phone(shopbot::phone::PhoneNumber::parse(number).unwrap());
+    server
+        .store()
+        .read(|db| db.find_contact(&who))
+        .unwrap()
+        .expect("the contact")
+        .0
+}
+
+#[test]
+fn without_a_session_every_page_leads_to_the_sign_in() {
+    let server = inbox_server("");
+    let owner = Owner::new(&server);
+    for path in ["/admin/", "/admin", "/admin/conversations/1"] {
+        let answer = owner.get(path);
+        assert_eq!(
+            (answer.status, answer.header("Location")),
+            (303, Some("/admin/login")),
+            "{path}"
+        );
+    }
+    let form = owner.get("/admin/login");
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("type=\"password\""));
+    assert_eq!(form.header("Cache-Control"), Some("no-store"));
+    let csp = form.header("Content-Security-Policy").unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+}
+
+#[test]
+fn a_wrong_password_is_401_without_a_cookie_and_repeated_ones_are_throttled() {
+    let server = inbox_server("");
+    let mut owner = Owner::new(&server);
+    for _ in 0..5 {
+        let wrong = owner.sign_in("not the password");
+        assert_eq!(wrong.status, 401);
+        assert!(wrong.header("Set-Cookie").is_none(), "no session for a wrong password");
+    }
+    let throttled = owner.sign_in(PASSWORD);
+    assert_eq!(throttled.status, 429, "even the right password waits");
+    let retry: u64 = throttled.header("Retry-After").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+}
+
+#[test]
+fn the_session_cookie_has_its_flags_and_sign_out_ends_it() {
+    let server = inbox_server("");
+    let mut owner = Owner::new(&server);
+    let signed = owner.sign_in(PASSWORD);
+    assert_eq!((signed.status, signed.header("Location")), (303, Some("/admin/")));
+    let cookie = signed.header("Set-Cookie").unwrap();
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/admin", "Secure"] {
+        assert!(cookie.contains(flag), "{flag} in {cookie}");
+    }
+    let inbox = owner.get("/admin/");
+    assert_eq!(inbox.status, 200, "{}", inbox.body);
+    let csrf = inbox.csrf();
+    let old = owner.cookie.clone();
+    let out = owner.post("/admin/logout", &[("csrf", &csrf)]);
+    assert_eq!((out.status, out.header("Location")), (303, Some("/admin/login")));
+    owner.cookie = old;
+    assert_eq!(
+        owner.get("/admin/").status,
+        303,
+        "the old cookie is refused after sign-out"
+    );
+}
+
+#[test]
+fn a_reply_reaches_twilio_once_and_a_post_without_the_csrf_token_does_nothing() {
+    let mock = MockTwilio::start();
+    let server = inbox_server(&format!("api_base_url = \"{}\"\n", mock.url));
+    server.say(CUSTOMER, "hi");
+    server.say(CUSTOMER, "4");
+    let id = conversation_id(&server, CUSTOMER);
+    let mut owner = Owner::new(&server);
+    owner.sign_in(PASSWORD);
+    let page = owner.get(&format!("/admin/conversations/{id}"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Waiting for a person"), "{}", page.body);
+    let csrf = page.csrf();
+    let path = format!("/admin/conversations/{id}/reply");
+    for bad in [None, Some("wrong-token")] {
+        let mut form = vec![("body", "No CSRF, no message")];
+        if let Some(token) = bad {
+            form.push(("csrf", token));
+        }
+        assert_eq!(owner.post(&path, &form).status, 403, "{bad:?}");
+    }
+    let sent = owner.post(&path, &[("csrf", &csrf), ("body", "Hi, Sam here: how can I help?")]);
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let requests = mock.wait_for(1, Duration::from_secs(20));
+    std::thread::sleep(Duration::from_millis(300));
+    let requests = mock.requests().len().max(requests.len());
+    assert_eq!(requests, 1, "exactly one message reached Twilio");
+    assert_eq!(mock.requests()[0].get("Body"), Some("Hi, Sam here: how can I help?"));
+    let by_number = owner.get(&format!("/admin/conversations/{}", CUSTOMER.replace('+', "%2B")));
+    assert!(
+        by_number.body.contains("Hi, Sam here: how can I help?"),
+        "the reply shows in the thread"
+    );
+}
+
+#[test]
+fn hand_back_clears_the_waiting_mark() {
+    let server = inbox_server("");
+    server.say(CUSTOMER, "4");
+    let id = conversation_id(&server, CUSTOMER);
+    let mut owner = Owner::new(&server);
+    owner.sign_in(PASSWORD);
+    let inbox = owner.get("/admin/");
+    assert!(inbox.body.contains("waiting for you"), "{}", inbox.body);
+    let csrf = inbox.csrf();
+    let back = owner.post(&format!("/admin/conversations/{id}/resolve"), &[("csrf", &csrf)]);
+    assert_eq!(back.status, 303);
+    assert!(!owner.get("/admin/").body.contains("waiting for you"));
+    assert!(
+        server.say(CUSTOMER, "2").text().contains("Defects"),
+        "the bot answers again"
+    );
+}
+
+#[test]
+fn customer_text_is_escaped_in_every_page() {
+    let server = inbox_server("");
+    let nasty = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+    let reply = server.post_signed("/twilio/inbound", &whatsapp_params(&new_sid(), CUSTOMER, nasty));
+    assert_eq!(reply.status, 200);
+    let mut owner = Owner::new(&server);
+    owner.sign_in(PASSWORD);
+    let id = conversation_id(&server, CUSTOMER);
+    for path in ["/admin/".to_string(), format!("/admin/conversations/{id}")] {
+        let page = owner.get(&path);
+        assert!(
+            !page.body.contains("<script>alert") && !page.body.contains("<img src=x"),
+            "{path}"
+        );
+        assert!(
+            page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{path}: {}",
+            page.body
+        );
+    }
+    // The admin token is not a session: the API's bearer token opens nothing here.
+    let api = owner
+        .agent
+        .get(&format!("{}/admin/", server.http))
+        .header("Authorization", &format!("Bearer {ADMIN_TOKEN}"))
+        .call()
+        .unwrap();
+    assert_eq!(api.status().as_u16(), 303);
+    let _ = (pairs(&[]), json!({}));
+}
