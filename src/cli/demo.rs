@@ -38,9 +38,26 @@ pub fn prepare_demo_db(path: &Path) -> Result<Store, CliError> {
     Ok(store)
 }
 
+/// Gives the demo's inbox a fresh random password (printed in the banner).
+fn demo_password(store: &mut Store) -> Result<String, CliError> {
+    let password: String = crate::auth::new_token()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(12)
+        .collect();
+    let hash = crate::auth::hash_password(&password).map_err(|e| CliError::InvalidArg {
+        arg: "the demo password".into(),
+        source: Box::new(e),
+    })?;
+    store.write(|db| db.set_owner_password(&hash, jiff::Timestamp::now()))?;
+    Ok(password)
+}
+
 pub fn execute(args: Args) -> Result<(), CliError> {
     logging::init(LevelFilter::Info);
-    drop(prepare_demo_db(&args.db)?);
+    let mut store = prepare_demo_db(&args.db)?;
+    let password = demo_password(&mut store)?;
+    drop(store);
     let mut config = Config::demo(args.db.clone(), args.port);
     // The admin API works in the demo too, with a token from the environment.
     config.admin_token = std::env::var(ENV_ADMIN_TOKEN)
@@ -69,6 +86,7 @@ pub fn execute(args: Args) -> Result<(), CliError> {
 shopbot demo is running for \"{shop}\".
 
   Chat in your browser:  {base}/demo   (📷 attaches a sample photo)
+  The owner's inbox:     {base}/admin/   password: {password}   (new at every demo start)
   Health check:          {base}/healthz
   Twilio-style webhook:  {base}/twilio/inbound
 {admin}

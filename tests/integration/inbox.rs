@@ -268,3 +268,31 @@ fn customer_text_is_escaped_in_every_page() {
     assert_eq!(api.status().as_u16(), 303);
     let _ = (pairs(&[]), json!({}));
 }
+
+#[test]
+fn the_submissions_download_is_the_spreadsheet_safe_csv() {
+    let server = inbox_server("");
+    for (customer, text) in [
+        ("+27825559011", "=1+2 cracked"),
+        ("+27825559012", "+cmd|' /C calc'!A0"),
+        ("+27825559013", "@SUM(1)"),
+        ("+27825559014", "-2+3"),
+    ] {
+        server.say(customer, "2");
+        server.say(customer, "1");
+        server.say(customer, text);
+    }
+    let mut owner = Owner::new(&server);
+    owner.sign_in(PASSWORD);
+    let table = owner.get("/admin/submissions?form=defect_report");
+    assert_eq!(table.status, 200);
+    assert!(table.body.contains("=1+2 cracked"), "shown as text in the page");
+    let csv = owner.get("/admin/submissions.csv?form=defect_report");
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("Content-Disposition").unwrap().contains("submissions.csv"));
+    assert!(csv.body.starts_with('\u{feff}'), "a BOM for Excel");
+    for neutralised in ["'=1+2 cracked", "'+cmd|", "'@SUM(1)", "'-2+3"] {
+        assert!(csv.body.contains(neutralised), "{neutralised} in {}", csv.body);
+    }
+    assert!(csv.body.contains(",+27825559011,"), "a phone number stays a number");
+}

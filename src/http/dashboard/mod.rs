@@ -89,6 +89,8 @@ fn signed_in(app: &App, request: &Request, signed: &Signed) -> Response {
     match (&request.method, path, form) {
         (Method::Post, "/admin/logout", _) => sign_out(app, &signed.token_hash),
         (Method::Get, "/admin/" | "/admin", _) => inbox(app, request, signed),
+        (Method::Get, "/admin/submissions", _) => submissions(app, request, signed, false),
+        (Method::Get, "/admin/submissions.csv", _) => submissions(app, request, signed, true),
         (method, _, form) => match path.strip_prefix("/admin/conversations/") {
             Some(rest) => conversation_route(app, method, rest, signed, form.as_deref()),
             None => html(
@@ -203,6 +205,51 @@ fn inbox(app: &App, request: &Request, signed: &Signed) -> Response {
         }
         Err(e) => super::errors::api_store_error(&e),
     }
+}
+
+/// Submissions shown at most on one page (the download has them all).
+const SUBMISSIONS_SHOWN: usize = 500;
+
+/// `GET /admin/submissions[.csv]?form=&since=`: the table, or the same rows as
+/// the spreadsheet `shopbot export submissions --format csv` writes.
+fn submissions(app: &App, request: &Request, signed: &Signed, csv: bool) -> Response {
+    let query = request.target.split_once('?').map_or("", |(_, q)| q);
+    let query = parse(query.as_bytes()).unwrap_or_default();
+    let form = param(&query, "form").unwrap_or_default().to_string();
+    let since_text = param(&query, "since").unwrap_or_default().to_string();
+    let since = since_text
+        .parse::<jiff::civil::Date>()
+        .ok()
+        .and_then(|d| d.to_zoned(app.bot.timezone.clone()).ok())
+        .map(|z| z.timestamp());
+    let limit = if csv { usize::MAX >> 1 } else { SUBMISSIONS_SHOWN };
+    let rows = match app
+        .reader
+        .read(|db| db.submissions(Some(form.as_str()).filter(|f| !f.is_empty()), since, limit))
+    {
+        Ok(rows) => rows,
+        Err(e) => return super::errors::api_store_error(&e),
+    };
+    if csv {
+        let mut out = Vec::new();
+        if let Err(e) = crate::spreadsheet::write_submissions(&mut out, &rows, &app.bot.timezone) {
+            log::error!(target: "admin", "writing the submissions CSV: {e}");
+            return Response::text(500, "could not write the spreadsheet");
+        }
+        return Response::with_body(200, "text/csv; charset=utf-8", out)
+            .header("Content-Disposition", "attachment; filename=\"submissions.csv\"");
+    }
+    let forms: Vec<(String, String)> = app
+        .bot
+        .menu
+        .nodes
+        .keys()
+        .filter_map(|name| app.bot.menu.form_prefix(name).map(|p| (name.clone(), p.to_string())))
+        .collect();
+    html(
+        200,
+        pages::submissions(&chrome(app, signed), &rows, &forms, &form, &since_text),
+    )
 }
 
 /// `GET /admin/conversations/{key}`: the whole chat and the reply form; marks it read.

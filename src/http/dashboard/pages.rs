@@ -7,7 +7,9 @@ use jiff::{tz::TimeZone, Timestamp};
 use maud::{html, Markup, DOCTYPE};
 
 use crate::message::{Channel, Direction, MessageStatus, OutboxState};
-use crate::store::{ContactView, InboxRow, MessageRecord};
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+
+use crate::store::{ContactView, InboxRow, MessageRecord, SubmissionRecord};
 
 /// What every signed-in page needs.
 pub struct Chrome<'a> {
@@ -39,6 +41,7 @@ fn layout(title: &str, shop: &str, csrf: Option<&str>, body: Markup) -> Markup {
                     @if let Some(csrf) = csrf {
                         nav {
                             a href="/admin/" { "Inbox" }
+                            a href="/admin/submissions" { "Submissions" }
                             form method="post" action="/admin/logout" {
                                 input type="hidden" name="csrf" value=(csrf);
                                 button type="submit" { "Sign out" }
@@ -110,6 +113,67 @@ pub fn inbox(chrome: &Chrome<'_>, rows: &[InboxRow], page: usize, pages: usize) 
                     @if page > 1 { a href={ "/admin/?page=" (page - 1) } { "← Newer" } }
                     span { "Page " (page) " of " (pages) }
                     @if page < pages { a href={ "/admin/?page=" (page + 1) } { "Older →" } }
+                }
+            }
+        },
+    )
+}
+
+/// The submissions, filtered by form and date, with the spreadsheet download.
+pub fn submissions(
+    chrome: &Chrome<'_>,
+    rows: &[SubmissionRecord],
+    forms: &[(String, String)],
+    form: &str,
+    since: &str,
+) -> Markup {
+    let query = format!(
+        "form={}&since={}",
+        utf8_percent_encode(form, NON_ALPHANUMERIC),
+        utf8_percent_encode(since, NON_ALPHANUMERIC)
+    );
+    layout(
+        "Submissions",
+        chrome.shop,
+        Some(chrome.csrf),
+        html! {
+            h1 { "Submissions" }
+            form.filters method="get" action="/admin/submissions" {
+                label for="form" { "Form" }
+                select #form name="form" {
+                    option value="" selected[form.is_empty()] { "All forms" }
+                    @for (name, prefix) in forms {
+                        option value=(name) selected[form == name] { (prefix) " · " (name) }
+                    }
+                }
+                label for="since" { "Since" }
+                input #since type="date" name="since" value=(since);
+                button type="submit" { "Show" }
+                a.download href={ "/admin/submissions.csv?" (query) } { "Download for a spreadsheet (CSV)" }
+            }
+            @if rows.is_empty() { p.empty { "No submissions match." } }
+            table.submissions {
+                thead { tr { th { "ID" } th { "When" } th { "Customer" } th { "Answers" } } }
+                tbody {
+                    @for row in rows {
+                        tr {
+                            td { (row.public_id) }
+                            td { (clock(row.created_at, chrome.tz)) }
+                            td {
+                                a href={ "/admin/conversations/" (utf8_percent_encode(&row.phone, NON_ALPHANUMERIC)) } {
+                                    (row.profile_name.clone().unwrap_or_else(|| row.phone.clone()))
+                                }
+                            }
+                            td {
+                                @for answer in &row.answers {
+                                    p { (answer.text) }
+                                    @for media in &answer.media {
+                                        p.media { "📎 " (if media.content_type.is_empty() { "attachment" } else { media.content_type.as_str() }) }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         },

@@ -166,16 +166,20 @@ impl Browser {
 
     /// Evaluates `expression` in the page and returns its value.
     pub fn eval(&mut self, expression: &str) -> Value {
+        self.try_eval(expression)
+            .unwrap_or_else(|details| panic!("{expression}: {details}"))
+    }
+
+    /// [`Browser::eval`], with the exception as the error.
+    fn try_eval(&mut self, expression: &str) -> Result<Value, Value> {
         let result = self.call(
             "Runtime.evaluate",
             json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
         );
-        assert!(
-            result["exceptionDetails"].is_null(),
-            "{expression}: {}",
-            result["exceptionDetails"]
-        );
-        result["result"]["value"].clone()
+        match &result["exceptionDetails"] {
+            Value::Null => Ok(result["result"]["value"].clone()),
+            details => Err(details.clone()),
+        }
     }
 
     /// Opens `url` and waits until the page has loaded.
@@ -184,10 +188,11 @@ impl Browser {
         self.wait_for("document.readyState === 'complete'", "the page to load");
     }
 
-    /// Waits until `condition` (a JavaScript expression) is true.
+    /// Waits until `condition` (a JavaScript expression) is true; while a page
+    /// is changing, an exception counts as "not yet".
     pub fn wait_for(&mut self, condition: &str, what: &str) {
         let started = Instant::now();
-        while self.eval(condition) != Value::Bool(true) {
+        while self.try_eval(condition) != Ok(Value::Bool(true)) {
             assert!(
                 started.elapsed() < COMMAND_TIMEOUT,
                 "gave up waiting for {what} ({condition})"

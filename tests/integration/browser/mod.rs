@@ -3,3 +3,4 @@
 
 pub mod cdp;
 mod demo;
+mod inbox;

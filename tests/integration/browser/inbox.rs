@@ -1,0 +1,100 @@
+//! The owner's inbox in real headless Chromium: sign in, open the conversation
+//! waiting for a person, send a reply, see it in the thread with its tick; no
+//! console errors; screenshots at a phone's size and a laptop's.
+
+use std::time::Duration;
+
+use shopbot::auth;
+
+use super::cdp::{browser_or_skip, screenshot_path, Browser};
+use crate::support::TestServer;
+use crate::twilio_mock::MockTwilio;
+
+const PASSWORD: &str = "shop-owner-secret";
+
+#[test]
+fn the_owner_answers_a_waiting_customer_in_a_real_browser() {
+    let Some(chromium) = browser_or_skip("the inbox in a browser") else {
+        return;
+    };
+    let mock = MockTwilio::start();
+    // The session cookie is Secure (public_base_url is https); Chromium keeps
+    // Secure cookies for http://127.0.0.1, a secure context.
+    let server = TestServer::start_with(&format!("api_base_url = \"{}\"\n", mock.url));
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    server
+        .store()
+        .write(|db| db.set_owner_password(&hash, jiff::Timestamp::now()))
+        .unwrap();
+    assert_eq!(server.say("+27825559101", "hi").status, 200);
+    server.say("+27825559101", "1");
+    server.say("+27825559101", "A1002");
+    for (number, text) in [("+27825559102", "hi"), ("+27825559103", "2")] {
+        server.say(number, text);
+    }
+    server.say("+27825559104", "4");
+    server.say("+27825559104", "My order A1042 has not arrived, can someone help?");
+
+    for (width, height) in [(390, 844), (1280, 800)] {
+        let mut browser = Browser::start(&chromium, width, height);
+        browser.open(&format!("{}/admin/", server.http));
+        assert_eq!(browser.eval("location.pathname"), "/admin/login");
+        browser.click("#password");
+        browser.type_and_enter(PASSWORD);
+        browser.wait_for("location.pathname === '/admin/'", "the inbox after signing in");
+        browser.wait_for("document.readyState === 'complete'", "the inbox to load");
+        let first = browser.eval("document.querySelector('ul.inbox li').textContent");
+        let first = first.as_str().unwrap();
+        if width == 390 {
+            assert!(first.contains("waiting for you"), "waiting first: {first}");
+        } else {
+            assert!(
+                first.contains("You: Hi, Sam here (390px)"),
+                "answered, so no longer waiting: {first}"
+            );
+        }
+        browser.screenshot(&screenshot_path(&format!("inbox-{width}x{height}.png")));
+
+        browser.click("ul.inbox li a");
+        browser.wait_for(
+            "location.pathname.startsWith('/admin/conversations/')",
+            "the conversation",
+        );
+        browser.wait_for("document.readyState === 'complete'", "the conversation to load");
+        browser.click("#body");
+        let reply = format!("Hi, Sam here ({width}px): it ships tomorrow.");
+        browser.call("Input.insertText", serde_json::json!({"text": reply}));
+        browser.click("form.reply button[type=submit]");
+        browser.wait_for(
+            &format!("document.body.textContent.includes({reply:?})"),
+            "the reply in the thread",
+        );
+        browser.wait_for("document.readyState === 'complete'", "the page after sending");
+        // The reply reached the mock, so reload until the sent tick shows.
+        let sent = mock.wait_for(if width == 390 { 1 } else { 2 }, Duration::from_secs(20));
+        assert!(
+            sent.iter().any(|r| r.get("Body") == Some(reply.as_str())),
+            "reached Twilio"
+        );
+        let mut ticked = false;
+        for _ in 0..40 {
+            browser.eval("location.reload()");
+            browser.wait_for("document.readyState === 'complete'", "the reload");
+            let tick = browser.eval("(() => { const t = [...document.querySelectorAll('.msg.shop .ticks')].pop(); return t ? t.title : ''; })()");
+            if tick == "sent" {
+                ticked = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(ticked, "the reply shows its sent tick");
+        browser.screenshot(&screenshot_path(&format!("conversation-{width}x{height}.png")));
+        assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
+        let failed: Vec<&String> = browser
+            .failed_requests
+            .iter()
+            .filter(|r| !r.contains("favicon"))
+            .collect();
+        assert!(failed.is_empty(), "failed requests: {failed:?}");
+    }
+}
