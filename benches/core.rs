@@ -87,6 +87,46 @@ fn main() {
         ));
     });
     conversation_batches(&params);
+    inbox_page();
+}
+
+/// The owner's inbox page on a big database: 10,000 contacts and 1,000,000
+/// messages (100 each), 100 of them waiting for a person; one page of 50
+/// conversations with unread counts, read through the store as the server does.
+fn inbox_page() {
+    let dir = std::env::temp_dir().join(format!("shopbot-inbox-bench-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join("inbox.db");
+    drop(Store::open(&path).expect("bench database"));
+    let conn = rusqlite::Connection::open(&path).expect("fill connection");
+    conn.execute_batch(
+        "BEGIN;
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+         INSERT INTO contacts (id, phone, profile_name, created_at, read_up_to)
+         SELECT i, '+2782' || printf('%07d', i), 'Customer ' || i, '2026-01-01T00:00:00.000Z', 0 FROM n;
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
+         INSERT INTO messages (channel, sid, direction, contact_id, from_addr, to_addr, body, status, created_at)
+         SELECT 'twilio', 'SM' || i, CASE i % 3 WHEN 0 THEN 'outbound' ELSE 'inbound' END, 1 + (i * 7919) % 10000,
+                'whatsapp:+1', 'whatsapp:+2', 'message number ' || i, 'received', '2026-01-02T00:00:00.000Z' FROM n;
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
+         INSERT INTO sessions (contact_id, state, updated_at, waiting_since)
+         SELECT i * 97, '{\"at\":\"with_person\"}', '2026-01-02T00:00:00.000Z', '2026-01-02T00:00:00.000Z' FROM n;
+         UPDATE contacts SET read_up_to = 900000 WHERE id % 2 = 0;
+         COMMIT;
+         ANALYZE;",
+    )
+    .expect("filling the inbox database");
+    drop(conn);
+    let pool = shopbot::store::ReadPool::new(&path);
+    measure("inbox: one page of 50 of 10,000 conversations", 20, || {
+        let rows = pool.read(|db| db.inbox(50, 0)).expect("inbox");
+        assert_eq!(rows.len(), 50);
+        black_box(rows);
+    });
+    measure("inbox: the last page", 20, || {
+        black_box(pool.read(|db| db.inbox(50, 9950)).expect("inbox"));
+    });
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The database side of one message: `handle_inbound` for 16 customers in one
