@@ -40,6 +40,17 @@ pub struct InboxRow {
     pub unread: u32,
 }
 
+/// The inbox at a glance, for its live updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct InboxPulse {
+    /// Conversations with unread customer messages.
+    pub unread_conversations: i64,
+    /// The newest message's id (anything newer is news).
+    pub latest: i64,
+    /// Conversations waiting for a person.
+    pub waiting: i64,
+}
+
 /// A contact as the inbox shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactView {
@@ -80,6 +91,26 @@ impl Db<'_> {
         let mut stmt = self.conn.prepare_cached(INBOX_SQL)?;
         let rows = stmt.query_map(params![limit as i64, offset as i64], read_inbox_row)?;
         rows.map(|row| row?.decode()).collect()
+    }
+
+    /// What the inbox's live updates need: conversations with unread
+    /// messages, the newest message's id, and how many wait for a person. An
+    /// index seek per contact, cheap enough to ask every few seconds.
+    pub fn inbox_pulse(&self) -> Result<InboxPulse, StoreError> {
+        Ok(self.conn.prepare_cached(
+            "SELECT
+                (SELECT count(*) FROM contacts c WHERE EXISTS (
+                    SELECT 1 FROM messages u WHERE u.contact_id = c.id AND u.id > c.read_up_to AND u.direction = 'inbound')),
+                (SELECT coalesce(max(id), 0) FROM messages),
+                (SELECT count(*) FROM sessions WHERE waiting_since IS NOT NULL)",
+        )?
+        .query_row([], |r| {
+            Ok(InboxPulse {
+                unread_conversations: r.get(0)?,
+                latest: r.get(1)?,
+                waiting: r.get(2)?,
+            })
+        })?)
     }
 
     /// How many conversations the inbox has (for its pages).

@@ -29,7 +29,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use consent::{ConsentAction, ConsentChange, ConsentRecord};
-pub use inbox::{ContactView, InboxRow};
+pub use inbox::{ContactView, InboxPulse, InboxRow};
 pub use outbox::{ContactFacts, NewOutbound, OutboxEntry, OutboxJob, Settle};
 pub use owner::OwnerSession;
 pub use queries::{Cell, ContactId, MessageId, NewOrder, OrderUpsert};

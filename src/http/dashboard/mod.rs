@@ -38,8 +38,8 @@ const PAGE_SIZE: usize = 50;
 /// Messages shown of one conversation.
 const THREAD_SIZE: usize = 200;
 /// What every `/admin/` response carries.
-const CSP: &str =
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; \
+                   form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// A signed-in request's session.
 struct Signed {
@@ -66,6 +66,9 @@ fn route(app: &App, request: &Request) -> Response {
     let path = request.path();
     match (&request.method, path) {
         (Method::Get, "/admin/static/admin.css") => Response::with_body(200, "text/css; charset=utf-8", pages::CSS),
+        (Method::Get, "/admin/static/live.js") => {
+            Response::with_body(200, "text/javascript; charset=utf-8", pages::LIVE_JS)
+        }
         (Method::Get, "/admin/login") => html(200, pages::login(&app.shop_name, "/admin/", None)),
         (Method::Post, "/admin/login") => sign_in(app, request),
         _ => match session(app, request) {
@@ -89,6 +92,10 @@ fn signed_in(app: &App, request: &Request, signed: &Signed) -> Response {
     match (&request.method, path, form) {
         (Method::Post, "/admin/logout", _) => sign_out(app, &signed.token_hash),
         (Method::Get, "/admin/" | "/admin", _) => inbox(app, request, signed),
+        (Method::Get, "/admin/updates", _) => match app.reader.read(|db| db.inbox_pulse()) {
+            Ok(pulse) => Response::json(200, &serde_json::json!(pulse)),
+            Err(e) => super::errors::api_store_error(&e),
+        },
         (Method::Get, "/admin/submissions", _) => submissions(app, request, signed, false),
         (Method::Get, "/admin/submissions.csv", _) => submissions(app, request, signed, true),
         (method, _, form) => match path.strip_prefix("/admin/conversations/") {
@@ -196,12 +203,13 @@ fn inbox(app: &App, request: &Request, signed: &Signed) -> Response {
         .max(1);
     let read = app.reader.read(|db| {
         let size = db.inbox_size()?;
-        Ok((db.inbox(PAGE_SIZE, (page - 1) * PAGE_SIZE)?, size))
+        let latest = db.inbox_pulse()?.latest;
+        Ok((db.inbox(PAGE_SIZE, (page - 1) * PAGE_SIZE)?, size, latest))
     });
     match read {
-        Ok((rows, size)) => {
+        Ok((rows, size, latest)) => {
             let pages = size.div_ceil(PAGE_SIZE).max(1);
-            html(200, pages::inbox(&chrome(app, signed), &rows, page, pages))
+            html(200, pages::inbox(&chrome(app, signed), &rows, page, pages, latest))
         }
         Err(e) => super::errors::api_store_error(&e),
     }

@@ -25,6 +25,12 @@ pub struct Chrome<'a> {
 
 /// The page frame.
 fn layout(title: &str, shop: &str, csrf: Option<&str>, body: Markup) -> Markup {
+    layout_live(title, shop, csrf, None, body)
+}
+
+/// [`layout`] for a page that follows new messages: `live` names the page and
+/// the newest message it shows (the live updates compare against it).
+fn layout_live(title: &str, shop: &str, csrf: Option<&str>, live: Option<(&str, i64)>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -34,8 +40,9 @@ fn layout(title: &str, shop: &str, csrf: Option<&str>, body: Markup) -> Markup {
                 title { (title) " · " (shop) }
                 link rel="icon" href="/favicon.ico" type="image/svg+xml";
                 link rel="stylesheet" href="/admin/static/admin.css";
+                @if live.is_some() { script src="/admin/static/live.js" defer {} }
             }
-            body {
+            body data-page=[live.map(|(page, _)| page)] data-latest=[live.map(|(_, latest)| latest)] {
                 header.top {
                     a.brand href="/admin/" { (shop) }
                     @if let Some(csrf) = csrf {
@@ -47,6 +54,12 @@ fn layout(title: &str, shop: &str, csrf: Option<&str>, body: Markup) -> Markup {
                                 button type="submit" { "Sign out" }
                             }
                         }
+                    }
+                }
+                @if live.is_some() {
+                    div.live {
+                        p #news hidden role="status" { "New messages. " a href="/admin/" { "Show them" } }
+                        button #bell type="button" aria-pressed="false" { "🔔 Sound for new messages" }
                     }
                 }
                 main { (body) }
@@ -80,11 +93,12 @@ pub fn login(shop: &str, next: &str, problem: Option<&str>) -> Markup {
 }
 
 /// The inbox: conversations, those waiting for a person first.
-pub fn inbox(chrome: &Chrome<'_>, rows: &[InboxRow], page: usize, pages: usize) -> Markup {
-    layout(
+pub fn inbox(chrome: &Chrome<'_>, rows: &[InboxRow], page: usize, pages: usize, latest: i64) -> Markup {
+    layout_live(
         "Inbox",
         chrome.shop,
         Some(chrome.csrf),
+        Some(("inbox", latest)),
         html! {
             h1 { "Inbox" }
             @if rows.is_empty() {
@@ -200,10 +214,12 @@ pub fn conversation(
 ) -> Markup {
     let name = contact.name.clone().unwrap_or_else(|| contact.who.display());
     let base = format!("/admin/conversations/{}", contact.id.0);
-    layout(
+    let latest = messages.last().and_then(|m| m.id).unwrap_or(0);
+    layout_live(
         &name,
         chrome.shop,
         Some(chrome.csrf),
+        Some(("conversation", latest)),
         html! {
             div.conversation-head {
                 h1 { (name) }
@@ -354,3 +370,6 @@ fn clock(at: Timestamp, tz: &TimeZone) -> String {
 
 /// The stylesheet (no CDN; works offline and on a phone).
 pub const CSS: &str = include_str!("admin.css");
+
+/// The one script: live updates (reading and replying work without it).
+pub const LIVE_JS: &str = include_str!("live.js");

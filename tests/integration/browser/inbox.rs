@@ -98,3 +98,37 @@ fn the_owner_answers_a_waiting_customer_in_a_real_browser() {
         assert!(failed.is_empty(), "failed requests: {failed:?}");
     }
 }
+
+#[test]
+fn a_new_message_shows_in_the_open_inbox_without_a_reload_and_in_the_title() {
+    let Some(chromium) = browser_or_skip("the inbox's live updates") else {
+        return;
+    };
+    let server = TestServer::start();
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    server
+        .store()
+        .write(|db| db.set_owner_password(&hash, jiff::Timestamp::now()))
+        .unwrap();
+    server.say("+27825559201", "hi");
+    let mut browser = Browser::start(&chromium, 1280, 800);
+    browser.open(&format!("{}/admin/login", server.http));
+    browser.click("#password");
+    browser.type_and_enter(PASSWORD);
+    browser.wait_for(
+        "location.pathname === '/admin/' && document.readyState === 'complete'",
+        "the inbox",
+    );
+    browser.wait_for("document.title.startsWith('(1) ')", "the unread count in the title");
+    assert_eq!(browser.eval("document.querySelectorAll('ul.inbox li').length"), 1);
+    server.say("+27825559202", "Is the shop open on Saturday?");
+    browser.wait_for(
+        "document.querySelectorAll('ul.inbox li').length === 2 && document.title.startsWith('(2) ')",
+        "the new conversation to appear by itself",
+    );
+    assert!(
+        browser.errors.is_empty(),
+        "console errors (a CSP violation shows here): {:?}",
+        browser.errors
+    );
+}
