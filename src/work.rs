@@ -190,3 +190,14 @@ impl Work for HandBack {
         Ok(db.save_session(self.contact, &state, now)?)
     }
 }
+
+/// An operator's go-ahead to send an uncertain or failed message again:
+/// `None` if there is no such message, else whether it was queued again.
+pub struct Release(pub i64);
+
+impl Work for Release {
+    type Output = Option<bool>;
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Option<bool>, WriterError> {
+        Ok(db.release(self.0, now)?)
+    }
+}

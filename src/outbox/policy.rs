@@ -98,6 +98,15 @@ pub fn check(kind: ContentKind, facts: &ContactFacts, now: Timestamp) -> Result<
     Ok(())
 }
 
+/// How long the 24-hour window stays open for a contact with these facts, if
+/// it is open at `now`.
+pub fn window_left(facts: &ContactFacts, now: Timestamp) -> Option<SignedDuration> {
+    check(ContentKind::Text, facts, now).ok()?;
+    let last = facts.last_inbound_at?;
+    let closes = last.checked_add(WINDOW).ok()?;
+    Some(closes.duration_since(now))
+}
+
 /// Stores a status event and applies what it means: a report that the window
 /// is closed closes the contact's window (for a message not known yet, when it
 /// becomes known: [`window_after_send`]).

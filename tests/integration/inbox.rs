@@ -296,3 +296,84 @@ fn the_submissions_download_is_the_spreadsheet_safe_csv() {
     }
     assert!(csv.body.contains(",+27825559011,"), "a phone number stays a number");
 }
+
+#[test]
+fn a_closed_window_offers_a_template_and_an_opted_out_customer_gets_nothing() {
+    let mock = MockTwilio::start();
+    let server = inbox_server(&format!("api_base_url = \"{}\"\n", mock.url));
+    server.say(CUSTOMER, "hi");
+    let id = conversation_id(&server, CUSTOMER);
+    let mut owner = Owner::new(&server);
+    owner.sign_in(PASSWORD);
+    let open = owner.get(&format!("/admin/conversations/{id}"));
+    assert!(open.body.contains("The 24-hour window closes in 23 h"), "{}", open.body);
+    // The customer last wrote 25 hours ago (test setup fakes the time).
+    let conn = rusqlite::Connection::open(&server.db_path).unwrap();
+    conn.execute("UPDATE messages SET created_at = '2020-01-01T00:00:00.000Z'", [])
+        .unwrap();
+    let closed = owner.get(&format!("/admin/conversations/{id}"));
+    assert!(
+        closed.body.contains("window is closed") && closed.body.contains("name=\"content_sid\""),
+        "{}",
+        closed.body
+    );
+    assert!(
+        !closed.body.contains("name=\"body\""),
+        "no free text outside the window"
+    );
+    let sid = format!("HX{}", "c".repeat(32));
+    let sent = owner.post(
+        &format!("/admin/conversations/{id}/template"),
+        &[
+            ("csrf", &closed.csrf()),
+            ("content_sid", &sid),
+            ("values", "Ava\nA1002"),
+        ],
+    );
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let request = &mock.wait_for(1, Duration::from_secs(20))[0];
+    assert_eq!(request.get("ContentSid"), Some(sid.as_str()));
+    assert_eq!(request.get("ContentVariables"), Some(r#"{"1":"Ava","2":"A1002"}"#));
+
+    server.say("+27825559002", "STOP");
+    let stopped = conversation_id(&server, "+27825559002");
+    let page = owner.get(&format!("/admin/conversations/{stopped}"));
+    assert!(page.body.contains("opted out"), "{}", page.body);
+    assert!(!page.body.contains("name=\"body\"") && !page.body.contains("name=\"content_sid\""));
+}
+
+#[test]
+fn a_failed_message_is_sent_again_only_after_a_confirmation() {
+    let mock = MockTwilio::start();
+    mock.then(
+        400,
+        r#"{"code":21211,"message":"Invalid 'To' Phone Number","status":400}"#,
+    );
+    let server = inbox_server(&format!("api_base_url = \"{}\"\n", mock.url));
+    server.say(CUSTOMER, "hi");
+    let (status, queued) = server.api_post("/api/messages", &json!({"to": CUSTOMER, "body": "Your order is ready"}));
+    assert_eq!(status, 202);
+    let id = queued["id"].as_i64().unwrap();
+    assert_eq!(server.settled(id)["outbox"]["state"], "failed");
+    let mut owner = Owner::new(&server);
+    owner.sign_in(PASSWORD);
+    let outbox = owner.get("/admin/outbox");
+    assert!(
+        outbox.body.contains("21211") && outbox.body.contains(&format!("/admin/outbox/{id}/retry")),
+        "{}",
+        outbox.body
+    );
+    let ask = owner.get(&format!("/admin/outbox/{id}/retry"));
+    assert!(
+        ask.body.contains("failed for good"),
+        "says why it was not resent: {}",
+        ask.body
+    );
+    let path = format!("/admin/outbox/{id}/retry");
+    assert_eq!(owner.post(&path, &[]).status, 403, "no CSRF, nothing queued");
+    assert_eq!(mock.requests().len(), 1);
+    assert_eq!(owner.post(&path, &[("csrf", &ask.csrf())]).status, 303);
+    let again = server.settled(id);
+    assert_eq!(again["outbox"]["state"], "sent", "{again}");
+    assert_eq!(mock.requests().len(), 2);
+}

@@ -25,10 +25,10 @@ use super::{routes::App, Method, Request, Response};
 use crate::auth::{self, SESSION_LIFETIME};
 use crate::message::{Content, ContentKind};
 use crate::outbox::policy::{self, Refusal};
-use crate::outbox::{Enqueue, Outgoing};
+use crate::outbox::{validate, Enqueue, Outgoing};
 use crate::store::{ContactView, OwnerSession};
 use crate::urlencoded::{param, parse};
-use crate::work::{ExtendSession, HandBack, MarkRead, SignIn, SignOut};
+use crate::work::{ExtendSession, HandBack, MarkRead, Release, SignIn, SignOut};
 use pages::{Chrome, ReplyBox};
 
 /// The session cookie's name.
@@ -97,14 +97,23 @@ fn signed_in(app: &App, request: &Request, signed: &Signed) -> Response {
             Err(e) => super::errors::api_store_error(&e),
         },
         (Method::Get, "/admin/submissions", _) => submissions(app, request, signed, false),
-        (Method::Get, "/admin/submissions.csv", _) => submissions(app, request, signed, true),
-        (method, _, form) => match path.strip_prefix("/admin/conversations/") {
-            Some(rest) => conversation_route(app, method, rest, signed, form.as_deref()),
-            None => html(
-                404,
-                pages::login(&app.shop_name, "/admin/", Some("There is no such page.")),
-            ),
+        (Method::Get, "/admin/outbox", _) => match app.reader.read(|db| db.outbox_list(OUTBOX_SHOWN)) {
+            Ok(entries) => html(200, pages::outbox(&chrome(app, signed), &entries)),
+            Err(e) => super::errors::api_store_error(&e),
         },
+        (Method::Get, "/admin/submissions.csv", _) => submissions(app, request, signed, true),
+        (method, _, form) => {
+            if let Some(rest) = path.strip_prefix("/admin/conversations/") {
+                return conversation_route(app, method, rest, signed, form.as_deref());
+            }
+            match path
+                .strip_prefix("/admin/outbox/")
+                .and_then(|r| r.strip_suffix("/retry"))
+            {
+                Some(id) => retry(app, method, id, signed),
+                None => Response::text(404, "no such page in the inbox"),
+            }
+        }
     }
 }
 
@@ -128,6 +137,7 @@ fn conversation_route(
     match (method, action, form) {
         (Method::Get, "", _) => conversation(app, &contact, signed, None, 200),
         (Method::Post, "reply", Some(form)) => reply(app, &contact, signed, param(form, "body").unwrap_or_default()),
+        (Method::Post, "template", Some(form)) => template(app, &contact, signed, form),
         (Method::Post, "resolve", Some(_)) => resolve(app, &contact),
         _ => Response::text(405, "not here").header("Allow", "GET, POST"),
     }
@@ -215,6 +225,34 @@ fn inbox(app: &App, request: &Request, signed: &Signed) -> Response {
     }
 }
 
+/// Outbound messages the outbox page shows.
+const OUTBOX_SHOWN: usize = 200;
+
+/// `GET /admin/outbox/{id}/retry` asks, `POST` queues the message again.
+fn retry(app: &App, method: &Method, id: &str, signed: &Signed) -> Response {
+    let Ok(id) = id.parse::<i64>() else {
+        return Response::text(404, "no such message");
+    };
+    let entry = match app.reader.read(|db| db.outbox_entry(id)) {
+        Ok(Some(entry)) => entry,
+        Ok(None) => return Response::text(404, "no such message"),
+        Err(e) => return super::errors::api_store_error(&e),
+    };
+    match method {
+        Method::Get => html(200, pages::confirm_retry(&chrome(app, signed), &entry)),
+        Method::Post => match app.writer.run(Release(id)) {
+            Ok(Some(true)) => {
+                app.outbox.wake();
+                log::info!(target: "admin", "the owner queued message {id} again");
+                see_other("/admin/outbox")
+            }
+            Ok(_) => Response::text(409, "only an uncertain or failed message can be sent again"),
+            Err(e) => super::errors::writer_unavailable("retry", &e),
+        },
+        _ => Response::text(405, "use GET or POST").header("Allow", "GET, POST"),
+    }
+}
+
 /// Submissions shown at most on one page (the download has them all).
 const SUBMISSIONS_SHOWN: usize = 500;
 
@@ -273,14 +311,28 @@ fn conversation(app: &App, contact: &ContactView, signed: &Signed, notice: Optio
         Err(e) => return super::errors::api_store_error(&e),
     };
     let reply_box = match policy::check(ContentKind::Text, &facts, now) {
-        Ok(()) => ReplyBox::Open,
+        Ok(()) => ReplyBox::Open(policy::window_left(&facts, now).unwrap_or_default()),
         Err(Refusal::OptedOut) => {
             ReplyBox::Refused("This customer opted out (sent STOP): nothing can be sent until they send START.".into())
         }
-        Err(refusal) => ReplyBox::TemplateOnly(format!(
-            "The 24-hour window is closed ({refusal}). Send an approved template: shopbot send-template --to {} …",
-            contact.who.display()
-        )),
+        Err(refusal) => {
+            let probe = Outgoing {
+                to: contact.who.clone(),
+                content: Content::Text {
+                    body: String::new(),
+                    media_urls: Vec::new(),
+                },
+                channel: None,
+            };
+            let channel = app
+                .routing
+                .channel_for(&probe, &facts)
+                .unwrap_or(app.routing.default_channel);
+            ReplyBox::TemplateOnly(
+                format!("The 24-hour window is closed ({refusal}). Only an approved template can go now."),
+                channel,
+            )
+        }
     };
     if let Some(newest) = messages.last().and_then(|m| m.id) {
         let _ = app.writer.run(MarkRead {
@@ -296,7 +348,6 @@ fn conversation(app: &App, contact: &ContactView, signed: &Signed, notice: Optio
 
 /// `POST …/reply`: the owner's answer, queued in the outbox like any message.
 fn reply(app: &App, contact: &ContactView, signed: &Signed, body: &str) -> Response {
-    let base = format!("/admin/conversations/{}", contact.id.0);
     if body.trim().is_empty() {
         return conversation(app, contact, signed, Some("Write something first."), 400);
     }
@@ -311,14 +362,55 @@ fn reply(app: &App, contact: &ContactView, signed: &Signed, body: &str) -> Respo
             channel: None,
         },
     };
+    send(app, contact, signed, work)
+}
+
+/// Queues the owner's message; back to the conversation, or why not.
+fn send(app: &App, contact: &ContactView, signed: &Signed, work: Enqueue) -> Response {
     match app.writer.run(work) {
         Ok(Ok(record)) => {
             app.outbox.wake();
-            log::info!(target: "admin", "the owner answered {} (message {})", contact.who, record.id.unwrap_or_default());
-            see_other(&base)
+            log::info!(target: "admin", "the owner wrote to {} (message {})", contact.who, record.id.unwrap_or_default());
+            see_other(&format!("/admin/conversations/{}", contact.id.0))
         }
         Ok(Err(refusal)) => conversation(app, contact, signed, Some(&format!("Not sent: {refusal}")), 409),
-        Err(e) => super::errors::writer_unavailable("reply", &e),
+        Err(e) => super::errors::writer_unavailable("the owner's message", &e),
+    }
+}
+
+/// `POST …/template`: a Twilio content template or a Meta template, with the
+/// values one per line (`{{1}}`, `{{2}}`, …).
+fn template(app: &App, contact: &ContactView, signed: &Signed, form: &[(String, String)]) -> Response {
+    let to = contact.who.display();
+    let values: std::collections::BTreeMap<String, String> = param(form, "values")
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .enumerate()
+        .map(|(i, v)| ((i + 1).to_string(), v.to_string()))
+        .collect();
+    let message = match (param(form, "content_sid"), param(form, "template_name")) {
+        (Some(sid), _) => validate::twilio_template(&to, sid.trim(), values),
+        (None, Some(name)) => validate::meta_template(
+            &to,
+            name.trim(),
+            param(form, "language_code").unwrap_or("en_US").trim(),
+            values,
+        ),
+        (None, None) => return conversation(app, contact, signed, Some("Name the template first."), 400),
+    };
+    match message {
+        Ok(message) => send(
+            app,
+            contact,
+            signed,
+            Enqueue {
+                routing: app.routing.clone(),
+                message,
+            },
+        ),
+        Err(e) => conversation(app, contact, signed, Some(&format!("Not sent: {e}")), 400),
     }
 }
 

@@ -9,7 +9,7 @@ use maud::{html, Markup, DOCTYPE};
 use crate::message::{Channel, Direction, MessageStatus, OutboxState};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
-use crate::store::{ContactView, InboxRow, MessageRecord, SubmissionRecord};
+use crate::store::{ContactView, InboxRow, MessageRecord, OutboxEntry, SubmissionRecord};
 
 /// What every signed-in page needs.
 pub struct Chrome<'a> {
@@ -49,6 +49,7 @@ fn layout_live(title: &str, shop: &str, csrf: Option<&str>, live: Option<(&str, 
                         nav {
                             a href="/admin/" { "Inbox" }
                             a href="/admin/submissions" { "Submissions" }
+                            a href="/admin/outbox" { "Outbox" }
                             form method="post" action="/admin/logout" {
                                 input type="hidden" name="csrf" value=(csrf);
                                 button type="submit" { "Sign out" }
@@ -196,10 +197,11 @@ pub fn submissions(
 
 /// What the reply box may do for this contact now.
 pub enum ReplyBox {
-    /// Free text may go.
-    Open,
-    /// Only a template may go (the 24-hour window is closed), with why.
-    TemplateOnly(String),
+    /// Free text may go, for this long yet.
+    Open(jiff::SignedDuration),
+    /// Only a template may go (the 24-hour window is closed): why, and the
+    /// channel whose template form to show.
+    TemplateOnly(String, Channel),
     /// Nothing may go (opted out), with why.
     Refused(String),
 }
@@ -271,16 +273,33 @@ fn bubbles(message: &MessageRecord, tz: &TimeZone) -> Markup {
 fn reply_form(base: &str, csrf: &str, reply: &ReplyBox) -> Markup {
     html! {
         @match reply {
-            ReplyBox::Open => {
+            ReplyBox::Open(left) => {
                 form.reply method="post" action={ (base) "/reply" } {
                     input type="hidden" name="csrf" value=(csrf);
                     label for="body" { "Your reply" }
                     textarea #body name="body" rows="3" required maxlength="1600" {}
+                    p.hint { "The 24-hour window closes in " (span_words(*left)) "; after that only an approved template can go." }
                     button type="submit" { "Send" }
                 }
             }
-            ReplyBox::TemplateOnly(why) => {
+            ReplyBox::TemplateOnly(why, channel) => {
                 p.closed role="note" { (why) }
+                form.reply method="post" action={ (base) "/template" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    @if *channel == Channel::Meta {
+                        label for="template_name" { "Template name (as in WhatsApp Manager)" }
+                        input #template_name name="template_name" required;
+                        label for="language_code" { "Language" }
+                        input #language_code name="language_code" value="en_US" required;
+                        label for="values" { "Values for {{1}}, {{2}}, … (one per line)" }
+                    } @else {
+                        label for="content_sid" { "Content template SID (HX…)" }
+                        input #content_sid name="content_sid" required pattern="HX[0-9a-fA-F]{32}";
+                        label for="values" { "Values for {{1}}, {{2}}, … (one per line)" }
+                    }
+                    textarea #values name="values" rows="3" {}
+                    button type="submit" { "Send the template" }
+                }
             }
             ReplyBox::Refused(why) => {
                 p.closed role="note" { (why) }
@@ -350,6 +369,75 @@ fn preview(body: &str, has_media: bool) -> String {
         (false, true) => format!("📎 {text}"),
         _ => text,
     }
+}
+
+/// "5 h 12 min" and friends.
+fn span_words(span: jiff::SignedDuration) -> String {
+    let minutes = span.as_secs().max(0) / 60;
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+/// The outbox: each message's state and last error.
+pub fn outbox(chrome: &Chrome<'_>, entries: &[OutboxEntry]) -> Markup {
+    layout(
+        "Outbox",
+        chrome.shop,
+        Some(chrome.csrf),
+        html! {
+            h1 { "Outbox" }
+            p.hint { "Messages the shop sends: replies, notifications, templates." }
+            @if entries.is_empty() { p.empty { "Nothing sent yet." } }
+            table.submissions {
+                thead { tr { th { "#" } th { "To" } th { "What" } th { "State" } th { "" } } }
+                tbody {
+                    @for e in entries {
+                        tr {
+                            td { (e.id) }
+                            td { a href={ "/admin/conversations/" (utf8_percent_encode(&e.to, NON_ALPHANUMERIC)) } { (e.to) } " · " (channel_name(e.channel)) }
+                            td { (e.kind.as_str()) " · " (clock(e.created_at, chrome.tz)) }
+                            td {
+                                (e.state.as_str())
+                                @if e.attempts > 1 { " after " (e.attempts) " tries" }
+                                @if let Some(code) = &e.error_code { p.failure { (code) ": " (e.error_message.clone().unwrap_or_default()) } }
+                            }
+                            td {
+                                @if matches!(e.state, OutboxState::Uncertain | OutboxState::Failed) {
+                                    a href={ "/admin/outbox/" (e.id) "/retry" } { "Send again…" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// The confirmation before an uncertain or failed message goes out again.
+pub fn confirm_retry(chrome: &Chrome<'_>, entry: &OutboxEntry) -> Markup {
+    let why = match entry.state {
+        OutboxState::Uncertain => "shopbot stopped, or lost the provider's answer, while sending it: the customer may already have it. It was not sent again by itself so that they never get it twice. Check the customer's chat (or the provider's console) first.",
+        _ => "it failed for good (the reason is below): sending it again only helps if the cause is gone, e.g. the customer wrote again and the 24-hour window is open.",
+    };
+    layout(
+        "Send again?",
+        chrome.shop,
+        Some(chrome.csrf),
+        html! {
+            h1 { "Send message " (entry.id) " again?" }
+            p { "To " (entry.to) " on " (channel_name(entry.channel)) ". It is " strong { (entry.state.as_str()) } ": " (why) }
+            @if let Some(code) = &entry.error_code { p.failure { (code) ": " (entry.error_message.clone().unwrap_or_default()) } }
+            form method="post" action={ "/admin/outbox/" (entry.id) "/retry" } {
+                input type="hidden" name="csrf" value=(chrome.csrf);
+                button type="submit" { "Yes, send it again" }
+                " "
+                a href="/admin/outbox" { "No, go back" }
+            }
+        },
+    )
 }
 
 /// "5 min ago" and friends.
