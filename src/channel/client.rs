@@ -83,6 +83,68 @@ pub fn read_body(
     }
 }
 
+/// The most a media download may be.
+pub const MEDIA_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// A downloaded attachment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    /// Its MIME type as the provider said.
+    pub content_type: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Why an attachment could not be shown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MediaError {
+    /// The channel to fetch it through is not configured.
+    #[error("{0} is not configured for fetching media")]
+    NotConfigured(Channel),
+    /// The stored reference is not one shopbot fetches (never an arbitrary URL).
+    #[error("not fetched: {0}")]
+    NotAllowed(String),
+    /// The provider refused or does not have it.
+    #[error("{channel} answered HTTP {status}")]
+    Refused {
+        /// Which provider.
+        channel: Channel,
+        /// Its HTTP status.
+        status: u16,
+    },
+    /// The download failed.
+    #[error("downloading from {0} failed: {1}")]
+    Failed(Channel, String),
+}
+
+/// GETs `url` with `authorization` (for the provider's host only; a redirect
+/// to storage elsewhere goes without it), at most [`MEDIA_LIMIT`] bytes.
+pub fn download(agent: &ureq::Agent, channel: Channel, url: &str, authorization: &str) -> Result<Fetched, MediaError> {
+    let failed = |e: String| MediaError::Failed(channel, e);
+    let mut response = agent
+        .get(url)
+        .header("Authorization", authorization)
+        .call()
+        .map_err(|e| failed(e.to_string()))?;
+    let status = response.status().as_u16();
+    if !(200..300).contains(&status) {
+        return Err(MediaError::Refused { channel, status });
+    }
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    let bytes = response
+        .body_mut()
+        .with_config()
+        .limit(MEDIA_LIMIT)
+        .read_to_vec()
+        .map_err(|e| failed(e.to_string()))?;
+    Ok(Fetched { content_type, bytes })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

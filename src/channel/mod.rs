@@ -28,6 +28,54 @@ pub(crate) fn keyed<M: Mac + KeyInit>(key: &[u8], message: &[u8]) -> M {
     mac
 }
 
+/// Fetches inbound media for the owner's inbox, through the channel it came on.
+pub struct MediaFetcher {
+    twilio: Option<twilio::rest::RestClient>,
+    meta: Option<meta::graph::GraphClient>,
+}
+
+impl MediaFetcher {
+    /// The fetchers `config` can make.
+    pub fn from_config(config: &Config) -> MediaFetcher {
+        let meta = config.meta.as_ref().and_then(|m| {
+            m.access_token.as_ref().map(|token| {
+                meta::graph::GraphClient::new(&m.graph_base_url, &m.api_version, &m.phone_number_id, token.clone())
+            })
+        });
+        MediaFetcher {
+            twilio: twilio::rest::RestClient::from_config(config).ok(),
+            meta,
+        }
+    }
+
+    /// Downloads `media` of a message that came through `channel`.
+    pub fn fetch(
+        &self,
+        channel: Channel,
+        media: &crate::message::Media,
+    ) -> Result<client::Fetched, client::MediaError> {
+        match (channel, &media.id) {
+            (Channel::Meta, Some(id)) => match &self.meta {
+                Some(graph) => graph.fetch_media(id),
+                None => Err(client::MediaError::NotConfigured(Channel::Meta)),
+            },
+            // Twilio named the type in the (signed) webhook; trust that first.
+            (Channel::Twilio, _) => match &self.twilio {
+                Some(rest) => rest.fetch_media(&media.url).map(|mut fetched| {
+                    if !media.content_type.is_empty() {
+                        fetched.content_type.clone_from(&media.content_type);
+                    }
+                    fetched
+                }),
+                None => Err(client::MediaError::NotConfigured(Channel::Twilio)),
+            },
+            (other, _) => Err(client::MediaError::NotAllowed(format!(
+                "no media is fetched on {other}"
+            ))),
+        }
+    }
+}
+
 /// The channels a config can send on, each with its transport and rates.
 pub type Transports = BTreeMap<Channel, (Box<dyn Transport>, Rates)>;
 

@@ -11,7 +11,7 @@ const PAGE: &str = include_str!("demo_page.html");
 pub const SAMPLE_PHOTO_PATH: &str = "/demo/sample-photo.png";
 
 /// The sample photo (made by `scripts/make_sample_photo.py`).
-const SAMPLE_PHOTO: &[u8] = include_bytes!("assets/sample-photo.png");
+pub const SAMPLE_PHOTO: &[u8] = include_bytes!("assets/sample-photo.png");
 
 /// The sample photo as a response.
 pub fn sample_photo() -> Response {

@@ -45,6 +45,8 @@ pub struct App {
     pub secure_cookies: bool,
     /// Failed inbox sign-ins per client address.
     pub sign_in_throttle: crate::auth::Throttle,
+    /// Fetches customers' photos for the inbox, with the providers' credentials.
+    pub media: crate::channel::MediaFetcher,
 }
 
 impl App {

@@ -377,3 +377,133 @@ fn a_failed_message_is_sent_again_only_after_a_confirmation() {
     assert_eq!(again["outbox"]["state"], "sent", "{again}");
     assert_eq!(mock.requests().len(), 2);
 }
+
+/// A Twilio webhook of one attachment at `url` of `content_type`.
+fn attachment_params(url: &str, content_type: &str) -> Vec<(String, String)> {
+    let mut params = whatsapp_params(&new_sid(), CUSTOMER, "");
+    for (k, v) in params.iter_mut() {
+        if k == "NumMedia" {
+            *v = "1".into();
+        }
+    }
+    params.push(("MediaUrl0".into(), url.into()));
+    params.push(("MediaContentType0".into(), content_type.into()));
+    params
+}
+
+/// The `/admin/media/…` links of a page, in order.
+fn media_links(page: &Page) -> Vec<String> {
+    let mut links: Vec<String> = page
+        .body
+        .split("\"/admin/media/")
+        .skip(1)
+        .map(|rest| format!("/admin/media/{}", rest.split('"').next().unwrap()))
+        .collect();
+    links.dedup();
+    links
+}
+
+#[test]
+fn a_customers_photo_shows_in_the_thread_fetched_with_twilios_credentials_kept_on_the_server() {
+    let mock = MockTwilio::start();
+    let server = inbox_server(&format!("api_base_url = \"{}\"\n", mock.url));
+    let media = "/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages/MM1/Media/ME1";
+    let photo = format!("{}{media}", mock.url);
+    for (url, content_type) in [
+        (photo.as_str(), "image/jpeg"),
+        ("http://127.0.0.1:9/elsewhere.jpg", "image/jpeg"),
+        (photo.as_str(), "text/html"),
+    ] {
+        let reply = server.post_signed("/twilio/inbound", &attachment_params(url, content_type));
+        assert_eq!(reply.status, 200);
+    }
+    let mut owner = Owner::new(&server);
+    assert_eq!(owner.get("/admin/media/1/0").status, 303, "no session, no photo");
+    owner.sign_in(PASSWORD);
+    let thread = owner.get(&format!("/admin/conversations/{}", conversation_id(&server, CUSTOMER)));
+    assert!(
+        !thread.body.contains(crate::support::TOKEN),
+        "no credentials in the page"
+    );
+    let links = media_links(&thread);
+    assert_eq!(links.len(), 3, "{}", thread.body);
+    assert!(
+        thread.body.contains(&format!("<img src=\"{}\"", links[0])),
+        "{}",
+        thread.body
+    );
+
+    mock.then(200, "JPEG-BYTES");
+    let shown = owner.get(&links[0]);
+    assert_eq!((shown.status, shown.body.as_str()), (200, "JPEG-BYTES"));
+    assert_eq!(shown.header("Content-Type"), Some("image/jpeg"));
+    let fetched = mock.requests();
+    assert_eq!(fetched.len(), 1);
+    assert_eq!((fetched[0].method.as_str(), fetched[0].path.as_str()), ("GET", media));
+    assert_eq!(
+        (fetched[0].basic_user.as_str(), fetched[0].basic_password.as_str()),
+        ("AC00000000000000000000000000000000", crate::support::TOKEN)
+    );
+
+    let elsewhere = owner.get(&links[1]);
+    assert_eq!(elsewhere.status, 502, "a URL off Twilio's API is never fetched");
+    assert_eq!(mock.requests().len(), 1);
+
+    mock.then(200, "<script>alert(1)</script>");
+    let html = owner.get(&links[2]);
+    assert_eq!(html.status, 200);
+    assert_eq!(html.header("Content-Type"), Some("application/octet-stream"));
+    assert!(html.header("Content-Disposition").unwrap().starts_with("attachment"));
+    assert_eq!(owner.get("/admin/media/999999/0").status, 404);
+}
+
+#[test]
+fn a_meta_photo_is_fetched_through_the_graph_api_by_its_media_id() {
+    use crate::graph_mock::MockGraph;
+    use crate::meta::{entry, meta_config, webhook, ACCESS_TOKEN};
+    let graph = MockGraph::start();
+    let server = inbox_server(&meta_config(&graph.url));
+    let image = json!({
+        "from": CUSTOMER.trim_start_matches('+'),
+        "id": "wamid.PHOTO1",
+        "timestamp": "1749416383",
+        "type": "image",
+        "image": {"id": "1003383421387256", "mime_type": "image/jpeg", "sha256": "abc"}
+    });
+    assert_eq!(server.meta_post(&webhook(vec![entry(vec![], vec![image])])).status, 200);
+    // The bot's own answer goes out first; then the Graph mock answers the download.
+    let before = graph.wait_for(1, Duration::from_secs(20)).len();
+    std::thread::sleep(Duration::from_millis(300));
+    let before = graph.requests().len().max(before);
+    let bytes_url = format!("{}/whatsapp_business/attachments/?mid=1003383421387256", graph.url);
+    graph.push_answer(
+        200,
+        &json!({"messaging_product": "whatsapp", "url": bytes_url, "mime_type": "image/png",
+                "sha256": "abc", "file_size": 9, "id": "1003383421387256"})
+        .to_string(),
+        Duration::ZERO,
+    );
+    graph.push_answer(200, "PNG-BYTES", Duration::ZERO);
+
+    let mut owner = Owner::new(&server);
+    owner.sign_in(PASSWORD);
+    let thread = owner.get(&format!("/admin/conversations/{}", conversation_id(&server, CUSTOMER)));
+    assert!(!thread.body.contains(ACCESS_TOKEN), "no credentials in the page");
+    let links = media_links(&thread);
+    assert_eq!(links.len(), 1, "{}", thread.body);
+    let shown = owner.get(&links[0]);
+    assert_eq!((shown.status, shown.body.as_str()), (200, "PNG-BYTES"));
+    assert_eq!(shown.header("Content-Type"), Some("image/png"), "the type Graph named");
+    let requests = graph.requests();
+    let downloads = &requests[before..];
+    assert_eq!(downloads.len(), 2, "{downloads:?}");
+    assert_eq!(downloads[0].path, "/v25.0/1003383421387256");
+    assert_eq!(
+        downloads[1].path,
+        "/whatsapp_business/attachments/?mid=1003383421387256"
+    );
+    for download in downloads {
+        assert_eq!(download.method, "GET");
+        assert_eq!(download.authorization, format!("Bearer {ACCESS_TOKEN}"));
+    }
+}

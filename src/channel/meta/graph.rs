@@ -53,6 +53,31 @@ impl GraphClient {
         }
     }
 
+    /// Downloads an inbound message's media by its id: Graph gives a short-lived
+    /// URL for it, fetched with the same token.
+    pub fn fetch_media(&self, id: &str) -> Result<client::Fetched, client::MediaError> {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            return Err(client::MediaError::NotAllowed(format!("{id:?} is not a media id")));
+        }
+        let bearer = format!("Bearer {}", self.access_token.expose());
+        let described = client::download(
+            &self.agent,
+            Channel::Meta,
+            &format!("{}/{}/{id}", self.base_url, self.api_version),
+            &bearer,
+        )?;
+        let about: Value = serde_json::from_slice(&described.bytes)
+            .map_err(|e| client::MediaError::Failed(Channel::Meta, format!("Graph's media answer: {e}")))?;
+        let url = about["url"]
+            .as_str()
+            .ok_or_else(|| client::MediaError::Failed(Channel::Meta, "Graph named no URL for the media".into()))?;
+        let mut fetched = client::download(&self.agent, Channel::Meta, url, &bearer)?;
+        if let Some(mime) = about["mime_type"].as_str() {
+            fetched.content_type = mime.to_string();
+        }
+        Ok(fetched)
+    }
+
     /// `{base}/{version}/{phone_number_id}/messages`.
     pub fn messages_url(&self) -> String {
         format!(

@@ -205,9 +205,9 @@ pub struct TwilioTransport {
     status_callback: Option<String>,
 }
 
-impl TwilioTransport {
-    /// The transport `config` describes, or what is missing for sending.
-    pub fn from_config(config: &Config) -> Result<TwilioTransport, String> {
+impl RestClient {
+    /// The client `config`'s credentials make, or what is missing.
+    pub fn from_config(config: &Config) -> Result<RestClient, String> {
         let t = &config.twilio;
         let account_sid = t.account_sid.clone().ok_or("[twilio] account_sid is not set")?;
         let (user, password) = match (&t.api_key_sid, &t.api_key_secret, &t.auth_token) {
@@ -215,18 +215,43 @@ impl TwilioTransport {
             (_, _, Some(token)) => (account_sid.clone(), token.clone()),
             _ => return Err("neither [twilio] api_key_sid/api_key_secret nor an auth token is set".into()),
         };
-        let sender = match (&t.messaging_service_sid, &t.whatsapp_from) {
-            (Some(mg), _) => Sender::MessagingService(mg.clone()),
-            (None, Some(from)) => Sender::From(from.clone()),
-            (None, None) => return Err("neither [twilio] whatsapp_from nor messaging_service_sid is set".into()),
-        };
         let credentials = Credentials {
             account_sid,
             user,
             password,
         };
+        Ok(RestClient::new(&t.api_base_url, credentials))
+    }
+
+    /// Downloads an inbound message's media for the owner. Twilio's media
+    /// needs the account's credentials, so only URLs on the configured REST
+    /// API's host are fetched (never an arbitrary URL).
+    pub fn fetch_media(&self, url: &str) -> Result<client::Fetched, client::MediaError> {
+        let same_origin = |u: &str| -> Option<String> {
+            let uri: ureq::http::Uri = u.parse().ok()?;
+            Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?))
+        };
+        if same_origin(url).is_none() || same_origin(url) != same_origin(&self.base_url) {
+            return Err(client::MediaError::NotAllowed(format!(
+                "{url:?} is not on {}",
+                self.base_url
+            )));
+        }
+        client::download(&self.agent, Channel::Twilio, url, &self.authorization())
+    }
+}
+
+impl TwilioTransport {
+    /// The transport `config` describes, or what is missing for sending.
+    pub fn from_config(config: &Config) -> Result<TwilioTransport, String> {
+        let t = &config.twilio;
+        let sender = match (&t.messaging_service_sid, &t.whatsapp_from) {
+            (Some(mg), _) => Sender::MessagingService(mg.clone()),
+            (None, Some(from)) => Sender::From(from.clone()),
+            (None, None) => return Err("neither [twilio] whatsapp_from nor messaging_service_sid is set".into()),
+        };
         Ok(TwilioTransport {
-            client: RestClient::new(&t.api_base_url, credentials),
+            client: RestClient::from_config(config)?,
             sender,
             status_callback: config.status_callback_url(),
         })

@@ -106,6 +106,9 @@ fn signed_in(app: &App, request: &Request, signed: &Signed) -> Response {
             if let Some(rest) = path.strip_prefix("/admin/conversations/") {
                 return conversation_route(app, method, rest, signed, form.as_deref());
             }
+            if let (Method::Get, Some(rest)) = (method, path.strip_prefix("/admin/media/")) {
+                return media(app, rest);
+            }
             match path
                 .strip_prefix("/admin/outbox/")
                 .and_then(|r| r.strip_suffix("/retry"))
@@ -222,6 +225,65 @@ fn inbox(app: &App, request: &Request, signed: &Signed) -> Response {
             html(200, pages::inbox(&chrome(app, signed), &rows, page, pages, latest))
         }
         Err(e) => super::errors::api_store_error(&e),
+    }
+}
+
+/// `GET /admin/media/{message}/{n}`: a customer's attachment, fetched on the
+/// owner's behalf (the provider's credentials never reach the page). Only
+/// photos of [`SHOWN_INLINE`] types are shown as themselves; anything else a
+/// customer sent (HTML, SVG, scripts …) is a download of opaque bytes, so
+/// nothing a customer sends can run in the inbox's origin.
+fn media(app: &App, rest: &str) -> Response {
+    let parsed = rest
+        .split_once('/')
+        .and_then(|(id, n)| Some((id.parse::<i64>().ok()?, n.parse::<usize>().ok()?)));
+    let Some((id, n)) = parsed else {
+        return Response::text(404, "no such attachment");
+    };
+    let record = match app.reader.read(|db| db.message(&crate::store::MessageKey::Id(id))) {
+        Ok(Some(record)) => record,
+        Ok(None) => return Response::text(404, "no such message"),
+        Err(e) => return super::errors::api_store_error(&e),
+    };
+    let Some(attachment) = record
+        .media
+        .get(n)
+        .filter(|_| record.direction == crate::message::Direction::Inbound)
+    else {
+        return Response::text(404, "no such attachment");
+    };
+    // The demo's own sample photo is served by the demo itself.
+    if app.demo.is_some() && attachment.url.ends_with(super::demo::SAMPLE_PHOTO_PATH) {
+        return Response::with_body(200, "image/png", super::demo::SAMPLE_PHOTO);
+    }
+    match app.media.fetch(record.channel, attachment) {
+        Ok(fetched) => attachment_response(fetched, id, n),
+        Err(e) => {
+            log::warn!(target: "admin", "message {id}, attachment {n}: {e}");
+            Response::text(502, &format!("the attachment could not be fetched: {e}"))
+        }
+    }
+}
+
+/// Attachment types the inbox shows as pictures.
+const SHOWN_INLINE: [&str; 4] = ["image/jpeg", "image/png", "image/webp", "image/gif"];
+
+/// A photo as itself, anything else as a download.
+fn attachment_response(fetched: crate::channel::client::Fetched, id: i64, n: usize) -> Response {
+    let essence = fetched
+        .content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if SHOWN_INLINE.contains(&essence.as_str()) {
+        Response::with_body(200, &essence, fetched.bytes)
+    } else {
+        Response::with_body(200, "application/octet-stream", fetched.bytes).header(
+            "Content-Disposition",
+            format!("attachment; filename=\"message-{id}-attachment-{n}\""),
+        )
     }
 }
 

@@ -249,8 +249,17 @@ fn bubbles(message: &MessageRecord, tz: &TimeZone) -> Markup {
     html! {
         li.msg.customer[from_customer].shop[!from_customer] {
             @if let Some(body) = message.body.as_deref().filter(|b| !b.is_empty()) { p { (body) } }
-            @for media in &message.media {
-                p.media { "📎 " (if media.content_type.is_empty() { "attachment" } else { media.content_type.as_str() }) }
+            @for (n, media) in message.media.iter().enumerate() {
+                @let label = if media.content_type.is_empty() { "attachment" } else { media.content_type.as_str() };
+                @match message.id.filter(|_| from_customer) {
+                    Some(id) if media.content_type.starts_with("image/") => {
+                        a.photo href={ "/admin/media/" (id) "/" (n) } {
+                            img src={ "/admin/media/" (id) "/" (n) } alt="A photo the customer sent" loading="lazy";
+                        }
+                    }
+                    Some(id) => p.media { a href={ "/admin/media/" (id) "/" (n) } { "📎 " (label) } },
+                    None => p.media { "📎 " (label) },
+                }
             }
             span.meta {
                 time datetime=(message.created_at.to_string()) { (clock(message.created_at, tz)) }
