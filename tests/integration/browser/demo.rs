@@ -1,6 +1,7 @@
 //! The browser chat simulator (`/demo`) in real headless Chromium at a phone's
 //! size: the seed's conversation typed and sent as a person would, the sample
-//! photo attached with the description, no console errors, a screenshot.
+//! photo attached with the description, no console errors, a screenshot; then
+//! the owner signs in to the inbox and sees that photo in the conversation.
 
 use shopbot::config::Config;
 use shopbot::server::{self, Options};
@@ -39,7 +40,7 @@ fn the_demo_page_walks_the_seed_transcript_with_a_photo_in_a_real_browser() {
     )
     .unwrap();
     drop(store);
-    let running = server::start(&Config::demo(db, 0), Options { demo_page: true }).unwrap();
+    let running = server::start(&Config::demo(db.clone(), 0), Options { demo_page: true }).unwrap();
     let base = format!("http://{}", running.addr());
 
     let mut browser = Browser::start(&chromium, 390, 844);
@@ -82,6 +83,26 @@ fn the_demo_page_walks_the_seed_transcript_with_a_photo_in_a_real_browser() {
         browser.failed_requests
     );
     eprintln!("screenshot: {}", shot.display());
+
+    // The owner sees the same photo in the inbox.
+    let hash = shopbot::auth::hash_password("demo-owner").unwrap();
+    Store::open(&db)
+        .unwrap()
+        .write(|db| db.set_owner_password(&hash, jiff::Timestamp::now()))
+        .unwrap();
+    browser.open(&format!("{base}/admin/"));
+    browser.click("#password");
+    browser.type_and_enter("demo-owner");
+    browser.wait_for("location.pathname === '/admin/'", "the inbox after signing in");
+    browser.wait_for("document.readyState === 'complete'", "the inbox to load");
+    browser.click("ul.inbox li a");
+    browser.wait_for(
+        "(() => { const i = document.querySelector('li.msg.customer a.photo img'); return !!i && i.complete && i.naturalWidth > 0; })()",
+        "the customer's photo in the owner's thread",
+    );
+    browser.eval("document.querySelector('a.photo img').scrollIntoView()");
+    browser.screenshot(&screenshot_path("inbox-photo-390x844.png"));
+    assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
     drop(browser);
     running.shutdown();
 }
