@@ -6,7 +6,7 @@ use rusqlite::params;
 
 use super::queries::corrupt;
 use super::time::{from_sql, to_sql};
-use super::{Db, MessageKey, MessageRecord, StoreError};
+use super::{ContactId, Db, MessageKey, MessageRecord, StoreError};
 use crate::engine::Answer;
 use crate::message::ContactRef;
 
@@ -68,34 +68,45 @@ impl Db<'_> {
         since: Option<Timestamp>,
         limit: usize,
     ) -> Result<Vec<SubmissionRecord>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT s.public_id, s.form, coalesce(c.phone, c.user_id), c.profile_name, s.answers, s.created_at
-             FROM submissions s JOIN contacts c ON c.id = s.contact_id
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{SUBMISSION_COLUMNS}
              WHERE (?1 IS NULL OR s.form = ?1 OR s.public_id LIKE ?1 || '-%')
                AND (?2 IS NULL OR s.created_at >= ?2)
-             ORDER BY s.id LIMIT ?3",
-        )?;
-        let rows = stmt.query_map(params![form, since.map(to_sql), limit as i64], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (public_id, form, phone, profile_name, answers, created_at) = row?;
-            Ok(SubmissionRecord {
-                public_id,
-                form,
-                phone,
-                profile_name,
-                answers: serde_json::from_str(&answers).map_err(corrupt("submission answers"))?,
-                created_at: from_sql(&created_at)?,
-            })
-        })
-        .collect()
+             ORDER BY s.id LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(params![form, since.map(to_sql), limit as i64], submission_row)?;
+        rows.map(|row| row?).collect()
     }
+
+    /// A contact's newest `limit` submissions, newest first.
+    pub fn contact_submissions(&self, contact: ContactId, limit: usize) -> Result<Vec<SubmissionRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{SUBMISSION_COLUMNS} WHERE s.contact_id = ?1 ORDER BY s.id DESC LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![contact.0, limit as i64], submission_row)?;
+        rows.map(|row| row?).collect()
+    }
+}
+
+/// What [`submission_row`] reads.
+const SUBMISSION_COLUMNS: &str =
+    "SELECT s.public_id, s.form, coalesce(c.phone, c.user_id), c.profile_name, s.answers, s.created_at
+     FROM submissions s JOIN contacts c ON c.id = s.contact_id";
+
+/// One row of [`SUBMISSION_COLUMNS`]; the outer error is SQLite's, the inner a
+/// corrupt row's.
+fn submission_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SubmissionRecord, StoreError>> {
+    let answers: String = r.get(4)?;
+    let created_at: String = r.get(5)?;
+    let record = (|| {
+        Ok(SubmissionRecord {
+            public_id: r.get(0)?,
+            form: r.get(1)?,
+            phone: r.get(2)?,
+            profile_name: r.get(3)?,
+            answers: serde_json::from_str(&answers).map_err(corrupt("submission answers"))?,
+            created_at: from_sql(&created_at)?,
+        })
+    })();
+    Ok(record)
 }

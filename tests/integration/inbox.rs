@@ -507,3 +507,35 @@ fn a_meta_photo_is_fetched_through_the_graph_api_by_its_media_id() {
         assert_eq!(download.authorization, format!("Bearer {ACCESS_TOKEN}"));
     }
 }
+
+#[test]
+fn a_conversation_shows_that_customers_form_answers_with_their_submission_ids() {
+    let server = inbox_server("");
+    for (customer, text) in [
+        (CUSTOMER, "Screen cracked on arrival"),
+        ("+27825559002", "Someone else's hinge"),
+    ] {
+        server.say(customer, "2");
+        server.say(customer, "1");
+        server.say(customer, text);
+    }
+    let (_, listed) = server.api_get("/api/submissions?form=defect_report");
+    let ids: Vec<&str> = listed["submissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2, "{listed}");
+    let mut owner = Owner::new(&server);
+    owner.sign_in(PASSWORD);
+    let page = owner.get(&format!("/admin/conversations/{}", conversation_id(&server, CUSTOMER)));
+    assert!(page.body.contains("Forms filled in (1)"), "{}", page.body);
+    assert!(
+        page.body.contains(&format!("<strong>{}</strong>", ids[0])),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Screen cracked on arrival"));
+    assert!(!page.body.contains("Someone else"), "only this customer's forms");
+}

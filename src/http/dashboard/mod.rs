@@ -37,6 +37,8 @@ pub const COOKIE: &str = "shopbot_session";
 const PAGE_SIZE: usize = 50;
 /// Messages shown of one conversation.
 const THREAD_SIZE: usize = 200;
+/// A customer's newest submissions shown above their conversation.
+const CONTACT_SUBMISSIONS: usize = 20;
 /// What every `/admin/` response carries.
 const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -366,9 +368,10 @@ fn conversation(app: &App, contact: &ContactView, signed: &Signed, notice: Optio
     let read = app.reader.read(|db| {
         let messages = db.contact_messages(contact.id, THREAD_SIZE)?;
         let facts = db.contact_facts(&contact.who)?;
-        Ok((messages, facts))
+        let submissions = db.contact_submissions(contact.id, CONTACT_SUBMISSIONS)?;
+        Ok((messages, facts, submissions))
     });
-    let (messages, facts) = match read {
+    let (messages, facts, submissions) = match read {
         Ok(read) => read,
         Err(e) => return super::errors::api_store_error(&e),
     };
@@ -404,7 +407,14 @@ fn conversation(app: &App, contact: &ContactView, signed: &Signed, notice: Optio
     }
     html(
         status,
-        pages::conversation(&chrome(app, signed), contact, &messages, &reply_box, notice),
+        pages::conversation(
+            &chrome(app, signed),
+            contact,
+            &messages,
+            &submissions,
+            &reply_box,
+            notice,
+        ),
     )
 }
 

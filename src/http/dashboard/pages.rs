@@ -179,20 +179,32 @@ pub fn submissions(
                                     (row.profile_name.clone().unwrap_or_else(|| row.phone.clone()))
                                 }
                             }
-                            td {
-                                @for answer in &row.answers {
-                                    p { (answer.text) }
-                                    @for media in &answer.media {
-                                        p.media { "📎 " (if media.content_type.is_empty() { "attachment" } else { media.content_type.as_str() }) }
-                                    }
-                                }
-                            }
+                            td { (answers(&row.answers)) }
                         }
                     }
                 }
             }
         },
     )
+}
+
+/// A submission's answers: each field with what the customer sent.
+fn answers(answers: &[crate::engine::Answer]) -> Markup {
+    html! {
+        @for answer in answers {
+            p { span.field { (answer.field) ": " } (answer.text) }
+            @for media in &answer.media { p.media { "📎 " (attachment_label(media)) } }
+        }
+    }
+}
+
+/// "image/jpeg", or "attachment" when the type is unknown.
+fn attachment_label(media: &crate::message::Media) -> &str {
+    if media.content_type.is_empty() {
+        "attachment"
+    } else {
+        &media.content_type
+    }
 }
 
 /// What the reply box may do for this contact now.
@@ -211,6 +223,7 @@ pub fn conversation(
     chrome: &Chrome<'_>,
     contact: &ContactView,
     messages: &[MessageRecord],
+    submissions: &[SubmissionRecord],
     reply: &ReplyBox,
     notice: Option<&str>,
 ) -> Markup {
@@ -235,6 +248,17 @@ pub fn conversation(
                 }
             }
             @if let Some(notice) = notice { p.notice role="status" { (notice) } }
+            @if !submissions.is_empty() {
+                details.forms open {
+                    summary { "Forms filled in (" (submissions.len()) ")" }
+                    @for submission in submissions {
+                        div.form {
+                            p { strong { (submission.public_id) } " · " (clock(submission.created_at, chrome.tz)) }
+                            (answers(&submission.answers))
+                        }
+                    }
+                }
+            }
             ol.thread {
                 @for message in messages { (bubbles(message, chrome.tz)) }
             }
@@ -250,7 +274,7 @@ fn bubbles(message: &MessageRecord, tz: &TimeZone) -> Markup {
         li.msg.customer[from_customer].shop[!from_customer] {
             @if let Some(body) = message.body.as_deref().filter(|b| !b.is_empty()) { p { (body) } }
             @for (n, media) in message.media.iter().enumerate() {
-                @let label = if media.content_type.is_empty() { "attachment" } else { media.content_type.as_str() };
+                @let label = attachment_label(media);
                 @match message.id.filter(|_| from_customer) {
                     Some(id) if media.content_type.starts_with("image/") => {
                         a.photo href={ "/admin/media/" (id) "/" (n) } {

@@ -100,6 +100,14 @@ fn the_demo_page_walks_the_seed_transcript_with_a_photo_in_a_real_browser() {
         "(() => { const i = document.querySelector('li.msg.customer a.photo img'); return !!i && i.complete && i.naturalWidth > 0; })()",
         "the customer's photo in the owner's thread",
     );
+    assert!(
+        browser
+            .eval("document.querySelector('details.forms summary').textContent")
+            .as_str()
+            == Some("Forms filled in (2)"),
+        "the two defect reports above the thread"
+    );
+    browser.screenshot(&screenshot_path("inbox-forms-390x844.png"));
     browser.eval("document.querySelector('a.photo img').scrollIntoView()");
     browser.screenshot(&screenshot_path("inbox-photo-390x844.png"));
     assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
