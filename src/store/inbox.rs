@@ -198,7 +198,7 @@ impl Db<'_> {
 }
 
 /// A contact's stored addresses back.
-fn contact_ref(phone: Option<String>, user_id: Option<String>) -> Result<ContactRef, StoreError> {
+pub(super) fn contact_ref(phone: Option<String>, user_id: Option<String>) -> Result<ContactRef, StoreError> {
     let phone = phone
         .as_deref()
         .map(PhoneNumber::parse)

@@ -18,7 +18,6 @@ use super::statuses::parse_channel;
 use super::time::{from_sql, to_sql};
 use super::{Db, StoreError};
 use crate::message::{Channel, ContactRef, Content, ContentKind, Media, MessageStatus, OutboxState};
-use crate::phone::PhoneNumber;
 
 /// A message to queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -543,22 +542,10 @@ impl JobRow {
     }
 
     fn into_job(self) -> Result<OutboxJob, StoreError> {
-        let phone = self
-            .phone
-            .as_deref()
-            .map(PhoneNumber::parse)
-            .transpose()
-            .map_err(|e| StoreError::Corrupt {
-                what: "contact phone",
-                detail: e.to_string(),
-            })?;
         Ok(OutboxJob {
             id: self.id,
             channel: parse_channel(&self.channel)?,
-            to: ContactRef {
-                phone,
-                user_id: self.user_id,
-            },
+            to: super::inbox::contact_ref(self.phone, self.user_id)?,
             content: self.content.into_content(self.id)?,
             attempts: self.attempts,
         })

@@ -6,7 +6,7 @@ use rusqlite::params;
 
 use super::queries::corrupt;
 use super::time::{from_sql, to_sql};
-use super::{ContactId, Db, MessageKey, MessageRecord, StoreError};
+use super::{ContactId, Db, MessageRecord, StoreError};
 use crate::engine::Answer;
 use crate::message::ContactRef;
 
@@ -44,20 +44,10 @@ impl SubmissionRecord {
 impl Db<'_> {
     /// The newest `limit` messages with a contact, both directions, oldest first.
     pub fn conversation(&self, who: &ContactRef, limit: usize) -> Result<Vec<MessageRecord>, StoreError> {
-        let Some(contact) = self.find_contact(who)? else {
-            return Ok(Vec::new());
-        };
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id FROM messages WHERE contact_id = ?1 ORDER BY id DESC LIMIT ?2")?;
-        let ids: Vec<i64> = stmt
-            .query_map(params![contact.0, limit as i64], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        let mut records = Vec::with_capacity(ids.len());
-        for id in ids.into_iter().rev() {
-            records.extend(self.message(&MessageKey::Id(id))?);
+        match self.find_contact(who)? {
+            Some(contact) => self.contact_messages(contact, limit),
+            None => Ok(Vec::new()),
         }
-        Ok(records)
     }
 
     /// Submissions of a form (by node name or ID prefix, e.g. `DEF`), oldest
