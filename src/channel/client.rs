@@ -212,6 +212,43 @@ mod tests {
     }
 
     #[test]
+    fn a_download_follows_a_redirect_without_the_credentials() {
+        let (storage, storage_request) =
+            answering("HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 4\r\n\r\nJPEG".into());
+        let (api, api_request) = answering(format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: {storage}\r\nContent-Length: 0\r\n\r\n"
+        ));
+        let fetched = download(&agent(), Channel::Twilio, &api, "Basic c2VjcmV0").unwrap();
+        assert_eq!(
+            (fetched.content_type.as_str(), fetched.bytes.as_slice()),
+            ("image/jpeg", &b"JPEG"[..])
+        );
+        assert!(
+            api_request.recv().unwrap().contains("Basic c2VjcmV0"),
+            "the provider gets them"
+        );
+        let head = storage_request.recv().unwrap().to_ascii_lowercase();
+        assert!(!head.contains("authorization"), "storage elsewhere does not: {head}");
+    }
+
+    #[test]
+    fn a_refused_or_oversized_download_is_an_error() {
+        let (url, _r) = answering("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".into());
+        let refused = download(&agent(), Channel::Meta, &url, "Bearer t").unwrap_err();
+        assert_eq!(
+            refused,
+            MediaError::Refused {
+                channel: Channel::Meta,
+                status: 404
+            }
+        );
+        let big = "x".repeat(MEDIA_LIMIT as usize + 1);
+        let (url, _r) = answering(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{big}", big.len()));
+        let over = download(&agent(), Channel::Meta, &url, "Bearer t").unwrap_err();
+        assert!(matches!(over, MediaError::Failed(Channel::Meta, _)), "{over:?}");
+    }
+
+    #[test]
     fn a_body_over_the_limit_is_not_read() {
         let big = "x".repeat(BODY_LIMIT as usize + 1);
         let (url, _r) = answering(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{big}", big.len()));

@@ -227,11 +227,12 @@ impl RestClient {
     /// needs the account's credentials, so only URLs on the configured REST
     /// API's host are fetched (never an arbitrary URL).
     pub fn fetch_media(&self, url: &str) -> Result<client::Fetched, client::MediaError> {
-        let same_origin = |u: &str| -> Option<String> {
+        let origin = |u: &str| -> Option<String> {
             let uri: ureq::http::Uri = u.parse().ok()?;
             Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?))
         };
-        if same_origin(url).is_none() || same_origin(url) != same_origin(&self.base_url) {
+        let on_api = matches!((origin(url), origin(&self.base_url)), (Some(a), Some(b)) if a == b);
+        if !on_api {
             return Err(client::MediaError::NotAllowed(format!(
                 "{url:?} is not on {}",
                 self.base_url
