@@ -12,14 +12,12 @@
 //! sheet without a Phone column must not make private orders public); a
 //! present, empty cell clears it.
 
-use std::borrow::Cow;
-use std::collections::hash_map::{Entry, HashMap};
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 
 use jiff::Timestamp;
 
 use crate::phone::PhoneNumber;
-use crate::store::{Cell, NewOrder, OrderUpsert, Store, StoreError};
+use crate::store::{Cell, Db, NewOrder, OrderUpsert, Store, StoreError};
 
 /// Sample orders for the demo (A1002 belongs to the demo page's default number).
 pub const SAMPLE_ORDERS_CSV: &str = "\
@@ -106,16 +104,14 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
-/// Parsed rows (with their line numbers) and rejected ones.
-#[derive(Debug, Default)]
-pub struct Parsed {
-    /// Good rows.
-    pub rows: Vec<(u64, NewOrder)>,
-    /// Bad rows.
-    pub rejected: Vec<Rejected>,
-    /// Optional columns the sheet does not have.
-    pub kept_columns: Vec<&'static str>,
-}
+/// The longest order number.
+pub const MAX_NUMBER_CHARS: usize = 64;
+/// The longest status (one line of the customer's answer).
+pub const MAX_STATUS_CHARS: usize = 200;
+/// The longest note (a WhatsApp message shows 1,600 characters on Twilio).
+pub const MAX_NOTE_CHARS: usize = 1_000;
+/// The longest update date.
+pub const MAX_UPDATED_CHARS: usize = 40;
 
 struct Columns {
     number: usize,
@@ -125,100 +121,148 @@ struct Columns {
     updated: Option<usize>,
 }
 
-/// Parses a CSV export.
-pub fn parse(mut input: impl Read) -> Result<Parsed, ImportError> {
-    let mut bytes = Vec::new();
-    input.read_to_end(&mut bytes).map_err(csv::Error::from)?;
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    // The csv crate counts a CRLF file's lines one too low
-    // (BurntSushi/rust-csv#395), and Excel writes CRLF: read it as LF.
-    let text = crlf_to_lf(text);
-    let text: &[u8] = &text;
-    let first_line = text.split(|&b| b == b'\n').next().unwrap_or_default();
-    let delimiter = if first_line.contains(&b';') && !first_line.contains(&b',') {
-        b';'
-    } else {
-        b','
-    };
+/// Reads a CSV export and upserts its good rows in one transaction.
+pub fn import(store: &mut Store, input: impl Read, now: Timestamp) -> Result<ImportReport, ImportError> {
+    store.write(|db| import_into(db, input, now))
+}
+
+/// Streams a CSV export into the open transaction `db`: each good row is
+/// upserted as it is read, each bad one reported with its line. Memory stays
+/// bounded whatever the file's size: one record at a time, and the order
+/// numbers already seen are kept in the database's scratch space, not here.
+pub fn import_into(db: &Db<'_>, input: impl Read, now: Timestamp) -> Result<ImportReport, ImportError> {
+    let mut input = BufReader::new(input);
+    let delimiter = sniff_delimiter(&mut input).map_err(csv::Error::from)?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(text);
+        .from_reader(CrlfToLf::new(input));
     let columns = find_columns(reader.headers()?)?;
-    let mut parsed = Parsed {
+    let mut report = ImportReport {
         kept_columns: columns.absent(),
-        ..Parsed::default()
+        ..ImportReport::default()
     };
-    let mut seen = HashMap::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(record) => record,
+    db.begin_order_import()?;
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => record.position().map_or(0, |p| p.line()),
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => return Err(e.into()),
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                parsed.rejected.push(Rejected {
-                    line,
-                    reason: e.to_string(),
-                });
+                report.reject(e.position().map_or(0, |p| p.line()), e.to_string());
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        match read_row(&record, &columns) {
-            Ok(order) => match seen.entry(order.number.to_lowercase()) {
-                Entry::Occupied(first) => parsed.rejected.push(Rejected {
-                    line,
-                    reason: format!("order {} already appears on line {}", order.number, first.get()),
-                }),
-                Entry::Vacant(slot) => {
-                    slot.insert(line);
-                    parsed.rows.push((line, order));
-                }
-            },
-            Err(reason) => parsed.rejected.push(Rejected { line, reason }),
+        if !record.iter().all(str::is_empty) {
+            report.take(db, read_row(&record, &columns), line, now)?;
         }
     }
-    Ok(parsed)
-}
-
-/// Parses a CSV export and upserts its good rows in one transaction.
-pub fn import(store: &mut Store, input: impl Read, now: Timestamp) -> Result<ImportReport, ImportError> {
-    let parsed = parse(input)?;
-    let mut report = ImportReport {
-        rejected: parsed.rejected,
-        kept_columns: parsed.kept_columns,
-        ..ImportReport::default()
-    };
-    store.write(|db| {
-        for (_, order) in &parsed.rows {
-            match db.upsert_order(order, now)? {
-                OrderUpsert::Added => report.added += 1,
-                OrderUpsert::Updated => report.updated += 1,
-                OrderUpsert::Unchanged => report.unchanged += 1,
-            }
-        }
-        Ok::<_, ImportError>(())
-    })?;
-    report.rejected.sort_by_key(|r| r.line);
     Ok(report)
 }
 
-/// `text` with every CRLF as LF (a CR elsewhere stays).
-fn crlf_to_lf(text: &[u8]) -> Cow<'_, [u8]> {
-    if !text.windows(2).any(|w| w == b"\r\n") {
-        return Cow::Borrowed(text);
+impl ImportReport {
+    /// Upserts a good row, or reports a bad or repeated one.
+    fn take(
+        &mut self,
+        db: &Db<'_>,
+        row: Result<NewOrder, String>,
+        line: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let order = match row {
+            Ok(order) => order,
+            Err(reason) => {
+                self.reject(line, reason);
+                return Ok(());
+            }
+        };
+        match db.order_seen_in_import(&order.number, line)? {
+            Some(first) => self.reject(line, format!("order {} already appears on line {first}", order.number)),
+            None => match db.upsert_order(&order, now)? {
+                OrderUpsert::Added => self.added += 1,
+                OrderUpsert::Updated => self.updated += 1,
+                OrderUpsert::Unchanged => self.unchanged += 1,
+            },
+        }
+        Ok(())
     }
-    let mut out = Vec::with_capacity(text.len());
-    let mut bytes = text.iter().peekable();
-    while let Some(&b) = bytes.next() {
-        if !(b == b'\r' && bytes.peek() == Some(&&b'\n')) {
-            out.push(b);
+
+    fn reject(&mut self, line: u64, reason: String) {
+        self.rejected.push(Rejected { line, reason });
+    }
+}
+
+/// Skips Excel's BOM and picks the delimiter from the header line: `;` when it
+/// has semicolons and no commas (a European Excel export), else `,`.
+fn sniff_delimiter(input: &mut impl BufRead) -> std::io::Result<u8> {
+    if input.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
+        input.consume(3);
+    }
+    let head = input.fill_buf()?;
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    Ok(if first_line.contains(&b';') && !first_line.contains(&b',') {
+        b';'
+    } else {
+        b','
+    })
+}
+
+/// A reader that turns every CRLF into LF (a CR elsewhere stays): the csv
+/// crate counts a CRLF file's lines one too low (BurntSushi/rust-csv#395), and
+/// Excel writes CRLF.
+struct CrlfToLf<R> {
+    inner: R,
+    /// The last chunk ended in a CR: whether it stays depends on the next byte.
+    pending_cr: bool,
+}
+
+impl<R: BufRead> CrlfToLf<R> {
+    fn new(inner: R) -> Self {
+        CrlfToLf {
+            inner,
+            pending_cr: false,
         }
     }
-    Cow::Owned(out)
+}
+
+impl<R: BufRead> Read for CrlfToLf<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let mut n = 0;
+        while n < out.len() {
+            let available = self.inner.fill_buf()?;
+            if self.pending_cr {
+                self.pending_cr = false;
+                if available.first() != Some(&b'\n') {
+                    out[n] = b'\r';
+                    n += 1;
+                }
+                continue;
+            }
+            if available.is_empty() {
+                break;
+            }
+            let mut used = 0;
+            while used < available.len() && n < out.len() && !self.pending_cr {
+                let b = available[used];
+                used += 1;
+                match (b, available.get(used)) {
+                    (b'\r', Some(b'\n')) => continue,
+                    (b'\r', None) => self.pending_cr = true,
+                    _ => {
+                        out[n] = b;
+                        n += 1;
+                    }
+                }
+            }
+            self.inner.consume(used);
+            if n > 0 && !self.pending_cr {
+                break;
+            }
+        }
+        Ok(n)
+    }
 }
 
 impl Columns {
@@ -262,10 +306,10 @@ fn read_row(record: &csv::StringRecord, columns: &Columns) -> Result<NewOrder, S
     // An absent column keeps the stored value; a present one sets it (empty: clears).
     let optional = |i: Option<usize>| i.map_or(Cell::Keep, |i| Cell::Set(text(i)));
     let number = text(columns.number).ok_or("the order number is empty")?;
-    if number.chars().count() > 64 {
-        return Err(format!("order number {number:?} is longer than 64 characters"));
-    }
+    check_length("the order number", &number, MAX_NUMBER_CHARS)?;
+    let number = number.trim_start_matches('#').to_string();
     let status = text(columns.status).ok_or_else(|| format!("order {number} has no status"))?;
+    check_length(&format!("order {number}: the status"), &status, MAX_STATUS_CHARS)?;
     let phone = match optional(columns.phone) {
         Cell::Set(Some(p)) => Cell::Set(Some(
             PhoneNumber::parse(&p).map_err(|e| format!("order {number}: phone {e}"))?,
@@ -273,26 +317,63 @@ fn read_row(record: &csv::StringRecord, columns: &Columns) -> Result<NewOrder, S
         Cell::Set(None) => Cell::Set(None),
         Cell::Keep => Cell::Keep,
     };
+    let note = optional(columns.note);
+    if let Cell::Set(Some(note)) = &note {
+        check_length(&format!("order {number}: the note"), note, MAX_NOTE_CHARS)?;
+    }
+    let updated = optional(columns.updated);
+    if let Cell::Set(Some(updated)) = &updated {
+        check_length(&format!("order {number}: the update date"), updated, MAX_UPDATED_CHARS)?;
+    }
     Ok(NewOrder {
-        number: number.trim_start_matches('#').to_string(),
+        number,
         status,
         phone,
-        note: optional(columns.note),
-        updated: optional(columns.updated),
+        note,
+        updated,
     })
+}
+
+/// A text longer than a customer's message can show is refused, not stored
+/// (its reason quotes only its start).
+fn check_length(what: &str, value: &str, max: usize) -> Result<(), String> {
+    let count = value.chars().count();
+    if count <= max {
+        return Ok(());
+    }
+    let start: String = value.chars().take(20).collect();
+    Err(format!(
+        "{what} (\"{start}…\") has {count} characters; at most {max} fit in a customer's message"
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Imports `csv` into a new in-memory store.
+    fn run(csv: &str) -> (Store, ImportReport) {
+        let mut store = Store::open_in_memory().unwrap();
+        let report = import(&mut store, csv.as_bytes(), Timestamp::now()).unwrap();
+        (store, report)
+    }
+
+    fn rejected(report: &ImportReport) -> Vec<(u64, &str)> {
+        report.rejected.iter().map(|r| (r.line, r.reason.as_str())).collect()
+    }
+
+    fn public_order(store: &mut Store, number: &str) -> Option<crate::engine::render::OrderView> {
+        let anyone = crate::message::ContactRef::phone(PhoneNumber::parse("+27829999999").unwrap());
+        store.read(|db| db.order_for(number, &anyone)).unwrap()
+    }
+
     #[test]
     fn reads_columns_by_name_in_any_order_and_reports_bad_rows() {
         let csv = "\u{feff}status;Order No;Customer Phone\nReady;A1;+27821234567\n;A2;\nShipped;A3;0821234567\nReady;a1;\n\nDone;A4;\n";
-        let parsed = parse(csv.as_bytes()).unwrap();
-        let numbers: Vec<_> = parsed.rows.iter().map(|(_, o)| o.number.as_str()).collect();
-        assert_eq!(numbers, ["A1", "A4"]);
-        let lines: Vec<_> = parsed.rejected.iter().map(|r| (r.line, r.reason.as_str())).collect();
+        let (mut store, report) = run(csv);
+        assert_eq!(report.added, 2);
+        assert!(public_order(&mut store, "A4").is_some());
+        let lines = rejected(&report);
         assert_eq!(lines[0], (3, "order A2 has no status"));
         assert!(lines[1].0 == 4 && lines[1].1.contains("E.164"), "{lines:?}");
         assert!(
@@ -303,10 +384,9 @@ mod tests {
 
     #[test]
     fn every_repeat_of_an_order_names_its_first_line() {
-        let parsed = parse("Order,Status\nA1,New\nA1,Ready\na1,Shipped\n".as_bytes()).unwrap();
-        let reasons: Vec<_> = parsed.rejected.iter().map(|r| (r.line, r.reason.as_str())).collect();
+        let (_, report) = run("Order,Status\nA1,New\nA1,Ready\na1,Shipped\n");
         assert_eq!(
-            reasons,
+            rejected(&report),
             [
                 (3, "order A1 already appears on line 2"),
                 (4, "order a1 already appears on line 2")
@@ -315,22 +395,72 @@ mod tests {
     }
 
     #[test]
+    fn a_second_import_in_one_session_starts_with_no_numbers_seen() {
+        let mut store = Store::open_in_memory().unwrap();
+        for _ in 0..2 {
+            let report = import(&mut store, "Order,Status\nA1,New\n".as_bytes(), Timestamp::now()).unwrap();
+            assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+        }
+    }
+
+    #[test]
     fn crlf_files_report_the_same_line_numbers_as_lf_files() {
         // BurntSushi/rust-csv#395: with CRLF every rejected row was one line too low.
         let lf = "Order,Status\nA1,New\nA2,\nA3,Ready\n,Lost\n";
         let crlf = lf.replace('\n', "\r\n");
-        let lines = |text: &str| -> Vec<u64> {
-            parse(text.as_bytes())
-                .unwrap()
-                .rejected
-                .iter()
-                .map(|r| r.line)
-                .collect()
-        };
+        let lines = |text: &str| -> Vec<u64> { run(text).1.rejected.iter().map(|r| r.line).collect() };
         assert_eq!(lines(lf), [3, 5]);
         assert_eq!(lines(&crlf), [3, 5]);
-        let notes = parse("Order,Status,Note\r\nA1,New,\"two\r\nlines\"\r\n".as_bytes()).unwrap();
-        assert_eq!(notes.rows[0].1.note, Cell::Set(Some("two\nlines".into())));
+        let (mut store, _) = run("Order,Status,Note\r\nA1,New,\"two\r\nlines\"\r\n");
+        let note = public_order(&mut store, "A1").unwrap().note;
+        assert_eq!(note.as_deref(), Some("two\nlines"));
+    }
+
+    #[test]
+    fn crlf_to_lf_is_the_same_whatever_the_chunks() {
+        let text = b"a\r\nb\rc\r\r\n\r\r\nd\r";
+        let want = b"a\nb\rc\r\n\r\nd\r".to_vec();
+        for capacity in 1..=text.len() {
+            for out_size in [1, 2, 3, 64] {
+                let mut reader = CrlfToLf::new(BufReader::with_capacity(capacity, &text[..]));
+                let mut got = Vec::new();
+                let mut buf = vec![0; out_size];
+                loop {
+                    let n = reader.read(&mut buf).unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                }
+                assert_eq!(got, want, "buffer {capacity}, reads of {out_size}");
+            }
+        }
+    }
+
+    #[test]
+    fn texts_longer_than_a_message_can_show_are_refused_with_their_line() {
+        let long_note = "n".repeat(MAX_NOTE_CHARS + 1);
+        let long_status = "s".repeat(MAX_STATUS_CHARS + 1);
+        let fits = "f".repeat(MAX_NOTE_CHARS);
+        let csv = format!(
+            "Order,Status,Note,Updated\nA1,Ready,{long_note},\nA2,{long_status},,\nA3,Ready,{fits},\nA4,Ready,,{}\n",
+            "9".repeat(MAX_UPDATED_CHARS + 1)
+        );
+        let (mut store, report) = run(&csv);
+        let lines = rejected(&report);
+        assert_eq!(lines.iter().map(|l| l.0).collect::<Vec<_>>(), [2, 3, 5], "{lines:?}");
+        assert!(
+            lines[0].1.contains("order A1: the note") && lines[0].1.contains("1001 characters"),
+            "{lines:?}"
+        );
+        assert!(lines[1].1.contains("order A2: the status"), "{lines:?}");
+        assert!(
+            lines[0].1.len() < 200,
+            "the reason quotes only the start: {}",
+            lines[0].1
+        );
+        assert!(public_order(&mut store, "A1").is_none(), "not stored");
+        assert_eq!(public_order(&mut store, "A3").unwrap().note, Some(fits));
     }
 
     #[test]
@@ -365,7 +495,11 @@ mod tests {
 
     #[test]
     fn a_missing_status_column_is_named() {
-        let err = parse("Order,Colour\nA1,red\n".as_bytes()).err().unwrap().to_string();
+        let mut store = Store::open_in_memory().unwrap();
+        let err = import(&mut store, "Order,Colour\nA1,red\n".as_bytes(), Timestamp::now())
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("no status column"), "{err}");
         assert!(err.contains("\"Colour\""), "{err}");
     }

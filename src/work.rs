@@ -9,6 +9,7 @@ use jiff::Timestamp;
 
 use crate::conversation::{handle_failed_inbound, handle_inbound, Bot, Handled};
 use crate::message::{Inbound, StatusEvent};
+use crate::orders::{self, ImportError, ImportReport};
 use crate::outbox::{self, policy};
 use crate::store::{Db, Recorded, StoreError};
 use crate::writer::{self, Work, WriterError};
@@ -199,5 +200,21 @@ impl Work for Release {
     type Output = Option<bool>;
     fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Option<bool>, WriterError> {
         Ok(db.release(self.0, now)?)
+    }
+}
+
+/// The owner uploaded an orders spreadsheet: the same import as
+/// `shopbot orders import`. A file that cannot be read at all (no status
+/// column, not CSV) writes nothing and says why.
+pub struct ImportOrders(pub Vec<u8>);
+
+impl Work for ImportOrders {
+    type Output = Result<ImportReport, String>;
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Self::Output, WriterError> {
+        match orders::import_into(db, self.0.as_slice(), now) {
+            Ok(report) => Ok(Ok(report)),
+            Err(ImportError::Store(e)) => Err(e.into()),
+            Err(refused) => Ok(Err(refused.to_string())),
+        }
     }
 }

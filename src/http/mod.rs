@@ -17,6 +17,7 @@ pub mod demo;
 pub mod errors;
 pub mod inbound;
 pub mod meta;
+pub mod multipart;
 pub mod outbound;
 pub mod routes;
 pub mod signed;
@@ -34,6 +35,9 @@ pub use tiny_http::Method;
 
 /// The largest request body accepted (webhooks are a few KiB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The largest orders spreadsheet the inbox takes (about 25,000 orders);
+/// larger files go through `shopbot orders import` on the server.
+pub const MAX_UPLOAD_BYTES: usize = 2 * 1024 * 1024;
 /// How long a client may stay silent while sending a request or reading a reply.
 pub const SOCKET_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest request line or header line (longer: `414` or `431`).
@@ -240,7 +244,7 @@ fn serve(mut raw: tiny_http::Request, handler: &Handler) {
     let started = Instant::now();
     let method = raw.method().clone();
     let target = raw.url().to_string();
-    let response = match read_request(&mut raw) {
+    let response = match read_request(&mut raw, body_limit(&method, &target)) {
         Ok(request) => catch_unwind(AssertUnwindSafe(|| handler(&request))).unwrap_or_else(|_| {
             log::error!(target: "http", "{method} {}: the handler panicked", request.path());
             Response::text(500, "internal server error")
@@ -257,20 +261,30 @@ fn serve(mut raw: tiny_http::Request, handler: &Handler) {
     write_response(raw, response);
 }
 
+/// The largest body a request may have: [`MAX_BODY_BYTES`], but the owner's
+/// orders spreadsheet may be [`MAX_UPLOAD_BYTES`].
+fn body_limit(method: &tiny_http::Method, target: &str) -> usize {
+    let path = target.split('?').next().unwrap_or_default();
+    if *method == tiny_http::Method::Post && path == dashboard::ORDERS_PATH {
+        MAX_UPLOAD_BYTES
+    } else {
+        MAX_BODY_BYTES
+    }
+}
+
 /// Copies a tiny_http request into an owned [`Request`], or answers it with an error.
-fn read_request(raw: &mut tiny_http::Request) -> Result<Request, Response> {
+fn read_request(raw: &mut tiny_http::Request, max: usize) -> Result<Request, Response> {
     let declared = raw.body_length();
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(too_large());
+    if declared.is_some_and(|n| n > max) {
+        return Err(too_large(max));
     }
     let mut body = Vec::with_capacity(declared.unwrap_or(0));
-    let limit = MAX_BODY_BYTES as u64 + 1;
-    if let Err(e) = raw.as_reader().take(limit).read_to_end(&mut body) {
+    if let Err(e) = raw.as_reader().take(max as u64 + 1).read_to_end(&mut body) {
         log::info!(target: "http", "reading the body failed: {e}");
         return Err(Response::text(408, "the request body did not arrive in time").header("Connection", "close"));
     }
-    if body.len() > MAX_BODY_BYTES {
-        return Err(too_large());
+    if body.len() > max {
+        return Err(too_large(max));
     }
     Ok(Request {
         method: raw.method().clone(),
@@ -285,9 +299,8 @@ fn read_request(raw: &mut tiny_http::Request) -> Result<Request, Response> {
     })
 }
 
-fn too_large() -> Response {
-    Response::text(413, &format!("the request body is larger than {MAX_BODY_BYTES} bytes"))
-        .header("Connection", "close")
+fn too_large(max: usize) -> Response {
+    Response::text(413, &format!("the request body is larger than {max} bytes")).header("Connection", "close")
 }
 
 fn write_response(raw: tiny_http::Request, response: Response) {

@@ -13,6 +13,7 @@ pub mod backup;
 mod consent;
 mod inbox;
 mod migrations;
+mod orders;
 mod outbox;
 mod owner;
 mod queries;
@@ -30,9 +31,10 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use consent::{ConsentAction, ConsentChange, ConsentRecord};
 pub use inbox::{ContactView, InboxPulse, InboxRow};
+pub use orders::{Cell, NewOrder, OrderRecord, OrderUpsert};
 pub use outbox::{ContactFacts, NewOutbound, OutboxEntry, OutboxJob, Settle};
 pub use owner::OwnerSession;
-pub use queries::{Cell, ContactId, MessageId, NewOrder, OrderUpsert};
+pub use queries::{ContactId, MessageId};
 pub use read::ReadPool;
 pub use reports::SubmissionRecord;
 pub use statuses::{EventRecord, MessageKey, MessageRecord, Recorded};
@@ -176,6 +178,19 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     Ok(())
+}
+
+/// `text` as a literal in a `LIKE … ESCAPE '\'` pattern: its `%`, `_` and `\`
+/// match only themselves.
+pub(crate) fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 impl Db<'_> {

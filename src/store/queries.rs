@@ -8,7 +8,7 @@ use rusqlite::{params, OptionalExtension};
 
 use super::time::{from_sql, to_sql};
 use super::{Db, StoreError};
-use crate::engine::render::{OrderView, SubmissionSummary};
+use crate::engine::render::SubmissionSummary;
 use crate::engine::{Answer, Session, State};
 use crate::message::{Channel, ContactRef, Inbound, Reply};
 use crate::phone::PhoneNumber;
@@ -21,56 +21,8 @@ pub struct ContactId(pub i64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MessageId(pub i64);
 
-/// An order row from an import.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewOrder {
-    /// The shop's order number.
-    pub number: String,
-    /// The status text customers see.
-    pub status: String,
-    /// Only this customer may look it up, when set.
-    pub phone: Cell<PhoneNumber>,
-    /// A note for the customer.
-    pub note: Cell<String>,
-    /// Last update date, as the shop wrote it.
-    pub updated: Cell<String>,
-}
-
-/// What an import says about an optional column of an order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cell<T> {
-    /// The sheet has no such column: the stored value stays as it is.
-    Keep,
-    /// The sheet has the column: this value (`None` for an empty cell clears it).
-    Set(Option<T>),
-}
-
-impl<T: Clone> Cell<T> {
-    /// The value to store, given the stored one.
-    fn or_stored(&self, stored: Option<T>) -> Option<T> {
-        match self {
-            Cell::Keep => stored,
-            Cell::Set(value) => value.clone(),
-        }
-    }
-}
-
 /// A contact's id, profile name and user id.
 type ContactRow = (i64, Option<String>, Option<String>);
-
-/// An order's stored columns: number, status, phone, note, updated.
-type OrderRow = (String, String, Option<String>, Option<String>, Option<String>);
-
-/// What an order upsert did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderUpsert {
-    /// A new order.
-    Added,
-    /// An existing order changed.
-    Updated,
-    /// An existing order, already identical.
-    Unchanged,
-}
 
 pub(super) fn corrupt(what: &'static str) -> impl FnOnce(serde_json::Error) -> StoreError {
     move |e| StoreError::Corrupt {
@@ -342,67 +294,5 @@ impl Db<'_> {
             })
         })
         .collect()
-    }
-
-    /// The order with this number that `customer` may see: orders without a
-    /// phone are public, others only to their own customer.
-    pub fn order_for(&self, number: &str, customer: &ContactRef) -> Result<Option<OrderView>, StoreError> {
-        let phone = customer.phone.as_ref().map(PhoneNumber::as_str);
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT number, status, updated, note FROM orders
-                 WHERE number = ?1 AND (phone IS NULL OR phone = ?2)",
-            )?
-            .query_row(params![number, phone], |r| {
-                Ok(OrderView {
-                    number: r.get(0)?,
-                    status: r.get(1)?,
-                    updated: r.get(2)?,
-                    note: r.get(3)?,
-                })
-            })
-            .optional()?)
-    }
-
-    /// Adds or updates an order by number (case-insensitive). A [`Cell::Keep`]
-    /// column keeps the stored value (nothing, for a new order).
-    pub fn upsert_order(&self, order: &NewOrder, now: Timestamp) -> Result<OrderUpsert, StoreError> {
-        let existing: Option<OrderRow> = self
-            .conn
-            .prepare_cached("SELECT number, status, phone, note, updated FROM orders WHERE number = ?1")?
-            .query_row([&order.number], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .optional()?;
-        let (stored_phone, stored_note, stored_updated) = match &existing {
-            Some((_, _, phone, note, updated)) => (phone.clone(), note.clone(), updated.clone()),
-            None => (None, None, None),
-        };
-        let phone = match &order.phone {
-            Cell::Keep => stored_phone,
-            Cell::Set(phone) => phone.as_ref().map(|p| p.as_str().to_string()),
-        };
-        let incoming = (
-            order.number.clone(),
-            order.status.clone(),
-            phone,
-            order.note.or_stored(stored_note),
-            order.updated.or_stored(stored_updated),
-        );
-        let outcome = match existing {
-            None => OrderUpsert::Added,
-            Some(row) if row == incoming => return Ok(OrderUpsert::Unchanged),
-            Some(_) => OrderUpsert::Updated,
-        };
-        let (number, status, phone, note, updated) = incoming;
-        self.conn
-            .prepare_cached(
-                "INSERT INTO orders (number, status, phone, note, updated, imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (number) DO UPDATE SET number = excluded.number, status = excluded.status,
-                   phone = excluded.phone, note = excluded.note, updated = excluded.updated, imported_at = excluded.imported_at",
-            )?
-            .execute(params![number, status, phone, note, updated, to_sql(now)])?;
-        Ok(outcome)
     }
 }

@@ -60,11 +60,16 @@ impl Db<'_> {
     ) -> Result<Vec<SubmissionRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "{SUBMISSION_COLUMNS}
-             WHERE (?1 IS NULL OR s.form = ?1 OR s.public_id LIKE ?1 || '-%')
+             WHERE (?1 IS NULL OR s.form = ?1 OR s.public_id LIKE ?4 ESCAPE '\\')
                AND (?2 IS NULL OR s.created_at >= ?2)
              ORDER BY s.id LIMIT ?3"
         ))?;
-        let rows = stmt.query_map(params![form, since.map(to_sql), limit as i64], submission_row)?;
+        // A form's IDs start with its prefix: `%` and `_` in a filter are text.
+        let id_pattern = form.map(|f| format!("{}-%", super::escape_like(f)));
+        let rows = stmt.query_map(
+            params![form, since.map(to_sql), limit as i64, id_pattern],
+            submission_row,
+        )?;
         rows.map(|row| row?).collect()
     }
 

@@ -77,6 +77,44 @@ impl<'a> Owner<'a> {
         page(request.send(body.as_bytes()).unwrap())
     }
 
+    /// Posts a `multipart/form-data` form as a browser does: the text fields,
+    /// then one file field named `file`.
+    fn post_file(&self, path: &str, fields: &[(&str, &str)], filename: &str, file: &[u8]) -> Page {
+        let boundary = "----shopbotTestBoundary7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
+                 Content-Type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(file);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let mut request = self
+            .agent
+            .post(&format!("{}{path}", self.server.http))
+            .header("Content-Type", &format!("multipart/form-data; boundary={boundary}"));
+        if let Some(cookie) = &self.cookie {
+            request = request.header("Cookie", cookie);
+        }
+        match request.send(&body[..]) {
+            Ok(response) => page(response),
+            // The server may answer a refused body before reading all of it.
+            Err(e) => Page {
+                status: 0,
+                headers: Vec::new(),
+                body: e.to_string(),
+            },
+        }
+    }
+
     /// Signs in with `password`; keeps the session cookie when one comes.
     fn sign_in(&mut self, password: &str) -> Page {
         let answer = self.post("/admin/login", &[("password", password), ("next", "/admin/")]);
@@ -538,4 +576,97 @@ fn a_conversation_shows_that_customers_form_answers_with_their_submission_ids() 
     );
     assert!(page.body.contains("Screen cracked on arrival"));
     assert!(!page.body.contains("Someone else"), "only this customer's forms");
+}
+
+/// How many orders the store has.
+fn order_count(server: &TestServer) -> usize {
+    server.store().read(|db| db.orders("", 1)).unwrap().0
+}
+
+#[test]
+fn the_orders_upload_runs_the_cli_importer_and_shows_its_report_line_by_line() {
+    let server = inbox_server("");
+    let mut owner = Owner::new(&server);
+    owner.sign_in(PASSWORD);
+    let empty = owner.get("/admin/orders");
+    assert_eq!(empty.status, 200);
+    assert!(empty.body.contains("0 orders"), "{}", empty.body);
+    let sheet = format!(
+        "Order Number;Status;Phone;Note\r\nB100;Ready;;<script>alert(1)</script>\r\nB101;;;\r\nB102;Shipped;0821234567;\r\n\
+         B103;Packed;;{}\r\nb100;Again;;\r\nB104;In production;{CUSTOMER};Welding\r\n",
+        "n".repeat(shopbot::orders::MAX_NOTE_CHARS + 1)
+    );
+    let done = owner.post_file(
+        "/admin/orders",
+        &[("csrf", &empty.csrf())],
+        "orders.csv",
+        sheet.as_bytes(),
+    );
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(
+        done.body.contains("2 added, 0 updated, 0 unchanged, 4 rejected"),
+        "{}",
+        done.body
+    );
+    // The same importer as `shopbot orders import`: the same lines, the same words.
+    let mut scratch = shopbot::store::Store::open_in_memory().unwrap();
+    let cli = shopbot::orders::import(&mut scratch, sheet.as_bytes(), jiff::Timestamp::now()).unwrap();
+    assert_eq!(cli.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [3, 4, 5, 6]);
+    for row in &cli.rejected {
+        let shown = format!("Line {}: {}", row.line, row.reason);
+        let escaped = shown.replace('"', "&quot;");
+        assert!(done.body.contains(&escaped), "{shown:?} in the report:\n{}", done.body);
+    }
+    assert!(
+        done.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "the note is escaped"
+    );
+    assert!(!done.body.contains("<script>alert(1)"), "never markup");
+    assert_eq!(order_count(&server), 2);
+    // The customer can look the order up right away.
+    server.say(CUSTOMER, "1").messages();
+    let status = server.say(CUSTOMER, "B104").text();
+    assert!(status.contains("In production"), "{status}");
+    let found = owner.get("/admin/orders?q=b10");
+    assert!(found.body.contains("2 of 2 orders match"), "{}", found.body);
+    assert!(found.body.contains(CUSTOMER), "the private order's customer is shown");
+}
+
+#[test]
+fn an_orders_upload_without_the_csrf_token_or_a_status_column_imports_nothing() {
+    let server = inbox_server("");
+    let mut owner = Owner::new(&server);
+    owner.sign_in(PASSWORD);
+    let sheet = b"Order,Status\nC1,Ready\n";
+    let forged = owner.post_file("/admin/orders", &[("csrf", "not-the-token")], "orders.csv", sheet);
+    assert_eq!(forged.status, 403);
+    let bare = owner.post_file("/admin/orders", &[], "orders.csv", sheet);
+    assert_eq!(bare.status, 403);
+    assert_eq!(order_count(&server), 0, "nothing imported without the token");
+    let csrf = owner.get("/admin/orders").csrf();
+    let no_status = owner.post_file(
+        "/admin/orders",
+        &[("csrf", &csrf)],
+        "orders.csv",
+        b"Order,Colour\nC1,red\n",
+    );
+    assert_eq!(no_status.status, 400);
+    assert!(
+        no_status
+            .body
+            .contains("Nothing was imported: the header row has no status column"),
+        "{}",
+        no_status.body
+    );
+    let too_big = vec![b'x'; shopbot::http::MAX_UPLOAD_BYTES + 1];
+    let refused = owner.post_file("/admin/orders", &[("csrf", &csrf)], "big.csv", &too_big);
+    assert!(
+        refused.status == 413 || refused.body.contains("413"),
+        "{} {}",
+        refused.status,
+        refused.body
+    );
+    assert_eq!(order_count(&server), 0);
+    let ok = owner.post_file("/admin/orders", &[("csrf", &csrf)], "orders.csv", sheet);
+    assert!(ok.body.contains("1 added"), "{}", ok.body);
 }

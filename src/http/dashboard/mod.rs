@@ -17,6 +17,8 @@
 
 mod pages;
 
+use super::multipart;
+
 use std::time::Instant;
 
 use jiff::Timestamp;
@@ -33,6 +35,11 @@ use pages::{Chrome, ReplyBox};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "shopbot_session";
+/// The orders page, where the owner also uploads a spreadsheet (its body
+/// limit is the larger upload one).
+pub const ORDERS_PATH: &str = "/admin/orders";
+/// Orders shown at most on the orders page.
+const ORDERS_SHOWN: usize = pages::ORDERS_CAP;
 /// Conversations on one page of the inbox.
 const PAGE_SIZE: usize = 50;
 /// Messages shown of one conversation.
@@ -93,6 +100,8 @@ fn signed_in(app: &App, request: &Request, signed: &Signed) -> Response {
     let path = request.path();
     match (&request.method, path, form) {
         (Method::Post, "/admin/logout", _) => sign_out(app, &signed.token_hash),
+        (Method::Get, ORDERS_PATH, _) => orders_page(app, request, signed, None),
+        (Method::Post, ORDERS_PATH, Some(posted)) => upload_orders(app, request, signed, posted),
         (Method::Get, "/admin/" | "/admin", _) => inbox(app, request, signed),
         (Method::Get, "/admin/updates", _) => match app.reader.read(|db| db.inbox_pulse()) {
             Ok(pulse) => Response::json(200, &serde_json::json!(pulse)),
@@ -106,7 +115,8 @@ fn signed_in(app: &App, request: &Request, signed: &Signed) -> Response {
         (Method::Get, "/admin/submissions.csv", _) => submissions(app, request, signed, true),
         (method, _, form) => {
             if let Some(rest) = path.strip_prefix("/admin/conversations/") {
-                return conversation_route(app, method, rest, signed, form.as_deref());
+                let fields = form.as_ref().map(|posted| posted.fields.as_slice());
+                return conversation_route(app, method, rest, signed, fields);
             }
             if let (Method::Get, Some(rest)) = (method, path.strip_prefix("/admin/media/")) {
                 return media(app, rest);
@@ -317,6 +327,46 @@ fn retry(app: &App, method: &Method, id: &str, signed: &Signed) -> Response {
     }
 }
 
+/// `GET /admin/orders?q=`: the orders whose number starts with `q`; after an
+/// upload, its report above them.
+fn orders_page(app: &App, request: &Request, signed: &Signed, upload: Option<(u16, pages::Upload)>) -> Response {
+    let query = request.target.split_once('?').map_or("", |(_, q)| q);
+    let query = parse(query.as_bytes()).unwrap_or_default();
+    let search = param(&query, "q").unwrap_or_default().trim().to_string();
+    match app.reader.read(|db| db.orders(&search, ORDERS_SHOWN)) {
+        Ok((total, rows)) => {
+            let (status, upload) = upload.map_or((200, None), |(status, upload)| (status, Some(upload)));
+            html(
+                status,
+                pages::orders(&chrome(app, signed), &rows, total, &search, upload.as_ref()),
+            )
+        }
+        Err(e) => super::errors::api_store_error(&e),
+    }
+}
+
+/// `POST /admin/orders`: the uploaded spreadsheet through the same importer
+/// as `shopbot orders import`, and its per-line report.
+fn upload_orders(app: &App, request: &Request, signed: &Signed, posted: Posted) -> Response {
+    let Some((_, file)) = posted.files.into_iter().find(|(name, _)| name == "file") else {
+        let problem = pages::Upload::Refused("Choose a CSV file first.".into());
+        return orders_page(app, request, signed, Some((400, problem)));
+    };
+    let size = file.len();
+    match app.writer.run(crate::work::ImportOrders(file)) {
+        Ok(Ok(report)) => {
+            log::info!(
+                target: "admin",
+                "the owner imported orders ({size} bytes): {} added, {} updated, {} unchanged, {} rejected",
+                report.added, report.updated, report.unchanged, report.rejected.len()
+            );
+            orders_page(app, request, signed, Some((200, pages::Upload::Done(report))))
+        }
+        Ok(Err(refused)) => orders_page(app, request, signed, Some((400, pages::Upload::Refused(refused)))),
+        Err(e) => super::errors::writer_unavailable("the orders import", &e),
+    }
+}
+
 /// Submissions shown at most on one page (the download has them all).
 const SUBMISSIONS_SHOWN: usize = 500;
 
@@ -515,17 +565,50 @@ fn session(app: &App, request: &Request) -> Option<Signed> {
     Some(Signed { token_hash, session })
 }
 
+/// A posted form: its text fields, and its files (only from a
+/// `multipart/form-data` form).
+struct Posted {
+    fields: Vec<(String, String)>,
+    files: Vec<(String, Vec<u8>)>,
+}
+
 /// A POST's form, if it carries the session's CSRF token; else `403`.
-fn checked_form(request: &Request, session: &OwnerSession) -> Result<Vec<(String, String)>, Response> {
-    let form = parse(&request.body).map_err(|e| Response::text(400, &e.to_string()))?;
-    let presented = param(&form, "csrf").or_else(|| request.header("X-CSRF-Token"));
+fn checked_form(request: &Request, session: &OwnerSession) -> Result<Posted, Response> {
+    let posted = read_form(request).map_err(|e| Response::text(400, &format!("the form could not be read: {e}")))?;
+    let presented = param(&posted.fields, "csrf").or_else(|| request.header("X-CSRF-Token"));
     match presented {
-        Some(token) if auth::same_secret(token, &session.csrf) => Ok(form),
+        Some(token) if auth::same_secret(token, &session.csrf) => Ok(posted),
         _ => Err(Response::text(
             403,
             "the form is stale or not from this inbox (CSRF check failed); nothing was done",
         )),
     }
+}
+
+/// A urlencoded or a multipart form.
+fn read_form(request: &Request) -> Result<Posted, String> {
+    let content_type = request.header("Content-Type").unwrap_or_default();
+    if multipart::boundary(content_type).is_none() {
+        let fields = parse(&request.body).map_err(|e| e.to_string())?;
+        return Ok(Posted {
+            fields,
+            files: Vec::new(),
+        });
+    }
+    let mut posted = Posted {
+        fields: Vec::new(),
+        files: Vec::new(),
+    };
+    for part in multipart::parse(content_type, &request.body).map_err(|e| e.to_string())? {
+        if part.filename.is_some() {
+            posted.files.push((part.name, part.body.to_vec()));
+        } else {
+            let text =
+                String::from_utf8(part.body.to_vec()).map_err(|_| format!("field {} is not UTF-8", part.name))?;
+            posted.fields.push((part.name, text));
+        }
+    }
+    Ok(posted)
 }
 
 fn chrome<'a>(app: &'a App, signed: &'a Signed) -> Chrome<'a> {

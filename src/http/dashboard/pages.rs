@@ -9,7 +9,8 @@ use maud::{html, Markup, DOCTYPE};
 use crate::message::{Channel, Direction, MessageStatus, OutboxState};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
-use crate::store::{ContactView, InboxRow, MessageRecord, OutboxEntry, SubmissionRecord};
+use crate::orders::ImportReport;
+use crate::store::{ContactView, InboxRow, MessageRecord, OrderRecord, OutboxEntry, SubmissionRecord};
 
 /// What every signed-in page needs.
 pub struct Chrome<'a> {
@@ -49,6 +50,7 @@ fn layout_live(title: &str, shop: &str, csrf: Option<&str>, live: Option<(&str, 
                         nav {
                             a href="/admin/" { "Inbox" }
                             a href="/admin/submissions" { "Submissions" }
+                            a href="/admin/orders" { "Orders" }
                             a href="/admin/outbox" { "Outbox" }
                             form method="post" action="/admin/logout" {
                                 input type="hidden" name="csrf" value=(csrf);
@@ -410,6 +412,101 @@ fn span_words(span: jiff::SignedDuration) -> String {
     match (minutes / 60, minutes % 60) {
         (0, m) => format!("{m} min"),
         (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+/// What an orders upload did.
+pub enum Upload {
+    /// The import ran: its counts and the rows it rejected.
+    Done(ImportReport),
+    /// Nothing was imported, and why.
+    Refused(String),
+}
+
+/// The orders: the upload form, the last upload's report, the table.
+pub fn orders(
+    chrome: &Chrome<'_>,
+    rows: &[OrderRecord],
+    total: usize,
+    search: &str,
+    upload: Option<&Upload>,
+) -> Markup {
+    layout(
+        "Orders",
+        chrome.shop,
+        Some(chrome.csrf),
+        html! {
+            h1 { "Orders" }
+            @if let Some(upload) = upload { (upload_report(upload)) }
+            form.upload method="post" action="/admin/orders" enctype="multipart/form-data" {
+                input type="hidden" name="csrf" value=(chrome.csrf);
+                label for="file" { "Update orders from a spreadsheet (CSV)" }
+                input #file type="file" name="file" accept=".csv,text/csv" required;
+                button type="submit" { "Import" }
+                p.hint {
+                    "Columns: order number and status; optional phone (then only that customer can look it up), note and updated date. "
+                    "Export from Excel or Google Sheets as CSV. Larger files (over 2 MB): "
+                    code { "shopbot orders import FILE.csv" } " on the server."
+                }
+            }
+            form.filters method="get" action="/admin/orders" {
+                label for="q" { "Order number starts with" }
+                input #q type="search" name="q" value=(search);
+                button type="submit" { "Find" }
+            }
+            p.hint {
+                @if search.is_empty() { (total) " orders" } @else { (rows.len()) " of " (total) " orders match" }
+                @if rows.len() == ORDERS_CAP { " (the first " (ORDERS_CAP) " are shown: search for the rest)" }
+            }
+            @if !rows.is_empty() {
+                table.submissions {
+                    thead { tr { th { "Order" } th { "Status" } th { "Customer" } th { "Note" } th { "Updated" } } }
+                    tbody {
+                        @for order in rows {
+                            tr {
+                                td { (order.number) }
+                                td { (order.status) }
+                                td {
+                                    @match &order.phone {
+                                        Some(phone) => { "Only " (phone) }
+                                        None => "Anyone with the number",
+                                    }
+                                }
+                                td { (order.note.as_deref().unwrap_or_default()) }
+                                td { (order.updated.as_deref().unwrap_or_default()) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// The most orders the page lists.
+pub const ORDERS_CAP: usize = 500;
+
+/// An upload's outcome, each rejected row with its line.
+fn upload_report(upload: &Upload) -> Markup {
+    match upload {
+        Upload::Refused(why) => html! { p.problem role="alert" { "Nothing was imported: " (why) } },
+        Upload::Done(report) => html! {
+            section.report role="status" {
+                p.notice {
+                    "Imported: " (report.added) " added, " (report.updated) " updated, "
+                    (report.unchanged) " unchanged, " (report.rejected.len()) " rejected."
+                }
+                @if !report.kept_columns.is_empty() {
+                    p.hint { "Not in the file, so kept as they were: " (report.kept_columns.join(", ")) " (a column that is there but empty clears the value)." }
+                }
+                @if !report.rejected.is_empty() {
+                    p.problem { "These lines were not imported; fix them in the spreadsheet and upload it again:" }
+                    ul.rejected {
+                        @for row in &report.rejected { li { "Line " (row.line) ": " (row.reason) } }
+                    }
+                }
+            }
+        },
     }
 }
 

@@ -21,11 +21,7 @@ fn the_owner_answers_a_waiting_customer_in_a_real_browser() {
     // The session cookie is Secure (public_base_url is https); Chromium keeps
     // Secure cookies for http://127.0.0.1, a secure context.
     let server = TestServer::start_with(&format!("api_base_url = \"{}\"\n", mock.url));
-    let hash = auth::hash_password(PASSWORD).unwrap();
-    server
-        .store()
-        .write(|db| db.set_owner_password(&hash, jiff::Timestamp::now()))
-        .unwrap();
+    set_password(&server);
     assert_eq!(server.say("+27825559101", "hi").status, 200);
     server.say("+27825559101", "1");
     server.say("+27825559101", "A1002");
@@ -99,26 +95,37 @@ fn the_owner_answers_a_waiting_customer_in_a_real_browser() {
     }
 }
 
+/// Sets the owner's password.
+fn set_password(server: &TestServer) {
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    server
+        .store()
+        .write(|db| db.set_owner_password(&hash, jiff::Timestamp::now()))
+        .unwrap();
+}
+
+/// A browser of this size, signed in to `server`'s inbox and showing it.
+fn signed_in(chromium: &std::path::Path, server: &TestServer, width: u32, height: u32) -> Browser {
+    let mut browser = Browser::start(chromium, width, height);
+    browser.open(&format!("{}/admin/login", server.http));
+    browser.click("#password");
+    browser.type_and_enter(PASSWORD);
+    browser.wait_for(
+        "location.pathname === '/admin/' && document.readyState === 'complete'",
+        "the inbox after signing in",
+    );
+    browser
+}
+
 #[test]
 fn a_new_message_shows_in_the_open_inbox_without_a_reload_and_in_the_title() {
     let Some(chromium) = browser_or_skip("the inbox's live updates") else {
         return;
     };
     let server = TestServer::start();
-    let hash = auth::hash_password(PASSWORD).unwrap();
-    server
-        .store()
-        .write(|db| db.set_owner_password(&hash, jiff::Timestamp::now()))
-        .unwrap();
+    set_password(&server);
     server.say("+27825559201", "hi");
-    let mut browser = Browser::start(&chromium, 1280, 800);
-    browser.open(&format!("{}/admin/login", server.http));
-    browser.click("#password");
-    browser.type_and_enter(PASSWORD);
-    browser.wait_for(
-        "location.pathname === '/admin/' && document.readyState === 'complete'",
-        "the inbox",
-    );
+    let mut browser = signed_in(&chromium, &server, 1280, 800);
     browser.wait_for("document.title.startsWith('(1) ')", "the unread count in the title");
     assert_eq!(browser.eval("document.querySelectorAll('ul.inbox li').length"), 1);
     server.say("+27825559202", "Is the shop open on Saturday?");
@@ -131,4 +138,42 @@ fn a_new_message_shows_in_the_open_inbox_without_a_reload_and_in_the_title() {
         "console errors (a CSP violation shows here): {:?}",
         browser.errors
     );
+}
+
+#[test]
+fn the_owner_uploads_an_orders_spreadsheet_from_a_real_browser() {
+    let Some(chromium) = browser_or_skip("the orders upload in a browser") else {
+        return;
+    };
+    let server = TestServer::start();
+    set_password(&server);
+    let sheet = server.db_path.with_file_name("orders \"May\".csv");
+    std::fs::write(
+        &sheet,
+        "\u{feff}Order Number,Status,Phone,Note,Updated\r\nD200,Ready for collection,,Front desk,2026-11-27\r\n\
+         D201,,,,\r\nD202,Shipped,+27825559120,Courier TCG99,2026-11-26\r\n",
+    )
+    .unwrap();
+    let mut browser = signed_in(&chromium, &server, 390, 844);
+    browser.click("nav a[href='/admin/orders']");
+    browser.wait_for("location.pathname === '/admin/orders'", "the orders page");
+    browser.wait_for("document.readyState === 'complete'", "the orders page to load");
+    let document = browser.call("DOM.getDocument", serde_json::json!({}));
+    let input = browser.call(
+        "DOM.querySelector",
+        serde_json::json!({"nodeId": document["root"]["nodeId"], "selector": "#file"}),
+    );
+    browser.call(
+        "DOM.setFileInputFiles",
+        serde_json::json!({"nodeId": input["nodeId"], "files": [sheet.to_str().unwrap()]}),
+    );
+    browser.click("form.upload button[type=submit]");
+    browser.wait_for("document.body.textContent.includes('2 added')", "the import's report");
+    let report = browser.eval("document.querySelector('section.report').textContent");
+    let report = report.as_str().unwrap();
+    assert!(report.contains("Line 3: order D201 has no status"), "{report}");
+    let rows = browser.eval("document.querySelectorAll('table.submissions tbody tr').length");
+    assert_eq!(rows, 2);
+    browser.screenshot(&screenshot_path("orders-390x844.png"));
+    assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
 }
