@@ -59,6 +59,11 @@ pub enum OrderUpsert {
     Unchanged,
 }
 
+/// The most of each text a customer's lookup reads: one WhatsApp message's
+/// worth (Meta's 4,096 characters), whatever a database from before the
+/// import's caps holds, so a lookup's work stays bounded.
+const LOOKUP_TEXT_CHARS: i64 = 4_096;
+
 /// An order as the owner's list shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderRecord {
@@ -84,10 +89,10 @@ impl Db<'_> {
         Ok(self
             .conn
             .prepare_cached(
-                "SELECT number, status, updated, note FROM orders
+                "SELECT number, substr(status, 1, ?3), substr(updated, 1, ?3), substr(note, 1, ?3) FROM orders
                  WHERE number = ?1 AND (phone IS NULL OR phone = ?2)",
             )?
-            .query_row(params![number, phone], |r| {
+            .query_row(params![number, phone, LOOKUP_TEXT_CHARS], |r| {
                 Ok(OrderView {
                     number: r.get(0)?,
                     status: r.get(1)?,
