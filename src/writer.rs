@@ -87,8 +87,8 @@ struct Ping;
 impl Work for Ping {
     type Output = ();
 
-    fn run(&self, db: &Db<'_>, _: Timestamp) -> Result<(), WriterError> {
-        Ok(db.ping()?)
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<(), WriterError> {
+        Ok(db.ping(now)?)
     }
 }
 
@@ -127,6 +127,9 @@ impl<W: Work> Task for Pending<W> {
     }
 }
 
+/// How long the writer waits for a write lock held by another process.
+pub const WRITER_BUSY_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// A handle to the writer thread; clone it freely.
 #[derive(Clone)]
 pub struct Writer {
@@ -135,7 +138,12 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer on `store`. It stops when every handle is dropped.
+    ///
+    /// The writer waits at most [`WRITER_BUSY_TIMEOUT`] for a write lock held
+    /// outside (a backup tool, a `sqlite3` shell), so a webhook queued behind
+    /// such a wait still gets its `503` well within Twilio's 15 s timeout.
     pub fn start(store: Store) -> Result<(Writer, JoinHandle<()>), WriterError> {
+        store.set_busy_timeout(WRITER_BUSY_TIMEOUT)?;
         let (jobs, queue) = mpsc::sync_channel(QUEUE);
         let thread = thread::Builder::new()
             .name("writer".into())

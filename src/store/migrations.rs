@@ -227,6 +227,14 @@ const MIGRATIONS: &[&str] = &[
     -- The newest message of a contact the owner has seen (unread counts).
     ALTER TABLE contacts ADD COLUMN read_up_to INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 7: the health check writes one row, so a disk that takes no writes fails it.
+    r#"
+    CREATE TABLE health (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        checked_at TEXT NOT NULL
+    );
+    INSERT INTO health (id, checked_at) VALUES (1, '');
+    "#,
 ];
 
 /// The schema version this build writes.

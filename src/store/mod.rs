@@ -26,6 +26,7 @@ mod time;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use jiff::Timestamp;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
@@ -71,6 +72,18 @@ pub enum StoreError {
     /// A statement failed.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The file was deleted or replaced under the running server: writes
+    /// would go to the old, unlinked file and be lost at the next start.
+    #[error(
+        "the database file {} was deleted or replaced while shopbot was running; nothing is acknowledged any more, \
+         because writes would go to the old file and be lost. Stop shopbot first, then restore with \
+         `shopbot restore BACKUP --config …` (or put the file back) and start it again",
+        path.display()
+    )]
+    Replaced {
+        /// The file.
+        path: PathBuf,
+    },
     /// A stored value could not be read back.
     #[error("unreadable {what} in the database: {detail}")]
     Corrupt {
@@ -85,6 +98,30 @@ pub enum StoreError {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// What the path named when it was opened (none in memory, or where the
+    /// platform cannot tell).
+    file: Option<FileId>,
+}
+
+/// The identity of a file (device and inode): a path that names another
+/// file, or none, means the database was replaced or deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId(u64, u64);
+
+impl FileId {
+    /// What `path` names now (`None` if nothing, or unknown here).
+    #[cfg(unix)]
+    fn of(path: &Path) -> Option<FileId> {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| FileId(m.dev(), m.ino()))
+    }
+
+    /// Windows does not let an open database file be deleted or renamed over
+    /// (SQLite opens it without `FILE_SHARE_DELETE`), so there is nothing to check.
+    #[cfg(not(unix))]
+    fn of(_path: &Path) -> Option<FileId> {
+        None
+    }
 }
 
 /// A connection borrowed for the length of one transaction or read.
@@ -123,9 +160,15 @@ impl Store {
             log::warn!(target: "store", "{}: journal_mode is {mode}, not wal", path.display());
         }
         conn.execute_batch("PRAGMA synchronous = FULL;").map_err(open_err)?;
+        let file = if path == Path::new(":memory:") {
+            None
+        } else {
+            FileId::of(path)
+        };
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            file,
         };
         migrations::run(&mut store.conn, path)?;
         store
@@ -135,23 +178,44 @@ impl Store {
         Ok(store)
     }
 
+    /// How long a statement waits for a lock another connection holds
+    /// (default [`BUSY_TIMEOUT`]).
+    pub fn set_busy_timeout(&self, timeout: Duration) -> Result<(), StoreError> {
+        Ok(self.conn.busy_timeout(timeout)?)
+    }
+
     /// The file this store was opened from.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Runs `f` in one `BEGIN IMMEDIATE` transaction, committed only if it succeeds.
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction, committed only if it
+    /// succeeds. Its `Ok` means durable in the file the path names: if the file
+    /// was replaced or deleted (before, or while it ran), the answer is
+    /// [`StoreError::Replaced`] and nothing more is written to the old one.
     pub fn write<T, E>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T, E>) -> Result<T, E>
     where
         E: From<StoreError>,
     {
+        self.still_the_same_file()?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(StoreError::from)?;
         let value = f(&Db { conn: &tx })?;
         tx.commit().map_err(StoreError::from)?;
+        self.still_the_same_file()?;
         Ok(value)
+    }
+
+    /// Whether the path still names the file that was opened.
+    fn still_the_same_file(&self) -> Result<(), StoreError> {
+        match self.file {
+            Some(opened) if FileId::of(&self.path) != Some(opened) => Err(StoreError::Replaced {
+                path: self.path.clone(),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Copies the WAL into the database file and empties it (at a clean stop,
@@ -214,10 +278,12 @@ impl Db<'_> {
         result
     }
 
-    /// Checks that the database answers a query.
-    pub fn ping(&self) -> Result<(), StoreError> {
+    /// Checks that the database takes a write (a full disk or a read-only
+    /// file fails here, not only an unreadable one).
+    pub fn ping(&self, now: Timestamp) -> Result<(), StoreError> {
         self.conn
-            .query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+            .prepare_cached("UPDATE health SET checked_at = ?1 WHERE id = 1")?
+            .execute([time::to_sql(now)])?;
         Ok(())
     }
 }

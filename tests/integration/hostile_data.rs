@@ -51,7 +51,11 @@ fn one_order_lookup_with_a_huge_note_never_stalls_the_server() {
     let mut scratch = server.store();
     let report = shopbot::orders::import(&mut scratch, sheet.as_bytes(), jiff::Timestamp::now()).unwrap();
     assert_eq!(report.rejected.len(), 1, "a 3 MB note is refused at import");
-    assert!(report.rejected[0].reason.contains("3000000 characters"), "{:?}", report.rejected);
+    assert!(
+        report.rejected[0].reason.contains("3000000 characters"),
+        "{:?}",
+        report.rejected
+    );
 
     for (customer, number) in [("+27825558011", "MAX1"), ("+27825558012", "HUGE1")] {
         server.say(customer, "1").messages();
@@ -67,4 +71,63 @@ fn one_order_lookup_with_a_huge_note_never_stalls_the_server() {
         let health = server.get("/healthz");
         assert_eq!(health.status, 200, "the server goes on serving");
     }
+}
+
+/// Replacing or deleting the database file under a running server (an
+/// operator's `mv backup.db shopbot.db`) stops every acknowledgement: writes
+/// would go to the unlinked file and be gone after a restart.
+#[cfg(unix)]
+#[test]
+fn a_replaced_or_deleted_database_file_is_never_acknowledged_into() {
+    for replace in [true, false] {
+        let server = TestServer::start();
+        assert_eq!(server.say(CUSTOMER, "hi").status, 200);
+        assert_eq!(server.get("/healthz").status, 200);
+        if replace {
+            let backup = server.db_path.with_extension("backup");
+            std::fs::copy(&server.db_path, &backup).unwrap();
+            std::fs::rename(&backup, &server.db_path).unwrap();
+        } else {
+            std::fs::remove_file(&server.db_path).unwrap();
+        }
+        let answer = server.say(CUSTOMER, "2");
+        assert_eq!(answer.status, 503, "replaced: {replace}: {}", answer.body);
+        let health = server.get("/healthz");
+        assert_eq!(health.status, 503, "{}", health.body);
+        assert!(health.body.contains("deleted or replaced"), "{}", health.body);
+        assert!(health.body.contains("shopbot restore"), "says how: {}", health.body);
+    }
+}
+
+/// Another process holding the write lock (a backup tool, an operator's
+/// `sqlite3` shell) gets webhooks a `503` well within Twilio's 15 s timeout.
+#[test]
+fn a_write_lock_held_outside_gets_a_503_within_a_few_seconds() {
+    let server = TestServer::start();
+    assert_eq!(server.say(CUSTOMER, "hi").status, 200);
+    let mut outside = server.store();
+    let (locked, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+    let holder = std::thread::spawn(move || {
+        outside
+            .write(|_| {
+                locked.0.send(()).unwrap();
+                let _ = release.1.recv_timeout(std::time::Duration::from_secs(30));
+                Ok::<_, shopbot::store::StoreError>(())
+            })
+            .unwrap();
+    });
+    locked.1.recv().unwrap();
+    let started = std::time::Instant::now();
+    let answer = server.say(CUSTOMER, "2");
+    let took = started.elapsed();
+    release.0.send(()).unwrap();
+    holder.join().unwrap();
+    eprintln!("503 after {took:?}");
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    assert!(took < std::time::Duration::from_secs(8), "answered after {took:?}");
+    assert_eq!(
+        server.say(CUSTOMER, "2").status,
+        200,
+        "served again once the lock is gone"
+    );
 }
