@@ -203,6 +203,23 @@ impl Work for Release {
     }
 }
 
+/// An operator's word on an uncertain message: it arrived, or it did not
+/// (and is never sent). `None` if there is no such message, else whether it
+/// was uncertain.
+pub struct Resolve {
+    /// The message.
+    pub id: i64,
+    /// Whether it reached the customer.
+    pub arrived: bool,
+}
+
+impl Work for Resolve {
+    type Output = Option<bool>;
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Option<bool>, WriterError> {
+        Ok(db.resolve(self.id, self.arrived, now)?)
+    }
+}
+
 /// The owner uploaded an orders spreadsheet: the same import as
 /// `shopbot orders import`. A file that cannot be read at all (no status
 /// column, not CSV) writes nothing and says why.

@@ -93,6 +93,21 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Say what became of an uncertain message without sending it again
+    /// (check the customer's chat or the provider's console first); the
+    /// messages to that customer waiting behind it then go.
+    Resolve {
+        /// The message id (from `shopbot outbox list`).
+        id: i64,
+        /// It reached the customer: mark it sent.
+        #[arg(long, conflicts_with = "not_sent", required_unless_present = "not_sent")]
+        sent: bool,
+        /// It did not: mark it failed, never to be sent.
+        #[arg(long)]
+        not_sent: bool,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
 }
 
 fn parse_var(text: &str) -> Result<(String, String), String> {
@@ -129,6 +144,7 @@ pub fn execute(command: Command) -> Result<(), CliError> {
     match command {
         Command::List { limit, config } => list(&config.load_offline()?, limit),
         Command::Retry { id, config } => retry(&config.load_offline()?, id),
+        Command::Resolve { id, sent, config, .. } => resolve(&config.load_offline()?, id, sent),
     }
 }
 
@@ -233,8 +249,10 @@ fn list(config: &Config, limit: usize) -> Result<(), CliError> {
         "id", "state", "to", "via", "kind", "try", "sid"
     );
     for e in &entries {
-        let error = e.error_code.as_ref().map_or(String::new(), |code| {
-            format!("{code}: {}", e.error_message.as_deref().unwrap_or(""))
+        let error = e.held_by().unwrap_or_else(|| {
+            e.error_code.as_ref().map_or(String::new(), |code| {
+                format!("{code}: {}", e.error_message.as_deref().unwrap_or(""))
+            })
         });
         println!(
             "{:>6}  {:<9}  {:<16}  {:<6}  {:<13}  {:>3}  {:<34}  {error}",
@@ -259,6 +277,21 @@ fn retry(config: &Config, id: i64) -> Result<(), CliError> {
         }
         Some(false) => Err(CliError::Usage(format!(
             "message {id} is neither uncertain nor failed; only those can be retried (see `shopbot outbox list`)"
+        ))),
+        None => Err(CliError::Usage(format!("there is no outbound message {id}"))),
+    }
+}
+
+fn resolve(config: &Config, id: i64, arrived: bool) -> Result<(), CliError> {
+    let mut store = Store::open(&config.database_path)?;
+    match store.write(|db| db.resolve(id, arrived, Timestamp::now()))? {
+        Some(true) => {
+            let word = if arrived { "sent" } else { "not sent (failed)" };
+            println!("message {id} is marked {word}; the messages waiting behind it go now");
+            Ok(())
+        }
+        Some(false) => Err(CliError::Usage(format!(
+            "message {id} is not uncertain; only an uncertain message can be resolved (see `shopbot outbox list`)"
         ))),
         None => Err(CliError::Usage(format!("there is no outbound message {id}"))),
     }

@@ -173,6 +173,8 @@ pub fn message_json(record: &MessageRecord) -> Value {
             "kind": o.kind.as_str(),
             "attempts": o.attempts,
             "next_attempt_at": (o.state == OutboxState::Queued).then(|| o.next_attempt_at.to_string()),
+            "waiting_behind": o.waiting_behind,
+            "held": o.held_by(),
         })
     });
     json!({

@@ -142,7 +142,24 @@ pub fn enqueue(
             conversation::owner_replied(db, contact, now)?;
         }
     }
+    warn_if_held(db, id)?;
     Ok(Ok(id))
+}
+
+/// A message queued behind an uncertain one does not go until an operator
+/// decides about that one: say so once, when it is queued.
+fn warn_if_held(db: &Db<'_>, id: i64) -> Result<(), StoreError> {
+    if let Some(entry) = db.outbox_entry(id)? {
+        if let Some(behind) = entry.waiting_behind {
+            log::warn!(
+                target: "outbox",
+                "message {id} to {} waits behind message {behind}, which is uncertain (it may or may not have arrived): \
+                 it goes after `shopbot outbox retry {behind}` or `shopbot outbox resolve {behind} --sent|--not-sent`",
+                entry.to
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The text must fit in one message on the channel it goes out on.

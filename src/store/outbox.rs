@@ -74,6 +74,17 @@ pub struct OutboxEntry {
     pub next_attempt_at: Timestamp,
     /// When it was queued.
     pub created_at: Timestamp,
+    /// The uncertain message to the same customer this queued one waits
+    /// behind (until an operator retries or resolves that one).
+    pub waiting_behind: Option<i64>,
+}
+
+impl OutboxEntry {
+    /// Why a queued message does not go, in words; `None` when nothing holds it.
+    pub fn held_by(&self) -> Option<String> {
+        self.waiting_behind
+            .map(|n| format!("waiting behind message {n} (uncertain)"))
+    }
 }
 
 /// How a send ended, as recorded.
@@ -395,6 +406,40 @@ impl Db<'_> {
         Ok(Some(true))
     }
 
+    /// An operator's word on an uncertain message: it arrived (`sent`) or it
+    /// did not and must not be sent (`failed`). Either way the messages
+    /// waiting behind it go. `None` if there is no such message, else whether
+    /// it was uncertain.
+    pub fn resolve(&self, id: i64, arrived: bool, now: Timestamp) -> Result<Option<bool>, StoreError> {
+        let state: Option<String> = self
+            .conn
+            .prepare_cached("SELECT state FROM outbox WHERE message_id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        let Some(state) = state else { return Ok(None) };
+        if parse_state(&state)? != OutboxState::Uncertain {
+            return Ok(Some(false));
+        }
+        let (state, code, message) = if arrived {
+            ("sent", None, "an operator confirmed that it arrived")
+        } else {
+            (
+                "failed",
+                Some("not_sent"),
+                "an operator confirmed that it did not arrive; not sent again",
+            )
+        };
+        self.conn
+            .prepare_cached(
+                "UPDATE outbox SET state = ?2, error_code = ?3, error_message = ?4, updated_at = ?5 WHERE message_id = ?1",
+            )?
+            .execute(params![id, state, code, message, to_sql(now)])?;
+        self.conn
+            .prepare_cached("UPDATE messages SET status = ?2 WHERE id = ?1")?
+            .execute(params![id, state])?;
+        Ok(Some(true))
+    }
+
     /// The outbox, newest first.
     pub fn outbox_list(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         let sql = format!("{ENTRY_SELECT} ORDER BY o.message_id DESC LIMIT ?1");
@@ -450,8 +495,14 @@ impl Db<'_> {
     }
 }
 
+/// The last column is the oldest uncertain message a queued one waits behind
+/// (the rule of [`Db::next_due`]: a bot reply waits behind none).
 const ENTRY_SELECT: &str = "SELECT m.id, coalesce(c.phone, c.user_id), m.channel, o.kind, o.state, o.attempts, m.sid,
-        o.error_code, o.error_message, o.next_attempt_at, m.created_at
+        o.error_code, o.error_message, o.next_attempt_at, m.created_at,
+        CASE WHEN o.state = 'queued' AND o.kind != 'reply' THEN
+          (SELECT min(o2.message_id) FROM messages m2 JOIN outbox o2 ON o2.message_id = m2.id
+           WHERE m2.contact_id = m.contact_id AND m2.id < m.id AND o2.state = 'uncertain')
+        END
      FROM outbox o JOIN messages m ON m.id = o.message_id JOIN contacts c ON c.id = m.contact_id";
 
 /// A stored outbox state back.
@@ -475,6 +526,7 @@ struct EntryRow {
     error_message: Option<String>,
     next_attempt_at: String,
     created_at: String,
+    waiting_behind: Option<i64>,
 }
 
 impl EntryRow {
@@ -491,6 +543,7 @@ impl EntryRow {
             error_message: r.get(8)?,
             next_attempt_at: r.get(9)?,
             created_at: r.get(10)?,
+            waiting_behind: r.get(11)?,
         })
     }
 
@@ -510,6 +563,7 @@ impl EntryRow {
             error_message: self.error_message,
             next_attempt_at: from_sql(&self.next_attempt_at)?,
             created_at: from_sql(&self.created_at)?,
+            waiting_behind: self.waiting_behind,
         })
     }
 }

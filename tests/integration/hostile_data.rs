@@ -131,3 +131,67 @@ fn a_write_lock_held_outside_gets_a_503_within_a_few_seconds() {
         "served again once the lock is gone"
     );
 }
+
+/// Queues a text through the admin API; its id.
+fn queue_text(server: &TestServer, body: &str) -> i64 {
+    let (status, answer) = server.api_post("/api/messages", &serde_json::json!({"to": CUSTOMER, "body": body}));
+    assert_eq!(status, 202, "{answer}");
+    answer["id"].as_i64().unwrap()
+}
+
+#[test]
+fn an_uncertain_message_says_what_waits_behind_it_until_an_operator_resolves_it() {
+    use std::time::Duration;
+    let mock = crate::twilio_mock::MockTwilio::start();
+    // Twilio took the first message but its answer had no SID: it may have gone.
+    mock.then(201, r#"{"sid":"","status":"queued"}"#);
+    let extra = format!("api_base_url = \"{}\"\n", mock.url);
+    let server = TestServer::start_with(&extra);
+    server.say(CUSTOMER, "hi");
+    let first = queue_text(&server, "Your order is ready");
+    assert_eq!(server.settled(first)["outbox"]["state"], "uncertain");
+    let behind: Vec<i64> = (1..=6).map(|n| queue_text(&server, &format!("update {n}"))).collect();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(mock.requests().len(), 1, "nothing goes behind an uncertain message");
+
+    // The API says why each waits.
+    for id in &behind {
+        let (_, message) = server.api_get(&format!("/api/messages/{id}"));
+        assert_eq!(message["outbox"]["state"], "queued");
+        assert_eq!(message["outbox"]["waiting_behind"], first, "{message}");
+        let held = format!("waiting behind message {first} (uncertain)");
+        assert_eq!(message["outbox"]["held"], held.as_str());
+    }
+    // So does `outbox list`, and `outbox resolve --not-sent` releases them.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, crate::support::config_text(&server.db_path, &extra)).unwrap();
+    let cli = |args: &[&str]| {
+        let out = crate::support::run_to_end(crate::support::shopbot_command(args).arg("--config").arg(&config));
+        (out.status.code(), crate::support::output_text(&out))
+    };
+    let (_, listing) = cli(&["outbox", "list"]);
+    let waiting = listing
+        .lines()
+        .filter(|l| l.contains(&format!("waiting behind message {first} (uncertain)")))
+        .count();
+    assert_eq!(waiting, 6, "{listing}");
+    let (code, said) = cli(&["outbox", "resolve", &behind[0].to_string(), "--sent"]);
+    assert_eq!(code, Some(1), "only an uncertain message can be resolved: {said}");
+    let (code, said) = cli(&["outbox", "resolve", &first.to_string(), "--not-sent"]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("marked not sent"), "{said}");
+    let sent = mock.wait_for(7, Duration::from_secs(20));
+    let bodies: Vec<_> = sent[1..]
+        .iter()
+        .map(|r| r.get("Body").unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        bodies,
+        (1..=6).map(|n| format!("update {n}")).collect::<Vec<_>>(),
+        "in order"
+    );
+    let (_, dropped) = server.api_get(&format!("/api/messages/{first}"));
+    assert_eq!(dropped["outbox"]["state"], "failed");
+    assert_eq!(mock.requests().len(), 7, "the uncertain one was not sent again");
+}

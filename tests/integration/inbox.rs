@@ -670,3 +670,38 @@ fn an_orders_upload_without_the_csrf_token_or_a_status_column_imports_nothing() 
     let ok = owner.post_file("/admin/orders", &[("csrf", &csrf)], "orders.csv", sheet);
     assert!(ok.body.contains("1 added"), "{}", ok.body);
 }
+
+#[test]
+fn the_outbox_page_says_what_waits_behind_an_uncertain_message_and_the_owner_resolves_it() {
+    let mock = MockTwilio::start();
+    mock.then(201, r#"{"sid":"","status":"queued"}"#);
+    let server = inbox_server(&format!("api_base_url = \"{}\"\n", mock.url));
+    server.say(CUSTOMER, "hi");
+    let queue = |body: &str| {
+        let (status, queued) = server.api_post("/api/messages", &json!({"to": CUSTOMER, "body": body}));
+        assert_eq!(status, 202);
+        queued["id"].as_i64().unwrap()
+    };
+    let first = queue("Your order is ready");
+    assert_eq!(server.settled(first)["outbox"]["state"], "uncertain");
+    let second = queue("It closes at 5 today");
+    let mut owner = Owner::new(&server);
+    owner.sign_in(PASSWORD);
+    let outbox = owner.get("/admin/outbox");
+    assert!(
+        outbox
+            .body
+            .contains(&format!("waiting behind message {first} (uncertain)")),
+        "{}",
+        outbox.body
+    );
+    let ask = owner.get(&format!("/admin/outbox/{first}/retry"));
+    assert!(ask.body.contains("It arrived: mark it sent"), "{}", ask.body);
+    let path = format!("/admin/outbox/{first}/resolve");
+    assert_eq!(owner.post(&path, &[("arrived", "yes")]).status, 403, "no CSRF");
+    let done = owner.post(&path, &[("csrf", &ask.csrf()), ("arrived", "yes")]);
+    assert_eq!(done.status, 303);
+    assert_eq!(server.settled(second)["outbox"]["state"], "sent");
+    assert_eq!(server.settled(first)["outbox"]["state"], "sent", "marked, not resent");
+    assert_eq!(mock.requests().len(), 2);
+}

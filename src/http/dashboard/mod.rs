@@ -121,12 +121,11 @@ fn signed_in(app: &App, request: &Request, signed: &Signed) -> Response {
             if let (Method::Get, Some(rest)) = (method, path.strip_prefix("/admin/media/")) {
                 return media(app, rest);
             }
-            match path
-                .strip_prefix("/admin/outbox/")
-                .and_then(|r| r.strip_suffix("/retry"))
-            {
-                Some(id) => retry(app, method, id, signed),
-                None => Response::text(404, "no such page in the inbox"),
+            let outbox = path.strip_prefix("/admin/outbox/").and_then(|r| r.split_once('/'));
+            match (outbox, form) {
+                (Some((id, "retry")), _) => retry(app, method, id, signed),
+                (Some((id, "resolve")), Some(posted)) => resolve_outbox(app, id, &posted.fields),
+                _ => Response::text(404, "no such page in the inbox"),
             }
         }
     }
@@ -364,6 +363,27 @@ fn upload_orders(app: &App, request: &Request, signed: &Signed, posted: Posted) 
         }
         Ok(Err(refused)) => orders_page(app, request, signed, Some((400, pages::Upload::Refused(refused)))),
         Err(e) => super::errors::writer_unavailable("the orders import", &e),
+    }
+}
+
+/// `POST /admin/outbox/{id}/resolve` (`arrived=yes|no`): the owner's word on
+/// an uncertain message; those waiting behind it go.
+fn resolve_outbox(app: &App, id: &str, form: &[(String, String)]) -> Response {
+    let (Ok(id), Some(arrived)) = (id.parse::<i64>(), param(form, "arrived")) else {
+        return Response::text(400, "name the message and say whether it arrived (arrived=yes or no)");
+    };
+    match app.writer.run(crate::work::Resolve {
+        id,
+        arrived: arrived == "yes",
+    }) {
+        Ok(Some(true)) => {
+            app.outbox.wake();
+            log::info!(target: "admin", "the owner resolved message {id}: arrived {arrived}");
+            see_other("/admin/outbox")
+        }
+        Ok(Some(false)) => Response::text(409, "only an uncertain message can be resolved"),
+        Ok(None) => Response::text(404, "no such message"),
+        Err(e) => super::errors::writer_unavailable("resolve", &e),
     }
 }
 

@@ -531,7 +531,11 @@ pub fn outbox(chrome: &Chrome<'_>, entries: &[OutboxEntry]) -> Markup {
                             td {
                                 (e.state.as_str())
                                 @if e.attempts > 1 { " after " (e.attempts) " tries" }
-                                @if let Some(code) = &e.error_code { p.failure { (code) ": " (e.error_message.clone().unwrap_or_default()) } }
+                                @if let Some(held) = e.held_by() {
+                                    p.failure { (held) ": it goes once that one is sent again or resolved" }
+                                } @else if let Some(code) = &e.error_code {
+                                    p.failure { (code) ": " (e.error_message.clone().unwrap_or_default()) }
+                                }
                             }
                             td {
                                 @if matches!(e.state, OutboxState::Uncertain | OutboxState::Failed) {
@@ -565,6 +569,16 @@ pub fn confirm_retry(chrome: &Chrome<'_>, entry: &OutboxEntry) -> Markup {
                 button type="submit" { "Yes, send it again" }
                 " "
                 a href="/admin/outbox" { "No, go back" }
+            }
+            @if entry.state == OutboxState::Uncertain {
+                p { "Or, without sending it again (the messages to this customer waiting behind it then go):" }
+                @for (arrived, label) in [("yes", "It arrived: mark it sent"), ("no", "It did not arrive: drop it")] {
+                    form.inline method="post" action={ "/admin/outbox/" (entry.id) "/resolve" } {
+                        input type="hidden" name="csrf" value=(chrome.csrf);
+                        input type="hidden" name="arrived" value=(arrived);
+                        button type="submit" { (label) }
+                    }
+                }
             }
         },
     )
