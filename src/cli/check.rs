@@ -113,6 +113,7 @@ fn summary(c: &Config) -> Vec<(&'static str, String)> {
         ));
     }
     lines.extend(placeholders(c).into_iter().map(|p| ("warning", p)));
+    lines.extend(c.exposure_warning().map(|w| ("warning", w)));
     lines
 }
 

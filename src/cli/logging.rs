@@ -2,9 +2,14 @@
 //! (journald adds timestamps). The level comes from `SHOPBOT_LOG` or `RUST_LOG`
 //! (`error`, `warn`, `info`, `debug`, `trace`), else the command's default.
 //! Message bodies are logged only at debug; tokens never.
+//!
+//! Every line is one line: control characters in a message (a newline in a
+//! signed `MessageSid`, an escape sequence in a customer's name) are written
+//! escaped (`\n`, `\u{1b}`), so nothing from outside can forge a log line.
 
 use simplelog::{
-    ColorChoice, CombinedLogger, Config, ConfigBuilder, LevelFilter, TermLogger, TerminalMode, WriteLogger,
+    ColorChoice, CombinedLogger, Config, ConfigBuilder, LevelFilter, SharedLogger, TermLogger, TerminalMode,
+    WriteLogger,
 };
 
 /// Starts logging as `[log]` says: to its `file`, else to stderr; at its
@@ -24,7 +29,7 @@ pub fn init_for(log: &crate::config::Log, default: LevelFilter) -> std::io::Resu
 pub fn init(default: LevelFilter) {
     let level = level_from_env(default);
     let (ours, tiny_http) = (config(false, IGNORE_TINY_HTTP), config(false, ONLY_TINY_HTTP));
-    let _ = CombinedLogger::init(vec![
+    install(vec![
         TermLogger::new(level, ours, TerminalMode::Stderr, ColorChoice::Never),
         TermLogger::new(
             level.min(LevelFilter::Warn),
@@ -33,6 +38,62 @@ pub fn init(default: LevelFilter) {
             ColorChoice::Never,
         ),
     ]);
+}
+
+/// Installs `loggers` behind [`OneLine`] (once per process; later calls do nothing).
+fn install(loggers: Vec<Box<dyn SharedLogger>>) {
+    let combined = CombinedLogger::new(loggers);
+    let level = combined.level();
+    if log::set_boxed_logger(Box::new(OneLine(combined))).is_ok() {
+        log::set_max_level(level);
+    }
+}
+
+/// A logger that escapes control characters in each message before the
+/// inner one writes it.
+struct OneLine<L>(L);
+
+impl<L: log::Log> log::Log for OneLine<L> {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        self.0.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if !self.0.enabled(record.metadata()) {
+            return;
+        }
+        let text = record.args().to_string();
+        if !text.contains(char::is_control) {
+            return self.0.log(record);
+        }
+        let escaped = escape_controls(&text);
+        self.0.log(
+            &log::Record::builder()
+                .metadata(record.metadata().clone())
+                .args(format_args!("{escaped}"))
+                .module_path(record.module_path())
+                .file(record.file())
+                .line(record.line())
+                .build(),
+        );
+    }
+
+    fn flush(&self) {
+        self.0.flush();
+    }
+}
+
+/// `text` with each control character as its Rust escape (`\n`, `\u{1b}`).
+fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 type Filter = fn(&mut ConfigBuilder) -> &mut ConfigBuilder;
@@ -79,7 +140,7 @@ const LOG_FILE_LIMIT: u64 = 10 * 1024 * 1024;
 pub fn init_file(default: LevelFilter, path: &std::path::Path) -> std::io::Result<()> {
     let level = level_from_env(default);
     let file = open_file(path, LOG_FILE_LIMIT)?;
-    let _ = CombinedLogger::init(vec![
+    install(vec![
         WriteLogger::new(level, config(true, IGNORE_TINY_HTTP), file.try_clone()?),
         WriteLogger::new(level.min(LevelFilter::Warn), config(true, ONLY_TINY_HTTP), file),
     ]);
@@ -105,6 +166,42 @@ mod tests {
     use std::io::Write;
 
     use super::*;
+
+    /// Collects what a logger writes.
+    #[derive(Clone, Default)]
+    struct Collected(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Collected {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_value_from_outside_cannot_forge_a_log_line() {
+        use log::Log as _;
+        let out = Collected::default();
+        let inner = WriteLogger::new(LevelFilter::Info, config(false, IGNORE_TINY_HTTP), out.clone());
+        let logger = OneLine(inner);
+        let sid = "SM1\n[ERROR] forged\r\u{1b}[31mred";
+        logger.log(
+            &log::Record::builder()
+                .level(log::Level::Info)
+                .target("twilio")
+                .args(format_args!("{sid}: stored"))
+                .build(),
+        );
+        let written = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(written.lines().count(), 1, "{written:?}");
+        assert!(
+            written.contains("SM1\\n[ERROR] forged\\r\\u{1b}[31mred: stored"),
+            "{written:?}"
+        );
+    }
 
     #[test]
     fn the_log_file_is_appended_to_and_set_aside_when_too_large() {

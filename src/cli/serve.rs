@@ -27,6 +27,9 @@ pub fn execute(args: Args) -> Result<(), CliError> {
         what: format!("opening the log file set by [log] file in {}", config.source.display()),
         source,
     })?;
+    if let Some(warning) = config.exposure_warning() {
+        log::warn!(target: "config", "{warning}");
+    }
     run(&config, &stop_signal()?)
 }
 

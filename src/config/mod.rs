@@ -69,6 +69,8 @@ impl fmt::Debug for Secret {
 pub struct Config {
     /// The file it came from (for messages), or a description like `built-in demo`.
     pub source: PathBuf,
+    /// The secret keys the file itself holds (not from the environment).
+    pub secrets_in_file: Vec<&'static str>,
     /// `[server]`.
     pub server: Server,
     /// `[database] path`, resolved against the config file's folder.
@@ -331,6 +333,18 @@ pub enum Purpose {
     Offline,
 }
 
+/// A file's permission bits, where the platform has them.
+#[cfg(unix)]
+fn file_mode(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).ok().map(|m| m.permissions().mode())
+}
+
+#[cfg(not(unix))]
+fn file_mode(_path: &Path) -> Option<u32> {
+    None
+}
+
 impl Config {
     /// Reads and validates a config file for serving, with secrets from the
     /// process environment.
@@ -369,10 +383,33 @@ impl Config {
         raw.validate(path, env, purpose)
     }
 
+    /// A warning, as ssh gives for a private key, when the file holds secrets
+    /// and other users may read it (Unix permissions; Windows has ACLs, and
+    /// the service installer keeps the file in the service's own folder).
+    pub fn exposure_warning(&self) -> Option<String> {
+        let first = self.secrets_in_file.first()?;
+        let mode = file_mode(&self.source)?;
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "{} holds {first}{} and other users can read it (mode {:04o}); run `chmod 600 {}` \
+                 (or move the secrets to environment variables)",
+                self.source.display(),
+                if self.secrets_in_file.len() > 1 {
+                    " and other secrets"
+                } else {
+                    ""
+                },
+                mode & 0o7777,
+                self.source.display()
+            )
+        })
+    }
+
     /// The config `shopbot demo` and `shopbot chat` use without a file.
     pub fn demo(database_path: PathBuf, port: u16) -> Config {
         Config {
             source: PathBuf::from("(built-in demo settings)"),
+            secrets_in_file: Vec::new(),
             server: Server {
                 listen: SocketAddr::from(([127, 0, 0, 1], port)),
                 public_base_url: None,

@@ -178,6 +178,7 @@ impl RawConfig {
         purpose: Purpose,
     ) -> Result<Config, ConfigError> {
         let mut problems = Problems(Vec::new());
+        let secrets_in_file = self.secrets_in_file();
         let folder = path.parent().unwrap_or(Path::new("."));
         let server = self.server.validate(&mut problems);
         let shop = self.shop.validate(&mut problems);
@@ -232,6 +233,7 @@ impl RawConfig {
                 (load_menu(&menu_path, path, &limits)?, menu_path.display().to_string())
             }
         };
+        reserved_menu_words(&menu, &menu_source, &opt, &mut problems);
         if !problems.0.is_empty() {
             return Err(ConfigError::Invalid {
                 path: path.to_path_buf(),
@@ -240,6 +242,7 @@ impl RawConfig {
         }
         Ok(Config {
             source: path.to_path_buf(),
+            secrets_in_file,
             server,
             database_path,
             shop,
@@ -254,6 +257,46 @@ impl RawConfig {
             menu,
             menu_source,
         })
+    }
+}
+
+impl RawConfig {
+    /// The secret keys this file itself holds a value for.
+    fn secrets_in_file(&self) -> Vec<&'static str> {
+        let set = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.trim().is_empty());
+        let meta = self.meta.as_ref();
+        [
+            ("[twilio] auth_token", set(&self.twilio.auth_token)),
+            ("[twilio] api_key_secret", set(&self.twilio.api_key_secret)),
+            ("[meta] access_token", meta.is_some_and(|m| set(&m.access_token))),
+            ("[meta] app_secret", meta.is_some_and(|m| set(&m.app_secret))),
+            ("[meta] verify_token", meta.is_some_and(|m| set(&m.verify_token))),
+            ("[admin] token", set(&self.admin.token)),
+        ]
+        .into_iter()
+        .filter_map(|(key, present)| present.then_some(key))
+        .collect()
+    }
+}
+
+/// A main-menu word that is also an opt-out or opt-in keyword never shows the
+/// menu: the keyword wins (a customer typing "stop" to get back would be
+/// opted out).
+fn reserved_menu_words(menu: &Menu, menu_source: &str, opt: &OptKeywords, problems: &mut Problems) {
+    for word in &menu.main_menu_words {
+        let clash = if opt.stop_keywords.contains(word) {
+            Some("an opt-out keyword ([opt] stop_keywords): a customer typing it would be opted out")
+        } else if opt.start_keywords.contains(word) {
+            Some("an opt-in keyword ([opt] start_keywords)")
+        } else {
+            None
+        };
+        if let Some(clash) = clash {
+            problems.add(
+                "[opt] and main_menu_words",
+                format!("{word:?} in the main_menu_words of {menu_source} is also {clash}; remove it from one of them"),
+            );
+        }
     }
 }
 

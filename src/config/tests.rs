@@ -164,3 +164,18 @@ fn server_limits_out_of_range_name_the_key_and_the_range() {
         "{err}"
     );
 }
+
+#[test]
+fn a_main_menu_word_that_is_also_an_opt_keyword_is_refused() {
+    let text = format!("{MINIMAL}[opt]\nstop_keywords = [\"stop\", \"menu\"]\nstart_keywords = [\"start\", \"hi\"]\n");
+    let err = match parse(&text) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("refused"),
+    };
+    assert!(
+        err.contains("\"menu\" in the main_menu_words of built-in example menu is also an opt-out keyword"),
+        "{err}"
+    );
+    assert!(err.contains("\"hi\" in the main_menu_words"), "{err}");
+    assert!(err.contains("an opt-in keyword"), "{err}");
+}

@@ -425,6 +425,17 @@ fn validate(raw: &RawMenu, limits: &[TextLimit]) -> Vec<MenuProblem> {
     if raw.session_timeout_minutes == 0 {
         problem("start", "session_timeout_minutes must be at least 1".into());
     }
+    for word in &raw.main_menu_words {
+        let word = word.trim();
+        if word.is_empty() {
+            problem("main_menu_words", "has an empty word; remove it".into());
+        } else if word.parse::<u8>().is_ok_and(|n| (1..=9).contains(&n)) {
+            problem(
+                "main_menu_words",
+                format!("{word:?} is a number: it would shadow option {word} of every menu; use a word like \"menu\""),
+            );
+        }
+    }
     for (name, node) in &raw.nodes {
         for target in node.targets() {
             if !raw.nodes.contains_key(target) {
@@ -582,6 +593,20 @@ mod tests {
                 .any(|p| p.contains("`lonely`") && p.contains("not reachable")),
             "{all:?}"
         );
+    }
+
+    #[test]
+    fn a_number_as_a_main_menu_word_is_refused() {
+        let text = r#"
+            start = "main"
+            main_menu_words = ["hi", "0", "1", " "]
+            [nodes.main]
+            kind = "info"
+            text = "x"
+        "#;
+        let err = Menu::from_toml(text, &[TextLimit::TWILIO]).unwrap_err().to_string();
+        assert!(err.contains("\"1\" is a number: it would shadow option 1"), "{err}");
+        assert!(err.contains("empty word"), "{err}");
     }
 
     #[test]

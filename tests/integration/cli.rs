@@ -259,3 +259,40 @@ fn serve_logs_to_the_file_and_at_the_level_the_config_says() {
     assert_eq!(out.status.code(), Some(1));
     assert!(output_text(&out).contains("[log] level"), "{}", output_text(&out));
 }
+
+/// Like ssh with a private key: a config holding secrets that other users can
+/// read is warned about (the check still passes); mode 600 is quiet.
+#[cfg(unix)]
+#[test]
+fn check_warns_when_the_config_with_secrets_is_readable_by_others() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = shopbot(&["check", "--config", &config], dir.path());
+    let text = output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("holds [twilio] auth_token and other secrets and other users can read it (mode 0644)")
+            && text.contains("chmod 600"),
+        "{text}"
+    );
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let quiet = output_text(&shopbot(&["check", "--config", &config], dir.path()));
+    assert!(!quiet.contains("other users can read it"), "{quiet}");
+}
+
+#[test]
+fn check_refuses_a_main_menu_word_that_shadows_an_option_or_opts_out() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("menu.toml"),
+        "start = \"main\"\nmain_menu_words = [\"hi\", \"1\", \"stop\"]\n[nodes.main]\nkind = \"info\"\ntext = \"Hello\"\n",
+    )
+    .unwrap();
+    let config = write_config(dir.path(), "[menu]\npath = \"menu.toml\"\n");
+    let out = shopbot(&["check", "--config", &config], dir.path());
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("\"1\" is a number: it would shadow option 1"), "{text}");
+}
