@@ -1,6 +1,7 @@
 //! The retention job of `shopbot serve`: at start and then daily, message texts
 //! older than `[retention] message_bodies_days` are blanked through the writer,
-//! a few hundred at a time so conversations are never held up.
+//! a few hundred at a time so conversations are never held up; expired
+//! `Idempotency-Key`s are dropped.
 
 use std::sync::mpsc::{self, RecvTimeoutError, Sender, TryRecvError};
 use std::thread::{self, JoinHandle};
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
+use crate::outbox::IDEMPOTENCY_WINDOW;
 use crate::store::Db;
 use crate::writer::{Work, Writer, WriterError};
 
@@ -34,7 +36,9 @@ struct ForgetStatusParams(Timestamp);
 
 impl Work for ForgetStatusParams {
     type Output = usize;
-    fn run(&self, db: &Db<'_>, _: Timestamp) -> Result<usize, WriterError> {
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<usize, WriterError> {
+        let keys_cutoff = now.checked_sub(IDEMPOTENCY_WINDOW).unwrap_or(Timestamp::MIN);
+        db.forget_idempotency_keys(keys_cutoff)?;
         Ok(db.forget_status_params(self.0)?)
     }
 }

@@ -384,12 +384,12 @@ impl Config {
     }
 
     /// A warning, as ssh gives for a private key, when the file holds secrets
-    /// and other users may read it (Unix permissions; Windows has ACLs, and
-    /// the service installer keeps the file in the service's own folder).
+    /// and every user may read it (Unix permissions; group-readable is fine:
+    /// the .deb makes it `root:shopbot 0640`; Windows has ACLs).
     pub fn exposure_warning(&self) -> Option<String> {
         let first = self.secrets_in_file.first()?;
         let mode = file_mode(&self.source)?;
-        (mode & 0o077 != 0).then(|| {
+        (mode & 0o007 != 0).then(|| {
             format!(
                 "{} holds {first}{} and other users can read it (mode {:04o}); run `chmod 600 {}` \
                  (or move the secrets to environment variables)",

@@ -16,8 +16,10 @@ use serde::Deserialize;
 
 use super::errors::{api_error, api_writer_error};
 use super::{admin, routes::App, Request, Response};
+use crate::auth;
 use crate::outbox::validate::{self, FieldError};
-use crate::outbox::{Enqueue, Outgoing};
+use crate::outbox::{Enqueue, EnqueueOnce, Once, Outgoing};
+use crate::store::MessageRecord;
 
 /// `POST /api/messages` body.
 #[derive(Debug, Deserialize)]
@@ -106,7 +108,7 @@ pub fn send_text(app: &App, request: &Request) -> Response {
     };
     let message = validate::channel(parsed.channel.as_deref())
         .and_then(|channel| validate::text(&parsed.to, &parsed.body, &parsed.media_url.0, channel));
-    queue(app, message)
+    queue(app, request, message)
 }
 
 /// Queues a template message, Twilio's or Meta's by the fields given.
@@ -132,7 +134,7 @@ pub fn send_template(app: &App, request: &Request) -> Response {
             reason: "is missing; give content_sid (a Twilio HX… template) or template_name and language_code (a Meta template)".into(),
         }),
     };
-    queue(app, message)
+    queue(app, request, message)
 }
 
 /// FlowChat's free-form send.
@@ -149,7 +151,7 @@ pub fn flowchat_send(app: &App, request: &Request) -> Response {
         }),
         _ => validate::text(&parsed.to, &parsed.body, &parsed.media_url.0, None),
     };
-    queue(app, message)
+    queue(app, request, message)
 }
 
 /// FlowChat's template send: an `HX…` name is a Twilio content template, any
@@ -169,7 +171,7 @@ pub fn flowchat_send_template(app: &App, request: &Request) -> Response {
             parsed.parameters,
         )
     };
-    queue(app, message)
+    queue(app, request, message)
 }
 
 fn parse_json<T: DeserializeOwned>(request: &Request) -> Result<T, Response> {
@@ -177,29 +179,72 @@ fn parse_json<T: DeserializeOwned>(request: &Request) -> Result<T, Response> {
         .map_err(|e| api_error(400, "invalid_json", &format!("the body is not the expected JSON: {e}")))
 }
 
-fn queue(app: &App, message: Result<Outgoing, FieldError>) -> Response {
+/// The header that makes a retried request safe.
+const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+fn queue(app: &App, request: &Request, message: Result<Outgoing, FieldError>) -> Response {
     let message = match message {
         Ok(message) => message,
         Err(e) => return api_error(400, "invalid_field", &e.to_string()).note(format!("field {}", e.field)),
     };
     let to = message.to.clone();
-    let work = Enqueue {
+    let enqueue = Enqueue {
         routing: app.routing.clone(),
         message,
     };
-    match app.writer.run(work) {
-        Ok(Ok(record)) => {
+    let once = match request.header(IDEMPOTENCY_KEY) {
+        None => app.writer.run(enqueue).map(|queued| match queued {
+            Ok(record) => Once::Queued(record),
+            Err(refusal) => Once::Refused(refusal),
+        }),
+        Some(key) => match idempotency_key(key) {
+            Ok(key) => app.writer.run(EnqueueOnce {
+                key: key.to_string(),
+                request_hash: auth::sha256_hex(&[request.path().as_bytes(), b"\0", &request.body].concat()),
+                enqueue,
+            }),
+            Err(response) => return response,
+        },
+    };
+    match once {
+        Ok(Once::Queued(record)) => {
             app.outbox.wake();
             let id = record.id.unwrap_or_default();
             log::info!(target: "outbox", "message {id} to {to} queued on {}", record.channel);
-            Response::json(202, &admin::message_json(&record))
-                .header("Location", format!("/api/messages/{id}"))
-                .note(format!("message {id}"))
+            accepted(&record)
         }
-        Ok(Err(refusal)) => {
+        Ok(Once::Replayed(record)) => accepted(&record).header("Idempotent-Replayed", "true"),
+        Ok(Once::KeyReused) => api_error(
+            422,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used in the last 24 hours for a different request; use a new key per message",
+        ),
+        Ok(Once::Refused(refusal)) => {
             let status = if refusal.is_bad_request() { 400 } else { 409 };
             api_error(status, refusal.code(), &refusal.to_string()).note(format!("{to} {}", refusal.code()))
         }
         Err(e) => api_writer_error(&e),
+    }
+}
+
+/// `202` with the queued message.
+fn accepted(record: &MessageRecord) -> Response {
+    let id = record.id.unwrap_or_default();
+    Response::json(202, &admin::message_json(record))
+        .header("Location", format!("/api/messages/{id}"))
+        .note(format!("message {id}"))
+}
+
+/// A usable `Idempotency-Key`: 1 to 255 visible ASCII characters.
+fn idempotency_key(key: &str) -> Result<&str, Response> {
+    let key = key.trim();
+    if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(key)
+    } else {
+        Err(api_error(
+            400,
+            "invalid_field",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is a good key)",
+        ))
     }
 }

@@ -100,12 +100,64 @@ impl Work for Enqueue {
             Ok(id) => id,
             Err(refusal) => return Ok(Err(refusal)),
         };
-        let record = db.message(&MessageKey::Id(id))?.ok_or_else(|| StoreError::Corrupt {
-            what: "queued message",
-            detail: format!("message {id} is missing right after it was queued"),
-        })?;
-        Ok(Ok(record))
+        Ok(Ok(queued_record(db, id)?))
     }
+}
+
+/// How long an `Idempotency-Key` holds.
+pub const IDEMPOTENCY_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
+/// An admin API request with an `Idempotency-Key`: the same key and request
+/// within [`IDEMPOTENCY_WINDOW`] finds the message the first try queued and
+/// queues nothing; the key and the message are written in one transaction.
+pub struct EnqueueOnce {
+    /// The client's key.
+    pub key: String,
+    /// SHA-256 of the route and body, hex.
+    pub request_hash: String,
+    /// The request.
+    pub enqueue: Enqueue,
+}
+
+/// What an [`EnqueueOnce`] did.
+#[derive(Debug)]
+pub enum Once {
+    /// Queued now.
+    Queued(MessageRecord),
+    /// Queued by an earlier try with this key: nothing new.
+    Replayed(MessageRecord),
+    /// Not allowed (nothing queued, the key not kept).
+    Refused(Refusal),
+    /// The key was used for a different request.
+    KeyReused,
+}
+
+impl Work for EnqueueOnce {
+    type Output = Once;
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Once, WriterError> {
+        let since = now.checked_sub(IDEMPOTENCY_WINDOW).unwrap_or(Timestamp::MIN);
+        match db.idempotent_message(&self.key, &self.request_hash, since)? {
+            Some(Ok(id)) => return Ok(Once::Replayed(queued_record(db, id)?)),
+            Some(Err(())) => return Ok(Once::KeyReused),
+            None => {}
+        }
+        match self.enqueue.run(db, now)? {
+            Ok(record) => {
+                let id = record.id.unwrap_or_default();
+                db.remember_idempotency_key(&self.key, &self.request_hash, id, now)?;
+                Ok(Once::Queued(record))
+            }
+            Err(refusal) => Ok(Once::Refused(refusal)),
+        }
+    }
+}
+
+/// The stored record of a message just queued.
+fn queued_record(db: &Db<'_>, id: i64) -> Result<MessageRecord, StoreError> {
+    db.message(&MessageKey::Id(id))?.ok_or_else(|| StoreError::Corrupt {
+        what: "queued message",
+        detail: format!("message {id} is missing right after it was queued"),
+    })
 }
 
 /// Picks the channel, checks the rules and queues the message: its id, or why

@@ -235,6 +235,16 @@ const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO health (id, checked_at) VALUES (1, '');
     "#,
+    // 8: `Idempotency-Key`s of the admin API: a retried request finds the
+    // message its first try queued (the same transaction wrote both).
+    r#"
+    CREATE TABLE idempotency_keys (
+        key          TEXT PRIMARY KEY,
+        request_hash TEXT NOT NULL,              -- SHA-256 of the route and body
+        message_id   INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+        created_at   TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

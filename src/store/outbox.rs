@@ -440,6 +440,43 @@ impl Db<'_> {
         Ok(Some(true))
     }
 
+    /// The message an `Idempotency-Key` queued since `since`: `Some(Ok(id))`
+    /// for the same request, `Some(Err(()))` if the key came with another
+    /// request, `None` if the key is new (or older than `since`).
+    pub fn idempotent_message(
+        &self,
+        key: &str,
+        request_hash: &str,
+        since: Timestamp,
+    ) -> Result<Option<Result<i64, ()>>, StoreError> {
+        let row: Option<(String, i64)> = self
+            .conn
+            .prepare_cached(
+                "SELECT request_hash, message_id FROM idempotency_keys WHERE key = ?1 AND created_at >= ?2",
+            )?
+            .query_row(params![key, to_sql(since)], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(row.map(|(hash, id)| if hash == request_hash { Ok(id) } else { Err(()) }))
+    }
+
+    /// Remembers that `key` (with this request) queued `message` now,
+    /// replacing an expired use of the same key.
+    pub fn remember_idempotency_key(
+        &self,
+        key: &str,
+        request_hash: &str,
+        message: i64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO idempotency_keys (key, request_hash, message_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![key, request_hash, message, to_sql(now)])?;
+        Ok(())
+    }
+
     /// The outbox, newest first.
     pub fn outbox_list(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         let sql = format!("{ENTRY_SELECT} ORDER BY o.message_id DESC LIMIT ?1");

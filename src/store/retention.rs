@@ -50,4 +50,12 @@ impl Db<'_> {
             .prepare_cached("UPDATE status_events SET params = '[]' WHERE received_at < ?1 AND params != '[]'")?
             .execute([to_sql(cutoff)])?)
     }
+
+    /// Drops the `Idempotency-Key`s used before `cutoff` (they no longer hold).
+    pub fn forget_idempotency_keys(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("DELETE FROM idempotency_keys WHERE created_at < ?1")?
+            .execute([to_sql(cutoff)])?)
+    }
 }

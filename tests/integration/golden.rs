@@ -115,11 +115,18 @@ fn cli(args: &[&str], dir: &Path) -> String {
     )
 }
 
-/// A config file in `dir` with `edit` applied to the test config.
+/// A config file in `dir` with `edit` applied to the test config, readable by
+/// its owner only (as a config holding secrets should be: the same output on
+/// every platform; the warning for a readable one has its own test).
 fn config_in(dir: &Path, edit: impl Fn(String) -> String) -> String {
     let path = dir.join("config.toml");
     let text = edit(crate::support::config_text(&dir.join("shop.db"), ""));
     std::fs::write(&path, text).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
     path.display().to_string()
 }
 

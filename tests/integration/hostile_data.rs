@@ -195,3 +195,58 @@ fn an_uncertain_message_says_what_waits_behind_it_until_an_operator_resolves_it(
     assert_eq!(dropped["outbox"]["state"], "failed");
     assert_eq!(mock.requests().len(), 7, "the uncertain one was not sent again");
 }
+
+/// POSTs `json` to the admin API with an `Idempotency-Key`: status, body and
+/// whether the answer was a replay.
+fn post_with_key(
+    server: &TestServer,
+    path: &str,
+    json: &serde_json::Value,
+    key: &str,
+) -> (u16, serde_json::Value, bool) {
+    let mut response = crate::support::agent(std::time::Duration::from_secs(20))
+        .post(&format!("{}{path}", server.http))
+        .header("Content-Type", "application/json")
+        .header("Authorization", &format!("Bearer {}", crate::support::ADMIN_TOKEN))
+        .header("Idempotency-Key", key)
+        .send(json.to_string().as_bytes())
+        .unwrap();
+    let replayed = response.headers().get("Idempotent-Replayed").is_some();
+    let body = response.body_mut().read_to_string().unwrap();
+    (
+        response.status().as_u16(),
+        serde_json::from_str(&body).unwrap(),
+        replayed,
+    )
+}
+
+#[test]
+fn a_send_retried_with_the_same_idempotency_key_is_queued_once() {
+    let mock = crate::twilio_mock::MockTwilio::start();
+    let server = TestServer::start_with(&format!("api_base_url = \"{}\"\n", mock.url));
+    server.say(CUSTOMER, "hi");
+    let message = serde_json::json!({"to": CUSTOMER, "body": "Your order is ready"});
+    let key = "8f14e45f-ceea-467f-a0e6-bb4e0a2c6a1d";
+    let (status, first, replayed) = post_with_key(&server, "/api/messages", &message, key);
+    assert_eq!((status, replayed), (202, false), "{first}");
+    // The client timed out and tries again, twice.
+    for _ in 0..2 {
+        let (status, again, replayed) = post_with_key(&server, "/api/messages", &message, key);
+        assert_eq!((status, replayed), (202, true), "{again}");
+        assert_eq!(again["id"], first["id"], "the first try's message");
+    }
+    server.settled(first["id"].as_i64().unwrap());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(mock.requests().len(), 1, "sent once");
+    // The same key with another request is a client bug, not a replay.
+    let other = serde_json::json!({"to": CUSTOMER, "body": "Something else"});
+    let (status, refused, _) = post_with_key(&server, "/api/messages", &other, key);
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["error"]["code"], "idempotency_key_reused");
+    let (status, bad, _) = post_with_key(&server, "/api/messages", &message, "has space");
+    assert_eq!(status, 400, "{bad}");
+    // Without a key every request is a new message, as before.
+    let (_, a) = server.api_post("/api/messages", &message);
+    let (_, b) = server.api_post("/api/messages", &message);
+    assert_ne!(a["id"], b["id"]);
+}
