@@ -15,7 +15,8 @@ use jiff::{tz::TimeZone, Timestamp};
 
 use crate::config::Config;
 use crate::engine::{self, render, Effect, Gate, Menu, OptKeywords, Output, Session, State};
-use crate::message::{ContactRef, Inbound, Reply};
+use crate::message::{Inbound, Reply};
+use crate::staff::{self, Desk};
 use crate::store::{ConsentAction, ConsentChange, ContactId, Db, MessageId, StoreError};
 
 /// What the customer reads when something broke after the signature check.
@@ -31,6 +32,8 @@ pub struct Bot {
     pub timezone: TimeZone,
     /// `[opt]` stop and start keywords.
     pub opt: OptKeywords,
+    /// `[staff]`: who is alerted on a handoff, and whose messages are relayed.
+    pub staff: Option<Desk>,
 }
 
 impl Bot {
@@ -40,6 +43,10 @@ impl Bot {
             menu: config.menu.clone(),
             timezone: config.shop.timezone.clone(),
             opt: config.opt.clone(),
+            staff: config.staff.clone().map(|staff| Desk {
+                staff,
+                routing: config.routing(),
+            }),
         }
     }
 
@@ -49,6 +56,7 @@ impl Bot {
             menu: Menu::example(),
             timezone: TimeZone::UTC,
             opt: OptKeywords::standard(),
+            staff: None,
         }
     }
 }
@@ -75,13 +83,10 @@ pub fn handle_inbound(db: &Db<'_>, bot: &Bot, msg: &Inbound, now: Timestamp) -> 
         });
     }
     let (contact, message) = store_inbound(db, msg, now)?;
-    let session = db.session(contact)?;
-    let in_form = matches!(session.as_ref().map(|s| &s.state), Some(State::Form { .. }));
-    let texts = match bot.opt.gate(&msg.text, db.is_suppressed(&msg.from)?, in_form) {
-        Gate::Converse => converse(db, bot, msg, session, (contact, message), now)?,
-        Gate::Silent => remind_opted_out(db, bot, msg, now)?,
-        Gate::OptOut(keyword) => consent(db, msg, ConsentAction::OptOut, &keyword, now, &bot.menu.texts.opted_out)?,
-        Gate::OptIn(keyword) => consent(db, msg, ConsentAction::OptIn, &keyword, now, &bot.menu.texts.opted_in)?,
+    let texts = match bot.staff.as_ref().filter(|desk| desk.staff.is_staff(&msg.from)) {
+        // A staff number never runs the customer menu (nor the opt-out gate).
+        Some(desk) => staff::from_staff(db, bot, desk, msg, contact, now)?,
+        None => as_customer(db, bot, msg, (contact, message), now)?,
     };
     let reply = Reply::new(texts);
     db.set_reply(message, &reply)?;
@@ -90,6 +95,24 @@ pub fn handle_inbound(db: &Db<'_>, bot: &Bot, msg: &Inbound, now: Timestamp) -> 
         reply,
         repeated: false,
         contact: Some(contact),
+    })
+}
+
+/// A customer's message: the opt-out gate, then the menu.
+fn as_customer(
+    db: &Db<'_>,
+    bot: &Bot,
+    msg: &Inbound,
+    (contact, message): (ContactId, MessageId),
+    now: Timestamp,
+) -> Result<Vec<String>, StoreError> {
+    let session = db.session(contact)?;
+    let in_form = matches!(session.as_ref().map(|s| &s.state), Some(State::Form { .. }));
+    Ok(match bot.opt.gate(&msg.text, db.is_suppressed(&msg.from)?, in_form) {
+        Gate::Converse => converse(db, bot, msg, session, (contact, message), now)?,
+        Gate::Silent => remind_opted_out(db, bot, msg, now)?,
+        Gate::OptOut(keyword) => consent(db, msg, ConsentAction::OptOut, &keyword, now, &bot.menu.texts.opted_out)?,
+        Gate::OptIn(keyword) => consent(db, msg, ConsentAction::OptIn, &keyword, now, &bot.menu.texts.opted_in)?,
     })
 }
 
@@ -170,18 +193,26 @@ fn converse(
         media: &msg.media,
         known_order: known_order(db, session.as_ref(), msg)?,
     };
+    let was_with_person = matches!(session.as_ref().map(|s| &s.state), Some(State::WithPerson { .. }));
     let step = engine::step(&bot.menu, session.as_ref(), input, now);
     let ctx = EffectContext {
         db,
         bot,
         contact,
-        customer: &msg.from,
+        msg,
         message,
         now,
     };
     // The session row first: an effect (the handoff's waiting mark) may need it,
     // also for a customer whose very first message is "4".
     db.save_session(contact, &step.state, now)?;
+    // A customer with a person who writes on: their line goes to staff.
+    if let Some(desk) = bot.staff.as_ref() {
+        if was_with_person && matches!(step.state, State::WithPerson { .. }) {
+            let line = staff::texts::line_with_media(&msg.text, msg.media.len());
+            staff::forward_line(db, desk, contact, &line, now)?;
+        }
+    }
     let mut texts = Vec::with_capacity(step.outputs.len());
     for output in step.outputs {
         texts.push(match output {
@@ -211,12 +242,24 @@ pub fn owner_replied(db: &Db<'_>, contact: ContactId, now: Timestamp) -> Result<
     db.save_session(contact, &State::WithPerson { acknowledged: true }, now)
 }
 
+/// A conversation goes back to the bot (the inbox's "Hand back", a staff
+/// member's `#done`): no longer waiting or held, and the customer's next
+/// message starts at the menu's `start`.
+pub fn hand_back(db: &Db<'_>, contact: ContactId, start: &str, now: Timestamp) -> Result<(), StoreError> {
+    db.clear_waiting(contact)?;
+    db.set_holder(contact, None)?;
+    let state = State::Menu {
+        node: start.to_string(),
+    };
+    db.save_session(contact, &state, now)
+}
+
 /// Everything an effect may need.
 struct EffectContext<'a, 'c> {
     db: &'a Db<'c>,
     bot: &'a Bot,
     contact: ContactId,
-    customer: &'a ContactRef,
+    msg: &'a Inbound,
     message: MessageId,
     now: Timestamp,
 }
@@ -264,12 +307,16 @@ impl EffectContext<'_, '_> {
                 Ok(render::submission_list(&title, &empty, &items, &self.bot.timezone))
             }
             Effect::LookupOrder { number, texts } => {
-                let order = self.db.order_for(&number, self.customer)?;
+                let order = self.db.order_for(&number, &self.msg.from)?;
                 Ok(render::order(&texts, &number, order.as_ref()))
             }
             Effect::Handoff => {
                 self.db.mark_waiting_for_staff(self.contact, self.now)?;
-                log::info!(target: "conversation", "{} is waiting for staff", self.customer);
+                log::info!(target: "conversation", "{} is waiting for staff", self.msg.from);
+                if let Some(desk) = &self.bot.staff {
+                    let last = staff::texts::line_with_media(&self.msg.text, self.msg.media.len());
+                    staff::alert_staff(self.db, desk, self.contact, &last, self.now)?;
+                }
                 Ok(String::new())
             }
         }
@@ -279,7 +326,7 @@ impl EffectContext<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::Channel;
+    use crate::message::{Channel, ContactRef};
     use crate::phone::PhoneNumber;
     use crate::store::Store;
 

@@ -33,6 +33,7 @@ pub mod retention;
 pub mod server;
 pub mod service;
 pub mod spreadsheet;
+pub mod staff;
 pub mod store;
 pub mod urlencoded;
 pub mod work;

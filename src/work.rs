@@ -184,11 +184,7 @@ pub struct HandBack {
 impl Work for HandBack {
     type Output = ();
     fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<(), WriterError> {
-        db.clear_waiting(self.contact)?;
-        let state = crate::engine::State::Menu {
-            node: self.start.clone(),
-        };
-        Ok(db.save_session(self.contact, &state, now)?)
+        Ok(crate::conversation::hand_back(db, self.contact, &self.start, now)?)
     }
 }
 

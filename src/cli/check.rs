@@ -91,6 +91,7 @@ fn summary(c: &Config) -> Vec<(&'static str, String)> {
             None => format!("disabled (set [admin] token or {ENV_ADMIN_TOKEN})"),
         },
     ));
+    lines.extend(staff_lines(c));
     lines.push(("database", c.database_path.display().to_string()));
     lines.push(("shop", format!("{} ({})", c.shop.name, c.shop.timezone_name)));
     lines.push((
@@ -114,6 +115,35 @@ fn summary(c: &Config) -> Vec<(&'static str, String)> {
     }
     lines.extend(placeholders(c).into_iter().map(|p| ("warning", p)));
     lines.extend(c.exposure_warning().map(|w| ("warning", w)));
+    lines
+}
+
+/// `[staff]`: who is alerted, and whether alerts can reach them any time.
+fn staff_lines(c: &Config) -> Vec<(&'static str, String)> {
+    let Some(staff) = &c.staff else {
+        return vec![(
+            "staff",
+            "none (add [staff] numbers to answer customers from your phone)".into(),
+        )];
+    };
+    let numbers: Vec<String> = staff.numbers.iter().map(|n| n.as_str().to_string()).collect();
+    let mut lines = vec![(
+        "staff",
+        format!(
+            "{} alerted on a handoff; their messages are relayed to customers",
+            if numbers.is_empty() {
+                "nobody".into()
+            } else {
+                numbers.join(", ")
+            }
+        ),
+    )];
+    if staff.alert_content_sid.is_none() && staff.alert_template.is_none() {
+        lines.push((
+            "warning",
+            "no [staff] alert_content_sid or alert_template: alerts can only reach a staff member who wrote to the bot in the last 24 hours".into(),
+        ));
+    }
     lines
 }
 

@@ -22,6 +22,7 @@ use jiff::tz::TimeZone;
 use crate::engine::{Menu, MenuError, OptKeywords};
 use crate::message::Channel;
 use crate::outbox::Routing;
+use crate::phone::PhoneNumber;
 
 /// Env var for the Twilio auth token.
 pub const ENV_AUTH_TOKEN: &str = "TWILIO_AUTH_TOKEN";
@@ -87,6 +88,8 @@ pub struct Config {
     pub opt: OptKeywords,
     /// `[admin] token` (or `SHOPBOT_ADMIN_TOKEN`).
     pub admin_token: Option<Secret>,
+    /// `[staff]`, if present.
+    pub staff: Option<Staff>,
     /// `[outbox]`.
     pub outbox: Outbox,
     /// `[retention]`.
@@ -127,6 +130,29 @@ impl Config {
                 .map(|m| m.phone_number_id.clone())
                 .unwrap_or_default(),
         }
+    }
+}
+
+/// `[staff]`: the owner and staff answer customers from their own WhatsApp.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Staff {
+    /// Their WhatsApp numbers.
+    pub numbers: Vec<PhoneNumber>,
+    /// Twilio content template for an alert outside a staff number's window;
+    /// variables `{{1}}` customer name, `{{2}}` number, `{{3}}` last message.
+    pub alert_content_sid: Option<String>,
+    /// The same as a Meta template (body parameters in the same order).
+    pub alert_template: Option<String>,
+    /// The Meta template's language code.
+    pub alert_language: Option<String>,
+    /// A waiting customer's new lines go to staff at most this often (batched).
+    pub forward_every: Duration,
+}
+
+impl Staff {
+    /// Whether `who` is a staff member.
+    pub fn is_staff(&self, who: &crate::message::ContactRef) -> bool {
+        who.phone.as_ref().is_some_and(|p| self.numbers.contains(p))
     }
 }
 
@@ -410,6 +436,7 @@ impl Config {
         Config {
             source: PathBuf::from("(built-in demo settings)"),
             secrets_in_file: Vec::new(),
+            staff: None,
             server: Server {
                 listen: SocketAddr::from(([127, 0, 0, 1], port)),
                 public_base_url: None,

@@ -10,11 +10,12 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::{
-    Config, ConfigError, ConfigProblem, Log, Meta, Outbox, Purpose, Retention, Secret, Server, Shop, Twilio, Webhooks,
-    ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN, ENV_META_ACCESS_TOKEN, ENV_META_APP_SECRET, ENV_META_VERIFY_TOKEN,
+    Config, ConfigError, ConfigProblem, Log, Meta, Outbox, Purpose, Retention, Secret, Server, Shop, Staff, Twilio,
+    Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN, ENV_META_ACCESS_TOKEN, ENV_META_APP_SECRET, ENV_META_VERIFY_TOKEN,
 };
 use crate::engine::{Menu, OptKeywords};
 use crate::message::{Channel, TextLimit};
+use crate::phone::PhoneNumber;
 
 pub const DEFAULT_API_BASE_URL: &str = "https://api.twilio.com";
 pub const DEFAULT_INBOUND_PATH: &str = "/twilio/inbound";
@@ -45,6 +46,7 @@ pub struct RawConfig {
     opt: RawOpt,
     #[serde(default)]
     admin: RawAdmin,
+    staff: Option<RawStaff>,
     #[serde(default)]
     outbox: RawOutbox,
     #[serde(default)]
@@ -123,6 +125,17 @@ struct RawOpt {
 #[serde(deny_unknown_fields)]
 struct RawAdmin {
     token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStaff {
+    #[serde(default)]
+    numbers: Vec<String>,
+    alert_content_sid: Option<String>,
+    alert_template: Option<String>,
+    alert_language: Option<String>,
+    forward_every_seconds: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -234,6 +247,7 @@ impl RawConfig {
             }
         };
         reserved_menu_words(&menu, &menu_source, &opt, &mut problems);
+        let staff = self.staff.map(|staff| staff.validate(&twilio, &mut problems));
         if !problems.0.is_empty() {
             return Err(ConfigError::Invalid {
                 path: path.to_path_buf(),
@@ -251,6 +265,7 @@ impl RawConfig {
             webhooks,
             opt,
             admin_token,
+            staff,
             outbox,
             retention: Retention { message_bodies_days },
             log,
@@ -641,6 +656,59 @@ impl RawOutbox {
         }
     }
 }
+
+impl RawStaff {
+    fn validate(self, twilio: &Twilio, problems: &mut Problems) -> Staff {
+        let shop_number = twilio
+            .whatsapp_from
+            .as_deref()
+            .and_then(|from| PhoneNumber::parse(from.trim_start_matches("whatsapp:")).ok());
+        let mut numbers = Vec::new();
+        for raw in &self.numbers {
+            match PhoneNumber::parse(raw) {
+                Ok(number) if Some(&number) == shop_number.as_ref() => problems.add(
+                    "[staff] numbers",
+                    format!("{raw:?} is the shop's own WhatsApp number ([twilio] whatsapp_from); list the staff's own phones"),
+                ),
+                Ok(number) if numbers.contains(&number) => {}
+                Ok(number) => numbers.push(number),
+                Err(e) => problems.add("[staff] numbers", format!("{raw:?}: {e}")),
+            }
+        }
+        let alert_content_sid = non_empty(self.alert_content_sid);
+        if let Some(sid) = alert_content_sid.as_deref().filter(|s| !s.starts_with("HX")) {
+            problems.add(
+                "[staff] alert_content_sid",
+                format!("{sid:?} is not a Twilio content template SID (HX…)"),
+            );
+        }
+        let alert_template = non_empty(self.alert_template);
+        let alert_language = non_empty(self.alert_language);
+        if alert_template.is_some() && alert_language.is_none() {
+            problems.add(
+                "[staff] alert_language",
+                "is missing; give the Meta template's language code, e.g. \"en\"",
+            );
+        }
+        let every = self.forward_every_seconds.unwrap_or(DEFAULT_FORWARD_EVERY_SECS);
+        if !(every.is_finite() && (0.0..=3600.0).contains(&every)) {
+            problems.add(
+                "[staff] forward_every_seconds",
+                format!("{every} must be between 0 and 3600"),
+            );
+        }
+        Staff {
+            numbers,
+            alert_content_sid,
+            alert_template,
+            alert_language,
+            forward_every: Duration::from_secs_f64(every.clamp(0.0, 3600.0)),
+        }
+    }
+}
+
+/// How often a waiting customer's new lines are forwarded to staff, at most.
+pub const DEFAULT_FORWARD_EVERY_SECS: f64 = 30.0;
 
 impl RawOpt {
     fn validate(self, problems: &mut Problems) -> OptKeywords {

@@ -71,6 +71,10 @@ pub struct Texts {
     /// The answer to a start keyword.
     #[serde(default = "Texts::default_opted_in")]
     pub opted_in: String,
+    /// Said to the customer when staff hand them back to the bot (`#done`);
+    /// empty (the default): nothing is said.
+    #[serde(default)]
+    pub handed_back: String,
 }
 
 impl Texts {
@@ -137,6 +141,7 @@ impl Default for Texts {
             waiting_ack: Self::default_waiting_ack(),
             opted_out: Self::default_opted_out(),
             opted_in: Self::default_opted_in(),
+            handed_back: String::new(),
         }
     }
 }
@@ -421,6 +426,9 @@ fn validate(raw: &RawMenu, limits: &[TextLimit]) -> Vec<MenuProblem> {
     }
     for (key, text) in raw.texts.all() {
         check_text("texts", key, text, limits, &mut problem);
+    }
+    if !raw.texts.handed_back.trim().is_empty() {
+        check_text("texts", "handed_back", &raw.texts.handed_back, limits, &mut problem);
     }
     if raw.session_timeout_minutes == 0 {
         problem("start", "session_timeout_minutes must be at least 1".into());

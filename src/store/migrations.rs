@@ -245,6 +245,27 @@ const MIGRATIONS: &[&str] = &[
         created_at   TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 9: staff answer from their own WhatsApp.
+    r#"
+    -- The staff member (a contact) holding a conversation: their replies go to
+    -- the customer, another's are refused until they #take it.
+    ALTER TABLE sessions ADD COLUMN held_by INTEGER REFERENCES contacts (id);
+    -- Messages to staff about a customer (alerts, forwarded lines): a reply
+    -- quoting one goes to that customer.
+    CREATE TABLE staff_notes (
+        message_id  INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+        customer_id INTEGER NOT NULL REFERENCES contacts (id),
+        kind        TEXT NOT NULL CHECK (kind IN ('alert', 'forward'))
+    );
+    CREATE INDEX staff_notes_customer ON staff_notes (customer_id, message_id);
+    -- The conversation each staff member handles now, and whether they were
+    -- told so since they switched to it.
+    CREATE TABLE staff_desks (
+        staff_id    INTEGER PRIMARY KEY REFERENCES contacts (id),
+        customer_id INTEGER REFERENCES contacts (id),
+        announced   INTEGER NOT NULL DEFAULT 0
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

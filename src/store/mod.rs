@@ -20,6 +20,7 @@ mod queries;
 mod read;
 mod reports;
 mod retention;
+mod staff;
 mod statuses;
 mod time;
 
@@ -38,6 +39,7 @@ pub use owner::OwnerSession;
 pub use queries::{ContactId, MessageId};
 pub use read::ReadPool;
 pub use reports::SubmissionRecord;
+pub use staff::{LatestForward, NoteKind, Waiting};
 pub use statuses::{EventRecord, MessageKey, MessageRecord, Recorded};
 
 /// How long a writer waits for another process's write lock (the CLI importing

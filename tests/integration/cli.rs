@@ -296,3 +296,35 @@ fn check_refuses_a_main_menu_word_that_shadows_an_option_or_opts_out() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("\"1\" is a number: it would shadow option 1"), "{text}");
 }
+
+#[test]
+fn check_lists_the_staff_and_warns_without_an_alert_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "[staff]\nnumbers = [\"+27825550801\", \"0825550802\"]\n");
+    let out = shopbot(&["check", "--config", &config], dir.path());
+    let text = output_text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a number that is not E.164 is refused: {text}"
+    );
+    assert!(
+        text.contains("[staff] numbers") && text.contains("0825550802"),
+        "{text}"
+    );
+    let config = write_config(dir.path(), "[staff]\nnumbers = [\"+27825550801\"]\n");
+    let text = output_text(&shopbot(&["check", "--config", &config], dir.path()));
+    assert!(text.contains("+27825550801 alerted on a handoff"), "{text}");
+    assert!(
+        text.contains("alerts can only reach a staff member who wrote to the bot in the last 24 hours"),
+        "{text}"
+    );
+    let config = write_config(dir.path(), "[staff]\nnumbers = [\"+14155238886\"]\n");
+    let out = shopbot(&["check", "--config", &config], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        output_text(&out).contains("is the shop's own WhatsApp number"),
+        "{}",
+        output_text(&out)
+    );
+}

@@ -217,3 +217,45 @@ fn webhook_error_bodies_word_for_word() {
     all.push_str(&format!("too large: {} {body}", &answer[9..12]));
     insta::assert_snapshot!("webhook_errors", all);
 }
+
+/// Every text a staff member reads from the relay (`[staff]`), with sample values.
+#[test]
+fn staff_texts_word_for_word() {
+    use shopbot::staff::texts;
+    let ava = texts::who(Some("Ava"), "+27821234567");
+    let lee = texts::who(Some("Lee"), "+27825550802");
+    let anonymous = texts::who(None, "+27821234568");
+    let list = texts::list(&[
+        texts::list_line(1, &ava, &texts::waited(4), None),
+        texts::list_line(2, &anonymous, &texts::waited(75), Some(&lee)),
+    ]);
+    let all = [
+        ("alert", texts::alert(&ava, "My order A1042 has not arrived")),
+        ("alert after a menu number", texts::alert(&ava, "4")),
+        ("forward", texts::forward(&ava, "It was due Monday")),
+        ("forward, a further line", texts::forward_more("Can someone call me?")),
+        ("a line with a photo", texts::line_with_media("Here", 1)),
+        ("a photo alone", texts::line_with_media("", 2)),
+        ("now answering", texts::now_answering(&ava)),
+        ("held by another", texts::held_by_other(&ava, &lee)),
+        ("#take", texts::taken(&ava)),
+        ("taken from you", texts::taken_from_you(&ava, &lee)),
+        ("outside the window", texts::outside_window(&ava)),
+        ("opted out", texts::opted_out(&ava)),
+        (
+            "not sent",
+            texts::not_sent(&ava, "the text is 5000 characters; twilio allows 1600 in one message"),
+        ),
+        ("media not relayed", texts::MEDIA_NOT_RELAYED.into()),
+        ("no conversation", texts::NO_CONVERSATION.into()),
+        ("#done", texts::handed_back(&ava)),
+        ("#list", list),
+        ("#list, nobody", texts::list(&[])),
+        ("#N past the list", texts::no_such_number(7)),
+        ("#N", texts::switched(&ava, Some("Do you repair gates?"))),
+        ("#help", texts::HELP.into()),
+        ("unknown command", texts::unknown_command("#dne")),
+    ];
+    let text: String = all.iter().map(|(name, text)| format!("--- {name}\n{text}\n")).collect();
+    insta::assert_snapshot!("staff_texts", text);
+}

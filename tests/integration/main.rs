@@ -31,6 +31,7 @@ mod regression;
 mod shutdown;
 mod signatures;
 mod slow_clients;
+mod staff;
 mod status_callbacks;
 mod support;
 mod twilio_mock;

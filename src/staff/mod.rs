@@ -1,0 +1,424 @@
+//! The owner and staff answer customers from their own WhatsApp (`[staff]`).
+//!
+//! - **Alerts.** A handoff alerts every staff number through the outbox:
+//!   free-form inside that number's 24-hour window, else the configured alert
+//!   template; if neither can go, a warning is logged (the inbox shows the
+//!   customer waiting either way).
+//! - **Forwards.** While a customer is with a person, their new lines go to
+//!   the staff member holding the conversation, or (nobody holds it yet) to
+//!   every staff number, batched: the first line waits `forward_every` for
+//!   more, later lines join it while it is queued.
+//! - **The relay.** A message from a staff number never runs the customer menu.
+//!   A `#command` is answered (see [`command`]); anything else goes to the
+//!   customer its quote names (an alert or a forward), else to the one this
+//!   staff member handled last, through the outbox's one enqueue: the same
+//!   rows, ticks and rules as an inbox reply.
+//!
+//! All of it runs inside the inbound message's transaction; the texts staff
+//! read are in [`texts`].
+
+pub mod command;
+pub mod texts;
+
+use jiff::Timestamp;
+
+use crate::config::Staff;
+use crate::conversation::{self, Bot};
+use crate::message::{ContactRef, Content, Inbound};
+use crate::outbox::policy::Refusal;
+use crate::outbox::{self, Outgoing, Routing};
+use crate::phone::PhoneNumber;
+use crate::store::{ContactId, Db, MessageKey, NoteKind, StoreError};
+use command::Command;
+
+/// What the relay needs: `[staff]` and where messages go out from.
+#[derive(Debug, Clone)]
+pub struct Desk {
+    /// `[staff]`.
+    pub staff: Staff,
+    /// The shop's addresses.
+    pub routing: Routing,
+}
+
+/// A customer as the relay names them.
+struct Customer {
+    id: ContactId,
+    who: ContactRef,
+    label: String,
+}
+
+/// The most waiting customers `#list` shows.
+const LIST_LIMIT: usize = 20;
+
+fn customer(db: &Db<'_>, id: ContactId) -> Result<Option<Customer>, StoreError> {
+    Ok(db.contact_by_key(&id.0.to_string())?.map(|view| Customer {
+        id,
+        label: texts::who(view.name.as_deref(), &view.who.display()),
+        who: view.who,
+    }))
+}
+
+/// A handoff: every staff number is alerted (never the customer about themselves).
+pub fn alert_staff(
+    db: &Db<'_>,
+    desk: &Desk,
+    customer_id: ContactId,
+    last: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let Some(about) = customer(db, customer_id)? else {
+        return Ok(());
+    };
+    for number in &desk.staff.numbers {
+        if about.who.phone.as_ref() == Some(number) {
+            continue;
+        }
+        match alert_one(db, desk, number, &about, last, now)? {
+            Some(id) => db.note_for_staff(id, about.id, NoteKind::Alert)?,
+            None => log::warn!(
+                target: "staff",
+                "{} asks for a person, but the alert cannot reach {number}: outside their 24-hour window and no [staff] alert template for their channel; the inbox shows the customer waiting",
+                about.who
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// One alert: free-form inside the staff number's window, else the template.
+fn alert_one(
+    db: &Db<'_>,
+    desk: &Desk,
+    number: &PhoneNumber,
+    about: &Customer,
+    last: &str,
+    now: Timestamp,
+) -> Result<Option<i64>, StoreError> {
+    let to = ContactRef::phone(number.clone());
+    match free_form(db, desk, &to, texts::alert(&about.label, last), now)? {
+        Ok(id) => return Ok(Some(id)),
+        Err(Refusal::OutsideWindow(_)) => {}
+        Err(refusal) => {
+            log::warn!(target: "staff", "alert to {number}: {refusal}");
+            return Ok(None);
+        }
+    }
+    let last_channel = db.contact_facts(&to)?.last_channel;
+    let Some(content) = alert_template(&desk.staff, last_channel, about, last) else {
+        return Ok(None);
+    };
+    let message = Outgoing {
+        to,
+        content,
+        channel: None,
+    };
+    Ok(outbox::enqueue(db, &desk.routing, &message, now)?.ok())
+}
+
+/// The alert template for a staff member last seen on `channel`: variables
+/// (or parameters) 1 the customer's name, 2 their number, 3 their last message.
+fn alert_template(
+    staff: &Staff,
+    channel: Option<crate::message::Channel>,
+    about: &Customer,
+    last: &str,
+) -> Option<Content> {
+    let name = about.label.split(" (").next().unwrap_or_default().to_string();
+    let values = [name, about.who.display(), last.trim().chars().take(200).collect()];
+    let meta = || {
+        Some(Content::MetaTemplate {
+            name: staff.alert_template.clone()?,
+            language: staff.alert_language.clone().unwrap_or_else(|| "en".into()),
+            parameters: values.to_vec(),
+        })
+    };
+    let twilio = || {
+        Some(Content::TwilioTemplate {
+            content_sid: staff.alert_content_sid.clone()?,
+            variables: (1..)
+                .map(|n: usize| n.to_string())
+                .zip(values.iter().cloned())
+                .collect(),
+        })
+    };
+    if channel == Some(crate::message::Channel::Meta) {
+        meta().or_else(twilio)
+    } else {
+        twilio().or_else(meta)
+    }
+}
+
+/// Queues a free-form text to `to`: its id, or why not.
+fn free_form(
+    db: &Db<'_>,
+    desk: &Desk,
+    to: &ContactRef,
+    body: String,
+    now: Timestamp,
+) -> Result<Result<i64, Refusal>, StoreError> {
+    let message = Outgoing {
+        to: to.clone(),
+        content: Content::Text {
+            body,
+            media_urls: Vec::new(),
+        },
+        channel: None,
+    };
+    outbox::enqueue(db, &desk.routing, &message, now)
+}
+
+/// A customer who is with a person wrote `line`: it goes to the staff member
+/// holding the conversation, or batched to every staff number.
+pub fn forward_line(
+    db: &Db<'_>,
+    desk: &Desk,
+    customer_id: ContactId,
+    line: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let Some(about) = customer(db, customer_id)? else {
+        return Ok(());
+    };
+    let holder = match db.holder(about.id)? {
+        Some(holder) => db.contact_by_key(&holder.0.to_string())?.and_then(|v| v.who.phone),
+        None => None,
+    };
+    let batched = holder.is_none();
+    let targets: Vec<PhoneNumber> = match holder {
+        Some(phone) => vec![phone],
+        None => desk.staff.numbers.clone(),
+    };
+    for number in targets.iter().filter(|n| about.who.phone.as_ref() != Some(*n)) {
+        forward_to(db, desk, number, &about, line, batched, now)?;
+    }
+    Ok(())
+}
+
+/// One staff member gets `line`: joined to their queued forward of this
+/// customer if there is one, else in a new one (held back `forward_every`
+/// for more lines when `batched`).
+fn forward_to(
+    db: &Db<'_>,
+    desk: &Desk,
+    number: &PhoneNumber,
+    about: &Customer,
+    line: &str,
+    batched: bool,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let to = ContactRef::phone(number.clone());
+    let staff_id = db.find_or_add_contact(&to, None, now)?;
+    if let Some(latest) = db.latest_forward(staff_id, about.id)? {
+        if latest.queued && db.append_to_queued_text(latest.id, &texts::forward_more(line))? {
+            return Ok(());
+        }
+    }
+    match free_form(db, desk, &to, texts::forward(&about.label, line), now)? {
+        Ok(id) => {
+            db.note_for_staff(id, about.id, NoteKind::Forward)?;
+            if batched {
+                let every = jiff::SignedDuration::try_from(desk.staff.forward_every).unwrap_or_default();
+                db.send_not_before(id, now.checked_add(every).unwrap_or(now))?;
+            }
+        }
+        Err(refusal) => log::info!(target: "staff", "a line of {} not forwarded to {number}: {refusal}", about.who),
+    }
+    Ok(())
+}
+
+/// A message from the staff member `staff` (contact `staff_id`): a command's
+/// answer, or the message relayed to a customer. The texts are the reply to
+/// the staff member.
+pub fn from_staff(
+    db: &Db<'_>,
+    bot: &Bot,
+    desk: &Desk,
+    msg: &Inbound,
+    staff_id: ContactId,
+    now: Timestamp,
+) -> Result<Vec<String>, StoreError> {
+    let quoted = match &msg.reply_to {
+        Some(key) => quoted_customer(db, key)?,
+        None => None,
+    };
+    let (current, _) = db.desk(staff_id)?;
+    let target = quoted.or(current);
+    let relay = Relay {
+        db,
+        bot,
+        desk,
+        staff_id,
+        now,
+    };
+    match command::parse(&msg.text).filter(|_| msg.media.is_empty()) {
+        Some(command) => relay.command(command, target),
+        None => match target.map(|id| customer(db, id)).transpose()?.flatten() {
+            Some(about) => relay.message(&about, msg, current),
+            None => Ok(vec![texts::NO_CONVERSATION.into()]),
+        },
+    }
+}
+
+/// The customer a quoted message was about (an alert or a forward).
+fn quoted_customer(db: &Db<'_>, key: &str) -> Result<Option<ContactId>, StoreError> {
+    match db.message(&MessageKey::Sid(key.to_string()))?.and_then(|m| m.id) {
+        Some(id) => db.customer_of_note(id),
+        None => Ok(None),
+    }
+}
+
+/// One staff message being handled.
+struct Relay<'a, 'c> {
+    db: &'a Db<'c>,
+    bot: &'a Bot,
+    desk: &'a Desk,
+    staff_id: ContactId,
+    now: Timestamp,
+}
+
+impl Relay<'_, '_> {
+    /// The staff member's text (and photos) to the customer.
+    fn message(&self, about: &Customer, msg: &Inbound, current: Option<ContactId>) -> Result<Vec<String>, StoreError> {
+        if let Some(holder) = self.db.holder(about.id)?.filter(|h| *h != self.staff_id) {
+            return Ok(vec![texts::held_by_other(&about.label, &self.label_of(holder)?)]);
+        }
+        let media_urls: Vec<String> = msg
+            .media
+            .iter()
+            .filter(|m| !m.url.is_empty())
+            .map(|m| m.url.clone())
+            .collect();
+        let dropped = media_urls.len() < msg.media.len();
+        if dropped && msg.text.trim().is_empty() {
+            return Ok(vec![texts::MEDIA_NOT_RELAYED.into()]);
+        }
+        let message = Outgoing {
+            to: about.who.clone(),
+            content: Content::Text {
+                body: msg.text.trim().to_string(),
+                media_urls,
+            },
+            channel: None,
+        };
+        let queued = outbox::enqueue(self.db, &self.desk.routing, &message, self.now)?;
+        let sent = queued.is_ok();
+        let mut said = match queued {
+            Ok(id) => {
+                log::info!(target: "staff", "staff {} answered {} (message {id})", msg.from, about.who);
+                self.db.set_holder(about.id, Some(self.staff_id))?;
+                self.db.set_desk(self.staff_id, Some(about.id), true)?;
+                match current == Some(about.id) {
+                    true => Vec::new(),
+                    false => vec![texts::now_answering(&about.label)],
+                }
+            }
+            Err(Refusal::OptedOut) => vec![texts::opted_out(&about.label)],
+            Err(Refusal::OutsideWindow(_)) => vec![texts::outside_window(&about.label)],
+            Err(other) => vec![texts::not_sent(&about.label, &other.to_string())],
+        };
+        if dropped && sent {
+            said.push(texts::MEDIA_NOT_RELAYED.into());
+        }
+        Ok(said)
+    }
+
+    fn command(&self, command: Command, target: Option<ContactId>) -> Result<Vec<String>, StoreError> {
+        let text = match command {
+            Command::Help => texts::HELP.to_string(),
+            Command::Unknown(word) => texts::unknown_command(&word),
+            Command::List => self.list()?,
+            Command::Switch(n) => self.switch(n)?,
+            Command::Done | Command::Take => match target.map(|id| customer(self.db, id)).transpose()?.flatten() {
+                None => texts::NO_CONVERSATION.to_string(),
+                Some(about) if command == Command::Done => self.done(&about)?,
+                Some(about) => self.take(&about)?,
+            },
+        };
+        Ok(vec![text])
+    }
+
+    /// `#list`: the waiting customers, numbered.
+    fn list(&self) -> Result<String, StoreError> {
+        let mut lines = Vec::new();
+        for (n, waiting) in self.db.waiting_customers(LIST_LIMIT)?.into_iter().enumerate() {
+            let Some(about) = customer(self.db, waiting.contact)? else {
+                continue;
+            };
+            let minutes = self.now.duration_since(waiting.since).as_secs() / 60;
+            let holder = waiting.held_by.map(|h| self.label_of(h)).transpose()?;
+            lines.push(texts::list_line(
+                n + 1,
+                &about.label,
+                &texts::waited(minutes),
+                holder.as_deref(),
+            ));
+        }
+        Ok(texts::list(&lines))
+    }
+
+    /// `#N`: answer the Nth waiting customer from now on.
+    fn switch(&self, n: usize) -> Result<String, StoreError> {
+        let waiting = self.db.waiting_customers(LIST_LIMIT)?;
+        let Some(about) = waiting
+            .get(n - 1)
+            .map(|w| customer(self.db, w.contact))
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(texts::no_such_number(n));
+        };
+        self.db.set_desk(self.staff_id, Some(about.id), true)?;
+        let last = self
+            .db
+            .contact_messages(about.id, 20)?
+            .into_iter()
+            .rev()
+            .find(|m| m.direction == crate::message::Direction::Inbound)
+            .and_then(|m| m.body);
+        Ok(texts::switched(&about.label, last.as_deref()))
+    }
+
+    /// `#done`: back to the bot; the customer hears only what the menu's
+    /// `[texts] handed_back` says (nothing by default).
+    fn done(&self, about: &Customer) -> Result<String, StoreError> {
+        conversation::hand_back(self.db, about.id, &self.bot.menu.start, self.now)?;
+        self.db.set_desk(self.staff_id, None, false)?;
+        let goodbye = self.bot.menu.texts.handed_back.trim();
+        if !goodbye.is_empty() {
+            if let Err(refusal) = free_form(self.db, self.desk, &about.who, goodbye.to_string(), self.now)? {
+                log::info!(target: "staff", "the hand-back text to {} was not sent: {refusal}", about.who);
+            }
+        }
+        log::info!(target: "staff", "{} handed back to the bot", about.who);
+        Ok(texts::handed_back(&about.label))
+    }
+
+    /// `#take`: this staff member holds the conversation now; the one who
+    /// held it is told.
+    fn take(&self, about: &Customer) -> Result<String, StoreError> {
+        let before = self.db.holder(about.id)?;
+        self.db.set_holder(about.id, Some(self.staff_id))?;
+        self.db.set_desk(self.staff_id, Some(about.id), true)?;
+        if let Some(previous) = before.filter(|p| *p != self.staff_id) {
+            let me = self.label_of(self.staff_id)?;
+            if let Some(view) = self.db.contact_by_key(&previous.0.to_string())? {
+                let told = free_form(
+                    self.db,
+                    self.desk,
+                    &view.who,
+                    texts::taken_from_you(&about.label, &me),
+                    self.now,
+                )?;
+                if let Err(refusal) = told {
+                    log::info!(target: "staff", "{} was not told of the take-over: {refusal}", view.who);
+                }
+            }
+        }
+        Ok(texts::taken(&about.label))
+    }
+
+    /// A staff member as others see them.
+    fn label_of(&self, staff: ContactId) -> Result<String, StoreError> {
+        Ok(customer(self.db, staff)?.map_or_else(|| "another staff member".into(), |c| c.label))
+    }
+}

@@ -1,0 +1,322 @@
+//! The owner answers from their own WhatsApp (`[staff]`): handoff alerts,
+//! batched forwards, the relay by quote and by "last handled", the commands,
+//! the window and opt-out rules, a relayed photo. Real server, real signed
+//! Twilio webhooks, the local Twilio REST mock.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::{new_sid, pairs, whatsapp_params, TestServer};
+use crate::twilio_mock::{MockTwilio, Recorded};
+
+const STAFF_A: &str = "+27825550801";
+const STAFF_B: &str = "+27825550802";
+const CUSTOMER: &str = "+27825550810";
+const OTHER_CUSTOMER: &str = "+27825550811";
+const ALERT_SID: &str = "HX0123456789abcdef0123456789abcdef";
+
+/// A server with two staff numbers, forwards batched over 1 s.
+fn relay_server(mock: &MockTwilio) -> TestServer {
+    TestServer::start_with(&format!(
+        "api_base_url = \"{}\"\n[outbox]\nretry_after_seconds = 0.05\n[staff]\nnumbers = [\"{STAFF_A}\", \"{STAFF_B}\"]\n\
+         alert_content_sid = \"{ALERT_SID}\"\nforward_every_seconds = 1\n",
+        mock.url
+    ))
+}
+
+/// A signed message from `from`, quoting the message `quoted` if given; the texts replied inline.
+fn write(server: &TestServer, from: &str, body: &str, quoted: Option<&str>) -> Vec<String> {
+    let mut params = whatsapp_params(&new_sid(), from, body);
+    if let Some(sid) = quoted {
+        params.extend(pairs(&[("OriginalRepliedMessageSid", sid)]));
+    }
+    server.post_signed("/twilio/inbound", &params).messages()
+}
+
+/// The requests the mock received for `to`.
+fn sent_to(mock: &MockTwilio, to: &str) -> Vec<Recorded> {
+    let address = format!("whatsapp:{to}");
+    mock.requests()
+        .into_iter()
+        .filter(|r| r.get("To") == Some(address.as_str()))
+        .collect()
+}
+
+/// Waits until the mock has `n` requests for `to` (20 s at most).
+fn wait_sent_to(mock: &MockTwilio, to: &str, n: usize) -> Vec<Recorded> {
+    let started = std::time::Instant::now();
+    loop {
+        let sent = sent_to(mock, to);
+        if sent.len() >= n {
+            return sent;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{to} got {} of {n}: {sent:?}",
+            sent.len()
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// The SID the newest sent message to `to` got (from the admin API).
+fn newest_sid_to(server: &TestServer, to: &str) -> String {
+    let (_, conversation) = server.api_get(&format!("/api/messages?contact=%2B{}", &to[1..]));
+    let messages = conversation["messages"].as_array().unwrap();
+    messages
+        .iter()
+        .rev()
+        .filter(|m| m["direction"] == "outbound")
+        .find_map(|m| m["sid"].as_str())
+        .unwrap_or_else(|| panic!("no sent message to {to}: {conversation}"))
+        .to_string()
+}
+
+/// Both staff members wrote to the bot (their 24-hour windows are open).
+fn staff_on_duty(server: &TestServer) {
+    for staff in [STAFF_A, STAFF_B] {
+        let help = write(server, staff, "#help", None);
+        assert!(help[0].starts_with("Answering customers from WhatsApp"), "{help:?}");
+    }
+}
+
+/// `customer` asks for a person; both alerts are sent.
+fn ask_for_help(server: &TestServer, mock: &MockTwilio, customer: &str) {
+    write(server, customer, "hi", None);
+    write(server, customer, "4", None);
+    wait_sent_to(mock, STAFF_A, 1);
+    wait_sent_to(mock, STAFF_B, 1);
+}
+
+fn body(r: &Recorded) -> &str {
+    r.get("Body").unwrap_or_default()
+}
+
+#[test]
+fn a_handoff_alerts_each_staff_number_exactly_once() {
+    let mock = MockTwilio::start();
+    let server = relay_server(&mock);
+    staff_on_duty(&server);
+    ask_for_help(&server, &mock, CUSTOMER);
+    std::thread::sleep(Duration::from_millis(300));
+    for staff in [STAFF_A, STAFF_B] {
+        let alerts = sent_to(&mock, staff);
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!(
+            body(&alerts[0]),
+            format!(
+                "🔔 Thandi ({CUSTOMER}) asks for a person.\nReply to this message to answer; #done hands back to the bot."
+            )
+        );
+    }
+    assert!(sent_to(&mock, CUSTOMER).is_empty(), "the customer's replies are inline");
+}
+
+#[test]
+fn three_lines_while_waiting_become_one_batched_forward_per_staff_member() {
+    let mock = MockTwilio::start();
+    let server = relay_server(&mock);
+    staff_on_duty(&server);
+    ask_for_help(&server, &mock, CUSTOMER);
+    for line in [
+        "My order A1042 has not arrived",
+        "It was due Monday",
+        "Can someone call me?",
+    ] {
+        write(&server, CUSTOMER, line, None);
+    }
+    for staff in [STAFF_A, STAFF_B] {
+        let sent = wait_sent_to(&mock, staff, 2);
+        assert_eq!(
+            body(&sent[1]),
+            format!(
+                "💬 Thandi ({CUSTOMER}):\n“My order A1042 has not arrived”\n“It was due Monday”\n“Can someone call me?”"
+            )
+        );
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(sent_to(&mock, STAFF_A).len(), 2, "one alert and one forward");
+}
+
+#[test]
+fn a_quoted_reply_and_the_next_unquoted_one_reach_the_customer_and_another_staff_member_is_told_who_holds_it() {
+    let mock = MockTwilio::start();
+    let server = relay_server(&mock);
+    staff_on_duty(&server);
+    ask_for_help(&server, &mock, CUSTOMER);
+    let alert_to_a = newest_sid_to(&server, STAFF_A);
+    let said = write(&server, STAFF_A, "Hi, Sam here. Let me check.", Some(&alert_to_a));
+    assert_eq!(said, [format!("→ Thandi ({CUSTOMER})")]);
+    let to_customer = wait_sent_to(&mock, CUSTOMER, 1);
+    assert_eq!(body(&to_customer[0]), "Hi, Sam here. Let me check.");
+    // Without a quote: the same customer, and no second confirmation.
+    let said = write(&server, STAFF_A, "It ships tomorrow.", None);
+    assert!(said.is_empty(), "{said:?}");
+    let to_customer = wait_sent_to(&mock, CUSTOMER, 2);
+    assert_eq!(body(&to_customer[1]), "It ships tomorrow.");
+    // The customer's next line goes to A alone, at once.
+    write(&server, CUSTOMER, "Thanks!", None);
+    let to_a = wait_sent_to(&mock, STAFF_A, 2);
+    assert_eq!(body(&to_a[1]), format!("💬 Thandi ({CUSTOMER}):\n“Thanks!”"));
+    // Staff B answers the same alert: told who holds it, nothing sent.
+    let alert_to_b = newest_sid_to(&server, STAFF_B);
+    let said = write(&server, STAFF_B, "Hello from Lee", Some(&alert_to_b));
+    assert_eq!(
+        said,
+        [format!(
+            "Thandi ({CUSTOMER}) is being answered by Thandi ({STAFF_A}); nothing was sent. Send #take to take it over."
+        )]
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(sent_to(&mock, CUSTOMER).len(), 2, "each text exactly once");
+    // B takes it over; A is told.
+    let said = write(&server, STAFF_B, "#take", Some(&alert_to_b));
+    assert_eq!(said, [format!("→ Thandi ({CUSTOMER}) is yours now.")]);
+    let to_a = wait_sent_to(&mock, STAFF_A, 3);
+    assert_eq!(
+        body(&to_a[2]),
+        format!("Thandi ({STAFF_B}) took over Thandi ({CUSTOMER}).")
+    );
+    write(&server, STAFF_B, "Lee here, I'll take it from here.", None);
+    let to_customer = wait_sent_to(&mock, CUSTOMER, 3);
+    assert_eq!(body(&to_customer[2]), "Lee here, I'll take it from here.");
+}
+
+#[test]
+fn list_switch_and_done_from_the_phone() {
+    let mock = MockTwilio::start();
+    let server = relay_server(&mock);
+    staff_on_duty(&server);
+    ask_for_help(&server, &mock, CUSTOMER);
+    write(&server, OTHER_CUSTOMER, "hi", None);
+    write(&server, OTHER_CUSTOMER, "4", None);
+    write(&server, OTHER_CUSTOMER, "Do you repair gates?", None);
+    let list = write(&server, STAFF_A, "#LIST", None);
+    assert_eq!(list.len(), 1);
+    let lines: Vec<&str> = list[0].lines().collect();
+    assert_eq!(lines[0], "Waiting for a person:");
+    assert!(lines[1].starts_with(&format!("#1 Thandi ({CUSTOMER}) · ")), "{list:?}");
+    assert!(
+        lines[2].starts_with(&format!("#2 Thandi ({OTHER_CUSTOMER}) · ")),
+        "{list:?}"
+    );
+    assert_eq!(lines[3], "Send #1, #2 … to answer one.");
+    let switched = write(&server, STAFF_A, "#2", None);
+    assert_eq!(
+        switched,
+        [format!("→ Thandi ({OTHER_CUSTOMER})\n“Do you repair gates?”")]
+    );
+    let said = write(&server, STAFF_A, "Yes we do. Send a photo?", None);
+    assert!(said.is_empty(), "already told by #2: {said:?}");
+    let to_other = wait_sent_to(&mock, OTHER_CUSTOMER, 1);
+    assert_eq!(body(&to_other[0]), "Yes we do. Send a photo?");
+    assert_eq!(
+        write(&server, STAFF_A, "#9", None),
+        ["There is no #9 waiting. #list shows who is."]
+    );
+    let done = write(&server, STAFF_A, "#done", None);
+    assert_eq!(done, [format!("✓ Thandi ({OTHER_CUSTOMER}) is back with the bot.")]);
+    let menu = write(&server, OTHER_CUSTOMER, "1", None);
+    assert!(menu[0].contains("order number"), "the bot answers again: {menu:?}");
+    assert_eq!(
+        write(&server, STAFF_A, "#done", None),
+        ["There is no conversation to answer yet. #list shows who is waiting; #help explains the rest."]
+    );
+}
+
+#[test]
+fn a_customer_who_writes_done_is_an_ordinary_customer() {
+    let mock = MockTwilio::start();
+    let server = relay_server(&mock);
+    let said = write(&server, CUSTOMER, "#done", None);
+    assert!(said[0].starts_with("Welcome!"), "the menu, not a command: {said:?}");
+    let said = write(&server, CUSTOMER, "#list", None);
+    assert!(said[0].starts_with("Sorry, I didn't understand that."), "{said:?}");
+}
+
+#[test]
+fn a_staff_member_outside_their_window_gets_the_alert_template() {
+    let mock = MockTwilio::start();
+    let server = relay_server(&mock);
+    // Only A wrote in the last 24 hours.
+    write(&server, STAFF_A, "#help", None);
+    ask_for_help(&server, &mock, CUSTOMER);
+    let to_b = sent_to(&mock, STAFF_B);
+    assert_eq!(to_b[0].get("ContentSid"), Some(ALERT_SID));
+    let variables: Value = serde_json::from_str(to_b[0].get("ContentVariables").unwrap()).unwrap();
+    assert_eq!(variables, serde_json::json!({"1": "Thandi", "2": CUSTOMER, "3": "4"}));
+    assert_eq!(
+        sent_to(&mock, STAFF_A)[0].get("ContentSid"),
+        None,
+        "free-form inside the window"
+    );
+}
+
+#[test]
+fn a_customer_outside_the_window_or_opted_out_is_not_messaged_and_staff_is_told() {
+    let mock = MockTwilio::start();
+    let server = relay_server(&mock);
+    staff_on_duty(&server);
+    ask_for_help(&server, &mock, CUSTOMER);
+    let alert = newest_sid_to(&server, STAFF_A);
+    write(&server, STAFF_A, "Hi!", Some(&alert));
+    wait_sent_to(&mock, CUSTOMER, 1);
+    // Twilio says the window is closed (63016) for the message just sent.
+    let sid = newest_sid_to(&server, CUSTOMER);
+    let mut callback = pairs(&[
+        ("MessageSid", sid.as_str()),
+        ("MessageStatus", "failed"),
+        ("To", &format!("whatsapp:{CUSTOMER}")),
+        ("From", "whatsapp:+14155238886"),
+        ("AccountSid", "AC00000000000000000000000000000000"),
+    ]);
+    callback.extend(pairs(&[
+        ("ErrorCode", "63016"),
+        ("ErrorMessage", "Outside the allowed window"),
+    ]));
+    assert_eq!(server.post_signed("/twilio/status", &callback).status, 204);
+    let said = write(&server, STAFF_A, "Are you there?", None);
+    assert_eq!(
+        said,
+        [format!(
+            "Not sent: Thandi ({CUSTOMER}) is outside the 24-hour window: send a template from the inbox."
+        )]
+    );
+    // The customer writes again (window open), then opts out.
+    write(&server, CUSTOMER, "stop", None);
+    let said = write(&server, STAFF_A, "Sorry to see you go", None);
+    assert_eq!(
+        said,
+        [format!(
+            "Not sent: Thandi ({CUSTOMER}) opted out (sent STOP) and gets nothing until they send START."
+        )]
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(sent_to(&mock, CUSTOMER).len(), 1);
+}
+
+#[test]
+fn a_photo_from_staff_is_relayed_to_the_customer() {
+    let mock = MockTwilio::start();
+    let server = relay_server(&mock);
+    staff_on_duty(&server);
+    ask_for_help(&server, &mock, CUSTOMER);
+    let alert = newest_sid_to(&server, STAFF_A);
+    let photo = "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages/MM1/Media/ME1";
+    let mut params = whatsapp_params(&new_sid(), STAFF_A, "This is the part");
+    for (key, value) in [
+        ("NumMedia", "1"),
+        ("MediaUrl0", photo),
+        ("MediaContentType0", "image/jpeg"),
+        ("OriginalRepliedMessageSid", alert.as_str()),
+    ] {
+        params.retain(|(k, _)| k != key);
+        params.extend(pairs(&[(key, value)]));
+    }
+    let said = server.post_signed("/twilio/inbound", &params).messages();
+    assert_eq!(said, [format!("→ Thandi ({CUSTOMER})")]);
+    let sent = wait_sent_to(&mock, CUSTOMER, 1);
+    assert_eq!(body(&sent[0]), "This is the part");
+    assert_eq!(sent[0].get("MediaUrl"), Some(photo));
+}
