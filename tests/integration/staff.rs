@@ -320,3 +320,141 @@ fn a_photo_from_staff_is_relayed_to_the_customer() {
     assert_eq!(body(&sent[0]), "This is the part");
     assert_eq!(sent[0].get("MediaUrl"), Some(photo));
 }
+
+/// The Graph API texts to `to`.
+fn graph_texts_to(graph: &crate::graph_mock::MockGraph, to: &str) -> Vec<String> {
+    let digits = to.trim_start_matches('+');
+    graph
+        .requests()
+        .iter()
+        .filter(|r| r.body["to"] == digits)
+        .map(|r| r.body["text"]["body"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn wait_graph_texts(graph: &crate::graph_mock::MockGraph, to: &str, n: usize) -> Vec<String> {
+    let started = std::time::Instant::now();
+    loop {
+        let texts = graph_texts_to(graph, to);
+        if texts.len() >= n {
+            return texts;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{to}: {texts:?}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+#[test]
+fn staff_and_customers_mix_twilio_and_meta() {
+    use crate::meta::{entry, meta_config, text_message, webhook};
+    let mock = MockTwilio::start();
+    let graph = crate::graph_mock::MockGraph::start();
+    let server = TestServer::start_with(&format!(
+        "api_base_url = \"{}\"\n{}[staff]\nnumbers = [\"{STAFF_A}\", \"{STAFF_B}\"]\n",
+        mock.url,
+        meta_config(&graph.url)
+    ));
+    // A is on Twilio, B on Meta; the customer on Meta.
+    write(&server, STAFF_A, "#help", None);
+    assert_eq!(server.meta_say("wamid.B1", STAFF_B, "#help").status, 200);
+    assert!(wait_graph_texts(&graph, STAFF_B, 1)[0].starts_with("Answering customers from WhatsApp"));
+    for (i, text) in ["hi", "4"].iter().enumerate() {
+        assert_eq!(server.meta_say(&format!("wamid.C{i}"), CUSTOMER, text).status, 200);
+    }
+    let alert_a = wait_sent_to(&mock, STAFF_A, 1);
+    assert!(body(&alert_a[0]).starts_with(&format!("🔔 Ava ({CUSTOMER}) asks for a person.")));
+    let alert_b = wait_graph_texts(&graph, STAFF_B, 2);
+    assert!(alert_b[1].starts_with(&format!("🔔 Ava ({CUSTOMER}) asks for a person.")));
+    // B answers on Meta, quoting the alert (context.id): the customer gets it on Meta.
+    let alert_wamid = newest_sid_to(&server, STAFF_B);
+    let mut reply = text_message("wamid.B2", STAFF_B, "Hi Ava, Lee here.");
+    reply["context"] = serde_json::json!({"from": "15550783881", "id": alert_wamid});
+    assert_eq!(server.meta_post(&webhook(vec![entry(vec![], vec![reply])])).status, 200);
+    let to_customer = wait_graph_texts(&graph, CUSTOMER, 3);
+    assert!(
+        to_customer.contains(&"Hi Ava, Lee here.".to_string()),
+        "{to_customer:?}"
+    );
+    // A answers the same customer from Twilio: told that B holds it.
+    let alert_to_a = newest_sid_to(&server, STAFF_A);
+    let said = write(&server, STAFF_A, "Hello?", Some(&alert_to_a));
+    assert_eq!(
+        said,
+        [format!(
+            "Ava ({CUSTOMER}) is being answered by Ava ({STAFF_B}); nothing was sent. Send #take to take it over."
+        )]
+    );
+}
+
+/// `kill -9` while an alert is with Twilio: after the restart it is held as
+/// uncertain (Twilio may have it) and never sent again; the other alert goes once.
+#[test]
+fn kill_9_between_an_alert_and_its_send_never_sends_it_twice() {
+    use crate::support::{agent, config_text, post_signed_to};
+    let mock = MockTwilio::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let extra = format!(
+        "api_base_url = \"{}\"\n[outbox]\nretry_after_seconds = 0.05\n[staff]\nnumbers = [\"{STAFF_A}\", \"{STAFF_B}\"]\n",
+        mock.url
+    );
+    std::fs::write(&config, config_text(&dir.path().join("shop.db"), &extra)).unwrap();
+    let (mut child, http) = crate::crash::serve(&config);
+    let client = agent(Duration::from_secs(10));
+    let say = |http: &str, from: &str, text: &str| {
+        let reply = post_signed_to(
+            &client,
+            http,
+            "/twilio/inbound",
+            &whatsapp_params(&new_sid(), from, text),
+        )
+        .unwrap();
+        assert_eq!(reply.status, 200, "{reply:?}");
+    };
+    say(&http, STAFF_A, "#help");
+    say(&http, STAFF_B, "#help");
+    // The first alert's answer never comes back before the kill.
+    mock.then_after(201, r#"{"sid":"SMlate","status":"queued"}"#, Duration::from_secs(30));
+    say(&http, CUSTOMER, "hi");
+    say(&http, CUSTOMER, "4");
+    assert_eq!(
+        mock.wait_for(1, Duration::from_secs(10)).len(),
+        1,
+        "the first alert is in flight"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let (mut child, _http) = crate::crash::serve(&config);
+    let started = std::time::Instant::now();
+    while mock.requests().len() < 2 && started.elapsed() < Duration::from_secs(15) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let requests = mock.requests();
+    let to = |staff: &str| {
+        let address = format!("whatsapp:{staff}");
+        requests
+            .iter()
+            .filter(|r| r.get("To") == Some(address.as_str()))
+            .count()
+    };
+    assert_eq!(
+        (to(STAFF_A) + to(STAFF_B), requests.len()),
+        (2, 2),
+        "each alert reached Twilio once: {requests:?}"
+    );
+    let listing = crate::support::output_text(&crate::support::run_to_end(
+        crate::support::shopbot_command(&["outbox", "list"])
+            .arg("--config")
+            .arg(&config),
+    ));
+    let uncertain: Vec<&str> = listing.lines().filter(|l| l.contains(" uncertain ")).collect();
+    assert_eq!(uncertain.len(), 1, "{listing}");
+    assert!(
+        uncertain[0].contains(STAFF_A),
+        "the alert that was in flight: {listing}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
