@@ -383,16 +383,23 @@ impl Db<'_> {
             .execute([to_sql(now)])?)
     }
 
-    /// An operator's go-ahead: an uncertain or failed message is queued again.
-    /// `None` if there is no such message, else whether it was released.
-    pub fn release(&self, id: i64, now: Timestamp) -> Result<Option<bool>, StoreError> {
+    /// The outbox state of a message, if it is in the outbox.
+    fn outbox_state(&self, id: i64) -> Result<Option<OutboxState>, StoreError> {
         let state: Option<String> = self
             .conn
             .prepare_cached("SELECT state FROM outbox WHERE message_id = ?1")?
             .query_row([id], |r| r.get(0))
             .optional()?;
-        let Some(state) = state else { return Ok(None) };
-        if !matches!(parse_state(&state)?, OutboxState::Uncertain | OutboxState::Failed) {
+        state.as_deref().map(parse_state).transpose()
+    }
+
+    /// An operator's go-ahead: an uncertain or failed message is queued again.
+    /// `None` if there is no such message, else whether it was released.
+    pub fn release(&self, id: i64, now: Timestamp) -> Result<Option<bool>, StoreError> {
+        let Some(state) = self.outbox_state(id)? else {
+            return Ok(None);
+        };
+        if !matches!(state, OutboxState::Uncertain | OutboxState::Failed) {
             return Ok(Some(false));
         }
         self.conn
@@ -411,13 +418,10 @@ impl Db<'_> {
     /// waiting behind it go. `None` if there is no such message, else whether
     /// it was uncertain.
     pub fn resolve(&self, id: i64, arrived: bool, now: Timestamp) -> Result<Option<bool>, StoreError> {
-        let state: Option<String> = self
-            .conn
-            .prepare_cached("SELECT state FROM outbox WHERE message_id = ?1")?
-            .query_row([id], |r| r.get(0))
-            .optional()?;
-        let Some(state) = state else { return Ok(None) };
-        if parse_state(&state)? != OutboxState::Uncertain {
+        let Some(state) = self.outbox_state(id)? else {
+            return Ok(None);
+        };
+        if state != OutboxState::Uncertain {
             return Ok(Some(false));
         }
         let (state, code, message) = if arrived {
