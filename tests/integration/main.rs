@@ -15,6 +15,7 @@ mod crash;
 mod data_care;
 mod golden;
 mod graph_mock;
+mod hostile_http;
 mod idempotency;
 mod inbox;
 mod media;

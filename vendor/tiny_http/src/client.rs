@@ -11,7 +11,7 @@ use std::time::Instant;
 use crate::common::{HTTPVersion, Method};
 use crate::util::RefinedTcpStream;
 use crate::util::{SequentialReader, SequentialReaderBuilder, SequentialWriterBuilder};
-use crate::{Limits, Request};
+use crate::{Header, Limits, Request};
 
 /// A ClientConnection is an object that will store a socket to a client
 /// and return Request objects.
@@ -58,6 +58,9 @@ enum ReadError {
     Idle,
     /// HTTP/2.0 or later in the request line (shopbot patch)
     UnsupportedVersion,
+    /// the body's framing is invalid or ambiguous: refused with this status
+    /// (shopbot patch; see `request::framing`)
+    BadFraming(u16, HTTPVersion),
 }
 
 impl ClientConnection {
@@ -115,6 +118,16 @@ impl ClientConnection {
                     .map_err(|_| IoError::new(ErrorKind::InvalidInput, "Header is not in ASCII"));
             }
 
+            // shopbot patch: a CR only before LF, no bare LF, no NUL (RFC 9112
+            // §2.2, RFC 9110 §5.5); a front end that ends lines at a bare LF or
+            // CR would see other header lines than we do
+            if prev_byte_was_cr || byte == b'\n' || byte == 0 {
+                return Err(IoError::new(
+                    ErrorKind::InvalidInput,
+                    "bare CR, bare LF or NUL in the request head",
+                ));
+            }
+
             prev_byte_was_cr = byte == b'\r';
 
             buf.push(byte);
@@ -157,14 +170,14 @@ impl ClientConnection {
         }
     }
 
-    /// Answers an empty response with this status; the connection then closes
-    /// (shopbot patch).
+    /// Answers an empty response with this status and `Connection: close`;
+    /// the connection then closes (shopbot patch).
     fn refuse(&mut self, status: u16, version: HTTPVersion) -> Option<Request> {
         use crate::{Response, StatusCode};
         use std::io::Write;
 
         let mut writer = self.sink.next().unwrap();
-        let response = Response::new_empty(StatusCode(status));
+        let response = Response::new_empty(StatusCode(status)).with_connection_close();
         response
             .raw_print(&mut writer, version, &[], false, None)
             .ok();
@@ -201,6 +214,16 @@ impl ClientConnection {
                     if line.is_empty() {
                         break;
                     };
+                    // shopbot patch: an obs-fold line (RFC 9112 §5.2) continues
+                    // the header before it for a front end that unfolds, but
+                    // was read as a header of its own
+                    if line
+                        .as_bytes()
+                        .first()
+                        .map_or(false, |b| *b == b' ' || *b == b'\t')
+                    {
+                        return Err(ReadError::WrongHeader(version));
+                    }
                     if self
                         .limits
                         .max_headers
@@ -208,15 +231,22 @@ impl ClientConnection {
                     {
                         return Err(ReadError::HeaderTooLarge(version));
                     }
-                    headers.push(match FromStr::from_str(line.as_str().trim()) {
+                    headers.push(match Header::from_str(line.as_str().trim()) {
                         // TODO: remove this conversion
-                        Ok(h) => h,
+                        // shopbot patch: a field name is at least one character
+                        Ok(h) if !h.field.as_str().is_empty() => h,
                         _ => return Err(ReadError::WrongHeader(version)),
                     });
                 }
 
                 headers
             };
+
+            // shopbot patch: refused here too, before a `Request` holds this
+            // connection's response writer
+            if let Err(status) = crate::request::framing(&headers, &version) {
+                return Err(ReadError::BadFraming(status, version));
+            }
 
             (method, path, version, headers)
         };
@@ -247,6 +277,9 @@ impl ClientConnection {
                 request::RequestCreationError::ExpectationFailed => {
                     ReadError::ExpectationFailed(version)
                 }
+                request::RequestCreationError::BadFraming(status) => {
+                    ReadError::BadFraming(status, version)
+                }
             }
         })?;
 
@@ -271,23 +304,11 @@ impl Iterator for ClientConnection {
 
         loop {
             let rq = match self.read() {
-                Err(ReadError::WrongRequestLine) => {
-                    let writer = self.sink.next().unwrap();
-                    let response = Response::new_empty(StatusCode(400));
-                    response
-                        .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
-                        .ok();
-                    return None; // we don't know where the next request would start,
-                                 // se we have to close
-                }
-
-                Err(ReadError::WrongHeader(ver)) => {
-                    let writer = self.sink.next().unwrap();
-                    let response = Response::new_empty(StatusCode(400));
-                    response.raw_print(writer, ver, &[], false, None).ok();
-                    return None; // we don't know where the next request would start,
-                                 // se we have to close
-                }
+                // we don't know where the next request would start, so we have to
+                // close (shopbot patch: saying so, with `Connection: close`)
+                Err(ReadError::WrongRequestLine) => return self.refuse(400, HTTPVersion(1, 1)),
+                Err(ReadError::WrongHeader(ver)) => return self.refuse(400, ver),
+                Err(ReadError::BadFraming(status, ver)) => return self.refuse(status, ver),
 
                 Err(ReadError::ReadIoError(ref err)) if err.kind() == ErrorKind::TimedOut => {
                     // request timeout
