@@ -9,7 +9,11 @@
 //! What a client may cost is bounded inside tiny_http (see [`Settings`] and
 //! `vendor/tiny_http/SHOPBOT-PATCHES.md`): a deadline for each request's head and
 //! body, caps on header size and on open connections, and bodies read by the
-//! connection's own thread, so a slow client never holds a worker.
+//! connection's own thread, so a slow client never holds a worker; one request
+//! of a connection at a time with the workers (the next is read once it is
+//! answered, so pipelining costs no memory), and a deadline for writing each
+//! answer, so a client that does not read its answers holds at most one worker,
+//! briefly, and is then cut off.
 
 pub mod admin;
 pub mod dashboard;
@@ -42,6 +46,10 @@ pub const MAX_HEADER_LINE_BYTES: usize = 8 * 1024;
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// The most header lines in one request (more: `431`).
 pub const MAX_HEADERS: usize = 100;
+/// Bytes per second a client must take a large answer at: each byte it takes
+/// gives it that much more time than the request timeout (16 KiB/s: a 5 MB
+/// photo for the inbox on a slow phone connection is not cut off).
+pub const RESPONSE_MIN_RATE: u64 = 16 * 1024;
 
 /// How the server runs and what one client may cost it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +60,8 @@ pub struct Settings {
     pub max_connections: usize,
     /// From when a connection waits for a request until its head and body have
     /// arrived; then `408` (or, for an idle connection, closed without a word).
+    /// Also the time a client has to take in each answer (plus one second per
+    /// [`RESPONSE_MIN_RATE`] bytes of it); then the connection is closed.
     pub request_timeout: Duration,
 }
 
@@ -75,6 +85,9 @@ impl Settings {
             max_headers: Some(MAX_HEADERS),
             buffer_body_up_to: Some(MAX_BODY_BYTES),
             max_connections: Some(self.max_connections),
+            max_requests_in_flight: Some(1),
+            response_timeout: Some(self.request_timeout),
+            response_min_rate: Some(RESPONSE_MIN_RATE),
         }
     }
 }
@@ -298,6 +311,10 @@ fn write_response(raw: tiny_http::Request, response: Response) {
         }
     }
     if let Err(e) = raw.respond(out) {
-        log::debug!(target: "http", "writing the response failed: {e}");
+        if e.kind() == std::io::ErrorKind::TimedOut {
+            log::info!(target: "http", "the client did not take its answer in time; connection closed");
+        } else {
+            log::debug!(target: "http", "writing the response failed: {e}");
+        }
     }
 }

@@ -1,13 +1,20 @@
-//! Hostile HTTP clients (issue 14): requests whose framing (RFC 9112 §6) two
-//! parsers could read differently. Raw TCP clients over loopback against the
-//! real server; every wait and every loop is bounded in time and in count.
+//! Hostile HTTP clients (issue 14): a client that pipelines and never reads its
+//! answers, a client that pipelines a million requests, and requests whose
+//! framing (RFC 9112 §6) two parsers could read differently. Raw TCP clients
+//! over loopback against the real server (and, for memory, the real binary);
+//! every wait and every loop is bounded in time and in count.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
+use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::support::TestServer;
+use crate::support::{self, TestServer};
 
+/// The request (and answer) deadline of the servers that wait for one.
+const DEADLINE_SECS: u64 = 2;
+/// How long a normal request may take while another client misbehaves.
+const PROMPT: Duration = Duration::from_secs(1);
 /// A request pipelined after each hostile one: answered `200` only if the
 /// server parsed the hostile request's body as the next request.
 const SMUGGLED: &str = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -92,6 +99,164 @@ fn post(headers: &str, body: &str) -> String {
 
 /// A chunked body carrying `a=b`.
 const CHUNKED_BODY: &str = "3\r\na=b\r\n0\r\n\r\n";
+
+// ---------------------------------------------------------------------------
+// 1. A slow reader starves no one.
+
+#[test]
+fn a_slow_reader_pipelining_30000_requests_holds_one_worker_and_is_cut_off() {
+    let server = TestServer::start_with_server_keys(&format!("request_timeout_secs = {DEADLINE_SECS}"));
+    let mut flood = TcpStream::connect(server.addr()).unwrap();
+    flood.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut writer = flood.try_clone().unwrap();
+    let requests = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n".repeat(30_000);
+    // 0.9 MB and never a read: the server's answers pile up in the socket buffers.
+    let sent = thread::spawn(move || writer.write_all(requests.as_bytes()).is_ok());
+
+    thread::sleep(Duration::from_millis(500));
+    let agent = support::agent(Duration::from_secs(5));
+    for round in 0..5 {
+        let started = Instant::now();
+        let reply = agent.get(&format!("{}/healthz", server.http)).call();
+        let took = started.elapsed();
+        let status = reply.as_ref().map(|r| r.status().as_u16());
+        assert!(
+            matches!(status, Ok(200)) && took < PROMPT,
+            "round {round}: GET /healthz beside a client that does not read its answers: {status:?} after {took:?}"
+        );
+        thread::sleep(Duration::from_millis(300));
+    }
+    let _ = sent.join();
+
+    // The flood's answers are still unread. By now the server must have given
+    // up on it: answering every request in its buffers or not, it has closed
+    // the connection, so reading finds the end of what was sent at once.
+    thread::sleep(Duration::from_secs(DEADLINE_SECS * 2 + 1));
+    flood.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let started = Instant::now();
+    let (answers, closed) = read_until_closed(&mut flood, Duration::from_secs(2));
+    let answers = String::from_utf8_lossy(&answers);
+    let count = answers.matches("HTTP/1.1 404").count();
+    assert!(
+        closed,
+        "the client that did not read its answers was not cut off: reading for {:?} got {count} answers and no end",
+        started.elapsed()
+    );
+    assert!(count <= 30_000, "{count} answers");
+    eprintln!("the flood got {count} of 30000 answers before it was cut off");
+    assert_eq!(server.get("/healthz").status, 200, "the server still serves");
+}
+
+// ---------------------------------------------------------------------------
+// 2. Pipelining has a memory bound (the real binary, for its RSS).
+
+/// `VmRSS` and `VmHWM` of process `pid`, in bytes.
+#[cfg(target_os = "linux")]
+fn memory_of(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn one_connection_pipelining_a_million_requests_keeps_the_server_under_40_mb() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    const LIMIT: u64 = 40 * 1024 * 1024;
+    let (_dir, config, _db) = crate::crash::temp_config();
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        "workers = 4\n",
+        &format!("workers = 4\nrequest_timeout_secs = {DEADLINE_SECS}\n"),
+        1,
+    );
+    std::fs::write(&config, text).unwrap();
+    let (mut child, http) = crate::crash::serve(&config);
+    let pid = child.id();
+    let addr = http.trim_start_matches("http://").to_string();
+    let (rss_before, _) = memory_of(pid).unwrap();
+
+    // 1,000,000 × `GET /healthz` (34 MB), written as fast as the server takes
+    // them, answers never read.
+    let stop = Arc::new(AtomicBool::new(false));
+    let written = Arc::new(AtomicU64::new(0));
+    let flood = {
+        let (addr, stop, written) = (addr.clone(), stop.clone(), written.clone());
+        thread::spawn(move || {
+            let mut stream = TcpStream::connect(addr).unwrap();
+            stream.set_write_timeout(Some(Duration::from_secs(1))).unwrap();
+            let batch = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".repeat(1000);
+            let mut blocked_since = None::<Instant>;
+            let mut batches = 0;
+            while batches < 1000 && !stop.load(Ordering::SeqCst) {
+                match stream.write_all(batch.as_bytes()) {
+                    Ok(()) => {
+                        batches += 1;
+                        blocked_since = None;
+                        written.fetch_add(batch.len() as u64, Ordering::SeqCst);
+                    }
+                    // A write timeout (the server stopped reading): keep trying
+                    // for up to 30 s; the server closing the connection ends it.
+                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                        // (write_all may have sent part of the batch; the next
+                        // request is then cut in two, which is fine for this test.)
+                        let since = *blocked_since.get_or_insert_with(Instant::now);
+                        if since.elapsed() > Duration::from_secs(30) {
+                            return (batches, "still blocked after 30 s".to_string());
+                        }
+                    }
+                    Err(e) => return (batches, format!("closed by the server: {e}")),
+                }
+            }
+            match batches {
+                1000 => (batches, "all written".to_string()),
+                _ => (batches, "stopped by the test".to_string()),
+            }
+        })
+    };
+
+    let started = Instant::now();
+    let give_up = started + Duration::from_secs(60);
+    let mut peak = 0;
+    while !flood.is_finished() && Instant::now() < give_up {
+        let (rss, _) = memory_of(pid).unwrap();
+        peak = peak.max(rss);
+        if rss > LIMIT {
+            break;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    let flood_took = started.elapsed();
+    stop.store(true, Ordering::SeqCst);
+    let (_, hwm) = memory_of(pid).unwrap();
+    let healthz = support::agent(Duration::from_secs(5))
+        .get(&format!("{http}/healthz"))
+        .call()
+        .map(|r| r.status().as_u16());
+    let _ = child.kill();
+    let _ = child.wait();
+    let (batches, end) = flood.join().unwrap();
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    eprintln!(
+        "RSS {:.1} MiB before, peak seen {:.1} MiB, VmHWM {:.1} MiB; {:.1} MB written ({batches} batches of 1000 requests) in {flood_took:.1?}, {end}",
+        mib(rss_before),
+        mib(peak),
+        mib(hwm),
+        written.load(Ordering::SeqCst) as f64 / 1e6
+    );
+    assert!(
+        hwm < LIMIT,
+        "the server's memory grew to {:.1} MiB (VmHWM; {:.1} MiB before) while one connection pipelined",
+        mib(hwm),
+        mib(rss_before)
+    );
+    assert_eq!(healthz.ok(), Some(200), "GET /healthz after the flood");
+}
 
 // ---------------------------------------------------------------------------
 // 3. Request framing (RFC 9112 §6): one reading, or a 400 and the end.

@@ -6,6 +6,8 @@ use std::io::{BufReader, BufWriter, ErrorKind, Read};
 
 use std::net::SocketAddr;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::common::{HTTPVersion, Method};
@@ -40,6 +42,10 @@ pub struct ClientConnection {
     // request's head read so far
     limits: Limits,
     head_bytes: usize,
+
+    // shopbot patch: set once a response could not be written (in time); no
+    // further request is read, even one already buffered
+    broken: Arc<AtomicBool>,
 }
 
 /// Error that can happen when reading a request.
@@ -66,12 +72,14 @@ enum ReadError {
 impl ClientConnection {
     /// Creates a new `ClientConnection` that takes ownership of the `TcpStream`.
     pub fn new(
-        write_socket: RefinedTcpStream,
+        mut write_socket: RefinedTcpStream,
         mut read_socket: RefinedTcpStream,
         limits: Limits,
     ) -> ClientConnection {
         let remote_addr = read_socket.peer_addr();
         let secure = read_socket.secure();
+        let broken = read_socket.broken_flag();
+        write_socket.set_response_limits(limits.response_limits());
 
         let mut source = SequentialReaderBuilder::new(BufReader::with_capacity(1024, read_socket));
         let first_header = source.next().unwrap();
@@ -85,6 +93,7 @@ impl ClientConnection {
             secure,
             limits,
             head_bytes: 0,
+            broken,
         }
     }
 
@@ -298,7 +307,7 @@ impl Iterator for ClientConnection {
 
         // the client sent a "connection: close" header in this previous request
         //  or is using HTTP 1.0, meaning that no new request will come
-        if self.no_more_requests {
+        if self.no_more_requests || self.broken.load(Ordering::SeqCst) {
             return None;
         }
 

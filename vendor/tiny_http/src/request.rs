@@ -99,7 +99,8 @@ impl<R: Write> Write for NotifyOnDrop<R> {
 }
 impl<R> Drop for NotifyOnDrop<R> {
     fn drop(&mut self) {
-        self.sender.send(()).unwrap();
+        // shopbot patch: the connection may have ended already (no panic)
+        self.sender.send(()).ok();
     }
 }
 
@@ -591,7 +592,8 @@ impl Request {
     {
         let res = self.respond_impl(response);
         if let Some(sender) = self.notify_when_responded.take() {
-            sender.send(()).unwrap();
+            // shopbot patch: the connection may have ended already (no panic)
+            sender.send(()).ok();
         }
         res
     }
@@ -647,7 +649,8 @@ impl Drop for Request {
             let response = Response::empty(500);
             let _ = self.respond_impl(response); // ignoring any potential error
             if let Some(sender) = self.notify_when_responded.take() {
-                sender.send(()).unwrap();
+                // shopbot patch: the connection may have ended already (no panic)
+                sender.send(()).ok();
             }
         }
     }
