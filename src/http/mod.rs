@@ -4,6 +4,7 @@
 //! each request into an owned [`Request`] (reading the body under a size limit),
 //! runs the handler under `catch_unwind` (a panic becomes a `500` and a log line,
 //! never a dead worker), writes the [`Response`] and logs one line per request.
+//! `HEAD` is answered here, for every route, as `GET` without the body.
 //! Handlers are plain functions of a [`Request`], testable without sockets.
 //!
 //! What a client may cost is bounded inside tiny_http (see [`Settings`] and
@@ -254,12 +255,21 @@ fn serve(mut raw: tiny_http::Request, handler: &Handler) {
     let method = raw.method().clone();
     let target = raw.url().to_string();
     let response = match read_request(&mut raw) {
-        Ok(request) => catch_unwind(AssertUnwindSafe(|| handler(&request))).unwrap_or_else(|_| {
-            log::error!(target: "http", "{method} {}: the handler panicked", request.path());
-            Response::text(500, "internal server error")
-        }),
+        Ok(mut request) => {
+            // HEAD is GET without the body (RFC 9110 §9.3.2), for every route
+            // at once: the handlers see GET, and tiny_http sends the head of
+            // their answer (its Content-Length included) without the body.
+            if request.method == Method::Head {
+                request.method = Method::Get;
+            }
+            catch_unwind(AssertUnwindSafe(|| handler(&request))).unwrap_or_else(|_| {
+                log::error!(target: "http", "{method} {}: the handler panicked", request.path());
+                Response::text(500, "internal server error")
+            })
+        }
         Err(response) => response,
     };
+    let response = allow_head(response);
     let path = target.split('?').next().unwrap_or_default();
     let note = response
         .log_note
@@ -296,6 +306,20 @@ fn read_request(raw: &mut tiny_http::Request) -> Result<Request, Response> {
         body,
         remote: raw.remote_addr().map(|a| a.ip()),
     })
+}
+
+/// A `405`'s `Allow` that names `GET` names `HEAD` too, since every `GET`
+/// route answers `HEAD` (see [`serve`]).
+fn allow_head(mut response: Response) -> Response {
+    if response.status == 405 {
+        for (name, value) in &mut response.headers {
+            let methods: Vec<&str> = value.split(',').map(str::trim).collect();
+            if name.eq_ignore_ascii_case("Allow") && methods.contains(&"GET") && !methods.contains(&"HEAD") {
+                value.push_str(", HEAD");
+            }
+        }
+    }
+    response
 }
 
 fn too_large() -> Response {

@@ -1,8 +1,8 @@
 //! Hostile HTTP clients (issue 14): a client that pipelines and never reads its
-//! answers, a client that pipelines a million requests, and requests whose
-//! framing (RFC 9112 §6) two parsers could read differently. Raw TCP clients
-//! over loopback against the real server (and, for memory, the real binary);
-//! every wait and every loop is bounded in time and in count.
+//! answers, a client that pipelines a million requests, requests whose framing
+//! (RFC 9112 §6) two parsers could read differently, and `HEAD`. Raw TCP
+//! clients over loopback against the real server (and, for memory, the real
+//! binary); every wait and every loop is bounded in time and in count.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
@@ -419,4 +419,53 @@ fn a_folded_header_line_is_400_and_closes() {
     // Unfolded (RFC 9112 §5.2), `Content-Length` is part of `X-Note`'s value.
     let request = post("X-Note: a\r\n Content-Length: 3\r\n", "a=b");
     assert_refused(&server, "an obs-fold line", &request, 400);
+}
+
+// ---------------------------------------------------------------------------
+// 4. HEAD is GET without the body.
+
+#[test]
+fn head_is_answered_like_get_without_a_body() {
+    let server = TestServer::start();
+    let get = server.get("/healthz");
+    let (raw, _) = send_raw(
+        &server.addr(),
+        b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    let (head, rest) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    assert!(head.starts_with("HTTP/1.1 200"), "HEAD /healthz: {raw:?}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains(&format!("\r\ncontent-length: {}", get.body.len())),
+        "HEAD /healthz has GET's Content-Length ({}): {head:?}",
+        get.body.len()
+    );
+    assert!(
+        head.to_ascii_lowercase().contains("\r\ncontent-type: application/json"),
+        "{head:?}"
+    );
+    // No body: the next bytes are the pipelined GET's answer.
+    assert!(rest.starts_with("HTTP/1.1 200"), "after HEAD's head: {rest:?}");
+
+    // Every GET route, in one place: a page of the inbox too.
+    let (raw, _) = send_raw(
+        &server.addr(),
+        b"HEAD /admin/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    let get_login = server.get("/admin/login");
+    assert_eq!(statuses(&raw), vec![get_login.status], "HEAD /admin/login: {raw:?}");
+    assert!(raw.ends_with("\r\n\r\n"), "HEAD /admin/login sent a body: {raw:?}");
+
+    // A route without GET still answers 405; a GET route's Allow names HEAD.
+    let (raw, _) = send_raw(
+        &server.addr(),
+        b"HEAD /twilio/inbound HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(statuses(&raw), vec![405], "HEAD /twilio/inbound: {raw:?}");
+    let (raw, _) = send_raw(
+        &server.addr(),
+        b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(statuses(&raw), vec![405], "POST /healthz: {raw:?}");
+    assert!(raw.contains("\r\nAllow: GET, HEAD\r\n"), "POST /healthz: {raw:?}");
 }
