@@ -274,7 +274,9 @@ impl ClientConnection {
             path,
             version.clone(),
             headers,
-            *self.remote_addr.as_ref().unwrap(),
+            // shopbot patch: `None` if the peer was already gone at accept
+            // (it was an `unwrap()`, a panic a client could cause)
+            self.remote_addr.as_ref().ok().and_then(|addr| *addr),
             data_source,
             writer,
             self.limits.buffer_body_up_to,
@@ -413,6 +415,34 @@ fn parse_request_line(line: &str) -> Result<(Method, String, HTTPVersion), ReadE
 
 #[cfg(test)]
 mod test {
+    // shopbot patch: a client that sent a request and reset the connection
+    // before it was accepted has no peer address any more; that is no panic
+    #[test]
+    fn a_request_from_a_connection_already_reset_is_no_panic() {
+        use std::io::{Read, Write};
+        use std::net::{TcpListener, TcpStream};
+
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut accepted, _) = listener.accept().unwrap();
+        // closing with unread data resets the connection
+        accepted.write_all(b"unread").unwrap();
+        client
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        drop(client);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let (read, write) =
+            crate::util::RefinedTcpStream::new(crate::connection::Connection::from(accepted))
+                .unwrap();
+        let mut connection = super::ClientConnection::new(write, read, crate::Limits::default());
+        if let Some(mut rq) = connection.next() {
+            let mut body = Vec::new();
+            let _ = rq.as_reader().read_to_end(&mut body);
+        }
+    }
+
     #[test]
     fn test_parse_request_line() {
         let (method, path, ver) = super::parse_request_line("GET /hello HTTP/1.1").unwrap();
