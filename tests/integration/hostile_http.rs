@@ -13,8 +13,10 @@ use crate::support::{self, TestServer};
 
 /// The request (and answer) deadline of the servers that wait for one.
 const DEADLINE_SECS: u64 = 2;
-/// How long a normal request may take while another client misbehaves.
-const PROMPT: Duration = Duration::from_secs(1);
+/// How long a normal request may take while another client misbehaves (the
+/// old server gave it no answer at all; room for an emulated CPU, as in
+/// `slow_clients.rs`).
+const PROMPT: Duration = Duration::from_secs(2);
 /// A request pipelined after each hostile one: answered `200` only if the
 /// server parsed the hostile request's body as the next request.
 const SMUGGLED: &str = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -180,6 +182,13 @@ fn one_connection_pipelining_a_million_requests_keeps_the_server_under_40_mb() {
     let pid = child.id();
     let addr = http.trim_start_matches("http://").to_string();
     let (rss_before, _) = memory_of(pid).unwrap();
+    // Under qemu-user (the Raspberry Pi build's tests) the process is qemu,
+    // whose own memory (the translated code) is no measure of shopbot's: then
+    // only the growth counts.
+    let emulated = std::fs::read_link(format!("/proc/{pid}/exe"))
+        .map(|exe| exe.to_string_lossy().contains("qemu"))
+        .unwrap_or(false);
+    let limit = if emulated { rss_before + 24 * 1024 * 1024 } else { LIMIT };
 
     // 1,000,000 × `GET /healthz` (34 MB), written as fast as the server takes
     // them, answers never read.
@@ -226,7 +235,7 @@ fn one_connection_pipelining_a_million_requests_keeps_the_server_under_40_mb() {
     while !flood.is_finished() && Instant::now() < give_up {
         let (rss, _) = memory_of(pid).unwrap();
         peak = peak.max(rss);
-        if rss > LIMIT {
+        if rss > limit {
             break;
         }
         thread::sleep(Duration::from_millis(50));
@@ -250,10 +259,11 @@ fn one_connection_pipelining_a_million_requests_keeps_the_server_under_40_mb() {
         written.load(Ordering::SeqCst) as f64 / 1e6
     );
     assert!(
-        hwm < LIMIT,
-        "the server's memory grew to {:.1} MiB (VmHWM; {:.1} MiB before) while one connection pipelined",
+        hwm < limit,
+        "the server's memory grew to {:.1} MiB (VmHWM; {:.1} MiB before; the limit {:.1} MiB) while one connection pipelined",
         mib(hwm),
-        mib(rss_before)
+        mib(rss_before),
+        mib(limit)
     );
     assert_eq!(healthz.ok(), Some(200), "GET /healthz after the flood");
 }
