@@ -419,7 +419,7 @@ mod test {
     // before it was accepted has no peer address any more; that is no panic
     #[test]
     fn a_request_from_a_connection_already_reset_is_no_panic() {
-        use std::io::{Read, Write};
+        use std::io::Write;
         use std::net::{TcpListener, TcpStream};
 
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
