@@ -4,12 +4,17 @@
 //! each request into an owned [`Request`] (reading the body under a size limit),
 //! runs the handler under `catch_unwind` (a panic becomes a `500` and a log line,
 //! never a dead worker), writes the [`Response`] and logs one line per request.
+//! `HEAD` is answered here, for every route, as `GET` without the body.
 //! Handlers are plain functions of a [`Request`], testable without sockets.
 //!
 //! What a client may cost is bounded inside tiny_http (see [`Settings`] and
 //! `vendor/tiny_http/SHOPBOT-PATCHES.md`): a deadline for each request's head and
 //! body, caps on header size and on open connections, and bodies read by the
-//! connection's own thread, so a slow client never holds a worker.
+//! connection's own thread, so a slow client never holds a worker; one request
+//! of a connection at a time with the workers (the next is read once it is
+//! answered, so pipelining costs no memory), and a deadline for writing each
+//! answer, so a client that does not read its answers holds at most one worker,
+//! briefly, and is then cut off.
 
 pub mod admin;
 pub mod dashboard;
@@ -46,6 +51,10 @@ pub const MAX_HEADER_LINE_BYTES: usize = 8 * 1024;
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// The most header lines in one request (more: `431`).
 pub const MAX_HEADERS: usize = 100;
+/// Bytes per second a client must take a large answer at: each byte it takes
+/// gives it that much more time than the request timeout (16 KiB/s: a 5 MB
+/// photo for the inbox on a slow phone connection is not cut off).
+pub const RESPONSE_MIN_RATE: u64 = 16 * 1024;
 
 /// How the server runs and what one client may cost it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +65,8 @@ pub struct Settings {
     pub max_connections: usize,
     /// From when a connection waits for a request until its head and body have
     /// arrived; then `408` (or, for an idle connection, closed without a word).
+    /// Also the time a client has to take in each answer (plus one second per
+    /// [`RESPONSE_MIN_RATE`] bytes of it); then the connection is closed.
     pub request_timeout: Duration,
 }
 
@@ -79,6 +90,9 @@ impl Settings {
             max_headers: Some(MAX_HEADERS),
             buffer_body_up_to: Some(MAX_BODY_BYTES),
             max_connections: Some(self.max_connections),
+            max_requests_in_flight: Some(1),
+            response_timeout: Some(self.request_timeout),
+            response_min_rate: Some(RESPONSE_MIN_RATE),
         }
     }
 }
@@ -245,12 +259,21 @@ fn serve(mut raw: tiny_http::Request, handler: &Handler) {
     let method = raw.method().clone();
     let target = raw.url().to_string();
     let response = match read_request(&mut raw, body_limit(&method, &target)) {
-        Ok(request) => catch_unwind(AssertUnwindSafe(|| handler(&request))).unwrap_or_else(|_| {
-            log::error!(target: "http", "{method} {}: the handler panicked", request.path());
-            Response::text(500, "internal server error")
-        }),
+        Ok(mut request) => {
+            // HEAD is GET without the body (RFC 9110 §9.3.2), for every route
+            // at once: the handlers see GET, and tiny_http sends the head of
+            // their answer (its Content-Length included) without the body.
+            if request.method == Method::Head {
+                request.method = Method::Get;
+            }
+            catch_unwind(AssertUnwindSafe(|| handler(&request))).unwrap_or_else(|_| {
+                log::error!(target: "http", "{method} {}: the handler panicked", request.path());
+                Response::text(500, "internal server error")
+            })
+        }
         Err(response) => response,
     };
+    let response = allow_head(response);
     let path = target.split('?').next().unwrap_or_default();
     let note = response
         .log_note
@@ -299,6 +322,20 @@ fn read_request(raw: &mut tiny_http::Request, max: usize) -> Result<Request, Res
     })
 }
 
+/// A `405`'s `Allow` that names `GET` names `HEAD` too, since every `GET`
+/// route answers `HEAD` (see [`serve`]).
+fn allow_head(mut response: Response) -> Response {
+    if response.status == 405 {
+        for (name, value) in &mut response.headers {
+            let methods: Vec<&str> = value.split(',').map(str::trim).collect();
+            if name.eq_ignore_ascii_case("Allow") && methods.contains(&"GET") && !methods.contains(&"HEAD") {
+                value.push_str(", HEAD");
+            }
+        }
+    }
+    response
+}
+
 fn too_large(max: usize) -> Response {
     Response::text(413, &format!("the request body is larger than {max} bytes")).header("Connection", "close")
 }
@@ -311,6 +348,10 @@ fn write_response(raw: tiny_http::Request, response: Response) {
         }
     }
     if let Err(e) = raw.respond(out) {
-        log::debug!(target: "http", "writing the response failed: {e}");
+        if e.kind() == std::io::ErrorKind::TimedOut {
+            log::info!(target: "http", "the client did not take its answer in time; connection closed");
+        } else {
+            log::debug!(target: "http", "writing the response failed: {e}");
+        }
     }
 }

@@ -16,6 +16,7 @@ mod data_care;
 mod golden;
 mod graph_mock;
 mod hostile_data;
+mod hostile_http;
 mod idempotency;
 mod inbox;
 mod media;

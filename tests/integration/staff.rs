@@ -60,17 +60,37 @@ fn wait_sent_to(mock: &MockTwilio, to: &str, n: usize) -> Vec<Recorded> {
     }
 }
 
-/// The SID the newest sent message to `to` got (from the admin API).
+/// The SID the newest sent message to `to` got (from the admin API), once it
+/// has one: the mock may have the request before shopbot has stored its answer.
 fn newest_sid_to(server: &TestServer, to: &str) -> String {
-    let (_, conversation) = server.api_get(&format!("/api/messages?contact=%2B{}", &to[1..]));
-    let messages = conversation["messages"].as_array().unwrap();
-    messages
-        .iter()
-        .rev()
-        .filter(|m| m["direction"] == "outbound")
-        .find_map(|m| m["sid"].as_str())
-        .unwrap_or_else(|| panic!("no sent message to {to}: {conversation}"))
-        .to_string()
+    newest_sid_where(server, to, |_| true)
+}
+
+/// The SID of the newest alert to the staff member `to`, once it has one.
+fn alert_sid(server: &TestServer, to: &str) -> String {
+    newest_sid_where(server, to, |body| body.starts_with("🔔"))
+}
+
+fn newest_sid_where(server: &TestServer, to: &str, wanted: impl Fn(&str) -> bool) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let (_, conversation) = server.api_get(&format!("/api/messages?contact=%2B{}", &to[1..]));
+        let newest = conversation["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|m| m["direction"] == "outbound" && wanted(m["body"].as_str().unwrap_or_default()))
+            .cloned();
+        if let Some(sid) = newest.as_ref().and_then(|m| m["sid"].as_str()) {
+            return sid.to_string();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no sent message to {to}: {conversation}"
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
 }
 
 /// Both staff members wrote to the bot (their 24-hour windows are open).
@@ -145,7 +165,7 @@ fn a_quoted_reply_and_the_next_unquoted_one_reach_the_customer_and_another_staff
     let server = relay_server(&mock);
     staff_on_duty(&server);
     ask_for_help(&server, &mock, CUSTOMER);
-    let alert_to_a = newest_sid_to(&server, STAFF_A);
+    let alert_to_a = alert_sid(&server, STAFF_A);
     let said = write(&server, STAFF_A, "Hi, Sam here. Let me check.", Some(&alert_to_a));
     assert_eq!(said, [format!("→ Thandi ({CUSTOMER})")]);
     let to_customer = wait_sent_to(&mock, CUSTOMER, 1);
@@ -160,7 +180,7 @@ fn a_quoted_reply_and_the_next_unquoted_one_reach_the_customer_and_another_staff
     let to_a = wait_sent_to(&mock, STAFF_A, 2);
     assert_eq!(body(&to_a[1]), format!("💬 Thandi ({CUSTOMER}):\n“Thanks!”"));
     // Staff B answers the same alert: told who holds it, nothing sent.
-    let alert_to_b = newest_sid_to(&server, STAFF_B);
+    let alert_to_b = alert_sid(&server, STAFF_B);
     let said = write(&server, STAFF_B, "Hello from Lee", Some(&alert_to_b));
     assert_eq!(
         said,
@@ -259,7 +279,7 @@ fn a_customer_outside_the_window_or_opted_out_is_not_messaged_and_staff_is_told(
     let server = relay_server(&mock);
     staff_on_duty(&server);
     ask_for_help(&server, &mock, CUSTOMER);
-    let alert = newest_sid_to(&server, STAFF_A);
+    let alert = alert_sid(&server, STAFF_A);
     write(&server, STAFF_A, "Hi!", Some(&alert));
     wait_sent_to(&mock, CUSTOMER, 1);
     // Twilio says the window is closed (63016) for the message just sent.
@@ -302,7 +322,7 @@ fn a_photo_from_staff_is_relayed_to_the_customer() {
     let server = relay_server(&mock);
     staff_on_duty(&server);
     ask_for_help(&server, &mock, CUSTOMER);
-    let alert = newest_sid_to(&server, STAFF_A);
+    let alert = alert_sid(&server, STAFF_A);
     let photo = "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages/MM1/Media/ME1";
     let mut params = whatsapp_params(&new_sid(), STAFF_A, "This is the part");
     for (key, value) in [
@@ -366,7 +386,7 @@ fn staff_and_customers_mix_twilio_and_meta() {
     let alert_b = wait_graph_texts(&graph, STAFF_B, 2);
     assert!(alert_b[1].starts_with(&format!("🔔 Ava ({CUSTOMER}) asks for a person.")));
     // B answers on Meta, quoting the alert (context.id): the customer gets it on Meta.
-    let alert_wamid = newest_sid_to(&server, STAFF_B);
+    let alert_wamid = alert_sid(&server, STAFF_B);
     let mut reply = text_message("wamid.B2", STAFF_B, "Hi Ava, Lee here.");
     reply["context"] = serde_json::json!({"from": "15550783881", "id": alert_wamid});
     assert_eq!(server.meta_post(&webhook(vec![entry(vec![], vec![reply])])).status, 200);
@@ -376,7 +396,7 @@ fn staff_and_customers_mix_twilio_and_meta() {
         "{to_customer:?}"
     );
     // A answers the same customer from Twilio: told that B holds it.
-    let alert_to_a = newest_sid_to(&server, STAFF_A);
+    let alert_to_a = alert_sid(&server, STAFF_A);
     let said = write(&server, STAFF_A, "Hello?", Some(&alert_to_a));
     assert_eq!(
         said,

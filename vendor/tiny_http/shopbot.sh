@@ -15,16 +15,22 @@ root="$(cd "$here/../.." && pwd)"
 pristine() {
   local dir
   dir="$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/tiny_http-0.12.0 2>/dev/null | head -n 1)"
-  [ -n "$dir" ] || { echo "tiny_http-0.12.0 is not in cargo's registry; run cargo build first" >&2; exit 1; }
+  # shopbot's [patch] means its own build never downloads the pristine crate
+  [ -n "$dir" ] || {
+    echo "tiny_http-0.12.0 is not in cargo's registry; fetch it once with a scratch project:" >&2
+    echo "  d=\$(mktemp -d) && cargo init -q --vcs none --name scratch \"\$d\" && (cd \"\$d\" && cargo add -q tiny_http@=0.12.0 && cargo fetch -q)" >&2
+    exit 1
+  }
   echo "$dir"
 }
 
 make_diff() {
-  local tmp
+  local tmp original
+  original="$(pristine)"
   tmp="$(mktemp -d)"
   trap "rm -rf '$tmp'" EXIT
   mkdir -p "$tmp/a" "$tmp/b"
-  cp -r "$(pristine)/src" "$(pristine)/tests" "$tmp/a/"
+  cp -r "$original/src" "$original/tests" "$tmp/a/"
   cp -r "$here/src" "$here/tests" "$tmp/b/"
   # Apply in a tiny_http 0.12.0 checkout with: patch -p1 < shopbot.patch
   (cd "$tmp" && diff -ruN a b || true) | sed -E 's/^((---|\+\+\+) [^\t]+)\t.*/\1/' >"$here/shopbot.patch"

@@ -6,12 +6,14 @@ use std::io::{BufReader, BufWriter, ErrorKind, Read};
 
 use std::net::SocketAddr;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::common::{HTTPVersion, Method};
 use crate::util::RefinedTcpStream;
 use crate::util::{SequentialReader, SequentialReaderBuilder, SequentialWriterBuilder};
-use crate::{Limits, Request};
+use crate::{Header, Limits, Request};
 
 /// A ClientConnection is an object that will store a socket to a client
 /// and return Request objects.
@@ -40,6 +42,10 @@ pub struct ClientConnection {
     // request's head read so far
     limits: Limits,
     head_bytes: usize,
+
+    // shopbot patch: set once a response could not be written (in time); no
+    // further request is read, even one already buffered
+    broken: Arc<AtomicBool>,
 }
 
 /// Error that can happen when reading a request.
@@ -58,17 +64,22 @@ enum ReadError {
     Idle,
     /// HTTP/2.0 or later in the request line (shopbot patch)
     UnsupportedVersion,
+    /// the body's framing is invalid or ambiguous: refused with this status
+    /// (shopbot patch; see `request::framing`)
+    BadFraming(u16, HTTPVersion),
 }
 
 impl ClientConnection {
     /// Creates a new `ClientConnection` that takes ownership of the `TcpStream`.
     pub fn new(
-        write_socket: RefinedTcpStream,
+        mut write_socket: RefinedTcpStream,
         mut read_socket: RefinedTcpStream,
         limits: Limits,
     ) -> ClientConnection {
         let remote_addr = read_socket.peer_addr();
         let secure = read_socket.secure();
+        let broken = read_socket.broken_flag();
+        write_socket.set_response_limits(limits.response_limits());
 
         let mut source = SequentialReaderBuilder::new(BufReader::with_capacity(1024, read_socket));
         let first_header = source.next().unwrap();
@@ -82,6 +93,7 @@ impl ClientConnection {
             secure,
             limits,
             head_bytes: 0,
+            broken,
         }
     }
 
@@ -113,6 +125,16 @@ impl ClientConnection {
                 return AsciiString::from_ascii(buf)
                     .map(Some)
                     .map_err(|_| IoError::new(ErrorKind::InvalidInput, "Header is not in ASCII"));
+            }
+
+            // shopbot patch: a CR only before LF, no bare LF, no NUL (RFC 9112
+            // §2.2, RFC 9110 §5.5); a front end that ends lines at a bare LF or
+            // CR would see other header lines than we do
+            if prev_byte_was_cr || byte == b'\n' || byte == 0 {
+                return Err(IoError::new(
+                    ErrorKind::InvalidInput,
+                    "bare CR, bare LF or NUL in the request head",
+                ));
             }
 
             prev_byte_was_cr = byte == b'\r';
@@ -157,14 +179,14 @@ impl ClientConnection {
         }
     }
 
-    /// Answers an empty response with this status; the connection then closes
-    /// (shopbot patch).
+    /// Answers an empty response with this status and `Connection: close`;
+    /// the connection then closes (shopbot patch).
     fn refuse(&mut self, status: u16, version: HTTPVersion) -> Option<Request> {
         use crate::{Response, StatusCode};
         use std::io::Write;
 
         let mut writer = self.sink.next().unwrap();
-        let response = Response::new_empty(StatusCode(status));
+        let response = Response::new_empty(StatusCode(status)).with_connection_close();
         response
             .raw_print(&mut writer, version, &[], false, None)
             .ok();
@@ -201,6 +223,16 @@ impl ClientConnection {
                     if line.is_empty() {
                         break;
                     };
+                    // shopbot patch: an obs-fold line (RFC 9112 §5.2) continues
+                    // the header before it for a front end that unfolds, but
+                    // was read as a header of its own
+                    if line
+                        .as_bytes()
+                        .first()
+                        .map_or(false, |b| *b == b' ' || *b == b'\t')
+                    {
+                        return Err(ReadError::WrongHeader(version));
+                    }
                     if self
                         .limits
                         .max_headers
@@ -208,15 +240,22 @@ impl ClientConnection {
                     {
                         return Err(ReadError::HeaderTooLarge(version));
                     }
-                    headers.push(match FromStr::from_str(line.as_str().trim()) {
+                    headers.push(match Header::from_str(line.as_str().trim()) {
                         // TODO: remove this conversion
-                        Ok(h) => h,
+                        // shopbot patch: a field name is at least one character
+                        Ok(h) if !h.field.as_str().is_empty() => h,
                         _ => return Err(ReadError::WrongHeader(version)),
                     });
                 }
 
                 headers
             };
+
+            // shopbot patch: refused here too, before a `Request` holds this
+            // connection's response writer
+            if let Err(status) = crate::request::framing(&headers, &version) {
+                return Err(ReadError::BadFraming(status, version));
+            }
 
             (method, path, version, headers)
         };
@@ -235,7 +274,9 @@ impl ClientConnection {
             path,
             version.clone(),
             headers,
-            *self.remote_addr.as_ref().unwrap(),
+            // shopbot patch: `None` if the peer was already gone at accept
+            // (it was an `unwrap()`, a panic a client could cause)
+            self.remote_addr.as_ref().ok().and_then(|addr| *addr),
             data_source,
             writer,
             self.limits.buffer_body_up_to,
@@ -246,6 +287,9 @@ impl ClientConnection {
                 request::RequestCreationError::CreationIoError(e) => ReadError::ReadIoError(e),
                 request::RequestCreationError::ExpectationFailed => {
                     ReadError::ExpectationFailed(version)
+                }
+                request::RequestCreationError::BadFraming(status) => {
+                    ReadError::BadFraming(status, version)
                 }
             }
         })?;
@@ -265,29 +309,17 @@ impl Iterator for ClientConnection {
 
         // the client sent a "connection: close" header in this previous request
         //  or is using HTTP 1.0, meaning that no new request will come
-        if self.no_more_requests {
+        if self.no_more_requests || self.broken.load(Ordering::SeqCst) {
             return None;
         }
 
         loop {
             let rq = match self.read() {
-                Err(ReadError::WrongRequestLine) => {
-                    let writer = self.sink.next().unwrap();
-                    let response = Response::new_empty(StatusCode(400));
-                    response
-                        .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
-                        .ok();
-                    return None; // we don't know where the next request would start,
-                                 // se we have to close
-                }
-
-                Err(ReadError::WrongHeader(ver)) => {
-                    let writer = self.sink.next().unwrap();
-                    let response = Response::new_empty(StatusCode(400));
-                    response.raw_print(writer, ver, &[], false, None).ok();
-                    return None; // we don't know where the next request would start,
-                                 // se we have to close
-                }
+                // we don't know where the next request would start, so we have to
+                // close (shopbot patch: saying so, with `Connection: close`)
+                Err(ReadError::WrongRequestLine) => return self.refuse(400, HTTPVersion(1, 1)),
+                Err(ReadError::WrongHeader(ver)) => return self.refuse(400, ver),
+                Err(ReadError::BadFraming(status, ver)) => return self.refuse(status, ver),
 
                 Err(ReadError::ReadIoError(ref err)) if err.kind() == ErrorKind::TimedOut => {
                     // request timeout
@@ -383,6 +415,34 @@ fn parse_request_line(line: &str) -> Result<(Method, String, HTTPVersion), ReadE
 
 #[cfg(test)]
 mod test {
+    // shopbot patch: a client that sent a request and reset the connection
+    // before it was accepted has no peer address any more; that is no panic
+    #[test]
+    fn a_request_from_a_connection_already_reset_is_no_panic() {
+        use std::io::Write;
+        use std::net::{TcpListener, TcpStream};
+
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut accepted, _) = listener.accept().unwrap();
+        // closing with unread data resets the connection
+        accepted.write_all(b"unread").unwrap();
+        client
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        drop(client);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let (read, write) =
+            crate::util::RefinedTcpStream::new(crate::connection::Connection::from(accepted))
+                .unwrap();
+        let mut connection = super::ClientConnection::new(write, read, crate::Limits::default());
+        if let Some(mut rq) = connection.next() {
+            let mut body = Vec::new();
+            let _ = rq.as_reader().read_to_end(&mut body);
+        }
+    }
+
     #[test]
     fn test_parse_request_line() {
         let (method, path, ver) = super::parse_request_line("GET /hello HTTP/1.1").unwrap();

@@ -102,6 +102,14 @@ impl Connection {
         write: Option<std::time::Duration>,
     ) -> std::io::Result<()> {
         self.set_read_timeout(read)?;
+        self.set_write_timeout(write)
+    }
+
+    /// Sets the socket's write timeout (shopbot patch).
+    pub(crate) fn set_write_timeout(
+        &self,
+        write: Option<std::time::Duration>,
+    ) -> std::io::Result<()> {
         match self {
             Self::Tcp(s) => s.set_write_timeout(write),
             #[cfg(unix)]

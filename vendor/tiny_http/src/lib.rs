@@ -216,6 +216,35 @@ pub struct Limits {
     /// `503 Service Unavailable` with `Retry-After: 1` and closed at once.
     /// `None`: no limit.
     pub max_connections: Option<usize>,
+    /// Most requests of one connection handed over by `recv()` and not yet
+    /// answered (responded to, or dropped); the connection reads no further
+    /// request until one is. `Some(1)`: a connection never holds more than
+    /// one of the threads calling `recv()` (a later request's response waits
+    /// for the earlier ones', so each would hold a thread), and what a client
+    /// pipelines stays in its socket, not in memory. `None`: as many as the
+    /// client sends (HTTPS connections always take turns, one at a time).
+    pub max_requests_in_flight: Option<usize>,
+    /// Longest time to write one response, from its first write until it is
+    /// flushed (see `response_min_rate`). Past it, or after any failed write,
+    /// the connection is closed, so a client that does not read its answers
+    /// holds a thread no longer than this. `write_timeout` still bounds each
+    /// single write. `None`: no deadline.
+    pub response_timeout: Option<Duration>,
+    /// With `response_timeout`: each byte the client takes extends the
+    /// deadline by `1 / response_min_rate` seconds, so a large response to a
+    /// slow but reading client is not cut off, while one that reads nothing
+    /// is, at `response_timeout`.
+    pub response_min_rate: Option<u64>,
+}
+
+impl Limits {
+    fn response_limits(&self) -> util::ResponseLimits {
+        util::ResponseLimits {
+            timeout: self.response_timeout,
+            min_rate: self.response_min_rate,
+            per_write: self.write_timeout,
+        }
+    }
 }
 
 /// Configuration of the server for SSL.
@@ -395,19 +424,21 @@ impl Server {
                         let messages = inside_messages.clone();
                         let mut client = Some(client);
                         let mut slot = Some(util::ConnectionSlot::take(&open_connections));
+                        let close = inside_close_trigger.clone();
                         tasks_pool.spawn(Box::new(move || {
                             let _slot = slot.take();
                             if let Some(client) = client.take() {
                                 // Synchronization is needed for HTTPS requests to avoid a deadlock
-                                if client.secure() {
-                                    let (sender, receiver) = mpsc::channel();
-                                    for rq in client {
-                                        messages.push(rq.with_notify_sender(sender.clone()).into());
-                                        receiver.recv().unwrap();
-                                    }
-                                } else {
-                                    for rq in client {
-                                        messages.push(rq.into());
+                                let in_flight = match client.secure() {
+                                    true => Some(1),
+                                    false => limits.max_requests_in_flight,
+                                };
+                                match in_flight {
+                                    Some(max) => hand_over_in_turn(client, &messages, max, &close),
+                                    None => {
+                                        for rq in client {
+                                            messages.push(rq.into());
+                                        }
                                     }
                                 }
                             }
@@ -493,6 +524,38 @@ impl Server {
     /// This method allows graceful shutdown of server.
     pub fn unblock(&self) {
         self.messages.unblock();
+    }
+}
+
+/// Hands the requests of `client` over, at most `max` at a time not yet
+/// answered: the next one is read only once an earlier one is answered
+/// (shopbot patch; see `Limits::max_requests_in_flight`). Returns when the
+/// connection has no more requests, or when the server closes.
+fn hand_over_in_turn(
+    mut client: ClientConnection,
+    messages: &MessagesQueue<Message>,
+    max: usize,
+    close: &AtomicBool,
+) {
+    let (sender, answered) = mpsc::channel();
+    let mut in_flight = 0usize;
+    loop {
+        while answered.try_recv().is_ok() {
+            in_flight = in_flight.saturating_sub(1);
+        }
+        while in_flight >= max.max(1) {
+            match answered.recv_timeout(Duration::from_millis(500)) {
+                Ok(()) => in_flight -= 1,
+                // the server is gone: nobody will answer
+                Err(_) if close.load(Relaxed) => return,
+                Err(_) => (),
+            }
+        }
+        match client.next() {
+            Some(rq) => messages.push(rq.with_notify_sender(sender.clone()).into()),
+            None => return,
+        }
+        in_flight += 1;
     }
 }
 

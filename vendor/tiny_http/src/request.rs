@@ -3,7 +3,6 @@ use std::io::{self, Cursor, ErrorKind, Read, Write};
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::str::FromStr;
 
 use std::sync::mpsc::Sender;
 
@@ -100,7 +99,8 @@ impl<R: Write> Write for NotifyOnDrop<R> {
 }
 impl<R> Drop for NotifyOnDrop<R> {
     fn drop(&mut self) {
-        self.sender.send(()).unwrap();
+        // shopbot patch: the connection may have ended already (no panic)
+        self.sender.send(()).ok();
     }
 }
 
@@ -112,6 +112,97 @@ pub enum RequestCreationError {
 
     /// Error while reading data from the socket during the creation of the `Request`.
     CreationIoError(IoError),
+
+    /// The body's framing is invalid or ambiguous: refuse with this status
+    /// and close the connection (shopbot patch).
+    BadFraming(u16),
+}
+
+/// How a request's body is delimited (RFC 9112 §6.3) (shopbot patch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// Neither `Transfer-Encoding` nor `Content-Length`: no body.
+    Empty,
+    /// `Content-Length`.
+    Length(usize),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+}
+
+/// The framing of a request with these headers, or the status to refuse it
+/// with (the connection must then close, since where the next request starts
+/// is unknown). Two parsers must never read one request differently, so
+/// anything that one could read one way and another a different way is
+/// refused (shopbot patch; tiny_http 0.12 read an invalid `Content-Length` as
+/// 0 and any `Transfer-Encoding` as chunked, which let a body pass as the next
+/// request):
+///
+/// - `Transfer-Encoding` with `Content-Length`: `400` (§6.1 allows it, but a
+///   front end going by the length sees a different message);
+/// - `Transfer-Encoding` in an HTTP/1.0 request: `400` (§6.1: faulty framing);
+/// - codings whose last is not `chunked` (`gzip`, `identity`, `xchunked`):
+///   `400` (§6.3: the length cannot be determined, the server MUST answer
+///   `400` and close); `chunked` twice: `400` (§7);
+/// - another coding before the final `chunked` (`gzip, chunked`): `501 Not
+///   Implemented` (§6.1: the framing is known, but not the coding);
+/// - `Content-Length` other than one field line of digits that fits in a
+///   `usize` (empty, signed, hex, a list such as `5, 5`, two field lines, too
+///   large): `400` (§6.3; RFC 9110 §8.6 lets a recipient reject even a list of
+///   equal values, and nothing legitimate sends one).
+pub(crate) fn framing(headers: &[Header], version: &HTTPVersion) -> Result<Framing, u16> {
+    let mut lengths = headers
+        .iter()
+        .filter(|h| h.field.equiv("Content-Length"))
+        .map(|h| h.value.as_str());
+    let mut codings = Vec::new();
+    let mut has_transfer_encoding = false;
+    for header in headers
+        .iter()
+        .filter(|h| h.field.equiv("Transfer-Encoding"))
+    {
+        has_transfer_encoding = true;
+        codings.extend(
+            header
+                .value
+                .as_str()
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty()),
+        );
+    }
+
+    if has_transfer_encoding {
+        if lengths.next().is_some() || *version < HTTPVersion(1, 1) {
+            return Err(400);
+        }
+        let is_chunked = |coding: &&str| coding.eq_ignore_ascii_case("chunked");
+        return match codings.split_last() {
+            Some((last, before)) if is_chunked(last) => {
+                if before.iter().any(is_chunked) {
+                    Err(400)
+                } else if !before.is_empty() {
+                    Err(501)
+                } else {
+                    Ok(Framing::Chunked)
+                }
+            }
+            _ => Err(400),
+        };
+    }
+
+    match (lengths.next(), lengths.next()) {
+        (None, _) => Ok(Framing::Empty),
+        (Some(value), None) => parse_content_length(value).map(Framing::Length).ok_or(400),
+        (Some(_), Some(_)) => Err(400),
+    }
+}
+
+/// `Content-Length = 1*DIGIT` (RFC 9110 §8.6), in a `usize` (shopbot patch).
+fn parse_content_length(value: &str) -> Option<usize> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok()
 }
 
 impl From<IoError> for RequestCreationError {
@@ -147,22 +238,12 @@ where
     R: Read + Send + 'static,
     W: Write + Send + 'static,
 {
-    // finding the transfer-encoding header
-    let transfer_encoding = headers
-        .iter()
-        .find(|h: &&Header| h.field.equiv("Transfer-Encoding"))
-        .map(|h| h.value.clone());
-
-    // finding the content-length header
-    let content_length = if transfer_encoding.is_some() {
-        // if transfer-encoding is specified, the Content-Length
-        // header must be ignored (RFC2616 #4.4)
-        None
-    } else {
-        headers
-            .iter()
-            .find(|h: &&Header| h.field.equiv("Content-Length"))
-            .and_then(|h| FromStr::from_str(h.value.as_str()).ok())
+    // shopbot patch: one reading of the framing, or a refusal (RFC 9112 §6.3)
+    let framing = framing(&headers, &version).map_err(RequestCreationError::BadFraming)?;
+    let chunked = framing == Framing::Chunked;
+    let content_length = match framing {
+        Framing::Length(n) => Some(n),
+        Framing::Chunked | Framing::Empty => None,
     };
 
     // true if the client sent a `Expect: 100-continue` header
@@ -199,7 +280,6 @@ where
         // if we have a `Connection: upgrade`, always keeping the whole reader
         Box::new(source_data) as Box<dyn Read + Send + 'static>
     } else if let Some(limit) = buffer_body_up_to {
-        let chunked = transfer_encoding.is_some();
         if expects_continue && content_length.map_or(true, |n| n <= limit) {
             // the body will be read now: invite the client to send it
             let msg = Response::new_empty(StatusCode(100));
@@ -237,9 +317,7 @@ where
             let (data_reader, _) = EqualReader::new(source_data, content_length); // TODO:
             Box::new(FusedReader::new(data_reader)) as Box<dyn Read + Send + 'static>
         }
-    } else if transfer_encoding.is_some() {
-        // if a transfer-encoding was specified, then "chunked" is ALWAYS applied
-        // over the message (RFC2616 #3.6)
+    } else if chunked {
         Box::new(FusedReader::new(Decoder::new(source_data))) as Box<dyn Read + Send + 'static>
     } else {
         // if we have neither a Content-Length nor a Transfer-Encoding,
@@ -514,7 +592,8 @@ impl Request {
     {
         let res = self.respond_impl(response);
         if let Some(sender) = self.notify_when_responded.take() {
-            sender.send(()).unwrap();
+            // shopbot patch: the connection may have ended already (no panic)
+            sender.send(()).ok();
         }
         res
     }
@@ -570,7 +649,8 @@ impl Drop for Request {
             let response = Response::empty(500);
             let _ = self.respond_impl(response); // ignoring any potential error
             if let Some(sender) = self.notify_when_responded.take() {
-                sender.send(()).unwrap();
+                // shopbot patch: the connection may have ended already (no panic)
+                sender.send(()).ok();
             }
         }
     }
@@ -584,7 +664,99 @@ impl<T> ReadWrite for T where T: Read + Write {}
 
 #[cfg(test)]
 mod tests {
-    use super::Request;
+    use super::{framing, Framing, Request};
+    use crate::{HTTPVersion, Header};
+
+    fn headers(lines: &[&str]) -> Vec<Header> {
+        lines.iter().map(|l| l.parse().unwrap()).collect()
+    }
+
+    fn framing_of(lines: &[&str]) -> Result<Framing, u16> {
+        framing(&headers(lines), &HTTPVersion(1, 1))
+    }
+
+    // shopbot patch
+    #[test]
+    fn content_length_is_one_field_line_of_digits() {
+        assert_eq!(framing_of(&[]), Ok(Framing::Empty));
+        assert_eq!(framing_of(&["Content-Length: 5"]), Ok(Framing::Length(5)));
+        assert_eq!(framing_of(&["content-length: 005"]), Ok(Framing::Length(5)));
+        assert_eq!(framing_of(&["Content-Length: 0"]), Ok(Framing::Length(0)));
+        for bad in [
+            "Content-Length: ",
+            "Content-Length: -5",
+            "Content-Length: +5",
+            "Content-Length: 0x5",
+            "Content-Length: 5, 5",
+            "Content-Length: 5 5",
+            "Content-Length: 5.0",
+            "Content-Length: 99999999999999999999999999",
+        ] {
+            assert_eq!(framing_of(&[bad]), Err(400), "{}", bad);
+        }
+        assert_eq!(
+            framing_of(&["Content-Length: 5", "Content-Length: 6"]),
+            Err(400)
+        );
+        assert_eq!(
+            framing_of(&["Content-Length: 5", "Content-Length: 5"]),
+            Err(400)
+        );
+    }
+
+    // shopbot patch
+    #[test]
+    fn only_chunked_as_the_final_and_only_coding() {
+        assert_eq!(
+            framing_of(&["Transfer-Encoding: chunked"]),
+            Ok(Framing::Chunked)
+        );
+        assert_eq!(
+            framing_of(&["transfer-encoding: Chunked"]),
+            Ok(Framing::Chunked)
+        );
+        for bad in [
+            "gzip",
+            "identity",
+            "xchunked",
+            "chunked, gzip",
+            "",
+            "chunked;x=1",
+        ] {
+            let line = format!("Transfer-Encoding: {}", bad);
+            assert_eq!(framing_of(&[&line]), Err(400), "{}", bad);
+        }
+        assert_eq!(
+            framing_of(&["Transfer-Encoding: chunked, chunked"]),
+            Err(400)
+        );
+        assert_eq!(
+            framing_of(&["Transfer-Encoding: chunked", "Transfer-Encoding: chunked"]),
+            Err(400)
+        );
+        assert_eq!(framing_of(&["Transfer-Encoding: gzip, chunked"]), Err(501));
+        assert_eq!(
+            framing_of(&["Transfer-Encoding: gzip", "Transfer-Encoding: chunked"]),
+            Err(501)
+        );
+    }
+
+    // shopbot patch
+    #[test]
+    fn transfer_encoding_with_content_length_or_in_http_1_0_is_refused() {
+        assert_eq!(
+            framing_of(&["Transfer-Encoding: chunked", "Content-Length: 5"]),
+            Err(400)
+        );
+        assert_eq!(
+            framing_of(&["Content-Length: 5", "Transfer-Encoding: chunked"]),
+            Err(400)
+        );
+        let te = headers(&["Transfer-Encoding: chunked"]);
+        assert_eq!(framing(&te, &HTTPVersion(1, 0)), Err(400));
+        let cl = headers(&["Content-Length: 5"]);
+        assert_eq!(framing(&cl, &HTTPVersion(1, 0)), Ok(Framing::Length(5)));
+    }
 
     #[test]
     fn must_be_send() {

@@ -285,6 +285,15 @@ where
         self.headers.push(header);
     }
 
+    /// Adds `Connection: close`, which [`Response::add_header`] ignores: the
+    /// connection is closed after this response (shopbot patch).
+    pub(crate) fn with_connection_close(mut self) -> Response<R> {
+        if let Ok(header) = Header::from_bytes(&b"Connection"[..], &b"close"[..]) {
+            self.headers.push(header);
+        }
+        self
+    }
+
     /// Returns the same request, but with an additional header.
     ///
     /// Some headers cannot be modified and some other have a

@@ -227,3 +227,151 @@ fn a_burst_of_keep_alive_connections_is_answered_at_once() {
     }
     assert!(started.elapsed() < Duration::from_secs(1));
 }
+
+/// A server with `limits` on a fresh port, and its address (requests are
+/// taken with `recv` by the test itself).
+fn bare_server(limits: Limits) -> (Server, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let server = Server::from_listener_with_limits(listener, None, limits).unwrap();
+    (server, addr)
+}
+
+/// Reads from `client` until the server closes the connection (or resets
+/// it); false if it is still open after `limit`.
+fn closed_within(client: &mut TcpStream, limit: Duration) -> bool {
+    client
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let give_up = Instant::now() + limit;
+    let mut buf = [0; 64 * 1024];
+    while Instant::now() < give_up {
+        match client.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => (),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => (),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => (),
+            Err(_) => return true,
+        }
+    }
+    false
+}
+
+// shopbot patch (11)
+#[test]
+fn a_pipelined_request_is_read_only_once_the_one_before_is_answered() {
+    let (server, addr) = bare_server(Limits {
+        max_requests_in_flight: Some(1),
+        ..Limits::default()
+    });
+    let mut client = connect(&addr);
+    for path in ["/1", "/2", "/3"] {
+        write!(client, "GET {} HTTP/1.1\r\nHost: x\r\n\r\n", path).unwrap();
+    }
+    let first = server
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.url(), "/1");
+    // Another thread calling recv() would now be held by this connection too.
+    if let Some(early) = server.recv_timeout(Duration::from_millis(300)).unwrap() {
+        let url = early.url().to_string();
+        // answered in order, or dropping `early` would wait for `first` for good
+        drop(first);
+        drop(early);
+        panic!("{} handed over before /1 was answered", url);
+    }
+    first.respond(Response::from_string("one")).unwrap();
+    let second = server
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.url(), "/2");
+    // Dropped unanswered: a 500, and the next one comes.
+    drop(second);
+    let third = server
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap()
+        .unwrap();
+    assert_eq!(third.url(), "/3");
+    third.respond(Response::from_string("three")).unwrap();
+    assert_eq!(status(&mut client), Some(200));
+}
+
+// shopbot patch (12)
+#[test]
+fn a_client_that_does_not_read_its_answers_is_cut_off_at_the_response_deadline() {
+    let (server, addr) = bare_server(Limits {
+        write_timeout: Some(Duration::from_secs(30)),
+        response_timeout: Some(Duration::from_millis(500)),
+        max_requests_in_flight: Some(1),
+        ..Limits::default()
+    });
+    let server = Arc::new(server);
+    let handler = {
+        let server = server.clone();
+        thread::spawn(move || {
+            let mut results = Vec::new();
+            while let Ok(Some(rq)) = server.recv_timeout(Duration::from_secs(3)) {
+                let started = Instant::now();
+                // 1 MB answers: the socket buffers are full after a few.
+                let result = rq.respond(Response::from_data(vec![b'x'; 1 << 20]));
+                results.push((result.map_err(|e| e.kind()), started.elapsed()));
+            }
+            results
+        })
+    };
+    let mut client = connect(&addr);
+    for _ in 0..100 {
+        if write!(client, "GET / HTTP/1.1\r\nHost: x\r\n\r\n").is_err() {
+            break;
+        }
+    }
+    // Never a read until the handler has given up.
+    let results = handler.join().unwrap();
+    let (last, took) = results.last().cloned().unwrap();
+    assert_eq!(last, Err(std::io::ErrorKind::TimedOut), "{:?}", results);
+    assert!(took < Duration::from_secs(2), "{:?}", results);
+    assert!(results.len() < 100, "{} answers written", results.len());
+    assert!(
+        closed_within(&mut client, Duration::from_secs(5)),
+        "the connection stayed open"
+    );
+}
+
+// shopbot patch (12)
+#[test]
+fn a_large_answer_to_a_slow_but_reading_client_is_not_cut_off() {
+    let (server, addr) = bare_server(Limits {
+        response_timeout: Some(Duration::from_millis(100)),
+        response_min_rate: Some(512 * 1024),
+        ..Limits::default()
+    });
+    let mut client = connect(&addr);
+    write!(
+        client,
+        "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let rq = server
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap()
+        .unwrap();
+    // more than the socket buffers take in at once
+    let size = 16 << 20;
+    let responder = thread::spawn(move || rq.respond(Response::from_data(vec![b'x'; size])));
+    // At most 12 MB/s, so well over the 100 ms: 128 KiB every 10 ms.
+    let started = Instant::now();
+    let mut received = 0;
+    let mut buf = vec![0; 128 * 1024];
+    while received < size + 100 && started.elapsed() < Duration::from_secs(20) {
+        match client.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => received += n,
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert!(responder.join().unwrap().is_ok());
+    assert!(received > size, "{} of {} bytes", received, size);
+    assert!(started.elapsed() > Duration::from_millis(100));
+}

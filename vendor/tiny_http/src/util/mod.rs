@@ -5,6 +5,7 @@ pub use self::equal_reader::EqualReader;
 pub use self::fused_reader::FusedReader;
 pub use self::messages_queue::MessagesQueue;
 pub use self::refined_tcp_stream::RefinedTcpStream;
+pub(crate) use self::refined_tcp_stream::ResponseLimits;
 pub use self::sequential::{SequentialReader, SequentialReaderBuilder};
 #[allow(unused_imports)]
 pub use self::sequential::{SequentialWriter, SequentialWriterBuilder};

@@ -1,6 +1,9 @@
+use std::convert::TryFrom;
 use std::io::Result as IoResult;
 use std::io::{Error as IoError, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::connection::Connection;
@@ -65,6 +68,15 @@ impl Stream {
             Stream::Https(_) => Ok(()),
         }
     }
+
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> IoResult<()> {
+        match self {
+            Stream::Http(tcp_stream) => tcp_stream.set_write_timeout(timeout),
+            // As for reads: the deadline is checked before each write.
+            #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
+            Stream::Https(_) => Ok(()),
+        }
+    }
 }
 
 impl Read for Stream {
@@ -105,6 +117,25 @@ pub struct RefinedTcpStream {
     per_read_timeout: Option<Duration>,
     // the read timeout last set on the socket, to skip needless system calls
     applied_read_timeout: Option<Duration>,
+    // shopbot patch: what writing one response may take (the write half)
+    response_limits: ResponseLimits,
+    // the deadline of the response being written, from its first write
+    write_deadline: Option<Instant>,
+    // the write timeout last set on the socket
+    applied_write_timeout: Option<Duration>,
+    // shared by both halves: a write failed, so the connection is done
+    broken: Arc<AtomicBool>,
+}
+
+/// What writing one response may take (shopbot patch; see `Limits`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ResponseLimits {
+    /// From the response's first write until it is flushed.
+    pub(crate) timeout: Option<Duration>,
+    /// Each byte the client takes extends the deadline by `1 / min_rate` s.
+    pub(crate) min_rate: Option<u64>,
+    /// The longest wait for one write (the socket's write timeout).
+    pub(crate) per_write: Option<Duration>,
 }
 
 impl RefinedTcpStream {
@@ -115,6 +146,7 @@ impl RefinedTcpStream {
         let stream: Stream = stream.into();
 
         let (read, write) = (stream.try_clone()?, stream);
+        let broken = Arc::new(AtomicBool::new(false));
 
         let read = RefinedTcpStream {
             stream: read,
@@ -123,6 +155,10 @@ impl RefinedTcpStream {
             read_deadline: None,
             per_read_timeout: None,
             applied_read_timeout: None,
+            response_limits: ResponseLimits::default(),
+            write_deadline: None,
+            applied_write_timeout: None,
+            broken: broken.clone(),
         };
 
         let write = RefinedTcpStream {
@@ -132,6 +168,10 @@ impl RefinedTcpStream {
             read_deadline: None,
             per_read_timeout: None,
             applied_read_timeout: None,
+            response_limits: ResponseLimits::default(),
+            write_deadline: None,
+            applied_write_timeout: None,
+            broken,
         };
 
         Ok((read, write))
@@ -177,6 +217,69 @@ impl RefinedTcpStream {
         }
         Ok(())
     }
+
+    /// Limits the time each response written through this (write) half may
+    /// take (shopbot patch).
+    pub(crate) fn set_response_limits(&mut self, limits: ResponseLimits) {
+        self.response_limits = limits;
+    }
+
+    /// The flag both halves share, set once a write has failed: the
+    /// connection cannot carry another response (shopbot patch).
+    pub(crate) fn broken_flag(&self) -> Arc<AtomicBool> {
+        self.broken.clone()
+    }
+
+    /// After a failed write (a part of a response may have gone out, so
+    /// nothing more can follow it): marks the connection broken and shuts the
+    /// socket down both ways, which also ends a read waiting on the other
+    /// half (shopbot patch).
+    fn break_connection(&mut self) {
+        self.broken.store(true, Ordering::SeqCst);
+        self.stream.shutdown(Shutdown::Both).ok();
+    }
+
+    /// Before a write under the response deadline: the time left, set as the
+    /// socket's write timeout if shorter than the per-write timeout.
+    fn prepare_write(&mut self, deadline: Instant) -> IoResult<()> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(IoError::new(
+                ErrorKind::TimedOut,
+                "the client did not take the response in time",
+            ));
+        }
+        let timeout = self.response_limits.per_write.map_or(left, |t| t.min(left));
+        if self.applied_write_timeout != Some(timeout) {
+            self.stream.set_write_timeout(Some(timeout))?;
+            self.applied_write_timeout = Some(timeout);
+        }
+        Ok(())
+    }
+
+    fn write_in_time(&mut self, buf: &[u8]) -> IoResult<usize> {
+        let timeout = match self.response_limits.timeout {
+            None => return self.stream.write(buf),
+            Some(timeout) => timeout,
+        };
+        let deadline = *self
+            .write_deadline
+            .get_or_insert_with(|| Instant::now() + timeout);
+        self.prepare_write(deadline)?;
+        // a socket timeout is `WouldBlock` on Unix, `TimedOut` on Windows
+        let written = self.stream.write(buf).map_err(|e| match e.kind() {
+            ErrorKind::WouldBlock => IoError::new(ErrorKind::TimedOut, e),
+            _ => e,
+        })?;
+        if let (Some(rate), Some(deadline)) = (self.response_limits.min_rate, self.write_deadline) {
+            if rate > 0 {
+                let nanos = (written as u128).saturating_mul(1_000_000_000) / u128::from(rate);
+                let more = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
+                self.write_deadline = deadline.checked_add(more).or(Some(deadline));
+            }
+        }
+        Ok(written)
+    }
 }
 
 impl Drop for RefinedTcpStream {
@@ -208,11 +311,26 @@ impl Read for RefinedTcpStream {
 }
 
 impl Write for RefinedTcpStream {
+    // shopbot patch: each response under its deadline (see `Limits`); after a
+    // failed write the connection is closed and every later write fails at once
     fn write(&mut self, buf: &[u8]) -> IoResult<usize> {
-        self.stream.write(buf)
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(IoError::new(
+                ErrorKind::BrokenPipe,
+                "the connection was closed after a failed write",
+            ));
+        }
+        self.write_in_time(buf).map_err(|e| {
+            if e.kind() != ErrorKind::Interrupted {
+                self.break_connection();
+            }
+            e
+        })
     }
 
+    /// Ends the response being written: the next write starts a new deadline.
     fn flush(&mut self) -> IoResult<()> {
+        self.write_deadline = None;
         self.stream.flush()
     }
 }
