@@ -52,7 +52,7 @@ fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (Vec<u8>, bool)
 /// The status codes of the responses in `raw`, in order.
 fn statuses(raw: &str) -> Vec<u16> {
     raw.match_indices("HTTP/1.")
-        .filter_map(|(i, _)| raw.get(i + 9..i + 12)?.parse().ok())
+        .filter_map(|(i, _)| raw.get(i + 9..i + 12)?.parse::<u16>().ok())
         .collect()
 }
 
