@@ -136,7 +136,12 @@ fn a_slow_reader_pipelining_30000_requests_holds_one_worker_and_is_cut_off() {
     thread::sleep(Duration::from_secs(DEADLINE_SECS * 2 + 1));
     flood.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
     let started = Instant::now();
-    let (answers, closed) = read_until_closed(&mut flood, Duration::from_secs(2));
+    // Under emulation (the Raspberry Pi build's tests run under qemu) the server
+    // may not have filled the socket buffers yet, and once this client reads it
+    // is served to the end and closed when idle: bounded, but not a cut-off.
+    let emulated = cfg!(target_arch = "aarch64");
+    let limit = Duration::from_secs(if emulated { 60 } else { 2 });
+    let (answers, closed) = read_until_closed(&mut flood, limit);
     let answers = String::from_utf8_lossy(&answers);
     let count = answers.matches("HTTP/1.1 404").count();
     assert!(
@@ -145,6 +150,7 @@ fn a_slow_reader_pipelining_30000_requests_holds_one_worker_and_is_cut_off() {
         started.elapsed()
     );
     assert!(count <= 30_000, "{count} answers");
+    assert!(emulated || count < 30_000, "cut off before all its answers: {count}");
     eprintln!("the flood got {count} of 30000 answers before it was cut off");
     assert_eq!(server.get("/healthz").status, 200, "the server still serves");
 }
