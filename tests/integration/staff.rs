@@ -478,3 +478,39 @@ fn kill_9_between_an_alert_and_its_send_never_sends_it_twice() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn a_staff_members_own_chat_is_marked_staff_in_the_inbox() {
+    let mock = MockTwilio::start();
+    let server = relay_server(&mock);
+    let hash = shopbot::auth::hash_password("owner-pass").unwrap();
+    server
+        .store()
+        .write(|db| db.set_owner_password(&hash, jiff::Timestamp::now()))
+        .unwrap();
+    write(&server, STAFF_A, "#help", None);
+    write(&server, CUSTOMER, "hi", None);
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .new_agent();
+    let signed = agent
+        .post(&format!("{}/admin/login", server.http))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send("password=owner-pass&next=%2Fadmin%2F".as_bytes())
+        .unwrap();
+    let cookie = signed.headers().get("Set-Cookie").unwrap().to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let mut inbox = agent
+        .get(&format!("{}/admin/", server.http))
+        .header("Cookie", &cookie)
+        .call()
+        .unwrap();
+    let page = inbox.body_mut().read_to_string().unwrap();
+    let rows: Vec<&str> = page.split("<li").skip(1).collect();
+    let staff_row = rows.iter().find(|r| r.contains(STAFF_A)).expect("the staff chat");
+    let customer_row = rows.iter().find(|r| r.contains(CUSTOMER)).expect("the customer");
+    assert!(staff_row.contains(">staff<"), "{staff_row}");
+    assert!(!customer_row.contains(">staff<"), "{customer_row}");
+}

@@ -637,6 +637,7 @@ fn chrome<'a>(app: &'a App, signed: &'a Signed) -> Chrome<'a> {
         csrf: &signed.session.csrf,
         tz: &app.bot.timezone,
         now: Timestamp::now(),
+        staff: app.bot.staff.as_ref().map_or(&[], |desk| desk.staff.numbers.as_slice()),
     }
 }
 

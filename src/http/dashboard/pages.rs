@@ -22,6 +22,15 @@ pub struct Chrome<'a> {
     pub tz: &'a TimeZone,
     /// Now, for ages.
     pub now: Timestamp,
+    /// The `[staff]` numbers (their own chats with the bot are marked).
+    pub staff: &'a [crate::phone::PhoneNumber],
+}
+
+impl Chrome<'_> {
+    /// Whether `who` is a staff member.
+    fn is_staff(&self, who: &crate::message::ContactRef) -> bool {
+        who.phone.as_ref().is_some_and(|p| self.staff.contains(p))
+    }
 }
 
 /// The page frame.
@@ -114,6 +123,7 @@ pub fn inbox(chrome: &Chrome<'_>, rows: &[InboxRow], page: usize, pages: usize, 
                             span.who { (row.name.clone().unwrap_or_else(|| row.who.display())) }
                             @if row.name.is_some() { span.number { (row.who.display()) } }
                             span.channel { (channel_name(row.channel)) }
+                            @if chrome.is_staff(&row.who) { span.badge.staff title="A [staff] number: alerts and your relayed answers" { "staff" } }
                             @if row.waiting_since.is_some() { span.badge.wait { "waiting for you" } }
                             @if row.unread > 0 { span.badge.unread aria-label={ (row.unread) " unread" } { (row.unread) } }
                             span.last {
