@@ -24,6 +24,8 @@ pub mod cli;
 pub mod config;
 pub mod conversation;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod message;
 pub mod orders;

@@ -307,7 +307,12 @@ fn read_row(record: &csv::StringRecord, columns: &Columns) -> Result<NewOrder, S
     let optional = |i: Option<usize>| i.map_or(Cell::Keep, |i| Cell::Set(text(i)));
     let number = text(columns.number).ok_or("the order number is empty")?;
     check_length("the order number", &number, MAX_NUMBER_CHARS)?;
-    let number = number.trim_start_matches('#').to_string();
+    // As a customer's lookup reads what they type: `#A1`, `# A1` and `A1`
+    // are one order, and `#` alone is none.
+    let number = crate::engine::order_number(&number).to_string();
+    if number.is_empty() {
+        return Err("the order number is empty".into());
+    }
     let status = text(columns.status).ok_or_else(|| format!("order {number} has no status"))?;
     check_length(&format!("order {number}: the status"), &status, MAX_STATUS_CHARS)?;
     let phone = match optional(columns.phone) {
@@ -380,6 +385,17 @@ mod tests {
             lines[2].0 == 5 && lines[2].1.contains("already appears on line 2"),
             "{lines:?}"
         );
+    }
+
+    #[test]
+    fn a_number_is_read_as_a_customer_types_it_and_a_bare_hash_is_no_number() {
+        // Found by the orders_csv fuzz target: `#` was stored as the order "".
+        let (mut store, report) = run("Order,Status\n#,Lost\n# A7,Ready\n# # 8,Packed\n");
+        assert_eq!(rejected(&report), [(2, "the order number is empty")]);
+        assert_eq!(public_order(&mut store, "A7").map(|o| o.number).as_deref(), Some("A7"));
+        assert_eq!(public_order(&mut store, "8").map(|o| o.number).as_deref(), Some("8"));
+        let (count, _) = store.read(|db| db.orders("", 10)).unwrap();
+        assert_eq!(count, 2);
     }
 
     #[test]

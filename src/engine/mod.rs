@@ -396,6 +396,15 @@ fn with_person(menu: &Menu, acknowledged: bool, step: &mut Step) {
     step.state = State::WithPerson { acknowledged: true };
 }
 
+/// An order number as a customer types it and as `orders import` stores it:
+/// without leading `#`s and spaces (`#A1`, `# A1` and `A1` are one order) or
+/// trailing spaces. The import stores numbers this leaves unchanged, so
+/// typing a stored number finds it.
+pub fn order_number(text: &str) -> &str {
+    text.trim_start_matches(|c: char| c == '#' || c.is_whitespace())
+        .trim_end()
+}
+
 fn on_lookup(menu: &Menu, name: &str, text: &str, step: &mut Step) {
     let Some(Node::Lookup {
         prompt,
@@ -408,7 +417,7 @@ fn on_lookup(menu: &Menu, name: &str, text: &str, step: &mut Step) {
         return enter(menu, &menu.start, step);
     };
     step.state = State::Lookup { node: name.into() };
-    let number = text.trim_start_matches('#').trim();
+    let number = order_number(text);
     if number.is_empty() {
         step.outputs.push(Output::Say(prompt.clone()));
         return;

@@ -100,24 +100,81 @@ impl From<OneOrManyRaw> for OneOrMany {
 /// The language of a Meta template when the request names none.
 const DEFAULT_LANGUAGE: &str = "en_US";
 
+/// The send routes whose JSON body [`read_body`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendRoute {
+    /// `POST /api/messages`.
+    Text,
+    /// `POST /api/templates`.
+    Template,
+    /// `POST /api/whatsapp/send`.
+    FlowChatSend,
+    /// `POST /api/whatsapp/send-template`.
+    FlowChatTemplate,
+}
+
+/// Why a send route's body is refused (a `400`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    /// Not the JSON the route expects (`invalid_json`).
+    #[error("the body is not the expected JSON: {0}")]
+    Json(String),
+    /// Well-formed, but a field is unusable (`invalid_field`).
+    #[error(transparent)]
+    Field(#[from] FieldError),
+}
+
+/// Reads and validates `route`'s JSON body into the message it would queue:
+/// everything a send route does before it touches the database.
+pub fn read_body(route: SendRoute, body: &[u8]) -> Result<Outgoing, BodyError> {
+    Ok(match route {
+        SendRoute::Text => text(json(body)?),
+        SendRoute::Template => template(json(body)?),
+        SendRoute::FlowChatSend => flowchat(json(body)?),
+        SendRoute::FlowChatTemplate => flowchat_template(json(body)?),
+    }?)
+}
+
+fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, BodyError> {
+    serde_json::from_slice(body).map_err(|e| BodyError::Json(e.to_string()))
+}
+
 /// Queues a free-form message.
 pub fn send_text(app: &App, request: &Request) -> Response {
-    let parsed: TextRequest = match parse_json(request) {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    let message = validate::channel(parsed.channel.as_deref())
-        .and_then(|channel| validate::text(&parsed.to, &parsed.body, &parsed.media_url.0, channel));
-    queue(app, request, message)
+    send(app, request, SendRoute::Text)
 }
 
 /// Queues a template message, Twilio's or Meta's by the fields given.
 pub fn send_template(app: &App, request: &Request) -> Response {
-    let parsed: TemplateRequest = match parse_json(request) {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    let message = match (&parsed.content_sid, &parsed.template_name) {
+    send(app, request, SendRoute::Template)
+}
+
+/// FlowChat's free-form send.
+pub fn flowchat_send(app: &App, request: &Request) -> Response {
+    send(app, request, SendRoute::FlowChatSend)
+}
+
+/// FlowChat's template send: an `HX…` name is a Twilio content template, any
+/// other name a Meta template.
+pub fn flowchat_send_template(app: &App, request: &Request) -> Response {
+    send(app, request, SendRoute::FlowChatTemplate)
+}
+
+fn send(app: &App, request: &Request, route: SendRoute) -> Response {
+    match read_body(route, &request.body) {
+        Ok(message) => queue(app, request, Ok(message)),
+        Err(BodyError::Field(e)) => queue(app, request, Err(e)),
+        Err(e @ BodyError::Json(_)) => api_error(400, "invalid_json", &e.to_string()),
+    }
+}
+
+fn text(parsed: TextRequest) -> Result<Outgoing, FieldError> {
+    validate::channel(parsed.channel.as_deref())
+        .and_then(|channel| validate::text(&parsed.to, &parsed.body, &parsed.media_url.0, channel))
+}
+
+fn template(parsed: TemplateRequest) -> Result<Outgoing, FieldError> {
+    match (&parsed.content_sid, &parsed.template_name) {
         (Some(sid), None) => validate::twilio_template(&parsed.to, sid, parsed.variables),
         (None, Some(name)) => validate::meta_template(
             &parsed.to,
@@ -133,35 +190,22 @@ pub fn send_template(app: &App, request: &Request) -> Response {
             field: "content_sid",
             reason: "is missing; give content_sid (a Twilio HX… template) or template_name and language_code (a Meta template)".into(),
         }),
-    };
-    queue(app, request, message)
+    }
 }
 
-/// FlowChat's free-form send.
-pub fn flowchat_send(app: &App, request: &Request) -> Response {
-    let parsed: FlowChatSend = match parse_json(request) {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
+fn flowchat(parsed: FlowChatSend) -> Result<Outgoing, FieldError> {
     let known = ["text", "image", "document", "audio", "video"];
-    let message = match parsed.kind.as_deref() {
+    match parsed.kind.as_deref() {
         Some(kind) if !known.contains(&kind) => Err(FieldError {
             field: "type",
             reason: format!("{kind:?} is not one of {}", known.join(", ")),
         }),
         _ => validate::text(&parsed.to, &parsed.body, &parsed.media_url.0, None),
-    };
-    queue(app, request, message)
+    }
 }
 
-/// FlowChat's template send: an `HX…` name is a Twilio content template, any
-/// other name a Meta template.
-pub fn flowchat_send_template(app: &App, request: &Request) -> Response {
-    let parsed: FlowChatTemplate = match parse_json(request) {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    let message = if parsed.template_name.starts_with("HX") {
+fn flowchat_template(parsed: FlowChatTemplate) -> Result<Outgoing, FieldError> {
+    if parsed.template_name.starts_with("HX") {
         validate::twilio_template(&parsed.to, &parsed.template_name, parsed.parameters)
     } else {
         validate::meta_template(
@@ -170,13 +214,7 @@ pub fn flowchat_send_template(app: &App, request: &Request) -> Response {
             parsed.language_code.as_deref().unwrap_or(DEFAULT_LANGUAGE),
             parsed.parameters,
         )
-    };
-    queue(app, request, message)
-}
-
-fn parse_json<T: DeserializeOwned>(request: &Request) -> Result<T, Response> {
-    serde_json::from_slice(&request.body)
-        .map_err(|e| api_error(400, "invalid_json", &format!("the body is not the expected JSON: {e}")))
+    }
 }
 
 /// The header that makes a retried request safe.

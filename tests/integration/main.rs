@@ -13,6 +13,7 @@ mod cli;
 mod concurrency;
 mod crash;
 mod data_care;
+mod fuzz_corpus;
 mod golden;
 mod graph_mock;
 mod hostile_data;

@@ -1,0 +1,51 @@
+//! Replays every committed fuzzing input (`fuzz/corpus/<target>/`, and the
+//! inputs that once crashed a target, `fuzz/regressions/<target>/`) through the
+//! same `shopbot::fuzzing` function the fuzz target calls: what the fuzzer
+//! found stays tested without the fuzzer. See README.md, "Fuzzing".
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use shopbot::fuzzing::TARGETS;
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file() && p.file_name().is_some_and(|n| n != ".gitkeep"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_committed_fuzz_input_replays_cleanly() {
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let started = Instant::now();
+    let mut failures = Vec::new();
+    for (name, body) in TARGETS {
+        let corpus = files(&fuzz.join("corpus").join(name));
+        assert!(!corpus.is_empty(), "fuzz/corpus/{name}/ is empty or missing");
+        let regressions = files(&fuzz.join("regressions").join(name));
+        for file in corpus.iter().chain(&regressions) {
+            let data = std::fs::read(file).unwrap();
+            if catch_unwind(AssertUnwindSafe(|| body(&data))).is_err() {
+                failures.push(file.display().to_string());
+            }
+        }
+        eprintln!(
+            "{name}: {} corpus + {} regression inputs",
+            corpus.len(),
+            regressions.len()
+        );
+    }
+    eprintln!("replayed in {:.1?}", started.elapsed());
+    assert!(
+        failures.is_empty(),
+        "these inputs fail their target:\n{}",
+        failures.join("\n")
+    );
+}
