@@ -4,9 +4,10 @@
 //!
 //! The cargo-fuzz package in `fuzz/` calls these (one target each), and the
 //! integration test `fuzz_corpus` replays every committed input under
-//! `fuzz/corpus/<target>/` and `fuzz/regressions/<target>/` through them, so
-//! `cargo test` keeps every input the fuzzer ever found interesting. [`TARGETS`]
-//! names each target's directory and function.
+//! `fuzz/seeds/<target>/`, `fuzz/corpus/<target>/` and
+//! `fuzz/regressions/<target>/` through them, so `cargo test` keeps every
+//! input the fuzzer found interesting or crashing. [`TARGETS`] names each
+//! target's directory and function.
 //!
 //! Not a stable API: hidden from the docs, there for `fuzz/` and the tests.
 
@@ -33,8 +34,8 @@ use crate::urlencoded;
 /// A target's body: one input in, a panic for a bug.
 pub type Target = fn(&[u8]);
 
-/// Every target: its name (the directory under `fuzz/corpus/` and
-/// `fuzz/regressions/`, and the cargo-fuzz target) and its body.
+/// Every target: its name (the cargo-fuzz target, and its directory under
+/// `fuzz/seeds/`, `fuzz/corpus/` and `fuzz/regressions/`) and its body.
 pub const TARGETS: &[(&str, Target)] = &[
     ("twilio_form", twilio_form),
     ("twilio_signature", twilio_signature),
@@ -237,7 +238,8 @@ const WALK: &[&str] = &[
 ];
 
 /// A menu file: parsing and validation never panic, a menu valid for both
-/// channels is valid for each, and the engine can walk a valid menu.
+/// channels is valid for Twilio alone (fewer limits refuse no more), and the
+/// engine can walk a valid menu.
 pub fn menu_toml(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let both = Menu::from_toml(text, &[TextLimit::TWILIO, TextLimit::META]);

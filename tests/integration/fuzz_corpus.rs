@@ -1,7 +1,9 @@
-//! Replays every committed fuzzing input (`fuzz/corpus/<target>/`, and the
-//! inputs that once crashed a target, `fuzz/regressions/<target>/`) through the
-//! same `shopbot::fuzzing` function the fuzz target calls: what the fuzzer
-//! found stays tested without the fuzzer. See README.md, "Fuzzing".
+//! Replays every committed fuzzing input through the same `shopbot::fuzzing`
+//! function the fuzz target calls: the seeds (`fuzz/seeds/<target>/`, real
+//! shapes from the fixtures and tests), the minimised corpus the fuzzer grew
+//! from them (`fuzz/corpus/<target>/`) and the inputs that once crashed a
+//! target (`fuzz/regressions/<target>/`). What the fuzzer found stays tested
+//! without the fuzzer. See README.md, "Fuzzing".
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -27,17 +29,20 @@ fn every_committed_fuzz_input_replays_cleanly() {
     let started = Instant::now();
     let mut failures = Vec::new();
     for (name, body) in TARGETS {
+        let seeds = files(&fuzz.join("seeds").join(name));
         let corpus = files(&fuzz.join("corpus").join(name));
+        assert!(!seeds.is_empty(), "fuzz/seeds/{name}/ is empty or missing");
         assert!(!corpus.is_empty(), "fuzz/corpus/{name}/ is empty or missing");
         let regressions = files(&fuzz.join("regressions").join(name));
-        for file in corpus.iter().chain(&regressions) {
+        for file in seeds.iter().chain(&corpus).chain(&regressions) {
             let data = std::fs::read(file).unwrap();
             if catch_unwind(AssertUnwindSafe(|| body(&data))).is_err() {
                 failures.push(file.display().to_string());
             }
         }
         eprintln!(
-            "{name}: {} corpus + {} regression inputs",
+            "{name}: {} seeds, {} corpus and {} regression inputs",
+            seeds.len(),
             corpus.len(),
             regressions.len()
         );
