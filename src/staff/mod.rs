@@ -44,6 +44,8 @@ pub struct Desk {
 struct Customer {
     id: ContactId,
     who: ContactRef,
+    /// Their WhatsApp profile name, if any.
+    name: Option<String>,
     label: String,
 }
 
@@ -54,6 +56,7 @@ fn customer(db: &Db<'_>, id: ContactId) -> Result<Option<Customer>, StoreError> 
     Ok(db.contact_by_key(&id.0.to_string())?.map(|view| Customer {
         id,
         label: texts::who(view.name.as_deref(), &view.who.display()),
+        name: view.name,
         who: view.who,
     }))
 }
@@ -123,7 +126,7 @@ fn alert_template(
     about: &Customer,
     last: &str,
 ) -> Option<Content> {
-    let name = about.label.split(" (").next().unwrap_or_default().to_string();
+    let name = about.name.clone().unwrap_or_else(|| about.who.display());
     let values = [name, about.who.display(), last.trim().chars().take(200).collect()];
     let meta = || {
         Some(Content::MetaTemplate {
