@@ -126,6 +126,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
             .as_deref()
             .is_some_and(|url| url.starts_with("https://")),
         sign_in_throttle: crate::auth::Throttle::sign_in(),
+        trusted_proxies: config.server.trusted_proxies.clone(),
         media: channel::MediaFetcher::from_config(config),
     });
     let handler = Arc::new(move |request: &crate::http::Request| app.handle(request));

@@ -169,6 +169,9 @@ pub struct Server {
     pub max_connections: usize,
     /// The deadline for a request's head and body.
     pub request_timeout: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the
+    /// sign-in throttle); nobody else's is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// `[shop]`.
@@ -443,6 +446,7 @@ impl Config {
                 workers: 8,
                 max_connections: raw::DEFAULT_MAX_CONNECTIONS,
                 request_timeout: Duration::from_secs(raw::DEFAULT_REQUEST_TIMEOUT_SECS),
+                trusted_proxies: Vec::new(),
             },
             database_path,
             shop: Shop {

@@ -65,6 +65,7 @@ struct RawServer {
     workers: Option<usize>,
     max_connections: Option<usize>,
     request_timeout_secs: Option<u64>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -368,8 +369,31 @@ impl RawServer {
                 REQUEST_TIMEOUT_SECS_RANGE,
                 problems,
             )),
+            trusted_proxies: trusted_proxies(self.trusted_proxies.unwrap_or_default(), problems),
         }
     }
+}
+
+/// `[server] trusted_proxies`: addresses (`"127.0.0.1"`) or networks
+/// (`"10.0.0.0/8"`).
+fn trusted_proxies(entries: Vec<String>, problems: &mut Problems) -> Vec<ipnet::IpNet> {
+    entries
+        .into_iter()
+        .filter_map(|entry| {
+            let text = entry.trim();
+            let parsed = text
+                .parse::<ipnet::IpNet>()
+                .ok()
+                .or_else(|| text.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from));
+            if parsed.is_none() {
+                problems.add(
+                    "[server] trusted_proxies",
+                    format!("{entry:?} is not an address or a network; write it like \"127.0.0.1\", \"::1\" or \"10.0.0.0/8\""),
+                );
+            }
+            parsed
+        })
+        .collect()
 }
 
 /// `value`, or a problem naming `key` and the range (and the nearest value in it).

@@ -17,6 +17,7 @@
 //! briefly, and is then cut off.
 
 pub mod admin;
+pub mod client_address;
 pub mod dashboard;
 pub mod demo;
 pub mod errors;
@@ -121,9 +122,14 @@ impl Request {
 
     /// The first header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers_named(name).next()
+    }
+
+    /// Every value of the header `name`, in order.
+    pub fn headers_named<'a, 'n>(&'a self, name: &'n str) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
         self.headers
             .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 }

@@ -43,8 +43,10 @@ pub struct App {
     pub shop_name: String,
     /// Session cookies are `Secure` (`public_base_url` is https).
     pub secure_cookies: bool,
-    /// Failed inbox sign-ins per client address.
+    /// Inbox sign-ins per client address and known device.
     pub sign_in_throttle: crate::auth::Throttle,
+    /// `[server] trusted_proxies`: whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Fetches customers' photos for the inbox, with the providers' credentials.
     pub media: crate::channel::MediaFetcher,
 }

@@ -160,7 +160,7 @@ fn a_slow_reader_pipelining_30000_requests_holds_one_worker_and_is_cut_off() {
 
 /// `VmRSS` and `VmHWM` of process `pid`, in bytes.
 #[cfg(target_os = "linux")]
-fn memory_of(pid: u32) -> Option<(u64, u64)> {
+pub fn memory_of(pid: u32) -> Option<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |name: &str| -> Option<u64> {
         let line = status.lines().find(|l| l.starts_with(name))?;

@@ -31,6 +31,7 @@ mod outbound;
 mod outbox_cli;
 mod regression;
 mod shutdown;
+mod sign_in;
 mod signatures;
 mod slow_clients;
 mod staff;

@@ -8,7 +8,9 @@
 //! - Every `POST` (but the sign-in) must carry the session's CSRF token, as the
 //!   form field `csrf` or the header `X-CSRF-Token`, compared in constant time;
 //!   otherwise `403` and nothing is done.
-//! - Failed sign-ins are throttled per client address (`429` with `Retry-After`).
+//! - Sign-ins are throttled per client address (through `[server]
+//!   trusted_proxies`) or known device, and in all (`429` with `Retry-After`);
+//!   see [`crate::auth::throttle`].
 //! - Every response is `Cache-Control: no-store` with a strict
 //!   `Content-Security-Policy` (nothing from another origin, no inline script).
 //!
@@ -19,12 +21,14 @@ mod pages;
 
 use super::multipart;
 
+use std::net::IpAddr;
 use std::time::Instant;
 
 use jiff::Timestamp;
 
+use super::client_address::client_address;
 use super::{routes::App, Method, Request, Response};
-use crate::auth::{self, SESSION_LIFETIME};
+use crate::auth::{self, device, Refused, Trier, SESSION_LIFETIME};
 use crate::message::{Content, ContentKind};
 use crate::outbox::policy::{self, Refusal};
 use crate::outbox::{validate, Enqueue, Outgoing};
@@ -158,20 +162,11 @@ fn conversation_route(
 }
 
 /// `POST /admin/login`: the password, then a session and its cookie.
+///
+/// The try is counted before the password is checked (see
+/// [`auth::throttle`]); a browser that signed in before is counted as itself,
+/// not as its address, and is told so with a long-lived device cookie.
 fn sign_in(app: &App, request: &Request) -> Response {
-    let client = request.remote.unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
-    if let Err(wait) = app.sign_in_throttle.check(client, Instant::now()) {
-        let secs = wait.as_secs().max(1);
-        return html(
-            429,
-            pages::login(
-                &app.shop_name,
-                "/admin/",
-                Some(&format!("Too many wrong passwords. Try again in {secs} seconds.")),
-            ),
-        )
-        .header("Retry-After", secs.to_string());
-    }
     let form = parse(&request.body).unwrap_or_default();
     let password = param(&form, "password").unwrap_or_default();
     let next = param(&form, "next")
@@ -182,8 +177,15 @@ fn sign_in(app: &App, request: &Request) -> Response {
         Ok(stored) => stored,
         Err(e) => return super::errors::api_store_error(&e),
     };
-    if !auth::verify_password(stored.as_deref(), password) {
-        app.sign_in_throttle.failed(client, Instant::now());
+    let client = client(app, request);
+    let trier = known_device(request, stored.as_deref()).map_or(Trier::Address(client), Trier::KnownDevice);
+    let permit = match app.sign_in_throttle.admit(&trier, Instant::now()) {
+        Ok(permit) => permit,
+        Err(refused) => return throttled(app, &next, refused),
+    };
+    let verified = auth::verify_password(stored.as_deref(), password);
+    drop(permit);
+    if !verified {
         let why = if stored.is_some() {
             "That password is not right."
         } else {
@@ -192,7 +194,7 @@ fn sign_in(app: &App, request: &Request) -> Response {
         log::warn!(target: "admin", "a failed sign-in from {client}");
         return html(401, pages::login(&app.shop_name, &next, Some(why)));
     }
-    app.sign_in_throttle.succeeded(client);
+    app.sign_in_throttle.succeeded(&trier);
     let token = auth::new_token();
     let work = SignIn {
         token_hash: auth::token_hash(&token),
@@ -203,10 +205,36 @@ fn sign_in(app: &App, request: &Request) -> Response {
         return super::errors::writer_unavailable("sign-in", &e);
     }
     log::info!(target: "admin", "the owner signed in from {client}");
-    see_other(&next).header(
+    let mut response = see_other(&next).header(
         "Set-Cookie",
         cookie(&token, app.secure_cookies, SESSION_LIFETIME.as_secs()),
-    )
+    );
+    if let (Trier::Address(_), Some(stored)) = (&trier, stored.as_deref()) {
+        response = response.header("Set-Cookie", device_cookie(&device::issue(stored), app.secure_cookies));
+    }
+    response
+}
+
+/// The client's address, through `[server] trusted_proxies`.
+fn client(app: &App, request: &Request) -> IpAddr {
+    let peer = request.remote.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    client_address(peer, request.headers_named("X-Forwarded-For"), &app.trusted_proxies)
+}
+
+/// The id of the known device this request comes from, if any.
+fn known_device(request: &Request, stored: Option<&str>) -> Option<String> {
+    let value = cookie_value(request.header("Cookie")?, device::COOKIE)?;
+    device::recognise(value, stored?)
+}
+
+/// `429`: the sign-in form again, saying how long to wait.
+fn throttled(app: &App, next: &str, refused: Refused) -> Response {
+    let secs = refused.retry_after_secs();
+    let why = match refused {
+        Refused::TooManyTries(_) => format!("Too many wrong passwords. Try again in {secs} seconds."),
+        Refused::Busy(_) => format!("Too many sign-ins right now. Try again in {secs} seconds."),
+    };
+    html(429, pages::login(&app.shop_name, next, Some(&why))).header("Retry-After", secs.to_string())
 }
 
 /// `POST /admin/logout`: the session ends on the server and in the browser.
@@ -650,6 +678,16 @@ fn expiry() -> Timestamp {
 fn cookie(token: &str, secure: bool, max_age: i64) -> String {
     let secure = if secure { "; Secure" } else { "" };
     format!("{COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+/// The known-device cookie: only the sign-in sees it.
+fn device_cookie(value: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!(
+        "{}={value}; Path=/admin/login; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        device::COOKIE,
+        device::LIFETIME_SECS
+    )
 }
 
 /// The value of cookie `name` in a `Cookie` header.
