@@ -13,6 +13,7 @@ use crate::http::{demo::DemoPage, routes::App, HttpServer, Settings};
 use crate::outbox::policy::RetryPolicy;
 use crate::outbox::sender::{OutboxSender, SenderSettings, Wake};
 use crate::retention::RetentionJob;
+use crate::store::serving::ServingLock;
 use crate::store::{ReadPool, Store, StoreError};
 use crate::writer::{Writer, WriterError};
 
@@ -34,6 +35,15 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    /// The HTTP server's threads could not start (the port is bound).
+    #[error("cannot start the HTTP server on {addr}: {source}")]
+    Http {
+        /// The bound address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Extra switches for how the server runs.
@@ -45,6 +55,8 @@ pub struct Options {
 
 /// A running server.
 pub struct Running {
+    /// Held until the server is gone: see [`ServingLock`].
+    _serving: ServingLock,
     http: HttpServer,
     outbox: Option<OutboxSender>,
     retention: Option<RetentionJob>,
@@ -86,6 +98,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         addr: config.server.listen,
         source,
     })?;
+    let serving = ServingLock::acquire(&config.database_path)?;
     let store = Store::open(&config.database_path)?;
     let bot = Arc::new(Bot::from_config(config));
     let (writer, writer_thread) = Writer::start(store)?;
@@ -135,11 +148,12 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         max_connections: config.server.max_connections,
         request_timeout: config.server.request_timeout,
     };
-    let http = HttpServer::start(listener, settings, handler).map_err(|source| StartError::Bind {
+    let http = HttpServer::start(listener, settings, handler).map_err(|source| StartError::Http {
         addr: config.server.listen,
         source,
     })?;
     Ok(Running {
+        _serving: serving,
         http,
         outbox,
         retention,

@@ -109,7 +109,14 @@ impl CliError {
             | CliError::DemoPort { .. }
             | CliError::Refused(_)
             | CliError::Partial(_) => 1,
-            CliError::Start(StartError::Bind { .. }) => 1,
+            CliError::Start(StartError::Bind { .. } | StartError::Store(StoreError::InUse { .. })) => 1,
+            // A user's mistake: the server still runs, or the file is no backup.
+            CliError::Store(
+                StoreError::InUse { .. }
+                | StoreError::TooNew { .. }
+                | StoreError::Invalid(_)
+                | StoreError::Corrupt { .. },
+            ) => 1,
             CliError::Import {
                 source: ImportError::Store(_),
                 ..

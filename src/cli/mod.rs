@@ -12,6 +12,7 @@ mod export;
 mod logging;
 mod orders;
 mod outbox;
+mod restore;
 mod serve;
 mod service;
 mod sign;
@@ -56,6 +57,8 @@ enum Command {
     Outbox(outbox::Command),
     /// Write a consistent copy of the database (safe while the server runs).
     Backup(backup::Args),
+    /// Put a backup in place of the database (the server must be stopped).
+    Restore(restore::Args),
     /// The owner's inbox in the browser (/admin/).
     #[command(subcommand)]
     Dashboard(dashboard::Command),
@@ -126,6 +129,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::SendTemplate(args) => outbox::send_template(args),
         Command::Outbox(command) => outbox::execute(command),
         Command::Backup(args) => backup::execute(args),
+        Command::Restore(args) => restore::execute(args),
         Command::Export(command) => export::execute(command),
         Command::Dashboard(command) => dashboard::execute(command),
         Command::Service(command) => service::execute(command),

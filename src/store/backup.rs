@@ -25,7 +25,7 @@ pub struct BackupReport {
 
 /// Copies every page in one step (-1: one read transaction, so one consistent
 /// snapshot; a step by pieces would restart whenever the server commits).
-fn copy_all(src: &Connection, dst: &mut Connection) -> Result<(), StoreError> {
+pub(super) fn copy_all(src: &Connection, dst: &mut Connection) -> Result<(), StoreError> {
     let backup = Backup::new(src, dst)?;
     let deadline = Instant::now() + super::BUSY_TIMEOUT;
     loop {
@@ -62,7 +62,7 @@ pub fn backup(source: &Path, dest: &Path) -> Result<BackupReport, StoreError> {
     })
 }
 
-fn open_error(path: &Path) -> impl FnOnce(rusqlite::Error) -> StoreError {
+pub(super) fn open_error(path: &Path) -> impl FnOnce(rusqlite::Error) -> StoreError {
     let path = path.to_path_buf();
     move |source| StoreError::Open { path, source }
 }

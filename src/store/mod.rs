@@ -19,7 +19,9 @@ mod owner;
 mod queries;
 mod read;
 mod reports;
+pub mod restore;
 mod retention;
+pub mod serving;
 mod staff;
 mod statuses;
 mod time;
@@ -85,6 +87,29 @@ pub enum StoreError {
     Replaced {
         /// The file.
         path: PathBuf,
+    },
+    /// Another process (a running server, or a restore) holds the database's
+    /// serving lock.
+    #[error(
+        "shopbot is serving the database {}{}; stop it first (`systemctl stop shopbot`, or stop the Windows service)",
+        path.display(),
+        pid.map(|pid| format!(" (process {pid})")).unwrap_or_default()
+    )]
+    InUse {
+        /// The database.
+        path: PathBuf,
+        /// The holder's process id, where it can be read.
+        pid: Option<u32>,
+    },
+    /// A file beside the database (its lock, a restore's copy) could not be
+    /// written, moved or removed.
+    #[error("cannot use {}: {source}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
     },
     /// A stored value could not be read back.
     #[error("unreadable {what} in the database: {detail}")]

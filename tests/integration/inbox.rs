@@ -706,9 +706,29 @@ fn the_outbox_page_says_what_waits_behind_an_uncertain_message_and_the_owner_res
     assert!(ask.body.contains("It arrived: mark it sent"), "{}", ask.body);
     let path = format!("/admin/outbox/{first}/resolve");
     assert_eq!(owner.post(&path, &[("arrived", "yes")]).status, 403, "no CSRF");
+    // Anything but yes or no is a question back, never "did not arrive"
+    // (which would drop the message for good).
+    for unclear in ["YES", "true", "", "maybe"] {
+        let answer = owner.post(&path, &[("csrf", &ask.csrf()), ("arrived", unclear)]);
+        assert_eq!(answer.status, 400, "arrived={unclear:?}");
+    }
+    assert_eq!(server.settled(first)["outbox"]["state"], "uncertain");
     let done = owner.post(&path, &[("csrf", &ask.csrf()), ("arrived", "yes")]);
     assert_eq!(done.status, 303);
     assert_eq!(server.settled(second)["outbox"]["state"], "sent");
     assert_eq!(server.settled(first)["outbox"]["state"], "sent", "marked, not resent");
     assert_eq!(mock.requests().len(), 2);
+}
+
+#[test]
+fn a_page_number_past_the_end_shows_the_last_page_and_never_overflows() {
+    let server = inbox_server("");
+    server.say(CUSTOMER, "hi");
+    let mut owner = Owner::new(&server);
+    owner.sign_in(PASSWORD);
+    for page in ["2", "18446744073709551615", "99999999999999999999999", "0", "-1", "x"] {
+        let answer = owner.get(&format!("/admin/?page={page}"));
+        assert_eq!(answer.status, 200, "page={page}: {}", answer.body);
+        assert!(answer.body.contains(CUSTOMER), "page={page}: the one page there is");
+    }
 }

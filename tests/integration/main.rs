@@ -30,6 +30,7 @@ mod opt_out;
 mod outbound;
 mod outbox_cli;
 mod regression;
+mod restore;
 mod shutdown;
 mod sign_in;
 mod signatures;

@@ -256,10 +256,12 @@ fn inbox(app: &App, request: &Request, signed: &Signed) -> Response {
     let read = app.reader.read(|db| {
         let size = db.inbox_size()?;
         let latest = db.inbox_pulse()?.latest;
-        Ok((db.inbox(PAGE_SIZE, (page - 1) * PAGE_SIZE)?, size, latest))
+        // A page past the last shows the last (`?page=` is the client's number).
+        let page = page.min(size.div_ceil(PAGE_SIZE).max(1));
+        Ok((db.inbox(PAGE_SIZE, (page - 1) * PAGE_SIZE)?, size, latest, page))
     });
     match read {
-        Ok((rows, size, latest)) => {
+        Ok((rows, size, latest, page)) => {
             let pages = size.div_ceil(PAGE_SIZE).max(1);
             html(200, pages::inbox(&chrome(app, signed), &rows, page, pages, latest))
         }
@@ -397,13 +399,15 @@ fn upload_orders(app: &App, request: &Request, signed: &Signed, posted: Posted) 
 /// `POST /admin/outbox/{id}/resolve` (`arrived=yes|no`): the owner's word on
 /// an uncertain message; those waiting behind it go.
 fn resolve_outbox(app: &App, id: &str, form: &[(String, String)]) -> Response {
-    let (Ok(id), Some(arrived)) = (id.parse::<i64>(), param(form, "arrived")) else {
+    let arrived = match param(form, "arrived") {
+        Some("yes") => Some(true),
+        Some("no") => Some(false),
+        _ => None,
+    };
+    let (Ok(id), Some(arrived)) = (id.parse::<i64>(), arrived) else {
         return Response::text(400, "name the message and say whether it arrived (arrived=yes or no)");
     };
-    match app.writer.run(crate::work::Resolve {
-        id,
-        arrived: arrived == "yes",
-    }) {
+    match app.writer.run(crate::work::Resolve { id, arrived }) {
         Ok(Some(true)) => {
             app.outbox.wake();
             log::info!(target: "admin", "the owner resolved message {id}: arrived {arrived}");
