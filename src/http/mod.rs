@@ -158,6 +158,15 @@ impl Response {
         }
     }
 
+    /// `303 See Other` to `location`, its bytes that a header may not carry
+    /// (anything not ASCII, controls, spaces) percent-encoded: `/admin/é`
+    /// goes out as `/admin/%C3%A9`, never as a dropped header.
+    pub fn see_other(location: &str) -> Response {
+        const UNSAFE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b' ');
+        let location = percent_encoding::utf8_percent_encode(location, UNSAFE).to_string();
+        Response::empty(303).header("Location", location)
+    }
+
     /// A response with no body (`204`).
     pub fn empty(status: u16) -> Response {
         Response {
@@ -304,7 +313,12 @@ fn body_limit(method: &tiny_http::Method, target: &str) -> usize {
 /// Copies a tiny_http request into an owned [`Request`], or answers it with an error.
 fn read_request(raw: &mut tiny_http::Request, max: usize) -> Result<Request, Response> {
     let declared = raw.body_length();
-    if declared.is_some_and(|n| n > max) {
+    if let Some(declared) = declared.filter(|n| *n > max) {
+        // A body within reach is taken in first; a larger one is refused at
+        // once, and the connection closes.
+        if declared as u64 <= DRAIN_BYTES {
+            drain(raw);
+        }
         return Err(too_large(max));
     }
     let mut body = Vec::with_capacity(declared.unwrap_or(0));
@@ -313,6 +327,7 @@ fn read_request(raw: &mut tiny_http::Request, max: usize) -> Result<Request, Res
         return Err(Response::text(408, "the request body did not arrive in time").header("Connection", "close"));
     }
     if body.len() > max {
+        drain(raw);
         return Err(too_large(max));
     }
     Ok(Request {
@@ -342,6 +357,17 @@ fn allow_head(mut response: Response) -> Response {
     response
 }
 
+/// The most of a refused body read (and thrown away) before the `413`.
+const DRAIN_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Reads and discards what is left of a refused body, up to [`DRAIN_BYTES`]
+/// and within the request's deadline: a connection closed with unread data
+/// is reset, and the client (a browser uploading a sheet) would see
+/// "connection reset" instead of the `413` page.
+fn drain(raw: &mut tiny_http::Request) {
+    let _ = std::io::copy(&mut raw.as_reader().take(DRAIN_BYTES), &mut std::io::sink());
+}
+
 fn too_large(max: usize) -> Response {
     Response::text(413, &format!("the request body is larger than {max} bytes")).header("Connection", "close")
 }
@@ -349,8 +375,12 @@ fn too_large(max: usize) -> Response {
 fn write_response(raw: tiny_http::Request, response: Response) {
     let mut out = tiny_http::Response::from_data(response.body).with_status_code(response.status);
     for (name, value) in response.headers {
-        if let Ok(header) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            out.add_header(header);
+        match tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+            Ok(header) => out.add_header(header),
+            // The value is never logged: it may be a cookie.
+            Err(()) => {
+                log::warn!(target: "http", "the {name} header of a {} answer was dropped: its value is not ASCII", response.status)
+            }
         }
     }
     if let Err(e) = raw.respond(out) {
@@ -359,5 +389,35 @@ fn write_response(raw: tiny_http::Request, response: Response) {
         } else {
             log::debug!(target: "http", "writing the response failed: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn location(response: &Response) -> Option<&str> {
+        response
+            .headers
+            .iter()
+            .find(|(name, _)| *name == "Location")
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn a_location_carries_only_what_a_header_may() {
+        assert_eq!(location(&Response::see_other("/admin/é")), Some("/admin/%C3%A9"));
+        assert_eq!(
+            location(&Response::see_other("/admin/a b\r\n")),
+            Some("/admin/a%20b%0D%0A")
+        );
+        assert_eq!(
+            location(&Response::see_other("/admin/conversations/%2B27?page=2")),
+            Some("/admin/conversations/%2B27?page=2"),
+            "what is already encoded stays"
+        );
+        let response = Response::see_other("/admin/ü");
+        assert_eq!(response.status, 303);
+        assert!(tiny_http::Header::from_bytes(&b"Location"[..], location(&response).unwrap().as_bytes()).is_ok());
     }
 }

@@ -73,9 +73,7 @@ impl App {
         match path {
             "/healthz" => only(request, Method::Get, || self.health()),
             "/favicon.ico" => only(request, Method::Get, favicon),
-            "/" if self.demo.is_some() => only(request, Method::Get, || {
-                Response::empty(303).header("Location", "/demo")
-            }),
+            "/" if self.demo.is_some() => only(request, Method::Get, || Response::see_other("/demo")),
             "/demo" | "/demo/" if self.demo.is_some() => only(request, Method::Get, || {
                 self.demo.as_ref().map(DemoPage::response).unwrap_or_else(not_found)
             }),

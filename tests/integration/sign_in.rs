@@ -16,6 +16,7 @@ const PASSWORD: &str = "shop-owner-secret";
 /// What a sign-in answered.
 struct Answer {
     status: u16,
+    location: Option<String>,
     retry_after: Option<u64>,
     cookies: Vec<String>,
 }
@@ -34,6 +35,11 @@ impl Answer {
 /// `POST /admin/login` with `password`, optionally as a proxy forwarding for
 /// `forwarded_for`, optionally with a `Cookie` header.
 fn sign_in(http: &str, password: &str, forwarded_for: Option<&str>, cookie: Option<&str>) -> Answer {
+    sign_in_to(http, password, "/admin/", forwarded_for, cookie)
+}
+
+/// [`sign_in`], going on to `next`.
+fn sign_in_to(http: &str, password: &str, next: &str, forwarded_for: Option<&str>, cookie: Option<&str>) -> Answer {
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
@@ -49,10 +55,14 @@ fn sign_in(http: &str, password: &str, forwarded_for: Option<&str>, cookie: Opti
     if let Some(cookie) = cookie {
         request = request.header("Cookie", cookie);
     }
-    let body = serde_urlencoded::to_string([("password", password), ("next", "/admin/")]).unwrap();
+    let body = serde_urlencoded::to_string([("password", password), ("next", next)]).unwrap();
     let response = request.send(body.as_bytes()).unwrap();
     Answer {
         status: response.status().as_u16(),
+        location: response
+            .headers()
+            .get("Location")
+            .and_then(|v| v.to_str().ok().map(String::from)),
         retry_after: response
             .headers()
             .get("Retry-After")
@@ -264,5 +274,17 @@ fn finding_1_a_sign_in_flood_keeps_the_server_under_40_mb() {
         "idle {:.1} MiB did not return to {:.1} MiB",
         mib(idle),
         mib(warm)
+    );
+}
+
+#[test]
+fn finding_10_a_next_page_that_is_not_ascii_is_percent_encoded_not_dropped() {
+    let server = server_with_password("");
+    let answer = sign_in_to(&server.http, PASSWORD, "/admin/é", None, None);
+    assert_eq!(answer.status, 303);
+    assert_eq!(
+        answer.location.as_deref(),
+        Some("/admin/%C3%A9"),
+        "a 303 needs its Location"
     );
 }

@@ -86,7 +86,7 @@ fn route(app: &App, request: &Request) -> Response {
         (Method::Post, "/admin/login") => sign_in(app, request),
         _ => match session(app, request) {
             Some(signed) => signed_in(app, request, &signed),
-            None => see_other("/admin/login"),
+            None => Response::see_other("/admin/login"),
         },
     }
 }
@@ -205,7 +205,7 @@ fn sign_in(app: &App, request: &Request) -> Response {
         return super::errors::writer_unavailable("sign-in", &e);
     }
     log::info!(target: "admin", "the owner signed in from {client}");
-    let mut response = see_other(&next).header(
+    let mut response = Response::see_other(&next).header(
         "Set-Cookie",
         cookie(&token, app.secure_cookies, SESSION_LIFETIME.as_secs()),
     );
@@ -242,7 +242,7 @@ fn sign_out(app: &App, token_hash: &str) -> Response {
     if let Err(e) = app.writer.run(SignOut(token_hash.to_string())) {
         return super::errors::writer_unavailable("sign-out", &e);
     }
-    see_other("/admin/login").header("Set-Cookie", cookie("", app.secure_cookies, 0))
+    Response::see_other("/admin/login").header("Set-Cookie", cookie("", app.secure_cookies, 0))
 }
 
 /// `GET /admin/`: the conversations.
@@ -347,7 +347,7 @@ fn retry(app: &App, method: &Method, id: &str, signed: &Signed) -> Response {
             Ok(Some(true)) => {
                 app.outbox.wake();
                 log::info!(target: "admin", "the owner queued message {id} again");
-                see_other("/admin/outbox")
+                Response::see_other("/admin/outbox")
             }
             Ok(_) => Response::text(409, "only an uncertain or failed message can be sent again"),
             Err(e) => super::errors::writer_unavailable("retry", &e),
@@ -411,7 +411,7 @@ fn resolve_outbox(app: &App, id: &str, form: &[(String, String)]) -> Response {
         Ok(Some(true)) => {
             app.outbox.wake();
             log::info!(target: "admin", "the owner resolved message {id}: arrived {arrived}");
-            see_other("/admin/outbox")
+            Response::see_other("/admin/outbox")
         }
         Ok(Some(false)) => Response::text(409, "only an uncertain message can be resolved"),
         Ok(None) => Response::text(404, "no such message"),
@@ -545,7 +545,7 @@ fn send(app: &App, contact: &ContactView, signed: &Signed, work: Enqueue) -> Res
         Ok(Ok(record)) => {
             app.outbox.wake();
             log::info!(target: "admin", "the owner wrote to {} (message {})", contact.who, record.id.unwrap_or_default());
-            see_other(&format!("/admin/conversations/{}", contact.id.0))
+            Response::see_other(&format!("/admin/conversations/{}", contact.id.0))
         }
         Ok(Err(refusal)) => conversation(app, contact, signed, Some(&format!("Not sent: {refusal}")), 409),
         Err(e) => super::errors::writer_unavailable("the owner's message", &e),
@@ -595,7 +595,7 @@ fn resolve(app: &App, contact: &ContactView) -> Response {
         start: app.bot.menu.start.clone(),
     };
     match app.writer.run(work) {
-        Ok(()) => see_other(&format!("/admin/conversations/{}", contact.id.0)),
+        Ok(()) => Response::see_other(&format!("/admin/conversations/{}", contact.id.0)),
         Err(e) => super::errors::writer_unavailable("hand back", &e),
     }
 }
@@ -711,8 +711,4 @@ fn safe_next(next: &str) -> bool {
 
 fn html(status: u16, page: maud::Markup) -> Response {
     Response::with_body(status, "text/html; charset=utf-8", page.into_string())
-}
-
-fn see_other(location: &str) -> Response {
-    Response::empty(303).header("Location", location)
 }

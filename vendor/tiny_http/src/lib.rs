@@ -394,6 +394,9 @@ impl Server {
                         {
                             log::warn!("Cannot set socket timeouts: {}", e);
                         }
+                        if let Err(e) = sock.set_nodelay() {
+                            log::warn!("Cannot set TCP_NODELAY: {}", e);
+                        }
                         use util::RefinedTcpStream;
                         let streams = match ssl {
                             None => RefinedTcpStream::new(sock),

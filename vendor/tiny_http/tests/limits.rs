@@ -375,3 +375,34 @@ fn a_large_answer_to_a_slow_but_reading_client_is_not_cut_off() {
     assert!(received > size, "{} of {} bytes", received, size);
     assert!(started.elapsed() > Duration::from_millis(100));
 }
+
+// shopbot patch (14)
+
+/// Answers of a few KB on one kept-alive connection come at once: the head
+/// and the body are separate writes, and without `TCP_NODELAY` the body
+/// waited for the client's delayed ACK (about 40 ms on Linux) every time.
+#[test]
+fn answers_on_a_kept_alive_connection_are_not_held_back_by_nagle() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let server = Arc::new(Server::from_listener_with_limits(listener, None, Limits::default()).unwrap());
+    let inner = server.clone();
+    thread::spawn(move || {
+        for rq in inner.incoming_requests() {
+            let _ = rq.respond(Response::from_string("x".repeat(4096)));
+        }
+    });
+    let mut client = connect(&addr);
+    let mut slowest = Duration::ZERO;
+    for n in 0..10 {
+        let started = Instant::now();
+        client.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        assert_eq!(status(&mut client), Some(200));
+        let mut body = vec![0; 4096];
+        client.read_exact(&mut body).unwrap();
+        if n > 0 {
+            slowest = slowest.max(started.elapsed());
+        }
+    }
+    assert!(slowest < Duration::from_millis(30), "an answer took {:?}", slowest);
+}
