@@ -112,6 +112,9 @@ pub struct Request {
     /// The client's address (the peer of the connection; forwarded headers
     /// are never trusted).
     pub remote: Option<std::net::IpAddr>,
+    /// The request was a `HEAD`: handlers see `GET` (the same answer, whose
+    /// body is not sent), and do nothing a `GET` would change (marking read).
+    pub head: bool,
 }
 
 impl Request {
@@ -280,6 +283,7 @@ fn serve(mut raw: tiny_http::Request, handler: &Handler) {
             // their answer (its Content-Length included) without the body.
             if request.method == Method::Head {
                 request.method = Method::Get;
+                request.head = true;
             }
             catch_unwind(AssertUnwindSafe(|| handler(&request))).unwrap_or_else(|_| {
                 log::error!(target: "http", "{method} {}: the handler panicked", request.path());
@@ -340,6 +344,7 @@ fn read_request(raw: &mut tiny_http::Request, max: usize) -> Result<Request, Res
             .collect(),
         body,
         remote: raw.remote_addr().map(|a| a.ip()),
+        head: false,
     })
 }
 

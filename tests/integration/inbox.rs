@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 use shopbot::auth;
 
-use crate::support::{new_sid, pairs, whatsapp_params, TestServer, ADMIN_TOKEN};
+use crate::support::{self, new_sid, pairs, whatsapp_params, TestServer, ADMIN_TOKEN};
 use crate::twilio_mock::MockTwilio;
 
 const PASSWORD: &str = "shop-owner-secret";
@@ -731,4 +731,25 @@ fn a_page_number_past_the_end_shows_the_last_page_and_never_overflows() {
         assert_eq!(answer.status, 200, "page={page}: {}", answer.body);
         assert!(answer.body.contains(CUSTOMER), "page={page}: the one page there is");
     }
+}
+
+#[test]
+fn head_on_a_conversation_does_not_mark_it_read() {
+    let server = inbox_server("");
+    server.say(CUSTOMER, "hi");
+    let unread = || server.store().read(|db| db.inbox_pulse()).unwrap().unread_conversations;
+    assert_eq!(unread(), 1);
+    let mut owner = Owner::new(&server);
+    owner.sign_in(PASSWORD);
+    let path = format!("/admin/conversations/{}", conversation_id(&server, CUSTOMER));
+    let agent = support::agent(Duration::from_secs(10));
+    let head = agent
+        .head(&format!("{}{path}", server.http))
+        .header("Cookie", owner.cookie.as_deref().unwrap())
+        .call()
+        .unwrap();
+    assert_eq!(head.status().as_u16(), 200);
+    assert_eq!(unread(), 1, "HEAD asks about the page; it does not read it");
+    assert_eq!(owner.get(&path).status, 200);
+    assert_eq!(unread(), 0, "GET does");
 }

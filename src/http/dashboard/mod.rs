@@ -120,7 +120,7 @@ fn signed_in(app: &App, request: &Request, signed: &Signed) -> Response {
         (method, _, form) => {
             if let Some(rest) = path.strip_prefix("/admin/conversations/") {
                 let fields = form.as_ref().map(|posted| posted.fields.as_slice());
-                return conversation_route(app, method, rest, signed, fields);
+                return conversation_route(app, request, rest, signed, fields);
             }
             if let (Method::Get, Some(rest)) = (method, path.strip_prefix("/admin/media/")) {
                 return media(app, rest);
@@ -138,11 +138,12 @@ fn signed_in(app: &App, request: &Request, signed: &Signed) -> Response {
 /// `/admin/conversations/{key}[/reply|/resolve]`.
 fn conversation_route(
     app: &App,
-    method: &Method,
+    request: &Request,
     rest: &str,
     signed: &Signed,
     form: Option<&[(String, String)]>,
 ) -> Response {
+    let method = &request.method;
     let (key, action) = rest.split_once('/').map_or((rest, ""), |(k, a)| (k, a));
     let key = percent_encoding::percent_decode_str(key)
         .decode_utf8_lossy()
@@ -153,7 +154,8 @@ fn conversation_route(
         Err(e) => return super::errors::api_store_error(&e),
     };
     match (method, action, form) {
-        (Method::Get, "", _) => conversation(app, &contact, signed, None, 200),
+        // Only a real GET marks the thread read (HEAD asks about the page).
+        (Method::Get, "", _) => conversation(app, &contact, signed, None, 200, !request.head),
         (Method::Post, "reply", Some(form)) => reply(app, &contact, signed, param(form, "body").unwrap_or_default()),
         (Method::Post, "template", Some(form)) => template(app, &contact, signed, form),
         (Method::Post, "resolve", Some(_)) => resolve(app, &contact),
@@ -464,8 +466,16 @@ fn submissions(app: &App, request: &Request, signed: &Signed, csv: bool) -> Resp
     )
 }
 
-/// `GET /admin/conversations/{key}`: the whole chat and the reply form; marks it read.
-fn conversation(app: &App, contact: &ContactView, signed: &Signed, notice: Option<&str>, status: u16) -> Response {
+/// `GET /admin/conversations/{key}`: the whole chat and the reply form;
+/// marks it read when `mark_read`.
+fn conversation(
+    app: &App,
+    contact: &ContactView,
+    signed: &Signed,
+    notice: Option<&str>,
+    status: u16,
+    mark_read: bool,
+) -> Response {
     let now = Timestamp::now();
     let read = app.reader.read(|db| {
         let messages = db.contact_messages(contact.id, THREAD_SIZE)?;
@@ -501,7 +511,7 @@ fn conversation(app: &App, contact: &ContactView, signed: &Signed, notice: Optio
             )
         }
     };
-    if let Some(newest) = messages.last().and_then(|m| m.id) {
+    if let Some(newest) = messages.last().and_then(|m| m.id).filter(|_| mark_read) {
         let _ = app.writer.run(MarkRead {
             contact: contact.id,
             up_to: newest,
@@ -523,7 +533,7 @@ fn conversation(app: &App, contact: &ContactView, signed: &Signed, notice: Optio
 /// `POST …/reply`: the owner's answer, queued in the outbox like any message.
 fn reply(app: &App, contact: &ContactView, signed: &Signed, body: &str) -> Response {
     if body.trim().is_empty() {
-        return conversation(app, contact, signed, Some("Write something first."), 400);
+        return conversation(app, contact, signed, Some("Write something first."), 400, true);
     }
     let work = Enqueue {
         routing: app.routing.clone(),
@@ -547,7 +557,7 @@ fn send(app: &App, contact: &ContactView, signed: &Signed, work: Enqueue) -> Res
             log::info!(target: "admin", "the owner wrote to {} (message {})", contact.who, record.id.unwrap_or_default());
             Response::see_other(&format!("/admin/conversations/{}", contact.id.0))
         }
-        Ok(Err(refusal)) => conversation(app, contact, signed, Some(&format!("Not sent: {refusal}")), 409),
+        Ok(Err(refusal)) => conversation(app, contact, signed, Some(&format!("Not sent: {refusal}")), 409, true),
         Err(e) => super::errors::writer_unavailable("the owner's message", &e),
     }
 }
@@ -572,7 +582,7 @@ fn template(app: &App, contact: &ContactView, signed: &Signed, form: &[(String, 
             param(form, "language_code").unwrap_or("en_US").trim(),
             values,
         ),
-        (None, None) => return conversation(app, contact, signed, Some("Name the template first."), 400),
+        (None, None) => return conversation(app, contact, signed, Some("Name the template first."), 400, true),
     };
     match message {
         Ok(message) => send(
@@ -584,7 +594,7 @@ fn template(app: &App, contact: &ContactView, signed: &Signed, form: &[(String, 
                 message,
             },
         ),
-        Err(e) => conversation(app, contact, signed, Some(&format!("Not sent: {e}")), 400),
+        Err(e) => conversation(app, contact, signed, Some(&format!("Not sent: {e}")), 400, true),
     }
 }
 
