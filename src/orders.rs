@@ -307,6 +307,7 @@ fn read_row(record: &csv::StringRecord, columns: &Columns) -> Result<NewOrder, S
     let optional = |i: Option<usize>| i.map_or(Cell::Keep, |i| Cell::Set(text(i)));
     let number = text(columns.number).ok_or("the order number is empty")?;
     check_length("the order number", &number, MAX_NUMBER_CHARS)?;
+    check_controls("the order number", &number, false)?;
     // As a customer's lookup reads what they type: `#A1`, `# A1` and `A1`
     // are one order, and `#` alone is none.
     let number = crate::engine::order_number(&number).to_string();
@@ -315,9 +316,11 @@ fn read_row(record: &csv::StringRecord, columns: &Columns) -> Result<NewOrder, S
     }
     let status = text(columns.status).ok_or_else(|| format!("order {number} has no status"))?;
     check_length(&format!("order {number}: the status"), &status, MAX_STATUS_CHARS)?;
+    check_controls(&format!("order {number}: the status"), &status, false)?;
     let phone = match optional(columns.phone) {
         Cell::Set(Some(p)) => Cell::Set(Some(
-            PhoneNumber::parse(&p).map_err(|e| format!("order {number}: phone {e}"))?,
+            check_controls(&format!("order {number}: the phone"), &p, false)
+                .and_then(|()| PhoneNumber::parse(&p).map_err(|e| format!("order {number}: phone {e}")))?,
         )),
         Cell::Set(None) => Cell::Set(None),
         Cell::Keep => Cell::Keep,
@@ -325,10 +328,12 @@ fn read_row(record: &csv::StringRecord, columns: &Columns) -> Result<NewOrder, S
     let note = optional(columns.note);
     if let Cell::Set(Some(note)) = &note {
         check_length(&format!("order {number}: the note"), note, MAX_NOTE_CHARS)?;
+        check_controls(&format!("order {number}: the note"), note, true)?;
     }
     let updated = optional(columns.updated);
     if let Cell::Set(Some(updated)) = &updated {
         check_length(&format!("order {number}: the update date"), updated, MAX_UPDATED_CHARS)?;
+        check_controls(&format!("order {number}: the update date"), updated, false)?;
     }
     Ok(NewOrder {
         number,
@@ -337,6 +342,25 @@ fn read_row(record: &csv::StringRecord, columns: &Columns) -> Result<NewOrder, S
         note,
         updated,
     })
+}
+
+/// A control character (NUL, escape, DEL, C1 …) in a cell is refused, not
+/// stored: it comes from a broken export or a hostile sheet, and would reach
+/// customers' messages, the inbox and the next spreadsheet. Only a note may
+/// hold line breaks and tabs (a quoted cell written on several lines).
+fn check_controls(what: &str, value: &str, note: bool) -> Result<(), String> {
+    let allowed = |c: char| note && matches!(c, '\n' | '\r' | '\t');
+    match value.chars().position(|c| c.is_control() && !allowed(c)) {
+        None => Ok(()),
+        Some(at) => {
+            let c = value.chars().nth(at).unwrap_or_default();
+            Err(format!(
+                "{what} holds a control character (U+{:04X}) at character {}; remove it from the sheet",
+                u32::from(c),
+                at + 1
+            ))
+        }
+    }
 }
 
 /// A text longer than a customer's message can show is refused, not stored
@@ -451,6 +475,42 @@ mod tests {
                 assert_eq!(got, want, "buffer {capacity}, reads of {out_size}");
             }
         }
+    }
+
+    #[test]
+    fn finding_11_control_characters_in_a_cell_are_refused_with_their_line() {
+        let csv = "Order,Status,Phone,Note\nA1\0,Ready,,\nA2,Re\u{1b}[2Jady,,\nA3,Ready,+2782\u{7f}1234567,\n\
+                   A4,Ready,,\"two\nlines\tand a tab\"\nA5,Ready,,bell\u{7}\nA6,Ready,,\n";
+        let (mut store, report) = run(csv);
+        let lines = rejected(&report);
+        assert_eq!(lines.iter().map(|l| l.0).collect::<Vec<_>>(), [2, 3, 4, 7], "{lines:?}");
+        assert!(
+            lines[0]
+                .1
+                .contains("the order number holds a control character (U+0000) at character 3"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1].1.contains("order A2: the status") && lines[1].1.contains("U+001B"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[2].1.contains("order A3: the phone") && lines[2].1.contains("U+007F"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[3].1.contains("order A5: the note") && lines[3].1.contains("U+0007"),
+            "{lines:?}"
+        );
+        assert!(public_order(&mut store, "A1").is_none() && public_order(&mut store, "A2").is_none());
+        assert_eq!(
+            public_order(&mut store, "A4").unwrap().note.as_deref(),
+            Some("two\nlines\tand a tab")
+        );
+        assert!(
+            public_order(&mut store, "A6").is_some(),
+            "the rest of the sheet is imported"
+        );
     }
 
     #[test]

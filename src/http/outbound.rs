@@ -16,9 +16,9 @@ use serde::Deserialize;
 
 use super::errors::{api_error, api_writer_error};
 use super::{admin, routes::App, Request, Response};
-use crate::auth;
+
 use crate::outbox::validate::{self, FieldError};
-use crate::outbox::{Enqueue, EnqueueOnce, Once, Outgoing};
+use crate::outbox::{Enqueue, EnqueueOnce, Once, Outgoing, RequestHash};
 use crate::store::MessageRecord;
 
 /// `POST /api/messages` body.
@@ -238,7 +238,7 @@ fn queue(app: &App, request: &Request, message: Result<Outgoing, FieldError>) ->
         Some(key) => match idempotency_key(key) {
             Ok(key) => app.writer.run(EnqueueOnce {
                 key: key.to_string(),
-                request_hash: auth::sha256_hex(&[request.path().as_bytes(), b"\0", &request.body].concat()),
+                request: RequestHash::of(request.path(), &request.body),
                 enqueue,
             }),
             Err(response) => return response,

@@ -113,10 +113,40 @@ pub const IDEMPOTENCY_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_
 pub struct EnqueueOnce {
     /// The client's key.
     pub key: String,
-    /// SHA-256 of the route and body, hex.
-    pub request_hash: String,
+    /// What identifies the request the key came with.
+    pub request: RequestHash,
     /// The request.
     pub enqueue: Enqueue,
+}
+
+/// How a request is recognised when its `Idempotency-Key` comes again: the
+/// route and the body **as JSON** (parsed and written back with its object
+/// keys sorted and no spaces), so a client that encodes the same request
+/// anew on its retry (other key order, other spacing, `\u00e9` for `é`) is
+/// recognised, and a request that says anything else is not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestHash {
+    /// SHA-256 of the route and the canonical JSON, hex: what is stored.
+    pub canonical: String,
+    /// SHA-256 of the route and the raw body, hex: what keys stored before
+    /// this release hold (accepted for them, within their 24 hours).
+    pub raw: String,
+}
+
+impl RequestHash {
+    /// The hashes of a request to `path` with `body`.
+    pub fn of(path: &str, body: &[u8]) -> RequestHash {
+        let hash = |bytes: &[u8]| crate::auth::sha256_hex(&[path.as_bytes(), b"\0", bytes].concat());
+        // serde_json's maps are ordered by key (its `preserve_order` feature
+        // is off), so writing the parsed value back is canonical.
+        let canonical = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|value| serde_json::to_vec(&value).ok());
+        RequestHash {
+            canonical: hash(canonical.as_deref().unwrap_or(body)),
+            raw: hash(body),
+        }
+    }
 }
 
 /// What an [`EnqueueOnce`] did.
@@ -136,7 +166,8 @@ impl Work for EnqueueOnce {
     type Output = Once;
     fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Once, WriterError> {
         let since = now.checked_sub(IDEMPOTENCY_WINDOW).unwrap_or(Timestamp::MIN);
-        match db.idempotent_message(&self.key, &self.request_hash, since)? {
+        let known = [self.request.canonical.as_str(), self.request.raw.as_str()];
+        match db.idempotent_message(&self.key, &known, since)? {
             Some(Ok(id)) => return Ok(Once::Replayed(queued_record(db, id)?)),
             Some(Err(())) => return Ok(Once::KeyReused),
             None => {}
@@ -144,7 +175,7 @@ impl Work for EnqueueOnce {
         match self.enqueue.run(db, now)? {
             Ok(record) => {
                 let id = record.id.unwrap_or_default();
-                db.remember_idempotency_key(&self.key, &self.request_hash, id, now)?;
+                db.remember_idempotency_key(&self.key, &self.request.canonical, id, now)?;
                 Ok(Once::Queued(record))
             }
             Err(refusal) => Ok(Once::Refused(refusal)),
@@ -249,4 +280,37 @@ pub fn queue_reply(db: &Db<'_>, inbound: &Inbound, reply: &Reply, now: Timestamp
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RequestHash;
+
+    #[test]
+    fn a_request_is_its_route_and_its_json_whatever_the_encoding() {
+        let a = RequestHash::of(
+            "/api/messages",
+            br#"{"to":"+27821234567","body":"caf\u00e9","n":[1,2]}"#,
+        );
+        let b = RequestHash::of(
+            "/api/messages",
+            " { \"n\" : [1, 2], \"body\":\"café\", \"to\":\"+27821234567\" } ".as_bytes(),
+        );
+        assert_eq!(a.canonical, b.canonical);
+        assert_ne!(a.raw, b.raw, "keys stored before canonical JSON compare raw bytes");
+        assert_ne!(
+            RequestHash::of(
+                "/api/whatsapp/send",
+                r#"{"to":"+27821234567","body":"café","n":[1,2]}"#.as_bytes()
+            )
+            .canonical,
+            a.canonical
+        );
+        assert_ne!(
+            RequestHash::of("/api/messages", br#"{"to":"+27821234567","body":"cafe","n":[1,2]}"#).canonical,
+            a.canonical
+        );
+        let not_json = RequestHash::of("/api/messages", b"not json");
+        assert_eq!(not_json.canonical, not_json.raw);
+    }
 }

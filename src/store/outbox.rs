@@ -445,12 +445,12 @@ impl Db<'_> {
     }
 
     /// The message an `Idempotency-Key` queued since `since`: `Some(Ok(id))`
-    /// for the same request, `Some(Err(()))` if the key came with another
-    /// request, `None` if the key is new (or older than `since`).
+    /// if it came with a request of one of the `request_hashes`, `Some(Err(()))`
+    /// if with another request, `None` if the key is new (or older than `since`).
     pub fn idempotent_message(
         &self,
         key: &str,
-        request_hash: &str,
+        request_hashes: &[&str],
         since: Timestamp,
     ) -> Result<Option<Result<i64, ()>>, StoreError> {
         let row: Option<(String, i64)> = self
@@ -460,7 +460,13 @@ impl Db<'_> {
             )?
             .query_row(params![key, to_sql(since)], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        Ok(row.map(|(hash, id)| if hash == request_hash { Ok(id) } else { Err(()) }))
+        Ok(row.map(|(hash, id)| {
+            if request_hashes.contains(&hash.as_str()) {
+                Ok(id)
+            } else {
+                Err(())
+            }
+        }))
     }
 
     /// Remembers that `key` (with this request) queued `message` now,

@@ -204,12 +204,17 @@ fn post_with_key(
     json: &serde_json::Value,
     key: &str,
 ) -> (u16, serde_json::Value, bool) {
+    post_text_with_key(server, path, &json.to_string(), key)
+}
+
+/// [`post_with_key`] with the body exactly as given.
+fn post_text_with_key(server: &TestServer, path: &str, json: &str, key: &str) -> (u16, serde_json::Value, bool) {
     let mut response = crate::support::agent(std::time::Duration::from_secs(20))
         .post(&format!("{}{path}", server.http))
         .header("Content-Type", "application/json")
         .header("Authorization", &format!("Bearer {}", crate::support::ADMIN_TOKEN))
         .header("Idempotency-Key", key)
-        .send(json.to_string().as_bytes())
+        .send(json.as_bytes())
         .unwrap();
     let replayed = response.headers().get("Idempotent-Replayed").is_some();
     let body = response.body_mut().read_to_string().unwrap();
@@ -249,4 +254,25 @@ fn a_send_retried_with_the_same_idempotency_key_is_queued_once() {
     let (_, a) = server.api_post("/api/messages", &message);
     let (_, b) = server.api_post("/api/messages", &message);
     assert_ne!(a["id"], b["id"]);
+}
+
+#[test]
+fn finding_11_a_retry_that_encodes_the_same_json_anew_is_the_same_request() {
+    let server = TestServer::start();
+    server.say(CUSTOMER, "hi");
+    let key = "c4ca4238-a0b9-4382-8dcc-509a6f75849b";
+    let first = format!(r#"{{"to":"{CUSTOMER}","body":"Ready, café"}}"#);
+    let (status, queued, _) = post_text_with_key(&server, "/api/messages", &first, key);
+    assert_eq!(status, 202, "{queued}");
+    // The client's retry: other key order, spacing, and an escaped é.
+    let again = format!("{{\n  \"body\" : \"Ready, caf\\u00e9\",\n  \"to\": \"{CUSTOMER}\"\n}}");
+    let (status, replay, replayed) = post_text_with_key(&server, "/api/messages", &again, key);
+    assert_eq!((status, replayed), (202, true), "{replay}");
+    assert_eq!(replay["id"], queued["id"]);
+    let other = format!(r#"{{"body":"Ready, cafe","to":"{CUSTOMER}"}}"#);
+    let (status, refused, _) = post_text_with_key(&server, "/api/messages", &other, key);
+    assert_eq!(status, 422, "another body: {refused}");
+    // The same body on another route is another request.
+    let (status, _, _) = post_text_with_key(&server, "/api/whatsapp/send", &first, key);
+    assert_eq!(status, 422);
 }

@@ -753,3 +753,36 @@ fn head_on_a_conversation_does_not_mark_it_read() {
     assert_eq!(owner.get(&path).status, 200);
     assert_eq!(unread(), 0, "GET does");
 }
+
+#[test]
+fn finding_11_a_sheet_of_bad_lines_gives_a_report_page_of_200_lines_and_a_count() {
+    let server = inbox_server("");
+    let mut owner = Owner::new(&server);
+    owner.sign_in(PASSWORD);
+    let form = owner.get("/admin/orders");
+    // About 1.9 MB: 40,000 lines without a status, and one good line.
+    let mut sheet = String::from("Order,Status,Note\nGOOD1,Ready,\n");
+    for n in 0..40_000 {
+        sheet.push_str(&format!("BAD{n},,a note that makes the line longer\n"));
+    }
+    assert!(sheet.len() < shopbot::http::MAX_UPLOAD_BYTES, "{}", sheet.len());
+    let done = owner.post_file(
+        "/admin/orders",
+        &[("csrf", &form.csrf())],
+        "orders.csv",
+        sheet.as_bytes(),
+    );
+    assert_eq!(done.status, 200, "{}", &done.body[..done.body.len().min(500)]);
+    assert!(done.body.contains("1 added, 0 updated, 0 unchanged, 40000 rejected"));
+    assert_eq!(done.body.matches("<li>Line ").count(), 200);
+    assert!(
+        done.body.contains("and 39800 more lines were not imported"),
+        "{}",
+        &done.body[done.body.len().saturating_sub(2000)..]
+    );
+    assert!(done.body.len() < 100_000, "a page of {} bytes", done.body.len());
+    // The CLI keeps the whole report.
+    let mut scratch = shopbot::store::Store::open_in_memory().unwrap();
+    let cli = shopbot::orders::import(&mut scratch, sheet.as_bytes(), jiff::Timestamp::now()).unwrap();
+    assert_eq!(cli.rejected.len(), 40_000);
+}

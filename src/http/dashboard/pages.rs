@@ -496,7 +496,11 @@ pub fn orders(
 /// The most orders the page lists.
 pub const ORDERS_CAP: usize = 500;
 
-/// An upload's outcome, each rejected row with its line.
+/// Rejected lines listed on the upload's page; the CLI lists them all.
+pub const REJECTED_SHOWN: usize = 200;
+
+/// An upload's outcome, each rejected row with its line (the first
+/// [`REJECTED_SHOWN`]: a sheet of bad lines must not make a page of megabytes).
 fn upload_report(upload: &Upload) -> Markup {
     match upload {
         Upload::Refused(why) => html! { p.problem role="alert" { "Nothing was imported: " (why) } },
@@ -512,7 +516,13 @@ fn upload_report(upload: &Upload) -> Markup {
                 @if !report.rejected.is_empty() {
                     p.problem { "These lines were not imported; fix them in the spreadsheet and upload it again:" }
                     ul.rejected {
-                        @for row in &report.rejected { li { "Line " (row.line) ": " (row.reason) } }
+                        @for row in report.rejected.iter().take(REJECTED_SHOWN) { li { "Line " (row.line) ": " (row.reason) } }
+                    }
+                    @if report.rejected.len() > REJECTED_SHOWN {
+                        p.hint {
+                            "… and " (report.rejected.len() - REJECTED_SHOWN) " more lines were not imported. "
+                            "`shopbot orders import FILE.csv` on the server lists every one."
+                        }
                     }
                 }
             }
