@@ -45,7 +45,7 @@ impl Bot {
             opt: config.opt.clone(),
             staff: config.staff.clone().map(|staff| Desk {
                 staff,
-                routing: config.routing(),
+                routing: crate::outbox::Routing::from_config(config),
             }),
         }
     }
@@ -235,24 +235,7 @@ fn known_order(db: &Db<'_>, session: Option<&Session>, msg: &Inbound) -> Result<
     Ok(db.order_for(number, &msg.from)?.is_some())
 }
 
-/// The owner (or a staff member) wrote to the customer: the conversation is
-/// with a person until they hand it back, the customer sends a main-menu word,
-/// or it idles past the session timeout. The bot stays quiet meanwhile.
-pub fn owner_replied(db: &Db<'_>, contact: ContactId, now: Timestamp) -> Result<(), StoreError> {
-    db.save_session(contact, &State::WithPerson { acknowledged: true }, now)
-}
-
-/// A conversation goes back to the bot (the inbox's "Hand back", a staff
-/// member's `#done`): no longer waiting or held, and the customer's next
-/// message starts at the menu's `start`.
-pub fn hand_back(db: &Db<'_>, contact: ContactId, start: &str, now: Timestamp) -> Result<(), StoreError> {
-    db.clear_waiting(contact)?;
-    db.set_holder(contact, None)?;
-    let state = State::Menu {
-        node: start.to_string(),
-    };
-    db.save_session(contact, &state, now)
-}
+pub use crate::session::hand_back;
 
 /// Everything an effect may need.
 struct EffectContext<'a, 'c> {

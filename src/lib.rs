@@ -34,6 +34,7 @@ pub mod phone;
 pub mod retention;
 pub mod server;
 pub mod service;
+pub mod session;
 pub mod spreadsheet;
 pub mod staff;
 pub mod store;

@@ -124,7 +124,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         reader,
         outbox: outbox.as_ref().map_or_else(Wake::none, OutboxSender::waker),
         bot,
-        routing: Arc::new(config.routing()),
+        routing: Arc::new(crate::outbox::Routing::from_config(config)),
         verifier: WebhookVerifier::from_config(config),
         inbound_path: config.webhooks.inbound_path.clone(),
         status_path: config.webhooks.status_path.clone(),

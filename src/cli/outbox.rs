@@ -154,7 +154,7 @@ fn queue(config: &Config, message: Result<Outgoing, FieldError>, wait: &WaitArgs
         source,
     })?;
     let mut store = Store::open(&config.database_path)?;
-    let routing = config.routing();
+    let routing = crate::outbox::Routing::from_config(config);
     let id = store
         .write(|db| outbox::enqueue(db, &routing, &message, Timestamp::now()))?
         .map_err(CliError::Refused)?;

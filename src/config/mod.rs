@@ -21,7 +21,6 @@ use jiff::tz::TimeZone;
 
 use crate::engine::{Menu, MenuError, OptKeywords};
 use crate::message::Channel;
-use crate::outbox::Routing;
 use crate::phone::PhoneNumber;
 
 /// Env var for the Twilio auth token.
@@ -117,19 +116,6 @@ impl Config {
             .clone()
             .or_else(|| t.whatsapp_from.clone())
             .unwrap_or_default()
-    }
-
-    /// Which channel outbound messages take, and the shop's address on each.
-    pub fn routing(&self) -> Routing {
-        Routing {
-            default_channel: self.outbox.default_channel,
-            twilio_from: self.sender_address(),
-            meta_from: self
-                .meta
-                .as_ref()
-                .map(|m| m.phone_number_id.clone())
-                .unwrap_or_default(),
-        }
     }
 }
 

@@ -131,7 +131,7 @@ fn the_example_meta_section_is_valid_once_uncommented() {
         (meta.phone_number_id.as_str(), meta.api_version.as_str()),
         ("123456789012345", "v25.0")
     );
-    assert_eq!(c.routing().meta_from, "123456789012345");
+    assert_eq!(c.meta.as_ref().unwrap().phone_number_id, "123456789012345");
 }
 
 #[test]

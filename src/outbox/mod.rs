@@ -21,7 +21,6 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use crate::conversation;
 use crate::message::{Channel, ContactRef, Content, ContentKind, Inbound, Reply};
 use crate::store::{ContactFacts, Db, MessageKey, MessageRecord, NewOutbound, StoreError};
 use crate::writer::{Work, WriterError};
@@ -42,6 +41,19 @@ pub struct Routing {
 }
 
 impl Routing {
+    /// From the configuration: `[outbox] default_channel` and each channel's sender.
+    pub fn from_config(config: &crate::config::Config) -> Routing {
+        Routing {
+            default_channel: config.outbox.default_channel,
+            twilio_from: config.sender_address(),
+            meta_from: config
+                .meta
+                .as_ref()
+                .map(|m| m.phone_number_id.clone())
+                .unwrap_or_default(),
+        }
+    }
+
     /// The shop's address on `channel`.
     pub fn from_addr(&self, channel: Channel) -> &str {
         match channel {
@@ -222,7 +234,7 @@ pub fn enqueue(
     )?;
     if message.content.kind() == ContentKind::Text {
         if let Some(contact) = db.find_contact(&message.to)? {
-            conversation::owner_replied(db, contact, now)?;
+            crate::session::owner_replied(db, contact, now)?;
         }
     }
     warn_if_held(db, id)?;
