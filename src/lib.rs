@@ -24,6 +24,7 @@ pub mod cli;
 pub mod config;
 pub mod conversation;
 pub mod engine;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
