@@ -2,7 +2,10 @@
 //! summary or every problem; exit 0 or 1.
 //!
 //! The summary says, per channel, whether receiving and sending are set up and
-//! what is missing, so an integrator sees at once what works.
+//! what is missing, so an integrator sees at once what works; of an existing
+//! database, its schema version and whether Litestream replicates it.
+
+use std::path::Path;
 
 use clap::Args as ClapArgs;
 
@@ -10,6 +13,7 @@ use super::{CliError, ConfigArg};
 use crate::channel;
 use crate::config::{Config, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN, ENV_META_APP_SECRET};
 use crate::message::Channel;
+use crate::store::inspect;
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -92,7 +96,7 @@ fn summary(c: &Config) -> Vec<(&'static str, String)> {
         },
     ));
     lines.extend(staff_lines(c));
-    lines.push(("database", c.database_path.display().to_string()));
+    lines.extend(database_lines(&c.database_path));
     lines.push(("shop", format!("{} ({})", c.shop.name, c.shop.timezone_name)));
     lines.push((
         "menu",
@@ -116,6 +120,32 @@ fn summary(c: &Config) -> Vec<(&'static str, String)> {
     lines.extend(placeholders(c).into_iter().map(|p| ("warning", p)));
     lines.extend(c.exposure_warning().map(|w| ("warning", w)));
     lines
+}
+
+/// The database, and, if it exists, its schema version and the tables in it
+/// that are not shopbot's: Litestream's are expected, others are named.
+fn database_lines(path: &Path) -> Vec<(&'static str, String)> {
+    let shown = path.display().to_string();
+    if !path.is_file() {
+        return vec![("database", shown)];
+    }
+    let facts = match inspect::inspect(path) {
+        Ok(facts) => facts,
+        Err(e) => return vec![("database", shown), ("warning", e.to_string())],
+    };
+    let mut lines = vec![("database", format!("{shown} (schema version {})", facts.schema_version))];
+    lines.extend(listed("litestream", &facts.litestream_tables, |tables| {
+        format!("replicated by Litestream (its tables {tables} are expected; never VACUUM this file in place)")
+    }));
+    lines.extend(listed("note", &facts.other_tables, |tables| {
+        format!("tables that are not shopbot's, left alone: {tables}")
+    }));
+    lines
+}
+
+/// A summary line about `tables`, if there are any.
+fn listed(label: &'static str, tables: &[String], say: impl Fn(&str) -> String) -> Option<(&'static str, String)> {
+    (!tables.is_empty()).then(|| (label, say(&tables.join(", "))))
 }
 
 /// `[staff]`: who is alerted, and whether alerts can reach them any time.

@@ -12,6 +12,7 @@
 pub mod backup;
 mod consent;
 mod inbox;
+pub mod inspect;
 mod migrations;
 mod orders;
 mod outbox;

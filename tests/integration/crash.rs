@@ -129,7 +129,7 @@ impl Load {
 
 /// The submission ID a TwiML reply confirms, if it confirms one (the TwiML is
 /// parsed with an XML parser).
-fn confirmed_id(twiml: &str) -> Option<String> {
+pub fn confirmed_id(twiml: &str) -> Option<String> {
     parse_twiml(twiml).iter().find_map(|message| {
         let rest = message.split("Defect Submitted! ID: ").nth(1)?;
         Some(rest.split_whitespace().next()?.to_string())

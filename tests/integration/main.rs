@@ -20,6 +20,7 @@ mod hostile_data;
 mod hostile_http;
 mod idempotency;
 mod inbox;
+mod litestream;
 mod media;
 mod menu_walk;
 mod meta;
