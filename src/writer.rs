@@ -209,8 +209,12 @@ fn run(mut store: Store, queue: Receiver<Option<Box<dyn Task>>>) {
         }
         process(&mut store, batch);
     }
-    if let Err(e) = store.checkpoint() {
-        log::warn!(target: "writer", "checkpointing the WAL at stop: {e}");
+    match store.checkpoint() {
+        Ok(true) => {}
+        Ok(false) => {
+            log::info!(target: "writer", "the WAL stays beside the database at stop: another process (Litestream?) is reading it; nothing is lost, the next start reads it")
+        }
+        Err(e) => log::warn!(target: "writer", "checkpointing the WAL at stop: {e}"),
     }
     log::debug!(target: "writer", "stopped");
 }

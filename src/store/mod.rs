@@ -49,6 +49,10 @@ pub use statuses::{EventRecord, MessageKey, MessageRecord, Recorded};
 /// orders while the server runs) before reporting "busy".
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long the checkpoint at a clean stop waits for another process's
+/// readers ([`Store::checkpoint`]).
+pub const STOP_CHECKPOINT_WAIT: Duration = Duration::from_millis(300);
+
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -247,10 +251,16 @@ impl Store {
     }
 
     /// Copies the WAL into the database file and empties it (at a clean stop,
-    /// so the file alone is complete and the next start reads no WAL).
-    pub fn checkpoint(&self) -> Result<(), StoreError> {
-        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        Ok(())
+    /// so the file alone is complete and the next start reads no WAL). It
+    /// waits at most [`STOP_CHECKPOINT_WAIT`] for readers of another process
+    /// (Litestream holds a read transaction all the time): `Ok(false)` if the
+    /// WAL had to stay, which loses nothing (the next start reads it).
+    pub fn checkpoint(&self) -> Result<bool, StoreError> {
+        self.conn.busy_timeout(STOP_CHECKPOINT_WAIT)?;
+        let busy: i64 = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        Ok(busy == 0)
     }
 
     /// Runs `f` in one read transaction (a consistent snapshot; takes no write lock).

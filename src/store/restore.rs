@@ -63,6 +63,21 @@ pub fn restore(file: &Path, db: &Path) -> Result<RestoreReport, StoreError> {
 /// Checks `file`, copies it to `staged` and migrates the copy: its schema
 /// version before, and its message and submission counts.
 fn stage(file: &Path, staged: &Path) -> Result<(i64, i64, i64), StoreError> {
+    // Reading a WAL-mode file makes SQLite create its `-wal` and `-shm`
+    // beside it, which a read-only connection cannot remove: those that were
+    // not there before are removed after, so the backup is left as it was.
+    let side_files = [sibling(file, "-wal"), sibling(file, "-shm")];
+    let were_there = side_files.clone().map(|p| p.exists());
+    let result = check_and_copy(file, staged);
+    for (path, was_there) in side_files.iter().zip(were_there) {
+        if !was_there {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    result
+}
+
+fn check_and_copy(file: &Path, staged: &Path) -> Result<(i64, i64, i64), StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let source = Connection::open_with_flags(file, flags).map_err(open_error(file))?;
     source.busy_timeout(super::BUSY_TIMEOUT).map_err(open_error(file))?;

@@ -350,6 +350,13 @@ fn litestream_replicates_every_acknowledged_submission_and_restores_with_shopbot
         tally.confirmed.len(),
         after.len(),
     );
+    // The stop's checkpoint waited out the writer's 3 s busy timeout behind
+    // Litestream's read transaction; it waits 300 ms now.
+    assert!(
+        stopped.shopbot < Duration::from_secs(2),
+        "shopbot took {:?} to stop beside Litestream",
+        stopped.shopbot
+    );
 }
 
 /// What Litestream 0.5.17 runs on a database it starts replicating (`db.go`).

@@ -63,6 +63,9 @@ fn restore_refuses_while_the_server_runs_then_brings_back_a_backup_taken_under_l
     assert!(out.contains(&format!("{in_backup} submissions; integrity ok")), "{out}");
     let kept = dir.path().join("shop.db.before-restore");
     assert!(out.contains(&kept.display().to_string()), "{out}");
+    for side in ["taken-under-load.db-wal", "taken-under-load.db-shm"] {
+        assert!(!dir.path().join(side).exists(), "{side} left beside the backup");
+    }
     assert_eq!(submissions_in(&db), in_backup, "the backup's submissions, no more");
     assert_eq!(submissions_in(&kept), before, "the replaced database is kept whole");
 
