@@ -334,7 +334,7 @@ impl From<StoreError> for Rollback {
 }
 
 fn import_twice(db: &Db<'_>, data: &[u8]) {
-    let first = match orders::import_into(db, data, now()) {
+    let first = match orders::import_into(db, data, &now().to_zoned(jiff::tz::TimeZone::UTC)) {
         Ok(report) => report,
         Err(ImportError::Store(e)) => panic!("the store failed: {e}"),
         Err(_) => return,
@@ -370,7 +370,7 @@ fn import_twice(db: &Db<'_>, data: &[u8]) {
             assert!(PhoneNumber::parse(phone).is_ok(), "stored phone {phone:?}");
         }
     }
-    let again = orders::import_into(db, data, now());
+    let again = orders::import_into(db, data, &now().to_zoned(jiff::tz::TimeZone::UTC));
     let Ok(again) = again else {
         panic!("the second import of an importable file failed: {:?}", again.err())
     };

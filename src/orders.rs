@@ -14,7 +14,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 
-use jiff::Timestamp;
+use jiff::Zoned;
 
 use crate::phone::PhoneNumber;
 use crate::store::{Cell, Db, NewOrder, OrderUpsert, Store, StoreError};
@@ -122,7 +122,7 @@ struct Columns {
 }
 
 /// Reads a CSV export and upserts its good rows in one transaction.
-pub fn import(store: &mut Store, input: impl Read, now: Timestamp) -> Result<ImportReport, ImportError> {
+pub fn import(store: &mut Store, input: impl Read, now: &Zoned) -> Result<ImportReport, ImportError> {
     store.write(|db| import_into(db, input, now))
 }
 
@@ -130,7 +130,7 @@ pub fn import(store: &mut Store, input: impl Read, now: Timestamp) -> Result<Imp
 /// upserted as it is read, each bad one reported with its line. Memory stays
 /// bounded whatever the file's size: one record at a time, and the order
 /// numbers already seen are kept in the database's scratch space, not here.
-pub fn import_into(db: &Db<'_>, input: impl Read, now: Timestamp) -> Result<ImportReport, ImportError> {
+pub fn import_into(db: &Db<'_>, input: impl Read, now: &Zoned) -> Result<ImportReport, ImportError> {
     let mut input = BufReader::new(input);
     let delimiter = sniff_delimiter(&mut input).map_err(csv::Error::from)?;
     let mut reader = csv::ReaderBuilder::new()
@@ -164,13 +164,7 @@ pub fn import_into(db: &Db<'_>, input: impl Read, now: Timestamp) -> Result<Impo
 
 impl ImportReport {
     /// Upserts a good row, or reports a bad or repeated one.
-    fn take(
-        &mut self,
-        db: &Db<'_>,
-        row: Result<NewOrder, String>,
-        line: u64,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
+    fn take(&mut self, db: &Db<'_>, row: Result<NewOrder, String>, line: u64, now: &Zoned) -> Result<(), StoreError> {
         let order = match row {
             Ok(order) => order,
             Err(reason) => {
@@ -180,7 +174,7 @@ impl ImportReport {
         };
         match db.order_seen_in_import(&order.number, line)? {
             Some(first) => self.reject(line, format!("order {} already appears on line {first}", order.number)),
-            None => match db.upsert_order(&order, now)? {
+            None => match db.upsert_order(&order, now.timestamp(), now.date())? {
                 OrderUpsert::Added => self.added += 1,
                 OrderUpsert::Updated => self.updated += 1,
                 OrderUpsert::Unchanged => self.unchanged += 1,
@@ -383,7 +377,7 @@ mod tests {
     /// Imports `csv` into a new in-memory store.
     fn run(csv: &str) -> (Store, ImportReport) {
         let mut store = Store::open_in_memory().unwrap();
-        let report = import(&mut store, csv.as_bytes(), Timestamp::now()).unwrap();
+        let report = import(&mut store, csv.as_bytes(), &Zoned::now()).unwrap();
         (store, report)
     }
 
@@ -438,7 +432,7 @@ mod tests {
     fn a_second_import_in_one_session_starts_with_no_numbers_seen() {
         let mut store = Store::open_in_memory().unwrap();
         for _ in 0..2 {
-            let report = import(&mut store, "Order,Status\nA1,New\n".as_bytes(), Timestamp::now()).unwrap();
+            let report = import(&mut store, "Order,Status\nA1,New\n".as_bytes(), &Zoned::now()).unwrap();
             assert!(report.rejected.is_empty(), "{:?}", report.rejected);
         }
     }
@@ -475,6 +469,42 @@ mod tests {
                 assert_eq!(got, want, "buffer {capacity}, reads of {out_size}");
             }
         }
+    }
+
+    #[test]
+    fn a_changed_status_without_an_updated_column_is_dated_the_day_of_the_import() {
+        let mut store = Store::open_in_memory().unwrap();
+        let january = jiff::civil::date(2025, 1, 18)
+            .at(9, 0, 0, 0)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .unwrap();
+        import(
+            &mut store,
+            "Order,Status,Updated\nA1,Ready,2025-01-18\nA2,Ready,\n".as_bytes(),
+            &january,
+        )
+        .unwrap();
+        // A sheet without the Updated column, in Johannesburg, at 23:30 UTC:
+        // already the next day there.
+        let later = jiff::civil::date(2025, 2, 3)
+            .at(23, 30, 0, 0)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .unwrap()
+            .with_time_zone(jiff::tz::TimeZone::get("Africa/Johannesburg").unwrap());
+        import(
+            &mut store,
+            "Order,Status\nA1,Out for delivery\nA2,Ready\nA3,New\n".as_bytes(),
+            &later,
+        )
+        .unwrap();
+        let mut updated = |number: &str| public_order(&mut store, number).unwrap().updated;
+        assert_eq!(
+            updated("A1").as_deref(),
+            Some("2025-02-04"),
+            "a new status, today's date"
+        );
+        assert_eq!(updated("A2"), None, "the same status keeps its date");
+        assert_eq!(updated("A3"), None, "a new order is not a change");
     }
 
     #[test]
@@ -542,11 +572,11 @@ mod tests {
     #[test]
     fn an_absent_column_keeps_the_stored_value_and_an_empty_cell_clears_it() {
         let mut store = Store::open_in_memory().unwrap();
-        let now = Timestamp::now();
-        import(&mut store, SAMPLE_ORDERS_CSV.as_bytes(), now).unwrap();
+        let now = Zoned::now();
+        import(&mut store, SAMPLE_ORDERS_CSV.as_bytes(), &now).unwrap();
         let owner = crate::message::ContactRef::phone(PhoneNumber::parse("+27820000001").unwrap());
         let stranger = crate::message::ContactRef::phone(PhoneNumber::parse("+27829999999").unwrap());
-        let report = import(&mut store, "Order Number,Status\nA1002,Collected\n".as_bytes(), now).unwrap();
+        let report = import(&mut store, "Order Number,Status\nA1002,Collected\n".as_bytes(), &now).unwrap();
         assert_eq!(report.kept_columns, ["phone", "note", "updated"]);
         fn order(store: &mut Store, who: &crate::message::ContactRef) -> Option<crate::engine::render::OrderView> {
             store.read(|db| db.order_for("A1002", who)).unwrap()
@@ -562,7 +592,7 @@ mod tests {
         import(
             &mut store,
             "Order Number,Status,Note,Phone\nA1002,Collected,,\n".as_bytes(),
-            now,
+            &now,
         )
         .unwrap();
         let cleared = order(&mut store, &stranger).expect("public now: the Phone cell was empty");
@@ -572,7 +602,7 @@ mod tests {
     #[test]
     fn a_missing_status_column_is_named() {
         let mut store = Store::open_in_memory().unwrap();
-        let err = import(&mut store, "Order,Colour\nA1,red\n".as_bytes(), Timestamp::now())
+        let err = import(&mut store, "Order,Colour\nA1,red\n".as_bytes(), &Zoned::now())
             .err()
             .unwrap()
             .to_string();
@@ -583,13 +613,13 @@ mod tests {
     #[test]
     fn import_counts_added_updated_unchanged() {
         let mut store = Store::open_in_memory().unwrap();
-        let now = Timestamp::now();
-        let first = import(&mut store, SAMPLE_ORDERS_CSV.as_bytes(), now).unwrap();
+        let now = Zoned::now();
+        let first = import(&mut store, SAMPLE_ORDERS_CSV.as_bytes(), &now).unwrap();
         assert_eq!((first.added, first.updated, first.unchanged), (4, 0, 0));
         let again = "Order Number,Status\nA1001,Shipped\nA9,New\n";
-        let second = import(&mut store, again.as_bytes(), now).unwrap();
+        let second = import(&mut store, again.as_bytes(), &now).unwrap();
         assert_eq!((second.added, second.updated, second.unchanged), (1, 1, 0));
-        let third = import(&mut store, again.as_bytes(), now).unwrap();
+        let third = import(&mut store, again.as_bytes(), &now).unwrap();
         assert_eq!(third.unchanged, 2);
     }
 }

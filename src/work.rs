@@ -219,12 +219,17 @@ impl Work for Resolve {
 /// The owner uploaded an orders spreadsheet: the same import as
 /// `shopbot orders import`. A file that cannot be read at all (no status
 /// column, not CSV) writes nothing and says why.
-pub struct ImportOrders(pub Vec<u8>);
+pub struct ImportOrders {
+    /// The spreadsheet's bytes.
+    pub file: Vec<u8>,
+    /// The shop's time zone (a changed status is dated in it).
+    pub timezone: jiff::tz::TimeZone,
+}
 
 impl Work for ImportOrders {
     type Output = Result<ImportReport, String>;
     fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Self::Output, WriterError> {
-        match orders::import_into(db, self.0.as_slice(), now) {
+        match orders::import_into(db, self.file.as_slice(), &now.to_zoned(self.timezone.clone())) {
             Ok(report) => Ok(Ok(report)),
             Err(ImportError::Store(e)) => Err(e.into()),
             Err(refused) => Ok(Err(refused.to_string())),

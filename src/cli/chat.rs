@@ -4,6 +4,11 @@
 //! (orders included), so trying the bot never writes test chats into the live
 //! data or opens a customer's 24-hour window; `--database FILE` chats on that
 //! file instead.
+//!
+//! A database it writes (the demo's, or `--database`) is locked for the
+//! chat's length, as a server locks it ([`crate::store::serving`]): the chat
+//! refuses a database a running server uses (the demo's orders and chats stay
+//! the demo's) unless `--while-serving` says to write beside the server.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -15,7 +20,8 @@ use crate::config::Config;
 use crate::conversation::{handle_inbound, Bot};
 use crate::message::{Channel, ContactRef, Inbound};
 use crate::phone::PhoneNumber;
-use crate::store::Store;
+use crate::store::serving::ServingLock;
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -30,6 +36,9 @@ pub struct Args {
     /// database's path, test chats become real customer messages).
     #[arg(long, value_name = "FILE")]
     database: Option<std::path::PathBuf>,
+    /// Write to the database even while a server (`demo`, `serve`) uses it.
+    #[arg(long)]
+    while_serving: bool,
 }
 
 pub fn execute(args: Args) -> Result<(), CliError> {
@@ -42,6 +51,18 @@ pub fn execute(args: Args) -> Result<(), CliError> {
         what: "creating a scratch folder".into(),
         source,
     })?;
+    let written = match (&args.config, &args.database) {
+        (Some(_), None) => None,
+        (_, Some(path)) => Some(path.clone()),
+        (None, None) => Some(std::path::PathBuf::from(demo::DEMO_DB)),
+    };
+    let _lock = match written.filter(|_| !args.while_serving) {
+        Some(path) => Some(ServingLock::acquire(&path).map_err(|e| match e {
+            StoreError::InUse { path, pid } => CliError::Usage(in_use(&path, pid)),
+            other => other.into(),
+        })?),
+        None => None,
+    };
     let (config, mut store) = match &args.config {
         Some(_) => {
             let mut config = ConfigArg {
@@ -57,8 +78,7 @@ pub fn execute(args: Args) -> Result<(), CliError> {
         }
         None => {
             let path = std::path::PathBuf::from(demo::DEMO_DB);
-            let store = demo::prepare_demo_db(&path)?;
-            (Config::demo(path, 0), store)
+            (Config::demo(path.clone(), 0), demo::prepare_demo_db(&path)?)
         }
     };
     let bot = Bot::from_config(&config);
@@ -99,6 +119,16 @@ pub fn execute(args: Args) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// Why the chat does not write to a database a server uses.
+fn in_use(path: &std::path::Path, pid: Option<u32>) -> String {
+    let pid = pid.map(|pid| format!(" (process {pid})")).unwrap_or_default();
+    format!(
+        "a running shopbot{pid} uses {}; chat in its browser page (/demo) instead, stop it first, \
+         or add --while-serving to write to it anyway",
+        path.display()
+    )
 }
 
 /// A copy of the live database in `folder` (an empty one if there is none yet).

@@ -26,10 +26,15 @@ pub struct Args {
     db: PathBuf,
 }
 
-/// Opens the demo database and (re)loads the sample orders.
+/// Opens the demo database; a new one gets the sample orders (an existing
+/// one keeps what the owner did to them: an upload, a changed status).
 pub fn prepare_demo_db(path: &Path) -> Result<Store, CliError> {
+    let new = !path.exists();
     let mut store = Store::open(path)?;
-    orders::import(&mut store, orders::SAMPLE_ORDERS_CSV.as_bytes(), jiff::Timestamp::now()).map_err(|source| {
+    if !new {
+        return Ok(store);
+    }
+    orders::import(&mut store, orders::SAMPLE_ORDERS_CSV.as_bytes(), &jiff::Zoned::now()).map_err(|source| {
         CliError::Import {
             path: "built-in sample orders".into(),
             source,

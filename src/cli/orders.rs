@@ -36,7 +36,12 @@ fn import(args: ImportArgs) -> Result<(), CliError> {
         source,
     })?;
     let mut store = Store::open(&config.database_path)?;
-    let report = orders::import(&mut store, file, jiff::Timestamp::now()).map_err(|source| CliError::Import {
+    let report = orders::import(
+        &mut store,
+        file,
+        &jiff::Timestamp::now().to_zoned(config.shop.timezone.clone()),
+    )
+    .map_err(|source| CliError::Import {
         path: args.file.display().to_string(),
         source,
     })?;

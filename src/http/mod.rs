@@ -317,12 +317,10 @@ fn body_limit(method: &tiny_http::Method, target: &str) -> usize {
 /// Copies a tiny_http request into an owned [`Request`], or answers it with an error.
 fn read_request(raw: &mut tiny_http::Request, max: usize) -> Result<Request, Response> {
     let declared = raw.body_length();
-    if let Some(declared) = declared.filter(|n| *n > max) {
-        // A body within reach is taken in first; a larger one is refused at
-        // once, and the connection closes.
-        if declared as u64 <= DRAIN_BYTES {
-            drain(raw);
-        }
+    // A refused body is never read here (a worker must not wait for it):
+    // the connection's thread takes in what is left of it after the answer,
+    // so the client reads the `413` (tiny_http patch 15).
+    if declared.is_some_and(|n| n > max) {
         return Err(too_large(max));
     }
     let mut body = Vec::with_capacity(declared.unwrap_or(0));
@@ -331,7 +329,6 @@ fn read_request(raw: &mut tiny_http::Request, max: usize) -> Result<Request, Res
         return Err(Response::text(408, "the request body did not arrive in time").header("Connection", "close"));
     }
     if body.len() > max {
-        drain(raw);
         return Err(too_large(max));
     }
     Ok(Request {
@@ -360,17 +357,6 @@ fn allow_head(mut response: Response) -> Response {
         }
     }
     response
-}
-
-/// The most of a refused body read (and thrown away) before the `413`.
-const DRAIN_BYTES: u64 = 8 * 1024 * 1024;
-
-/// Reads and discards what is left of a refused body, up to [`DRAIN_BYTES`]
-/// and within the request's deadline: a connection closed with unread data
-/// is reset, and the client (a browser uploading a sheet) would see
-/// "connection reset" instead of the `413` page.
-fn drain(raw: &mut tiny_http::Request) {
-    let _ = std::io::copy(&mut raw.as_reader().take(DRAIN_BYTES), &mut std::io::sink());
 }
 
 fn too_large(max: usize) -> Response {

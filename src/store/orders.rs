@@ -2,6 +2,7 @@
 //! has seen kept in a temporary table so memory stays bounded), a customer's
 //! lookup, and the owner's list.
 
+use jiff::civil::Date;
 use jiff::Timestamp;
 use rusqlite::{params, OptionalExtension};
 
@@ -104,8 +105,11 @@ impl Db<'_> {
     }
 
     /// Adds or updates an order by number (case-insensitive). A [`Cell::Keep`]
-    /// column keeps the stored value (nothing, for a new order).
-    pub fn upsert_order(&self, order: &NewOrder, now: Timestamp) -> Result<OrderUpsert, StoreError> {
+    /// column keeps the stored value (nothing, for a new order), but a changed
+    /// status without an update date of its own is dated `today` (the shop's
+    /// date of the import): a customer must never read a new status under
+    /// the old status's date.
+    pub fn upsert_order(&self, order: &NewOrder, now: Timestamp, today: Date) -> Result<OrderUpsert, StoreError> {
         let existing: Option<OrderRow> = self
             .conn
             .prepare_cached("SELECT number, status, phone, note, updated FROM orders WHERE number = ?1")?
@@ -113,10 +117,13 @@ impl Db<'_> {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })
             .optional()?;
-        let (stored_phone, stored_note, stored_updated) = match &existing {
+        let (stored_phone, stored_note, mut stored_updated) = match &existing {
             Some((_, _, phone, note, updated)) => (phone.clone(), note.clone(), updated.clone()),
             None => (None, None, None),
         };
+        if existing.as_ref().is_some_and(|(_, status, ..)| *status != order.status) {
+            stored_updated = Some(today.to_string());
+        }
         let phone = match &order.phone {
             Cell::Keep => stored_phone,
             Cell::Set(phone) => phone.as_ref().map(|p| p.as_str().to_string()),

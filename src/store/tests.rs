@@ -168,6 +168,7 @@ fn orders_with_a_phone_are_only_for_that_customer() {
                     updated: Cell::Set(None),
                 },
                 now(),
+                jiff::civil::date(2025, 1, 19),
             )?;
             assert!(db.order_for("a1002", &owner)?.is_some(), "lookup is case-insensitive");
             assert!(db.order_for("A1002", &other)?.is_none());

@@ -328,3 +328,65 @@ fn check_lists_the_staff_and_warns_without_an_alert_template() {
         output_text(&out)
     );
 }
+
+/// Runs `shopbot chat ARGS` in `dir` with `input` on stdin.
+fn chat_in(dir: &Path, args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = start_child(
+        shopbot_command(&[&["chat", "--from", "+27820000001"], args].concat())
+            .current_dir(dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped()),
+    );
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn the_terminal_chat_leaves_a_running_demos_database_and_its_orders_alone() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    assert!(chat_in(dir.path(), &[], b"hi\n").status.success());
+    // The owner changed an order in the demo (an upload, say).
+    let db = dir.path().join("shopbot-demo.db");
+    let changed = shopbot::store::NewOrder {
+        number: "A1002".into(),
+        status: "Out for delivery".into(),
+        phone: shopbot::store::Cell::Keep,
+        note: shopbot::store::Cell::Keep,
+        updated: shopbot::store::Cell::Keep,
+    };
+    let mut store = shopbot::store::Store::open(&db).unwrap();
+    store
+        .write(|db| db.upsert_order(&changed, jiff::Timestamp::now(), jiff::Zoned::now().date()))
+        .unwrap();
+    drop(store);
+    let mut demo = start_child(
+        shopbot_command(&["demo", "--port", "0"])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null()),
+    );
+    let mut lines = std::io::BufReader::new(demo.stdout.take().unwrap()).lines();
+    assert!(
+        lines.any(|l| l.is_ok_and(|l| l.contains("/demo"))),
+        "the demo said where it runs"
+    );
+    let refused = chat_in(dir.path(), &[], b"hi\n");
+    let text = output_text(&refused);
+    assert_eq!(refused.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("uses shopbot-demo.db") && text.contains("--while-serving"),
+        "{text}"
+    );
+    let asked = chat_in(dir.path(), &["--while-serving"], b"hi\n1\nA1002\n");
+    let text = output_text(&asked);
+    assert!(asked.status.success(), "{text}");
+    assert!(
+        text.contains("Order A1002: Out for delivery"),
+        "the demo's orders were not loaded again: {text}"
+    );
+    let _ = demo.kill();
+    let _ = demo.wait();
+}

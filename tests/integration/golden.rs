@@ -65,7 +65,7 @@ fn the_example_menu_word_for_word() {
     orders::import(
         &mut server.store(),
         orders::SAMPLE_ORDERS_CSV.as_bytes(),
-        jiff::Timestamp::now(),
+        &jiff::Zoned::now(),
     )
     .unwrap();
     let seed = transcript(

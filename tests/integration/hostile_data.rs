@@ -37,7 +37,7 @@ fn store_order_with_note(server: &TestServer, number: &str, chars: usize) {
     };
     server
         .store()
-        .write(|db| db.upsert_order(&order, jiff::Timestamp::now()))
+        .write(|db| db.upsert_order(&order, jiff::Timestamp::now(), jiff::Zoned::now().date()))
         .unwrap();
 }
 
@@ -49,7 +49,7 @@ fn one_order_lookup_with_a_huge_note_never_stalls_the_server() {
     store_order_with_note(&server, "MAX1", shopbot::orders::MAX_NOTE_CHARS);
     let sheet = format!("Order,Status,Note\nBIG2,Ready,{}\n", "y".repeat(3_000_000));
     let mut scratch = server.store();
-    let report = shopbot::orders::import(&mut scratch, sheet.as_bytes(), jiff::Timestamp::now()).unwrap();
+    let report = shopbot::orders::import(&mut scratch, sheet.as_bytes(), &jiff::Zoned::now()).unwrap();
     assert_eq!(report.rejected.len(), 1, "a 3 MB note is refused at import");
     assert!(
         report.rejected[0].reason.contains("3000000 characters"),

@@ -610,7 +610,7 @@ fn the_orders_upload_runs_the_cli_importer_and_shows_its_report_line_by_line() {
     );
     // The same importer as `shopbot orders import`: the same lines, the same words.
     let mut scratch = shopbot::store::Store::open_in_memory().unwrap();
-    let cli = shopbot::orders::import(&mut scratch, sheet.as_bytes(), jiff::Timestamp::now()).unwrap();
+    let cli = shopbot::orders::import(&mut scratch, sheet.as_bytes(), &jiff::Zoned::now()).unwrap();
     assert_eq!(cli.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [3, 4, 5, 6]);
     for row in &cli.rejected {
         let shown = format!("Line {}: {}", row.line, row.reason);
@@ -783,6 +783,6 @@ fn finding_11_a_sheet_of_bad_lines_gives_a_report_page_of_200_lines_and_a_count(
     assert!(done.body.len() < 100_000, "a page of {} bytes", done.body.len());
     // The CLI keeps the whole report.
     let mut scratch = shopbot::store::Store::open_in_memory().unwrap();
-    let cli = shopbot::orders::import(&mut scratch, sheet.as_bytes(), jiff::Timestamp::now()).unwrap();
+    let cli = shopbot::orders::import(&mut scratch, sheet.as_bytes(), &jiff::Zoned::now()).unwrap();
     assert_eq!(cli.rejected.len(), 40_000);
 }

@@ -20,7 +20,7 @@ fn order_lookup_finds_an_imported_order_only_for_its_customer() {
     // A second connection while the server runs, as `shopbot orders import` does.
     let mut store = shopbot::store::Store::open(&server.db_path).unwrap();
     let csv = shopbot::orders::SAMPLE_ORDERS_CSV.as_bytes();
-    shopbot::orders::import(&mut store, csv, jiff::Timestamp::now()).unwrap();
+    shopbot::orders::import(&mut store, csv, &jiff::Zoned::now()).unwrap();
     drop(store);
 
     assert!(server

@@ -384,7 +384,11 @@ fn upload_orders(app: &App, request: &Request, signed: &Signed, posted: Posted) 
         return orders_page(app, request, signed, Some((400, problem)));
     };
     let size = file.len();
-    match app.writer.run(crate::work::ImportOrders(file)) {
+    let import = crate::work::ImportOrders {
+        file,
+        timezone: app.bot.timezone.clone(),
+    };
+    match app.writer.run(import) {
         Ok(Ok(report)) => {
             log::info!(
                 target: "admin",

@@ -36,7 +36,7 @@ fn the_demo_page_walks_the_seed_transcript_with_a_photo_in_a_real_browser() {
     shopbot::orders::import(
         &mut store,
         shopbot::orders::SAMPLE_ORDERS_CSV.as_bytes(),
-        jiff::Timestamp::now(),
+        &jiff::Zoned::now(),
     )
     .unwrap();
     drop(store);

@@ -46,7 +46,16 @@ pub struct ClientConnection {
     // shopbot patch: set once a response could not be written (in time); no
     // further request is read, even one already buffered
     broken: Arc<AtomicBool>,
+
+    // shopbot patch (15): the last request's body was left unread, so what is
+    // left of it is read and thrown away before the connection closes
+    linger: bool,
 }
+
+/// The most of an unread body thrown away before closing (shopbot patch 15).
+const LINGER_BYTES: u64 = 16 * 1024 * 1024;
+/// The longest a connection lingers to take in an unread body (shopbot patch 15).
+const LINGER_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Error that can happen when reading a request.
 #[derive(Debug)]
@@ -90,6 +99,7 @@ impl ClientConnection {
             remote_addr,
             next_header_source: first_header,
             no_more_requests: false,
+            linger: false,
             secure,
             limits,
             head_bytes: 0,
@@ -176,6 +186,29 @@ impl ClientConnection {
                 Err(ReadError::Idle)
             }
             Err(e) => Err(ReadError::ReadIoError(e)),
+        }
+    }
+
+    /// Reads and throws away what is left of a body the handler did not read
+    /// (its response is written by now): at most [`LINGER_BYTES`], for at most
+    /// [`LINGER_TIME`] (shopbot patch 15). A socket closed with unread data is
+    /// reset, and a client that sends its whole body before reading (a
+    /// browser's upload, curl) then reports "connection reset" instead of
+    /// the response, a `413` above all.
+    fn take_in_unread_body(&mut self) {
+        let per_read = self.limits.read_timeout;
+        let give_up = Instant::now() + LINGER_TIME;
+        let socket = self.next_header_source.inner_mut().get_mut();
+        socket.set_read_deadline(Some(give_up), per_read);
+        let mut left = LINGER_BYTES;
+        let mut buf = [0u8; 16 * 1024];
+        while left > 0 {
+            match self.next_header_source.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => left = left.saturating_sub(n as u64),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
         }
     }
 
@@ -309,7 +342,13 @@ impl Iterator for ClientConnection {
 
         // the client sent a "connection: close" header in this previous request
         //  or is using HTTP 1.0, meaning that no new request will come
-        if self.no_more_requests || self.broken.load(Ordering::SeqCst) {
+        if self.broken.load(Ordering::SeqCst) {
+            return None;
+        }
+        if self.no_more_requests {
+            if self.linger {
+                self.take_in_unread_body();
+            }
             return None;
         }
 
@@ -356,6 +395,7 @@ impl Iterator for ClientConnection {
             // a body left unread (over `buffer_body_up_to`) ends the connection
             if rq.body_left_unread {
                 self.no_more_requests = true;
+                self.linger = true;
             }
 
             // updating the status of the connection

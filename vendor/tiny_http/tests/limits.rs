@@ -406,3 +406,32 @@ fn answers_on_a_kept_alive_connection_are_not_held_back_by_nagle() {
     }
     assert!(slowest < Duration::from_millis(30), "an answer took {:?}", slowest);
 }
+
+// shopbot patch (15)
+
+/// A client that sends its whole body before reading (a browser uploading a
+/// file) reads the answer to a body the handler refused unread, instead of a
+/// reset: the connection takes in what is left of the body before closing.
+#[test]
+fn a_refused_body_is_taken_in_so_the_client_reads_the_answer() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let limits = Limits {
+        buffer_body_up_to: Some(4096),
+        request_timeout: Some(Duration::from_secs(30)),
+        ..Limits::default()
+    };
+    let server = Server::from_listener_with_limits(listener, None, limits).unwrap();
+    thread::spawn(move || {
+        for rq in server.incoming_requests() {
+            let _ = rq.respond(Response::empty(413));
+        }
+    });
+    for _ in 0..3 {
+        let mut client = connect(&addr);
+        let body = vec![b'x'; 2 * 1024 * 1024];
+        write!(client, "POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len()).unwrap();
+        client.write_all(&body).expect("the whole body is taken in");
+        assert_eq!(status(&mut client), Some(413));
+    }
+}
