@@ -21,6 +21,7 @@
 pub mod auth;
 pub mod channel;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod conversation;
 pub mod engine;

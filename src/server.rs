@@ -7,9 +7,10 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::channel::{self, twilio::verifier::WebhookVerifier};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::conversation::Bot;
-use crate::http::{demo::DemoPage, routes::App, HttpServer, Settings};
+use crate::http::{demo::DemoPage, inbox::Inbox, routes::App, HttpServer, Settings};
 use crate::outbox::policy::RetryPolicy;
 use crate::outbox::sender::{OutboxSender, SenderSettings, Wake};
 use crate::retention::RetentionJob;
@@ -119,12 +120,32 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
                 .unwrap_or("whatsapp:+14155238886"),
         )
     });
+    let wake = outbox.as_ref().map_or_else(Wake::none, OutboxSender::waker);
+    let routing = Arc::new(crate::outbox::Routing::from_config(config));
+    let inbox = Inbox {
+        shop_name: config.shop.name.clone(),
+        reader: reader.clone(),
+        writer: writer.clone(),
+        outbox: wake.clone(),
+        routing: routing.clone(),
+        bot: bot.clone(),
+        media: channel::MediaFetcher::from_config(config),
+        demo: demo.is_some(),
+        secure_cookies: config
+            .server
+            .public_base_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://")),
+        throttle: crate::auth::Throttle::sign_in(),
+        trusted_proxies: config.server.trusted_proxies.clone(),
+        clock: Clock::system(),
+    };
     let app = Arc::new(App {
         writer,
         reader,
-        outbox: outbox.as_ref().map_or_else(Wake::none, OutboxSender::waker),
+        outbox: wake,
         bot,
-        routing: Arc::new(crate::outbox::Routing::from_config(config)),
+        routing,
         verifier: WebhookVerifier::from_config(config),
         inbound_path: config.webhooks.inbound_path.clone(),
         status_path: config.webhooks.status_path.clone(),
@@ -132,15 +153,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         meta: config.meta.clone(),
         admin_token: config.admin_token.clone(),
         demo,
-        shop_name: config.shop.name.clone(),
-        secure_cookies: config
-            .server
-            .public_base_url
-            .as_deref()
-            .is_some_and(|url| url.starts_with("https://")),
-        sign_in_throttle: crate::auth::Throttle::sign_in(),
-        trusted_proxies: config.server.trusted_proxies.clone(),
-        media: channel::MediaFetcher::from_config(config),
+        inbox,
     });
     let handler = Arc::new(move |request: &crate::http::Request| app.handle(request));
     let settings = Settings {

@@ -18,13 +18,14 @@
 
 pub mod admin;
 pub mod client_address;
-pub mod dashboard;
 pub mod demo;
 pub mod errors;
 pub mod inbound;
+pub mod inbox;
 pub mod meta;
 pub mod multipart;
 pub mod outbound;
+pub mod router;
 pub mod routes;
 pub mod signed;
 pub mod status;
@@ -307,7 +308,7 @@ fn serve(mut raw: tiny_http::Request, handler: &Handler) {
 /// orders spreadsheet may be [`MAX_UPLOAD_BYTES`].
 fn body_limit(method: &tiny_http::Method, target: &str) -> usize {
     let path = target.split('?').next().unwrap_or_default();
-    if *method == tiny_http::Method::Post && path == dashboard::ORDERS_PATH {
+    if *method == tiny_http::Method::Post && path == inbox::ORDERS_PATH {
         MAX_UPLOAD_BYTES
     } else {
         MAX_BODY_BYTES

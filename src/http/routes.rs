@@ -39,16 +39,8 @@ pub struct App {
     pub admin_token: Option<Secret>,
     /// The browser chat simulator, in demo mode only.
     pub demo: Option<DemoPage>,
-    /// The shop's name (the inbox's pages).
-    pub shop_name: String,
-    /// Session cookies are `Secure` (`public_base_url` is https).
-    pub secure_cookies: bool,
-    /// Inbox sign-ins per client address and known device.
-    pub sign_in_throttle: crate::auth::Throttle,
-    /// `[server] trusted_proxies`: whose `X-Forwarded-For` names the client.
-    pub trusted_proxies: Vec<ipnet::IpNet>,
-    /// Fetches customers' photos for the inbox, with the providers' credentials.
-    pub media: crate::channel::MediaFetcher,
+    /// The owner's inbox (`/admin/`).
+    pub inbox: super::inbox::Inbox,
 }
 
 impl App {
@@ -68,7 +60,7 @@ impl App {
             return self.api(request, rest);
         }
         if path == "/admin" || path.starts_with("/admin/") {
-            return super::dashboard::handle(self, request);
+            return super::inbox::handle(&self.inbox, request);
         }
         match path {
             "/healthz" => only(request, Method::Get, || self.health()),

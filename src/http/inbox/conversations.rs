@@ -1,0 +1,284 @@
+//! The conversations: the list (those waiting for a person first), one
+//! conversation with its reply box, the owner's reply or template, hand-back
+//! to the bot, live updates, and customers' attachments.
+
+use super::{chrome, html, pages, query_param, Inbox, SignedIn};
+use crate::channel::client::Fetched;
+use crate::http::router::Call;
+use crate::http::{demo, errors, Response};
+use crate::message::{Content, ContentKind, Direction};
+use crate::outbox::policy::{self, Refusal};
+use crate::outbox::{validate, Enqueue, Outgoing};
+use crate::store::{ContactView, MessageKey};
+use crate::urlencoded::param;
+use crate::work::{HandBack, MarkRead};
+use pages::ReplyBox;
+
+/// Conversations on one page of the inbox.
+const PAGE_SIZE: usize = 50;
+/// Messages shown of one conversation.
+const THREAD_SIZE: usize = 200;
+/// A customer's newest submissions shown above their conversation.
+const CONTACT_SUBMISSIONS: usize = 20;
+/// Attachment types the inbox shows as pictures.
+const SHOWN_INLINE: [&str; 4] = ["image/jpeg", "image/png", "image/webp", "image/gif"];
+
+type Page<'a> = Call<'a, SignedIn>;
+
+/// `GET /admin/?page=N`: the conversations. A page past the last (or beyond
+/// any number) shows the last.
+pub fn list(inbox: &Inbox, call: &Page<'_>) -> Response {
+    let asked = query_param(call.request, "page").parse::<usize>().unwrap_or(1).max(1);
+    let read = inbox.reader.read(|db| {
+        let size = db.inbox_size()?;
+        let latest = db.inbox_pulse()?.latest;
+        let pages = size.div_ceil(PAGE_SIZE).max(1);
+        let page = asked.min(pages);
+        Ok((db.inbox(PAGE_SIZE, (page - 1) * PAGE_SIZE)?, page, pages, latest))
+    });
+    match read {
+        Ok((rows, page, pages, latest)) => html(
+            200,
+            pages::inbox(&chrome(inbox, &call.guard), &rows, page, pages, latest),
+        ),
+        Err(e) => errors::api_store_error(&e),
+    }
+}
+
+/// `GET /admin/updates`: what the page polls for (unread, waiting, newest).
+pub fn updates(inbox: &Inbox, _: &Page<'_>) -> Response {
+    match inbox.reader.read(|db| db.inbox_pulse()) {
+        Ok(pulse) => Response::json(200, &serde_json::json!(pulse)),
+        Err(e) => errors::api_store_error(&e),
+    }
+}
+
+/// `GET /admin/conversations/{key}`: the whole chat and the reply form. A
+/// real `GET` marks it read; `HEAD` only asks about the page.
+pub fn show(inbox: &Inbox, call: &Page<'_>) -> Response {
+    match contact(inbox, call) {
+        Ok(contact) => conversation(inbox, &contact, &call.guard, None, 200, !call.request.head),
+        Err(response) => response,
+    }
+}
+
+/// `POST …/reply`: the owner's answer, queued in the outbox like any message.
+pub fn reply(inbox: &Inbox, call: &Page<'_>) -> Response {
+    let contact = match contact(inbox, call) {
+        Ok(contact) => contact,
+        Err(response) => return response,
+    };
+    let body = param(&call.guard.form.fields, "body").unwrap_or_default();
+    if body.trim().is_empty() {
+        return conversation(inbox, &contact, &call.guard, Some("Write something first."), 400, true);
+    }
+    let message = Outgoing {
+        to: contact.who.clone(),
+        content: Content::Text {
+            body: body.to_string(),
+            media_urls: Vec::new(),
+        },
+        channel: None,
+    };
+    send(inbox, &contact, &call.guard, message)
+}
+
+/// `POST …/template`: a Twilio content template or a Meta template, with the
+/// values one per line (`{{1}}`, `{{2}}`, …).
+pub fn template(inbox: &Inbox, call: &Page<'_>) -> Response {
+    let contact = match contact(inbox, call) {
+        Ok(contact) => contact,
+        Err(response) => return response,
+    };
+    let form = &call.guard.form.fields;
+    let to = contact.who.display();
+    let values: std::collections::BTreeMap<String, String> = param(form, "values")
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .enumerate()
+        .map(|(i, v)| ((i + 1).to_string(), v.to_string()))
+        .collect();
+    let message = match (param(form, "content_sid"), param(form, "template_name")) {
+        (Some(sid), _) => validate::twilio_template(&to, sid.trim(), values),
+        (None, Some(name)) => validate::meta_template(
+            &to,
+            name.trim(),
+            param(form, "language_code").unwrap_or("en_US").trim(),
+            values,
+        ),
+        (None, None) => {
+            return conversation(
+                inbox,
+                &contact,
+                &call.guard,
+                Some("Name the template first."),
+                400,
+                true,
+            )
+        }
+    };
+    match message {
+        Ok(message) => send(inbox, &contact, &call.guard, message),
+        Err(e) => conversation(inbox, &contact, &call.guard, Some(&format!("Not sent: {e}")), 400, true),
+    }
+}
+
+/// `POST …/resolve`: the conversation goes back to the bot.
+pub fn hand_back(inbox: &Inbox, call: &Page<'_>) -> Response {
+    let contact = match contact(inbox, call) {
+        Ok(contact) => contact,
+        Err(response) => return response,
+    };
+    let work = HandBack {
+        contact: contact.id,
+        start: inbox.bot.menu.start.clone(),
+    };
+    match inbox.writer.run(work) {
+        Ok(()) => Response::see_other(&format!("/admin/conversations/{}", contact.id.0)),
+        Err(e) => errors::writer_unavailable("hand back", &e),
+    }
+}
+
+/// `GET /admin/media/{message}/{n}`: a customer's attachment, fetched on the
+/// owner's behalf (the provider's credentials never reach the page). Only
+/// photos of [`SHOWN_INLINE`] types are shown as themselves; anything else a
+/// customer sent (HTML, SVG, scripts …) is a download of opaque bytes, so
+/// nothing a customer sends can run in the inbox's origin.
+pub fn media(inbox: &Inbox, call: &Page<'_>) -> Response {
+    let (Ok(id), Ok(n)) = (
+        call.params.get("message").parse::<i64>(),
+        call.params.get("n").parse::<usize>(),
+    ) else {
+        return Response::text(404, "no such attachment");
+    };
+    let record = match inbox.reader.read(|db| db.message(&MessageKey::Id(id))) {
+        Ok(Some(record)) => record,
+        Ok(None) => return Response::text(404, "no such message"),
+        Err(e) => return errors::api_store_error(&e),
+    };
+    let Some(attachment) = record.media.get(n).filter(|_| record.direction == Direction::Inbound) else {
+        return Response::text(404, "no such attachment");
+    };
+    // The demo's own sample photo is served by the demo itself.
+    if inbox.demo && attachment.url.ends_with(demo::SAMPLE_PHOTO_PATH) {
+        return Response::with_body(200, "image/png", demo::SAMPLE_PHOTO);
+    }
+    match inbox.media.fetch(record.channel, attachment) {
+        Ok(fetched) => attachment_response(fetched, id, n),
+        Err(e) => {
+            log::warn!(target: "admin", "message {id}, attachment {n}: {e}");
+            Response::text(502, &format!("the attachment could not be fetched: {e}"))
+        }
+    }
+}
+
+/// A photo as itself, anything else as a download.
+fn attachment_response(fetched: Fetched, id: i64, n: usize) -> Response {
+    let essence = fetched
+        .content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if SHOWN_INLINE.contains(&essence.as_str()) {
+        Response::with_body(200, &essence, fetched.bytes)
+    } else {
+        Response::with_body(200, "application/octet-stream", fetched.bytes).header(
+            "Content-Disposition",
+            format!("attachment; filename=\"message-{id}-attachment-{n}\""),
+        )
+    }
+}
+
+/// The contact the path's `{key}` names (its id, or its E.164 number).
+fn contact(inbox: &Inbox, call: &Page<'_>) -> Result<ContactView, Response> {
+    match inbox.reader.read(|db| db.contact_by_key(call.params.get("key"))) {
+        Ok(Some(contact)) => Ok(contact),
+        Ok(None) => Err(Response::text(404, "no such conversation")),
+        Err(e) => Err(errors::api_store_error(&e)),
+    }
+}
+
+/// Queues the owner's message; back to the conversation, or why not.
+fn send(inbox: &Inbox, contact: &ContactView, signed: &SignedIn, message: Outgoing) -> Response {
+    let work = Enqueue {
+        routing: inbox.routing.clone(),
+        message,
+    };
+    match inbox.writer.run(work) {
+        Ok(Ok(record)) => {
+            inbox.outbox.wake();
+            log::info!(target: "admin", "the owner wrote to {} (message {})", contact.who, record.id.unwrap_or_default());
+            Response::see_other(&format!("/admin/conversations/{}", contact.id.0))
+        }
+        Ok(Err(refusal)) => conversation(inbox, contact, signed, Some(&format!("Not sent: {refusal}")), 409, true),
+        Err(e) => errors::writer_unavailable("the owner's message", &e),
+    }
+}
+
+/// The conversation page (with `notice` above the reply box, answered with
+/// `status`); marks the conversation read when `mark_read`.
+fn conversation(
+    inbox: &Inbox,
+    contact: &ContactView,
+    signed: &SignedIn,
+    notice: Option<&str>,
+    status: u16,
+    mark_read: bool,
+) -> Response {
+    let now = inbox.clock.now();
+    let read = inbox.reader.read(|db| {
+        let messages = db.contact_messages(contact.id, THREAD_SIZE)?;
+        let facts = db.contact_facts(&contact.who)?;
+        let submissions = db.contact_submissions(contact.id, CONTACT_SUBMISSIONS)?;
+        Ok((messages, facts, submissions))
+    });
+    let (messages, facts, submissions) = match read {
+        Ok(read) => read,
+        Err(e) => return errors::api_store_error(&e),
+    };
+    let reply_box = match policy::check(ContentKind::Text, &facts, now) {
+        Ok(()) => ReplyBox::Open(policy::window_left(&facts, now).unwrap_or_default()),
+        Err(Refusal::OptedOut) => {
+            ReplyBox::Refused("This customer opted out (sent STOP): nothing can be sent until they send START.".into())
+        }
+        Err(refusal) => {
+            let probe = Outgoing {
+                to: contact.who.clone(),
+                content: Content::Text {
+                    body: String::new(),
+                    media_urls: Vec::new(),
+                },
+                channel: None,
+            };
+            let channel = inbox
+                .routing
+                .channel_for(&probe, &facts)
+                .unwrap_or(inbox.routing.default_channel);
+            ReplyBox::TemplateOnly(
+                format!("The 24-hour window is closed ({refusal}). Only an approved template can go now."),
+                channel,
+            )
+        }
+    };
+    if let Some(newest) = messages.last().and_then(|m| m.id).filter(|_| mark_read) {
+        let _ = inbox.writer.run(MarkRead {
+            contact: contact.id,
+            up_to: newest,
+        });
+    }
+    html(
+        status,
+        pages::conversation(
+            &chrome(inbox, signed),
+            contact,
+            &messages,
+            &submissions,
+            &reply_box,
+            notice,
+        ),
+    )
+}

@@ -1,0 +1,82 @@
+//! The outbox page: each message's state and last error, and the owner's
+//! word on a held message (send it again, or say whether it arrived).
+
+use super::{chrome, html, pages, Inbox, SignedIn};
+use crate::http::router::Call;
+use crate::http::{errors, Response};
+use crate::store::OutboxEntry;
+use crate::urlencoded::param;
+use crate::work::{Release, Resolve};
+
+/// Outbound messages the outbox page shows.
+const OUTBOX_SHOWN: usize = 200;
+
+type Page<'a> = Call<'a, SignedIn>;
+
+/// `GET /admin/outbox`.
+pub fn page(inbox: &Inbox, call: &Page<'_>) -> Response {
+    match inbox.reader.read(|db| db.outbox_list(OUTBOX_SHOWN)) {
+        Ok(entries) => html(200, pages::outbox(&chrome(inbox, &call.guard), &entries)),
+        Err(e) => errors::api_store_error(&e),
+    }
+}
+
+/// `GET /admin/outbox/{id}/retry`: what sending it again means, and the button.
+pub fn confirm_retry(inbox: &Inbox, call: &Page<'_>) -> Response {
+    match entry(inbox, call) {
+        Ok(entry) => html(200, pages::confirm_retry(&chrome(inbox, &call.guard), &entry)),
+        Err(response) => response,
+    }
+}
+
+/// `POST /admin/outbox/{id}/retry`: the message is queued again.
+pub fn retry(inbox: &Inbox, call: &Page<'_>) -> Response {
+    let id = match entry(inbox, call) {
+        Ok(entry) => entry.id,
+        Err(response) => return response,
+    };
+    match inbox.writer.run(Release(id)) {
+        Ok(Some(true)) => {
+            inbox.outbox.wake();
+            log::info!(target: "admin", "the owner queued message {id} again");
+            Response::see_other("/admin/outbox")
+        }
+        Ok(_) => Response::text(409, "only an uncertain or failed message can be sent again"),
+        Err(e) => errors::writer_unavailable("retry", &e),
+    }
+}
+
+/// `POST /admin/outbox/{id}/resolve` (`arrived=yes|no`, nothing else): the
+/// owner's word on an uncertain message; those waiting behind it go.
+pub fn resolve(inbox: &Inbox, call: &Page<'_>) -> Response {
+    let arrived = match param(&call.guard.form.fields, "arrived") {
+        Some("yes") => Some(true),
+        Some("no") => Some(false),
+        _ => None,
+    };
+    let (Ok(id), Some(arrived)) = (call.params.get("id").parse::<i64>(), arrived) else {
+        return Response::text(400, "name the message and say whether it arrived (arrived=yes or no)");
+    };
+    match inbox.writer.run(Resolve { id, arrived }) {
+        Ok(Some(true)) => {
+            inbox.outbox.wake();
+            log::info!(target: "admin", "the owner resolved message {id}: arrived {arrived}");
+            Response::see_other("/admin/outbox")
+        }
+        Ok(Some(false)) => Response::text(409, "only an uncertain message can be resolved"),
+        Ok(None) => Response::text(404, "no such message"),
+        Err(e) => errors::writer_unavailable("resolve", &e),
+    }
+}
+
+/// The outbox entry the path's `{id}` names.
+fn entry(inbox: &Inbox, call: &Page<'_>) -> Result<OutboxEntry, Response> {
+    let Ok(id) = call.params.get("id").parse::<i64>() else {
+        return Err(Response::text(404, "no such message"));
+    };
+    match inbox.reader.read(|db| db.outbox_entry(id)) {
+        Ok(Some(entry)) => Ok(entry),
+        Ok(None) => Err(Response::text(404, "no such message")),
+        Err(e) => Err(errors::api_store_error(&e)),
+    }
+}

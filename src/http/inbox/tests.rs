@@ -1,0 +1,268 @@
+//! The inbox's handlers without sockets: a temp store, a real writer, a
+//! fixed clock and `Request` literals. Routing (404, 405 with `Allow`), the
+//! session guard and its expiry by the clock, CSRF, paging, the reply box's
+//! window rules and `HEAD` without side effects, in milliseconds.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::{handle, Inbox};
+use crate::auth::{self, Throttle};
+use crate::channel::MediaFetcher;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::conversation::{handle_inbound, Bot};
+use crate::http::{Method, Request, Response};
+use crate::message::{Channel, ContactRef, Inbound};
+use crate::outbox::sender::Wake;
+use crate::outbox::Routing;
+use crate::phone::PhoneNumber;
+use crate::store::{ReadPool, Store};
+use crate::work::SignIn;
+use crate::writer::Writer;
+
+const CUSTOMER: &str = "+27825550101";
+const TOKEN: &str = "a-session-token-for-the-tests";
+const CSRF: &str = "the-session-csrf-token";
+
+/// An inbox on a temp database with one signed-in session, whose clock the
+/// test sets.
+struct Fixture {
+    inbox: Inbox,
+    writer_thread: Option<JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    /// `customer_wrote` customers' messages, stored at the real time (the
+    /// clock starts there too).
+    fn new(customer_wrote: &[&str]) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shop.db");
+        let bot = Bot::example();
+        let mut store = Store::open(&path).unwrap();
+        for (n, text) in customer_wrote.iter().enumerate() {
+            let message = inbound(&format!("SM{n:032}"), text);
+            store
+                .write(|db| handle_inbound(db, &bot, &message, Timestamp::now()))
+                .unwrap();
+        }
+        let (writer, writer_thread) = Writer::start(store).unwrap();
+        let config = Config::demo(path.clone(), 0);
+        let clock = Clock::fixed(Timestamp::now());
+        writer
+            .run(SignIn {
+                token_hash: auth::token_hash(TOKEN),
+                csrf: CSRF.into(),
+                expires_at: clock.now() + SignedDuration::from_hours(24 * 30),
+            })
+            .unwrap();
+        let inbox = Inbox {
+            shop_name: "Test Shop".into(),
+            reader: Arc::new(ReadPool::new(&path)),
+            writer,
+            outbox: Wake::none(),
+            routing: Arc::new(Routing::from_config(&config)),
+            bot: Arc::new(bot),
+            media: MediaFetcher::from_config(&config),
+            demo: false,
+            secure_cookies: false,
+            throttle: Throttle::sign_in(),
+            trusted_proxies: Vec::new(),
+            clock,
+        };
+        Fixture {
+            inbox,
+            writer_thread: Some(writer_thread),
+            _dir: dir,
+        }
+    }
+
+    /// `method target` with the session's cookie (when `signed`) and `form`.
+    fn call(&self, method: Method, target: &str, signed: bool, form: &[(&str, &str)]) -> Response {
+        let mut headers = vec![(
+            "Content-Type".to_string(),
+            "application/x-www-form-urlencoded".to_string(),
+        )];
+        if signed {
+            headers.push(("Cookie".into(), format!("{}={TOKEN}", super::COOKIE)));
+        }
+        let request = Request {
+            method,
+            target: target.into(),
+            headers,
+            body: serde_urlencoded::to_string(form).unwrap().into_bytes(),
+            remote: Some([127, 0, 0, 1].into()),
+            head: false,
+        };
+        handle(&self.inbox, &request)
+    }
+
+    fn get(&self, target: &str) -> Response {
+        self.call(Method::Get, target, true, &[])
+    }
+
+    fn unread(&self) -> i64 {
+        self.inbox
+            .reader
+            .read(|db| db.inbox_pulse())
+            .unwrap()
+            .unread_conversations
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        self.inbox.writer.stop();
+        if let Some(thread) = self.writer_thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn inbound(key: &str, text: &str) -> Inbound {
+    let from = PhoneNumber::parse(CUSTOMER).unwrap();
+    Inbound {
+        channel: Channel::Twilio,
+        key: key.into(),
+        from: ContactRef::phone(from.clone()),
+        from_addr: format!("whatsapp:{from}"),
+        to_addr: "whatsapp:+14155238886".into(),
+        text: text.into(),
+        media: Vec::new(),
+        profile_name: None,
+        reply_to: None,
+        raw: "{}".into(),
+    }
+}
+
+fn location(response: &Response) -> Option<&str> {
+    response
+        .headers
+        .iter()
+        .find(|(name, _)| *name == "Location")
+        .map(|(_, value)| value.as_str())
+}
+
+fn body(response: &Response) -> String {
+    String::from_utf8_lossy(&response.body).into_owned()
+}
+
+fn allow(response: &Response) -> Option<&str> {
+    response
+        .headers
+        .iter()
+        .find(|(name, _)| *name == "Allow")
+        .map(|(_, value)| value.as_str())
+}
+
+#[test]
+fn without_a_session_every_page_and_every_unknown_path_leads_to_the_sign_in() {
+    let fixture = Fixture::new(&[]);
+    for (method, path) in [
+        (Method::Get, "/admin/"),
+        (Method::Get, "/admin/no-such-page"),
+        (Method::Post, "/admin/conversations/1/reply"),
+        (Method::Put, "/admin/login"),
+    ] {
+        let answer = fixture.call(method.clone(), path, false, &[]);
+        assert_eq!(
+            (answer.status, location(&answer)),
+            (303, Some("/admin/login")),
+            "{method} {path}"
+        );
+    }
+    let form = fixture.call(Method::Get, "/admin/login", false, &[]);
+    assert_eq!(form.status, 200);
+    assert!(form.headers.contains(&("Cache-Control", "no-store".into())));
+}
+
+#[test]
+fn a_signed_in_owner_gets_404_for_no_page_and_405_with_allow_for_a_wrong_method() {
+    let fixture = Fixture::new(&["hi"]);
+    assert_eq!(fixture.get("/admin/no-such-page").status, 404);
+    let wrong = fixture.call(Method::Get, "/admin/conversations/1/reply", true, &[]);
+    assert_eq!((wrong.status, allow(&wrong)), (405, Some("POST")));
+    let wrong = fixture.call(Method::Delete, "/admin/outbox/1/retry", true, &[]);
+    assert_eq!((wrong.status, allow(&wrong)), (405, Some("GET, POST")));
+    let wrong = fixture.call(Method::Put, "/admin/login", true, &[]);
+    assert_eq!((wrong.status, allow(&wrong)), (405, Some("GET, POST")));
+}
+
+#[test]
+fn every_post_without_the_sessions_csrf_token_is_403_and_does_nothing() {
+    let fixture = Fixture::new(&["hi", "4"]);
+    let waiting = || fixture.inbox.reader.read(|db| db.inbox_pulse()).unwrap().waiting;
+    assert_eq!(waiting(), 1);
+    let path = format!("/admin/conversations/{}/resolve", CUSTOMER.replace('+', "%2B"));
+    for form in [&[][..], &[("csrf", "a-guess")][..]] {
+        assert_eq!(fixture.call(Method::Post, &path, true, form).status, 403);
+    }
+    assert_eq!(waiting(), 1, "nothing was done");
+    let done = fixture.call(Method::Post, &path, true, &[("csrf", CSRF)]);
+    assert_eq!(done.status, 303);
+    assert_eq!(waiting(), 0, "handed back to the bot");
+}
+
+#[test]
+fn a_page_number_past_the_end_or_beyond_usize_shows_the_last_page() {
+    let fixture = Fixture::new(&["hi"]);
+    for page in ["1", "2", "18446744073709551615", "99999999999999999999", "0", "x"] {
+        let answer = fixture.get(&format!("/admin/?page={page}"));
+        assert_eq!(answer.status, 200, "page={page}");
+        assert!(body(&answer).contains(CUSTOMER), "page={page}");
+    }
+}
+
+#[test]
+fn a_session_expires_by_the_clock_thirty_days_after_its_last_use() {
+    let fixture = Fixture::new(&[]);
+    assert_eq!(fixture.get("/admin/").status, 200);
+    fixture.inbox.clock.advance(SignedDuration::from_hours(24 * 29));
+    assert_eq!(
+        fixture.get("/admin/").status,
+        200,
+        "29 days on: still signed in, and slid"
+    );
+    fixture.inbox.clock.advance(SignedDuration::from_hours(24 * 29));
+    assert_eq!(
+        fixture.get("/admin/").status,
+        200,
+        "used on day 29, so good until day 59"
+    );
+    fixture.inbox.clock.advance(SignedDuration::from_hours(24 * 31));
+    let expired = fixture.get("/admin/");
+    assert_eq!((expired.status, location(&expired)), (303, Some("/admin/login")));
+}
+
+#[test]
+fn the_reply_box_follows_the_24_hour_window_by_the_clock() {
+    let fixture = Fixture::new(&["hi"]);
+    let path = format!("/admin/conversations/{}", CUSTOMER.replace('+', "%2B"));
+    let open = body(&fixture.get(&path));
+    assert!(open.contains("name=\"body\""), "inside the window: a reply box");
+    fixture.inbox.clock.advance(SignedDuration::from_hours(25));
+    let closed = body(&fixture.get(&path));
+    assert!(closed.contains("The 24-hour window is closed"), "25 hours on: {closed}");
+    assert!(!closed.contains("name=\"body\""), "no free-form reply then");
+}
+
+#[test]
+fn head_on_a_conversation_answers_without_marking_it_read() {
+    let fixture = Fixture::new(&["hi"]);
+    assert_eq!(fixture.unread(), 1);
+    let request = Request {
+        method: Method::Get,
+        target: format!("/admin/conversations/{}", CUSTOMER.replace('+', "%2B")),
+        headers: vec![("Cookie".into(), format!("{}={TOKEN}", super::COOKIE))],
+        body: Vec::new(),
+        remote: None,
+        head: true,
+    };
+    assert_eq!(handle(&fixture.inbox, &request).status, 200);
+    assert_eq!(fixture.unread(), 1, "HEAD changes nothing");
+    assert_eq!(fixture.get(&request.target).status, 200);
+    assert_eq!(fixture.unread(), 0, "GET reads it");
+}
