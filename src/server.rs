@@ -10,7 +10,7 @@ use crate::channel::{self, twilio::verifier::WebhookVerifier};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::conversation::Bot;
-use crate::http::{demo::DemoPage, inbox::Inbox, routes::App, HttpServer, Settings};
+use crate::http::{api::Api, demo::DemoPage, inbox::Inbox, routes::App, HttpServer, Settings};
 use crate::outbox::policy::RetryPolicy;
 use crate::outbox::sender::{OutboxSender, SenderSettings, Wake};
 use crate::retention::RetentionJob;
@@ -140,20 +140,25 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         trusted_proxies: config.server.trusted_proxies.clone(),
         clock: Clock::system(),
     };
+    let api = Api {
+        token: config.admin_token.clone(),
+        reader: reader.clone(),
+        writer: writer.clone(),
+        outbox: wake.clone(),
+        routing: routing.clone(),
+    };
     let app = Arc::new(App {
         writer,
-        reader,
         outbox: wake,
         bot,
-        routing,
         verifier: WebhookVerifier::from_config(config),
         inbound_path: config.webhooks.inbound_path.clone(),
         status_path: config.webhooks.status_path.clone(),
         meta_path: config.webhooks.meta_path.clone(),
         meta: config.meta.clone(),
-        admin_token: config.admin_token.clone(),
         demo,
         inbox,
+        api,
     });
     let handler = Arc::new(move |request: &crate::http::Request| app.handle(request));
     let settings = Settings {

@@ -16,7 +16,7 @@
 //! answer, so a client that does not read its answers holds at most one worker,
 //! briefly, and is then cut off.
 
-pub mod admin;
+pub mod api;
 pub mod client_address;
 pub mod demo;
 pub mod errors;
@@ -24,7 +24,6 @@ pub mod inbound;
 pub mod inbox;
 pub mod meta;
 pub mod multipart;
-pub mod outbound;
 pub mod router;
 pub mod routes;
 pub mod signed;

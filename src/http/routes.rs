@@ -4,27 +4,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::demo::{self, DemoPage};
-use super::{admin, errors::api_error, inbound, meta, outbound, status, Method, Request, Response};
+use super::{inbound, meta, status, Method, Request, Response};
 use crate::channel::twilio::verifier::WebhookVerifier;
-use crate::config::{Meta, Secret};
+use crate::config::Meta;
 use crate::conversation::Bot;
 use crate::outbox::sender::Wake;
-use crate::outbox::Routing;
-use crate::store::ReadPool;
 use crate::writer::Writer;
 
 /// Everything the handlers share.
 pub struct App {
     /// The single writer (conversations, status callbacks, database health).
     pub writer: Writer,
-    /// Read-only connections for the admin API.
-    pub reader: Arc<ReadPool>,
     /// Wakes the outbox sender after something was queued.
     pub outbox: Wake,
     /// The bot that answers customers.
     pub bot: Arc<Bot>,
-    /// Which channel messages the shop sends take, and from which address.
-    pub routing: Arc<Routing>,
     /// Twilio's webhook signature checks.
     pub verifier: WebhookVerifier,
     /// `[webhooks] inbound_path`.
@@ -35,12 +29,12 @@ pub struct App {
     pub meta_path: String,
     /// `[meta]`; Meta's webhook answers `404` without it.
     pub meta: Option<Meta>,
-    /// `[admin] token`; the admin API is closed without one.
-    pub admin_token: Option<Secret>,
     /// The browser chat simulator, in demo mode only.
     pub demo: Option<DemoPage>,
     /// The owner's inbox (`/admin/`).
     pub inbox: super::inbox::Inbox,
+    /// The admin API (`/api/`).
+    pub api: super::api::Api,
 }
 
 impl App {
@@ -56,8 +50,8 @@ impl App {
         if path == self.meta_path {
             return self.meta(request);
         }
-        if let Some(rest) = path.strip_prefix("/api/") {
-            return self.api(request, rest);
+        if path.starts_with("/api/") {
+            return super::api::handle(&self.api, request);
         }
         if path == "/admin" || path.starts_with("/admin/") {
             return super::inbox::handle(&self.inbox, request);
@@ -84,31 +78,6 @@ impl App {
             Method::Get => meta::verify(config, request),
             Method::Post => meta::receive(self, config, request),
             _ => Response::text(405, &format!("use GET or POST for {}", request.path())).header("Allow", "GET, POST"),
-        }
-    }
-
-    /// The admin API: authenticate, then route `rest` (the path after `/api/`).
-    fn api(&self, request: &Request, rest: &str) -> Response {
-        if let Err(response) = admin::authorize(self.admin_token.as_ref(), request) {
-            return response;
-        }
-        let (resource, key) = rest.split_once('/').map_or((rest, None), |(r, k)| (r, Some(k)));
-        match (resource, key) {
-            ("messages", None) => match request.method {
-                Method::Post => outbound::send_text(self, request),
-                Method::Get => admin::conversation(self, request),
-                _ => Response::text(405, "use GET or POST for /api/messages").header("Allow", "GET, POST"),
-            },
-            ("messages", Some(key)) if !key.is_empty() && !key.contains('/') => {
-                only(request, Method::Get, || admin::get_message(self, key))
-            }
-            ("templates", None) => only(request, Method::Post, || outbound::send_template(self, request)),
-            ("whatsapp", Some("send")) => only(request, Method::Post, || outbound::flowchat_send(self, request)),
-            ("whatsapp", Some("send-template")) => only(request, Method::Post, || {
-                outbound::flowchat_send_template(self, request)
-            }),
-            ("submissions", None) => only(request, Method::Get, || admin::submissions(self, request)),
-            _ => api_error(404, "not_found", &format!("no API route {}", request.path())),
         }
     }
 

@@ -14,8 +14,10 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use super::errors::{api_error, api_writer_error};
-use super::{admin, routes::App, Request, Response};
+use super::{read, Api};
+use crate::http::errors::{api_error, api_writer_error};
+use crate::http::router::Call;
+use crate::http::{Request, Response};
 
 use crate::outbox::validate::{self, FieldError};
 use crate::outbox::{Enqueue, EnqueueOnce, Once, Outgoing, RequestHash};
@@ -140,30 +142,30 @@ fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, BodyError> {
 }
 
 /// Queues a free-form message.
-pub fn send_text(app: &App, request: &Request) -> Response {
-    send(app, request, SendRoute::Text)
+pub fn send_text(api: &Api, call: &Call<'_>) -> Response {
+    send(api, call.request, SendRoute::Text)
 }
 
 /// Queues a template message, Twilio's or Meta's by the fields given.
-pub fn send_template(app: &App, request: &Request) -> Response {
-    send(app, request, SendRoute::Template)
+pub fn send_template(api: &Api, call: &Call<'_>) -> Response {
+    send(api, call.request, SendRoute::Template)
 }
 
 /// FlowChat's free-form send.
-pub fn flowchat_send(app: &App, request: &Request) -> Response {
-    send(app, request, SendRoute::FlowChatSend)
+pub fn flowchat_send(api: &Api, call: &Call<'_>) -> Response {
+    send(api, call.request, SendRoute::FlowChatSend)
 }
 
 /// FlowChat's template send: an `HX…` name is a Twilio content template, any
 /// other name a Meta template.
-pub fn flowchat_send_template(app: &App, request: &Request) -> Response {
-    send(app, request, SendRoute::FlowChatTemplate)
+pub fn flowchat_send_template(api: &Api, call: &Call<'_>) -> Response {
+    send(api, call.request, SendRoute::FlowChatTemplate)
 }
 
-fn send(app: &App, request: &Request, route: SendRoute) -> Response {
+fn send(api: &Api, request: &Request, route: SendRoute) -> Response {
     match read_body(route, &request.body) {
-        Ok(message) => queue(app, request, Ok(message)),
-        Err(BodyError::Field(e)) => queue(app, request, Err(e)),
+        Ok(message) => queue(api, request, Ok(message)),
+        Err(BodyError::Field(e)) => queue(api, request, Err(e)),
         Err(e @ BodyError::Json(_)) => api_error(400, "invalid_json", &e.to_string()),
     }
 }
@@ -220,23 +222,23 @@ fn flowchat_template(parsed: FlowChatTemplate) -> Result<Outgoing, FieldError> {
 /// The header that makes a retried request safe.
 const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
-fn queue(app: &App, request: &Request, message: Result<Outgoing, FieldError>) -> Response {
+fn queue(api: &Api, request: &Request, message: Result<Outgoing, FieldError>) -> Response {
     let message = match message {
         Ok(message) => message,
         Err(e) => return api_error(400, "invalid_field", &e.to_string()).note(format!("field {}", e.field)),
     };
     let to = message.to.clone();
     let enqueue = Enqueue {
-        routing: app.routing.clone(),
+        routing: api.routing.clone(),
         message,
     };
     let once = match request.header(IDEMPOTENCY_KEY) {
-        None => app.writer.run(enqueue).map(|queued| match queued {
+        None => api.writer.run(enqueue).map(|queued| match queued {
             Ok(record) => Once::Queued(record),
             Err(refusal) => Once::Refused(refusal),
         }),
         Some(key) => match idempotency_key(key) {
-            Ok(key) => app.writer.run(EnqueueOnce {
+            Ok(key) => api.writer.run(EnqueueOnce {
                 key: key.to_string(),
                 request: RequestHash::of(request.path(), &request.body),
                 enqueue,
@@ -246,7 +248,7 @@ fn queue(app: &App, request: &Request, message: Result<Outgoing, FieldError>) ->
     };
     match once {
         Ok(Once::Queued(record)) => {
-            app.outbox.wake();
+            api.outbox.wake();
             let id = record.id.unwrap_or_default();
             log::info!(target: "outbox", "message {id} to {to} queued on {}", record.channel);
             accepted(&record)
@@ -268,7 +270,7 @@ fn queue(app: &App, request: &Request, message: Result<Outgoing, FieldError>) ->
 /// `202` with the queued message.
 fn accepted(record: &MessageRecord) -> Response {
     let id = record.id.unwrap_or_default();
-    Response::json(202, &admin::message_json(record))
+    Response::json(202, &read::message_json(record))
         .header("Location", format!("/api/messages/{id}"))
         .note(format!("message {id}"))
 }

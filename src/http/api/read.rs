@@ -1,45 +1,22 @@
-//! The admin API (`/api/…`): bearer-token authentication and the read routes.
-//!
-//! The token comes from `[admin] token` or `SHOPBOT_ADMIN_TOKEN` and is compared
-//! in constant time (SHA-256 of both sides, so not even its length leaks).
-//! Without a configured token the API is closed. Errors are JSON
-//! `{"error":{"code","message"}}`.
+//! The admin API's read routes: one message, one conversation, the
+//! submissions; and the JSON a message is shown as.
 
 use serde_json::{json, Value};
 
-use super::{errors::api_error, errors::api_store_error, routes::App, Request, Response};
-use crate::config::Secret;
+use super::Api;
+use crate::http::errors::{api_error, api_store_error};
+use crate::http::router::Call;
+use crate::http::{Request, Response};
 use crate::message::{Channel, ContactRef, Direction, OutboxState};
 use crate::phone::PhoneNumber;
 use crate::store::{MessageKey, MessageRecord, SubmissionRecord};
 use crate::urlencoded::{param, parse as parse_form};
 
-/// Checks `Authorization: Bearer …`; the `401` to answer otherwise.
-pub fn authorize(token: Option<&Secret>, request: &Request) -> Result<(), Response> {
-    let Some(token) = token else {
-        return Err(unauthorized(
-            "the admin API is disabled: set [admin] token in the config or SHOPBOT_ADMIN_TOKEN",
-        ));
-    };
-    let presented = request
-        .header("Authorization")
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-        .map(str::trim);
-    match presented {
-        Some(p) if token.matches(p) => Ok(()),
-        Some(_) => Err(unauthorized("the bearer token is wrong")),
-        None => Err(unauthorized("send Authorization: Bearer <admin token>")),
-    }
-}
-
-fn unauthorized(message: &str) -> Response {
-    api_error(401, "unauthorized", message).header("WWW-Authenticate", "Bearer")
-}
-
 /// `GET /api/messages/{key}`: a message by our id or its provider's key
 /// (Twilio SID or Meta `wamid`).
-pub fn get_message(app: &App, key: &str) -> Response {
-    match app.reader.read(|db| db.message(&MessageKey::parse(key))) {
+pub fn message(api: &Api, call: &Call<'_>) -> Response {
+    let key = call.params.get("key");
+    match api.reader.read(|db| db.message(&MessageKey::parse(key))) {
         Ok(Some(record)) => Response::json(200, &message_json(&record)),
         Ok(None) => api_error(404, "not_found", &format!("no message {key:?}")),
         Err(e) => api_store_error(&e),
@@ -50,8 +27,8 @@ pub fn get_message(app: &App, key: &str) -> Response {
 const MAX_ROWS: usize = 500;
 
 /// `GET /api/messages?contact=+27…[&limit=N]`: a conversation, newest last.
-pub fn conversation(app: &App, request: &Request) -> Response {
-    let query = match query(request) {
+pub fn conversation(api: &Api, call: &Call<'_>) -> Response {
+    let query = match query(call.request) {
         Ok(query) => query,
         Err(response) => return response,
     };
@@ -75,7 +52,7 @@ pub fn conversation(app: &App, request: &Request) -> Response {
         Ok(limit) => limit,
         Err(response) => return response,
     };
-    match app.reader.read(|db| db.conversation(&who, limit)) {
+    match api.reader.read(|db| db.conversation(&who, limit)) {
         Ok(records) => {
             let messages: Vec<Value> = records.iter().map(message_json).collect();
             Response::json(200, &json!({"contact": who.display(), "messages": messages}))
@@ -85,8 +62,8 @@ pub fn conversation(app: &App, request: &Request) -> Response {
 }
 
 /// `GET /api/submissions[?form=DEF][&since=2025-01-19T00:00:00Z][&limit=N]`.
-pub fn submissions(app: &App, request: &Request) -> Response {
-    let query = match query(request) {
+pub fn submissions(api: &Api, call: &Call<'_>) -> Response {
+    let query = match query(call.request) {
         Ok(query) => query,
         Err(response) => return response,
     };
@@ -98,7 +75,7 @@ pub fn submissions(app: &App, request: &Request) -> Response {
         Ok(limit) => limit,
         Err(response) => return response,
     };
-    match app
+    match api
         .reader
         .read(|db| db.submissions(param(&query, "form"), since, limit))
     {
