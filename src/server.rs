@@ -10,7 +10,7 @@ use crate::channel::{self, twilio::verifier::WebhookVerifier};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::conversation::Bot;
-use crate::http::{api::Api, demo::DemoPage, inbox::Inbox, routes::App, HttpServer, Settings};
+use crate::http::{api::Api, demo::DemoPage, inbox::Inbox, routes::App, twilio::Twilio, HttpServer, Settings};
 use crate::outbox::policy::RetryPolicy;
 use crate::outbox::sender::{OutboxSender, SenderSettings, Wake};
 use crate::retention::RetentionJob;
@@ -147,16 +147,21 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         outbox: wake.clone(),
         routing: routing.clone(),
     };
+    let twilio = Twilio::new(
+        writer.clone(),
+        wake.clone(),
+        bot.clone(),
+        WebhookVerifier::from_config(config),
+        (&config.webhooks.inbound_path, &config.webhooks.status_path),
+    );
     let app = Arc::new(App {
         writer,
         outbox: wake,
         bot,
-        verifier: WebhookVerifier::from_config(config),
-        inbound_path: config.webhooks.inbound_path.clone(),
-        status_path: config.webhooks.status_path.clone(),
         meta_path: config.webhooks.meta_path.clone(),
         meta: config.meta.clone(),
         demo,
+        twilio,
         inbox,
         api,
     });

@@ -20,14 +20,12 @@ pub mod api;
 pub mod client_address;
 pub mod demo;
 pub mod errors;
-pub mod inbound;
 pub mod inbox;
 pub mod meta;
 pub mod multipart;
 pub mod router;
 pub mod routes;
-pub mod signed;
-pub mod status;
+pub mod twilio;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};

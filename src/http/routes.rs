@@ -4,8 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::demo::{self, DemoPage};
-use super::{inbound, meta, status, Method, Request, Response};
-use crate::channel::twilio::verifier::WebhookVerifier;
+use super::{meta, Method, Request, Response};
 use crate::config::Meta;
 use crate::conversation::Bot;
 use crate::outbox::sender::Wake;
@@ -19,18 +18,14 @@ pub struct App {
     pub outbox: Wake,
     /// The bot that answers customers.
     pub bot: Arc<Bot>,
-    /// Twilio's webhook signature checks.
-    pub verifier: WebhookVerifier,
-    /// `[webhooks] inbound_path`.
-    pub inbound_path: String,
-    /// `[webhooks] status_path`.
-    pub status_path: String,
     /// `[webhooks] meta_path`.
     pub meta_path: String,
     /// `[meta]`; Meta's webhook answers `404` without it.
     pub meta: Option<Meta>,
     /// The browser chat simulator, in demo mode only.
     pub demo: Option<DemoPage>,
+    /// Twilio's webhooks.
+    pub twilio: super::twilio::Twilio,
     /// The owner's inbox (`/admin/`).
     pub inbox: super::inbox::Inbox,
     /// The admin API (`/api/`).
@@ -41,11 +36,8 @@ impl App {
     /// Answers one request.
     pub fn handle(&self, request: &Request) -> Response {
         let path = request.path();
-        if path == self.inbound_path {
-            return only(request, Method::Post, || inbound::handle(self, request));
-        }
-        if path == self.status_path {
-            return only(request, Method::Post, || status::handle(self, request));
+        if let Some(response) = self.twilio.handle(request) {
+            return response;
         }
         if path == self.meta_path {
             return self.meta(request);

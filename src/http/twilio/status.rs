@@ -2,14 +2,17 @@
 //! messages; every event is stored (duplicates once, unknown SIDs too) and
 //! answered `204` once committed.
 
-use super::{errors, routes::App, signed::verified_form, Request, Response};
+use super::{signed::verified_form, Twilio};
 use crate::channel::twilio::status::status_event;
+use crate::http::router::Call;
+use crate::http::{errors, Response};
 use crate::store::Recorded;
 use crate::work::RecordStatus;
 
 /// Handles one status callback.
-pub fn handle(app: &App, request: &Request) -> Response {
-    let params = match verified_form(app, request) {
+pub fn handle(twilio: &Twilio, call: &Call<'_>) -> Response {
+    let request = call.request;
+    let params = match verified_form(twilio, request) {
         Ok(params) => params,
         Err(response) => return response,
     };
@@ -18,7 +21,7 @@ pub fn handle(app: &App, request: &Request) -> Response {
         Err(e) => return errors::bad_webhook(&e),
     };
     let note = format!("{} {}", event.key, event.status);
-    match app.writer.run(RecordStatus(event)) {
+    match twilio.writer.run(RecordStatus(event)) {
         Ok(Recorded::New) => Response::empty(204).note(note),
         Ok(Recorded::Duplicate) => Response::empty(204).note(format!("{note} (duplicate)")),
         Err(e) => errors::writer_unavailable(&note, &e).note(note),

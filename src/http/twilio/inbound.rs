@@ -6,13 +6,16 @@
 //! acknowledged that is not stored). A bug while handling one message is
 //! answered with a stored TwiML apology by the writer.
 
-use super::{errors, routes::App, signed::verified_form, Request, Response};
+use super::{signed::verified_form, Twilio};
 use crate::channel::twilio::{twiml, webhook};
+use crate::http::router::Call;
+use crate::http::{errors, Response};
 use crate::work::HandleInbound;
 
 /// Handles one inbound-message webhook.
-pub fn handle(app: &App, request: &Request) -> Response {
-    let params = match verified_form(app, request) {
+pub fn handle(twilio: &Twilio, call: &Call<'_>) -> Response {
+    let request = call.request;
+    let params = match verified_form(twilio, request) {
         Ok(params) => params,
         Err(response) => return response,
     };
@@ -22,10 +25,10 @@ pub fn handle(app: &App, request: &Request) -> Response {
     };
     let key = message.key.clone();
     let work = HandleInbound {
-        bot: app.bot.clone(),
+        bot: twilio.bot.clone(),
         message,
     };
-    match app.writer.run(work) {
+    match twilio.writer.run(work) {
         Ok(handled) => Response::with_body(200, twiml::CONTENT_TYPE, twiml::render(&handled.reply)).note(key),
         Err(e) => errors::writer_unavailable(&key, &e).note(key),
     }

@@ -1,14 +1,15 @@
 //! What every Twilio webhook route does first: parse the form body and check its
 //! `X-Twilio-Signature` (or SharedKey HMAC) against the URL Twilio called.
 
-use super::{errors, routes::App, Request, Response};
+use super::Twilio;
 use crate::channel::twilio::signature::{SETTINGS_HEADER, SIGNATURE_HEADER};
 use crate::channel::twilio::verifier::SignedRequest;
 use crate::channel::twilio::webhook::parse_form;
+use crate::http::{errors, Request, Response};
 
 /// The form parameters of a correctly signed request, or the answer to give:
 /// `400` for a body that is not a form (by `Content-Type` or content), `403` for a bad or missing signature.
-pub fn verified_form(app: &App, request: &Request) -> Result<Vec<(String, String)>, Response> {
+pub fn verified_form(twilio: &Twilio, request: &Request) -> Result<Vec<(String, String)>, Response> {
     if let Some(kind) = request.header("Content-Type") {
         if !kind
             .trim()
@@ -29,7 +30,7 @@ pub fn verified_form(app: &App, request: &Request) -> Result<Vec<(String, String
         settings: request.header(SETTINGS_HEADER),
         params: &params,
     };
-    if let Err(rejection) = app.verifier.check(signed) {
+    if let Err(rejection) = twilio.verifier.check(signed) {
         log::warn!(
             target: "http",
             "403 {}: {} (URL checked: {}). If this is Twilio, set [server] public_base_url to the exact URL in the Twilio console; `shopbot sign` prints the signature Twilio would send.",

@@ -1,0 +1,56 @@
+//! Twilio's webhooks: inbound messages on `[webhooks] inbound_path` and
+//! status callbacks on `status_path`, both signed ([`signed`]). The paths
+//! are configured, so the table is made at start.
+
+pub mod inbound;
+pub mod signed;
+pub mod status;
+
+use std::sync::Arc;
+
+use super::router::{dispatch, Handler, Routes};
+use super::{Method, Request, Response};
+use crate::channel::twilio::verifier::WebhookVerifier;
+use crate::conversation::Bot;
+use crate::outbox::sender::Wake;
+use crate::writer::Writer;
+
+/// What Twilio's webhook handlers share.
+pub struct Twilio {
+    /// The single writer.
+    pub writer: Writer,
+    /// Wakes the outbox sender (a menu or an alert queued by a message).
+    pub outbox: Wake,
+    /// The bot that answers customers.
+    pub bot: Arc<Bot>,
+    /// The signature checks.
+    pub verifier: WebhookVerifier,
+    routes: Routes<Handler<Twilio>>,
+}
+
+impl Twilio {
+    /// The area, its routes on the configured paths.
+    pub fn new(
+        writer: Writer,
+        outbox: Wake,
+        bot: Arc<Bot>,
+        verifier: WebhookVerifier,
+        (inbound_path, status_path): (&str, &str),
+    ) -> Twilio {
+        let routes = Routes::<Handler<Twilio>>::default()
+            .add_path(Method::Post, inbound_path, inbound::handle)
+            .add_path(Method::Post, status_path, status::handle);
+        Twilio {
+            writer,
+            outbox,
+            bot,
+            verifier,
+            routes,
+        }
+    }
+
+    /// Answers a request to one of its paths; `None` for any other path.
+    pub fn handle(&self, request: &Request) -> Option<Response> {
+        dispatch(&self.routes, self, request)
+    }
+}
