@@ -1,9 +1,12 @@
 //! `GET /demo`: the browser chat simulator (`shopbot demo` only). The page posts
 //! real webhook forms to the inbound path and shows the TwiML replies; it can
 //! attach a sample photo, served by the demo itself at [`SAMPLE_PHOTO_PATH`],
-//! so the photo path can be tried offline.
+//! so the photo path can be tried offline. `/` leads to it.
 
-use super::Response;
+use std::sync::OnceLock;
+
+use super::router::{dispatch, Handler, Routes};
+use super::{Method, Request, Response};
 
 const PAGE: &str = include_str!("demo_page.html");
 
@@ -38,4 +41,20 @@ impl DemoPage {
     pub fn response(&self) -> Response {
         Response::with_body(200, "text/html; charset=utf-8", self.html.clone())
     }
+
+    /// Answers the demo's paths; `None` for any other.
+    pub fn handle(&self, request: &Request) -> Option<Response> {
+        dispatch(routes(), self, request)
+    }
+}
+
+/// The demo's routes.
+fn routes() -> &'static Routes<Handler<DemoPage>> {
+    static ROUTES: OnceLock<Routes<Handler<DemoPage>>> = OnceLock::new();
+    ROUTES.get_or_init(|| {
+        Routes::<Handler<DemoPage>>::default()
+            .add(Method::Get, "/", |_, _| Response::see_other("/demo"))
+            .add(Method::Get, "/demo", |page, _| page.response())
+            .add(Method::Get, SAMPLE_PHOTO_PATH, |_, _| sample_photo())
+    })
 }

@@ -1,16 +1,20 @@
-//! Routing: which handler answers which method and path, and `GET /healthz`.
+//! The front hall: every area mounted in one place, in order (Twilio's
+//! webhooks, Meta's, `/api/`, `/admin/`, the demo), then what every server
+//! answers (`/healthz`, the icon). Each area has its own route table and
+//! context; `App` only holds them.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use super::demo::{self, DemoPage};
+use super::demo::DemoPage;
+use super::router::{dispatch, Handler, Routes};
 use super::{meta, Method, Request, Response};
 use crate::config::Meta;
 use crate::conversation::Bot;
 use crate::outbox::sender::Wake;
 use crate::writer::Writer;
 
-/// Everything the handlers share.
+/// The areas, and what the Meta webhook and health check still take from here.
 pub struct App {
     /// The single writer (conversations, status callbacks, database health).
     pub writer: Writer,
@@ -48,16 +52,10 @@ impl App {
         if path == "/admin" || path.starts_with("/admin/") {
             return super::inbox::handle(&self.inbox, request);
         }
-        match path {
-            "/healthz" => only(request, Method::Get, || self.health()),
-            "/favicon.ico" => only(request, Method::Get, favicon),
-            "/" if self.demo.is_some() => only(request, Method::Get, || Response::see_other("/demo")),
-            "/demo" | "/demo/" if self.demo.is_some() => only(request, Method::Get, || {
-                self.demo.as_ref().map(DemoPage::response).unwrap_or_else(not_found)
-            }),
-            demo::SAMPLE_PHOTO_PATH if self.demo.is_some() => only(request, Method::Get, demo::sample_photo),
-            _ => not_found(),
+        if let Some(response) = self.demo.as_ref().and_then(|demo| demo.handle(request)) {
+            return response;
         }
+        dispatch(site_routes(), self, request).unwrap_or_else(not_found)
     }
 
     /// Meta's webhook: the verification `GET` and the signed `POST`.
@@ -90,13 +88,14 @@ impl App {
     }
 }
 
-/// Runs `handler` if the method matches, else answers `405` with `Allow`.
-fn only(request: &Request, method: Method, handler: impl FnOnce() -> Response) -> Response {
-    if request.method == method {
-        handler()
-    } else {
-        Response::text(405, &format!("use {method} for {}", request.path())).header("Allow", method.to_string())
-    }
+/// What is served whatever the areas: health and the icon.
+fn site_routes() -> &'static Routes<Handler<App>> {
+    static ROUTES: OnceLock<Routes<Handler<App>>> = OnceLock::new();
+    ROUTES.get_or_init(|| {
+        Routes::<Handler<App>>::default()
+            .add(Method::Get, "/healthz", |app, _| app.health())
+            .add(Method::Get, "/favicon.ico", |_, _| favicon())
+    })
 }
 
 /// The icon browsers ask for (an SVG; `GET /favicon.ico`).

@@ -62,7 +62,10 @@ fn restore_refuses_while_the_server_runs_then_brings_back_a_backup_taken_under_l
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains(&format!("{in_backup} submissions; integrity ok")), "{out}");
     let kept = dir.path().join("shop.db.before-restore");
-    assert!(out.contains("kept as ") && out.contains("shop.db.before-restore"), "{out}");
+    assert!(
+        out.contains("kept as ") && out.contains("shop.db.before-restore"),
+        "{out}"
+    );
     for side in ["taken-under-load.db-wal", "taken-under-load.db-shm"] {
         assert!(!dir.path().join(side).exists(), "{side} left beside the backup");
     }
