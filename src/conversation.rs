@@ -206,6 +206,11 @@ fn converse(
     // The session row first: an effect (the handoff's waiting mark) may need it,
     // also for a customer whose very first message is "4".
     db.save_session(contact, &step.state, now)?;
+    // Back with the bot (a main-menu word, or the session timed out): no
+    // longer waiting for a person, nor held by one.
+    if was_with_person && !matches!(step.state, State::WithPerson { .. }) {
+        crate::session::back_with_the_bot(db, contact)?;
+    }
     // A customer with a person who writes on: their line goes to staff.
     if let Some(desk) = bot.staff.as_ref() {
         if was_with_person && matches!(step.state, State::WithPerson { .. }) {

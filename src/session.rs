@@ -19,10 +19,16 @@ pub fn owner_replied(db: &Db<'_>, contact: ContactId, now: Timestamp) -> Result<
 /// member's `#done`): no longer waiting or held, and the customer's next
 /// message starts at the menu's `start`.
 pub fn hand_back(db: &Db<'_>, contact: ContactId, start: &str, now: Timestamp) -> Result<(), StoreError> {
-    db.clear_waiting(contact)?;
-    db.set_holder(contact, None)?;
+    back_with_the_bot(db, contact)?;
     let state = State::Menu {
         node: start.to_string(),
     };
     db.save_session(contact, &state, now)
+}
+
+/// The conversation is the bot's again: no longer waiting for a person, nor
+/// held by a staff member (the session's state is the caller's).
+pub fn back_with_the_bot(db: &Db<'_>, contact: ContactId) -> Result<(), StoreError> {
+    db.clear_waiting(contact)?;
+    db.set_holder(contact, None)
 }

@@ -39,6 +39,12 @@ impl OptKeywords {
         }
     }
 
+    /// Whether `text` (trimmed, any case) is a stop or a start word.
+    pub fn is_keyword(&self, text: &str) -> bool {
+        let word = text.trim().to_lowercase();
+        self.stop_keywords.contains(&word) || self.start_keywords.contains(&word)
+    }
+
     /// Decides on the trimmed, case-insensitive text of a message from a number
     /// that is (`suppressed`) or is not on the suppression list. Inside a form
     /// (`in_form`) the word `cancel` cancels the form, even if it is also a stop

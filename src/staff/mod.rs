@@ -24,7 +24,7 @@ use jiff::Timestamp;
 
 use crate::config::Staff;
 use crate::conversation::{self, Bot};
-use crate::message::{ContactRef, Content, Inbound};
+use crate::message::{ContactRef, Content, Inbound, TextLimit};
 use crate::outbox::policy::Refusal;
 use crate::outbox::{self, Outgoing, Routing};
 use crate::phone::PhoneNumber;
@@ -49,7 +49,12 @@ struct Customer {
     label: String,
 }
 
-/// The most waiting customers `#list` shows.
+/// The most of the customer's last message an alert quotes (the whole of it
+/// reaches staff as a forward when they answer; it keeps the alert within
+/// every channel's limit).
+const ALERT_QUOTE_CHARS: usize = 1_000;
+
+/// The waiting customers on one page of `#list`.
 const LIST_LIMIT: usize = 20;
 
 fn customer(db: &Db<'_>, id: ContactId) -> Result<Option<Customer>, StoreError> {
@@ -98,7 +103,8 @@ fn alert_one(
     now: Timestamp,
 ) -> Result<Option<i64>, StoreError> {
     let to = ContactRef::phone(number.clone());
-    match free_form(db, desk, &to, texts::alert(&about.label, last), now)? {
+    let last = texts::shortened(last, ALERT_QUOTE_CHARS);
+    match free_form(db, desk, &to, texts::alert(&about.label, &last), now)? {
         Ok(id) => return Ok(Some(id)),
         Err(Refusal::OutsideWindow(_)) => {}
         Err(refusal) => {
@@ -107,7 +113,7 @@ fn alert_one(
         }
     }
     let last_channel = db.contact_facts(&to)?.last_channel;
-    let Some(content) = alert_template(&desk.staff, last_channel, about, last) else {
+    let Some(content) = alert_template(&desk.staff, last_channel, about, &last) else {
         return Ok(None);
     };
     let message = Outgoing {
@@ -126,8 +132,15 @@ fn alert_template(
     about: &Customer,
     last: &str,
 ) -> Option<Content> {
-    let name = about.name.clone().unwrap_or_else(|| about.who.display());
-    let values = [name, about.who.display(), last.trim().chars().take(200).collect()];
+    // Template values are one line each (Meta refuses a parameter with a line
+    // break or a tab, and a name must not forge lines anywhere).
+    let name = about.name.as_deref().map(texts::one_line).filter(|n| !n.is_empty());
+    let name = name.unwrap_or_else(|| about.who.display());
+    let values = [
+        name,
+        about.who.display(),
+        texts::one_line(last).chars().take(200).collect(),
+    ];
     let meta = || {
         Some(Content::MetaTemplate {
             name: staff.alert_template.clone()?,
@@ -198,8 +211,9 @@ pub fn forward_line(
 }
 
 /// One staff member gets `line`: joined to their queued forward of this
-/// customer if there is one, else in a new one (held back `forward_every`
-/// for more lines when `batched`).
+/// customer if it still fits one message of their channel, else in new ones
+/// (held back `forward_every` for more lines when `batched`). A line too long
+/// for one message with its header goes in several, never cut or dropped.
 fn forward_to(
     db: &Db<'_>,
     desk: &Desk,
@@ -211,22 +225,71 @@ fn forward_to(
 ) -> Result<(), StoreError> {
     let to = ContactRef::phone(number.clone());
     let staff_id = db.find_or_add_contact(&to, None, now)?;
+    let limit = text_limit_of(db, desk, &to)?;
     if let Some(latest) = db.latest_forward(staff_id, about.id)? {
-        if latest.queued && db.append_to_queued_text(latest.id, &texts::forward_more(line))? {
+        let more = texts::forward_more(line);
+        if latest.queued && still_fits(db, latest.id, &more, limit)? && db.append_to_queued_text(latest.id, &more)? {
             return Ok(());
         }
     }
-    match free_form(db, desk, &to, texts::forward(&about.label, line), now)? {
-        Ok(id) => {
-            db.note_for_staff(id, about.id, NoteKind::Forward)?;
-            if batched {
-                let every = jiff::SignedDuration::try_from(desk.staff.forward_every).unwrap_or_default();
-                db.send_not_before(id, now.checked_add(every).unwrap_or(now))?;
+    for piece in forward_pieces(&about.label, line, limit) {
+        match free_form(db, desk, &to, piece, now)? {
+            Ok(id) => {
+                db.note_for_staff(id, about.id, NoteKind::Forward)?;
+                if batched {
+                    let every = jiff::SignedDuration::try_from(desk.staff.forward_every).unwrap_or_default();
+                    db.send_not_before(id, now.checked_add(every).unwrap_or(now))?;
+                }
+            }
+            Err(refusal) => {
+                log::info!(target: "staff", "a line of {} not forwarded to {number}: {refusal}", about.who);
+                break;
             }
         }
-        Err(refusal) => log::info!(target: "staff", "a line of {} not forwarded to {number}: {refusal}", about.who),
     }
     Ok(())
+}
+
+/// The text limit of the channel a message to `to` would take.
+fn text_limit_of(db: &Db<'_>, desk: &Desk, to: &ContactRef) -> Result<TextLimit, StoreError> {
+    let facts = db.contact_facts(to)?;
+    let probe = Outgoing {
+        to: to.clone(),
+        content: Content::Text {
+            body: String::new(),
+            media_urls: Vec::new(),
+        },
+        channel: None,
+    };
+    let channel = desk
+        .routing
+        .channel_for(&probe, &facts)
+        .unwrap_or(desk.routing.default_channel);
+    Ok(channel.text_limit())
+}
+
+/// Whether the queued forward `id` still fits one message with `more` added.
+fn still_fits(db: &Db<'_>, id: i64, more: &str, limit: TextLimit) -> Result<bool, StoreError> {
+    let body = db
+        .message(&MessageKey::Id(id))?
+        .and_then(|m| m.body)
+        .unwrap_or_default();
+    Ok(limit.fits(&format!("{body}\n{more}")))
+}
+
+/// `line` forwarded as one or more texts, each with its header and within `limit`.
+fn forward_pieces(customer: &str, line: &str, limit: TextLimit) -> Vec<String> {
+    let used = limit.len(&texts::forward_header(customer)) + texts::QUOTE_MARKS;
+    // A header longer than a message leaves no room: the name is cut, not the line.
+    let room = TextLimit {
+        max: limit.max.saturating_sub(used).max(limit.max / 2),
+        ..limit
+    };
+    let pieces = room.split(line, usize::MAX);
+    if pieces.is_empty() {
+        return vec![texts::forward(customer, line)];
+    }
+    pieces.iter().map(|piece| texts::forward(customer, piece)).collect()
 }
 
 /// A message from the staff member `staff` (contact `staff_id`): a command's
@@ -253,6 +316,11 @@ pub fn from_staff(
         staff_id,
         now,
     };
+    // A stop or start word from a staff number is neither a command nor a
+    // line for the customer: relayed, it would read as the shop's STOP.
+    if msg.media.is_empty() && bot.opt.is_keyword(&msg.text) {
+        return Ok(vec![texts::staff_opt_word(msg.text.trim())]);
+    }
     match command::parse(&msg.text).filter(|_| msg.media.is_empty()) {
         Some(command) => relay.command(command, target),
         None => match target.map(|id| customer(db, id)).transpose()?.flatten() {
@@ -329,7 +397,7 @@ impl Relay<'_, '_> {
         let text = match command {
             Command::Help => texts::HELP.to_string(),
             Command::Unknown(word) => texts::unknown_command(&word),
-            Command::List => self.list()?,
+            Command::List(page) => self.list(page)?,
             Command::Switch(n) => self.switch(n)?,
             Command::Done | Command::Take => match target.map(|id| customer(self.db, id)).transpose()?.flatten() {
                 None => texts::NO_CONVERSATION.to_string(),
@@ -340,30 +408,33 @@ impl Relay<'_, '_> {
         Ok(vec![text])
     }
 
-    /// `#list`: the waiting customers, numbered.
-    fn list(&self) -> Result<String, StoreError> {
+    /// `#list N`: the waiting customers on page `page`, numbered from the
+    /// first page on (so `#N` answers the one numbered N), longest first.
+    fn list(&self, page: usize) -> Result<String, StoreError> {
+        let skip = (page - 1).saturating_mul(LIST_LIMIT);
         let mut lines = Vec::new();
-        for (n, waiting) in self.db.waiting_customers(LIST_LIMIT)?.into_iter().enumerate() {
+        for (n, waiting) in self.db.waiting_customers(LIST_LIMIT, skip)?.into_iter().enumerate() {
             let Some(about) = customer(self.db, waiting.contact)? else {
                 continue;
             };
             let minutes = self.now.duration_since(waiting.since).as_secs() / 60;
             let holder = waiting.held_by.map(|h| self.label_of(h)).transpose()?;
             lines.push(texts::list_line(
-                n + 1,
+                skip + n + 1,
                 &about.label,
                 &texts::waited(minutes),
                 holder.as_deref(),
             ));
         }
-        Ok(texts::list(&lines))
+        let more = self.db.waiting_count()?.saturating_sub(skip + lines.len());
+        Ok(texts::list(&lines, more, page))
     }
 
     /// `#N`: answer the Nth waiting customer from now on.
     fn switch(&self, n: usize) -> Result<String, StoreError> {
-        let waiting = self.db.waiting_customers(LIST_LIMIT)?;
+        let waiting = self.db.waiting_customers(1, n - 1)?;
         let Some(about) = waiting
-            .get(n - 1)
+            .first()
             .map(|w| customer(self.db, w.contact))
             .transpose()?
             .flatten()

@@ -1,12 +1,34 @@
 //! Every text a staff member reads from the relay, in one place (pinned word
 //! for word by golden tests). Pure: names and numbers in, text out.
 
-/// How a customer is named to staff: "Ava (+27821234567)", or the number alone.
+//!
+//! Outside text (a profile name, a customer's line) never shapes these texts:
+//! names are flattened to one line ([`one_line`]), and a customer's line keeps
+//! its line breaks only inside its quote marks, every other control
+//! character becoming a space ([`quote`]).
+
+/// How a customer is named to staff: "Ava (+27821234567)", or the number
+/// alone. The name is one line whatever the customer put in their profile.
 pub fn who(name: Option<&str>, address: &str) -> String {
-    match name.map(str::trim).filter(|n| !n.is_empty()) {
+    match name.map(one_line).filter(|n| !n.is_empty()) {
         Some(name) => format!("{name} ({address})"),
-        None => address.to_string(),
+        None => one_line(address),
     }
+}
+
+/// `text` on one line: control characters (line breaks included), line and
+/// paragraph separators and bidirectional overrides become spaces, and runs
+/// of spaces one.
+pub fn one_line(text: &str) -> String {
+    text.split(|c: char| is_layout_control(c) || c.is_whitespace())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A character that moves or reorders text rather than showing something.
+fn is_layout_control(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// The last line of every alert and forward.
@@ -26,21 +48,46 @@ pub fn alert(customer: &str, last_message: &str) -> String {
 /// A waiting customer's new lines (more join it while it is queued; a reply
 /// to it answers the customer, as the alert said).
 pub fn forward(customer: &str, line: &str) -> String {
-    format!("💬 {customer}:\n{}", quote(line))
+    format!("{}{}", forward_header(customer), quote(line))
 }
+
+/// The quote marks around a forwarded line (what [`forward`] adds besides
+/// the header).
+pub const QUOTE_MARKS: usize = 2;
 
 /// The first line of a further batch of lines (appended to a queued forward).
 pub fn forward_more(line: &str) -> String {
     quote(line)
 }
 
-/// A customer's line as staff see it (a photo is named, not shown).
+/// A customer's line as staff see it: inside quote marks, its line breaks
+/// kept, any other control character a space.
 fn quote(line: &str) -> String {
+    let line: String = line
+        .trim()
+        .chars()
+        .map(|c| if c != '\n' && is_layout_control(c) { ' ' } else { c })
+        .collect();
     let line = line.trim();
     if line.is_empty() {
         "“(no text)”".into()
     } else {
         format!("“{line}”")
+    }
+}
+
+/// The header a forward's text starts with (its room is what is left of the
+/// channel's limit for the line).
+pub fn forward_header(customer: &str) -> String {
+    format!("💬 {customer}:\n")
+}
+
+/// `text` cut to at most `max` characters, with "…" where it was cut.
+pub fn shortened(text: &str, max: usize) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((at, _)) => format!("{}…", text[..at].trim_end()),
     }
 }
 
@@ -109,16 +156,21 @@ pub fn list_line(n: usize, customer: &str, waiting: &str, holder: Option<&str>) 
     }
 }
 
-/// `#list` with these lines.
-pub fn list(lines: &[String]) -> String {
+/// `#list` with these lines, and how many more wait after them (on page
+/// `page`; the next is `#list page+1`).
+pub fn list(lines: &[String], more: usize, page: usize) -> String {
     if lines.is_empty() {
-        "Nobody is waiting.".into()
-    } else {
-        format!(
-            "Waiting for a person:\n{}\nSend #1, #2 … to answer one.",
-            lines.join("\n")
-        )
+        return match page {
+            1 => "Nobody is waiting.".into(),
+            _ => format!("No page {page}: #list shows the first."),
+        };
     }
+    let mut text = format!("Waiting for a person:\n{}", lines.join("\n"));
+    if more > 0 {
+        text.push_str(&format!("\n… and {more} more: #list {} shows them.", page + 1));
+    }
+    text.push_str("\nSend #1, #2 … to answer one.");
+    text
 }
 
 /// `#N` past the list.
@@ -134,11 +186,21 @@ pub fn switched(customer: &str, last: Option<&str>) -> String {
     }
 }
 
+/// A staff member sent a stop or start word: it does nothing for a staff
+/// number, and it is not passed on.
+pub fn staff_opt_word(word: &str) -> String {
+    format!(
+        "\"{}\" was not sent to anyone: stop and start words do nothing for staff numbers. \
+         To stop answering a customer, send #done; to leave staff, ask the owner to remove your number from [staff] numbers.",
+        one_line(word)
+    )
+}
+
 /// `#help`.
 pub const HELP: &str = "Answering customers from WhatsApp:
 • Reply to an alert (swipe it, or press and hold → Reply): your message goes to that customer.
 • Without a reply, it goes to the customer you answered last.
-#list – who is waiting
+#list – who is waiting (#list 2 – the next page)
 #1, #2 … – answer that customer
 #take – take over a customer another staff member is answering
 #done – hand the customer back to the bot

@@ -151,13 +151,14 @@ impl Db<'_> {
         Ok(())
     }
 
-    /// The customers waiting for a person, longest first (at most `limit`).
-    pub fn waiting_customers(&self, limit: usize) -> Result<Vec<Waiting>, StoreError> {
+    /// The customers waiting for a person, longest first: at most `limit`, after the first `offset`.
+    pub fn waiting_customers(&self, limit: usize, offset: usize) -> Result<Vec<Waiting>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT contact_id, waiting_since, held_by FROM sessions
-             WHERE waiting_since IS NOT NULL ORDER BY waiting_since, contact_id LIMIT ?1",
+             WHERE waiting_since IS NOT NULL ORDER BY waiting_since, contact_id LIMIT ?1 OFFSET ?2",
         )?;
-        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        let rows = stmt.query_map([count(limit), count(offset)], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<i64>>(2)?))
         })?;
         rows.map(|row| {
@@ -169,5 +170,14 @@ impl Db<'_> {
             })
         })
         .collect()
+    }
+
+    /// How many conversations wait for a person.
+    pub fn waiting_count(&self) -> Result<usize, StoreError> {
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM sessions WHERE waiting_since IS NOT NULL")?
+            .query_row([], |r| r.get(0))?;
+        Ok(usize::try_from(n).unwrap_or_default())
     }
 }

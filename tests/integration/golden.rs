@@ -225,10 +225,11 @@ fn staff_texts_word_for_word() {
     let ava = texts::who(Some("Ava"), "+27821234567");
     let lee = texts::who(Some("Lee"), "+27825550802");
     let anonymous = texts::who(None, "+27821234568");
-    let list = texts::list(&[
+    let lines = [
         texts::list_line(1, &ava, &texts::waited(4), None),
         texts::list_line(2, &anonymous, &texts::waited(75), Some(&lee)),
-    ]);
+    ];
+    let list = texts::list(&lines, 0, 1);
     let all = [
         ("alert", texts::alert(&ava, "My order A1042 has not arrived")),
         ("alert after a menu number", texts::alert(&ava, "4")),
@@ -250,7 +251,10 @@ fn staff_texts_word_for_word() {
         ("no conversation", texts::NO_CONVERSATION.into()),
         ("#done", texts::handed_back(&ava)),
         ("#list", list),
-        ("#list, nobody", texts::list(&[])),
+        ("#list, more than a page", texts::list(&lines, 18, 1)),
+        ("#list 3, past the end", texts::list(&[], 0, 3)),
+        ("#list, nobody", texts::list(&[], 0, 1)),
+        ("a staff member's STOP", texts::staff_opt_word("STOP")),
         ("#N past the list", texts::no_such_number(7)),
         ("#N", texts::switched(&ava, Some("Do you repair gates?"))),
         ("#help", texts::HELP.into()),

@@ -17,7 +17,10 @@ const PASSWORD: &str = "shop-owner-secret";
 struct Answer {
     status: u16,
     location: Option<String>,
-    #[cfg_attr(not(target_os = "linux"), allow(dead_code, reason = "read by the Linux-only flood test"))]
+    #[cfg_attr(
+        not(target_os = "linux"),
+        allow(dead_code, reason = "read by the Linux-only flood test")
+    )]
     retry_after: Option<u64>,
     cookies: Vec<String>,
 }

@@ -514,3 +514,213 @@ fn a_staff_members_own_chat_is_marked_staff_in_the_inbox() {
     assert!(staff_row.contains(">staff<"), "{staff_row}");
     assert!(!customer_row.contains(">staff<"), "{customer_row}");
 }
+
+// ---------------------------------------------------------------------------
+// Issue 19: hostile data on the way to staff.
+
+/// The forwarded texts `texts` carry every word of `words`, in order, and
+/// each fits `max` units of `len`.
+fn assert_forwarded_in_full(texts: &[String], words: &[String], max: usize, len: impl Fn(&str) -> usize) {
+    for text in texts {
+        assert!(
+            len(text) <= max,
+            "a forward of {} units over {max}: {text:.80}…",
+            len(text)
+        );
+    }
+    let all = texts.join("\n");
+    let mut at = 0;
+    for word in words {
+        let found = all[at..].find(word.as_str()).map(|i| at + i);
+        let Some(found) = found else {
+            panic!("{word} was not forwarded (after byte {at} of {})", all.len());
+        };
+        at = found + word.len();
+    }
+}
+
+/// `n` distinct words of ten characters, `w00001…`.
+fn numbered_words(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i:08}")).collect()
+}
+
+/// The forwards (texts starting "💬") among `texts`.
+fn forwards(texts: Vec<String>) -> Vec<String> {
+    texts.into_iter().filter(|t| t.starts_with("💬")).collect()
+}
+
+/// Waits until the forwards to a staff member carry the last of `words`.
+fn wait_forwards(mut texts: impl FnMut() -> Vec<String>, last: &str) -> Vec<String> {
+    let started = std::time::Instant::now();
+    loop {
+        let found = forwards(texts());
+        if found.iter().any(|t| t.contains(last)) {
+            return found;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{last} never forwarded: {found:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn finding_2_twenty_five_quick_lines_and_a_1590_character_line_reach_twilio_staff_in_full() {
+    let mock = MockTwilio::start();
+    let server = relay_server(&mock);
+    staff_on_duty(&server);
+    ask_for_help(&server, &mock, CUSTOMER);
+    // 25 lines of 8 words (about 90 characters) arrive within the batch's second.
+    let words = numbered_words("w", 25 * 8 + 160);
+    for line in words[..200].chunks(8) {
+        write(&server, CUSTOMER, &line.join(" "), None);
+    }
+    // 160 words: a 1,599-character line, over 1,600 with its header.
+    let long = words[200..].join(" ");
+    assert!(long.len() >= 1590, "{}", long.len());
+    write(&server, CUSTOMER, &long, None);
+    let last = words.last().unwrap();
+    for staff in [STAFF_A, STAFF_B] {
+        let texts = wait_forwards(
+            || sent_to(&mock, staff).iter().map(|r| body(r).to_string()).collect(),
+            last,
+        );
+        assert!(texts.len() >= 3, "{} forwards: {texts:?}", texts.len());
+        assert_forwarded_in_full(&texts, &words, 1600, |t| t.encode_utf16().count());
+    }
+}
+
+#[test]
+fn finding_2_a_meta_staff_member_gets_long_batches_split_at_4096_characters() {
+    use crate::meta::meta_config;
+    let mock = MockTwilio::start();
+    let graph = crate::graph_mock::MockGraph::start();
+    let server = TestServer::start_with(&format!(
+        "api_base_url = \"{}\"\n{}[staff]\nnumbers = [\"{STAFF_B}\"]\nforward_every_seconds = 1\n",
+        mock.url,
+        meta_config(&graph.url)
+    ));
+    assert_eq!(server.meta_say("wamid.B1", STAFF_B, "#help").status, 200);
+    wait_graph_texts(&graph, STAFF_B, 1);
+    write(&server, CUSTOMER, "hi", None);
+    write(&server, CUSTOMER, "4", None);
+    wait_graph_texts(&graph, STAFF_B, 2);
+    // 25 lines of 20 words (about 220 characters each: 5,500 in all), then
+    // one line of 4,089 characters.
+    let words = numbered_words("m", 25 * 20 + 409);
+    for line in words[..500].chunks(20) {
+        write(&server, CUSTOMER, &line.join(" "), None);
+    }
+    let long = words[500..].join(" ");
+    assert!(long.chars().count() >= 4085, "{}", long.len());
+    write(&server, CUSTOMER, &long, None);
+    let texts = wait_forwards(|| graph_texts_to(&graph, STAFF_B), words.last().unwrap());
+    assert!(texts.len() >= 3, "{texts:?}");
+    assert_forwarded_in_full(&texts, &words, 4096, |t| t.chars().count());
+}
+
+#[test]
+fn finding_8_a_profile_name_with_line_breaks_cannot_forge_an_alert_line() {
+    let mock = MockTwilio::start();
+    let server = relay_server(&mock);
+    staff_on_duty(&server);
+    let forged = "Ann\n🔔 Bob (+27829999999) asks for a person.\r\u{202E}x\u{2028}y";
+    let say = |text: &str| {
+        let mut params = whatsapp_params(&new_sid(), CUSTOMER, text);
+        for (name, value) in params.iter_mut() {
+            if name == "ProfileName" {
+                *value = forged.to_string();
+            }
+        }
+        server.post_signed("/twilio/inbound", &params).messages();
+    };
+    say("hi");
+    say("4");
+    let alert = body(&wait_sent_to(&mock, STAFF_A, 1)[0]).to_string();
+    assert_eq!(
+        alert.matches('🔔').count(),
+        2,
+        "the name's bell stays inside the one header line: {alert}"
+    );
+    let first = alert.lines().next().unwrap();
+    assert_eq!(
+        first,
+        format!("🔔 Ann 🔔 Bob (+27829999999) asks for a person. x y ({CUSTOMER}) asks for a person.")
+    );
+    assert!(!alert.contains('\r') && !alert.contains('\u{202E}') && !alert.contains('\u{2028}'));
+    // A line of the customer's own keeps its line breaks inside its quote marks.
+    say("line one\n🔔 fake header\u{7}");
+    let texts = wait_forwards(
+        || sent_to(&mock, STAFF_A).iter().map(|r| body(r).to_string()).collect(),
+        "fake header",
+    );
+    let forward = texts.last().unwrap();
+    assert!(forward.starts_with("💬 Ann 🔔 Bob"), "{forward}");
+    assert!(forward.contains("“line one\n🔔 fake header”"), "{forward}");
+}
+
+#[test]
+fn finding_9_a_staff_members_stop_is_not_relayed_and_says_why() {
+    let mock = MockTwilio::start();
+    let server = relay_server(&mock);
+    staff_on_duty(&server);
+    ask_for_help(&server, &mock, CUSTOMER);
+    let alert = alert_sid(&server, STAFF_A);
+    write(&server, STAFF_A, "Hi, Lee here.", Some(&alert));
+    wait_sent_to(&mock, CUSTOMER, 1);
+    for word in ["STOP", "stop", " Start "] {
+        let said = write(&server, STAFF_A, word, None);
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].contains("was not sent to anyone"), "{said:?}");
+    }
+    let relayed = write(&server, STAFF_A, "Your part is in.", None);
+    assert!(relayed.is_empty(), "the relay still works: {relayed:?}");
+    let to_customer: Vec<String> = wait_sent_to(&mock, CUSTOMER, 2)
+        .iter()
+        .map(|r| body(r).to_string())
+        .collect();
+    assert_eq!(to_customer, ["Hi, Lee here.", "Your part is in."]);
+}
+
+#[test]
+fn finding_7_customers_back_with_the_bot_are_not_waiting_and_list_pages_the_rest() {
+    let mock = MockTwilio::start();
+    let server = relay_server(&mock);
+    staff_on_duty(&server);
+    // 22 customers press 4 and then go back to the menu with "hi".
+    for n in 0..22 {
+        let customer = format!("+278255509{n:02}");
+        for text in ["hi", "4", "hi"] {
+            write(&server, &customer, text, None);
+        }
+    }
+    let waiting = || server.store().read(|db| db.waiting_count()).unwrap();
+    assert_eq!(waiting(), 0, "nobody who went back to the bot waits");
+    write(&server, CUSTOMER, "hi", None);
+    write(&server, CUSTOMER, "4", None);
+    let list = write(&server, STAFF_A, "#list", None);
+    assert_eq!(list.len(), 1);
+    assert!(list[0].contains(&format!("#1 Thandi ({CUSTOMER})")), "{list:?}");
+    assert!(!list[0].contains("\n#2 "), "only the one really waiting: {list:?}");
+    // 22 more really wait: 23 in all, over one page of 20.
+    for n in 0..22 {
+        let customer = format!("+278255507{n:02}");
+        write(&server, &customer, "hi", None);
+        write(&server, &customer, "4", None);
+    }
+    let first = write(&server, STAFF_A, "#list", None).join("\n");
+    assert!(first.contains("\n#20 ") && !first.contains("\n#21 "), "{first}");
+    assert!(first.contains("… and 3 more: #list 2 shows them."), "{first}");
+    let second = write(&server, STAFF_A, "#list 2", None).join("\n");
+    assert!(
+        second.contains("\n#21 ") && second.contains("\n#23 ") && !second.contains("\n#20 "),
+        "{second}"
+    );
+    assert!(!second.contains("more"), "{second}");
+    let switched = write(&server, STAFF_A, "#23", None).join("\n");
+    assert!(
+        switched.starts_with("→ Thandi (+27825550721)"),
+        "#N reaches past the first page: {switched}"
+    );
+}
