@@ -46,6 +46,9 @@ impl Bot {
             staff: config.staff.clone().map(|staff| Desk {
                 staff,
                 routing: crate::outbox::Routing::from_config(config),
+                start: config.menu.start.clone(),
+                handed_back: config.menu.texts.handed_back.clone(),
+                opt: config.opt.clone(),
             }),
         }
     }
@@ -85,7 +88,7 @@ pub fn handle_inbound(db: &Db<'_>, bot: &Bot, msg: &Inbound, now: Timestamp) -> 
     let (contact, message) = store_inbound(db, msg, now)?;
     let texts = match bot.staff.as_ref().filter(|desk| desk.staff.is_staff(&msg.from)) {
         // A staff number never runs the customer menu (nor the opt-out gate).
-        Some(desk) => staff::from_staff(db, bot, desk, msg, contact, now)?,
+        Some(desk) => staff::from_staff(db, desk, msg, contact, now)?,
         None => as_customer(db, bot, msg, (contact, message), now)?,
     };
     let reply = Reply::new(texts);
@@ -239,8 +242,6 @@ fn known_order(db: &Db<'_>, session: Option<&Session>, msg: &Inbound) -> Result<
     }
     Ok(db.order_for(number, &msg.from)?.is_some())
 }
-
-pub use crate::session::hand_back;
 
 /// Everything an effect may need.
 struct EffectContext<'a, 'c> {

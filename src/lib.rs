@@ -1,20 +1,26 @@
 //! shopbot: a WhatsApp menu bot for small shops, as one binary with its own
 //! SQLite database.
 //!
-//! The crate is an I/O shell around a pure core. Imports point one way:
-//! `http`/`cli` → `channel` → `work` → `conversation`/`outbox` → `writer` →
-//! `store` → `engine`/`message`.
+//! The crate is an I/O shell around a pure core. Imports point one way (a
+//! test fails on a cycle; `docs/ARCHITECTURE.md` has the map and where each
+//! kind of change goes):
+//! `cli` → `server` → `http` → `channel` → `work` → `conversation` → `staff`
+//! → `outbox` → `session`/`writer` → `orders`/`spreadsheet` → `config`/`auth`
+//! → `store` → `engine` → `message` → `phone`/`urlencoded`/`clock`.
 //! - [`engine`]: the menu state machine (no I/O); [`message`]: the neutral types
 //!   every channel speaks below its edge;
 //! - [`store`]: all SQL, and nothing else;
 //! - [`conversation`]: runs one inbound message through the engine inside a
-//!   store transaction; [`outbox`]: messages that go out through a provider's
-//!   API (routing, rules, the sender thread);
+//!   store transaction; [`staff`]: the owner answering from WhatsApp;
+//!   [`outbox`]: messages that go out through a provider's API (routing,
+//!   rules, the sender thread); [`session`]: the conversation-state writes
+//!   those three share;
 //! - [`writer`]: the one thread that runs every write, committing many at once;
 //!   [`work`]: what the server hands it;
 //! - [`channel`]: Twilio and Meta: signatures, webhook parsing, replies, REST/Graph clients;
-//! - [`http`]: the tiny_http server, routes and handlers; [`server`] assembles it;
+//! - [`http`]: the tiny_http server, its front hall and areas; [`server`] assembles it;
 //! - [`config`]: the TOML configuration, validated into typed values;
+//!   [`auth`]: passwords, tokens and the sign-in throttle; [`clock`]: now;
 //! - [`orders`]: the spreadsheet (CSV) import;
 //! - [`cli`]: the `shopbot` subcommands.
 

@@ -184,7 +184,7 @@ pub struct HandBack {
 impl Work for HandBack {
     type Output = ();
     fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<(), WriterError> {
-        Ok(crate::conversation::hand_back(db, self.contact, &self.start, now)?)
+        Ok(crate::session::hand_back(db, self.contact, &self.start, now)?)
     }
 }
 

@@ -23,7 +23,7 @@ pub mod texts;
 use jiff::Timestamp;
 
 use crate::config::Staff;
-use crate::conversation::{self, Bot};
+use crate::engine::OptKeywords;
 use crate::message::{ContactRef, Content, Inbound, TextLimit};
 use crate::outbox::policy::Refusal;
 use crate::outbox::{self, Outgoing, Routing};
@@ -31,13 +31,21 @@ use crate::phone::PhoneNumber;
 use crate::store::{ContactId, Db, MessageKey, NoteKind, StoreError};
 use command::Command;
 
-/// What the relay needs: `[staff]` and where messages go out from.
+/// What the relay needs: `[staff]`, where messages go out from, and the
+/// little of the menu it uses (so the relay does not import the conversation
+/// that calls it).
 #[derive(Debug, Clone)]
 pub struct Desk {
     /// `[staff]`.
     pub staff: Staff,
     /// The shop's addresses.
     pub routing: Routing,
+    /// The menu's start node (where `#done` sends a customer back).
+    pub start: String,
+    /// `[texts] handed_back`: what the customer hears on `#done` (often nothing).
+    pub handed_back: String,
+    /// The stop and start words (never relayed from a staff number).
+    pub opt: OptKeywords,
 }
 
 /// A customer as the relay names them.
@@ -297,7 +305,6 @@ fn forward_pieces(customer: &str, line: &str, limit: TextLimit) -> Vec<String> {
 /// the staff member.
 pub fn from_staff(
     db: &Db<'_>,
-    bot: &Bot,
     desk: &Desk,
     msg: &Inbound,
     staff_id: ContactId,
@@ -311,14 +318,13 @@ pub fn from_staff(
     let target = quoted.or(current);
     let relay = Relay {
         db,
-        bot,
         desk,
         staff_id,
         now,
     };
     // A stop or start word from a staff number is neither a command nor a
     // line for the customer: relayed, it would read as the shop's STOP.
-    if msg.media.is_empty() && bot.opt.is_keyword(&msg.text) {
+    if msg.media.is_empty() && desk.opt.is_keyword(&msg.text) {
         return Ok(vec![texts::staff_opt_word(msg.text.trim())]);
     }
     match command::parse(&msg.text).filter(|_| msg.media.is_empty()) {
@@ -341,7 +347,6 @@ fn quoted_customer(db: &Db<'_>, key: &str) -> Result<Option<ContactId>, StoreErr
 /// One staff message being handled.
 struct Relay<'a, 'c> {
     db: &'a Db<'c>,
-    bot: &'a Bot,
     desk: &'a Desk,
     staff_id: ContactId,
     now: Timestamp,
@@ -455,9 +460,9 @@ impl Relay<'_, '_> {
     /// `#done`: back to the bot; the customer hears only what the menu's
     /// `[texts] handed_back` says (nothing by default).
     fn done(&self, about: &Customer) -> Result<String, StoreError> {
-        conversation::hand_back(self.db, about.id, &self.bot.menu.start, self.now)?;
+        crate::session::hand_back(self.db, about.id, &self.desk.start, self.now)?;
         self.db.set_desk(self.staff_id, None, false)?;
-        let goodbye = self.bot.menu.texts.handed_back.trim();
+        let goodbye = self.desk.handed_back.trim();
         if !goodbye.is_empty() {
             if let Err(refusal) = free_form(self.db, self.desk, &about.who, goodbye.to_string(), self.now)? {
                 log::info!(target: "staff", "the hand-back text to {} was not sent: {refusal}", about.who);

@@ -5,7 +5,7 @@
 //! Outside text (a profile name, a customer's line) never shapes these texts:
 //! names are flattened to one line ([`one_line`]), and a customer's line keeps
 //! its line breaks only inside its quote marks, every other control
-//! character becoming a space ([`quote`]).
+//! character becoming a space (`quote`).
 
 /// How a customer is named to staff: "Ava (+27821234567)", or the number
 /// alone. The name is one line whatever the customer put in their profile.

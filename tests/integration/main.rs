@@ -8,6 +8,7 @@
     reason = "a test or benchmark fails loudly on anything unexpected"
 )]
 
+mod architecture;
 mod browser;
 mod cli;
 mod concurrency;

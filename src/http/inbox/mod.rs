@@ -1,9 +1,9 @@
 //! The owner's inbox under `/admin/`: its route table, its context, and the
 //! one guard every page goes through.
 //!
-//! - **Routes** are one flat table ([`routes`]): method, pattern, and whether
+//! - **Routes** are one flat table (`routes`): method, pattern, and whether
 //!   the page is open (the sign-in form, the stylesheet) or needs a session.
-//! - **The guard** ([`route`]): a page that needs a session and has none
+//! - **The guard** (`route`): a page that needs a session and has none
 //!   answers `303` to `/admin/login` (also for a path that does not exist, so
 //!   nothing about the inbox shows without a session). Every `POST` behind it
 //!   must carry the session's CSRF token, as the form field `csrf` or the
@@ -11,7 +11,7 @@
 //!   nothing is done. The handlers get the session and the checked form.
 //! - Every response is `Cache-Control: no-store` with a strict
 //!   `Content-Security-Policy` (nothing from another origin, no inline script).
-//! - Sessions, cookies and the sign-in throttle are in [`session`].
+//! - Sessions, cookies and the sign-in throttle are in `session.rs`.
 //!
 //! Handlers read through the store's read pool and write through the writer
 //! (the reply through the outbox's one enqueue); no SQL here. They take the
