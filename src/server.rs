@@ -170,6 +170,13 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         workers: config.server.workers,
         max_connections: config.server.max_connections,
         request_timeout: config.server.request_timeout,
+        large_bodies: vec![
+            (
+                crate::http::inbox::ORDERS_PATH.to_string(),
+                crate::http::MAX_UPLOAD_BYTES,
+            ),
+            (config.webhooks.meta_path.clone(), crate::http::meta::MAX_BODY_BYTES),
+        ],
     };
     let http = HttpServer::start(listener, settings, handler).map_err(|source| StartError::Http {
         addr: config.server.listen,

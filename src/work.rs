@@ -47,6 +47,8 @@ pub struct HandleBatch {
     pub inbound: Vec<Inbound>,
     /// The batch's status events.
     pub statuses: Vec<StatusEvent>,
+    /// What of the batch could not be read: kept whole, beside the rest.
+    pub unusable: Vec<crate::channel::meta::webhook::Unusable>,
 }
 
 impl HandleBatch {
@@ -81,6 +83,9 @@ impl Work for HandleBatch {
             queued += self.one(db, message, now)?;
         }
         self.statuses(db, now)?;
+        for item in &self.unusable {
+            db.keep_unreadable(crate::message::Channel::Meta, &item.reason, &item.raw, now)?;
+        }
         Ok(queued)
     }
 

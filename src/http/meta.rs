@@ -7,7 +7,8 @@
 //!
 //! `POST` is checked first: `X-Hub-Signature-256` over the raw body bytes,
 //! keyed with the app secret (missing → `401`, wrong → `403`; the expected value
-//! is never shown). Then the whole batch (every entry, change, message and
+//! is never shown). The body may be up to [`MAX_BODY_BYTES`] (Meta sends
+//! batches of up to 1,000 updates). Then the whole batch (every entry, change, message and
 //! status) is handed to the writer as one piece of work, and `200` is answered
 //! only once it is committed, replies queued in the same transaction. The
 //! replies go out through the Graph API from the outbox, so a slow or failing
@@ -18,6 +19,10 @@ use crate::channel::meta::{signature, webhook};
 use crate::config::Meta;
 use crate::urlencoded::{param, parse};
 use crate::work::HandleBatch;
+
+/// The largest Meta webhook body taken: Meta documents payloads of up to
+/// 3 MB (1,000 updates); a bigger one is still refused (`413`).
+pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 
 /// `GET`: the verification handshake.
 pub fn verify(meta: &Meta, request: &Request) -> Response {
@@ -55,6 +60,9 @@ pub fn receive(app: &App, meta: &Meta, request: &Request) -> Response {
     for reason in &batch.ignored {
         log::debug!(target: "meta", "ignored: {reason}");
     }
+    for item in &batch.unusable {
+        log::warn!(target: "meta", "could not read {}; kept whole in the database (unreadable_items), the rest of the batch is handled", item.reason);
+    }
     let note = format!(
         "{} message(s), {} status(es)",
         batch.inbound.len(),
@@ -64,6 +72,7 @@ pub fn receive(app: &App, meta: &Meta, request: &Request) -> Response {
         bot: app.bot.clone(),
         inbound: batch.inbound,
         statuses: batch.statuses,
+        unusable: batch.unusable,
     };
     match app.writer.run(work) {
         Ok(queued) => {

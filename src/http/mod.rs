@@ -56,7 +56,7 @@ pub const MAX_HEADERS: usize = 100;
 pub const RESPONSE_MIN_RATE: u64 = 16 * 1024;
 
 /// How the server runs and what one client may cost it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     /// Threads running handlers.
     pub workers: usize,
@@ -67,6 +67,9 @@ pub struct Settings {
     /// Also the time a client has to take in each answer (plus one second per
     /// [`RESPONSE_MIN_RATE`] bytes of it); then the connection is closed.
     pub request_timeout: Duration,
+    /// `POST` paths whose bodies may be larger than [`MAX_BODY_BYTES`], and
+    /// how large (the orders upload, Meta's webhook).
+    pub large_bodies: Vec<(String, usize)>,
 }
 
 impl Settings {
@@ -76,6 +79,7 @@ impl Settings {
             workers,
             max_connections: 1024,
             request_timeout: Duration::from_secs(10),
+            large_bodies: Vec::new(),
         }
     }
 
@@ -220,12 +224,14 @@ impl HttpServer {
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         let server = Arc::new(server);
         let stopping = Arc::new(AtomicBool::new(false));
+        let large_bodies = Arc::new(settings.large_bodies.clone());
         let workers = (0..settings.workers.max(1))
             .map(|i| {
                 let (server, handler, stopping) = (server.clone(), handler.clone(), stopping.clone());
+                let large_bodies = large_bodies.clone();
                 thread::Builder::new()
                     .name(format!("http-{i}"))
-                    .spawn(move || worker(&server, &*handler, &stopping))
+                    .spawn(move || worker(&server, &*handler, &large_bodies, &stopping))
             })
             .collect::<std::io::Result<Vec<_>>>()?;
         Ok(HttpServer {
@@ -258,10 +264,10 @@ impl HttpServer {
     }
 }
 
-fn worker(server: &tiny_http::Server, handler: &Handler, stopping: &AtomicBool) {
+fn worker(server: &tiny_http::Server, handler: &Handler, large_bodies: &[(String, usize)], stopping: &AtomicBool) {
     while !stopping.load(Ordering::SeqCst) {
         match server.recv() {
-            Ok(request) => serve(request, handler),
+            Ok(request) => serve(request, handler, large_bodies),
             Err(e) if !stopping.load(Ordering::SeqCst) => {
                 log::warn!(target: "http", "receiving a request failed: {e}");
             }
@@ -270,11 +276,11 @@ fn worker(server: &tiny_http::Server, handler: &Handler, stopping: &AtomicBool) 
     }
 }
 
-fn serve(mut raw: tiny_http::Request, handler: &Handler) {
+fn serve(mut raw: tiny_http::Request, handler: &Handler, large_bodies: &[(String, usize)]) {
     let started = Instant::now();
     let method = raw.method().clone();
     let target = raw.url().to_string();
-    let response = match read_request(&mut raw, body_limit(&method, &target)) {
+    let response = match read_request(&mut raw, body_limit(&method, &target, large_bodies)) {
         Ok(mut request) => {
             // HEAD is GET without the body (RFC 9110 §9.3.2), for every route
             // at once: the handlers see GET, and tiny_http sends the head of
@@ -301,15 +307,14 @@ fn serve(mut raw: tiny_http::Request, handler: &Handler) {
     write_response(raw, response);
 }
 
-/// The largest body a request may have: [`MAX_BODY_BYTES`], but the owner's
-/// orders spreadsheet may be [`MAX_UPLOAD_BYTES`].
-fn body_limit(method: &tiny_http::Method, target: &str) -> usize {
+/// The largest body a request may have: [`MAX_BODY_BYTES`], unless it is a
+/// `POST` to one of `large_bodies` (the orders upload, Meta's webhook).
+fn body_limit(method: &tiny_http::Method, target: &str, large_bodies: &[(String, usize)]) -> usize {
     let path = target.split('?').next().unwrap_or_default();
-    if *method == tiny_http::Method::Post && path == inbox::ORDERS_PATH {
-        MAX_UPLOAD_BYTES
-    } else {
-        MAX_BODY_BYTES
-    }
+    large_bodies
+        .iter()
+        .find(|(large, _)| *method == tiny_http::Method::Post && large == path)
+        .map_or(MAX_BODY_BYTES, |(_, limit)| *limit)
 }
 
 /// Copies a tiny_http request into an owned [`Request`], or answers it with an error.

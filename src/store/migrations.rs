@@ -266,6 +266,18 @@ const MIGRATIONS: &[&str] = &[
         announced   INTEGER NOT NULL DEFAULT 0
     );
     "#,
+    // 10: webhook items that could not be read (a message without a usable
+    // sender, a status without an id): kept whole for the operator, the
+    // newest 1,000.
+    r#"
+    CREATE TABLE unreadable_items (
+        id          INTEGER PRIMARY KEY,
+        channel     TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        raw         TEXT NOT NULL,
+        received_at TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

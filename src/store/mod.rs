@@ -26,6 +26,7 @@ pub mod serving;
 mod staff;
 mod statuses;
 mod time;
+mod unreadable;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -44,6 +45,7 @@ pub use read::ReadPool;
 pub use reports::SubmissionRecord;
 pub use staff::{LatestForward, NoteKind, Waiting};
 pub use statuses::{EventRecord, MessageKey, MessageRecord, Recorded};
+pub use unreadable::{UnreadableItem, UNREADABLE_KEPT};
 
 /// How long a writer waits for another process's write lock (the CLI importing
 /// orders while the server runs) before reporting "busy".

@@ -25,6 +25,7 @@ mod litestream;
 mod media;
 mod menu_walk;
 mod meta;
+mod meta_batches;
 mod meta_crash;
 mod migration;
 mod mock_server;

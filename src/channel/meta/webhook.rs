@@ -13,8 +13,12 @@
 //! user id (BSUID, `from_user_id` on the message, `user_id` on the contact,
 //! e.g. `ZA.1234567890`). Either is enough; both are kept when given.
 //!
-//! Nothing here panics on odd input: what cannot be used is listed in
-//! [`Batch::ignored`] with a short reason, for the logs.
+//! Nothing here panics on odd input, and one bad message never sinks the
+//! batch: an unpaired surrogate escape becomes U+FFFD before parsing
+//! ([`super::surrogates`]); a message or status that cannot be read (no id, no
+//! usable sender, no status word) is kept whole in [`Batch::unusable`] with
+//! its reason, for the store and a warning; what is merely not for us (another
+//! field, a reaction) is listed in [`Batch::ignored`], for the debug log.
 
 use serde_json::Value;
 
@@ -35,6 +39,17 @@ pub struct Batch {
     pub statuses: Vec<StatusEvent>,
     /// What was skipped and why (`entry[0].changes[1]: field "calls" is not handled`).
     pub ignored: Vec<String>,
+    /// Messages and statuses that could not be read, kept whole.
+    pub unusable: Vec<Unusable>,
+}
+
+/// A message or status of a batch that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unusable {
+    /// Where in the batch and why (`entry[0].changes[0].messages[1]: message wamid.X has no usable sender`).
+    pub reason: String,
+    /// The item as it came, as JSON.
+    pub raw: String,
 }
 
 /// Why a body is not a webhook at all (the HTTP layer answers `400`).
@@ -50,7 +65,8 @@ pub enum WebhookError {
 
 /// Parses a webhook body (the raw bytes whose signature was checked).
 pub fn parse(body: &[u8]) -> Result<Batch, WebhookError> {
-    let root: Value = serde_json::from_slice(body).map_err(|e| WebhookError::NotJson(e.to_string()))?;
+    let body = super::surrogates::repair(body);
+    let root: Value = serde_json::from_slice(&body).map_err(|e| WebhookError::NotJson(e.to_string()))?;
     if !root.is_object() {
         return Err(WebhookError::NotAnObject(json_kind(&root)));
     }
@@ -91,13 +107,20 @@ impl Batch {
         for (k, message) in list(value, "messages").iter().enumerate() {
             match inbound(message, contacts, shop) {
                 Ok(inbound) => self.inbound.push(inbound),
-                Err(reason) => self.ignored.push(format!("{at}.messages[{k}]: {reason}")),
+                Err(Skip::NotForUs(reason)) => self.ignored.push(format!("{at}.messages[{k}]: {reason}")),
+                Err(Skip::Unreadable(reason)) => self.unusable.push(Unusable {
+                    reason: format!("{at}.messages[{k}]: {reason}"),
+                    raw: message.to_string(),
+                }),
             }
         }
         for (k, status) in list(value, "statuses").iter().enumerate() {
             match status_event(status, shop) {
                 Ok(event) => self.statuses.push(event),
-                Err(reason) => self.ignored.push(format!("{at}.statuses[{k}]: {reason}")),
+                Err(reason) => self.unusable.push(Unusable {
+                    reason: format!("{at}.statuses[{k}]: {reason}"),
+                    raw: status.to_string(),
+                }),
             }
         }
         for error in list(value, "errors") {
@@ -115,12 +138,26 @@ impl Batch {
     }
 }
 
+/// Why a message is not handled.
+enum Skip {
+    /// It is not something the bot answers (a reaction, a deleted message).
+    NotForUs(String),
+    /// It cannot be read (no id, no usable sender): kept whole.
+    Unreadable(String),
+}
+
 /// One customer message, or why it is skipped.
-fn inbound(message: &Value, contacts: &[Value], shop: &str) -> Result<Inbound, String> {
-    let key = text(message, "id").ok_or("a message without an id")?;
-    let sender = sender(message, contacts).ok_or_else(|| format!("message {key} has no usable sender"))?;
+fn inbound(message: &Value, contacts: &[Value], shop: &str) -> Result<Inbound, Skip> {
+    let key = text(message, "id").ok_or_else(|| Skip::Unreadable("a message without an id".into()))?;
+    let sender = sender(message, contacts).ok_or_else(|| {
+        Skip::Unreadable(format!(
+            "message {key} has no usable sender (no from, and {} contacts to tell it by)",
+            contacts.len()
+        ))
+    })?;
     let kind = text(message, "type").unwrap_or_default();
-    let (text, media) = content(message, kind).map_err(|what| format!("message {key} is {what}; no reply"))?;
+    let (text, media) =
+        content(message, kind).map_err(|what| Skip::NotForUs(format!("message {key} is {what}; no reply")))?;
     Ok(Inbound {
         channel: Channel::Meta,
         key: key.to_string(),

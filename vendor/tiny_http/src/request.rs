@@ -605,6 +605,14 @@ impl Request {
         let mut writer = self.extract_writer_impl();
 
         let do_not_send_body = self.method == Method::Head;
+        // shopbot patch (15): the connection closes after a request whose body
+        // was left unread; the answer says so, so no client sends another
+        // request on it (it would be taken in as the rest of the body).
+        let response = if self.body_left_unread {
+            response.with_connection_close()
+        } else {
+            response
+        };
 
         Self::ignore_client_closing_errors(response.raw_print(
             writer.by_ref(),

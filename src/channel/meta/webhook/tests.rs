@@ -272,7 +272,7 @@ fn a_bsuid_only_on_the_contact_entry_is_used() {
 }
 
 #[test]
-fn messages_without_an_id_or_a_sender_are_skipped_with_a_reason() {
+fn messages_without_an_id_or_a_sender_are_kept_whole_with_a_reason() {
     let body = envelope(json!({
         "metadata": {"phone_number_id": "PNID"},
         "contacts": [{"profile": {"name": "A"}, "wa_id": "27821234567"}, {"profile": {"name": "B"}, "wa_id": "123"}],
@@ -288,10 +288,14 @@ fn messages_without_an_id_or_a_sender_are_skipped_with_a_reason() {
     let batch = parse(&body).unwrap();
     assert_eq!(batch.inbound.len(), 1);
     assert_eq!(batch.inbound[0].key, "wamid.OK");
-    assert_eq!(batch.ignored.len(), 5, "{:?}", batch.ignored);
-    assert!(batch.ignored[0].contains("messages[0]") && batch.ignored[0].contains("without an id"));
-    assert!(batch.ignored[1].contains("wamid.NOFROM") && batch.ignored[1].contains("no usable sender"));
-    assert!(batch.ignored[2].contains("wamid.BADFROM"));
+    let reasons: Vec<&str> = batch.unusable.iter().map(|u| u.reason.as_str()).collect();
+    assert_eq!(reasons.len(), 5, "{reasons:?}");
+    assert!(reasons[0].contains("messages[0]") && reasons[0].contains("without an id"));
+    assert!(reasons[1].contains("wamid.NOFROM") && reasons[1].contains("no usable sender (no from, and 2 contacts"));
+    assert!(reasons[2].contains("wamid.BADFROM"));
+    assert!(batch.unusable[1].raw.contains("no sender"), "kept whole");
+    assert_eq!(batch.unusable[4].raw, "42");
+    assert!(batch.ignored.is_empty(), "{:?}", batch.ignored);
 }
 
 #[test]
@@ -325,7 +329,9 @@ fn statuses_map_onto_the_neutral_ladder() {
         batch.statuses[4].error_message.as_deref(),
         Some("Message undeliverable")
     );
-    assert_eq!(batch.ignored.len(), 2, "{:?}", batch.ignored);
+    assert_eq!(batch.unusable.len(), 2, "{:?}", batch.unusable);
+    assert!(batch.unusable[0].reason.contains("a status without an id"));
+    assert!(batch.unusable[1].reason.contains("wamid.6 has no status word"));
 }
 
 #[test]
