@@ -45,6 +45,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("orders_csv", orders_csv),
     ("admin_json", admin_json),
     ("multipart", multipart),
+    #[cfg(unix)]
+    ("http_head", http_head),
 ];
 
 /// The clock the targets that need one read: fixed, so every run is the same.
@@ -434,4 +436,68 @@ pub fn multipart(data: &[u8]) {
             "a part that is not in the body"
         );
     }
+}
+
+/// The longest input [`http_head`] reads (it must fit a socket's buffer).
+#[cfg(unix)]
+pub const HTTP_HEAD_MAX_INPUT: usize = 32 * 1024;
+
+/// What a client sends on one connection, read by the vendored tiny_http
+/// exactly as the server reads it (with shopbot's limits): whatever comes
+/// through is one reading of each request (RFC 9112 §6): at most one
+/// `Content-Length`, never with `Transfer-Encoding`, a body of exactly the
+/// declared length, header lines without CR, LF or NUL, and no more bytes
+/// read back than were sent.
+#[cfg(unix)]
+pub fn http_head(data: &[u8]) {
+    let data = &data[..data.len().min(HTTP_HEAD_MAX_INPUT)];
+    // The server's head limits; a small read-ahead, so bodies are read both
+    // ahead (by the connection) and after (by the handler).
+    let limits = tiny_http::Limits {
+        read_timeout: Some(std::time::Duration::from_secs(1)),
+        request_timeout: Some(std::time::Duration::from_secs(1)),
+        max_header_line: Some(crate::http::MAX_HEADER_LINE_BYTES),
+        max_header_bytes: Some(crate::http::MAX_HEADER_BYTES),
+        max_headers: Some(crate::http::MAX_HEADERS),
+        buffer_body_up_to: Some(1024),
+        ..tiny_http::Limits::default()
+    };
+    let Ok(requests) = tiny_http::fuzz::read_requests(data, limits) else {
+        return;
+    };
+    let mut bytes_read = 0;
+    for request in &requests {
+        assert!(!request.method.is_empty() && !request.url.is_empty(), "{request:?}");
+        assert!(
+            !request.url.contains(|c: char| c.is_whitespace() || c.is_control()),
+            "{request:?}"
+        );
+        let named = |name: &str| {
+            request
+                .headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                .count()
+        };
+        assert!(named("Content-Length") <= 1, "two Content-Lengths read: {request:?}");
+        assert!(
+            named("Content-Length") == 0 || named("Transfer-Encoding") == 0,
+            "Content-Length with Transfer-Encoding read: {request:?}"
+        );
+        for (name, value) in &request.headers {
+            assert!(!name.is_empty(), "{request:?}");
+            assert!(!format!("{name}{value}").contains(['\r', '\n', '\0']), "{request:?}");
+        }
+        if let Ok(body) = &request.body {
+            if named("Content-Length") == 1 {
+                assert_eq!(Some(body.len()), request.body_length, "{request:?}");
+            }
+            bytes_read += body.len() + request.url.len() + request.method.len();
+        }
+    }
+    assert!(
+        bytes_read <= data.len(),
+        "{bytes_read} bytes read back from {} sent",
+        data.len()
+    );
 }

@@ -119,6 +119,10 @@ pub use test::TestRequest;
 mod client;
 mod common;
 mod connection;
+/// Fuzzing the request head (shopbot patch 16); not part of the API.
+#[cfg(unix)]
+#[doc(hidden)]
+pub mod fuzz;
 mod request;
 mod response;
 mod ssl;
