@@ -444,9 +444,22 @@ fn parse_http_version(version: &str) -> Result<HTTPVersion, ReadError> {
 fn parse_request_line(line: &str) -> Result<(Method, String, HTTPVersion), ReadError> {
     let mut parts = line.split(' ');
 
-    let method = parts.next().and_then(|w| w.parse().ok());
-    let path = parts.next().map(ToOwned::to_owned);
+    // shopbot patch (17): exactly `method SP target SP version` (RFC 9112
+    // §3), the method a token and the target visible ASCII; a control
+    // character or a stray space anywhere makes it no request line.
+    let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    let method = parts
+        .next()
+        .filter(|w| !w.is_empty() && w.bytes().all(is_tchar))
+        .and_then(|w| w.parse().ok());
+    let path = parts
+        .next()
+        .filter(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_graphic()))
+        .map(ToOwned::to_owned);
     let version = parts.next().and_then(|w| parse_http_version(w).ok());
+    if parts.next().is_some() {
+        return Err(ReadError::WrongRequestLine);
+    }
 
     method
         .and_then(|method| Some((method, path?, version?)))
@@ -455,6 +468,26 @@ fn parse_request_line(line: &str) -> Result<(Method, String, HTTPVersion), ReadE
 
 #[cfg(test)]
 mod test {
+    // shopbot patch (17): found by the http_head fuzz target, which read
+    // `POST\x1d \x1a/ HTTP/1.1` as a request with that method and target
+    #[test]
+    fn a_request_line_is_a_token_a_visible_target_and_a_version() {
+        use super::parse_request_line;
+        assert!(parse_request_line("GET /a?b=c HTTP/1.1").is_ok());
+        assert!(parse_request_line("M-SEARCH * HTTP/1.1").is_ok());
+        for bad in [
+            "POST\x1d \x1a/ HTTP/1.1",
+            "GET /\x7f HTTP/1.1",
+            "GET /é HTTP/1.1",
+            "GET  / HTTP/1.1",
+            "GET / HTTP/1.1 extra",
+            "GE(T / HTTP/1.1",
+            " / HTTP/1.1",
+        ] {
+            assert!(parse_request_line(bad).is_err(), "{:?}", bad);
+        }
+    }
+
     // shopbot patch: a client that sent a request and reset the connection
     // before it was accepted has no peer address any more; that is no panic
     #[test]
