@@ -50,6 +50,12 @@ where
         };
 
         match self.reader.read(buf) {
+            // shopbot patch (18): the connection ended before the declared
+            // length: the body is incomplete (RFC 9112 §8), not shorter.
+            Ok(0) => Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("the body ended {} bytes short of its Content-Length", self.size),
+            )),
             Ok(len) => {
                 self.size -= len;
                 Ok(len)
@@ -127,5 +133,18 @@ mod tests {
         let mut string = String::new();
         org_reader.read_to_string(&mut string).unwrap();
         assert_eq!(string, " world");
+    }
+
+    // shopbot patch (18): found by shopbot's http_head fuzz target
+    #[test]
+    fn a_body_cut_short_is_an_error_not_a_shorter_body() {
+        use std::io::{Cursor, ErrorKind};
+
+        let mut cut = Cursor::new(b"only ten b".to_vec());
+        let (mut equal_reader, _) = EqualReader::new(cut.by_ref(), 2000);
+        let mut body = Vec::new();
+        let err = equal_reader.read_to_end(&mut body).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnexpectedEof);
+        assert_eq!(body, b"only ten b");
     }
 }
