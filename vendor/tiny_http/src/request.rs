@@ -357,7 +357,7 @@ where
     match content_length {
         _ if chunked => read_chunked_up_to(source, limit),
         None | Some(0) => Ok((Box::new(io::empty()), false)),
-        Some(n) if n > limit => Ok((Box::new(source.take(n as u64)), true)),
+        Some(n) if n > limit => Ok((Box::new(Declared(source.take(n as u64))), true)),
         Some(n) => {
             let mut body = vec![0; n];
             source.read_exact(&mut body).map_err(|e| match e.kind() {
@@ -365,6 +365,23 @@ where
                 _ => e,
             })?;
             Ok((Box::new(Cursor::new(body)), false))
+        }
+    }
+}
+
+/// A body of a declared length left to the handler: like `Take`, but a
+/// connection that ends before the declared length is an error (RFC 9112 §8:
+/// the message is incomplete), not a shorter body (shopbot patch 18).
+struct Declared<R>(io::Take<R>);
+
+impl<R: Read> Read for Declared<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.0.read(buf)? {
+            0 if self.0.limit() > 0 && !buf.is_empty() => Err(IoError::new(
+                ErrorKind::UnexpectedEof,
+                format!("the body ended {} bytes short of its Content-Length", self.0.limit()),
+            )),
+            n => Ok(n),
         }
     }
 }

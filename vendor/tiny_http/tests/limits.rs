@@ -435,3 +435,25 @@ fn a_refused_body_is_taken_in_so_the_client_reads_the_answer() {
         assert_eq!(status(&mut client), Some(413));
     }
 }
+
+// shopbot patch (18)
+
+/// A body over `buffer_body_up_to` that the client cuts short (its connection
+/// ends first) reads as an error, not as a shorter body.
+#[test]
+fn a_large_body_cut_short_is_an_error() {
+    let limits = Limits {
+        buffer_body_up_to: Some(16),
+        request_timeout: Some(Duration::from_secs(10)),
+        ..Limits::default()
+    };
+    let (server, addr) = bare_server(limits);
+    let mut client = connect(&addr);
+    write!(client, "POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n{}", "x".repeat(40)).unwrap();
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut rq = server.recv_timeout(Duration::from_secs(5)).unwrap().unwrap();
+    let mut body = Vec::new();
+    let err = rq.as_reader().read_to_end(&mut body).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+    assert_eq!(body.len(), 40);
+}
