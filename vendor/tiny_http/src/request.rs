@@ -259,17 +259,23 @@ where
         }
     };
 
-    // true if the client sent a `Connection: upgrade` header
-    let connection_upgrade = {
-        match headers
-            .iter()
-            .find(|h: &&Header| h.field.equiv("Connection"))
-            .map(|h| h.value.as_str())
-        {
-            Some(v) if v.to_ascii_lowercase().contains("upgrade") => true,
-            _ => false,
-        }
-    };
+    // true if the client sent a `Connection: upgrade` header (shopbot patch
+    // 19: the token `upgrade`, not any value containing the letters)
+    let connection_upgrade = headers
+        .iter()
+        .find(|h: &&Header| h.field.equiv("Connection"))
+        .map_or(false, |h| {
+            h.value
+                .as_str()
+                .split(',')
+                .any(|token| token.trim().eq_ignore_ascii_case("upgrade"))
+        });
+    // shopbot patch (19): an upgrade hands the application the raw stream,
+    // so a body declared with it would be read as more than its length, and
+    // whatever followed it as part of it: refused.
+    if connection_upgrade && framing != Framing::Empty {
+        return Err(RequestCreationError::BadFraming(400));
+    }
 
     let mut must_send_continue = expects_continue;
     let mut body_left_unread = false;

@@ -129,3 +129,14 @@ fn valid_framing_is_read_exactly() {
         assert_eq!(read, body);
     }
 }
+
+// shopbot patch (19): found by shopbot's http_head fuzz target, which read a
+// `Connection: …upgrade…` request's whole stream as its 4-byte body.
+#[test]
+fn an_upgrade_with_a_body_is_refused_and_only_the_upgrade_token_upgrades() {
+    assert_refused(
+        "POST / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: 4\r\n",
+        "abcd",
+        400,
+    );
+}
