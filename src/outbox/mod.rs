@@ -63,6 +63,20 @@ impl Routing {
         }
     }
 
+    /// The channel a free-form text to `to` would take now (its window and
+    /// limits are that channel's).
+    pub fn text_channel(&self, to: &ContactRef, facts: &ContactFacts) -> Channel {
+        let probe = Outgoing {
+            to: to.clone(),
+            content: Content::Text {
+                body: String::new(),
+                media_urls: Vec::new(),
+            },
+            channel: None,
+        };
+        self.channel_for(&probe, facts).unwrap_or(self.default_channel)
+    }
+
     /// The channel for `message`: the one asked for, else the only one its
     /// content exists on, else the one the contact last wrote on, else the default.
     pub fn channel_for(&self, message: &Outgoing, facts: &ContactFacts) -> Result<Channel, Refusal> {

@@ -261,19 +261,7 @@ fn forward_to(
 /// The text limit of the channel a message to `to` would take.
 fn text_limit_of(db: &Db<'_>, desk: &Desk, to: &ContactRef) -> Result<TextLimit, StoreError> {
     let facts = db.contact_facts(to)?;
-    let probe = Outgoing {
-        to: to.clone(),
-        content: Content::Text {
-            body: String::new(),
-            media_urls: Vec::new(),
-        },
-        channel: None,
-    };
-    let channel = desk
-        .routing
-        .channel_for(&probe, &facts)
-        .unwrap_or(desk.routing.default_channel);
-    Ok(channel.text_limit())
+    Ok(desk.routing.text_channel(to, &facts).text_limit())
 }
 
 /// Whether the queued forward `id` still fits one message with `more` added.

@@ -246,18 +246,7 @@ fn conversation(
             ReplyBox::Refused("This customer opted out (sent STOP): nothing can be sent until they send START.".into())
         }
         Err(refusal) => {
-            let probe = Outgoing {
-                to: contact.who.clone(),
-                content: Content::Text {
-                    body: String::new(),
-                    media_urls: Vec::new(),
-                },
-                channel: None,
-            };
-            let channel = inbox
-                .routing
-                .channel_for(&probe, &facts)
-                .unwrap_or(inbox.routing.default_channel);
+            let channel = inbox.routing.text_channel(&contact.who, &facts);
             ReplyBox::TemplateOnly(
                 format!("The 24-hour window is closed ({refusal}). Only an approved template can go now."),
                 channel,
