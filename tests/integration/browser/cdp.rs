@@ -120,6 +120,14 @@ impl Browser {
     /// Sends a command and returns its result; events that arrive meanwhile
     /// are looked at for errors.
     pub fn call(&mut self, method: &str, params: Value) -> Value {
+        self.try_call(method, params)
+            .unwrap_or_else(|error| panic!("{method}: {error}"))
+    }
+
+    /// [`Browser::call`], with a protocol error as the error (a page that
+    /// navigates while it is asked something answers "Inspected target
+    /// navigated or closed").
+    fn try_call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
         self.next_id += 1;
         let id = self.next_id;
         let command = json!({"id": id, "method": method, "params": params});
@@ -135,8 +143,10 @@ impl Browser {
             };
             let message: Value = serde_json::from_str(text.as_str()).unwrap();
             if message["id"] == id {
-                assert!(message["error"].is_null(), "{method}: {}", message["error"]);
-                return message["result"].clone();
+                if !message["error"].is_null() {
+                    return Err(message["error"].clone());
+                }
+                return Ok(message["result"].clone());
             }
             self.event(&message);
         }
@@ -172,10 +182,10 @@ impl Browser {
 
     /// [`Browser::eval`], with the exception as the error.
     fn try_eval(&mut self, expression: &str) -> Result<Value, Value> {
-        let result = self.call(
+        let result = self.try_call(
             "Runtime.evaluate",
             json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
-        );
+        )?;
         match &result["exceptionDetails"] {
             Value::Null => Ok(result["result"]["value"].clone()),
             details => Err(details.clone()),
@@ -189,7 +199,7 @@ impl Browser {
     }
 
     /// Waits until `condition` (a JavaScript expression) is true; while a page
-    /// is changing, an exception counts as "not yet".
+    /// is changing, an exception or a navigated target counts as "not yet".
     pub fn wait_for(&mut self, condition: &str, what: &str) {
         let started = Instant::now();
         while self.try_eval(condition) != Ok(Value::Bool(true)) {
