@@ -24,7 +24,9 @@ fn assert_refused(head: &str, body: &str, status: u16) {
     client
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
-    write!(client, "{}\r\n{}{}", head, body, SMUGGLED).unwrap();
+    // The server may refuse the head and close before the rest arrives: a
+    // failed write is fine, the answer is what counts.
+    let _ = write!(client, "{}\r\n{}{}", head, body, SMUGGLED);
     let mut answer = String::new();
     client
         .read_to_string(&mut answer)
