@@ -760,9 +760,15 @@ fn finding_11_a_sheet_of_bad_lines_gives_a_report_page_of_200_lines_and_a_count(
     let mut owner = Owner::new(&server);
     owner.sign_in(PASSWORD);
     let form = owner.get("/admin/orders");
-    // About 1.9 MB: 40,000 lines without a status, and one good line.
+    // About 1.9 MB: 40,000 lines without a status, and one good line (under
+    // emulation, the cross builds' tests, 4,000: the cap is what is tested).
+    let bad = if cfg!(any(windows, target_arch = "aarch64")) {
+        4_000
+    } else {
+        40_000
+    };
     let mut sheet = String::from("Order,Status,Note\nGOOD1,Ready,\n");
-    for n in 0..40_000 {
+    for n in 0..bad {
         sheet.push_str(&format!("BAD{n},,a note that makes the line longer\n"));
     }
     assert!(sheet.len() < shopbot::http::MAX_UPLOAD_BYTES, "{}", sheet.len());
@@ -773,10 +779,13 @@ fn finding_11_a_sheet_of_bad_lines_gives_a_report_page_of_200_lines_and_a_count(
         sheet.as_bytes(),
     );
     assert_eq!(done.status, 200, "{}", &done.body[..done.body.len().min(500)]);
-    assert!(done.body.contains("1 added, 0 updated, 0 unchanged, 40000 rejected"));
+    assert!(done
+        .body
+        .contains(&format!("1 added, 0 updated, 0 unchanged, {bad} rejected")));
     assert_eq!(done.body.matches("<li>Line ").count(), 200);
     assert!(
-        done.body.contains("and 39800 more lines were not imported"),
+        done.body
+            .contains(&format!("and {} more lines were not imported", bad - 200)),
         "{}",
         &done.body[done.body.len().saturating_sub(2000)..]
     );
@@ -784,5 +793,5 @@ fn finding_11_a_sheet_of_bad_lines_gives_a_report_page_of_200_lines_and_a_count(
     // The CLI keeps the whole report.
     let mut scratch = shopbot::store::Store::open_in_memory().unwrap();
     let cli = shopbot::orders::import(&mut scratch, sheet.as_bytes(), &jiff::Zoned::now()).unwrap();
-    assert_eq!(cli.rejected.len(), 40_000);
+    assert_eq!(cli.rejected.len(), bad);
 }
