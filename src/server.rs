@@ -10,7 +10,9 @@ use crate::channel::{self, twilio::verifier::WebhookVerifier};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::conversation::Bot;
-use crate::http::{api::Api, demo::DemoPage, inbox::Inbox, routes::App, twilio::Twilio, HttpServer, Settings};
+use crate::http::{
+    api::Api, demo::DemoPage, inbox::Inbox, meta::MetaWebhook, routes::App, twilio::Twilio, HttpServer, Settings,
+};
 use crate::outbox::policy::RetryPolicy;
 use crate::outbox::sender::{OutboxSender, SenderSettings, Wake};
 use crate::retention::RetentionJob;
@@ -154,12 +156,16 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         WebhookVerifier::from_config(config),
         (&config.webhooks.inbound_path, &config.webhooks.status_path),
     );
+    let meta = MetaWebhook::new(
+        writer.clone(),
+        wake,
+        bot,
+        config.meta.clone(),
+        &config.webhooks.meta_path,
+    );
     let app = Arc::new(App {
         writer,
-        outbox: wake,
-        bot,
-        meta_path: config.webhooks.meta_path.clone(),
-        meta: config.meta.clone(),
+        meta,
         demo,
         twilio,
         inbox,

@@ -3,29 +3,20 @@
 //! answers (`/healthz`, the icon). Each area has its own route table and
 //! context; `App` only holds them.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use super::demo::DemoPage;
 use super::router::{dispatch, Handler, Routes};
-use super::{meta, Method, Request, Response};
-use crate::config::Meta;
-use crate::conversation::Bot;
-use crate::outbox::sender::Wake;
+use super::{Method, Request, Response};
 use crate::writer::Writer;
 
-/// The areas, and what the Meta webhook and health check still take from here.
+/// The areas, and the writer the health check pings.
 pub struct App {
-    /// The single writer (conversations, status callbacks, database health).
+    /// The single writer (for the health check).
     pub writer: Writer,
-    /// Wakes the outbox sender after something was queued.
-    pub outbox: Wake,
-    /// The bot that answers customers.
-    pub bot: Arc<Bot>,
-    /// `[webhooks] meta_path`.
-    pub meta_path: String,
-    /// `[meta]`; Meta's webhook answers `404` without it.
-    pub meta: Option<Meta>,
+    /// Meta's webhook.
+    pub meta: super::meta::MetaWebhook,
     /// The browser chat simulator, in demo mode only.
     pub demo: Option<DemoPage>,
     /// Twilio's webhooks.
@@ -43,8 +34,8 @@ impl App {
         if let Some(response) = self.twilio.handle(request) {
             return response;
         }
-        if path == self.meta_path {
-            return self.meta(request);
+        if let Some(response) = self.meta.handle(request) {
+            return response;
         }
         if path.starts_with("/api/") {
             return super::api::handle(&self.api, request);
@@ -56,19 +47,6 @@ impl App {
             return response;
         }
         dispatch(site_routes(), self, request).unwrap_or_else(not_found)
-    }
-
-    /// Meta's webhook: the verification `GET` and the signed `POST`.
-    fn meta(&self, request: &Request) -> Response {
-        let Some(config) = &self.meta else {
-            log::warn!(target: "meta", "a request to {} but there is no [meta] section in the config", request.path());
-            return not_found();
-        };
-        match request.method {
-            Method::Get => meta::verify(config, request),
-            Method::Post => meta::receive(self, config, request),
-            _ => Response::text(405, &format!("use GET or POST for {}", request.path())).header("Allow", "GET, POST"),
-        }
     }
 
     fn health(&self) -> Response {

@@ -1,5 +1,5 @@
-//! `GET` and `POST` on `[webhooks] meta_path` (`/meta/webhook`): Meta's WhatsApp
-//! Cloud API webhook.
+//! The handlers of `GET` and `POST` on `[webhooks] meta_path`
+//! (`/meta/webhook`): Meta's WhatsApp Cloud API webhook.
 //!
 //! `GET` is the App Dashboard's verification: `hub.mode=subscribe` with the
 //! configured `hub.verify_token` is answered `200 text/plain` with exactly
@@ -14,9 +14,10 @@
 //! replies go out through the Graph API from the outbox, so a slow or failing
 //! Graph API never delays or fails the webhook.
 
-use super::{errors, routes::App, Request, Response};
+use super::MetaWebhook;
 use crate::channel::meta::{signature, webhook};
 use crate::config::Meta;
+use crate::http::{errors, Request, Response};
 use crate::urlencoded::{param, parse};
 use crate::work::HandleBatch;
 
@@ -25,7 +26,7 @@ use crate::work::HandleBatch;
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 
 /// `GET`: the verification handshake.
-pub fn verify(meta: &Meta, request: &Request) -> Response {
+pub fn verify(_area: &MetaWebhook, meta: &Meta, request: &Request) -> Response {
     let query = request.target.split_once('?').map_or("", |(_, q)| q);
     let Ok(params) = parse(query.as_bytes()) else {
         return Response::text(403, "verification refused");
@@ -42,7 +43,7 @@ pub fn verify(meta: &Meta, request: &Request) -> Response {
 }
 
 /// `POST`: a signed batch of messages and statuses.
-pub fn receive(app: &App, meta: &Meta, request: &Request) -> Response {
+pub fn receive(app: &MetaWebhook, meta: &Meta, request: &Request) -> Response {
     let header = request.header(signature::HEADER);
     if let Err(e) = signature::verify(meta.app_secret.expose(), header, &request.body) {
         let status = if matches!(e, signature::SignatureError::Missing) {
