@@ -86,7 +86,7 @@ pub fn twilio_form(data: &[u8]) {
         );
     }
     if let Ok(event) = status::status_event(params) {
-        assert!(!event.key.is_empty() && !event.status.is_empty(), "{event:?}");
+        assert!(!event.key.is_empty() && !event.status.as_str().is_empty(), "{event:?}");
     }
 }
 

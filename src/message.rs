@@ -415,21 +415,77 @@ impl MessageStatus {
         }
     }
 
-    /// The rank of a stored word (0 for an unknown one).
-    pub fn rank_of(word: &str) -> u8 {
-        MessageStatus::parse(word).map_or(0, MessageStatus::rank)
-    }
-
     /// The current status of a message whose own status is `base` and whose
     /// status events said `events`, in arrival order: the highest by
-    /// [`MessageStatus::rank`]; among equals (two final failures) the first stays.
-    pub fn current<'a>(base: Option<&'a str>, events: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    /// [`ReportedStatus::rank`]; among equals (two final failures) the first stays.
+    pub fn current<'a>(
+        base: Option<&'a ReportedStatus>,
+        events: impl IntoIterator<Item = &'a ReportedStatus>,
+    ) -> Option<&'a ReportedStatus> {
         base.into_iter()
             .chain(events)
-            .fold(None, |best: Option<&str>, next| match best {
-                Some(b) if MessageStatus::rank_of(b) >= MessageStatus::rank_of(next) => Some(b),
+            .fold(None, |best: Option<&ReportedStatus>, next| match best {
+                Some(b) if b.rank() >= next.rank() => Some(b),
                 _ => Some(next),
             })
+    }
+}
+
+/// A status as a channel reported it (or as we set it): a step on the
+/// neutral ladder, or a provider's word that maps to none, kept lower-cased
+/// as received and ranked below every step, so it never hides a known one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ReportedStatus {
+    /// A step on the ladder.
+    Ladder(MessageStatus),
+    /// A word no channel maps (a provider's new status, say).
+    Unmapped(String),
+}
+
+impl ReportedStatus {
+    /// A stored or reported word: its step, or itself (lower-cased) unmapped.
+    pub fn from_word(word: &str) -> ReportedStatus {
+        let word = word.trim().to_ascii_lowercase();
+        MessageStatus::parse(&word).map_or(ReportedStatus::Unmapped(word), ReportedStatus::Ladder)
+    }
+
+    /// A provider's `word`, read by the channel's own `ladder`.
+    pub fn mapped(word: &str, ladder: fn(&str) -> Option<MessageStatus>) -> ReportedStatus {
+        let word = word.trim().to_ascii_lowercase();
+        ladder(&word).map_or(ReportedStatus::Unmapped(word), ReportedStatus::Ladder)
+    }
+
+    /// As stored and shown by the API.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ReportedStatus::Ladder(status) => status.as_str(),
+            ReportedStatus::Unmapped(word) => word,
+        }
+    }
+
+    /// The step, if it is one.
+    pub fn ladder(&self) -> Option<MessageStatus> {
+        match self {
+            ReportedStatus::Ladder(status) => Some(*status),
+            ReportedStatus::Unmapped(_) => None,
+        }
+    }
+
+    /// How far along it is (0 for an unmapped word).
+    pub fn rank(&self) -> u8 {
+        self.ladder().map_or(0, MessageStatus::rank)
+    }
+}
+
+impl From<MessageStatus> for ReportedStatus {
+    fn from(status: MessageStatus) -> ReportedStatus {
+        ReportedStatus::Ladder(status)
+    }
+}
+
+impl fmt::Display for ReportedStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -446,9 +502,9 @@ pub struct StatusEvent {
     pub channel: Channel,
     /// The message's key on that channel (it may name a message not stored yet).
     pub key: String,
-    /// The status word on the neutral ladder ([`MessageStatus::as_str`]), or the
-    /// provider's own word, lower-cased, when it maps to none.
-    pub status: String,
+    /// The status on the neutral ladder, or the provider's own word when it
+    /// maps to none.
+    pub status: ReportedStatus,
     /// The provider's error code, if any (`63016`, `131047`).
     pub error_code: Option<String>,
     /// The provider's explanation, if any.
@@ -703,16 +759,39 @@ mod tests {
 
     #[test]
     fn precedence_not_arrival_order() {
-        fn current<'a, const N: usize>(base: Option<&'a str>, events: [&'a str; N]) -> Option<&'a str> {
-            MessageStatus::current(base, events)
+        fn current<const N: usize>(base: Option<&str>, events: [&str; N]) -> Option<String> {
+            let base = base.map(ReportedStatus::from_word);
+            let events = events.map(ReportedStatus::from_word);
+            MessageStatus::current(base.as_ref(), &events).map(|s| s.as_str().to_string())
         }
-        assert_eq!(current(Some("queued"), ["sent", "read", "delivered"]), Some("read"));
-        assert_eq!(current(None, ["delivered", "sent", "queued"]), Some("delivered"));
-        assert_eq!(current(Some("queued"), ["read", "failed", "delivered"]), Some("failed"));
-        assert_eq!(current(None, ["undelivered", "failed", "read"]), Some("undelivered"));
-        assert_eq!(current(Some("queued"), []), Some("queued"));
+        assert_eq!(
+            current(Some("queued"), ["sent", "read", "delivered"]),
+            Some("read".into())
+        );
+        assert_eq!(current(None, ["delivered", "sent", "queued"]), Some("delivered".into()));
+        assert_eq!(
+            current(Some("queued"), ["read", "failed", "delivered"]),
+            Some("failed".into())
+        );
+        assert_eq!(
+            current(None, ["undelivered", "failed", "read"]),
+            Some("undelivered".into())
+        );
+        assert_eq!(current(Some("queued"), []), Some("queued".into()));
         assert_eq!(current(None, []), None);
-        assert_eq!(current(None, ["something_new", "sent"]), Some("sent"));
+        assert_eq!(current(None, ["something_new", "sent"]), Some("sent".into()));
+    }
+
+    #[test]
+    fn a_reported_word_is_a_step_or_kept_unmapped_below_every_step() {
+        assert_eq!(ReportedStatus::from_word(" Delivered"), MessageStatus::Delivered.into());
+        let new = ReportedStatus::from_word("Pending_Review");
+        assert_eq!(new, ReportedStatus::Unmapped("pending_review".into()));
+        assert_eq!((new.as_str(), new.rank(), new.ladder()), ("pending_review", 0, None));
+        assert!(new.rank() < ReportedStatus::from(MessageStatus::Queued).rank());
+        for step in [MessageStatus::Queued, MessageStatus::Read, MessageStatus::Canceled] {
+            assert_eq!(ReportedStatus::from_word(step.as_str()).ladder(), Some(step));
+        }
     }
 
     #[test]

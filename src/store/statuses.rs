@@ -8,7 +8,7 @@ use rusqlite::{params, OptionalExtension, Row};
 use super::queries::corrupt;
 use super::time::{from_sql, to_sql};
 use super::{Db, OutboxEntry, StoreError};
-use crate::message::{Channel, Direction, Media, MessageStatus, StatusEvent};
+use crate::message::{Channel, Direction, Media, MessageStatus, ReportedStatus, StatusEvent};
 
 /// Whether a status callback was new.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,7 @@ impl MessageKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRecord {
     /// The status reported, on the neutral ladder (or the provider's word).
-    pub status: String,
+    pub status: ReportedStatus,
     /// `ErrorCode`.
     pub error_code: Option<String>,
     /// `ErrorMessage`.
@@ -71,7 +71,7 @@ pub struct MessageRecord {
     /// Attached media.
     pub media: Vec<Media>,
     /// The status we set ourselves (`received`, `queued`, …).
-    pub base_status: Option<String>,
+    pub base_status: Option<ReportedStatus>,
     /// For inbound messages: the bot's reply.
     pub reply: Option<crate::message::Reply>,
     /// When it was stored (or the first callback arrived).
@@ -84,11 +84,8 @@ pub struct MessageRecord {
 
 impl MessageRecord {
     /// The current status: the highest by precedence of the base status and the events.
-    pub fn status(&self) -> Option<&str> {
-        MessageStatus::current(
-            self.base_status.as_deref(),
-            self.events.iter().map(|e| e.status.as_str()),
-        )
+    pub fn status(&self) -> Option<&ReportedStatus> {
+        MessageStatus::current(self.base_status.as_ref(), self.events.iter().map(|e| &e.status))
     }
 }
 
@@ -104,7 +101,7 @@ impl Db<'_> {
             .execute(params![
                 event.channel.as_str(),
                 event.key,
-                event.status,
+                event.status.as_str(),
                 event.error_code,
                 event.error_message,
                 event.to_addr,
@@ -202,12 +199,12 @@ impl Db<'_> {
              WHERE sid = ?1 AND channel = ?2 ORDER BY id",
         )?;
         let rows = stmt.query_map([sid, channel.as_str()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
         })?;
         rows.map(|row| {
             let (status, error_code, error_message, received_at) = row?;
             Ok(EventRecord {
-                status,
+                status: ReportedStatus::from_word(&status),
                 error_code,
                 error_message,
                 received_at: from_sql(&received_at)?,
@@ -270,7 +267,7 @@ impl StoredRow {
             to_addr: Some(self.to_addr),
             body: self.body,
             media,
-            base_status: self.status,
+            base_status: self.status.as_deref().map(ReportedStatus::from_word),
             reply,
             created_at: from_sql(&self.created_at)?,
             events: Vec::new(),

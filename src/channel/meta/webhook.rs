@@ -22,7 +22,7 @@
 
 use serde_json::Value;
 
-use crate::message::{Channel, ContactRef, Inbound, Media, MessageStatus, StatusEvent};
+use crate::message::{Channel, ContactRef, Inbound, Media, MessageStatus, ReportedStatus, StatusEvent};
 use crate::phone::PhoneNumber;
 
 /// The `object` of a WhatsApp Cloud API webhook.
@@ -294,7 +294,7 @@ fn status_event(status: &Value, shop: &str) -> Result<StatusEvent, String> {
     Ok(StatusEvent {
         channel: Channel::Meta,
         key: key.to_string(),
-        status: neutral_status(word),
+        status: ReportedStatus::mapped(word, ladder),
         window_closed: error_code.as_deref() == Some(super::graph::CODE_WINDOW_CLOSED.to_string().as_str()),
         error_code,
         error_message,
@@ -306,17 +306,15 @@ fn status_event(status: &Value, shop: &str) -> Result<StatusEvent, String> {
     })
 }
 
-/// Meta's status word on the neutral ladder; one it does not know, lower-cased.
-fn neutral_status(word: &str) -> String {
-    let word = word.trim().to_ascii_lowercase();
-    let mapped = match word.as_str() {
+/// Meta's status words on the neutral ladder.
+fn ladder(word: &str) -> Option<MessageStatus> {
+    Some(match word {
         "sent" => MessageStatus::Sent,
         "delivered" => MessageStatus::Delivered,
         "read" => MessageStatus::Read,
         "failed" => MessageStatus::Failed,
-        _ => return word,
-    };
-    mapped.as_str().to_string()
+        _ => return None,
+    })
 }
 
 /// An error object's code (a number or a string) and its explanation: the

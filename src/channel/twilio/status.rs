@@ -3,7 +3,7 @@
 //! Twilio's status words mapped onto the neutral ladder ([`MessageStatus`]).
 
 use super::webhook::{param, WebhookError};
-use crate::message::{Channel, MessageStatus, StatusEvent};
+use crate::message::{Channel, MessageStatus, ReportedStatus, StatusEvent};
 
 /// Reads a Twilio status-callback form.
 pub fn status_event(params: Vec<(String, String)>) -> Result<StatusEvent, WebhookError> {
@@ -16,10 +16,8 @@ pub fn status_event(params: Vec<(String, String)>) -> Result<StatusEvent, Webhoo
             .map(String::from)
     };
     let key = first(&["MessageSid", "SmsSid"]).ok_or(WebhookError::Missing("MessageSid"))?;
-    let word = first(&["MessageStatus", "SmsStatus"])
-        .ok_or(WebhookError::Missing("MessageStatus"))?
-        .to_ascii_lowercase();
-    let status = ladder(&word).map_or(word, |s| s.as_str().to_string());
+    let word = first(&["MessageStatus", "SmsStatus"]).ok_or(WebhookError::Missing("MessageStatus"))?;
+    let status = ReportedStatus::mapped(&word, ladder);
     let error_code = first(&["ErrorCode"]).filter(|code| code != "0");
     Ok(StatusEvent {
         channel: Channel::Twilio,
@@ -73,10 +71,13 @@ mod tests {
             let body = format!("MessageSid=SM1&MessageStatus={word}");
             status_event(parse_form(body.as_bytes()).unwrap()).unwrap().status
         };
-        assert_eq!(status("accepted"), "queued");
-        assert_eq!(status("partially_delivered"), "delivered");
-        assert_eq!(status("Read"), "read");
-        assert_eq!(status("something_new"), "something_new");
+        assert_eq!(status("accepted"), MessageStatus::Queued.into());
+        assert_eq!(status("partially_delivered"), MessageStatus::Delivered.into());
+        assert_eq!(status("Read"), MessageStatus::Read.into());
+        assert_eq!(
+            status("Something_New"),
+            ReportedStatus::Unmapped("something_new".into())
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::Api;
 use crate::http::errors::{api_error, api_store_error};
 use crate::http::router::Call;
 use crate::http::{Request, Response};
-use crate::message::{Channel, ContactRef, Direction, OutboxState};
+use crate::message::{Channel, ContactRef, Direction, OutboxState, ReportedStatus};
 use crate::phone::PhoneNumber;
 use crate::store::{MessageKey, MessageRecord, SubmissionRecord};
 use crate::urlencoded::{param, parse as parse_form};
@@ -125,7 +125,7 @@ pub fn message_json(record: &MessageRecord) -> Value {
         .iter()
         .map(|e| {
             json!({
-                "status": e.status,
+                "status": e.status.as_str(),
                 "error_code": e.error_code,
                 "error_message": e.error_message,
                 "received_at": e.received_at.to_string(),
@@ -163,7 +163,7 @@ pub fn message_json(record: &MessageRecord) -> Value {
         "to": record.to_addr.as_deref().map(|a| shown_address(record, a, Direction::Outbound)),
         "body": record.body,
         "media": record.media,
-        "status": record.status(),
+        "status": record.status().map(ReportedStatus::as_str),
         "error_code": error_code,
         "error_message": error_message,
         "outbox": outbox,

@@ -6,7 +6,7 @@
 use jiff::{tz::TimeZone, Timestamp};
 use maud::{html, Markup, DOCTYPE};
 
-use crate::message::{Channel, Direction, MessageStatus, OutboxState};
+use crate::message::{Channel, Direction, MessageStatus, OutboxState, ReportedStatus};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use crate::orders::ImportReport;
@@ -356,7 +356,7 @@ fn reply_form(base: &str, csrf: &str, reply: &ReplyBox) -> Markup {
 /// Delivery ticks from the status events: ✓ sent, ✓✓ delivered, ✓✓ read.
 fn ticks(message: &MessageRecord) -> Markup {
     let state = message.outbox.as_ref().map(|o| o.state);
-    let status = message.status().and_then(MessageStatus::parse);
+    let status = message.status().and_then(ReportedStatus::ladder);
     let (mark, label) = match (state, status) {
         (_, Some(MessageStatus::Read)) => ("✓✓", "read"),
         (_, Some(MessageStatus::Delivered)) => ("✓✓", "delivered"),
