@@ -1,40 +1,93 @@
 #!/usr/bin/env bash
 # shopbot's helper for its patched copy of tiny_http 0.12.0 (see SHOPBOT-PATCHES.md).
+# The copy is the pristine crate plus the patches in patches/, in the order of
+# patches/series.
 #
-#   vendor/tiny_http/shopbot.sh diff   rewrites shopbot.patch: this copy against the
-#                                      pristine crate from cargo's registry
-#   vendor/tiny_http/shopbot.sh test   runs the crate's own unit and integration
-#                                      tests offline, with the dependencies a shopbot
-#                                      build left in $CARGO_TARGET_DIR (default: target)
+#   vendor/tiny_http/shopbot.sh check        applies the series to the pristine crate
+#                                            and fails unless the result is this folder
+#   vendor/tiny_http/shopbot.sh new NAME     writes what this folder changes beyond the
+#                                            series as patches/NN-NAME.patch, and lists it
+#   vendor/tiny_http/shopbot.sh test         runs the crate's own unit and integration
+#                                            tests offline, with the dependencies a shopbot
+#                                            build left in $CARGO_TARGET_DIR (default: target)
 #
-# Both need a `cargo build` of shopbot first (to fetch and build the dependencies).
+# The pristine crate comes from $TINY_HTTP_PRISTINE (a cached copy), else cargo's
+# registry; shopbot's build never downloads it (it is patched), so check and new
+# fetch it once with a scratch project when it is missing.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+# What the series changes; the rest of the folder is the crate's as published
+# (Cargo.toml, licences, examples, benches) or shopbot's own notes.
+compared=(src tests)
 
 pristine() {
+  if [ -n "${TINY_HTTP_PRISTINE:-}" ]; then echo "$TINY_HTTP_PRISTINE"; return; fi
   local dir
-  dir="$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/tiny_http-0.12.0 2>/dev/null | head -n 1)"
-  # shopbot's [patch] means its own build never downloads the pristine crate
-  [ -n "$dir" ] || {
-    echo "tiny_http-0.12.0 is not in cargo's registry; fetch it once with a scratch project:" >&2
-    echo "  d=\$(mktemp -d) && cargo init -q --vcs none --name scratch \"\$d\" && (cd \"\$d\" && cargo add -q tiny_http@=0.12.0 && cargo fetch -q)" >&2
-    exit 1
-  }
+  dir="$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/tiny_http-0.12.0 2>/dev/null | head -n 1 || true)"
+  if [ -z "$dir" ]; then
+    echo "fetching the pristine tiny_http 0.12.0 into cargo's registry" >&2
+    local scratch
+    scratch="$(mktemp -d)"
+    cargo init -q --vcs none --name scratch "$scratch"
+    (cd "$scratch" && cargo add -q tiny_http@=0.12.0 && cargo fetch -q) >&2
+    rm -rf "$scratch"
+    dir="$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/tiny_http-0.12.0 | head -n 1)"
+  fi
   echo "$dir"
 }
 
-make_diff() {
-  local tmp original
+# The patches of the series, in order.
+series() {
+  sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$here/patches/series"
+}
+
+# Copies the pristine crate into $1 and applies the series to it.
+apply_series() {
+  local into="$1" original patch
   original="$(pristine)"
+  mkdir -p "$into"
+  for d in "${compared[@]}"; do cp -r "$original/$d" "$into/"; done
+  for patch in $(series); do
+    [ -f "$here/patches/$patch" ] || { echo "patches/series names $patch, which is not in patches/" >&2; exit 1; }
+    (cd "$into" && git apply --whitespace=nowarn "$here/patches/$patch") || {
+      echo "patches/$patch does not apply to tiny_http 0.12.0 with the patches before it" >&2
+      exit 1
+    }
+  done
+}
+
+check() {
+  local tmp
   tmp="$(mktemp -d)"
   trap "rm -rf '$tmp'" EXIT
-  mkdir -p "$tmp/a" "$tmp/b"
-  cp -r "$original/src" "$original/tests" "$tmp/a/"
-  cp -r "$here/src" "$here/tests" "$tmp/b/"
-  # Apply in a tiny_http 0.12.0 checkout with: patch -p1 < shopbot.patch
-  (cd "$tmp" && diff -ruN a b || true) | sed -E 's/^((---|\+\+\+) [^\t]+)\t.*/\1/' >"$here/shopbot.patch"
-  echo "wrote $here/shopbot.patch"
+  apply_series "$tmp/series"
+  mkdir -p "$tmp/tree"
+  for d in "${compared[@]}"; do cp -r "$here/$d" "$tmp/tree/"; done
+  if ! (cd "$tmp" && diff -ruN series tree >"$tmp/difference"); then
+    echo "vendor/tiny_http differs from tiny_http 0.12.0 with patches/series applied:" >&2
+    sed -E 's/^((---|\+\+\+) [^\t]+)\t.*/\1/' "$tmp/difference" | head -n 60 >&2
+    echo "Keep each change in a patch: vendor/tiny_http/shopbot.sh new NAME (see CONTRIBUTING.md)." >&2
+    exit 1
+  fi
+  echo "vendor/tiny_http is tiny_http 0.12.0 with its $(series | wc -l) patches applied"
+}
+
+new_patch() {
+  local name="${1:-}" tmp number file
+  [[ "$name" =~ ^[a-z0-9-]+$ ]] || { echo "usage: $0 new NAME (lower-case words joined by -)" >&2; exit 2; }
+  tmp="$(mktemp -d)"
+  trap "rm -rf '$tmp'" EXIT
+  apply_series "$tmp/a"
+  mkdir -p "$tmp/b"
+  for d in "${compared[@]}"; do cp -r "$here/$d" "$tmp/b/"; done
+  (cd "$tmp" && diff -ruN a b || true) | sed -E 's/^((---|\+\+\+) [^\t]+)\t.*/\1/' >"$tmp/new.patch"
+  [ -s "$tmp/new.patch" ] || { echo "nothing beyond the series: no patch written" >&2; exit 1; }
+  number="$(printf '%02d' $(($(series | wc -l) + 1)))"
+  file="$number-$name.patch"
+  cp "$tmp/new.patch" "$here/patches/$file"
+  printf '%-60s# SECTION · upstream: not sent yet\n' "$file" >>"$here/patches/series"
+  echo "wrote patches/$file and listed it in patches/series; write its SHOPBOT-PATCHES.md section and fill in the series line"
 }
 
 run_tests() {
@@ -61,7 +114,8 @@ run_tests() {
 }
 
 case "${1:-}" in
-  diff) make_diff ;;
+  check) check ;;
+  new) new_patch "${2:-}" ;;
   test) run_tests ;;
-  *) echo "usage: $0 diff|test" >&2; exit 2 ;;
+  *) echo "usage: $0 check|new NAME|test" >&2; exit 2 ;;
 esac
