@@ -15,7 +15,7 @@ use jiff::{tz::TimeZone, Timestamp};
 
 use crate::config::Config;
 use crate::engine::{self, render, Effect, Gate, Menu, OptKeywords, Output, Session, State};
-use crate::message::{Inbound, Reply};
+use crate::message::{Inbound, Reply, ReplyPart};
 use crate::staff::{self, Desk};
 use crate::store::{ConsentAction, ConsentChange, ContactId, Db, MessageId, StoreError};
 
@@ -86,14 +86,13 @@ pub fn handle_inbound(db: &Db<'_>, bot: &Bot, msg: &Inbound, now: Timestamp) -> 
         });
     }
     let (contact, message) = store_inbound(db, msg, now)?;
-    let texts = match bot.staff.as_ref().filter(|desk| desk.staff.is_staff(&msg.from)) {
+    let reply = match bot.staff.as_ref().filter(|desk| desk.staff.is_staff(&msg.from)) {
         // A staff number never runs the customer menu (nor the opt-out gate).
-        Some(desk) => staff::from_staff(db, desk, msg, contact, now)?,
-        None => as_customer(db, bot, msg, (contact, message), now)?,
+        Some(desk) => Reply::new(staff::from_staff(db, desk, msg, contact, now)?),
+        None => Reply::of(as_customer(db, bot, msg, (contact, message), now)?),
     };
-    let reply = Reply::new(texts);
     db.set_reply(message, &reply)?;
-    log::debug!(target: "conversation", "{}: {:?} -> {:?}", msg.key, msg.text, reply.texts);
+    log::debug!(target: "conversation", "{}: {:?} -> {:?}", msg.key, msg.text, reply.parts);
     Ok(Handled {
         reply,
         repeated: false,
@@ -108,15 +107,16 @@ fn as_customer(
     msg: &Inbound,
     (contact, message): (ContactId, MessageId),
     now: Timestamp,
-) -> Result<Vec<String>, StoreError> {
+) -> Result<Vec<ReplyPart>, StoreError> {
     let session = db.session(contact)?;
     let in_form = matches!(session.as_ref().map(|s| &s.state), Some(State::Form { .. }));
-    Ok(match bot.opt.gate(&msg.text, db.is_suppressed(&msg.from)?, in_form) {
-        Gate::Converse => converse(db, bot, msg, session, (contact, message), now)?,
+    let texts = match bot.opt.gate(&msg.text, db.is_suppressed(&msg.from)?, in_form) {
+        Gate::Converse => return converse(db, bot, msg, session, (contact, message), now),
         Gate::Silent => remind_opted_out(db, bot, msg, now)?,
         Gate::OptOut(keyword) => consent(db, msg, ConsentAction::OptOut, &keyword, now, &bot.menu.texts.opted_out)?,
         Gate::OptIn(keyword) => consent(db, msg, ConsentAction::OptIn, &keyword, now, &bot.menu.texts.opted_in)?,
-    })
+    };
+    Ok(texts.into_iter().map(ReplyPart::Text).collect())
 }
 
 /// Stores a message whose handling failed (a bug, rolled back by the caller)
@@ -190,11 +190,12 @@ fn converse(
     session: Option<Session>,
     (contact, message): (ContactId, MessageId),
     now: Timestamp,
-) -> Result<Vec<String>, StoreError> {
+) -> Result<Vec<ReplyPart>, StoreError> {
     let input = engine::Inbound {
         text: &msg.text,
         media: &msg.media,
         known_order: known_order(db, session.as_ref(), msg)?,
+        tap: msg.tap.as_deref(),
     };
     let was_with_person = matches!(session.as_ref().map(|s| &s.state), Some(State::WithPerson { .. }));
     let step = engine::step(&bot.menu, session.as_ref(), input, now);
@@ -221,14 +222,15 @@ fn converse(
             staff::forward_line(db, desk, contact, &line, now)?;
         }
     }
-    let mut texts = Vec::with_capacity(step.outputs.len());
+    let mut parts = Vec::with_capacity(step.outputs.len());
     for output in step.outputs {
-        texts.push(match output {
-            Output::Say(text) => text,
-            Output::Do(effect) => ctx.apply(effect)?,
+        parts.push(match output {
+            Output::Say(text) => ReplyPart::Text(text),
+            Output::Show(choice) => ReplyPart::Choice { choice },
+            Output::Do(effect) => ReplyPart::Text(ctx.apply(effect)?),
         });
     }
-    Ok(texts)
+    Ok(parts)
 }
 
 /// While a lookup waits for a number, whether a bare number the customer sent
@@ -336,6 +338,7 @@ mod tests {
             media: Vec::new(),
             profile_name: None,
             reply_to: None,
+            tap: None,
             raw: "[]".into(),
         }
     }
@@ -369,7 +372,7 @@ mod tests {
         let again = send_on(&mut store, inbound("SM3", "Broken hinge"));
         assert_eq!(first.reply, again.reply);
         assert!((!first.repeated) && again.repeated);
-        assert!(first.reply.texts[0].starts_with("✅ Defect Submitted!"), "{first:?}");
+        assert!(first.reply.texts()[0].starts_with("✅ Defect Submitted!"), "{first:?}");
         let submissions = with_contact(&mut store, |db, c| db.recent_submissions(c, "defect_report", 10));
         assert_eq!(submissions.len(), 1);
     }
@@ -397,7 +400,7 @@ mod tests {
             ..inbound("SM1", "hi")
         };
         let handled = send_on(&mut store, hidden);
-        assert!(handled.reply.texts[0].starts_with("Welcome"), "{handled:?}");
+        assert!(handled.reply.texts()[0].starts_with("Welcome"), "{handled:?}");
     }
 
     #[test]
@@ -407,7 +410,7 @@ mod tests {
         let apology = store
             .write(|db| handle_failed_inbound(db, &message, Timestamp::now()))
             .unwrap();
-        assert_eq!(apology.reply.texts, [APOLOGY]);
+        assert_eq!(apology.reply.texts(), [APOLOGY]);
         assert_eq!(send(&mut store, "SM9", "2"), apology.reply);
     }
 

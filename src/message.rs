@@ -282,36 +282,167 @@ pub struct Inbound {
     pub profile_name: Option<String>,
     /// The key of the message this one quotes (WhatsApp's reply context).
     pub reply_to: Option<String>,
+    /// The id of the option the customer tapped ([`ChoiceOption::id`]), when
+    /// the message is a tap on a button or a list row (its title is `text`).
+    pub tap: Option<String>,
     /// What arrived, as JSON, for the record.
     pub raw: String,
 }
 
-/// The bot's answer to one inbound message: reply texts in reading order, not
-/// yet fitted to any channel's limits (each channel's edge does that).
+/// The bot's answer to one inbound message: its parts in reading order, not
+/// yet fitted to any channel's limits (each channel's edge renders them).
+/// Stored as JSON: a list of texts and choices (a reply stored before choices
+/// existed, a list of texts, reads the same).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Reply {
-    /// Non-empty texts.
-    pub texts: Vec<String>,
+    /// Non-empty parts.
+    pub parts: Vec<ReplyPart>,
+}
+
+/// One part of a reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ReplyPart {
+    /// Text to send as is.
+    Text(String),
+    /// A menu: something to tap where the channel can show it, numbered text
+    /// where it cannot.
+    Choice {
+        /// The menu.
+        choice: Choice,
+    },
+}
+
+/// A menu as the customer sees it: the node's text and its options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    /// The menu node's name.
+    pub node: String,
+    /// The node's text (the message body above the options).
+    pub text: String,
+    /// The options, in order.
+    pub options: Vec<ChoiceOption>,
+    /// A line under the numbered options (a sub-menu's way back); only
+    /// numbered text shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub footer: Option<String>,
+}
+
+/// One option of a [`Choice`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoiceOption {
+    /// What a tap sends back: the node and the option's target
+    /// (`main:defects`), stable while the menu keeps that option.
+    pub id: String,
+    /// The label, as typed options and numbered text show it.
+    pub label: String,
+    /// A shorter label for buttons and list rows the label does not fit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short: Option<String>,
+}
+
+impl Choice {
+    /// The menu as numbered text: the text, one `N label` line per option,
+    /// then the footer.
+    pub fn numbered(&self) -> String {
+        let mut out = self.text.clone();
+        for (i, option) in self.options.iter().enumerate() {
+            out.push_str(&format!("\n{} {}", i + 1, option.label));
+        }
+        if let Some(footer) = &self.footer {
+            out.push('\n');
+            out.push_str(footer);
+        }
+        out
+    }
+}
+
+impl ChoiceOption {
+    /// The id of the option of menu node `node` that goes to `goto`.
+    pub fn id_for(node: &str, goto: &str) -> String {
+        format!("{node}:{goto}")
+    }
+
+    /// The label to show where at most `max` characters fit: the label, else
+    /// the short label, else the label cut at a word boundary with `…`
+    /// (`shopbot check` warns about that one).
+    pub fn title(&self, max: usize) -> String {
+        if self.label.chars().count() <= max {
+            return self.label.clone();
+        }
+        if let Some(short) = self.short.as_ref().filter(|s| s.chars().count() <= max) {
+            return short.clone();
+        }
+        cut_at_word(&self.label, max)
+    }
+}
+
+/// `text` cut to at most `max` characters at a word boundary, ending in `…`.
+pub fn cut_at_word(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let room: String = text.chars().take(max.saturating_sub(1)).collect();
+    let cut = match room.rfind(char::is_whitespace) {
+        Some(at) if at > 0 => room[..at].trim_end(),
+        _ => room.as_str(),
+    };
+    format!("{cut}…")
+}
+
+impl ReplyPart {
+    /// The part as text: itself, or the choice numbered.
+    pub fn as_text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            ReplyPart::Text(text) => std::borrow::Cow::Borrowed(text),
+            ReplyPart::Choice { choice } => std::borrow::Cow::Owned(choice.numbered()),
+        }
+    }
+
+    fn is_blank(&self) -> bool {
+        match self {
+            ReplyPart::Text(text) => text.trim().is_empty(),
+            ReplyPart::Choice { .. } => false,
+        }
+    }
 }
 
 impl Reply {
     /// A reply of these texts (empty ones dropped).
     pub fn new(texts: impl IntoIterator<Item = String>) -> Reply {
+        Reply::of(texts.into_iter().map(ReplyPart::Text))
+    }
+
+    /// A reply of these parts (empty texts dropped).
+    pub fn of(parts: impl IntoIterator<Item = ReplyPart>) -> Reply {
         Reply {
-            texts: texts.into_iter().filter(|t| !t.trim().is_empty()).collect(),
+            parts: parts.into_iter().filter(|p| !p.is_blank()).collect(),
         }
     }
 
     /// Whether there is nothing to say.
     pub fn is_empty(&self) -> bool {
-        self.texts.is_empty()
+        self.parts.is_empty()
+    }
+
+    /// The parts as texts (a choice numbered).
+    pub fn texts(&self) -> Vec<String> {
+        self.parts.iter().map(|p| p.as_text().into_owned()).collect()
+    }
+
+    /// The menu in the reply, if there is one.
+    pub fn choice(&self) -> Option<&Choice> {
+        self.parts.iter().find_map(|p| match p {
+            ReplyPart::Choice { choice } => Some(choice),
+            ReplyPart::Text(_) => None,
+        })
     }
 
     /// The texts as one message body, a blank line between them (one chat
     /// bubble when it fits the channel).
     pub fn joined(&self) -> String {
-        self.texts.join("\n\n")
+        self.texts().join("\n\n")
     }
 }
 

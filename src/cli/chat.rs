@@ -153,6 +153,7 @@ fn chat_message(from: &PhoneNumber, text: &str, turn: u64) -> Inbound {
         media: Vec::new(),
         profile_name: None,
         reply_to: None,
+        tap: None,
         raw: "{}".into(),
     }
 }

@@ -224,8 +224,11 @@ pub enum Node {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MenuOption {
-    /// Shown after the number.
+    /// Shown after the number, and on its button or list row when it fits.
     pub label: String,
+    /// A shorter label for a button or list row the label does not fit.
+    #[serde(default)]
+    pub short: Option<String>,
     /// The node it leads to.
     pub goto: String,
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use menu::{Accept, Menu, MenuError, MenuOption, MenuProblem, Node, Question, Texts};
 pub use opt::{Gate, OptKeywords};
 
-pub use crate::message::Media;
+pub use crate::message::{Choice, Media};
 
 /// Where a conversation is. Stored as JSON between messages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +87,8 @@ pub struct Inbound<'a> {
     /// shell looks it up while a lookup node waits for a number): a bare menu
     /// number that is not an order goes back to the menu.
     pub known_order: bool,
+    /// The id of a tapped option ([`crate::message::ChoiceOption::id`]).
+    pub tap: Option<&'a str>,
 }
 
 impl<'a> Inbound<'a> {
@@ -96,6 +98,7 @@ impl<'a> Inbound<'a> {
             text,
             media: &[],
             known_order: false,
+            tap: None,
         }
     }
 }
@@ -114,6 +117,8 @@ pub struct Step {
 pub enum Output {
     /// Text to send as is.
     Say(String),
+    /// A menu to tap or type a choice from.
+    Show(Choice),
     /// Work for the shell, whose result becomes text through [`render`].
     Do(Effect),
 }
@@ -171,6 +176,10 @@ pub fn step(menu: &Menu, session: Option<&Session>, input: Inbound<'_>, now: Tim
         },
         outputs: Vec::new(),
     };
+    if let Some(id) = input.tap {
+        on_tap(menu, live.map(|s| &s.state), id, &mut step);
+        return step;
+    }
     if menu.main_menu_words.contains(&word) {
         enter(menu, &menu.start, &mut step);
         return step;
@@ -213,7 +222,9 @@ fn enter(menu: &Menu, name: &str, step: &mut Step) {
     };
     match node {
         Node::Menu { .. } => {
-            step.outputs.push(Output::Say(render::menu(menu, name)));
+            if let Some(choice) = render::choice(menu, name) {
+                step.outputs.push(Output::Show(choice));
+            }
             step.state = State::Menu { node: name.into() };
         }
         Node::Form { questions, .. } => {
@@ -279,7 +290,8 @@ fn on_menu_choice(menu: &Menu, name: &str, word: &str, hint: bool, step: &mut St
         .parse::<usize>()
         .ok()
         .and_then(|n| n.checked_sub(1))
-        .and_then(|i| options.get(i));
+        .and_then(|i| options.get(i))
+        .or_else(|| options.iter().find(|option| is_label_of(option, word)));
     match chosen {
         Some(option) => enter(menu, &option.goto, step),
         None => {
@@ -289,6 +301,32 @@ fn on_menu_choice(menu: &Menu, name: &str, word: &str, hint: bool, step: &mut St
             enter(menu, name, step);
         }
     }
+}
+
+/// Whether `word` (trimmed, lower-cased) is the option's label or short label.
+fn is_label_of(option: &MenuOption, word: &str) -> bool {
+    !word.is_empty()
+        && (option.label.trim().to_lowercase() == word
+            || option.short.as_ref().is_some_and(|s| s.trim().to_lowercase() == word))
+}
+
+/// A tapped option, from this menu or an earlier one: it does what its
+/// option says. An id no menu has (an option since removed, or made up) gets
+/// `unknown` and the menu the customer is at (or the start) again.
+fn on_tap(menu: &Menu, state: Option<&State>, id: &str, step: &mut Step) {
+    let target = id.split_once(':').and_then(|(node, goto)| match menu.node(node) {
+        Some(Node::Menu { options, .. }) => options.iter().find(|o| o.goto == goto),
+        _ => None,
+    });
+    if let Some(option) = target {
+        return enter(menu, &option.goto, step);
+    }
+    step.outputs.push(Output::Say(menu.texts.unknown.clone()));
+    let at = match state {
+        Some(State::Menu { node }) if matches!(menu.node(node), Some(Node::Menu { .. })) => node.as_str(),
+        _ => menu.start.as_str(),
+    };
+    enter(menu, at, step);
 }
 
 /// The question a form is waiting on.

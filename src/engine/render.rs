@@ -6,6 +6,7 @@
 use jiff::{tz::TimeZone, Timestamp};
 
 use super::menu::{Menu, Node};
+use crate::message::{Choice, ChoiceOption};
 
 /// How many characters of a submission a history line shows.
 pub const PREVIEW_CHARS: usize = 60;
@@ -47,20 +48,30 @@ pub struct SubmissionSummary {
     pub preview: String,
 }
 
-/// A menu node with its numbered options (and the back line below sub-menus).
-pub fn menu(menu: &Menu, name: &str) -> String {
+/// A menu node as a choice: its text, its options with their ids, and the
+/// back line below sub-menus. `None` for a name that is not a menu node.
+pub fn choice(menu: &Menu, name: &str) -> Option<Choice> {
     let Some(Node::Menu { text, options }) = menu.node(name) else {
-        return String::new();
+        return None;
     };
-    let mut out = text.clone();
-    for (i, option) in options.iter().enumerate() {
-        out.push_str(&format!("\n{} {}", i + 1, option.label));
-    }
-    if name != menu.start {
-        out.push('\n');
-        out.push_str(&menu.texts.back);
-    }
-    out
+    Some(Choice {
+        node: name.to_string(),
+        text: text.clone(),
+        options: options
+            .iter()
+            .map(|option| ChoiceOption {
+                id: ChoiceOption::id_for(name, &option.goto),
+                label: option.label.clone(),
+                short: option.short.clone(),
+            })
+            .collect(),
+        footer: (name != menu.start).then(|| menu.texts.back.clone()),
+    })
+}
+
+/// A menu node as numbered text (empty for a name that is not a menu node).
+pub fn menu(menu: &Menu, name: &str) -> String {
+    choice(menu, name).map(|c| c.numbered()).unwrap_or_default()
 }
 
 /// The confirmation of a stored submission.

@@ -20,7 +20,8 @@ fn said(step: &Step) -> String {
     step.outputs
         .iter()
         .filter_map(|o| match o {
-            Output::Say(s) => Some(s.as_str()),
+            Output::Say(s) => Some(s.clone()),
+            Output::Show(choice) => Some(choice.numbered()),
             Output::Do(_) => None,
         })
         .collect::<Vec<_>>()
@@ -32,7 +33,7 @@ fn effects(step: &Step) -> Vec<&Effect> {
         .iter()
         .filter_map(|o| match o {
             Output::Do(e) => Some(e),
-            Output::Say(_) => None,
+            Output::Say(_) | Output::Show(_) => None,
         })
         .collect()
 }
@@ -79,6 +80,7 @@ fn send_media(menu: &Menu, session: &Session, text: &str, media: &[Media], at: T
             text,
             media,
             known_order: false,
+            tap: None,
         },
         at,
     );
@@ -238,6 +240,7 @@ fn after_a_lookup_a_bare_menu_number_goes_back_to_the_menu_unless_it_is_an_order
             text: "2",
             media: &[],
             known_order: true,
+            tap: None,
         },
         t(2),
     );
@@ -318,6 +321,7 @@ fn an_optional_photo_question_takes_media_or_skip() {
             text: "",
             media: &media,
             known_order: false,
+            tap: None,
         },
         t(2),
     );
@@ -332,4 +336,82 @@ fn customer_text_passes_through_untouched() {
     let nasty = "<b>&amp; ]]> 🙂👍🏽";
     let (step, _) = send(&menu, Some(&s), nasty, t(2));
     assert!(matches!(&effects(&step)[..], [Effect::Submit { answers, .. }] if answers[0].text == nasty));
+}
+
+fn tap(menu: &Menu, session: &Session, id: &str, at: Timestamp) -> Step {
+    let input = Inbound {
+        tap: Some(id),
+        ..Inbound::text("a title")
+    };
+    step(menu, Some(session), input, at)
+}
+
+#[test]
+fn a_menu_is_a_choice_with_stable_ids_and_numbers_as_before() {
+    let menu = Menu::example();
+    let (step, _) = send(&menu, None, "hi", t(0));
+    let [Output::Show(choice)] = step.outputs.as_slice() else {
+        panic!("{:?}", step.outputs);
+    };
+    assert_eq!(choice.node, "main");
+    assert_eq!(choice.options.len(), 5);
+    assert!(choice.options.iter().all(|o| o.id.starts_with("main:")));
+    assert_eq!(choice.numbered(), render::menu(&menu, "main"));
+}
+
+#[test]
+fn a_tap_does_what_its_option_says_even_from_an_earlier_menu() {
+    let menu = Menu::example();
+    let (_, s) = send(&menu, None, "hi", t(0));
+    let (step, s) = send(&menu, Some(&s), "2", t(1));
+    let Some(Output::Show(defects)) = step.outputs.first() else {
+        panic!("{:?}", step.outputs);
+    };
+    let report = defects.options[0].id.clone();
+    let main_schedule = render::choice(&menu, "main").unwrap().options[2].id.clone();
+    // Tapping the main menu's option while at the defects menu.
+    let step_schedule = tap(&menu, &s, &main_schedule, t(2));
+    let typed_at_main = send(
+        &menu,
+        Some(&Session {
+            state: State::Menu { node: "main".into() },
+            updated_at: t(1),
+        }),
+        "3",
+        t(2),
+    )
+    .0;
+    assert_eq!(step_schedule, typed_at_main);
+    assert!(
+        !said(&step_schedule).contains(&menu.texts.unknown),
+        "{}",
+        said(&step_schedule)
+    );
+    // The defects menu's own option, tapped: the form starts.
+    let step = tap(&menu, &s, &report, t(3));
+    assert_eq!(said(&step), "Please describe the defect:");
+}
+
+#[test]
+fn an_unknown_tap_says_unknown_and_shows_the_current_menu_again() {
+    let menu = Menu::example();
+    let (_, s) = send(&menu, None, "hi", t(0));
+    let (_, s) = send(&menu, Some(&s), "2", t(1));
+    for id in ["defects:gone", "nonsense", "", "main:", ":::"] {
+        let step = tap(&menu, &s, id, t(2));
+        let text = said(&step);
+        assert!(text.starts_with(&menu.texts.unknown), "{id:?}: {text}");
+        assert!(text.ends_with(&render::menu(&menu, "defects")), "{id:?}: {text}");
+        assert_eq!(step.state, s.state);
+    }
+}
+
+#[test]
+fn typing_a_label_chooses_like_its_number() {
+    let menu = Menu::example();
+    let (_, s) = send(&menu, None, "hi", t(0));
+    let label = render::choice(&menu, "main").unwrap().options[1].label.to_uppercase();
+    let (by_label, _) = send(&menu, Some(&s), &format!("  {label} "), t(1));
+    let (by_number, _) = send(&menu, Some(&s), "2", t(1));
+    assert_eq!(by_label, by_number);
 }

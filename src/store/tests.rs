@@ -304,6 +304,7 @@ fn the_window_starts_at_the_newest_inbound_message_not_at_an_outbound_one() {
             media: Vec::new(),
             profile_name: None,
             reply_to: None,
+            tap: None,
             raw: "[]".into(),
         };
         db.insert_inbound(&message, id, when).map(|_| ())
@@ -421,6 +422,7 @@ fn the_inbox_lists_waiting_conversations_first_then_the_newest_with_unread_count
             media: Vec::new(),
             profile_name: None,
             reply_to: None,
+            tap: None,
             raw: "[]".into(),
         };
         db.insert_inbound(&message, id, when)?;

@@ -156,18 +156,18 @@ fn inbound(message: &Value, contacts: &[Value], shop: &str) -> Result<Inbound, S
         ))
     })?;
     let kind = text(message, "type").unwrap_or_default();
-    let (text, media) =
-        content(message, kind).map_err(|what| Skip::NotForUs(format!("message {key} is {what}; no reply")))?;
+    let said = content(message, kind).map_err(|what| Skip::NotForUs(format!("message {key} is {what}; no reply")))?;
     Ok(Inbound {
         channel: Channel::Meta,
         key: key.to_string(),
         from: sender.contact,
         from_addr: sender.addr,
         to_addr: shop.to_string(),
-        text,
-        media,
+        text: said.text,
+        media: said.media,
         profile_name: sender.profile_name,
         reply_to: path(message, &["context", "id"]).map(str::to_string),
+        tap: said.tap,
         raw: message.to_string(),
     })
 }
@@ -241,25 +241,39 @@ fn looks_like_bsuid(id: &str) -> bool {
 
 /// The text and media of a message by its `type`; `Err` (what it is) for kinds
 /// that must not trigger a reply.
-fn content(message: &Value, kind: &str) -> Result<(String, Vec<Media>), &'static str> {
+/// What a message says: its text, media, and the option a tap chose.
+#[derive(Default)]
+struct Said {
+    text: String,
+    media: Vec<Media>,
+    tap: Option<String>,
+}
+
+fn content(message: &Value, kind: &str) -> Result<Said, &'static str> {
     let owned = |t: Option<&str>| t.unwrap_or_default().to_string();
     Ok(match kind {
-        "text" => (owned(path(message, &["text", "body"])), Vec::new()),
-        "image" | "document" | "audio" | "video" | "sticker" => media(message.get(kind)),
-        "interactive" => (owned(interactive_reply(message)), Vec::new()),
+        "text" => Said {
+            text: owned(path(message, &["text", "body"])),
+            ..Said::default()
+        },
+        "image" | "document" | "audio" | "video" | "sticker" => {
+            let (text, media) = media(message.get(kind));
+            Said { text, media, tap: None }
+        }
+        "interactive" => interactive_reply(message),
         "button" => {
             let button = message.get("button");
             let payload = button.and_then(|b| text(b, "payload"));
-            (
-                owned(payload.or_else(|| button.and_then(|b| text(b, "text")))),
-                Vec::new(),
-            )
+            Said {
+                text: owned(payload.or_else(|| button.and_then(|b| text(b, "text")))),
+                ..Said::default()
+            }
         }
         "reaction" => return Err("a reaction"),
         "system" => return Err("a system notice"),
         // location, contacts, order, unsupported, and types not known yet: the
         // bot answers with its menu again.
-        _ => (String::new(), Vec::new()),
+        _ => Said::default(),
     })
 }
 
@@ -277,13 +291,26 @@ fn media(object: Option<&Value>) -> (String, Vec<Media>) {
     (caption, media.into_iter().collect())
 }
 
-/// A tapped reply button or list row: its `id`, else its `title`.
-fn interactive_reply(message: &Value) -> Option<&str> {
-    let interactive = message.get("interactive")?;
-    let reply = ["button_reply", "list_reply"]
-        .iter()
-        .find_map(|kind| interactive.get(*kind))?;
-    text(reply, "id").or_else(|| text(reply, "title"))
+/// A tapped reply button or list row: its `title` as the text, its `id` as
+/// the tap (a reply without a title says its id).
+fn interactive_reply(message: &Value) -> Said {
+    let reply = message.get("interactive").and_then(|interactive| {
+        ["button_reply", "list_reply"]
+            .iter()
+            .find_map(|kind| interactive.get(*kind))
+    });
+    let Some(reply) = reply else {
+        return Said::default();
+    };
+    let id = text(reply, "id").map(str::to_string);
+    Said {
+        text: text(reply, "title")
+            .map(str::to_string)
+            .or_else(|| id.clone())
+            .unwrap_or_default(),
+        media: Vec::new(),
+        tap: id,
+    }
 }
 
 /// One status object, or why it is skipped.

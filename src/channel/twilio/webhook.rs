@@ -57,6 +57,12 @@ pub fn inbound(params: Vec<(String, String)>) -> Result<Inbound, WebhookError> {
         .filter(|s| !s.trim().is_empty())
         .map(String::from);
     let media = read_media(&params)?;
+    // A tapped quick-reply button or list item: its id (`ListId` where Twilio
+    // sends one, else `ButtonPayload`); `Body` is its title.
+    let tap = ["ListId", "ButtonPayload"]
+        .iter()
+        .find_map(|name| param(&params, name).map(str::trim).filter(|v| !v.is_empty()))
+        .map(String::from);
     Ok(Inbound {
         channel: Channel::Twilio,
         key,
@@ -67,6 +73,7 @@ pub fn inbound(params: Vec<(String, String)>) -> Result<Inbound, WebhookError> {
         media,
         profile_name,
         reply_to,
+        tap,
         raw: serde_json::to_string(&params).unwrap_or_default(),
     })
 }

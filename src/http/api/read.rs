@@ -7,7 +7,7 @@ use super::Api;
 use crate::http::errors::{api_error, api_store_error};
 use crate::http::router::Call;
 use crate::http::{Request, Response};
-use crate::message::{Channel, ContactRef, Direction, OutboxState, ReportedStatus};
+use crate::message::{Channel, ContactRef, Direction, OutboxState, Reply, ReportedStatus};
 use crate::phone::PhoneNumber;
 use crate::store::{MessageKey, MessageRecord, SubmissionRecord};
 use crate::urlencoded::{param, parse as parse_form};
@@ -167,7 +167,7 @@ pub fn message_json(record: &MessageRecord) -> Value {
         "error_code": error_code,
         "error_message": error_message,
         "outbox": outbox,
-        "reply": record.reply.as_ref().map(|r| &r.texts),
+        "reply": record.reply.as_ref().map(Reply::texts),
         "created_at": record.created_at.to_string(),
         "events": events,
     })

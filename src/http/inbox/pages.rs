@@ -304,9 +304,9 @@ fn bubbles(message: &MessageRecord, tz: &TimeZone) -> Markup {
             @if let Some(problem) = failure(message) { p.failure { (problem) } }
         }
         @if let Some(reply) = &message.reply {
-            @if !reply.texts.is_empty() {
+            @if !reply.is_empty() {
                 li.msg.bot {
-                    @for text in &reply.texts { p { (text) } }
+                    @for text in reply.texts() { p { (text) } }
                     span.meta { "bot" }
                 }
             }

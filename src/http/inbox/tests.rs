@@ -134,6 +134,7 @@ fn inbound(key: &str, text: &str) -> Inbound {
         media: Vec::new(),
         profile_name: None,
         reply_to: None,
+        tap: None,
         raw: "{}".into(),
     }
 }

@@ -115,7 +115,10 @@ fn every_entry_change_message_and_status_is_read() {
             user_id: Some("GB.777".into())
         }
     );
-    assert_eq!((cleo.to_addr.as_str(), cleo.text.as_str()), ("PNID2", "order_status"));
+    assert_eq!(
+        (cleo.to_addr.as_str(), cleo.text.as_str(), cleo.tap.as_deref()),
+        ("PNID2", "Check order", Some("order_status"))
+    );
     assert_eq!(batch.inbound[2].profile_name.as_deref(), Some("Ben"));
     assert_eq!(batch.inbound[0].to_addr, "PNID1");
 
@@ -188,17 +191,25 @@ fn media_messages_carry_the_media_id_and_the_caption() {
 }
 
 #[test]
-fn taps_give_the_reply_id_or_else_the_title() {
+fn taps_give_the_title_as_text_and_the_id_as_the_tap() {
     let tap = |interactive: Value| {
-        only(json!({"from": "27821234567", "id": "wamid.I", "type": "interactive", "interactive": interactive})).text
+        let m =
+            only(json!({"from": "27821234567", "id": "wamid.I", "type": "interactive", "interactive": interactive}));
+        (m.text, m.tap)
     };
-    let button = json!({"type": "button_reply", "button_reply": {"id": "menu_2", "title": "Report defect"}});
-    assert_eq!(tap(button), "menu_2");
+    let button = json!({"type": "button_reply", "button_reply": {"id": "main:defects", "title": "Report defect"}});
+    assert_eq!(tap(button), ("Report defect".into(), Some("main:defects".into())));
     let no_id = json!({"type": "button_reply", "button_reply": {"id": "", "title": "Report defect"}});
-    assert_eq!(tap(no_id), "Report defect");
-    let row = json!({"type": "list_reply", "list_reply": {"id": "3", "title": "Schedule", "description": "d"}});
-    assert_eq!(tap(row), "3");
-    assert_eq!(tap(json!({"type": "nfm_reply", "nfm_reply": {}})), "");
+    assert_eq!(tap(no_id), ("Report defect".into(), None));
+    let no_title = json!({"type": "button_reply", "button_reply": {"id": "main:defects"}});
+    assert_eq!(tap(no_title), ("main:defects".into(), Some("main:defects".into())));
+    let row =
+        json!({"type": "list_reply", "list_reply": {"id": "main:schedule", "title": "Schedule", "description": "d"}});
+    assert_eq!(tap(row), ("Schedule".into(), Some("main:schedule".into())));
+    assert_eq!(
+        tap(json!({"type": "nfm_reply", "nfm_reply": {}})),
+        (String::new(), None)
+    );
 
     let quick =
         |button: Value| only(json!({"from": "27821234567", "id": "wamid.B", "type": "button", "button": button})).text;
