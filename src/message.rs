@@ -60,6 +60,15 @@ impl Channel {
             Channel::Meta => TextLimit::META,
         }
     }
+
+    /// What this channel shows to tap in a reply through the outbox (`None`:
+    /// menus go as numbered text).
+    pub fn choice_limits(self) -> Option<ChoiceLimits> {
+        match self {
+            Channel::Meta => Some(ChoiceLimits::BUTTONS_AND_LISTS),
+            Channel::Twilio | Channel::Local => None,
+        }
+    }
 }
 
 impl fmt::Display for Channel {
@@ -327,6 +336,40 @@ pub struct Choice {
     /// numbered text shows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub footer: Option<String>,
+    /// The button that opens the menu where it is shown as a list.
+    #[serde(default = "default_choose")]
+    pub choose: String,
+}
+
+fn default_choose() -> String {
+    "Choose".into()
+}
+
+/// What a channel can show as something to tap: a menu with more options,
+/// or a longer text, goes as numbered text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChoiceLimits {
+    /// The most options (buttons or list rows).
+    pub max_options: usize,
+    /// The longest text above them, in characters.
+    pub max_body: usize,
+}
+
+impl ChoiceLimits {
+    /// Reply buttons up to 3 options, a list up to 10; a body up to 1,024
+    /// characters (Meta's interactive messages, Twilio's quick replies and list pickers).
+    pub const BUTTONS_AND_LISTS: ChoiceLimits = ChoiceLimits {
+        max_options: 10,
+        max_body: 1024,
+    };
+
+    /// Whether `choice` can be shown to tap.
+    pub fn fit(&self, choice: &Choice) -> bool {
+        !choice.options.is_empty()
+            && choice.options.len() <= self.max_options
+            && !choice.text.trim().is_empty()
+            && choice.text.chars().count() <= self.max_body
+    }
 }
 
 /// One option of a [`Choice`].
@@ -681,8 +724,11 @@ pub enum Content {
     /// A piece of the bot's reply to a customer's message (channels without
     /// inline replies send these through the outbox).
     Reply {
-        /// The text, within the channel's limit.
+        /// The text, within the channel's limit (a menu: numbered, for the
+        /// record and for a channel that cannot show it).
         body: String,
+        /// The menu this piece shows, to tap where the channel can.
+        choice: Option<Choice>,
     },
 }
 
@@ -700,7 +746,7 @@ impl Content {
     /// The text stored with the message (templates have none of their own).
     pub fn body(&self) -> Option<&str> {
         match self {
-            Content::Text { body, .. } | Content::Reply { body } => Some(body),
+            Content::Text { body, .. } | Content::Reply { body, .. } => Some(body),
             Content::TwilioTemplate { .. } | Content::MetaTemplate { .. } => None,
         }
     }

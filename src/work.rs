@@ -71,7 +71,8 @@ fn reply_count(db: &Db<'_>, message: &Inbound, handled: &Handled, now: Timestamp
     if handled.repeated {
         return Ok(0);
     }
-    Ok(outbox::queue_reply(db, message, &handled.reply, now)?.len())
+    let choices = message.channel.choice_limits();
+    Ok(outbox::queue_reply(db, message, &handled.reply, choices, now)?.len())
 }
 
 impl Work for HandleBatch {

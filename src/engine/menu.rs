@@ -75,9 +75,17 @@ pub struct Texts {
     /// empty (the default): nothing is said.
     #[serde(default)]
     pub handed_back: String,
+    /// The button that opens a menu shown as a list (Meta, Twilio's list
+    /// picker; at most 20 characters).
+    #[serde(default = "Texts::default_choose")]
+    pub choose: String,
 }
 
 impl Texts {
+    fn default_choose() -> String {
+        "Choose".into()
+    }
+
     fn default_unknown() -> String {
         "Sorry, I didn't understand that.".into()
     }
@@ -112,7 +120,7 @@ impl Texts {
 
 impl Texts {
     /// Every text with its key.
-    pub fn all(&self) -> [(&'static str, &str); 10] {
+    pub fn all(&self) -> [(&'static str, &str); 11] {
         [
             ("unknown", &self.unknown),
             ("back", &self.back),
@@ -124,6 +132,7 @@ impl Texts {
             ("waiting_ack", &self.waiting_ack),
             ("opted_out", &self.opted_out),
             ("opted_in", &self.opted_in),
+            ("choose", &self.choose),
         ]
     }
 }
@@ -142,6 +151,7 @@ impl Default for Texts {
             opted_out: Self::default_opted_out(),
             opted_in: Self::default_opted_in(),
             handed_back: String::new(),
+            choose: Self::default_choose(),
         }
     }
 }

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use crate::message::{Channel, ContactRef, Content, ContentKind, Inbound, Reply};
+use crate::message::{Channel, ChoiceLimits, ContactRef, Content, ContentKind, Inbound, Reply, ReplyPart};
 use crate::store::{ContactFacts, Db, MessageKey, MessageRecord, NewOutbound, StoreError};
 use crate::writer::{Work, WriterError};
 use policy::Refusal;
@@ -285,27 +285,66 @@ fn fits(channel: Channel, content: &Content) -> Result<(), Refusal> {
 }
 
 /// Queues the bot's reply to `inbound` for a channel that has no inline
-/// replies, one message per piece that fits the channel, in the caller's
-/// transaction (the same one as the conversation step). Replies answer the
-/// customer's own message, so the window and opt-out rules do not hold them.
-pub fn queue_reply(db: &Db<'_>, inbound: &Inbound, reply: &Reply, now: Timestamp) -> Result<Vec<i64>, StoreError> {
-    let limit = inbound.channel.text_limit();
-    limit
-        .split(&reply.joined(), MAX_REPLY_PIECES)
+/// replies, in order, in the caller's transaction (the same one as the
+/// conversation step): a menu the channel can show (`choices`) as one message
+/// to tap, the texts around it as messages that fit the channel. Replies
+/// answer the customer's own message, so the window and opt-out rules do not
+/// hold them.
+pub fn queue_reply(
+    db: &Db<'_>,
+    inbound: &Inbound,
+    reply: &Reply,
+    choices: Option<ChoiceLimits>,
+    now: Timestamp,
+) -> Result<Vec<i64>, StoreError> {
+    reply_pieces(inbound.channel, reply, choices)
         .into_iter()
-        .map(|body| {
+        .map(|content| {
             db.enqueue(
                 &NewOutbound {
                     to: inbound.from.clone(),
                     channel: inbound.channel,
                     from_addr: inbound.to_addr.clone(),
                     to_addr: inbound.from_addr.clone(),
-                    content: Content::Reply { body },
+                    content,
                 },
                 now,
             )
         })
         .collect()
+}
+
+/// The messages a reply becomes on `channel`: texts joined and split at its
+/// limit, a menu within `choices` on its own.
+fn reply_pieces(channel: Channel, reply: &Reply, choices: Option<ChoiceLimits>) -> Vec<Content> {
+    let limit = channel.text_limit();
+    let mut pieces = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
+    let flush = |texts: &mut Vec<String>, pieces: &mut Vec<Content>| {
+        if !texts.is_empty() {
+            let body = std::mem::take(texts).join("\n\n");
+            pieces.extend(
+                limit
+                    .split(&body, MAX_REPLY_PIECES)
+                    .into_iter()
+                    .map(|body| Content::Reply { body, choice: None }),
+            );
+        }
+    };
+    for part in &reply.parts {
+        match part {
+            ReplyPart::Choice { choice } if choices.is_some_and(|c| c.fit(choice)) => {
+                flush(&mut texts, &mut pieces);
+                pieces.push(Content::Reply {
+                    body: choice.numbered(),
+                    choice: Some(choice.clone()),
+                });
+            }
+            other => texts.push(other.as_text().into_owned()),
+        }
+    }
+    flush(&mut texts, &mut pieces);
+    pieces
 }
 
 #[cfg(test)]

@@ -175,7 +175,10 @@ impl ContentColumns {
                 language: language.clone(),
                 parameters: parameters.clone(),
             })),
-            Content::Text { .. } | Content::Reply { .. } => None,
+            Content::Reply {
+                choice: Some(choice), ..
+            } => Some(to_json(choice)),
+            Content::Text { .. } | Content::Reply { choice: None, .. } => None,
         };
         ContentColumns {
             kind: content.kind().as_str().to_string(),
@@ -209,6 +212,10 @@ impl ContentColumns {
             }
             ContentKind::Reply => Content::Reply {
                 body: self.body.ok_or_else(|| bad("a reply without text".into()))?,
+                choice: match &self.template {
+                    Some(json) => Some(serde_json::from_str(json).map_err(|e| bad(format!("its menu: {e}")))?),
+                    None => None,
+                },
             },
             ContentKind::TwilioTemplate => {
                 let row: TwilioTemplateRow =
@@ -668,7 +675,10 @@ mod tests {
                 body: String::new(),
                 media_urls: Vec::new(),
             },
-            Content::Reply { body: "Welcome".into() },
+            Content::Reply {
+                body: "Welcome".into(),
+                choice: None,
+            },
             Content::TwilioTemplate {
                 content_sid: format!("HX{}", "a".repeat(32)),
                 variables: [("1".to_string(), "Ava".to_string())].into(),

@@ -367,7 +367,10 @@ fn a_reply_does_not_wait_behind_an_uncertain_message_but_a_shop_message_does() {
     let mut store = Store::open_in_memory().unwrap();
     let at: Timestamp = "2025-01-19T10:00:00Z".parse().unwrap();
     let reply = NewOutbound {
-        content: Content::Reply { body: "Welcome".into() },
+        content: Content::Reply {
+            body: "Welcome".into(),
+            choice: None,
+        },
         ..outbound_text("")
     };
     let (uncertain, answer, text) = store

@@ -117,6 +117,7 @@ fn a_closed_window_comes_back_as_window_closed() {
     let graph = client(&mock);
     let reply = Content::Reply {
         body: "Welcome!".into(),
+        choice: None,
     };
     let err = graph.send(&customer(), &reply).unwrap_err();
     let SendError::Rejected {

@@ -10,6 +10,7 @@
 
 mod architecture;
 mod browser;
+mod buttons;
 mod cli;
 mod concurrency;
 mod crash;

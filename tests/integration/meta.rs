@@ -108,18 +108,23 @@ impl TestServer {
     }
 }
 
-/// The texts of the Graph calls that went to `to`, in order.
-fn texts_to(requests: &[Recorded], to: &str) -> Vec<String> {
+/// The texts of the Graph calls that went to `to`, in order (an interactive
+/// message's body text).
+pub fn texts_to(requests: &[Recorded], to: &str) -> Vec<String> {
     let digits = to.trim_start_matches('+');
     requests
         .iter()
         .filter(|r| r.body["to"] == digits)
-        .map(|r| r.body["text"]["body"].as_str().unwrap_or_default().to_string())
+        .map(|r| {
+            let text = r.body["text"]["body"].as_str();
+            let interactive = r.body["interactive"]["body"]["text"].as_str();
+            text.or(interactive).unwrap_or_default().to_string()
+        })
         .collect()
 }
 
 /// Waits until `n` Graph calls went to `to`; their texts.
-fn wait_texts(graph: &MockGraph, to: &str, n: usize) -> Vec<String> {
+pub fn wait_texts(graph: &MockGraph, to: &str, n: usize) -> Vec<String> {
     let started = Instant::now();
     loop {
         let texts = texts_to(&graph.requests(), to);
@@ -224,7 +229,8 @@ fn the_example_menu_walked_over_meta_replies_in_order_through_the_graph_api() {
     assert_eq!(first.path, format!("/v25.0/{PHONE_NUMBER_ID}/messages"));
     assert_eq!(first.authorization, format!("Bearer {ACCESS_TOKEN}"));
     assert_eq!(first.body["messaging_product"], "whatsapp");
-    assert_eq!(first.body["type"], "text");
+    assert_eq!(first.body["type"], "interactive", "the main menu is a list to tap");
+    assert_eq!(graph.requests()[2].body["type"], "text");
 }
 
 #[test]

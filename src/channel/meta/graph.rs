@@ -148,7 +148,10 @@ pub fn request_body(to: &ContactRef, content: &Content) -> Result<Vec<Value>, Se
     let parts = match content {
         Content::Text { body, media_urls } if media_urls.is_empty() => vec![text(body)?],
         Content::Text { body, media_urls } => images(body, media_urls),
-        Content::Reply { body } => vec![text(body)?],
+        Content::Reply {
+            choice: Some(choice), ..
+        } => vec![super::interactive::payload(choice)],
+        Content::Reply { body, choice: None } => vec![text(body)?],
         Content::MetaTemplate {
             name,
             language,

@@ -4,6 +4,7 @@
 //! ([`graph`]).
 
 pub mod graph;
+pub mod interactive;
 pub mod signature;
 pub mod surrogates;
 pub mod webhook;

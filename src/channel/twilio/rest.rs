@@ -56,7 +56,7 @@ pub fn form(
             }
             form.extend(media_urls.iter().map(|url| ("MediaUrl", url.clone())));
         }
-        Content::Reply { body } => form.push(("Body", body.clone())),
+        Content::Reply { body, .. } => form.push(("Body", body.clone())),
         Content::TwilioTemplate { content_sid, .. } => form.push(("ContentSid", content_sid.clone())),
         Content::MetaTemplate { name, .. } => {
             return Err(SendError::Rejected {

@@ -52,6 +52,7 @@ fn text_goes_to_the_phone_digits_without_link_preview() {
         &ava(),
         &Content::Reply {
             body: "Welcome!".into(),
+            choice: None,
         },
     )
     .unwrap();
