@@ -345,22 +345,40 @@ fn default_choose() -> String {
     "Choose".into()
 }
 
-/// What a channel can show as something to tap: a menu with more options,
-/// or a longer text, goes as numbered text.
+/// What a channel can show as something to tap: reply buttons for a few
+/// options, a list for more; a menu with more options than a list takes, or a
+/// longer text, goes as numbered text. Lengths are in characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChoiceLimits {
-    /// The most options (buttons or list rows).
+    /// The most options shown as buttons; more are a list.
+    pub max_buttons: usize,
+    /// The most options (list rows).
     pub max_options: usize,
-    /// The longest text above them, in characters.
+    /// The longest text above them.
     pub max_body: usize,
+    /// The longest button title.
+    pub button_title: usize,
+    /// The longest list-row title.
+    pub row_title: usize,
+    /// The longest list-row description.
+    pub row_description: usize,
+    /// The longest text on the button that opens a list.
+    pub list_button: usize,
 }
 
 impl ChoiceLimits {
-    /// Reply buttons up to 3 options, a list up to 10; a body up to 1,024
-    /// characters (Meta's interactive messages, Twilio's quick replies and list pickers).
+    /// Up to 3 reply buttons (titles of 20), a list of up to 10 rows (titles
+    /// of 24, descriptions of 72, opened by a button of 20), a body up to
+    /// 1,024: Meta's interactive messages, and Twilio's `twilio/quick-reply`
+    /// and `twilio/list-picker`.
     pub const BUTTONS_AND_LISTS: ChoiceLimits = ChoiceLimits {
+        max_buttons: 3,
         max_options: 10,
         max_body: 1024,
+        button_title: 20,
+        row_title: 24,
+        row_description: 72,
+        list_button: 20,
     };
 
     /// Whether `choice` can be shown to tap.
@@ -369,6 +387,64 @@ impl ChoiceLimits {
             && choice.options.len() <= self.max_options
             && !choice.text.trim().is_empty()
             && choice.text.chars().count() <= self.max_body
+    }
+
+    /// Whether `choice` is shown as buttons (else a list).
+    pub fn as_buttons(&self, choice: &Choice) -> bool {
+        choice.options.len() <= self.max_buttons
+    }
+
+    /// The longest option title `choice` shows.
+    pub fn title(&self, choice: &Choice) -> usize {
+        if self.as_buttons(choice) {
+            self.button_title
+        } else {
+            self.row_title
+        }
+    }
+
+    /// What will not show as written: a menu sent as numbered text instead,
+    /// a label with no `short` that fits, a list button cut. For `shopbot check`.
+    pub fn problems(&self, choice: &Choice) -> Vec<String> {
+        let node = &choice.node;
+        if choice.options.len() > self.max_options {
+            return vec![format!(
+                "menu `{node}` has {} options: more than {} go as numbered text, not a list",
+                choice.options.len(),
+                self.max_options
+            )];
+        }
+        let body = choice.text.chars().count();
+        if body > self.max_body {
+            return vec![format!(
+                "menu `{node}`: its text is {body} characters, over {}: it goes as numbered text",
+                self.max_body
+            )];
+        }
+        let max = self.title(choice);
+        let kind = if self.as_buttons(choice) { "button" } else { "list row" };
+        let mut problems: Vec<String> = choice
+            .options
+            .iter()
+            .filter(|o| o.title(max) != o.label && o.short.as_ref().is_none_or(|s| s.chars().count() > max))
+            .map(|o| {
+                format!(
+                    "menu `{node}`: option \"{}\" is {} characters, over the {kind} limit of {max}, and has no short label                      that fits: it shows as \"{}\"; add short = \"…\" to the option",
+                    o.label,
+                    o.label.chars().count(),
+                    o.title(max)
+                )
+            })
+            .collect();
+        if !self.as_buttons(choice) && choice.choose.chars().count() > self.list_button {
+            problems.push(format!(
+                "[texts] choose is {} characters, over {}: the list's button shows \"{}\"",
+                choice.choose.chars().count(),
+                self.list_button,
+                cut_at_word(&choice.choose, self.list_button)
+            ));
+        }
+        problems
     }
 }
 
@@ -969,6 +1045,39 @@ mod tests {
         for step in [MessageStatus::Queued, MessageStatus::Read, MessageStatus::Canceled] {
             assert_eq!(ReportedStatus::from_word(step.as_str()).ladder(), Some(step));
         }
+    }
+
+    #[test]
+    fn choice_problems_name_what_will_not_show_as_written() {
+        let option = |n: usize, label: &str, short: Option<&str>| ChoiceOption {
+            id: format!("m:{n}"),
+            label: label.into(),
+            short: short.map(String::from),
+        };
+        let mut choice = Choice {
+            node: "m".into(),
+            text: "Pick".into(),
+            options: (0..11).map(|n| option(n, "Fine", None)).collect(),
+            footer: None,
+            choose: "Choose".into(),
+        };
+        let limits = ChoiceLimits::BUTTONS_AND_LISTS;
+        assert!(!limits.fit(&choice));
+        assert!(limits.problems(&choice)[0].contains("has 11 options"));
+        choice.options.truncate(4);
+        assert!(limits.fit(&choice) && limits.problems(&choice).is_empty());
+        choice.options[0] = option(0, "A label far too long for a row", Some("Also much too long for it"));
+        choice.options[1] = option(1, "A label far too long for a row", Some("Short"));
+        choice.choose = "Please choose one of these".into();
+        let problems = limits.problems(&choice);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0].contains("shows as \"A label far too long…\""),
+            "{problems:?}"
+        );
+        assert!(problems[1].contains("[texts] choose"), "{problems:?}");
+        choice.text = "x".repeat(1025);
+        assert!(!limits.fit(&choice));
     }
 
     #[test]

@@ -12,7 +12,8 @@ use clap::Args as ClapArgs;
 use super::{CliError, ConfigArg};
 use crate::channel;
 use crate::config::{Config, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN, ENV_META_APP_SECRET};
-use crate::message::Channel;
+use crate::engine::render;
+use crate::message::{Channel, ChoiceLimits};
 use crate::store::inspect;
 
 #[derive(Debug, ClapArgs)]
@@ -119,7 +120,39 @@ fn summary(c: &Config) -> Vec<(&'static str, String)> {
     }
     lines.extend(placeholders(c).into_iter().map(|p| ("warning", p)));
     lines.extend(c.exposure_warning().map(|w| ("warning", w)));
+    lines.extend(choice_warnings(c).into_iter().map(|w| ("warning", w)));
     lines
+}
+
+/// Per channel that shows menus to tap, every menu that will not show as
+/// written there (too many options, a label without a `short` that fits).
+fn choice_warnings(c: &Config) -> Vec<String> {
+    let choices: Vec<_> = c
+        .menu
+        .nodes
+        .keys()
+        .filter_map(|name| render::choice(&c.menu, name))
+        .collect();
+    tapping_channels(c)
+        .into_iter()
+        .flat_map(|(channel, limits)| {
+            choices.iter().flat_map(move |choice| {
+                limits
+                    .problems(choice)
+                    .into_iter()
+                    .map(move |p| format!("{channel}: {p}"))
+            })
+        })
+        .collect()
+}
+
+/// The channels that show menus to tap, with their limits.
+fn tapping_channels(c: &Config) -> Vec<(Channel, ChoiceLimits)> {
+    [Channel::Twilio, Channel::Meta]
+        .into_iter()
+        .filter(|channel| *channel != Channel::Meta || c.meta.is_some())
+        .filter_map(|channel| c.choice_limits(channel).map(|limits| (channel, limits)))
+        .collect()
 }
 
 /// The database, and, if it exists, its schema version and the tables in it

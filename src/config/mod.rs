@@ -20,7 +20,7 @@ use std::time::Duration;
 use jiff::tz::TimeZone;
 
 use crate::engine::{Menu, MenuError, OptKeywords};
-use crate::message::Channel;
+use crate::message::{Channel, ChoiceLimits};
 use crate::phone::PhoneNumber;
 
 /// Env var for the Twilio auth token.
@@ -109,6 +109,15 @@ impl Config {
         Some(format!("{}{}", base.trim_end_matches('/'), self.webhooks.status_path))
     }
 
+    /// What `channel` shows of a menu to tap, as configured: Meta always,
+    /// Twilio with `interactive = "content"`; `None`: numbered text.
+    pub fn choice_limits(&self, channel: Channel) -> Option<ChoiceLimits> {
+        match channel {
+            Channel::Twilio if self.twilio.interactive == Interactive::Content => Some(ChoiceLimits::BUTTONS_AND_LISTS),
+            other => other.choice_limits(),
+        }
+    }
+
     /// The `From` address (or messaging service) Twilio messages are stored with.
     pub fn sender_address(&self) -> String {
         let t = &self.twilio;
@@ -190,6 +199,20 @@ pub struct Twilio {
     pub api_base_url: String,
     /// SharedKey id → secret, for Twilio's newer webhook signing.
     pub webhook_shared_keys: BTreeMap<String, Secret>,
+    /// `interactive`: how a menu reaches a Twilio customer.
+    pub interactive: Interactive,
+    /// Scheme and host of the Content API (`content_base_url`).
+    pub content_base_url: String,
+}
+
+/// `[twilio] interactive`: how menus reach Twilio customers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Interactive {
+    /// `"off"` (the default): inline TwiML, options numbered.
+    #[default]
+    Off,
+    /// `"content"`: menus as Content API quick replies and list pickers, by REST.
+    Content,
 }
 
 /// `[meta]`: Meta's WhatsApp Cloud API, directly.

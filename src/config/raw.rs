@@ -10,14 +10,17 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::{
-    Config, ConfigError, ConfigProblem, Log, Meta, Outbox, Purpose, Retention, Secret, Server, Shop, Staff, Twilio,
-    Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN, ENV_META_ACCESS_TOKEN, ENV_META_APP_SECRET, ENV_META_VERIFY_TOKEN,
+    Config, ConfigError, ConfigProblem, Interactive, Log, Meta, Outbox, Purpose, Retention, Secret, Server, Shop,
+    Staff, Twilio, Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN, ENV_META_ACCESS_TOKEN, ENV_META_APP_SECRET,
+    ENV_META_VERIFY_TOKEN,
 };
 use crate::engine::{Menu, OptKeywords};
 use crate::message::{Channel, TextLimit};
 use crate::phone::PhoneNumber;
 
 pub const DEFAULT_API_BASE_URL: &str = "https://api.twilio.com";
+/// `[twilio] content_base_url` when not set.
+pub const DEFAULT_CONTENT_BASE_URL: &str = "https://content.twilio.com";
 pub const DEFAULT_INBOUND_PATH: &str = "/twilio/inbound";
 pub const DEFAULT_STATUS_PATH: &str = "/twilio/status";
 pub const DEFAULT_META_PATH: &str = "/meta/webhook";
@@ -93,6 +96,8 @@ struct RawTwilio {
     api_base_url: Option<String>,
     #[serde(default)]
     webhook_shared_keys: BTreeMap<String, String>,
+    interactive: Option<String>,
+    content_base_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -528,6 +533,25 @@ impl RawTwilio {
                 api_base_url
             }
         };
+        let interactive = match non_empty(self.interactive).as_deref() {
+            None | Some("off") => Interactive::Off,
+            Some("content") => Interactive::Content,
+            Some(other) => {
+                problems.add(
+                    "[twilio] interactive",
+                    format!("{other:?} is not a choice: use \"off\" (numbered text menus) or \"content\" (menus to tap, through Twilio's Content API)"),
+                );
+                Interactive::Off
+            }
+        };
+        let content_base_url = non_empty(self.content_base_url).unwrap_or_else(|| DEFAULT_CONTENT_BASE_URL.into());
+        let content_base_url = match check_base_url(&content_base_url) {
+            Ok(url) => url,
+            Err(why) => {
+                problems.add("[twilio] content_base_url", format!("{content_base_url:?} {why}"));
+                content_base_url
+            }
+        };
         Twilio {
             account_sid,
             auth_token,
@@ -537,6 +561,8 @@ impl RawTwilio {
             api_key_secret: non_empty(self.api_key_secret).map(Secret),
             api_base_url,
             webhook_shared_keys: shared_keys,
+            interactive,
+            content_base_url,
         }
     }
 }

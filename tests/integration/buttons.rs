@@ -177,3 +177,57 @@ fn a_tap_on_an_earlier_menu_works_and_a_stale_one_gets_unknown_and_the_menu_agai
     let again = nth(&graph, customer, 6);
     assert_eq!(again["interactive"]["type"], "list", "then the menu again: {again}");
 }
+
+#[test]
+fn check_names_per_channel_every_label_that_will_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let nine: Vec<String> = (1..=9)
+        .map(|n| format!("{{ label = \"Option {n} of a long list here\", goto = \"main\" }}"))
+        .collect();
+    let menu = format!(
+        r#"start = "main"
+[nodes.main]
+kind = "menu"
+text = "Welcome"
+options = [
+  {{ label = "Talk to somebody in the shop please", goto = "big" }},
+  {{ label = "A label that has its own short one", short = "Short one", goto = "big" }},
+]
+[nodes.big]
+kind = "menu"
+text = "Many"
+options = [{}]
+"#,
+        nine.join(", ")
+    );
+    std::fs::write(dir.path().join("menu.toml"), menu).unwrap();
+    let extra = format!(
+        "{}\n[menu]\npath = \"{}\"\n",
+        crate::meta::meta_config("https://graph.facebook.com"),
+        dir.path().join("menu.toml").display().to_string().replace('\\', "/")
+    );
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, crate::support::config_text(&dir.path().join("s.db"), &extra)).unwrap();
+    let out = crate::support::run_to_end(&mut crate::support::shopbot_command(&[
+        "check",
+        "--config",
+        config.to_str().unwrap(),
+    ]));
+    let text = crate::support::output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("meta: menu `main`: option \"Talk to somebody in the shop please\" is 35 characters, over the button limit of 20"),
+        "{text}"
+    );
+    assert!(!text.contains("A label that has its own short one"), "{text}");
+    assert!(
+        text.contains(
+            "meta: menu `big`: option \"Option 9 of a long list here\" is 28 characters, over the list row limit of 24"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("twilio: menu"),
+        "Twilio shows numbered text by default: {text}"
+    );
+}

@@ -10,29 +10,21 @@
 
 use serde_json::{json, Value};
 
-use crate::message::{cut_at_word, Choice, ChoiceOption};
+use crate::message::{cut_at_word, Choice, ChoiceLimits, ChoiceOption};
 
-/// The most reply buttons in one message.
-pub const MAX_BUTTONS: usize = 3;
-/// The longest button title.
-pub const BUTTON_TITLE: usize = 20;
+/// Meta's limits on buttons and lists.
+const LIMITS: ChoiceLimits = ChoiceLimits::BUTTONS_AND_LISTS;
 /// The longest button id.
 pub const BUTTON_ID: usize = 256;
-/// The longest list-row title.
-pub const ROW_TITLE: usize = 24;
 /// The longest list-row id.
 pub const ROW_ID: usize = 200;
-/// The longest list-row description.
-pub const ROW_DESCRIPTION: usize = 72;
-/// The longest text on the button that opens a list.
-pub const LIST_BUTTON: usize = 20;
 /// The longest footer.
 pub const FOOTER: usize = 60;
 
 /// The `("interactive", payload)` of a menu that fits
 /// [`ChoiceLimits::BUTTONS_AND_LISTS`](crate::message::ChoiceLimits).
 pub fn payload(choice: &Choice) -> (&'static str, Value) {
-    let mut interactive = if choice.options.len() <= MAX_BUTTONS {
+    let mut interactive = if LIMITS.as_buttons(choice) {
         buttons(choice)
     } else {
         list(choice)
@@ -49,7 +41,7 @@ fn buttons(choice: &Choice) -> Value {
         .options
         .iter()
         .map(|option| {
-            json!({"type": "reply", "reply": {"id": cut(&option.id, BUTTON_ID), "title": option.title(BUTTON_TITLE)}})
+            json!({"type": "reply", "reply": {"id": cut(&option.id, BUTTON_ID), "title": option.title(LIMITS.button_title)}})
         })
         .collect();
     json!({"type": "button", "action": {"buttons": buttons}})
@@ -60,17 +52,17 @@ fn list(choice: &Choice) -> Value {
     json!({
         "type": "list",
         "action": {
-            "button": cut_at_word(&choice.choose, LIST_BUTTON),
+            "button": cut_at_word(&choice.choose, LIMITS.list_button),
             "sections": [{"rows": rows}],
         }
     })
 }
 
 fn row(option: &ChoiceOption) -> Value {
-    let title = option.title(ROW_TITLE);
+    let title = option.title(LIMITS.row_title);
     let mut row = json!({"id": cut(&option.id, ROW_ID), "title": title});
     if title != option.label {
-        row["description"] = json!(cut_at_word(&option.label, ROW_DESCRIPTION));
+        row["description"] = json!(cut_at_word(&option.label, LIMITS.row_description));
     }
     row
 }
@@ -121,7 +113,7 @@ mod tests {
             .map(|b| b["reply"]["title"].as_str().unwrap())
             .collect();
         assert_eq!(titles, ["Report a defect", "Defect history", "Talk to somebody…"]);
-        assert!(titles.iter().all(|t| t.chars().count() <= BUTTON_TITLE));
+        assert!(titles.iter().all(|t| t.chars().count() <= LIMITS.button_title));
         assert_eq!(value["action"]["buttons"][0]["reply"]["id"], "main:n0");
     }
 
@@ -146,6 +138,6 @@ mod tests {
         assert_eq!(rows[4]["title"], "A label much too long…");
         assert!(rows
             .iter()
-            .all(|r| r["title"].as_str().unwrap().chars().count() <= ROW_TITLE));
+            .all(|r| r["title"].as_str().unwrap().chars().count() <= LIMITS.row_title));
     }
 }
