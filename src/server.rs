@@ -13,6 +13,7 @@ use crate::conversation::Bot;
 use crate::http::{
     api::Api, demo::DemoPage, inbox::Inbox, meta::MetaWebhook, routes::App, twilio::Twilio, HttpServer, Settings,
 };
+use crate::message::Channel;
 use crate::outbox::policy::RetryPolicy;
 use crate::outbox::sender::{OutboxSender, SenderSettings, Wake};
 use crate::retention::RetentionJob;
@@ -154,6 +155,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         wake.clone(),
         bot.clone(),
         WebhookVerifier::from_config(config),
+        config.choice_limits(Channel::Twilio),
         (&config.webhooks.inbound_path, &config.webhooks.status_path),
     );
     let meta = MetaWebhook::new(
@@ -206,7 +208,7 @@ fn start_outbox(
     reader: &Arc<ReadPool>,
     options: Options,
 ) -> Result<Option<OutboxSender>, StartError> {
-    let (channels, missing) = channel::transports(config);
+    let (channels, missing) = channel::transports(config, Some((reader, writer)));
     // The demo has no provider account on purpose.
     let level = if options.demo_page {
         log::Level::Debug

@@ -8,32 +8,64 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use crate::conversation::{handle_failed_inbound, handle_inbound, Bot, Handled};
-use crate::message::{Inbound, StatusEvent};
+use crate::message::{ChoiceLimits, Inbound, StatusEvent};
 use crate::orders::{self, ImportError, ImportReport};
 use crate::outbox::{self, policy};
 use crate::store::{Db, Recorded, StoreError};
 use crate::writer::{self, Work, WriterError};
 
-/// An inbound message: the conversation step and its reply.
+/// An inbound message on a channel with inline replies: the conversation
+/// step and its reply. A reply that shows a menu the channel shows to tap
+/// (`choices`) goes whole through the outbox instead, in order.
 pub struct HandleInbound {
     /// The bot that answers.
     pub bot: Arc<Bot>,
     /// The message.
     pub message: Inbound,
+    /// What the channel shows of a menu to tap by its API (`None`: every
+    /// reply is inline).
+    pub choices: Option<ChoiceLimits>,
+}
+
+/// A handled inbound message and where its reply went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answered {
+    /// The message's handling (and its reply).
+    pub handled: Handled,
+    /// The reply went through the outbox: nothing is said inline.
+    pub by_outbox: bool,
+}
+
+impl HandleInbound {
+    /// Whether `handled`'s reply goes through the outbox (also for a repeated
+    /// delivery, whose reply was queued the first time).
+    fn by_outbox(&self, handled: &Handled) -> bool {
+        let choice = handled.reply.choice();
+        self.choices.is_some_and(|limits| choice.is_some_and(|c| limits.fit(c)))
+    }
 }
 
 impl Work for HandleInbound {
-    type Output = Handled;
+    type Output = Answered;
 
-    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Handled, WriterError> {
-        Ok(handle_inbound(db, &self.bot, &self.message, now)?)
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Answered, WriterError> {
+        let handled = handle_inbound(db, &self.bot, &self.message, now)?;
+        let by_outbox = self.by_outbox(&handled);
+        if by_outbox && !handled.repeated {
+            outbox::queue_reply(db, &self.message, &handled.reply, self.choices, now)?;
+        }
+        Ok(Answered { handled, by_outbox })
     }
 
     /// A panic while handling was rolled back; the message is stored with an
     /// apology instead, so the customer hears something and the `200` is durable.
-    fn recover(&self, db: &Db<'_>, now: Timestamp) -> Result<Handled, WriterError> {
+    fn recover(&self, db: &Db<'_>, now: Timestamp) -> Result<Answered, WriterError> {
         log::error!(target: "writer", "{}: handling panicked; rolled back, answering with an apology", self.message.key);
-        Ok(handle_failed_inbound(db, &self.message, now)?)
+        let handled = handle_failed_inbound(db, &self.message, now)?;
+        Ok(Answered {
+            handled,
+            by_outbox: false,
+        })
     }
 }
 

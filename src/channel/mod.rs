@@ -12,12 +12,15 @@ pub mod meta;
 pub mod twilio;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use hmac::{digest::KeyInit, Mac};
 
 use crate::config::Config;
 use crate::message::Channel;
 use crate::outbox::sender::{Rates, Transport};
+use crate::store::ReadPool;
+use crate::writer::Writer;
 
 /// An HMAC (`M`, e.g. `Hmac<Sha256>`) of `message` keyed with `key`: both
 /// providers sign webhooks this way.
@@ -76,12 +79,30 @@ impl MediaFetcher {
     }
 }
 
+/// With `interactive = "content"` and a store, the menus' Content API templates.
+fn content_templates(
+    config: &Config,
+    store: Option<(&Arc<ReadPool>, &Writer)>,
+) -> Option<twilio::content::ContentTemplates> {
+    let (reader, writer) = store?;
+    if config.twilio.interactive != crate::config::Interactive::Content {
+        return None;
+    }
+    let client = twilio::content::ContentClient::from_config(config).ok()?;
+    Some(twilio::content::ContentTemplates::new(
+        client,
+        reader.clone(),
+        writer.clone(),
+    ))
+}
+
 /// The channels a config can send on, each with its transport and rates.
 pub type Transports = BTreeMap<Channel, (Box<dyn Transport>, Rates)>;
 
 /// The transports `config` sets up, and for each configured channel that
-/// cannot send, what is missing.
-pub fn transports(config: &Config) -> (Transports, Vec<(Channel, String)>) {
+/// cannot send, what is missing. With `store` (a running server's), Twilio
+/// keeps the Content API templates of `interactive = "content"` there.
+pub fn transports(config: &Config, store: Option<(&Arc<ReadPool>, &Writer)>) -> (Transports, Vec<(Channel, String)>) {
     let rates = Rates {
         text_per_second: config.outbox.messages_per_second,
         media_per_second: config.outbox.media_messages_per_second,
@@ -90,6 +111,7 @@ pub fn transports(config: &Config) -> (Transports, Vec<(Channel, String)>) {
     let mut missing = Vec::new();
     match twilio::rest::TwilioTransport::from_config(config) {
         Ok(transport) => {
+            let transport = transport.with_templates(content_templates(config, store));
             ready.insert(Channel::Twilio, (Box::new(transport), rates));
         }
         Err(why) => missing.push((Channel::Twilio, why)),

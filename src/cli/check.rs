@@ -11,7 +11,8 @@ use clap::Args as ClapArgs;
 
 use super::{CliError, ConfigArg};
 use crate::channel;
-use crate::config::{Config, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN, ENV_META_APP_SECRET};
+use crate::channel::twilio::content::ContentClient;
+use crate::config::{Config, Interactive, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN, ENV_META_APP_SECRET};
 use crate::engine::render;
 use crate::message::{Channel, ChoiceLimits};
 use crate::store::inspect;
@@ -38,7 +39,7 @@ fn summary(c: &Config) -> Vec<(&'static str, String)> {
         Some(base) => format!("{base}{path}"),
         None => format!("https://<your host>{path}"),
     };
-    let (_, missing) = channel::transports(c);
+    let (_, missing) = channel::transports(c, None);
     let sending = |channel: Channel| match missing.iter().find(|(m, _)| *m == channel) {
         Some((_, why)) => format!("NOT configured: {why}; messages to this channel wait in the outbox"),
         None => "ready".to_string(),
@@ -59,6 +60,7 @@ fn summary(c: &Config) -> Vec<(&'static str, String)> {
             ),
         ),
         ("twilio out", sending(Channel::Twilio)),
+        ("twilio menus", twilio_menus(c)),
     ];
     match &c.meta {
         Some(meta) => {
@@ -122,6 +124,28 @@ fn summary(c: &Config) -> Vec<(&'static str, String)> {
     lines.extend(c.exposure_warning().map(|w| ("warning", w)));
     lines.extend(choice_warnings(c).into_iter().map(|w| ("warning", w)));
     lines
+}
+
+/// How menus reach Twilio customers; with `interactive = "content"`, whether
+/// the Content API answers the credentials (one `GET`).
+fn twilio_menus(c: &Config) -> String {
+    if c.twilio.interactive != Interactive::Content {
+        return "numbered text, inline (interactive = \"off\")".into();
+    }
+    let client = match ContentClient::from_config(c) {
+        Ok(client) => client,
+        Err(why) => return format!("NOT tappable: {why}; menus go as numbered text"),
+    };
+    match client.probe() {
+        Ok(status) => format!(
+            "tappable: the Content API at {} answers ({status})",
+            client.content_url()
+        ),
+        Err(why) => format!(
+            "the Content API at {} does not answer ({why}): menus go as numbered text until it does",
+            client.content_url()
+        ),
+    }
 }
 
 /// Per channel that shows menus to tap, every menu that will not show as

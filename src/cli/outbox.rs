@@ -166,7 +166,7 @@ fn queue(config: &Config, message: Result<Outgoing, FieldError>, wait: &WaitArgs
         message.content.kind(),
         channel.map_or("?", |c| c.as_str())
     );
-    let (_, missing) = channel::transports(config);
+    let (_, missing) = channel::transports(config, None);
     if let Some((channel, why)) = missing.iter().find(|(c, _)| Some(*c) == channel) {
         eprintln!("warning: the server will not send it until {channel} is configured for sending: {why}");
     }

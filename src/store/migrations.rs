@@ -278,6 +278,19 @@ const MIGRATIONS: &[&str] = &[
         received_at TEXT NOT NULL
     );
     "#,
+    // 11: the Content API templates made for menus (Twilio with
+    // `interactive = "content"`): one per menu node, language and content
+    // hash, made once and reused.
+    r#"
+    CREATE TABLE content_templates (
+        node        TEXT NOT NULL,
+        language    TEXT NOT NULL,
+        hash        TEXT NOT NULL,
+        sid         TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (node, language, hash)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -25,6 +25,7 @@ mod retention;
 pub mod serving;
 mod staff;
 mod statuses;
+mod templates;
 mod time;
 mod unreadable;
 
@@ -45,6 +46,7 @@ pub use read::ReadPool;
 pub use reports::SubmissionRecord;
 pub use staff::{LatestForward, NoteKind, Waiting};
 pub use statuses::{EventRecord, MessageKey, MessageRecord, Recorded};
+pub use templates::TemplateKey;
 pub use unreadable::{UnreadableItem, UNREADABLE_KEPT};
 
 /// How long a writer waits for another process's write lock (the CLI importing

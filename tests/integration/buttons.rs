@@ -231,3 +231,197 @@ options = [{}]
         "Twilio shows numbered text by default: {text}"
     );
 }
+
+mod twilio_content {
+    //! `[twilio] interactive = "content"`: menus as Content API templates
+    //! sent by REST, against the recording Twilio mock (Messages and Content).
+
+    use std::time::Duration;
+
+    use crate::support::{new_sid, whatsapp_params, TestServer};
+    use crate::twilio_mock::{MockTwilio, Recorded};
+
+    fn content_server(mock: &MockTwilio) -> TestServer {
+        TestServer::start_with(&format!(
+            "api_base_url = \"{0}\"\ninteractive = \"content\"\ncontent_base_url = \"{0}\"\n[outbox]\nretry_after_seconds = 0.05\n",
+            mock.url
+        ))
+    }
+
+    fn templates(requests: &[Recorded]) -> Vec<&Recorded> {
+        requests.iter().filter(|r| r.path == "/v1/Content").collect()
+    }
+
+    fn messages_to<'a>(requests: &'a [Recorded], to: &str) -> Vec<&'a Recorded> {
+        let to = format!("whatsapp:{to}");
+        requests
+            .iter()
+            .filter(|r| r.path.ends_with("/Messages.json") && r.get("To") == Some(to.as_str()))
+            .collect()
+    }
+
+    /// Waits until `to` got `n` messages by REST.
+    fn wait_messages(mock: &MockTwilio, to: &str, n: usize) -> Vec<Recorded> {
+        let started = std::time::Instant::now();
+        loop {
+            let requests = mock.requests();
+            let sent: Vec<Recorded> = messages_to(&requests, to).into_iter().cloned().collect();
+            if sent.len() >= n || started.elapsed() > Duration::from_secs(20) {
+                assert!(sent.len() >= n, "expected {n} messages to {to}: {requests:#?}");
+                return sent;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn tap(server: &TestServer, from: &str, id: &str, title: &str) -> crate::support::Reply {
+        let mut params = whatsapp_params(&new_sid(), from, title);
+        params.retain(|(k, _)| k != "MessageType");
+        params.push(("MessageType".into(), "button".into()));
+        params.push(("ButtonText".into(), title.into()));
+        params.push(("ButtonPayload".into(), id.into()));
+        server.post_signed("/twilio/inbound", &params)
+    }
+
+    #[test]
+    fn a_menu_goes_as_a_list_picker_by_rest_made_once_and_reused() {
+        let mock = MockTwilio::start();
+        let server = content_server(&mock);
+        let first = server.say("+27825551001", "hi");
+        assert!(first.messages().is_empty(), "an empty <Response/>: {}", first.body);
+        let sent = wait_messages(&mock, "+27825551001", 1);
+        let requests = mock.requests();
+        let made = templates(&requests);
+        assert_eq!(made.len(), 1, "{requests:#?}");
+        let picker = &made[0].json["types"]["twilio/list-picker"];
+        assert_eq!(picker["items"].as_array().unwrap().len(), 5, "{}", made[0].json);
+        assert_eq!(picker["button"], "Choose");
+        assert!(made[0].json["types"]["twilio/text"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("\n1 Check Order Status"));
+        let sid = sent[0].get("ContentSid").expect("sent by its template").to_string();
+        assert!(sid.starts_with("HX") && sent[0].get("Body").is_none(), "{:?}", sent[0]);
+
+        let second = server.say("+27825551002", "hi");
+        assert!(second.messages().is_empty());
+        let sent = wait_messages(&mock, "+27825551002", 1);
+        assert_eq!(sent[0].get("ContentSid"), Some(sid.as_str()), "the cached template");
+        assert_eq!(templates(&mock.requests()).len(), 1, "one creation in all");
+    }
+
+    #[test]
+    fn a_tap_by_button_payload_chooses_and_the_texts_stay_inline() {
+        let mock = MockTwilio::start();
+        let server = content_server(&mock);
+        let customer = "+27825551003";
+        server.say(customer, "hi");
+        wait_messages(&mock, customer, 1);
+        let picker = templates(&mock.requests())[0].json["types"]["twilio/list-picker"].clone();
+        let defects = &picker["items"][1];
+        let tapped = tap(
+            &server,
+            customer,
+            defects["id"].as_str().unwrap(),
+            defects["item"].as_str().unwrap(),
+        );
+        assert!(tapped.messages().is_empty(), "{}", tapped.body);
+        let sent = wait_messages(&mock, customer, 2);
+        let requests = mock.requests();
+        let made = templates(&requests);
+        assert_eq!(made.len(), 2);
+        let quick = &made[1].json["types"]["twilio/quick-reply"];
+        assert_eq!(quick["actions"].as_array().unwrap().len(), 2, "{}", made[1].json);
+        assert!(sent[1].get("ContentSid").is_some());
+        // A reply without a menu stays inline TwiML.
+        let report = quick["actions"][0]["id"].as_str().unwrap();
+        let asked = tap(&server, customer, report, "Report a defect");
+        assert_eq!(asked.messages(), ["Please describe the defect:"]);
+    }
+
+    #[test]
+    fn a_restart_keeps_the_templates_and_a_changed_label_makes_a_new_one() {
+        let mock = MockTwilio::start();
+        let mut server = content_server(&mock);
+        server.say("+27825551004", "hi");
+        wait_messages(&mock, "+27825551004", 1);
+        server.restart();
+        server.say("+27825551005", "hi");
+        wait_messages(&mock, "+27825551005", 1);
+        assert_eq!(templates(&mock.requests()).len(), 1, "kept across the restart");
+
+        // The example menu with one label changed.
+        let dir = tempfile::tempdir().unwrap();
+        let text =
+            include_str!("../../src/engine/default_menu.toml").replace("Check Order Status", "Where is my order?");
+        let path = dir.path().join("menu.toml");
+        std::fs::write(&path, text).unwrap();
+        let menu_line = format!("[menu]\npath = \"{}\"\n", path.display().to_string().replace('\\', "/"));
+        server.restart_edited(|config| format!("{config}\n{menu_line}"));
+        server.say("+27825551006", "hi");
+        let sent = wait_messages(&mock, "+27825551006", 1);
+        let requests = mock.requests();
+        let made = templates(&requests);
+        assert_eq!(made.len(), 2, "a new template for the changed label");
+        assert_eq!(
+            made[1].json["types"]["twilio/list-picker"]["items"][0]["item"],
+            "Where is my order?"
+        );
+        assert_ne!(
+            sent[0].get("ContentSid"),
+            messages_to(&requests, "+27825551005")[0].get("ContentSid")
+        );
+    }
+
+    #[test]
+    fn a_content_api_failure_sends_the_numbered_menu_never_silence() {
+        let mock = MockTwilio::start();
+        let server = content_server(&mock);
+        mock.then(500, r#"{"code":20500,"message":"Internal Server Error","status":500}"#);
+        let first = server.say("+27825551007", "hi");
+        assert!(first.messages().is_empty());
+        let sent = wait_messages(&mock, "+27825551007", 1);
+        let body = sent[0].get("Body").expect("the numbered text");
+        assert!(
+            body.starts_with("Welcome!") && body.contains("\n2 Report Defect"),
+            "{body}"
+        );
+        assert!(sent[0].get("ContentSid").is_none());
+    }
+
+    #[test]
+    fn with_interactive_off_a_menu_is_inline_and_no_rest_call_is_made() {
+        let mock = MockTwilio::start();
+        let server = TestServer::start_with(&format!("api_base_url = \"{}\"\n", mock.url));
+        let reply = server.say("+27825551008", "hi");
+        assert!(reply.text().contains("\n1 Check Order Status"), "{}", reply.body);
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(mock.requests().is_empty(), "{:#?}", mock.requests());
+    }
+}
+
+#[test]
+fn check_says_whether_the_content_api_answers() {
+    let mock = crate::twilio_mock::MockTwilio::start();
+    let run = |content_url: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let extra = format!("interactive = \"content\"\ncontent_base_url = \"{content_url}\"\n");
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, crate::support::config_text(&dir.path().join("s.db"), &extra)).unwrap();
+        let out = crate::support::run_to_end(&mut crate::support::shopbot_command(&[
+            "check",
+            "--config",
+            config.to_str().unwrap(),
+        ]));
+        crate::support::output_text(&out)
+    };
+    mock.then(200, r#"{"contents": [], "meta": {}}"#);
+    let answers = run(&mock.url);
+    assert!(
+        answers.contains("twilio menus     tappable: the Content API at"),
+        "{answers}"
+    );
+    assert_eq!(mock.requests()[0].method, "GET");
+    let silent = run("http://127.0.0.1:9");
+    assert!(silent.contains("does not answer"), "{silent}");
+}

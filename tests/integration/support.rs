@@ -234,6 +234,19 @@ impl TestServer {
         self.running = Some(running);
     }
 
+    /// Stops the server and starts it again on the same database with its
+    /// config file's text changed by `edit` (a new menu, say).
+    pub fn restart_edited(&mut self, edit: impl Fn(&str) -> String) {
+        self.stop();
+        let path = self.config.source.clone();
+        let text = edit(&std::fs::read_to_string(&path).unwrap());
+        std::fs::write(&path, &text).unwrap();
+        self.config = Config::from_toml(&text, &path, &|_| None).unwrap();
+        let running = server::start(&self.config, Options::default()).unwrap();
+        self.http = format!("http://{}", running.addr());
+        self.running = Some(running);
+    }
+
     /// The config file the server was started from.
     pub fn config_path(&self) -> PathBuf {
         self.config.source.clone()

@@ -1,5 +1,7 @@
 //! A mock of Twilio's REST API for tests: a real HTTP server on loopback that
-//! records every request and answers from a script (then `201` with a new SID).
+//! records every request and answers from a script (then `201` with a new
+//! SID). It is the Content API too: a `POST /v1/Content` (JSON) is answered
+//! `201` with a new `HX…` SID.
 
 use std::time::Duration;
 
@@ -16,8 +18,10 @@ pub struct Recorded {
     /// The user of the Basic `Authorization` header.
     pub basic_user: String,
     pub basic_password: String,
-    /// The form body, in order.
+    /// The form body, in order (empty for a JSON body).
     pub form: Vec<(String, String)>,
+    /// A JSON body (the Content API's), else `Null`.
+    pub json: serde_json::Value,
 }
 
 impl Recorded {
@@ -54,15 +58,25 @@ fn record(raw: &RawRequest) -> Recorded {
         content_type: raw.header("Content-Type"),
         basic_user,
         basic_password,
-        form: serde_urlencoded::from_str(&raw.body).expect("the request body is a form"),
+        form: if raw.header("Content-Type").contains("json") || raw.body.is_empty() {
+            Vec::new()
+        } else {
+            serde_urlencoded::from_str(&raw.body).expect("the request body is a form")
+        },
+        json: serde_json::from_str(&raw.body).unwrap_or(serde_json::Value::Null),
     }
 }
 
-/// Twilio's `201` for a created message, with a new SID.
-fn created(_: &Recorded, n: usize) -> Answer {
+/// Twilio's `201` for a created message (or Content API template), with a new SID.
+fn created(request: &Recorded, n: usize) -> Answer {
+    let body = if request.path.starts_with("/v1/Content") {
+        format!(r#"{{"sid":"HX{n:032}","friendly_name":"t","language":"en","types":{{}}}}"#)
+    } else {
+        format!(r#"{{"sid":"SM{n:032}","status":"queued","error_code":null}}"#)
+    };
     Answer {
         status: 201,
-        body: format!(r#"{{"sid":"SM{n:032}","status":"queued","error_code":null}}"#),
+        body,
         delay: Duration::ZERO,
     }
 }

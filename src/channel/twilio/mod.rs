@@ -2,6 +2,7 @@
 //! into the neutral types, TwiML for replies, and the REST client for messages
 //! the shop starts.
 
+pub mod content;
 pub mod rest;
 pub mod signature;
 pub mod status;

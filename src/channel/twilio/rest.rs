@@ -13,6 +13,7 @@
 use base64::Engine as _;
 use serde::Deserialize;
 
+use super::content::ContentTemplates;
 use super::status::ladder;
 use crate::channel::client;
 use crate::config::{Config, Secret};
@@ -158,8 +159,7 @@ impl RestClient {
     }
 
     fn authorization(&self) -> String {
-        let pair = format!("{}:{}", self.credentials.user, self.credentials.password.expose());
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+        self.credentials.authorization()
     }
 }
 
@@ -203,11 +203,13 @@ pub struct TwilioTransport {
     client: RestClient,
     sender: Sender,
     status_callback: Option<String>,
+    /// With `interactive = "content"`: the menus' templates.
+    templates: Option<ContentTemplates>,
 }
 
-impl RestClient {
-    /// The client `config`'s credentials make, or what is missing.
-    pub fn from_config(config: &Config) -> Result<RestClient, String> {
+impl Credentials {
+    /// The credentials `config` gives REST calls, or what is missing.
+    pub fn from_config(config: &Config) -> Result<Credentials, String> {
         let t = &config.twilio;
         let account_sid = t.account_sid.clone().ok_or("[twilio] account_sid is not set")?;
         let (user, password) = match (&t.api_key_sid, &t.api_key_secret, &t.auth_token) {
@@ -215,12 +217,27 @@ impl RestClient {
             (_, _, Some(token)) => (account_sid.clone(), token.clone()),
             _ => return Err("neither [twilio] api_key_sid/api_key_secret nor an auth token is set".into()),
         };
-        let credentials = Credentials {
+        Ok(Credentials {
             account_sid,
             user,
             password,
-        };
-        Ok(RestClient::new(&t.api_base_url, credentials))
+        })
+    }
+
+    /// The `Authorization` header: HTTP Basic with the key or the account.
+    pub fn authorization(&self) -> String {
+        let pair = format!("{}:{}", self.user, self.password.expose());
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+    }
+}
+
+impl RestClient {
+    /// The client `config`'s credentials make, or what is missing.
+    pub fn from_config(config: &Config) -> Result<RestClient, String> {
+        Ok(RestClient::new(
+            &config.twilio.api_base_url,
+            Credentials::from_config(config)?,
+        ))
     }
 
     /// Downloads an inbound message's media for the owner. Twilio's media
@@ -255,16 +272,47 @@ impl TwilioTransport {
             client: RestClient::from_config(config)?,
             sender,
             status_callback: config.status_callback_url(),
+            templates: None,
         })
+    }
+
+    /// Sends menus as the Content API templates `templates` makes.
+    pub fn with_templates(self, templates: Option<ContentTemplates>) -> TwilioTransport {
+        TwilioTransport { templates, ..self }
+    }
+
+    /// A menu as its template, when there are templates and one can be had;
+    /// else the content as it is (a menu goes as its numbered text).
+    fn as_template(&self, content: &Content) -> Option<Content> {
+        let (
+            Content::Reply {
+                choice: Some(choice), ..
+            },
+            Some(templates),
+        ) = (content, &self.templates)
+        else {
+            return None;
+        };
+        match templates.sid_for(choice) {
+            Ok(content_sid) => Some(Content::TwilioTemplate {
+                content_sid,
+                variables: Default::default(),
+            }),
+            Err(e) => {
+                log::warn!(target: "outbox", "menu `{}`: the Content API did not make its template ({e}); it goes as numbered text", choice.node);
+                None
+            }
+        }
     }
 }
 
 impl Transport for TwilioTransport {
     fn send(&self, to: &ContactRef, content: &Content) -> Result<Sent, SendError> {
+        let template = self.as_template(content);
         let form = form(
             &to.address_on(Channel::Twilio),
             &self.sender,
-            content,
+            template.as_ref().unwrap_or(content),
             self.status_callback.as_deref(),
         )?;
         self.client.send(&form)

@@ -1,6 +1,10 @@
 //! `POST /twilio/inbound`: check the signature, hand the message to the writer,
 //! answer TwiML.
 //!
+//! With `[twilio] interactive = "content"`, a reply that shows a menu goes
+//! whole through the outbox (the menu as a Content API template) and the
+//! TwiML is an empty `<Response/>`.
+//!
 //! A `200` is only sent once the message, its effects and its reply are
 //! committed; if the database cannot take it, the answer is a `503` (nothing
 //! acknowledged that is not stored). A bug while handling one message is
@@ -10,6 +14,7 @@ use super::{signed::verified_form, Twilio};
 use crate::channel::twilio::{twiml, webhook};
 use crate::http::router::Call;
 use crate::http::{errors, Response};
+use crate::message::Reply;
 use crate::work::HandleInbound;
 
 /// Handles one inbound-message webhook.
@@ -27,9 +32,17 @@ pub fn handle(twilio: &Twilio, call: &Call<'_>) -> Response {
     let work = HandleInbound {
         bot: twilio.bot.clone(),
         message,
+        choices: twilio.choices,
     };
     match twilio.writer.run(work) {
-        Ok(handled) => Response::with_body(200, twiml::CONTENT_TYPE, twiml::render(&handled.reply)).note(key),
+        Ok(answered) if answered.by_outbox => {
+            twilio.outbox.wake();
+            Response::with_body(200, twiml::CONTENT_TYPE, twiml::render(&Reply::default())).note(key)
+        }
+        Ok(answered) => {
+            let twiml = twiml::render(&answered.handled.reply);
+            Response::with_body(200, twiml::CONTENT_TYPE, twiml).note(key)
+        }
         Err(e) => errors::writer_unavailable(&key, &e).note(key),
     }
 }

@@ -12,6 +12,7 @@ use super::router::{dispatch, Handler, Routes};
 use super::{Method, Request, Response};
 use crate::channel::twilio::verifier::WebhookVerifier;
 use crate::conversation::Bot;
+use crate::message::ChoiceLimits;
 use crate::outbox::sender::Wake;
 use crate::writer::Writer;
 
@@ -25,6 +26,9 @@ pub struct Twilio {
     pub bot: Arc<Bot>,
     /// The signature checks.
     pub verifier: WebhookVerifier,
+    /// What menus show to tap by REST (`[twilio] interactive = "content"`);
+    /// `None`: every reply is inline TwiML.
+    pub choices: Option<ChoiceLimits>,
     routes: Routes<Handler<Twilio>>,
 }
 
@@ -35,6 +39,7 @@ impl Twilio {
         outbox: Wake,
         bot: Arc<Bot>,
         verifier: WebhookVerifier,
+        choices: Option<ChoiceLimits>,
         (inbound_path, status_path): (&str, &str),
     ) -> Twilio {
         let routes = Routes::<Handler<Twilio>>::default()
@@ -45,6 +50,7 @@ impl Twilio {
             outbox,
             bot,
             verifier,
+            choices,
             routes,
         }
     }
