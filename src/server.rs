@@ -121,6 +121,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
                 .whatsapp_from
                 .as_deref()
                 .unwrap_or("whatsapp:+14155238886"),
+            reader.clone(),
         )
     });
     let wake = outbox.as_ref().map_or_else(Wake::none, OutboxSender::waker);

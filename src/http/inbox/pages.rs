@@ -6,7 +6,7 @@
 use jiff::{tz::TimeZone, Timestamp};
 use maud::{html, Markup, DOCTYPE};
 
-use crate::message::{Channel, Direction, MessageStatus, OutboxState, ReportedStatus};
+use crate::message::{Channel, Direction, MessageStatus, OutboxState, ReplyPart, ReportedStatus};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use crate::orders::ImportReport;
@@ -306,11 +306,26 @@ fn bubbles(message: &MessageRecord, tz: &TimeZone) -> Markup {
         @if let Some(reply) = &message.reply {
             @if !reply.is_empty() {
                 li.msg.bot {
-                    @for text in reply.texts() { p { (text) } }
+                    @for part in &reply.parts { (reply_part(part)) }
                     span.meta { "bot" }
                 }
             }
         }
+    }
+}
+
+/// One part of the bot's reply as the customer saw it: a menu's options as
+/// the buttons they tap (numbered, as they can type them too).
+fn reply_part(part: &ReplyPart) -> Markup {
+    match part {
+        ReplyPart::Text(text) => html! { p { (text) } },
+        ReplyPart::Choice { choice } => html! {
+            p { (choice.text) }
+            ol.options aria-label="Options the customer could tap or type" {
+                @for option in &choice.options { li { (option.label) } }
+            }
+            @if let Some(footer) = &choice.footer { p.footer { (footer) } }
+        },
     }
 }
 

@@ -267,3 +267,14 @@ fn head_on_a_conversation_answers_without_marking_it_read() {
     assert_eq!(fixture.get(&request.target).status, 200);
     assert_eq!(fixture.unread(), 0, "GET reads it");
 }
+
+#[test]
+fn a_menu_reply_shows_its_options_as_the_customer_saw_them() {
+    let fixture = Fixture::new(&["hi", "2"]);
+    let page = body(&fixture.get(&format!("/admin/conversations/{}", CUSTOMER.replace('+', "%2B"))));
+    let menus: Vec<&str> = page.split("<ol class=\"options\"").skip(1).collect();
+    assert_eq!(menus.len(), 2, "{page}");
+    assert_eq!(menus[0].split("</ol>").next().unwrap().matches("<li>").count(), 5);
+    assert!(menus[1].contains("<li>Report a defect</li>"), "{}", menus[1]);
+    assert!(page.contains("<p class=\"footer\">0 Back to Menu</p>"), "{page}");
+}

@@ -114,3 +114,60 @@ fn the_demo_page_walks_the_seed_transcript_with_a_photo_in_a_real_browser() {
     drop(browser);
     running.shutdown();
 }
+
+/// The buttons of the newest menu in the visible conversation.
+const LAST_OPTIONS: &str =
+    "[...document.querySelectorAll('.log:not([hidden]) > .options:last-child button')].map(b => b.textContent)";
+
+#[test]
+fn the_demo_page_shows_a_menu_as_buttons_and_a_tap_opens_the_next_menu() {
+    let Some(chromium) = browser_or_skip("the demo page's buttons in a browser") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let running = server::start(
+        &Config::demo(dir.path().join("demo.db"), 0),
+        Options { demo_page: true },
+    )
+    .unwrap();
+    let mut browser = Browser::start(&chromium, 390, 844);
+    browser.open(&format!("http://{}/demo", running.addr()));
+    assert!(say(&mut browser, "hi").contains("Welcome! Select 1-5"));
+    browser.wait_for(
+        &format!("{LAST_OPTIONS}.length === 5"),
+        "five options to tap under the main menu",
+    );
+    let options = browser.eval(LAST_OPTIONS);
+    assert_eq!(options[1], "Report Defect", "{options}");
+
+    let before = browser.eval(BOT_BUBBLES).as_u64().unwrap();
+    browser.click(".log:not([hidden]) > .options:last-child button:nth-child(2)");
+    browser.wait_for(&format!("{BOT_BUBBLES} > {before}"), "the answer to the tap");
+    let answer = browser
+        .eval(LAST_BOT)
+        .as_str()
+        .unwrap()
+        .rsplit("\n---\n")
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(answer.contains("Defects: select 1-2"), "{answer}");
+    browser.wait_for(&format!("{LAST_OPTIONS}.length === 2"), "the defect menu's two options");
+    let mine = browser.eval("[...document.querySelectorAll('.log:not([hidden]) .msg.me')].pop().textContent");
+    assert!(
+        mine.as_str().unwrap().starts_with("Report Defect"),
+        "the tap shows as the customer's message: {mine}"
+    );
+
+    let shot = screenshot_path("demo-buttons-390x844.png");
+    browser.screenshot(&shot);
+    eprintln!("screenshot: {}", shot.display());
+    assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
+    assert!(
+        browser.failed_requests.is_empty(),
+        "failed requests: {:?}",
+        browser.failed_requests
+    );
+    drop(browser);
+    running.shutdown();
+}
