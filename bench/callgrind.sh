@@ -10,6 +10,7 @@
 #   BIN=/other/target/release/shopbot \
 #   LOADGEN=/other/target/release/loadgen bench/callgrind.sh   # another build
 #   N=2000 bench/callgrind.sh                   # more requests (default 500)
+#   OUT=cg.out bench/callgrind.sh               # keep the profile (callgrind_annotate cg.out)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-500}
@@ -53,3 +54,4 @@ callgrind_control --dump=measured "$SERVER" >/dev/null
 sleep 0.5
 total=$(grep -h '^summary:' "$DIR"/callgrind.out.* | tail -n 1 | awk '{print $2}')
 echo "instructions: $total for $N requests one at a time: $((total / N)) per request ($BIN)"
+if [ -n "${OUT:-}" ]; then cp "$(grep -l '^summary:' "$DIR"/callgrind.out.* | tail -n 1)" "$OUT"; fi

@@ -337,12 +337,18 @@ pub struct Choice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub footer: Option<String>,
     /// The button that opens the menu where it is shown as a list.
-    #[serde(default = "default_choose")]
+    #[serde(default = "default_choose", skip_serializing_if = "is_default_choose")]
     pub choose: String,
 }
 
+const DEFAULT_CHOOSE: &str = "Choose";
+
 fn default_choose() -> String {
-    "Choose".into()
+    DEFAULT_CHOOSE.into()
+}
+
+fn is_default_choose(choose: &str) -> bool {
+    choose == DEFAULT_CHOOSE
 }
 
 /// What a channel can show as something to tap: reply buttons for a few
@@ -465,15 +471,25 @@ impl Choice {
     /// The menu as numbered text: the text, one `N label` line per option,
     /// then the footer.
     pub fn numbered(&self) -> String {
-        let mut out = self.text.clone();
+        let mut out = String::new();
+        self.write_numbered(&mut out);
+        out
+    }
+
+    /// [`Choice::numbered`], appended to `out`.
+    pub fn write_numbered(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let labels: usize = self.options.iter().map(|o| o.label.len() + 4).sum();
+        out.reserve(self.text.len() + labels + self.footer.as_ref().map_or(0, |f| f.len() + 1));
+        out.push_str(&self.text);
         for (i, option) in self.options.iter().enumerate() {
-            out.push_str(&format!("\n{} {}", i + 1, option.label));
+            let _ = write!(out, "\n{} ", i + 1);
+            out.push_str(&option.label);
         }
         if let Some(footer) = &self.footer {
             out.push('\n');
             out.push_str(footer);
         }
-        out
     }
 }
 
@@ -561,7 +577,17 @@ impl Reply {
     /// The texts as one message body, a blank line between them (one chat
     /// bubble when it fits the channel).
     pub fn joined(&self) -> String {
-        self.texts().join("\n\n")
+        let mut out = String::new();
+        for (i, part) in self.parts.iter().enumerate() {
+            if i > 0 {
+                out.push_str("\n\n");
+            }
+            match part {
+                ReplyPart::Text(text) => out.push_str(text),
+                ReplyPart::Choice { choice } => choice.write_numbered(&mut out),
+            }
+        }
+        out
     }
 }
 

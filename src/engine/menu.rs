@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::Deserialize;
 
-use crate::message::TextLimit;
+use crate::message::{ChoiceOption, TextLimit};
 
 /// Room left in a message for what the engine adds around a node's own text
 /// (the hint, the footer, the back line).
@@ -241,6 +241,9 @@ pub struct MenuOption {
     pub short: Option<String>,
     /// The node it leads to.
     pub goto: String,
+    /// What a tap on it sends back (`node:goto`), set when the menu is read.
+    #[serde(skip)]
+    pub id: String,
 }
 
 /// One question of a form node.
@@ -336,7 +339,7 @@ impl Menu {
             main_menu_words: raw.main_menu_words.iter().map(|w| w.trim().to_lowercase()).collect(),
             session_timeout: jiff::SignedDuration::from_mins(i64::from(raw.session_timeout_minutes)),
             texts: raw.texts,
-            nodes: raw.nodes,
+            nodes: with_option_ids(raw.nodes),
         })
     }
 
@@ -352,6 +355,19 @@ impl Menu {
             _ => None,
         }
     }
+}
+
+/// Every menu option with its tap id ([`ChoiceOption::id_for`]), made once here
+/// rather than at every step.
+fn with_option_ids(mut nodes: BTreeMap<String, Node>) -> BTreeMap<String, Node> {
+    for (name, node) in &mut nodes {
+        if let Node::Menu { options, .. } = node {
+            for option in options {
+                option.id = ChoiceOption::id_for(name, &option.goto);
+            }
+        }
+    }
+    nodes
 }
 
 impl Node {

@@ -60,7 +60,7 @@ pub fn choice(menu: &Menu, name: &str) -> Option<Choice> {
         options: options
             .iter()
             .map(|option| ChoiceOption {
-                id: ChoiceOption::id_for(name, &option.goto),
+                id: option.id.clone(),
                 label: option.label.clone(),
                 short: option.short.clone(),
             })

@@ -31,7 +31,7 @@ pub fn render(reply: &Reply) -> String {
     out.push_str("<Response>");
     for body in bodies {
         out.push_str("<Message>");
-        out.push_str(&escape(clean(&body).as_str()));
+        out.push_str(&escape(clean(&body).as_ref()));
         out.push_str("</Message>");
     }
     out.push_str("</Response>");
@@ -43,11 +43,14 @@ pub fn fit(reply: &Reply) -> Vec<String> {
     TextLimit::TWILIO.split(&reply.joined(), MAX_MESSAGES)
 }
 
-/// Drops characters XML 1.0 cannot represent, even escaped.
-fn clean(text: &str) -> String {
-    text.chars()
-        .filter(|&c| matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}'))
-        .collect()
+/// Drops characters XML 1.0 cannot represent, even escaped (a text that has
+/// none is borrowed as it is).
+fn clean(text: &str) -> std::borrow::Cow<'_, str> {
+    let allowed = |c: char| matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}');
+    if text.chars().all(allowed) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(text.chars().filter(|&c| allowed(c)).collect())
 }
 
 #[cfg(test)]
