@@ -14,7 +14,7 @@
 use jiff::{tz::TimeZone, Timestamp};
 
 use crate::config::Config;
-use crate::engine::{self, render, Effect, Gate, Menu, OptKeywords, Output, Session, State};
+use crate::engine::{self, render, Effect, Gate, Menu, Menus, OptKeywords, Output, Session, State};
 use crate::message::{Inbound, Reply, ReplyPart};
 use crate::staff::{self, Desk};
 use crate::store::{ConsentAction, ConsentChange, ContactId, Db, MessageId, StoreError};
@@ -26,8 +26,8 @@ pub const APOLOGY: &str = "Sorry, something went wrong on our side. Please try a
 /// and the opt-out keywords.
 #[derive(Debug, Clone)]
 pub struct Bot {
-    /// The validated menu.
-    pub menu: Menu,
+    /// The validated menu, in each language it offers.
+    pub menus: Menus,
     /// The shop's time zone (submission IDs and dates).
     pub timezone: TimeZone,
     /// `[opt]` stop and start keywords.
@@ -37,17 +37,22 @@ pub struct Bot {
 }
 
 impl Bot {
+    /// The menu in the default language.
+    pub fn menu(&self) -> &Menu {
+        self.menus.default_menu()
+    }
+
     /// The bot a config describes.
     pub fn from_config(config: &Config) -> Bot {
         Bot {
-            menu: config.menu.clone(),
+            menus: config.menus.clone(),
             timezone: config.shop.timezone.clone(),
             opt: config.opt.clone(),
             staff: config.staff.clone().map(|staff| Desk {
                 staff,
                 routing: crate::outbox::Routing::from_config(config),
-                start: config.menu.start.clone(),
-                handed_back: config.menu.texts.handed_back.clone(),
+                start: config.menu().start.clone(),
+                handed_back: config.menu().texts.handed_back.clone(),
                 opt: config.opt.clone(),
             }),
         }
@@ -56,7 +61,7 @@ impl Bot {
     /// The example menu in UTC with the standard keywords (tests, benches).
     pub fn example() -> Bot {
         Bot {
-            menu: Menu::example(),
+            menus: Menus::example(),
             timezone: TimeZone::UTC,
             opt: OptKeywords::standard(),
             staff: None,
@@ -109,14 +114,100 @@ fn as_customer(
     now: Timestamp,
 ) -> Result<Vec<ReplyPart>, StoreError> {
     let session = db.session(contact)?;
+    let language = Language::of(db, bot, contact, &msg.from)?;
+    let menu = bot.menus.get(&language.current);
     let in_form = matches!(session.as_ref().map(|s| &s.state), Some(State::Form { .. }));
     let texts = match bot.opt.gate(&msg.text, db.is_suppressed(&msg.from)?, in_form) {
-        Gate::Converse => return converse(db, bot, msg, session, (contact, message), now),
-        Gate::Silent => remind_opted_out(db, bot, msg, now)?,
-        Gate::OptOut(keyword) => consent(db, msg, ConsentAction::OptOut, &keyword, now, &bot.menu.texts.opted_out)?,
-        Gate::OptIn(keyword) => consent(db, msg, ConsentAction::OptIn, &keyword, now, &bot.menu.texts.opted_in)?,
+        Gate::Converse => {
+            let talk = Talk { bot, menu, language };
+            return converse(db, &talk, msg, session, (contact, message), now);
+        }
+        Gate::Silent => remind_opted_out(db, menu, msg, now)?,
+        Gate::OptOut(keyword) => consent(db, msg, ConsentAction::OptOut, &keyword, now, &menu.texts.opted_out)?,
+        Gate::OptIn(keyword) => consent(db, msg, ConsentAction::OptIn, &keyword, now, &menu.texts.opted_in)?,
     };
     Ok(texts.into_iter().map(ReplyPart::Text).collect())
+}
+
+/// A customer's language: the one they picked (`None`: never), and the one
+/// they are answered in.
+struct Language {
+    picked: Option<String>,
+    current: String,
+}
+
+impl Language {
+    /// Picked, else by the calling code of their number, else the default.
+    fn of(
+        db: &Db<'_>,
+        bot: &Bot,
+        contact: ContactId,
+        from: &crate::message::ContactRef,
+    ) -> Result<Language, StoreError> {
+        let Some(languages) = bot.menus.languages() else {
+            let current = bot.menus.default_language().to_string();
+            return Ok(Language { picked: None, current });
+        };
+        let picked = db.contact_language(contact)?.filter(|l| languages.offer.contains(l));
+        let current = picked.clone().unwrap_or_else(|| {
+            languages
+                .for_number(from.phone.as_ref().map(|p| p.as_str()))
+                .to_string()
+        });
+        Ok(Language { picked, current })
+    }
+}
+
+/// What a conversation step talks with: the bot, and its menu in the
+/// customer's language.
+struct Talk<'a> {
+    bot: &'a Bot,
+    menu: &'a Menu,
+    language: Language,
+}
+
+/// What a message does to the customer's language before the menu sees it.
+enum LanguageStep {
+    /// Nothing: the menu answers.
+    None,
+    /// A switch word or a pick from the language choice: the start node in it.
+    Switched(String),
+    /// A new customer who must pick first: the language choice.
+    Ask(crate::message::Choice),
+}
+
+/// A switch word (anywhere, also inside a form), or the first message of a
+/// new customer when `ask_first` is on (the choice, until they pick).
+fn language_step(
+    db: &Db<'_>,
+    talk: &Talk<'_>,
+    contact: ContactId,
+    msg: &Inbound,
+    new: bool,
+) -> Result<LanguageStep, StoreError> {
+    let Some(languages) = talk.bot.menus.languages() else {
+        return Ok(LanguageStep::None);
+    };
+    let word = msg.text.trim().to_lowercase();
+    let asking = languages.ask_first && talk.language.picked.is_none() && new;
+    let chosen = match languages.switch(&word) {
+        Some(language) => Some(language),
+        None if asking => languages.pick(msg.tap.as_deref(), &word),
+        None => msg
+            .tap
+            .as_deref()
+            .and_then(|id| id.strip_prefix(crate::engine::languages::LANGUAGE_OPTION))
+            .filter(|l| languages.offer.iter().any(|o| o == l)),
+    };
+    if let Some(language) = chosen {
+        db.set_contact_language(contact, Some(language))?;
+        log::info!(target: "conversation", "{}: language {language}", msg.key);
+        return Ok(LanguageStep::Switched(language.to_string()));
+    }
+    if asking {
+        return Ok(LanguageStep::Ask(talk.bot.menus.language_choice()));
+    }
+    Ok(LanguageStep::None)
 }
 
 /// Stores a message whose handling failed (a bug, rolled back by the caller)
@@ -152,11 +243,11 @@ pub const OPTED_OUT_REMINDER_EVERY: jiff::SignedDuration = jiff::SignedDuration:
 /// An opted-out customer wrote something else than a start keyword: the
 /// reminder, at most once per [`OPTED_OUT_REMINDER_EVERY`] (never silence, never
 /// nagging).
-fn remind_opted_out(db: &Db<'_>, bot: &Bot, msg: &Inbound, now: Timestamp) -> Result<Vec<String>, StoreError> {
+fn remind_opted_out(db: &Db<'_>, menu: &Menu, msg: &Inbound, now: Timestamp) -> Result<Vec<String>, StoreError> {
     let since = now.checked_sub(OPTED_OUT_REMINDER_EVERY).unwrap_or(Timestamp::MIN);
     if db.take_reminder(&msg.from, since, now)? {
         log::info!(target: "conversation", "{}: {} is opted out; reminded how to opt in", msg.key, msg.from);
-        return Ok(vec![bot.menu.texts.opted_out.clone()]);
+        return Ok(vec![menu.texts.opted_out.clone()]);
     }
     log::info!(target: "conversation", "{}: {} is opted out and was reminded today; not answering", msg.key, msg.from);
     Ok(Vec::new())
@@ -182,23 +273,31 @@ fn consent(
     Ok(vec![confirmation.to_string()])
 }
 
-/// Runs the engine on the message and carries out its effects.
+/// Runs the engine on the message (after a language switch, the start node
+/// in the new language) and carries out its effects.
 fn converse(
     db: &Db<'_>,
-    bot: &Bot,
+    talk: &Talk<'_>,
     msg: &Inbound,
     session: Option<Session>,
     (contact, message): (ContactId, MessageId),
     now: Timestamp,
 ) -> Result<Vec<ReplyPart>, StoreError> {
-    let input = engine::Inbound {
-        text: &msg.text,
-        media: &msg.media,
-        known_order: known_order(db, session.as_ref(), msg)?,
-        tap: msg.tap.as_deref(),
+    let bot = talk.bot;
+    let step = match language_step(db, talk, contact, msg, session.is_none())? {
+        LanguageStep::Ask(choice) => return Ok(vec![ReplyPart::Choice { choice }]),
+        LanguageStep::Switched(language) => engine::start(bot.menus.get(&language)),
+        LanguageStep::None => {
+            let input = engine::Inbound {
+                text: &msg.text,
+                media: &msg.media,
+                known_order: known_order(db, session.as_ref(), msg)?,
+                tap: msg.tap.as_deref(),
+            };
+            engine::step(talk.menu, session.as_ref(), input, now)
+        }
     };
     let was_with_person = matches!(session.as_ref().map(|s| &s.state), Some(State::WithPerson { .. }));
-    let step = engine::step(&bot.menu, session.as_ref(), input, now);
     let ctx = EffectContext {
         db,
         bot,

@@ -106,8 +106,8 @@ fn summary(c: &Config) -> Vec<(&'static str, String)> {
         format!(
             "{}: {} nodes, starts at `{}`",
             c.menu_source,
-            c.menu.nodes.len(),
-            c.menu.start
+            c.menu().nodes.len(),
+            c.menu().start
         ),
     ));
     if let Some(folder) = c
@@ -123,6 +123,37 @@ fn summary(c: &Config) -> Vec<(&'static str, String)> {
     lines.extend(placeholders(c).into_iter().map(|p| ("warning", p)));
     lines.extend(c.exposure_warning().map(|w| ("warning", w)));
     lines.extend(choice_warnings(c).into_iter().map(|w| ("warning", w)));
+    lines.extend(language_lines(c));
+    lines
+}
+
+/// The menu's languages, and every text an offered language lacks.
+fn language_lines(c: &Config) -> Vec<(&'static str, String)> {
+    let Some(languages) = c.menus.languages() else {
+        return Vec::new();
+    };
+    let offered: Vec<String> = languages
+        .offer
+        .iter()
+        .map(|l| match l == &languages.default {
+            true => format!("{l} (default)"),
+            false => l.clone(),
+        })
+        .collect();
+    let by_country: Vec<String> = languages
+        .by_country
+        .iter()
+        .map(|(code, l)| format!("+{code} → {l}"))
+        .collect();
+    let mut summary = offered.join(", ");
+    if !by_country.is_empty() {
+        summary.push_str(&format!("; by calling code {}", by_country.join(", ")));
+    }
+    if languages.ask_first {
+        summary.push_str("; a new customer picks first");
+    }
+    let mut lines = vec![("languages", summary)];
+    lines.extend(c.menus.missing.iter().map(|p| ("warning", p.to_string())));
     lines
 }
 
@@ -152,10 +183,10 @@ fn twilio_menus(c: &Config) -> String {
 /// written there (too many options, a label without a `short` that fits).
 fn choice_warnings(c: &Config) -> Vec<String> {
     let choices: Vec<_> = c
-        .menu
+        .menu()
         .nodes
         .keys()
-        .filter_map(|name| render::choice(&c.menu, name))
+        .filter_map(|name| render::choice(c.menu(), name))
         .collect();
     tapping_channels(c)
         .into_iter()

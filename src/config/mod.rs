@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use jiff::tz::TimeZone;
 
-use crate::engine::{Menu, MenuError, OptKeywords};
+use crate::engine::{Menu, MenuError, Menus, OptKeywords};
 use crate::message::{Channel, ChoiceLimits};
 use crate::phone::PhoneNumber;
 
@@ -95,8 +95,9 @@ pub struct Config {
     pub retention: Retention,
     /// `[log]`.
     pub log: Log,
-    /// The loaded menu (`[menu] path`, or the built-in example).
-    pub menu: Menu,
+    /// The loaded menu in each language it offers (`[menu] path`, or the
+    /// built-in example).
+    pub menus: Menus,
     /// Where the menu came from, for `shopbot check`.
     pub menu_source: String,
 }
@@ -107,6 +108,11 @@ impl Config {
     pub fn status_callback_url(&self) -> Option<String> {
         let base = self.server.public_base_url.as_deref()?;
         Some(format!("{}{}", base.trim_end_matches('/'), self.webhooks.status_path))
+    }
+
+    /// The menu in its default language.
+    pub fn menu(&self) -> &Menu {
+        self.menus.default_menu()
     }
 
     /// What `channel` shows of a menu to tap, as configured: Meta always,
@@ -480,7 +486,7 @@ impl Config {
             outbox: Outbox::default(),
             retention: Retention::default(),
             log: Log::default(),
-            menu: Menu::example(),
+            menus: Menus::example(),
             menu_source: "built-in example menu".into(),
         }
     }

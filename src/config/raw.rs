@@ -14,7 +14,7 @@ use super::{
     Staff, Twilio, Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN, ENV_META_ACCESS_TOKEN, ENV_META_APP_SECRET,
     ENV_META_VERIFY_TOKEN,
 };
-use crate::engine::{Menu, OptKeywords};
+use crate::engine::{Menus, OptKeywords};
 use crate::message::{Channel, TextLimit};
 use crate::phone::PhoneNumber;
 
@@ -245,14 +245,14 @@ impl RawConfig {
         let limits: Vec<TextLimit> = std::iter::once(TextLimit::TWILIO)
             .chain(meta.is_some().then_some(TextLimit::META))
             .collect();
-        let (menu, menu_source) = match self.menu.path {
-            None => (Menu::example(), "built-in example menu".to_string()),
+        let (menus, menu_source) = match self.menu.path {
+            None => (Menus::example(), "built-in example menu".to_string()),
             Some(menu_path) => {
                 let menu_path = folder.join(menu_path);
                 (load_menu(&menu_path, path, &limits)?, menu_path.display().to_string())
             }
         };
-        reserved_menu_words(&menu, &menu_source, &opt, &mut problems);
+        reserved_menu_words(&menus, &menu_source, &opt, &mut problems);
         let staff = self.staff.map(|staff| staff.validate(&twilio, &mut problems));
         if !problems.0.is_empty() {
             return Err(ConfigError::Invalid {
@@ -275,7 +275,7 @@ impl RawConfig {
             outbox,
             retention: Retention { message_bodies_days },
             log,
-            menu,
+            menus,
             menu_source,
         })
     }
@@ -303,7 +303,23 @@ impl RawConfig {
 /// A main-menu word that is also an opt-out or opt-in keyword never shows the
 /// menu: the keyword wins (a customer typing "stop" to get back would be
 /// opted out).
-fn reserved_menu_words(menu: &Menu, menu_source: &str, opt: &OptKeywords, problems: &mut Problems) {
+fn reserved_menu_words(menus: &Menus, menu_source: &str, opt: &OptKeywords, problems: &mut Problems) {
+    let menu = menus.default_menu();
+    for (word, language) in menus.languages().map(|l| &l.switch_words).into_iter().flatten() {
+        let clash = if menu.main_menu_words.contains(word) {
+            Some("a main-menu word")
+        } else if opt.stop_keywords.contains(word) || opt.start_keywords.contains(word) {
+            Some("an opt-out or opt-in keyword ([opt])")
+        } else {
+            None
+        };
+        if let Some(clash) = clash {
+            problems.add(
+                "[languages] switch_words",
+                format!("{word:?} (for {language:?}) in {menu_source} is also {clash}; use another word"),
+            );
+        }
+    }
     for word in &menu.main_menu_words {
         let clash = if opt.stop_keywords.contains(word) {
             Some("an opt-out keyword ([opt] stop_keywords): a customer typing it would be opted out")
@@ -323,13 +339,13 @@ fn reserved_menu_words(menu: &Menu, menu_source: &str, opt: &OptKeywords, proble
 
 /// Reads the menu file `path` (named by the config file `config`) and
 /// validates it for channels with these limits.
-pub fn load_menu(path: &Path, config: &Path, limits: &[TextLimit]) -> Result<Menu, ConfigError> {
+pub fn load_menu(path: &Path, config: &Path, limits: &[TextLimit]) -> Result<Menus, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::MenuRead {
         path: path.to_path_buf(),
         config: config.to_path_buf(),
         source,
     })?;
-    Menu::from_toml(&text, limits).map_err(|error| ConfigError::Menu {
+    Menus::from_toml(&text, limits).map_err(|error| ConfigError::Menu {
         path: path.to_path_buf(),
         error,
     })

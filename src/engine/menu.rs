@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::Deserialize;
 
+use super::catalog;
 use crate::message::{ChoiceOption, TextLimit};
 
 /// Room left in a message for what the engine adds around a node's own text
@@ -79,48 +80,52 @@ pub struct Texts {
     /// picker; at most 20 characters).
     #[serde(default = "Texts::default_choose")]
     pub choose: String,
+    /// Asks a new customer to pick a language (`[languages] ask_first`).
+    #[serde(default = "Texts::default_language_prompt")]
+    pub language_prompt: String,
 }
 
 impl Texts {
     fn default_choose() -> String {
-        "Choose".into()
+        catalog::text(catalog::FALLBACK, "choose").into()
     }
-
     fn default_unknown() -> String {
-        "Sorry, I didn't understand that.".into()
+        catalog::text(catalog::FALLBACK, "unknown").into()
     }
     fn default_back() -> String {
-        "0 Back to Menu".into()
+        catalog::text(catalog::FALLBACK, "back").into()
     }
     fn default_footer() -> String {
-        "Reply 0 for the main menu.".into()
+        catalog::text(catalog::FALLBACK, "footer").into()
     }
     fn default_need_text() -> String {
-        "Please reply with some text.".into()
+        catalog::text(catalog::FALLBACK, "need_text").into()
     }
     fn default_need_photo() -> String {
-        "Please send a photo, or reply skip.".into()
+        catalog::text(catalog::FALLBACK, "need_photo").into()
     }
     fn default_photo_received() -> String {
-        "📷 Photo received.".into()
+        catalog::text(catalog::FALLBACK, "photo_received").into()
     }
     fn default_form_cancelled() -> String {
-        "Cancelled: nothing was submitted.".into()
+        catalog::text(catalog::FALLBACK, "form_cancelled").into()
     }
     fn default_waiting_ack() -> String {
-        "Thanks, we have your message. A team member will answer here.".into()
+        catalog::text(catalog::FALLBACK, "waiting_ack").into()
     }
     fn default_opted_out() -> String {
-        "You are opted out. Reply START to re-subscribe.".into()
+        catalog::text(catalog::FALLBACK, "opted_out").into()
     }
     fn default_opted_in() -> String {
-        "You are subscribed again. Send hi for the menu.".into()
+        catalog::text(catalog::FALLBACK, "opted_in").into()
     }
-}
+    fn default_language_prompt() -> String {
+        catalog::text(catalog::FALLBACK, "language_prompt").into()
+    }
 
-impl Texts {
-    /// Every text with its key.
-    pub fn all(&self) -> [(&'static str, &str); 11] {
+    /// Every text that must say something, with its key (`handed_back` may
+    /// be empty).
+    pub fn all(&self) -> [(&'static str, &str); 12] {
         [
             ("unknown", &self.unknown),
             ("back", &self.back),
@@ -133,6 +138,7 @@ impl Texts {
             ("opted_out", &self.opted_out),
             ("opted_in", &self.opted_in),
             ("choose", &self.choose),
+            ("language_prompt", &self.language_prompt),
         ]
     }
 }
@@ -152,6 +158,7 @@ impl Default for Texts {
             opted_in: Self::default_opted_in(),
             handed_back: String::new(),
             choose: Self::default_choose(),
+            language_prompt: Self::default_language_prompt(),
         }
     }
 }
@@ -318,18 +325,26 @@ pub struct MenuProblem {
 }
 
 impl Menu {
-    /// The built-in example menu.
-    #[allow(
-        clippy::expect_used,
-        reason = "compiled in, and pinned by the test the_built_in_menu_is_valid"
-    )]
+    /// The built-in example menu, in its default language.
     pub fn example() -> Menu {
-        Menu::from_toml(DEFAULT_MENU_TOML, &[TextLimit::TWILIO, TextLimit::META]).expect("the built-in menu is valid")
+        super::Menus::example().default_menu().clone()
     }
 
     /// Parses a menu file's text and validates it for channels with these limits.
     pub fn from_toml(text: &str, limits: &[TextLimit]) -> Result<Menu, MenuError> {
         let raw: RawMenu = toml::from_str(text).map_err(|e| MenuError::Syntax(e.to_string()))?;
+        Menu::from_raw(raw, limits)
+    }
+
+    /// A menu file already read as TOML (one language of a menu in several).
+    pub(crate) fn from_table(table: toml::Table, limits: &[TextLimit]) -> Result<Menu, MenuError> {
+        let raw: RawMenu = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| MenuError::Syntax(e.to_string()))?;
+        Menu::from_raw(raw, limits)
+    }
+
+    fn from_raw(raw: RawMenu, limits: &[TextLimit]) -> Result<Menu, MenuError> {
         let problems = validate(&raw, limits);
         if !problems.is_empty() {
             return Err(MenuError::Invalid(problems));

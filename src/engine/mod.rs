@@ -8,6 +8,8 @@
 //! pure too. The same engine serves both channels' webhooks, the terminal chat
 //! and the browser demo.
 
+pub mod catalog;
+pub mod languages;
 pub mod menu;
 pub mod opt;
 pub mod render;
@@ -15,6 +17,7 @@ pub mod render;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+pub use languages::{Languages, Menus};
 pub use menu::{Accept, Menu, MenuError, MenuOption, MenuProblem, Node, Question, Texts};
 pub use opt::{Gate, OptKeywords};
 
@@ -211,6 +214,19 @@ pub fn step(menu: &Menu, session: Option<&Session>, input: Inbound<'_>, now: Tim
         Some(State::Lookup { node }) => on_lookup(menu, node, text, &mut step),
         Some(State::WithPerson { acknowledged }) => with_person(menu, *acknowledged, &mut step),
     }
+    step
+}
+
+/// A step that shows the start node (a new language, say), whatever the
+/// conversation was doing: a form's answers so far are dropped.
+pub fn start(menu: &Menu) -> Step {
+    let mut step = Step {
+        state: State::Menu {
+            node: menu.start.clone(),
+        },
+        outputs: Vec::new(),
+    };
+    enter(menu, &menu.start, &mut step);
     step
 }
 

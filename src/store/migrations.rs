@@ -291,6 +291,11 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (node, language, hash)
     );
     "#,
+    // 12: the language a customer picked (a switch word, the language
+    // choice, or the owner in the inbox); NULL: never picked.
+    r#"
+    ALTER TABLE contacts ADD COLUMN language TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -13,6 +13,7 @@ pub mod backup;
 mod consent;
 mod inbox;
 pub mod inspect;
+mod languages;
 mod migrations;
 mod orders;
 mod outbox;

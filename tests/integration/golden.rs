@@ -85,6 +85,57 @@ fn the_example_menu_word_for_word() {
 }
 
 #[test]
+fn the_seed_transcript_in_german_word_for_word() {
+    let server = TestServer::start();
+    let seed = transcript(
+        &server,
+        "+27820000002",
+        &[
+            "deutsch",
+            "2",
+            "1",
+            "Bildschirm ist gesprungen",
+            "2",
+            "2",
+            "xyz",
+            "3",
+            "english",
+        ],
+    );
+    insta::assert_snapshot!("seed_transcript_de", seed);
+}
+
+#[test]
+fn checks_language_report_word_for_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let menu = include_str!("../../src/engine/default_menu.toml")
+        .replace(r#"offer = ["en", "de"]"#, r#"offer = ["en", "de", "tr"]"#)
+        .replace(r#"by_country = {}"#, r#"by_country = { "49" = "de", "90" = "tr" }"#)
+        .replace(
+            r#"de = "Mängel: Wählen Sie 1-2" }"#,
+            r#"de = "Mängel: {count} Wählen Sie 1-2" }"#,
+        );
+    std::fs::write(dir.path().join("menu.toml"), menu).unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        crate::support::config_text(&dir.path().join("s.db"), "[menu]\npath = \"menu.toml\"\n"),
+    )
+    .unwrap();
+    let out = crate::support::run_to_end(&mut crate::support::shopbot_command(&[
+        "check",
+        "--config",
+        config.to_str().unwrap(),
+    ]));
+    let text = crate::support::output_text(&out).replace(&dir.path().display().to_string(), "<dir>");
+    let report: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("  languages ") || l.contains("node `"))
+        .collect();
+    insta::assert_snapshot!("check_languages", report.join("\n"));
+}
+
+#[test]
 fn the_handoff_conversation_word_for_word() {
     let server = TestServer::start();
     let customer = "+27825558001";

@@ -22,6 +22,7 @@ mod hostile_data;
 mod hostile_http;
 mod idempotency;
 mod inbox;
+mod languages;
 mod litestream;
 mod media;
 mod menu_walk;

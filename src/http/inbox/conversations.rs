@@ -133,7 +133,7 @@ pub fn hand_back(inbox: &Inbox, call: &Page<'_>) -> Response {
     };
     let work = HandBack {
         contact: contact.id,
-        start: inbox.bot.menu.start.clone(),
+        start: inbox.bot.menu().start.clone(),
     };
     match inbox.writer.run(work) {
         Ok(()) => Response::see_other(&format!("/admin/conversations/{}", contact.id.0)),

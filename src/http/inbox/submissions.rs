@@ -18,7 +18,7 @@ pub fn page(inbox: &Inbox, call: &Page<'_>) -> Response {
         Ok(rows) => rows,
         Err(response) => return response,
     };
-    let menu = &inbox.bot.menu;
+    let menu = inbox.bot.menu();
     let forms: Vec<(String, String)> = menu
         .nodes
         .keys()

@@ -1,0 +1,192 @@
+//! Languages end to end (PRODUCT.md "Languages"): a menu file in English and
+//! German, the customer's language by calling code, switch words (also inside
+//! a form), a restart that keeps the pick, `ask_first`, and fallbacks.
+
+use crate::support::{output_text, run_to_end, shopbot_command, TestServer};
+
+/// A small menu in English and German; `extra` goes into `[languages]`.
+fn menu(extra: &str) -> String {
+    format!(
+        r#"start = "main"
+[languages]
+default = "en"
+offer = ["en", "de"]
+by_country = {{ "49" = "de", "43" = "de" }}
+switch_words = {{ de = ["deutsch"], en = ["english"] }}
+{extra}
+
+[nodes.main]
+kind = "menu"
+text = {{ en = "Welcome! Select 1-2", de = "Willkommen! Wählen Sie 1-2" }}
+options = [
+  {{ label = {{ en = "Report Defect", de = "Mangel melden" }}, goto = "report" }},
+  {{ label = {{ en = "Opening hours", de = "Öffnungszeiten" }}, goto = "hours" }},
+]
+
+[nodes.report]
+kind = "form"
+prefix = "DEF"
+confirmation = {{ en = "✅ Defect Submitted! ID: {{id}}", de = "✅ Mangel gemeldet! Nummer: {{id}}" }}
+questions = [ {{ field = "description", ask = {{ en = "Please describe the defect:", de = "Bitte beschreiben Sie den Mangel:" }} }} ]
+
+[nodes.hours]
+kind = "info"
+text = {{ en = "Mon-Fri 08:00-17:00" }}
+"#
+    )
+}
+
+fn server_with(menu_text: &str) -> (TestServer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("menu.toml");
+    std::fs::write(&path, menu_text).unwrap();
+    let server = TestServer::start_with(&format!(
+        "[menu]\npath = \"{}\"\n",
+        path.display().to_string().replace('\\', "/")
+    ));
+    (server, dir)
+}
+
+#[test]
+fn the_calling_code_decides_until_the_customer_picks() {
+    let (server, _dir) = server_with(&menu(""));
+    assert!(server
+        .say("+4915112345678", "hi")
+        .text()
+        .starts_with("Willkommen! Wählen Sie 1-2\n1 Mangel melden"));
+    assert!(server.say("+436641234567", "hi").text().starts_with("Willkommen!"));
+    assert!(server
+        .say("+27825550101", "hi")
+        .text()
+        .starts_with("Welcome! Select 1-2\n1 Report Defect"));
+    // The built-in texts follow the language too.
+    let unknown = server.say("+4915112345678", "xyz").text();
+    assert!(
+        unknown.starts_with("Entschuldigung, das habe ich nicht verstanden."),
+        "{unknown}"
+    );
+}
+
+#[test]
+fn a_switch_word_switches_and_the_pick_survives_a_restart() {
+    let (mut server, _dir) = server_with(&menu(""));
+    let customer = "+27825550102";
+    assert!(server.say(customer, "hi").text().starts_with("Welcome!"));
+    assert!(server
+        .say(customer, "Deutsch")
+        .text()
+        .starts_with("Willkommen! Wählen Sie 1-2"));
+    server.restart();
+    assert!(
+        server.say(customer, "hi").text().starts_with("Willkommen!"),
+        "German after a restart"
+    );
+    assert!(server.say(customer, "english").text().starts_with("Welcome!"));
+}
+
+#[test]
+fn a_switch_word_inside_a_form_submits_nothing() {
+    let (server, _dir) = server_with(&menu(""));
+    let customer = "+27825550103";
+    server.say(customer, "hi");
+    assert_eq!(server.say(customer, "1").text(), "Please describe the defect:");
+    let switched = server.say(customer, "deutsch").text();
+    assert!(switched.starts_with("Willkommen!"), "{switched}");
+    assert_eq!(server.say(customer, "1").text(), "Bitte beschreiben Sie den Mangel:");
+    let done = server.say(customer, "Kratzer am Gehäuse").text();
+    assert!(done.starts_with("✅ Mangel gemeldet! Nummer: DEF-"), "{done}");
+    let (status, listed) = server.api_get("/api/submissions?form=report");
+    assert_eq!(status, 200, "{listed}");
+    let all = listed["submissions"]
+        .as_array()
+        .or(listed.as_array())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(all.len(), 1, "only the German report was submitted: {listed}");
+}
+
+#[test]
+fn ask_first_shows_the_language_choice_before_the_start_node() {
+    let (server, _dir) = server_with(&menu("ask_first = true"));
+    let customer = "+4915112345679";
+    let first = server.say(customer, "hi").text();
+    assert!(
+        first.starts_with("🌐 Please choose your language:\n🌐 Bitte wählen Sie Ihre Sprache:"),
+        "{first}"
+    );
+    assert!(first.contains("\n1 English\n2 Deutsch"), "{first}");
+    assert!(server.say(customer, "2").text().starts_with("Willkommen!"));
+    assert!(
+        server.say(customer, "hi").text().starts_with("Willkommen!"),
+        "asked once"
+    );
+}
+
+#[test]
+fn a_missing_german_text_falls_back_to_english_and_check_names_it() {
+    let (server, dir) = server_with(&menu(""));
+    let customer = "+4915112345670";
+    server.say(customer, "hi");
+    let hours = server.say(customer, "2").text();
+    assert!(hours.starts_with("Mon-Fri 08:00-17:00"), "the English text: {hours}");
+    let config = server.config_path();
+    let out = run_to_end(&mut shopbot_command(&["check", "--config", config.to_str().unwrap()]));
+    let text = output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("node `hours`: `text` has no \"de\" text; the \"en\" text is used"),
+        "{text}"
+    );
+    drop(dir);
+}
+
+#[test]
+fn a_default_language_missing_a_text_makes_check_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = menu("").replace(
+        r#"text = { en = "Mon-Fri 08:00-17:00" }"#,
+        r#"text = { de = "Mo-Fr 08:00-17:00" }"#,
+    );
+    std::fs::write(dir.path().join("menu.toml"), broken).unwrap();
+    let config = dir.path().join("config.toml");
+    let extra = format!(
+        "[menu]\npath = \"{}\"\n",
+        dir.path().join("menu.toml").display().to_string().replace('\\', "/")
+    );
+    std::fs::write(&config, crate::support::config_text(&dir.path().join("s.db"), &extra)).unwrap();
+    let out = run_to_end(&mut shopbot_command(&["check", "--config", config.to_str().unwrap()]));
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("node `hours`: `text` has no \"en\" text, and \"en\" is the default language"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_refuses_languages_that_do_not_add_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = menu("")
+        .replace(
+            r#"by_country = { "49" = "de", "43" = "de" }"#,
+            r#"by_country = { "49" = "fr" }"#,
+        )
+        .replace(
+            r#"switch_words = { de = ["deutsch"], en = ["english"] }"#,
+            r#"switch_words = { de = ["deutsch", "menu"] }"#,
+        );
+    std::fs::write(dir.path().join("menu.toml"), broken).unwrap();
+    let config = dir.path().join("config.toml");
+    let extra = format!(
+        "[menu]\npath = \"{}\"\n",
+        dir.path().join("menu.toml").display().to_string().replace('\\', "/")
+    );
+    std::fs::write(&config, crate::support::config_text(&dir.path().join("s.db"), &extra)).unwrap();
+    let out = run_to_end(&mut shopbot_command(&["check", "--config", config.to_str().unwrap()]));
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(r#"by_country "49" = "fr", which is not in offer"#),
+        "{text}"
+    );
+}
