@@ -90,11 +90,14 @@ pub fn handle_inbound(db: &Db<'_>, bot: &Bot, msg: &Inbound, now: Timestamp) -> 
             contact: None,
         });
     }
-    let (contact, message) = store_inbound(db, msg, now)?;
+    let (contact, message, picked) = store_inbound(db, msg, now)?;
     let reply = match bot.staff.as_ref().filter(|desk| desk.staff.is_staff(&msg.from)) {
         // A staff number never runs the customer menu (nor the opt-out gate).
         Some(desk) => Reply::new(staff::from_staff(db, desk, msg, contact, now)?),
-        None => Reply::of(as_customer(db, bot, msg, (contact, message), now)?),
+        None => {
+            let language = Language::of(bot, picked, &msg.from);
+            Reply::of(as_customer(db, bot, msg, (contact, message), language, now)?)
+        }
     };
     db.set_reply(message, &reply)?;
     log::debug!(target: "conversation", "{}: {:?} -> {:?}", msg.key, msg.text, reply.parts);
@@ -111,10 +114,10 @@ fn as_customer(
     bot: &Bot,
     msg: &Inbound,
     (contact, message): (ContactId, MessageId),
+    language: Language,
     now: Timestamp,
 ) -> Result<Vec<ReplyPart>, StoreError> {
     let session = db.session(contact)?;
-    let language = Language::of(db, bot, contact, &msg.from)?;
     let menu = bot.menus.get(&language.current);
     let in_form = matches!(session.as_ref().map(|s| &s.state), Some(State::Form { .. }));
     let texts = match bot.opt.gate(&msg.text, db.is_suppressed(&msg.from)?, in_form) {
@@ -137,24 +140,20 @@ struct Language {
 }
 
 impl Language {
-    /// Picked, else by the calling code of their number, else the default.
-    fn of(
-        db: &Db<'_>,
-        bot: &Bot,
-        contact: ContactId,
-        from: &crate::message::ContactRef,
-    ) -> Result<Language, StoreError> {
+    /// `picked` if it is offered, else by the calling code of their number,
+    /// else the default.
+    fn of(bot: &Bot, picked: Option<String>, from: &crate::message::ContactRef) -> Language {
         let Some(languages) = bot.menus.languages() else {
             let current = bot.menus.default_language().to_string();
-            return Ok(Language { picked: None, current });
+            return Language { picked: None, current };
         };
-        let picked = db.contact_language(contact)?.filter(|l| languages.offer.contains(l));
+        let picked = picked.filter(|l| languages.offer.contains(l));
         let current = picked.clone().unwrap_or_else(|| {
             languages
                 .for_number(from.phone.as_ref().map(|p| p.as_str()))
                 .to_string()
         });
-        Ok(Language { picked, current })
+        Language { picked, current }
     }
 }
 
@@ -221,7 +220,7 @@ pub fn handle_failed_inbound(db: &Db<'_>, msg: &Inbound, now: Timestamp) -> Resu
             contact: None,
         });
     }
-    let (contact, message) = store_inbound(db, msg, now)?;
+    let (contact, message, _) = store_inbound(db, msg, now)?;
     let reply = Reply::new([APOLOGY.to_string()]);
     db.set_reply(message, &reply)?;
     Ok(Handled {
@@ -231,10 +230,16 @@ pub fn handle_failed_inbound(db: &Db<'_>, msg: &Inbound, now: Timestamp) -> Resu
     })
 }
 
-fn store_inbound(db: &Db<'_>, msg: &Inbound, now: Timestamp) -> Result<(ContactId, MessageId), StoreError> {
-    let contact = db.find_or_add_contact(&msg.from, msg.profile_name.as_deref(), now)?;
+/// Stores the message (and its contact, if new); the contact, the message and
+/// the language the contact picked.
+fn store_inbound(
+    db: &Db<'_>,
+    msg: &Inbound,
+    now: Timestamp,
+) -> Result<(ContactId, MessageId, Option<String>), StoreError> {
+    let (contact, language) = db.find_or_add_contact_with_language(&msg.from, msg.profile_name.as_deref(), now)?;
     let message = db.insert_inbound(msg, contact, now)?;
-    Ok((contact, message))
+    Ok((contact, message, language))
 }
 
 /// How often an opted-out customer who writes is reminded how to opt in again.

@@ -226,6 +226,22 @@ impl Work for HandBack {
     }
 }
 
+/// The owner sets the language a customer is answered in (`None`: by their
+/// number again, until they pick).
+pub struct SetLanguage {
+    /// The contact.
+    pub contact: crate::store::ContactId,
+    /// An offered language, or `None`.
+    pub language: Option<String>,
+}
+
+impl Work for SetLanguage {
+    type Output = ();
+    fn run(&self, db: &Db<'_>, _: Timestamp) -> Result<(), WriterError> {
+        Ok(db.set_contact_language(self.contact, self.language.as_deref())?)
+    }
+}
+
 /// An operator's go-ahead to send an uncertain or failed message again:
 /// `None` if there is no such message, else whether it was queued again.
 pub struct Release(pub i64);

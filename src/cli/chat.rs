@@ -1,4 +1,6 @@
-//! `shopbot chat [--from +NUMBER]`: the same bot in the terminal, no network.
+//! `shopbot chat [--from +NUMBER] [--language CODE]`: the same bot in the
+//! terminal, no network. `--language` answers in one of the menu's offered
+//! languages from the first message (the switch words work too).
 //! Without `--config` it uses the example menu and the demo database. With
 //! `--config` it uses that config's menu on a scratch copy of its database
 //! (orders included), so trying the bot never writes test chats into the live
@@ -39,6 +41,10 @@ pub struct Args {
     /// Write to the database even while a server (`demo`, `serve`) uses it.
     #[arg(long)]
     while_serving: bool,
+    /// Answer in this language (one the menu offers, e.g. de), as if the
+    /// customer had picked it.
+    #[arg(long, value_name = "CODE")]
+    language: Option<String>,
 }
 
 pub fn execute(args: Args) -> Result<(), CliError> {
@@ -82,6 +88,9 @@ pub fn execute(args: Args) -> Result<(), CliError> {
         }
     };
     let bot = Bot::from_config(&config);
+    if let Some(language) = &args.language {
+        pick_language(&mut store, &bot, &from, language)?;
+    }
     let interactive = std::io::stdin().is_terminal();
     if interactive {
         println!(
@@ -118,6 +127,25 @@ pub fn execute(args: Args) -> Result<(), CliError> {
             println!("bot> {}", body.replace('\n', "\n     "));
         }
     }
+    Ok(())
+}
+
+/// `--language`: the customer's language, set as if they had picked it.
+fn pick_language(store: &mut Store, bot: &Bot, from: &PhoneNumber, language: &str) -> Result<(), CliError> {
+    let offer = bot.menus.languages().map(|l| l.offer.clone()).unwrap_or_default();
+    if !offer.iter().any(|l| l == language) {
+        let offered = if offer.is_empty() {
+            "the menu has no [languages]".to_string()
+        } else {
+            format!("the menu offers {}", offer.join(", "))
+        };
+        return Err(CliError::Usage(format!("--language {language}: {offered}")));
+    }
+    let now = jiff::Timestamp::now();
+    store.write(|db| {
+        let contact = db.find_or_add_contact(&ContactRef::phone(from.clone()), None, now)?;
+        db.set_contact_language(contact, Some(language))
+    })?;
     Ok(())
 }
 

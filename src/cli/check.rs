@@ -182,23 +182,32 @@ fn twilio_menus(c: &Config) -> String {
 /// Per channel that shows menus to tap, every menu that will not show as
 /// written there (too many options, a label without a `short` that fits).
 fn choice_warnings(c: &Config) -> Vec<String> {
-    let choices: Vec<_> = c
-        .menu()
-        .nodes
-        .keys()
-        .filter_map(|name| render::choice(c.menu(), name))
-        .collect();
-    tapping_channels(c)
-        .into_iter()
-        .flat_map(|(channel, limits)| {
-            choices.iter().flat_map(move |choice| {
+    let several = c.menus.languages().is_some();
+    let mut choices = Vec::new();
+    for (language, menu) in c.menus.all() {
+        let prefix = if several {
+            format!(" ({language})")
+        } else {
+            String::new()
+        };
+        for name in menu.nodes.keys() {
+            if let Some(choice) = render::choice(menu, name) {
+                choices.push((prefix.clone(), choice));
+            }
+        }
+    }
+    let mut warnings = Vec::new();
+    for (channel, limits) in tapping_channels(c) {
+        for (language, choice) in &choices {
+            warnings.extend(
                 limits
                     .problems(choice)
                     .into_iter()
-                    .map(move |p| format!("{channel}: {p}"))
-            })
-        })
-        .collect()
+                    .map(|p| format!("{channel}{language}: {p}")),
+            );
+        }
+    }
+    warnings
 }
 
 /// The channels that show menus to tap, with their limits.

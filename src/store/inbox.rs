@@ -62,6 +62,8 @@ pub struct ContactView {
     pub name: Option<String>,
     /// Since when they wait for a person, if they do.
     pub waiting_since: Option<Timestamp>,
+    /// The language they picked (or the owner set), if any.
+    pub language: Option<String>,
 }
 
 const INBOX_SQL: &str = "
@@ -135,20 +137,22 @@ impl Db<'_> {
                         r.get::<_, Option<String>>(2)?,
                         r.get::<_, Option<String>>(3)?,
                         r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
                     ))
                 })
                 .optional()?;
-            row.map(|(id, phone, user_id, name, waiting)| {
+            row.map(|(id, phone, user_id, name, waiting, language)| {
                 Ok(ContactView {
                     id: ContactId(id),
                     who: contact_ref(phone, user_id)?,
                     name,
                     waiting_since: waiting.as_deref().map(from_sql).transpose()?,
+                    language,
                 })
             })
             .transpose()
         };
-        const SELECT: &str = "SELECT c.id, c.phone, c.user_id, c.profile_name, s.waiting_since
+        const SELECT: &str = "SELECT c.id, c.phone, c.user_id, c.profile_name, s.waiting_since, c.language
              FROM contacts c LEFT JOIN sessions s ON s.contact_id = c.id WHERE ";
         // All digits: an id (Rust would also parse "+27…" as a number).
         if let Some(id) = key

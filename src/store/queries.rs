@@ -22,7 +22,8 @@ pub struct ContactId(pub i64);
 pub struct MessageId(pub i64);
 
 /// A contact's id, profile name and user id.
-type ContactRow = (i64, Option<String>, Option<String>);
+/// A contact's id, profile name, user id and picked language.
+type ContactRow = (i64, Option<String>, Option<String>, Option<String>);
 
 pub(super) fn corrupt(what: &'static str) -> impl FnOnce(serde_json::Error) -> StoreError {
     move |e| StoreError::Corrupt {
@@ -68,12 +69,23 @@ impl Db<'_> {
         profile_name: Option<&str>,
         now: Timestamp,
     ) -> Result<ContactId, StoreError> {
+        Ok(self.find_or_add_contact_with_language(who, profile_name, now)?.0)
+    }
+
+    /// [`Db::find_or_add_contact`], with the language the contact picked (read
+    /// in the same lookup, so a menu in several languages costs no query more).
+    pub fn find_or_add_contact_with_language(
+        &self,
+        who: &ContactRef,
+        profile_name: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(ContactId, Option<String>), StoreError> {
         if who.phone.is_none() && who.user_id.is_none() {
             return Err(StoreError::Invalid(
                 "a contact needs a phone number or a user id".into(),
             ));
         }
-        let Some((id, stored_name, stored_user_id)) = self.contact_row(who)? else {
+        let Some((id, stored_name, stored_user_id, language)) = self.contact_row(who)? else {
             self.conn
                 .prepare_cached(
                     "INSERT INTO contacts (phone, user_id, profile_name, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -84,7 +96,7 @@ impl Db<'_> {
                     profile_name,
                     to_sql(now)
                 ])?;
-            return Ok(ContactId(self.conn.last_insert_rowid()));
+            return Ok((ContactId(self.conn.last_insert_rowid()), None));
         };
         if profile_name.is_some() && profile_name != stored_name.as_deref() {
             self.conn
@@ -100,18 +112,18 @@ impl Db<'_> {
                 )?
                 .execute(params![id, user_id])?;
         }
-        Ok(ContactId(id))
+        Ok((ContactId(id), language))
     }
 
     /// The contact `who` names: by number when it has one, else by user id.
     fn contact_row(&self, who: &ContactRef) -> Result<Option<ContactRow>, StoreError> {
         let (sql, value) = match (&who.phone, &who.user_id) {
             (Some(phone), _) => (
-                "SELECT id, profile_name, user_id FROM contacts WHERE phone = ?1",
+                "SELECT id, profile_name, user_id, language FROM contacts WHERE phone = ?1",
                 phone.as_str(),
             ),
             (None, Some(id)) => (
-                "SELECT id, profile_name, user_id FROM contacts WHERE user_id = ?1",
+                "SELECT id, profile_name, user_id, language FROM contacts WHERE user_id = ?1",
                 id.as_str(),
             ),
             (None, None) => return Ok(None),
@@ -119,13 +131,13 @@ impl Db<'_> {
         Ok(self
             .conn
             .prepare_cached(sql)?
-            .query_row([value], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row([value], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()?)
     }
 
     /// The contact `who` names, if it exists (no row is added).
     pub fn find_contact(&self, who: &ContactRef) -> Result<Option<ContactId>, StoreError> {
-        Ok(self.contact_row(who)?.map(|(id, _, _)| ContactId(id)))
+        Ok(self.contact_row(who)?.map(|(id, ..)| ContactId(id)))
     }
 
     /// The conversation of a contact, or `None` if it has none (or an unreadable one).

@@ -190,3 +190,29 @@ fn check_refuses_languages_that_do_not_add_up() {
         "{text}"
     );
 }
+
+#[test]
+fn the_terminal_chat_takes_a_language() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let chat = |args: &[&str], input: &[u8]| {
+        let mut child = crate::support::start_child(
+            shopbot_command(&[&["chat", "--from", "+27820000009"], args].concat())
+                .current_dir(dir.path())
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped()),
+        );
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let german = chat(&["--language", "de"], b"hi\n");
+    let text = output_text(&german);
+    assert!(german.status.success(), "{text}");
+    assert!(text.contains("bot> Willkommen! Wählen Sie 1-5"), "{text}");
+    let english = chat(&[], b"english\n");
+    assert!(output_text(&english).contains("bot> Welcome! Select 1-5"));
+    let unknown = chat(&["--language", "fr"], b"hi\n");
+    assert_eq!(unknown.status.code(), Some(1), "{}", output_text(&unknown));
+    assert!(output_text(&unknown).contains("--language fr: the menu offers en, de"));
+}

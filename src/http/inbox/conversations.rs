@@ -11,7 +11,7 @@ use crate::outbox::policy::{self, Refusal};
 use crate::outbox::{validate, Enqueue, Outgoing};
 use crate::store::{ContactView, MessageKey};
 use crate::urlencoded::param;
-use crate::work::{HandBack, MarkRead};
+use crate::work::{HandBack, MarkRead, SetLanguage};
 use pages::ReplyBox;
 
 /// Conversations on one page of the inbox.
@@ -141,6 +141,37 @@ pub fn hand_back(inbox: &Inbox, call: &Page<'_>) -> Response {
     }
 }
 
+/// `POST …/language`: the language the customer is answered in, set by the
+/// owner (`language` = an offered code, or empty for "by their number").
+pub fn language(inbox: &Inbox, call: &Page<'_>) -> Response {
+    let contact = match contact(inbox, call) {
+        Ok(contact) => contact,
+        Err(response) => return response,
+    };
+    let Some(languages) = inbox.bot.menus.languages() else {
+        return Response::text(404, "the menu has one language only ([languages] in the menu file)");
+    };
+    let chosen = param(&call.guard.form.fields, "language").map(str::trim);
+    let language = match chosen {
+        Some("") => None,
+        Some(code) if languages.offer.iter().any(|l| l == code) => Some(code.to_string()),
+        Some(code) => {
+            return Response::text(
+                400,
+                &format!("{code:?} is not an offered language ({:?})", languages.offer),
+            )
+        }
+        None => return Response::text(400, "the form has no language field"),
+    };
+    match inbox.writer.run(SetLanguage {
+        contact: contact.id,
+        language,
+    }) {
+        Ok(()) => Response::see_other(&format!("/admin/conversations/{}", contact.id.0)),
+        Err(e) => errors::writer_unavailable("set language", &e),
+    }
+}
+
 /// `GET /admin/media/{message}/{n}`: a customer's attachment, fetched on the
 /// owner's behalf (the provider's credentials never reach the page). Only
 /// photos of [`SHOWN_INLINE`] types are shown as themselves; anything else a
@@ -264,10 +295,25 @@ fn conversation(
         pages::conversation(
             &chrome(inbox, signed),
             contact,
-            &messages,
-            &submissions,
-            &reply_box,
+            (&messages, &submissions),
+            (&reply_box, language_box(inbox, contact).as_ref()),
             notice,
         ),
     )
+}
+
+/// The customer's language, when the menu offers several.
+fn language_box(inbox: &Inbox, contact: &ContactView) -> Option<pages::LanguageBox> {
+    let languages = inbox.bot.menus.languages()?;
+    let picked = contact.language.clone().filter(|l| languages.offer.contains(l));
+    let by_number = || {
+        languages
+            .for_number(contact.who.phone.as_ref().map(|p| p.as_str()))
+            .to_string()
+    };
+    Some(pages::LanguageBox {
+        picked: picked.is_some(),
+        current: picked.unwrap_or_else(by_number),
+        offer: languages.offer.clone(),
+    })
 }

@@ -134,6 +134,11 @@ fn routes() -> &'static Routes<Access> {
                 "/admin/conversations/{key}/resolve",
                 SignedIn(conversations::hand_back),
             )
+            .add(
+                Post,
+                "/admin/conversations/{key}/language",
+                SignedIn(conversations::language),
+            )
             .add(Get, "/admin/media/{message}/{n}", SignedIn(conversations::media))
             .add(Get, "/admin/submissions", SignedIn(submissions::page))
             .add(Get, "/admin/submissions.csv", SignedIn(submissions::spreadsheet))

@@ -6,6 +6,7 @@
 use jiff::{tz::TimeZone, Timestamp};
 use maud::{html, Markup, DOCTYPE};
 
+use crate::engine::catalog::endonym;
 use crate::message::{Channel, Direction, MessageStatus, OutboxState, ReplyPart, ReportedStatus};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
@@ -234,9 +235,8 @@ pub enum ReplyBox {
 pub fn conversation(
     chrome: &Chrome<'_>,
     contact: &ContactView,
-    messages: &[MessageRecord],
-    submissions: &[SubmissionRecord],
-    reply: &ReplyBox,
+    (messages, submissions): (&[MessageRecord], &[SubmissionRecord]),
+    (reply, language): (&ReplyBox, Option<&LanguageBox>),
     notice: Option<&str>,
 ) -> Markup {
     let name = contact.name.clone().unwrap_or_else(|| contact.who.display());
@@ -251,6 +251,7 @@ pub fn conversation(
             div.conversation-head {
                 h1 { (name) }
                 @if contact.name.is_some() { p.number { (contact.who.display()) } }
+                @if let Some(language) = language { (language_form(&base, chrome.csrf, language)) }
                 @if let Some(since) = contact.waiting_since {
                     p.badge.wait { "Waiting for a person since " (clock(since, chrome.tz)) }
                     form method="post" action={ (base) "/resolve" } {
@@ -326,6 +327,36 @@ fn reply_part(part: &ReplyPart) -> Markup {
             }
             @if let Some(footer) = &choice.footer { p.footer { (footer) } }
         },
+    }
+}
+
+/// The language a customer is answered in, when the menu offers several.
+pub struct LanguageBox {
+    /// The language they are answered in now.
+    pub current: String,
+    /// They (or the owner) picked it; else it comes from their number.
+    pub picked: bool,
+    /// The offered languages.
+    pub offer: Vec<String>,
+}
+
+/// The customer's language, and a form to set it.
+fn language_form(base: &str, csrf: &str, language: &LanguageBox) -> Markup {
+    html! {
+        form.language method="post" action={ (base) "/language" } {
+            input type="hidden" name="csrf" value=(csrf);
+            label for="language" { "Answered in " }
+            select #language name="language" {
+                option value="" selected[!language.picked] {
+                    @if language.picked { "By their number" } @else { (endonym(&language.current)) " (by their number)" }
+                }
+                @for code in &language.offer {
+                    option value=(code) selected[language.picked && *code == language.current] { (endonym(code)) }
+                }
+            }
+            " "
+            button type="submit" { "Set" }
+        }
     }
 }
 

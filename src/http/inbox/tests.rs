@@ -278,3 +278,41 @@ fn a_menu_reply_shows_its_options_as_the_customer_saw_them() {
     assert!(menus[1].contains("<li>Report a defect</li>"), "{}", menus[1]);
     assert!(page.contains("<p class=\"footer\">0 Back to Menu</p>"), "{page}");
 }
+
+#[test]
+fn the_owner_sees_and_sets_the_language_a_customer_is_answered_in() {
+    let fixture = Fixture::new(&["hi"]);
+    let path = format!("/admin/conversations/{}", CUSTOMER.replace('+', "%2B"));
+    let page = body(&fixture.get(&path));
+    assert!(
+        page.contains("<option value=\"\" selected>English (by their number)</option>"),
+        "{page}"
+    );
+    let set = fixture.call(
+        Method::Post,
+        &format!("{path}/language"),
+        true,
+        &[("csrf", CSRF), ("language", "de")],
+    );
+    assert_eq!(set.status, 303);
+    let page = body(&fixture.get(&path));
+    assert!(
+        page.contains("<option value=\"de\" selected>Deutsch</option>"),
+        "{page}"
+    );
+    let refused = fixture.call(
+        Method::Post,
+        &format!("{path}/language"),
+        true,
+        &[("csrf", CSRF), ("language", "fr")],
+    );
+    assert_eq!(refused.status, 400);
+    let back = fixture.call(
+        Method::Post,
+        &format!("{path}/language"),
+        true,
+        &[("csrf", CSRF), ("language", "")],
+    );
+    assert_eq!(back.status, 303);
+    assert!(body(&fixture.get(&path)).contains("<option value=\"\" selected>English (by their number)</option>"));
+}
