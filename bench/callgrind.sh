@@ -11,6 +11,7 @@
 #   LOADGEN=/other/target/release/loadgen bench/callgrind.sh   # another build
 #   N=2000 bench/callgrind.sh                   # more requests (default 500)
 #   OUT=cg.out bench/callgrind.sh               # keep the profile (callgrind_annotate cg.out)
+#   MENU=bench/menus/three-languages.toml bench/callgrind.sh   # another menu file
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-500}
@@ -38,6 +39,7 @@ timezone = "UTC"
 auth_token = "$TOKEN"
 whatsapp_from = "whatsapp:+14155238886"
 TOML
+if [ -n "${MENU:-}" ]; then printf '[menu]\npath = "%s"\n' "$(realpath "$MENU")" >>"$DIR/config.toml"; fi
 SHOPBOT_LOG=warn valgrind --tool=callgrind --callgrind-out-file="$DIR/callgrind.out.%p" \
   "$BIN" serve --config "$DIR/config.toml" 2>>"$DIR/server.log" &
 SERVER=$!
