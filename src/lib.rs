@@ -36,6 +36,7 @@ pub mod engine;
 pub mod fuzzing;
 pub mod http;
 pub mod message;
+pub mod notify;
 pub mod orders;
 pub mod outbox;
 pub mod phone;

@@ -81,6 +81,44 @@ pub struct ImportReport {
     pub rejected: Vec<Rejected>,
     /// Optional columns the sheet does not have: their stored values were kept.
     pub kept_columns: Vec<&'static str>,
+    /// Orders whose status changed and that have a customer's number, to tell.
+    pub changed: Vec<StatusChange>,
+    /// What telling those customers did (`[notify] order_status`).
+    pub notices: Notices,
+}
+
+/// An order whose status changed, and whose customer can be told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    /// The order number.
+    pub number: String,
+    /// The new status.
+    pub status: String,
+    /// The order's note, if any.
+    pub note: Option<String>,
+    /// The customer's number.
+    pub phone: PhoneNumber,
+}
+
+/// What telling customers their order changed did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Notices {
+    /// Customers an update was queued for.
+    pub told: usize,
+    /// Customers outside the 24-hour window with no order template configured.
+    pub untold: usize,
+    /// Customers who opted out (sent STOP).
+    pub opted_out: usize,
+}
+
+impl std::fmt::Display for Notices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} customer(s) told, {} could not be told (outside the 24-hour window and no template), {} opted out",
+            self.told, self.untold, self.opted_out
+        )
+    }
 }
 
 /// Why nothing could be imported.
@@ -177,6 +215,17 @@ impl ImportReport {
             None => match db.upsert_order(&order, now.timestamp(), now.date())? {
                 OrderUpsert::Added => self.added += 1,
                 OrderUpsert::Updated => self.updated += 1,
+                OrderUpsert::StatusChanged { phone, note } => {
+                    self.updated += 1;
+                    if let Some(phone) = phone.and_then(|p| PhoneNumber::parse(&p).ok()) {
+                        self.changed.push(StatusChange {
+                            number: order.number.clone(),
+                            status: order.status.clone(),
+                            note,
+                            phone,
+                        });
+                    }
+                }
                 OrderUpsert::Unchanged => self.unchanged += 1,
             },
         }

@@ -143,6 +143,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         throttle: crate::auth::Throttle::sign_in(),
         trusted_proxies: config.server.trusted_proxies.clone(),
         clock: Clock::system(),
+        notices: crate::notify::OrderNotices::from_config(config).map(Arc::new),
     };
     let api = Api {
         token: config.admin_token.clone(),

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 
 use crate::conversation::{handle_failed_inbound, handle_inbound, Bot, Handled};
 use crate::message::{ChoiceLimits, Inbound, StatusEvent};
+use crate::notify::OrderNotices;
 use crate::orders::{self, ImportError, ImportReport};
 use crate::outbox::{self, policy};
 use crate::store::{Db, Recorded, StoreError};
@@ -278,15 +279,33 @@ pub struct ImportOrders {
     pub file: Vec<u8>,
     /// The shop's time zone (a changed status is dated in it).
     pub timezone: jiff::tz::TimeZone,
+    /// Telling customers whose order's status changed (`[notify]`).
+    pub notices: Option<Arc<OrderNotices>>,
 }
 
 impl Work for ImportOrders {
     type Output = Result<ImportReport, String>;
     fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Self::Output, WriterError> {
-        match orders::import_into(db, self.file.as_slice(), &now.to_zoned(self.timezone.clone())) {
+        let zoned = now.to_zoned(self.timezone.clone());
+        match import_and_tell(db, self.file.as_slice(), &zoned, self.notices.as_deref()) {
             Ok(report) => Ok(Ok(report)),
             Err(ImportError::Store(e)) => Err(e.into()),
             Err(refused) => Ok(Err(refused.to_string())),
         }
     }
+}
+
+/// Imports a sheet in the open transaction and tells the customers whose
+/// order's status changed (with `notices`), in the same transaction.
+pub fn import_and_tell(
+    db: &Db<'_>,
+    file: impl std::io::Read,
+    now: &jiff::Zoned,
+    notices: Option<&OrderNotices>,
+) -> Result<ImportReport, ImportError> {
+    let mut report = orders::import_into(db, file, now)?;
+    if let Some(notices) = notices {
+        report.notices = notices.tell(db, &report.changed, now.timestamp())?;
+    }
+    Ok(report)
 }

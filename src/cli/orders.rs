@@ -1,12 +1,17 @@
-//! `shopbot orders import FILE.csv`: upsert orders from a spreadsheet export.
+//! `shopbot orders import FILE.csv [--dry-run]`: upsert orders from a
+//! spreadsheet export, and (with `[notify] order_status`) tell the customers
+//! whose order's status changed. `--dry-run` shows what would change and be
+//! sent, and changes nothing.
 
 use std::path::PathBuf;
 
 use clap::{Args as ClapArgs, Subcommand};
 
 use super::{CliError, ConfigArg};
-use crate::orders;
+use crate::notify::OrderNotices;
+use crate::orders::ImportReport;
 use crate::store::Store;
+use crate::work::import_and_tell;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -19,6 +24,9 @@ pub enum Command {
 pub struct ImportArgs {
     /// The CSV file.
     file: PathBuf,
+    /// Show what the import would change and send, and change nothing.
+    #[arg(long)]
+    dry_run: bool,
     #[command(flatten)]
     config: ConfigArg,
 }
@@ -36,23 +44,28 @@ fn import(args: ImportArgs) -> Result<(), CliError> {
         source,
     })?;
     let mut store = Store::open(&config.database_path)?;
-    let report = orders::import(
-        &mut store,
-        file,
-        &jiff::Timestamp::now().to_zoned(config.shop.timezone.clone()),
-    )
+    let now = jiff::Timestamp::now().to_zoned(config.shop.timezone.clone());
+    let notices = OrderNotices::from_config(&config);
+    let import = |db: &crate::store::Db<'_>| import_and_tell(db, &file, &now, notices.as_ref());
+    let report = if args.dry_run {
+        store.dry_run(import)
+    } else {
+        store.write(import)
+    }
     .map_err(|source| CliError::Import {
         path: args.file.display().to_string(),
         source,
     })?;
     println!(
-        "{}: {} added, {} updated, {} unchanged, {} rejected",
+        "{}{}: {} added, {} updated, {} unchanged, {} rejected",
+        if args.dry_run { "dry run, nothing changed: " } else { "" },
         args.file.display(),
         report.added,
         report.updated,
         report.unchanged,
         report.rejected.len()
     );
+    print_notices(&report, notices.is_some(), args.dry_run);
     if !report.kept_columns.is_empty() {
         println!(
             "  not in the file, so kept as they were: {} (a column that is there but empty clears the value)",
@@ -69,5 +82,28 @@ fn import(args: ImportArgs) -> Result<(), CliError> {
             "{} row(s) rejected; the other rows were imported. Fix those lines and import the file again.",
             report.rejected.len()
         )))
+    }
+}
+
+/// The order updates of an import: how many customers were (or would be) told.
+fn print_notices(report: &ImportReport, notifying: bool, dry_run: bool) {
+    if !notifying {
+        if !report.changed.is_empty() {
+            println!(
+                "  {} order(s) with a customer's number changed status; nobody is told ([notify] order_status = true tells them)",
+                report.changed.len()
+            );
+        }
+        return;
+    }
+    if report.changed.is_empty() {
+        return;
+    }
+    let verb = if dry_run { "would be" } else { "were" };
+    println!("  order updates ({verb} queued): {}", report.notices);
+    if dry_run {
+        for change in &report.changed {
+            println!("    {} → {}: {}", change.number, change.phone, change.status);
+        }
     }
 }

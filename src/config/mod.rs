@@ -89,6 +89,8 @@ pub struct Config {
     pub admin_token: Option<Secret>,
     /// `[staff]`, if present.
     pub staff: Option<Staff>,
+    /// `[notify]`, when `order_status = true`.
+    pub notify: Option<Notify>,
     /// `[outbox]`.
     pub outbox: Outbox,
     /// `[retention]`.
@@ -209,6 +211,30 @@ pub struct Twilio {
     pub interactive: Interactive,
     /// Scheme and host of the Content API (`content_base_url`).
     pub content_base_url: String,
+}
+
+/// `[notify]`: telling customers their order changed.
+#[derive(Debug, Clone, Default)]
+pub struct Notify {
+    /// `order_status = true`: an import that changes a status tells the customer.
+    pub order_status: bool,
+    /// Twilio's template for outside the 24-hour window: `{{1}}` the order
+    /// number, `{{2}}` the status.
+    pub order_content_sid: Option<String>,
+    /// Meta's template name for outside the window (the same two parameters).
+    pub order_template: Option<String>,
+    /// The Meta template's language code per customer language (`""`: for any).
+    pub order_language: BTreeMap<String, String>,
+}
+
+impl Notify {
+    /// The Meta template's language code for a customer in `language`.
+    pub fn order_language_for(&self, language: &str, default: &str) -> Option<&str> {
+        [language, "", default]
+            .iter()
+            .find_map(|key| self.order_language.get(*key))
+            .map(String::as_str)
+    }
 }
 
 /// `[twilio] interactive`: how menus reach Twilio customers.
@@ -455,6 +481,7 @@ impl Config {
             source: PathBuf::from("(built-in demo settings)"),
             secrets_in_file: Vec::new(),
             staff: None,
+            notify: None,
             server: Server {
                 listen: SocketAddr::from(([127, 0, 0, 1], port)),
                 public_base_url: None,

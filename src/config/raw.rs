@@ -10,8 +10,8 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::{
-    Config, ConfigError, ConfigProblem, Interactive, Log, Meta, Outbox, Purpose, Retention, Secret, Server, Shop,
-    Staff, Twilio, Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN, ENV_META_ACCESS_TOKEN, ENV_META_APP_SECRET,
+    Config, ConfigError, ConfigProblem, Interactive, Log, Meta, Notify, Outbox, Purpose, Retention, Secret, Server,
+    Shop, Staff, Twilio, Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN, ENV_META_ACCESS_TOKEN, ENV_META_APP_SECRET,
     ENV_META_VERIFY_TOKEN,
 };
 use crate::engine::{Menus, OptKeywords};
@@ -50,6 +50,7 @@ pub struct RawConfig {
     #[serde(default)]
     admin: RawAdmin,
     staff: Option<RawStaff>,
+    notify: Option<RawNotify>,
     #[serde(default)]
     outbox: RawOutbox,
     #[serde(default)]
@@ -58,6 +59,67 @@ pub struct RawConfig {
     log: RawLog,
     #[serde(default)]
     menu: RawMenu,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotify {
+    #[serde(default)]
+    order_status: bool,
+    order_content_sid: Option<String>,
+    order_template: Option<String>,
+    order_language: Option<toml::Value>,
+}
+
+impl RawNotify {
+    fn validate(self, problems: &mut Problems) -> Notify {
+        let order_content_sid = non_empty(self.order_content_sid);
+        if let Some(sid) = order_content_sid.as_deref().filter(|s| !s.starts_with("HX")) {
+            problems.add(
+                "[notify] order_content_sid",
+                format!("{sid:?} is not a Content SID (HX…); copy it from Twilio's Content Template Builder"),
+            );
+        }
+        let order_template = non_empty(self.order_template);
+        let order_language = match self.order_language {
+            None => BTreeMap::new(),
+            Some(toml::Value::String(code)) => BTreeMap::from([(String::new(), code)]),
+            Some(toml::Value::Table(by)) => by
+                .into_iter()
+                .filter_map(|(language, code)| match code {
+                    toml::Value::String(code) => Some((language, code)),
+                    other => {
+                        problems.add(
+                            "[notify] order_language",
+                            format!("{language} = {other} must be a template language code like \"en_US\""),
+                        );
+                        None
+                    }
+                })
+                .collect(),
+            Some(other) => {
+                problems.add(
+                    "[notify] order_language",
+                    format!(
+                        "{other} must be a code like \"en\" or a table by language like {{ en = \"en\", de = \"de\" }}"
+                    ),
+                );
+                BTreeMap::new()
+            }
+        };
+        if order_template.is_some() && order_language.is_empty() {
+            problems.add(
+                "[notify] order_language",
+                "is needed with order_template: the template's language code (e.g. \"en\")",
+            );
+        }
+        Notify {
+            order_status: self.order_status,
+            order_content_sid,
+            order_template,
+            order_language,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -254,6 +316,10 @@ impl RawConfig {
         };
         reserved_menu_words(&menus, &menu_source, &opt, &mut problems);
         let staff = self.staff.map(|staff| staff.validate(&twilio, &mut problems));
+        let notify = self
+            .notify
+            .map(|notify| notify.validate(&mut problems))
+            .filter(|n| n.order_status);
         if !problems.0.is_empty() {
             return Err(ConfigError::Invalid {
                 path: path.to_path_buf(),
@@ -272,6 +338,7 @@ impl RawConfig {
             opt,
             admin_token,
             staff,
+            notify,
             outbox,
             retention: Retention { message_bodies_days },
             log,

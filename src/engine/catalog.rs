@@ -27,6 +27,7 @@ pub const KEYS: &[&str] = &[
     "opted_in",
     "choose",
     "language_prompt",
+    "order_update",
 ];
 
 const EN: &[(&str, &str)] = &[
@@ -45,6 +46,7 @@ const EN: &[(&str, &str)] = &[
     ("opted_in", "You are subscribed again. Send hi for the menu."),
     ("choose", "Choose"),
     ("language_prompt", "🌐 Please choose your language:"),
+    ("order_update", "📦 Order {number}: {status}\n{note}"),
 ];
 
 const DE: &[(&str, &str)] = &[
@@ -69,6 +71,7 @@ const DE: &[(&str, &str)] = &[
     ),
     ("choose", "Auswählen"),
     ("language_prompt", "🌐 Bitte wählen Sie Ihre Sprache:"),
+    ("order_update", "📦 Bestellung {number}: {status}\n{note}"),
 ];
 
 /// The table of a shipped language.

@@ -83,6 +83,10 @@ pub struct Texts {
     /// Asks a new customer to pick a language (`[languages] ask_first`).
     #[serde(default = "Texts::default_language_prompt")]
     pub language_prompt: String,
+    /// Tells a customer their order's status changed (`[notify]`):
+    /// `{number}`, `{status}`, `{note}` (a line left empty without a note).
+    #[serde(default = "Texts::default_order_update")]
+    pub order_update: String,
 }
 
 impl Texts {
@@ -122,10 +126,13 @@ impl Texts {
     fn default_language_prompt() -> String {
         catalog::text(catalog::FALLBACK, "language_prompt").into()
     }
+    fn default_order_update() -> String {
+        catalog::text(catalog::FALLBACK, "order_update").into()
+    }
 
     /// Every text that must say something, with its key (`handed_back` may
     /// be empty).
-    pub fn all(&self) -> [(&'static str, &str); 12] {
+    pub fn all(&self) -> [(&'static str, &str); 13] {
         [
             ("unknown", &self.unknown),
             ("back", &self.back),
@@ -139,6 +146,7 @@ impl Texts {
             ("opted_in", &self.opted_in),
             ("choose", &self.choose),
             ("language_prompt", &self.language_prompt),
+            ("order_update", &self.order_update),
         ]
     }
 }
@@ -159,6 +167,7 @@ impl Default for Texts {
             handed_back: String::new(),
             choose: Self::default_choose(),
             language_prompt: Self::default_language_prompt(),
+            order_update: Self::default_order_update(),
         }
     }
 }

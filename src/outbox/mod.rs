@@ -226,6 +226,24 @@ pub fn enqueue(
     message: &Outgoing,
     now: Timestamp,
 ) -> Result<Result<i64, Refusal>, StoreError> {
+    let queued = enqueue_notice(db, routing, message, now)?;
+    if queued.is_ok() && message.content.kind() == ContentKind::Text {
+        if let Some(contact) = db.find_contact(&message.to)? {
+            crate::session::owner_replied(db, contact, now)?;
+        }
+    }
+    Ok(queued)
+}
+
+/// [`enqueue`] for a message the shop sends by itself (an order update): the
+/// same channel choice and rules, but the conversation is not taken as
+/// answered by a person.
+pub fn enqueue_notice(
+    db: &Db<'_>,
+    routing: &Routing,
+    message: &Outgoing,
+    now: Timestamp,
+) -> Result<Result<i64, Refusal>, StoreError> {
     let facts = db.contact_facts(&message.to)?;
     let checked = routing.channel_for(message, &facts).and_then(|channel| {
         fits(channel, &message.content)?;
@@ -246,11 +264,6 @@ pub fn enqueue(
         },
         now,
     )?;
-    if message.content.kind() == ContentKind::Text {
-        if let Some(contact) = db.find_contact(&message.to)? {
-            crate::session::owner_replied(db, contact, now)?;
-        }
-    }
     warn_if_held(db, id)?;
     Ok(Ok(id))
 }

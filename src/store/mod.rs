@@ -245,6 +245,21 @@ impl Store {
         Ok(value)
     }
 
+    /// Runs `f` in a transaction that is always rolled back: what a write
+    /// would do, without doing it (`--dry-run`).
+    pub fn dry_run<T, E>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let value = f(&Db { conn: &tx })?;
+        tx.rollback().map_err(StoreError::from)?;
+        Ok(value)
+    }
+
     /// Whether the path still names the file that was opened.
     fn still_the_same_file(&self) -> Result<(), StoreError> {
         match self.file {

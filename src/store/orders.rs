@@ -50,12 +50,19 @@ impl<T: Clone> Cell<T> {
 type OrderRow = (String, String, Option<String>, Option<String>, Option<String>);
 
 /// What an order upsert did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderUpsert {
     /// A new order.
     Added,
-    /// An existing order changed.
+    /// An existing order changed, but not its status.
     Updated,
+    /// An existing order's status changed: its phone and note as stored now.
+    StatusChanged {
+        /// The customer's number, if the order has one.
+        phone: Option<String>,
+        /// The note.
+        note: Option<String>,
+    },
     /// An existing order, already identical.
     Unchanged,
 }
@@ -138,6 +145,10 @@ impl Db<'_> {
         let outcome = match existing {
             None => OrderUpsert::Added,
             Some(row) if row == incoming => return Ok(OrderUpsert::Unchanged),
+            Some((_, status, ..)) if status != incoming.1 => OrderUpsert::StatusChanged {
+                phone: incoming.2.clone(),
+                note: incoming.3.clone(),
+            },
             Some(_) => OrderUpsert::Updated,
         };
         let (number, status, phone, note, updated) = incoming;

@@ -106,6 +106,22 @@ fn the_seed_transcript_in_german_word_for_word() {
 }
 
 #[test]
+fn the_order_update_in_the_example_menu_word_for_word() {
+    let menus = shopbot::engine::Menus::example();
+    let mut text = String::new();
+    for (language, menu) in menus.all() {
+        for note in ["Collect at the front desk (Mon-Sat)", ""] {
+            let body = shopbot::engine::render::fill(
+                &menu.texts.order_update,
+                &[("number", "A1002"), ("status", "Ready for collection"), ("note", note)],
+            );
+            text.push_str(&format!("[{language}]\n{}\n", body.trim_end()));
+        }
+    }
+    insta::assert_snapshot!("order_update", text);
+}
+
+#[test]
 fn checks_language_report_word_for_word() {
     let dir = tempfile::tempdir().unwrap();
     let menu = include_str!("../../src/engine/default_menu.toml")

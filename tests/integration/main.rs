@@ -32,6 +32,7 @@ mod meta_crash;
 mod migration;
 mod mock_server;
 mod opt_out;
+mod order_updates;
 mod outbound;
 mod outbox_cli;
 mod regression;

@@ -77,6 +77,8 @@ pub struct Inbox {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Now.
     pub clock: Clock,
+    /// Telling customers whose order changed (`[notify]`), for uploads.
+    pub notices: Option<Arc<crate::notify::OrderNotices>>,
 }
 
 /// A signed-in request: its session, and (for a `POST`) its checked form.

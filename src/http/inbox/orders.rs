@@ -31,14 +31,18 @@ pub fn upload(inbox: &Inbox, call: &Page<'_>) -> Response {
     let import = ImportOrders {
         file: file.clone(),
         timezone: inbox.bot.timezone.clone(),
+        notices: inbox.notices.clone(),
     };
     match inbox.writer.run(import) {
         Ok(Ok(report)) => {
             log::info!(
                 target: "admin",
-                "the owner imported orders ({size} bytes): {} added, {} updated, {} unchanged, {} rejected",
-                report.added, report.updated, report.unchanged, report.rejected.len()
+                "the owner imported orders ({size} bytes): {} added, {} updated, {} unchanged, {} rejected; {}",
+                report.added, report.updated, report.unchanged, report.rejected.len(), report.notices
             );
+            if report.notices.told > 0 {
+                inbox.outbox.wake();
+            }
             orders(inbox, call, 200, Some(pages::Upload::Done(report)))
         }
         Ok(Err(refused)) => orders(inbox, call, 400, Some(pages::Upload::Refused(refused))),

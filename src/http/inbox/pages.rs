@@ -556,6 +556,9 @@ fn upload_report(upload: &Upload) -> Markup {
                     "Imported: " (report.added) " added, " (report.updated) " updated, "
                     (report.unchanged) " unchanged, " (report.rejected.len()) " rejected."
                 }
+                @if report.notices != Default::default() {
+                    p.notice { "Order updates: " (report.notices) "." }
+                }
                 @if !report.kept_columns.is_empty() {
                     p.hint { "Not in the file, so kept as they were: " (report.kept_columns.join(", ")) " (a column that is there but empty clears the value)." }
                 }

@@ -72,6 +72,7 @@ impl Fixture {
             throttle: Throttle::sign_in(),
             trusted_proxies: Vec::new(),
             clock,
+            notices: None,
         };
         Fixture {
             inbox,

@@ -1,0 +1,147 @@
+//! Telling customers their order changed (PRODUCT.md "Order updates"): an
+//! import that changes three statuses tells exactly those customers (inside
+//! the window free-form, outside it by the order template, an opted-out one
+//! not at all); importing the same sheet again sends nothing; `--dry-run`
+//! sends and changes nothing. Through the real CLI and server, against the
+//! recording Twilio mock.
+
+use std::time::Duration;
+
+use crate::support::{output_text, run_to_end, shopbot_command, TestServer};
+use crate::twilio_mock::{MockTwilio, Recorded};
+
+const INSIDE: &str = "+27825552001";
+const OUTSIDE: &str = "+27825552002";
+const OPTED_OUT: &str = "+27825552003";
+const TEMPLATE: &str = "HX00000000000000000000000000000042";
+
+fn server(mock: &MockTwilio, template: bool) -> TestServer {
+    let sid = if template {
+        format!("order_content_sid = \"{TEMPLATE}\"\n")
+    } else {
+        String::new()
+    };
+    TestServer::start_with(&format!(
+        "api_base_url = \"{}\"\n[notify]\norder_status = true\n{sid}[outbox]\nretry_after_seconds = 0.05\n",
+        mock.url
+    ))
+}
+
+fn sheet(status: &str) -> String {
+    format!(
+        "Order,Status,Phone,Note\nO1,{status},{INSIDE},Collect at the front desk\nO2,{status},{OUTSIDE},\nO3,{status},{OPTED_OUT},\nO4,{status},,\n"
+    )
+}
+
+/// `shopbot orders import` of `csv` against the server's config and database.
+fn import(server: &TestServer, csv: &str, extra: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("orders.csv");
+    std::fs::write(&file, csv).unwrap();
+    let config = server.config_path();
+    let mut args = vec![
+        "orders",
+        "import",
+        file.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = run_to_end(&mut shopbot_command(&args));
+    let text = output_text(&out);
+    assert!(out.status.success(), "{text}");
+    text
+}
+
+fn messages(mock: &MockTwilio) -> Vec<Recorded> {
+    mock.requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/Messages.json"))
+        .collect()
+}
+
+fn to<'a>(sent: &'a [Recorded], number: &str) -> Vec<&'a Recorded> {
+    let address = format!("whatsapp:{number}");
+    sent.iter().filter(|r| r.get("To") == Some(address.as_str())).collect()
+}
+
+#[test]
+fn an_import_tells_exactly_the_customers_whose_status_changed_once() {
+    let mock = MockTwilio::start();
+    let server = server(&mock, true);
+    server.say(INSIDE, "hi");
+    server.say(OPTED_OUT, "STOP");
+    let first = import(&server, &sheet("In production"), &[]);
+    assert!(first.contains("4 added"), "{first}");
+    assert!(
+        !first.contains("order updates"),
+        "an order seen for the first time is not a change: {first}"
+    );
+
+    let changed = import(&server, &sheet("Ready for collection"), &[]);
+    assert!(
+        changed.contains(
+            "2 customer(s) told, 0 could not be told (outside the 24-hour window and no template), 1 opted out"
+        ),
+        "{changed}"
+    );
+    let sent = mock.wait_for(2, Duration::from_secs(20));
+    let sent: Vec<Recorded> = sent
+        .into_iter()
+        .filter(|r| r.path.ends_with("/Messages.json"))
+        .collect();
+    let inside = to(&sent, INSIDE);
+    assert_eq!(inside.len(), 1, "{sent:#?}");
+    assert_eq!(
+        inside[0].get("Body"),
+        Some("📦 Order O1: Ready for collection\nCollect at the front desk")
+    );
+    let outside = to(&sent, OUTSIDE);
+    assert_eq!(outside.len(), 1, "{sent:#?}");
+    assert_eq!(outside[0].get("ContentSid"), Some(TEMPLATE));
+    assert_eq!(
+        outside[0].get("ContentVariables"),
+        Some(r#"{"1":"O2","2":"Ready for collection"}"#)
+    );
+    assert!(to(&sent, OPTED_OUT).is_empty());
+
+    let again = import(&server, &sheet("Ready for collection"), &[]);
+    assert!(again.contains("0 updated, 4 unchanged"), "{again}");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(messages(&mock).len(), 2, "importing the same sheet again sends nothing");
+    // The customer's answer is not taken as a person answering: the bot still does.
+    assert!(server.say(INSIDE, "hi").text().starts_with("Welcome!"));
+}
+
+#[test]
+fn a_dry_run_shows_what_would_be_sent_and_sends_and_changes_nothing() {
+    let mock = MockTwilio::start();
+    let server = server(&mock, true);
+    server.say(INSIDE, "hi");
+    import(&server, &sheet("In production"), &[]);
+    let dry = import(&server, &sheet("Shipped"), &["--dry-run"]);
+    assert!(dry.starts_with("dry run, nothing changed: "), "{dry}");
+    assert!(
+        dry.contains("order updates (would be queued): 3 customer(s) told"),
+        "{dry}"
+    );
+    assert!(dry.contains("O1 → +27825552001: Shipped"), "{dry}");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(messages(&mock).is_empty(), "{:#?}", mock.requests());
+    let real = import(&server, &sheet("Shipped"), &[]);
+    assert!(real.contains("4 updated"), "the dry run changed nothing: {real}");
+}
+
+#[test]
+fn without_a_template_a_customer_outside_the_window_is_counted_not_told() {
+    let mock = MockTwilio::start();
+    let server = server(&mock, false);
+    import(&server, &sheet("In production"), &[]);
+    let changed = import(&server, &sheet("Shipped"), &[]);
+    assert!(
+        changed.contains(
+            "0 customer(s) told, 3 could not be told (outside the 24-hour window and no template), 0 opted out"
+        ),
+        "{changed}"
+    );
+}
