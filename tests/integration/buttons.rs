@@ -200,21 +200,9 @@ options = [{}]
 "#,
         nine.join(", ")
     );
-    std::fs::write(dir.path().join("menu.toml"), menu).unwrap();
-    let extra = format!(
-        "{}\n[menu]\npath = \"{}\"\n",
-        crate::meta::meta_config("https://graph.facebook.com"),
-        dir.path().join("menu.toml").display().to_string().replace('\\', "/")
-    );
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, crate::support::config_text(&dir.path().join("s.db"), &extra)).unwrap();
-    let out = crate::support::run_to_end(&mut crate::support::shopbot_command(&[
-        "check",
-        "--config",
-        config.to_str().unwrap(),
-    ]));
-    let text = crate::support::output_text(&out);
-    assert!(out.status.success(), "{text}");
+    let meta = crate::meta::meta_config("https://graph.facebook.com");
+    let (code, text) = crate::support::check_in(dir.path(), &meta, Some(&menu));
+    assert_eq!(code, Some(0), "{text}");
     assert!(
         text.contains("meta: menu `main`: option \"Talk to somebody in the shop please\" is 35 characters, over the button limit of 20"),
         "{text}"
@@ -406,14 +394,7 @@ fn check_says_whether_the_content_api_answers() {
     let run = |content_url: &str| {
         let dir = tempfile::tempdir().unwrap();
         let extra = format!("interactive = \"content\"\ncontent_base_url = \"{content_url}\"\n");
-        let config = dir.path().join("config.toml");
-        std::fs::write(&config, crate::support::config_text(&dir.path().join("s.db"), &extra)).unwrap();
-        let out = crate::support::run_to_end(&mut crate::support::shopbot_command(&[
-            "check",
-            "--config",
-            config.to_str().unwrap(),
-        ]));
-        crate::support::output_text(&out)
+        crate::support::check_in(dir.path(), &extra, None).1
     };
     mock.then(200, r#"{"contents": [], "meta": {}}"#);
     let answers = run(&mock.url);

@@ -147,16 +147,8 @@ fn a_default_language_missing_a_text_makes_check_fail() {
         r#"text = { en = "Mon-Fri 08:00-17:00" }"#,
         r#"text = { de = "Mo-Fr 08:00-17:00" }"#,
     );
-    std::fs::write(dir.path().join("menu.toml"), broken).unwrap();
-    let config = dir.path().join("config.toml");
-    let extra = format!(
-        "[menu]\npath = \"{}\"\n",
-        dir.path().join("menu.toml").display().to_string().replace('\\', "/")
-    );
-    std::fs::write(&config, crate::support::config_text(&dir.path().join("s.db"), &extra)).unwrap();
-    let out = run_to_end(&mut shopbot_command(&["check", "--config", config.to_str().unwrap()]));
-    let text = output_text(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    let (code, text) = crate::support::check_in(dir.path(), "", Some(&broken));
+    assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains("node `hours`: `text` has no \"en\" text, and \"en\" is the default language"),
         "{text}"
@@ -175,16 +167,8 @@ fn check_refuses_languages_that_do_not_add_up() {
             r#"switch_words = { de = ["deutsch"], en = ["english"] }"#,
             r#"switch_words = { de = ["deutsch", "menu"] }"#,
         );
-    std::fs::write(dir.path().join("menu.toml"), broken).unwrap();
-    let config = dir.path().join("config.toml");
-    let extra = format!(
-        "[menu]\npath = \"{}\"\n",
-        dir.path().join("menu.toml").display().to_string().replace('\\', "/")
-    );
-    std::fs::write(&config, crate::support::config_text(&dir.path().join("s.db"), &extra)).unwrap();
-    let out = run_to_end(&mut shopbot_command(&["check", "--config", config.to_str().unwrap()]));
-    let text = output_text(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    let (code, text) = crate::support::check_in(dir.path(), "", Some(&broken));
+    assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains(r#"by_country "49" = "fr", which is not in offer"#),
         "{text}"

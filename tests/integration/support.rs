@@ -446,6 +446,25 @@ pub fn output_text(output: &std::process::Output) -> String {
     )
 }
 
+/// `shopbot check` on a test config (with `extra`) written into `dir`, and,
+/// when `menu` is given, a `menu.toml` beside it that the config names:
+/// the exit code and what it printed.
+pub fn check_in(dir: &Path, extra: &str, menu: Option<&str>) -> (Option<i32>, String) {
+    let mut extra = extra.to_string();
+    if let Some(menu) = menu {
+        let path = dir.join("menu.toml");
+        std::fs::write(&path, menu).unwrap();
+        extra.push_str(&format!(
+            "\n[menu]\npath = \"{}\"\n",
+            path.display().to_string().replace('\\', "/")
+        ));
+    }
+    let config = dir.join("config.toml");
+    std::fs::write(&config, config_text(&dir.join("s.db"), &extra)).unwrap();
+    let out = run_to_end(&mut shopbot_command(&["check", "--config", config.to_str().unwrap()]));
+    (out.status.code(), output_text(&out))
+}
+
 /// Owned form pairs.
 pub fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
     items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
