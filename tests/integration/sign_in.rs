@@ -281,8 +281,12 @@ fn finding_1_a_sign_in_flood_keeps_the_server_under_40_mb() {
         mib(hwm),
         mib(limit)
     );
+    // Under qemu (the aarch64 tests in CI) the RSS includes the emulator's
+    // code cache, which grows by a few MiB as the sign-ins run new code paths;
+    // one sign-in kept for good would be 19 MiB.
+    let slack = if cfg!(target_arch = "aarch64") { 12 } else { 4 };
     assert!(
-        idle <= warm + 4 * 1024 * 1024,
+        idle <= warm + slack * 1024 * 1024,
         "idle {:.1} MiB did not return to {:.1} MiB",
         mib(idle),
         mib(warm)
