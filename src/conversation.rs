@@ -15,6 +15,7 @@ use jiff::{tz::TimeZone, Timestamp};
 
 use crate::config::Config;
 use crate::engine::{self, render, Effect, Gate, Menu, Menus, OptKeywords, Output, Session, State};
+use crate::hours::Hours;
 use crate::message::{Inbound, Reply, ReplyPart};
 use crate::staff::{self, Desk};
 use crate::store::{ConsentAction, ConsentChange, ContactId, Db, MessageId, StoreError};
@@ -34,6 +35,8 @@ pub struct Bot {
     pub opt: OptKeywords,
     /// `[staff]`: who is alerted on a handoff, and whose messages are relayed.
     pub staff: Option<Desk>,
+    /// `[hours]`: a handoff while closed says so and holds the alerts.
+    pub hours: Option<Hours>,
 }
 
 impl Bot {
@@ -48,6 +51,7 @@ impl Bot {
             menus: config.menus.clone(),
             timezone: config.shop.timezone.clone(),
             opt: config.opt.clone(),
+            hours: config.hours.clone(),
             staff: config.staff.clone().map(|staff| Desk {
                 staff,
                 routing: crate::outbox::Routing::from_config(config),
@@ -65,6 +69,7 @@ impl Bot {
             timezone: TimeZone::UTC,
             opt: OptKeywords::standard(),
             staff: None,
+            hours: None,
         }
     }
 }
@@ -302,6 +307,11 @@ fn converse(
             engine::step(talk.menu, session.as_ref(), input, now)
         }
     };
+    let closed = closed_for(talk, &step, now);
+    let step = match &closed {
+        Some(closed) => step.while_closed(&closed.away),
+        None => step,
+    };
     let was_with_person = matches!(session.as_ref().map(|s| &s.state), Some(State::WithPerson { .. }));
     let ctx = EffectContext {
         db,
@@ -310,6 +320,7 @@ fn converse(
         msg,
         message,
         now,
+        hold_alerts_until: closed.and_then(|c| c.hold_alerts_until),
     };
     // The session row first: an effect (the handoff's waiting mark) may need it,
     // also for a customer whose very first message is "4".
@@ -317,7 +328,7 @@ fn converse(
     // Back with the bot (a main-menu word, or the session timed out): no
     // longer waiting for a person, nor held by one.
     if was_with_person && !matches!(step.state, State::WithPerson { .. }) {
-        crate::session::back_with_the_bot(db, contact)?;
+        crate::session::back_with_the_bot(db, contact, now)?;
     }
     // A customer with a person who writes on: their line goes to staff.
     if let Some(desk) = bot.staff.as_ref() {
@@ -335,6 +346,39 @@ fn converse(
         });
     }
     Ok(parts)
+}
+
+/// A handoff while the shop is closed (`[hours]`): what the customer is told,
+/// and until when staff alerts wait.
+struct Closed {
+    away: String,
+    hold_alerts_until: Option<Timestamp>,
+}
+
+/// Whether `step` is a handoff while the shop is closed, and then what it
+/// says (`[texts] away` in the customer's language) and how long alerts wait
+/// (until the next opening, unless `[staff] alert_outside_hours`).
+fn closed_for(talk: &Talk<'_>, step: &engine::Step, now: Timestamp) -> Option<Closed> {
+    let hours = talk
+        .bot
+        .hours
+        .as_ref()
+        .filter(|h| step.hands_off() && !h.is_open(now))?;
+    let next = hours.next_open(now);
+    let when = next.as_ref().map(|at| hours.say_when(at, now, &talk.language.current));
+    let away = render::fill(
+        &talk.menu.texts.away,
+        &[("next_open", when.as_deref().unwrap_or("soon"))],
+    );
+    let alert_at_once = talk
+        .bot
+        .staff
+        .as_ref()
+        .is_some_and(|desk| desk.staff.alert_outside_hours);
+    Some(Closed {
+        away,
+        hold_alerts_until: next.map(|at| at.timestamp()).filter(|_| !alert_at_once),
+    })
 }
 
 /// While a lookup waits for a number, whether a bare number the customer sent
@@ -357,6 +401,8 @@ struct EffectContext<'a, 'c> {
     msg: &'a Inbound,
     message: MessageId,
     now: Timestamp,
+    /// Staff alerts wait until then (the shop is closed).
+    hold_alerts_until: Option<Timestamp>,
 }
 
 impl EffectContext<'_, '_> {
@@ -410,7 +456,8 @@ impl EffectContext<'_, '_> {
                 log::info!(target: "conversation", "{} is waiting for staff", self.msg.from);
                 if let Some(desk) = &self.bot.staff {
                     let last = staff::texts::line_with_media(&self.msg.text, self.msg.media.len());
-                    staff::alert_staff(self.db, desk, self.contact, &last, self.now)?;
+                    let at = (self.now, self.hold_alerts_until);
+                    staff::alert_staff(self.db, desk, self.contact, &last, at)?;
                 }
                 Ok(String::new())
             }

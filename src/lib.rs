@@ -34,6 +34,7 @@ pub mod engine;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod hours;
 pub mod http;
 pub mod message;
 pub mod notify;

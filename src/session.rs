@@ -19,7 +19,7 @@ pub fn owner_replied(db: &Db<'_>, contact: ContactId, now: Timestamp) -> Result<
 /// member's `#done`): no longer waiting or held, and the customer's next
 /// message starts at the menu's `start`.
 pub fn hand_back(db: &Db<'_>, contact: ContactId, start: &str, now: Timestamp) -> Result<(), StoreError> {
-    back_with_the_bot(db, contact)?;
+    back_with_the_bot(db, contact, now)?;
     let state = State::Menu {
         node: start.to_string(),
     };
@@ -28,7 +28,11 @@ pub fn hand_back(db: &Db<'_>, contact: ContactId, start: &str, now: Timestamp) -
 
 /// The conversation is the bot's again: no longer waiting for a person, nor
 /// held by a staff member (the session's state is the caller's).
-pub fn back_with_the_bot(db: &Db<'_>, contact: ContactId) -> Result<(), StoreError> {
+pub fn back_with_the_bot(db: &Db<'_>, contact: ContactId, now: Timestamp) -> Result<(), StoreError> {
     db.clear_waiting(contact)?;
+    let dropped = db.drop_held_alerts(contact, now)?;
+    if dropped > 0 {
+        log::info!(target: "staff", "{dropped} alert(s) held for the opening dropped: the conversation is the bot's again");
+    }
     db.set_holder(contact, None)
 }

@@ -90,6 +90,9 @@ fn summary(c: &Config) -> Vec<(&'static str, String)> {
         None => lines.push(("meta", "not used (add [meta] for Meta's WhatsApp Cloud API)".into())),
     }
     lines.push(("default channel", c.outbox.default_channel.to_string()));
+    if let Some(hours) = &c.hours {
+        lines.push(("hours", hours_line(hours, jiff::Timestamp::now())));
+    }
     lines.push((
         "admin API",
         match &c.admin_token {
@@ -125,6 +128,22 @@ fn summary(c: &Config) -> Vec<(&'static str, String)> {
     lines.extend(choice_warnings(c).into_iter().map(|w| ("warning", w)));
     lines.extend(language_lines(c));
     lines
+}
+
+/// Today's opening hours and the next opening (or until when it is open).
+fn hours_line(hours: &crate::hours::Hours, now: jiff::Timestamp) -> String {
+    let language = crate::engine::catalog::FALLBACK;
+    let today = match hours.today(now).as_str() {
+        "closed" => "closed today".to_string(),
+        ranges => format!("today {ranges}"),
+    };
+    if let Some(until) = hours.open_until(now) {
+        return format!("{today}; open now until {}", hours.say_when(&until, now, language));
+    }
+    match hours.next_open(now) {
+        Some(next) => format!("{today}; opens {}", hours.say_when(&next, now, language)),
+        None => format!("{today}; no opening in the next 60 days"),
+    }
 }
 
 /// The menu's languages, and every text an offered language lacks.

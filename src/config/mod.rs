@@ -91,6 +91,8 @@ pub struct Config {
     pub staff: Option<Staff>,
     /// `[notify]`, when `order_status = true`.
     pub notify: Option<Notify>,
+    /// `[hours]`; `None`: always open.
+    pub hours: Option<crate::hours::Hours>,
     /// `[outbox]`.
     pub outbox: Outbox,
     /// `[retention]`.
@@ -150,6 +152,9 @@ pub struct Staff {
     pub alert_language: Option<String>,
     /// A waiting customer's new lines go to staff at most this often (batched).
     pub forward_every: Duration,
+    /// `alert_outside_hours = true`: alerts go at once even while the shop
+    /// is closed (else they wait for the next opening).
+    pub alert_outside_hours: bool,
 }
 
 impl Staff {
@@ -482,6 +487,7 @@ impl Config {
             secrets_in_file: Vec::new(),
             staff: None,
             notify: None,
+            hours: None,
             server: Server {
                 listen: SocketAddr::from(([127, 0, 0, 1], port)),
                 public_base_url: None,

@@ -51,6 +51,7 @@ pub struct RawConfig {
     admin: RawAdmin,
     staff: Option<RawStaff>,
     notify: Option<RawNotify>,
+    hours: Option<RawHours>,
     #[serde(default)]
     outbox: RawOutbox,
     #[serde(default)]
@@ -204,6 +205,40 @@ struct RawStaff {
     alert_template: Option<String>,
     alert_language: Option<String>,
     forward_every_seconds: Option<f64>,
+    #[serde(default)]
+    alert_outside_hours: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHours {
+    mon: Option<String>,
+    tue: Option<String>,
+    wed: Option<String>,
+    thu: Option<String>,
+    fri: Option<String>,
+    sat: Option<String>,
+    sun: Option<String>,
+    #[serde(default)]
+    closed: Vec<String>,
+}
+
+impl RawHours {
+    fn validate(self, tz: &jiff::tz::TimeZone, problems: &mut Problems) -> Option<crate::hours::Hours> {
+        let days = [
+            &self.mon, &self.tue, &self.wed, &self.thu, &self.fri, &self.sat, &self.sun,
+        ]
+        .map(Option::as_deref);
+        match crate::hours::Hours::new(days, &self.closed, tz.clone()) {
+            Ok(hours) => Some(hours),
+            Err(found) => {
+                for (key, why) in found {
+                    problems.add(&key, why);
+                }
+                None
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -320,6 +355,9 @@ impl RawConfig {
             .notify
             .map(|notify| notify.validate(&mut problems))
             .filter(|n| n.order_status);
+        let hours = self
+            .hours
+            .and_then(|hours| hours.validate(&shop.timezone, &mut problems));
         if !problems.0.is_empty() {
             return Err(ConfigError::Invalid {
                 path: path.to_path_buf(),
@@ -339,6 +377,7 @@ impl RawConfig {
             admin_token,
             staff,
             notify,
+            hours,
             outbox,
             retention: Retention { message_bodies_days },
             log,
@@ -836,6 +875,7 @@ impl RawStaff {
             alert_template,
             alert_language,
             forward_every: Duration::from_secs_f64(every.clamp(0.0, 3600.0)),
+            alert_outside_hours: self.alert_outside_hours,
         }
     }
 }

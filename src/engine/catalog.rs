@@ -28,6 +28,7 @@ pub const KEYS: &[&str] = &[
     "choose",
     "language_prompt",
     "order_update",
+    "away",
 ];
 
 const EN: &[(&str, &str)] = &[
@@ -47,6 +48,10 @@ const EN: &[(&str, &str)] = &[
     ("choose", "Choose"),
     ("language_prompt", "🌐 Please choose your language:"),
     ("order_update", "📦 Order {number}: {status}\n{note}"),
+    (
+        "away",
+        "We're closed now. We open {next_open}; a person will answer then. The menu works any time.",
+    ),
 ];
 
 const DE: &[(&str, &str)] = &[
@@ -72,6 +77,10 @@ const DE: &[(&str, &str)] = &[
     ("choose", "Auswählen"),
     ("language_prompt", "🌐 Bitte wählen Sie Ihre Sprache:"),
     ("order_update", "📦 Bestellung {number}: {status}\n{note}"),
+    (
+        "away",
+        "Wir haben gerade geschlossen. Wir öffnen {next_open}; dann antwortet Ihnen ein Mensch. Das Menü funktioniert jederzeit.",
+    ),
 ];
 
 /// The table of a shipped language.

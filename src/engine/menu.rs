@@ -87,6 +87,10 @@ pub struct Texts {
     /// `{number}`, `{status}`, `{note}` (a line left empty without a note).
     #[serde(default = "Texts::default_order_update")]
     pub order_update: String,
+    /// Said instead of a handoff's text while the shop is closed (`[hours]`):
+    /// `{next_open}` ("Monday at 08:00").
+    #[serde(default = "Texts::default_away")]
+    pub away: String,
 }
 
 impl Texts {
@@ -129,10 +133,13 @@ impl Texts {
     fn default_order_update() -> String {
         catalog::text(catalog::FALLBACK, "order_update").into()
     }
+    fn default_away() -> String {
+        catalog::text(catalog::FALLBACK, "away").into()
+    }
 
     /// Every text that must say something, with its key (`handed_back` may
     /// be empty).
-    pub fn all(&self) -> [(&'static str, &str); 13] {
+    pub fn all(&self) -> [(&'static str, &str); 14] {
         [
             ("unknown", &self.unknown),
             ("back", &self.back),
@@ -147,6 +154,7 @@ impl Texts {
             ("choose", &self.choose),
             ("language_prompt", &self.language_prompt),
             ("order_update", &self.order_update),
+            ("away", &self.away),
         ]
     }
 }
@@ -168,6 +176,7 @@ impl Default for Texts {
             choose: Self::default_choose(),
             language_prompt: Self::default_language_prompt(),
             order_update: Self::default_order_update(),
+            away: Self::default_away(),
         }
     }
 }

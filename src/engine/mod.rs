@@ -115,6 +115,27 @@ pub struct Step {
     pub outputs: Vec<Output>,
 }
 
+impl Step {
+    /// Whether this step hands the conversation to a person.
+    pub fn hands_off(&self) -> bool {
+        self.outputs.iter().any(|o| matches!(o, Output::Do(Effect::Handoff)))
+    }
+
+    /// The step while the shop is closed: a handoff says `away` (`[texts]
+    /// away`, its `{next_open}` filled in) instead of its node's text; the
+    /// conversation waits for a person all the same.
+    pub fn while_closed(mut self, away: &str) -> Step {
+        let handoff = self
+            .outputs
+            .iter()
+            .position(|o| matches!(o, Output::Do(Effect::Handoff)));
+        if let Some(Output::Say(text)) = handoff.and_then(|i| self.outputs.get_mut(i + 1)) {
+            *text = away.to_string();
+        }
+        self
+    }
+}
+
 /// One piece of the reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {

@@ -415,3 +415,22 @@ fn typing_a_label_chooses_like_its_number() {
     let (by_number, _) = send(&menu, Some(&s), "2", t(1));
     assert_eq!(by_label, by_number);
 }
+
+#[test]
+fn a_handoff_while_closed_says_away_and_still_waits_for_a_person() {
+    let menu = Menu::example();
+    let (_, s) = send(&menu, None, "hi", t(0));
+    let (open, _) = send(&menu, Some(&s), "4", t(1));
+    assert!(open.hands_off());
+    let closed = open.clone().while_closed("We're closed now. We open Monday at 08:00.");
+    assert_eq!(closed.state, open.state);
+    assert!(
+        said(&closed).starts_with("We're closed now. We open Monday at 08:00."),
+        "{}",
+        said(&closed)
+    );
+    assert_eq!(effects(&closed), effects(&open));
+    let (menu_step, _) = send(&menu, Some(&s), "2", t(1));
+    assert!(!menu_step.hands_off());
+    assert_eq!(menu_step.clone().while_closed("x"), menu_step, "only a handoff changes");
+}

@@ -75,12 +75,15 @@ fn customer(db: &Db<'_>, id: ContactId) -> Result<Option<Customer>, StoreError> 
 }
 
 /// A handoff: every staff number is alerted (never the customer about themselves).
+/// With `hold_until` (the shop is closed), the alerts wait in the outbox
+/// until the shop opens; they are dropped if the conversation goes back to
+/// the bot before then.
 pub fn alert_staff(
     db: &Db<'_>,
     desk: &Desk,
     customer_id: ContactId,
     last: &str,
-    now: Timestamp,
+    (now, hold_until): (Timestamp, Option<Timestamp>),
 ) -> Result<(), StoreError> {
     let Some(about) = customer(db, customer_id)? else {
         return Ok(());
@@ -90,7 +93,13 @@ pub fn alert_staff(
             continue;
         }
         match alert_one(db, desk, number, &about, last, now)? {
-            Some(id) => db.note_for_staff(id, about.id, NoteKind::Alert)?,
+            Some(id) => {
+                db.note_for_staff(id, about.id, NoteKind::Alert)?;
+                if let Some(until) = hold_until {
+                    db.hold_until(id, until)?;
+                    log::info!(target: "staff", "alert {id} about {} waits until the shop opens at {until}", about.who);
+                }
+            }
             None => log::warn!(
                 target: "staff",
                 "{} asks for a person, but the alert cannot reach {number}: outside their 24-hour window and no [staff] alert template for their channel; the inbox shows the customer waiting",

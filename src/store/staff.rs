@@ -57,6 +57,28 @@ impl Db<'_> {
         Ok(())
     }
 
+    /// Holds a queued message until `until` (an alert while the shop is closed).
+    pub fn hold_until(&self, message: i64, until: Timestamp) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE outbox SET next_attempt_at = ?2 WHERE message_id = ?1 AND state = 'queued'")?
+            .execute(params![message, to_sql(until)])?;
+        Ok(())
+    }
+
+    /// Drops the alerts about `customer` that still wait for the shop to open
+    /// (never sent: the conversation went back to the bot); how many.
+    pub fn drop_held_alerts(&self, customer: ContactId, now: Timestamp) -> Result<usize, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "UPDATE outbox SET state = 'failed', error_code = 'dropped',
+                   error_message = 'held for the opening; the conversation went back to the bot before it', updated_at = ?2
+                 WHERE state = 'queued' AND attempts = 0 AND next_attempt_at > ?2
+                   AND message_id IN (SELECT message_id FROM staff_notes WHERE customer_id = ?1 AND kind = 'alert')",
+            )?
+            .execute(params![customer.0, to_sql(now)])?)
+    }
+
     /// The customer a message to staff was about.
     pub fn customer_of_note(&self, message: i64) -> Result<Option<ContactId>, StoreError> {
         Ok(self

@@ -122,6 +122,25 @@ fn the_order_update_in_the_example_menu_word_for_word() {
 }
 
 #[test]
+fn the_away_text_in_the_example_menu_word_for_word() {
+    let menus = shopbot::engine::Menus::example();
+    let day = Some("08:00-17:00");
+    let hours =
+        shopbot::hours::Hours::new([day, day, day, day, day, None, None], &[], jiff::tz::TimeZone::UTC).unwrap();
+    let mut text = String::new();
+    for (language, menu) in menus.all() {
+        // A Thursday and a Friday evening (10 and 11 December 2026).
+        for at in ["2026-12-10T22:00:00Z", "2026-12-11T22:00:00Z"] {
+            let at: jiff::Timestamp = at.parse().unwrap();
+            let when = hours.say_when(&hours.next_open(at).unwrap(), at, language);
+            let body = shopbot::engine::render::fill(&menu.texts.away, &[("next_open", &when)]);
+            text.push_str(&format!("[{language}] {body}\n"));
+        }
+    }
+    insta::assert_snapshot!("away", text);
+}
+
+#[test]
 fn checks_language_report_word_for_word() {
     let dir = tempfile::tempdir().unwrap();
     let menu = include_str!("../../src/engine/default_menu.toml")

@@ -20,6 +20,7 @@ mod golden;
 mod graph_mock;
 mod hostile_data;
 mod hostile_http;
+mod hours;
 mod idempotency;
 mod inbox;
 mod languages;

@@ -227,6 +227,7 @@ fn chrome<'a>(inbox: &'a Inbox, signed: &'a SignedIn) -> Chrome<'a> {
             .staff
             .as_ref()
             .map_or(&[], |desk| desk.staff.numbers.as_slice()),
+        hours: inbox.bot.hours.as_ref(),
     }
 }
 

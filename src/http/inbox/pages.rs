@@ -25,12 +25,32 @@ pub struct Chrome<'a> {
     pub now: Timestamp,
     /// The `[staff]` numbers (their own chats with the bot are marked).
     pub staff: &'a [crate::phone::PhoneNumber],
+    /// `[hours]`, if the shop keeps them.
+    pub hours: Option<&'a crate::hours::Hours>,
 }
 
 impl Chrome<'_> {
     /// Whether `who` is a staff member.
     fn is_staff(&self, who: &crate::message::ContactRef) -> bool {
         who.phone.as_ref().is_some_and(|p| self.staff.contains(p))
+    }
+
+    /// "Open until 17:00" or "Closed, opens Monday at 08:00" (with `[hours]`).
+    fn shop_status(&self) -> Option<String> {
+        let hours = self.hours?;
+        let language = crate::engine::catalog::FALLBACK;
+        Some(match hours.open_until(self.now) {
+            Some(until) => format!("Open until {}", until.strftime("%H:%M")),
+            None => match hours.next_open(self.now) {
+                Some(next) => format!("Closed, opens {}", hours.say_when(&next, self.now, language)),
+                None => "Closed".to_string(),
+            },
+        })
+    }
+
+    /// Whether a customer started waiting while the shop was closed.
+    fn arrived_closed(&self, since: Timestamp) -> bool {
+        self.hours.is_some_and(|hours| !hours.is_open(since))
     }
 }
 
@@ -114,6 +134,7 @@ pub fn inbox(chrome: &Chrome<'_>, rows: &[InboxRow], page: usize, pages: usize, 
         Some(("inbox", latest)),
         html! {
             h1 { "Inbox" }
+            @if let Some(status) = chrome.shop_status() { p.shop-hours role="status" { (status) } }
             @if rows.is_empty() {
                 p.empty { "No conversations yet. When a customer writes, it shows here." }
             }
@@ -126,6 +147,9 @@ pub fn inbox(chrome: &Chrome<'_>, rows: &[InboxRow], page: usize, pages: usize, 
                             span.channel { (channel_name(row.channel)) }
                             @if chrome.is_staff(&row.who) { span.badge.staff title="A [staff] number: alerts and your relayed answers" { "staff" } }
                             @if row.waiting_since.is_some() { span.badge.wait { "waiting for you" } }
+                            @if row.waiting_since.is_some_and(|since| chrome.arrived_closed(since)) {
+                                span.badge.closed { "arrived while closed" }
+                            }
                             @if row.unread > 0 { span.badge.unread aria-label={ (row.unread) " unread" } { (row.unread) } }
                             span.last {
                                 @if row.direction == Direction::Outbound { "You: " }
@@ -253,7 +277,10 @@ pub fn conversation(
                 @if contact.name.is_some() { p.number { (contact.who.display()) } }
                 @if let Some(language) = language { (language_form(&base, chrome.csrf, language)) }
                 @if let Some(since) = contact.waiting_since {
-                    p.badge.wait { "Waiting for a person since " (clock(since, chrome.tz)) }
+                    p.badge.wait {
+                        "Waiting for a person since " (clock(since, chrome.tz))
+                        @if chrome.arrived_closed(since) { " (arrived while closed)" }
+                    }
                     form method="post" action={ (base) "/resolve" } {
                         input type="hidden" name="csrf" value=(chrome.csrf);
                         button type="submit" { "Hand back to the bot" }

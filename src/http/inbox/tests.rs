@@ -317,3 +317,24 @@ fn the_owner_sees_and_sets_the_language_a_customer_is_answered_in() {
     assert_eq!(back.status, 303);
     assert!(body(&fixture.get(&path)).contains("<option value=\"\" selected>English (by their number)</option>"));
 }
+
+#[test]
+fn the_inbox_says_whether_the_shop_is_open_and_who_arrived_while_closed() {
+    let mut fixture = Fixture::new(&["hi", "4"]);
+    let today = fixture
+        .inbox
+        .clock
+        .now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string();
+    let day = Some("08:00-17:00");
+    let hours = crate::hours::Hours::new([day; 7], &[today], jiff::tz::TimeZone::UTC).unwrap();
+    fixture.inbox.bot = Arc::new(Bot {
+        hours: Some(hours),
+        ..Bot::example()
+    });
+    let page = body(&fixture.get("/admin/"));
+    assert!(page.contains("Closed, opens tomorrow at 08:00"), "{page}");
+    assert!(page.contains("arrived while closed"), "{page}");
+}

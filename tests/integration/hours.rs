@@ -1,0 +1,114 @@
+//! Opening hours (PRODUCT.md "Opening hours"): a handoff while the shop is
+//! closed tells the customer when it opens, and the staff alert waits for the
+//! opening (or goes at once with `alert_outside_hours`), and is dropped when
+//! the conversation goes back to the bot first. The shop is made closed
+//! today by `closed` (today's date in the shop's zone), so nothing waits for
+//! a real hour; DST and the wording of every next opening are unit tests
+//! (`src/hours/tests.rs`).
+
+use std::time::Duration;
+
+use shopbot::message::OutboxState;
+use shopbot::store::OutboxEntry;
+
+use crate::support::{check_in, TestServer};
+use crate::twilio_mock::MockTwilio;
+
+const STAFF: &str = "+27825553000";
+const CUSTOMER: &str = "+27825553001";
+
+/// `[hours]` open every day 08:00-17:00 but closed today and tomorrow's day
+/// after (so the next opening is "tomorrow at 08:00"), in Johannesburg.
+fn hours() -> String {
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Africa/Johannesburg").unwrap())
+        .date();
+    let day = "\"08:00-17:00\"";
+    format!(
+        "[hours]\nmon = {day}\ntue = {day}\nwed = {day}\nthu = {day}\nfri = {day}\nsat = {day}\nsun = {day}\nclosed = [\"{today}\"]\n"
+    )
+}
+
+fn server(mock: &MockTwilio, alert_at_once: bool) -> TestServer {
+    let at_once = if alert_at_once {
+        "alert_outside_hours = true\n"
+    } else {
+        ""
+    };
+    TestServer::start_with(&format!(
+        "api_base_url = \"{}\"\n[outbox]\nretry_after_seconds = 0.05\n[staff]\nnumbers = [\"{STAFF}\"]\n{at_once}{}",
+        mock.url,
+        hours()
+    ))
+}
+
+fn alerts(mock: &MockTwilio) -> usize {
+    let to = format!("whatsapp:{STAFF}");
+    mock.requests()
+        .iter()
+        .filter(|r| r.get("To") == Some(to.as_str()))
+        .count()
+}
+
+#[test]
+fn a_handoff_while_closed_says_when_the_shop_opens_and_holds_the_alert() {
+    let mock = MockTwilio::start();
+    let server = server(&mock, false);
+    server.say(STAFF, "hi"); // the staff number's window is open
+    server.say(CUSTOMER, "hi");
+    let away = server.say(CUSTOMER, "4").text();
+    assert!(
+        away.starts_with(
+            "We're closed now. We open tomorrow at 08:00; a person will answer then. The menu works any time."
+        ),
+        "{away}"
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        alerts(&mock),
+        0,
+        "the alert waits for the opening: {:#?}",
+        mock.requests()
+    );
+    let to_staff = |entries: Vec<OutboxEntry>| -> Vec<OutboxEntry> {
+        entries.into_iter().filter(|e| e.to.contains(&STAFF[1..])).collect()
+    };
+    let held = to_staff(server.store().read(|db| db.outbox_list(50)).unwrap());
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0].state, OutboxState::Queued, "held in the outbox: {held:?}");
+    // Back with the bot before the opening: the held alert is dropped, never sent.
+    assert!(server.say(CUSTOMER, "hi").text().starts_with("Welcome!"));
+    let dropped = to_staff(server.store().read(|db| db.outbox_list(50)).unwrap());
+    assert_eq!(dropped[0].state, OutboxState::Failed, "{dropped:?}");
+    assert_eq!(dropped[0].error_code.as_deref(), Some("dropped"));
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(alerts(&mock), 0);
+}
+
+#[test]
+fn alert_outside_hours_sends_the_alert_at_once() {
+    let mock = MockTwilio::start();
+    let server = server(&mock, true);
+    server.say(STAFF, "hi");
+    server.say(CUSTOMER, "hi");
+    assert!(server.say(CUSTOMER, "4").text().starts_with("We're closed now."));
+    let started = std::time::Instant::now();
+    while alerts(&mock) == 0 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(alerts(&mock), 1);
+}
+
+#[test]
+fn check_prints_todays_hours_and_the_next_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, text) = check_in(dir.path(), &hours(), None);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("hours            closed today; opens tomorrow at 08:00"),
+        "{text}"
+    );
+    let (code, text) = check_in(dir.path(), "[hours]\nmon = \"8-17\"\n", None);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("[hours] mon"), "{text}");
+}
