@@ -17,6 +17,12 @@ enum Source {
     Set(Arc<Mutex<Timestamp>>),
 }
 
+impl Default for Clock {
+    fn default() -> Clock {
+        Clock::system()
+    }
+}
+
 impl Clock {
     /// The system's clock.
     pub fn system() -> Clock {

@@ -51,10 +51,12 @@ pub enum StartError {
 }
 
 /// Extra switches for how the server runs.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Serve the browser chat simulator at `/demo`.
     pub demo_page: bool,
+    /// Where "now" comes from: the system's clock, or a test's.
+    pub clock: Clock,
 }
 
 /// A running server.
@@ -105,9 +107,9 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
     let serving = ServingLock::acquire(&config.database_path)?;
     let store = Store::open(&config.database_path)?;
     let bot = Arc::new(Bot::from_config(config));
-    let (writer, writer_thread) = Writer::start(store)?;
+    let (writer, writer_thread) = Writer::start_with_clock(store, options.clock.clone())?;
     let reader = Arc::new(ReadPool::new(&config.database_path));
-    let outbox = start_outbox(config, &writer, &reader, options)?;
+    let outbox = start_outbox(config, &writer, &reader, &options)?;
     let writer_health = writer.clone();
     let retention = config
         .retention
@@ -142,7 +144,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
             .is_some_and(|url| url.starts_with("https://")),
         throttle: crate::auth::Throttle::sign_in(),
         trusted_proxies: config.server.trusted_proxies.clone(),
-        clock: Clock::system(),
+        clock: options.clock.clone(),
         notices: crate::notify::OrderNotices::from_config(config).map(Arc::new),
     };
     let api = Api {
@@ -208,7 +210,7 @@ fn start_outbox(
     config: &Config,
     writer: &Writer,
     reader: &Arc<ReadPool>,
-    options: Options,
+    options: &Options,
 ) -> Result<Option<OutboxSender>, StartError> {
     let (channels, missing) = channel::transports(config, Some((reader, writer)));
     // The demo has no provider account on purpose.
@@ -229,6 +231,7 @@ fn start_outbox(
             max_attempts: config.outbox.max_attempts,
             base: config.outbox.retry_base,
         },
+        clock: options.clock.clone(),
     };
     Ok(Some(OutboxSender::start(settings, writer.clone(), reader.clone())?))
 }

@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use crate::clock::Clock;
 use crate::store::{Db, Store, StoreError};
 
 /// The most pieces of work committed in one transaction.
@@ -143,11 +144,17 @@ impl Writer {
     /// outside (a backup tool, a `sqlite3` shell), so a webhook queued behind
     /// such a wait still gets its `503` well within Twilio's 15 s timeout.
     pub fn start(store: Store) -> Result<(Writer, JoinHandle<()>), WriterError> {
+        Writer::start_with_clock(store, Clock::system())
+    }
+
+    /// [`Writer::start`], with the time every piece of work runs at taken
+    /// from `clock` (tests set it).
+    pub fn start_with_clock(store: Store, clock: Clock) -> Result<(Writer, JoinHandle<()>), WriterError> {
         store.set_busy_timeout(WRITER_BUSY_TIMEOUT)?;
         let (jobs, queue) = mpsc::sync_channel(QUEUE);
         let thread = thread::Builder::new()
             .name("writer".into())
-            .spawn(move || run(store, queue))
+            .spawn(move || run(store, queue, clock))
             .map_err(|e| WriterError::Thread {
                 what: "writer",
                 source: Arc::new(e),
@@ -192,7 +199,7 @@ fn pending<W: Work>(work: W) -> (Box<dyn Task>, Answer<W::Output>) {
     (Box::new(task), answer)
 }
 
-fn run(mut store: Store, queue: Receiver<Option<Box<dyn Task>>>) {
+fn run(mut store: Store, queue: Receiver<Option<Box<dyn Task>>>, clock: Clock) {
     let mut stopping = false;
     while !stopping {
         let Ok(Some(first)) = queue.recv() else { break };
@@ -207,7 +214,7 @@ fn run(mut store: Store, queue: Receiver<Option<Box<dyn Task>>>) {
                 Err(_) => break,
             }
         }
-        process(&mut store, batch);
+        process(&mut store, batch, clock.now());
     }
     match store.checkpoint() {
         Ok(true) => {}
@@ -219,8 +226,7 @@ fn run(mut store: Store, queue: Receiver<Option<Box<dyn Task>>>) {
     log::debug!(target: "writer", "stopped");
 }
 
-fn process(store: &mut Store, mut batch: Vec<Box<dyn Task>>) {
-    let now = Timestamp::now();
+fn process(store: &mut Store, mut batch: Vec<Box<dyn Task>>, now: Timestamp) {
     let outcome = match store.write(|db| run_together(db, now, &mut batch)) {
         Ok(()) => Ok(vec![Ok(()); batch.len()]),
         Err(Together::Store(e)) => Err(e),
@@ -366,7 +372,7 @@ mod tests {
         let path = dir.path().join("w.db");
         let mut store = Store::open(&path).unwrap();
         let (batch, answers): (Vec<_>, Vec<_>) = work.into_iter().map(pending).unzip();
-        process(&mut store, batch);
+        process(&mut store, batch, Timestamp::now());
         let results = answers.iter().map(|a| a.recv().unwrap()).collect();
         (results, contacts(&path))
     }

@@ -70,7 +70,14 @@ pub fn execute(args: Args) -> Result<(), CliError> {
         .filter(|t| !t.is_empty())
         .map(Secret::new);
     let stop = super::serve::stop_signal()?;
-    let running = server::start(&config, Options { demo_page: true }).map_err(|e| match e {
+    let running = server::start(
+        &config,
+        Options {
+            demo_page: true,
+            ..Options::default()
+        },
+    )
+    .map_err(|e| match e {
         StartError::Bind { addr, source } => CliError::DemoPort {
             addr,
             next: args.port.wrapping_add(1),

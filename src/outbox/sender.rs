@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use jiff::{SignedDuration, Timestamp};
 
 use super::policy::{self, AfterFailure, RetryPolicy, TokenBucket};
+use crate::clock::Clock;
 use crate::message::{Channel, ContactRef, Content, ContentKind, SendError, Sent};
 use crate::store::{Db, OutboxJob, ReadPool, Settle, StoreError};
 use crate::writer::{Work, Writer, WriterError};
@@ -45,6 +46,8 @@ pub struct SenderSettings {
     pub channels: BTreeMap<Channel, (Box<dyn Transport>, Rates)>,
     /// How retries are spaced and when they stop.
     pub retry: RetryPolicy,
+    /// Which messages are due is judged by this clock (tests set it).
+    pub clock: Clock,
 }
 
 /// A running sender thread.
@@ -121,6 +124,7 @@ struct Loop {
     reader: Arc<ReadPool>,
     woken: Receiver<()>,
     stopping: Arc<AtomicBool>,
+    clock: Clock,
 }
 
 impl Loop {
@@ -152,12 +156,13 @@ impl Loop {
             reader,
             woken,
             stopping,
+            clock: settings.clock,
         }
     }
 
     fn run(mut self) {
         while !self.stopping.load(Ordering::SeqCst) {
-            let pause = match self.reader.read(|db| db.next_due(Timestamp::now(), &self.channels)) {
+            let pause = match self.reader.read(|db| db.next_due(self.clock.now(), &self.channels)) {
                 Ok(Some(job)) => self.try_send(job),
                 Ok(None) => self.idle_time(),
                 Err(e) => {
@@ -182,7 +187,7 @@ impl Loop {
     /// so a full [`POLL`].
     fn idle_time(&self) -> Option<Duration> {
         let next = self.reader.read(|db| db.next_due_at()).ok().flatten();
-        let until = next.and_then(|at| Duration::try_from(at.duration_since(Timestamp::now())).ok());
+        let until = next.and_then(|at| Duration::try_from(at.duration_since(self.clock.now())).ok());
         Some(until.map_or(POLL, |d| d.min(POLL)))
     }
 

@@ -29,17 +29,61 @@ fn hours() -> String {
     )
 }
 
-fn server(mock: &MockTwilio, alert_at_once: bool) -> TestServer {
+fn extra(mock: &MockTwilio, alert_at_once: bool) -> String {
     let at_once = if alert_at_once {
         "alert_outside_hours = true\n"
     } else {
         ""
     };
-    TestServer::start_with(&format!(
+    format!(
         "api_base_url = \"{}\"\n[outbox]\nretry_after_seconds = 0.05\n[staff]\nnumbers = [\"{STAFF}\"]\n{at_once}{}",
         mock.url,
         hours()
-    ))
+    )
+}
+
+fn server(mock: &MockTwilio, alert_at_once: bool) -> TestServer {
+    TestServer::start_with(&extra(mock, alert_at_once))
+}
+
+/// `hh:mm` on the date `days` after today, in the shop's zone.
+fn shop_time(days: i64, hh: i8, mm: i8) -> jiff::Timestamp {
+    let zone = jiff::tz::TimeZone::get("Africa/Johannesburg").unwrap();
+    let today = jiff::Timestamp::now().to_zoned(zone.clone()).date();
+    today
+        .checked_add(jiff::Span::new().days(days))
+        .unwrap()
+        .at(hh, mm, 0, 0)
+        .to_zoned(zone)
+        .unwrap()
+        .timestamp()
+}
+
+#[test]
+fn a_held_alert_goes_once_when_the_shop_opens() {
+    let mock = MockTwilio::start();
+    // Tonight at 20:00 (today is closed); the shop opens tomorrow at 08:00.
+    let clock = shopbot::clock::Clock::fixed(shop_time(0, 20, 0));
+    let server = TestServer::start_with_clock(&extra(&mock, false), clock.clone());
+    server.say(STAFF, "hi");
+    server.say(CUSTOMER, "hi");
+    assert!(server
+        .say(CUSTOMER, "4")
+        .text()
+        .starts_with("We're closed now. We open tomorrow at 08:00"));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(alerts(&mock), 0, "held overnight");
+    clock.advance(jiff::SignedDuration::from_hours(11) + jiff::SignedDuration::from_mins(59));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(alerts(&mock), 0, "07:59 is still closed");
+    clock.advance(jiff::SignedDuration::from_mins(1));
+    let started = std::time::Instant::now();
+    while alerts(&mock) == 0 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(alerts(&mock), 1, "sent at 08:00");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(alerts(&mock), 1, "and once");
 }
 
 fn alerts(mock: &MockTwilio) -> usize {

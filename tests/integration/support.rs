@@ -210,9 +210,29 @@ impl TestServer {
         TestServer::from_config(&config, dir, db_path)
     }
 
+    /// A server whose "now" is `clock` (writer, outbox, inbox), with `extra`
+    /// appended to the test config.
+    pub fn start_with_clock(extra: &str, clock: shopbot::clock::Clock) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let db_path = dir.path().join("shopbot.db");
+        let text = config_text(&db_path, extra);
+        let config_path = dir.path().join("config.toml");
+        std::fs::write(&config_path, &text).unwrap();
+        let config = Config::from_toml(&text, &config_path, &|_| None).unwrap();
+        let options = Options {
+            clock,
+            ..Options::default()
+        };
+        TestServer::with_options(&config, dir, db_path, options)
+    }
+
     /// A server from a ready config.
     pub fn from_config(config: &Config, dir: tempfile::TempDir, db_path: PathBuf) -> TestServer {
-        let running = server::start(config, Options::default()).unwrap();
+        TestServer::with_options(config, dir, db_path, Options::default())
+    }
+
+    fn with_options(config: &Config, dir: tempfile::TempDir, db_path: PathBuf, options: Options) -> TestServer {
+        let running = server::start(config, options).unwrap();
         let http = format!("http://{}", running.addr());
         let config = config.clone();
         let agent = agent(Duration::from_secs(20));

@@ -40,7 +40,14 @@ fn the_demo_page_walks_the_seed_transcript_with_a_photo_in_a_real_browser() {
     )
     .unwrap();
     drop(store);
-    let running = server::start(&Config::demo(db.clone(), 0), Options { demo_page: true }).unwrap();
+    let running = server::start(
+        &Config::demo(db.clone(), 0),
+        Options {
+            demo_page: true,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     let base = format!("http://{}", running.addr());
 
     let mut browser = Browser::start(&chromium, 390, 844);
@@ -127,7 +134,10 @@ fn the_demo_page_shows_a_menu_as_buttons_and_a_tap_opens_the_next_menu() {
     let dir = tempfile::tempdir().unwrap();
     let running = server::start(
         &Config::demo(dir.path().join("demo.db"), 0),
-        Options { demo_page: true },
+        Options {
+            demo_page: true,
+            ..Options::default()
+        },
     )
     .unwrap();
     let mut browser = Browser::start(&chromium, 390, 844);
