@@ -47,15 +47,15 @@ until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; do
   sleep 0.01
 done
 "$BIN/shopbot" orders import "$DIR/before.csv" --config "$DIR/config.toml" >/dev/null
-run() { "$BIN/loadgen" --addr "127.0.0.1:$PORT" --token "$TOKEN" --pid "$SERVER" -c 64 -r 500 -d "$DURATION" "$@"; }
+run() { "$BIN/loadgen" --addr "127.0.0.1:$PORT" --token "$TOKEN" --pid "$SERVER" -c 64 -r 500 "$@"; }
 run --label warm-up -d 5 >/dev/null
 echo "== without an import"
-run --label "500 req/s"
+run --label "500 req/s" -d "$DURATION"
 echo "== with an import of $CHANGES changed statuses starting after 3 s"
 ( sleep 3
   started=$(date +%s%N)
   "$BIN/shopbot" orders import "$DIR/after.csv" --config "$DIR/config.toml" | sed 's/^/import: /'
   echo "import: took $(( ($(date +%s%N) - started) / 1000000 )) ms" ) &
 importer=$!
-run --label "500 req/s, importing"
+run --label "500 req/s, importing" -d "$DURATION"
 wait "$importer"
