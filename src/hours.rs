@@ -106,33 +106,40 @@ impl Hours {
         at.to_zoned(self.tz.clone()).date()
     }
 
-    /// Until when the shop is open at `at`; `None` when it is closed then.
-    pub fn open_until(&self, at: Timestamp) -> Option<Zoned> {
+    /// The end of the range that covers `at`, if one does.
+    fn range_end(&self, at: Timestamp) -> Option<Timestamp> {
         let today = self.date_at(at);
         let yesterday = today.yesterday().ok();
-        let mut end = None;
-        for date in yesterday.into_iter().chain([today]) {
-            for (start, until) in self.spans(date) {
-                if start <= at && at < until {
-                    end = Some(until);
-                }
-            }
-        }
-        // Ranges that meet (13:00-24:00 and 00:00-08:00 of the next day) are one opening.
-        let mut end = end?;
-        while let Some((_, until)) = self
-            .spans(self.date_at(end))
+        yesterday
             .into_iter()
-            .find(|(start, _)| *start == end)
-        {
-            end = until;
+            .chain([today])
+            .flat_map(|date| self.spans(date))
+            .find(|(start, until)| *start <= at && at < *until)
+            .map(|(_, until)| until)
+    }
+
+    /// Until when the shop is open at `at`; `None` when it is closed then.
+    /// Ranges that meet (13:00-24:00 and 00:00-08:00 of the next day) are one
+    /// opening, followed at most [`LOOK_AHEAD_DAYS`] days (a shop open day
+    /// and night is open "until" then).
+    pub fn open_until(&self, at: Timestamp) -> Option<Zoned> {
+        let mut end = self.range_end(at)?;
+        for _ in 0..LOOK_AHEAD_DAYS {
+            match self
+                .spans(self.date_at(end))
+                .into_iter()
+                .find(|(start, _)| *start == end)
+            {
+                Some((_, until)) => end = until,
+                None => break,
+            }
         }
         Some(end.to_zoned(self.tz.clone()))
     }
 
     /// Whether the shop is open at `at`.
     pub fn is_open(&self, at: Timestamp) -> bool {
-        self.open_until(at).is_some()
+        self.range_end(at).is_some()
     }
 
     /// When the shop next opens after `at` (`None`: not within 60 days).

@@ -78,6 +78,21 @@ fn all_day_ranges_that_meet_are_one_opening() {
 }
 
 #[test]
+fn a_shop_open_day_and_night_answers_at_once() {
+    let all = Some("00:00-24:00");
+    let hours = shop([all; 7], &[], "UTC");
+    let now = at("2026-12-07 10:00", "UTC");
+    assert!(hours.is_open(now));
+    let until = hours.open_until(now).unwrap();
+    assert_eq!(
+        until.date(),
+        date(2027, 2, 6),
+        "followed for 60 days, not to the end of time"
+    );
+    assert_eq!(hours.next_open(now).map(|z| z.date()), Some(date(2026, 12, 8)));
+}
+
+#[test]
 fn berlin_daylight_saving_days_are_handled_as_a_person_expects() {
     let sunday = "01:00-05:00";
     let hours = shop([None, None, None, None, None, None, Some(sunday)], &[], "Europe/Berlin");
