@@ -148,17 +148,11 @@ impl Language {
     /// `picked` if it is offered, else by the calling code of their number,
     /// else the default.
     fn of(bot: &Bot, picked: Option<String>, from: &crate::message::ContactRef) -> Language {
-        let Some(languages) = bot.menus.languages() else {
-            let current = bot.menus.default_language().to_string();
-            return Language { picked: None, current };
-        };
-        let picked = picked.filter(|l| languages.offer.contains(l));
-        let current = picked.clone().unwrap_or_else(|| {
-            languages
-                .for_number(from.phone.as_ref().map(|p| p.as_str()))
-                .to_string()
-        });
-        Language { picked, current }
+        let (current, is_pick) = bot.menus.language_of(picked.as_deref(), from);
+        Language {
+            current: current.to_string(),
+            picked: picked.filter(|_| is_pick),
+        }
     }
 }
 
@@ -197,11 +191,8 @@ fn language_step(
     let chosen = match languages.switch(&word) {
         Some(language) => Some(language),
         None if asking => languages.pick(msg.tap.as_deref(), &word),
-        None => msg
-            .tap
-            .as_deref()
-            .and_then(|id| id.strip_prefix(crate::engine::languages::LANGUAGE_OPTION))
-            .filter(|l| languages.offer.iter().any(|o| o == l)),
+        // A tap on an earlier language choice still picks.
+        None => msg.tap.as_deref().and_then(|id| languages.pick_tap(id)),
     };
     if let Some(language) = chosen {
         db.set_contact_language(contact, Some(language))?;

@@ -124,16 +124,11 @@ impl OrderNotices {
 
     /// The customer's language: the one they picked, else by their number.
     fn language_of(&self, db: &Db<'_>, to: &ContactRef) -> Result<String, StoreError> {
-        let Some(languages) = self.menus.languages() else {
-            return Ok(self.menus.default_language().to_string());
-        };
         let picked = match db.find_contact(to)? {
             Some(contact) => db.contact_language(contact)?,
             None => None,
         };
-        Ok(picked
-            .filter(|l| languages.offer.contains(l))
-            .unwrap_or_else(|| languages.for_number(to.phone.as_ref().map(|p| p.as_str())).to_string()))
+        Ok(self.menus.language_of(picked.as_deref(), to).0.to_string())
     }
 }
 

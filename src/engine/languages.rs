@@ -18,7 +18,7 @@ use toml::{Table, Value};
 
 use super::catalog;
 use super::menu::{Menu, MenuError, MenuProblem};
-use crate::message::{Choice, ChoiceOption, TextLimit};
+use crate::message::{Choice, ChoiceOption, ContactRef, TextLimit};
 
 /// `[languages]`, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,12 +65,18 @@ impl Languages {
         self.switch_words.get(word).map(String::as_str)
     }
 
+    /// The offered language a tap on the language choice (`language:xx`) picks.
+    pub fn pick_tap(&self, id: &str) -> Option<&str> {
+        let code = id.strip_prefix(LANGUAGE_OPTION)?;
+        self.offer.iter().find(|l| *l == code).map(String::as_str)
+    }
+
     /// The language a reply to the language choice picks: a tap on
     /// `language:xx`, the number of an offered language, its name or code, or
     /// a switch word.
     pub fn pick(&self, tap: Option<&str>, word: &str) -> Option<&str> {
-        if let Some(code) = tap.and_then(|id| id.strip_prefix(LANGUAGE_OPTION)) {
-            return self.offer.iter().find(|l| *l == code).map(String::as_str);
+        if let Some(picked) = tap.and_then(|id| self.pick_tap(id)) {
+            return Some(picked);
         }
         let by_number = word
             .parse::<usize>()
@@ -127,6 +133,7 @@ impl Menus {
     pub fn from_toml(text: &str, limits: &[TextLimit]) -> Result<Menus, MenuError> {
         let mut table: Table = toml::from_str(text).map_err(|e| MenuError::Syntax(e.to_string()))?;
         let Some(raw) = table.remove("languages") else {
+            // Parsed again as text: its errors then name the line and column.
             return Menu::from_toml(text, limits).map(Menus::single);
         };
         let raw: RawLanguages = raw
@@ -192,6 +199,19 @@ impl Menus {
                 .collect(),
             footer: None,
             choose: self.default_menu().texts.choose.clone(),
+        }
+    }
+
+    /// A customer's language: the one they `picked` if it is offered, else
+    /// the one the calling code of their number gives, else the default; and
+    /// whether it is their pick.
+    pub fn language_of(&self, picked: Option<&str>, who: &ContactRef) -> (&str, bool) {
+        let Some(languages) = &self.languages else {
+            return (&self.default, false);
+        };
+        match languages.offer.iter().find(|l| Some(l.as_str()) == picked) {
+            Some(language) => (language, true),
+            None => (languages.for_number(who.phone.as_ref().map(|p| p.as_str())), false),
         }
     }
 

@@ -41,11 +41,4 @@ impl Db<'_> {
             .execute(params![key.node, key.language, key.hash, sid, to_sql(now)])?;
         Ok(())
     }
-
-    /// How many templates are remembered.
-    pub fn content_template_count(&self) -> Result<i64, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT count(*) FROM content_templates", [], |r| r.get(0))?)
-    }
 }

@@ -305,15 +305,10 @@ fn conversation(
 /// The customer's language, when the menu offers several.
 fn language_box(inbox: &Inbox, contact: &ContactView) -> Option<pages::LanguageBox> {
     let languages = inbox.bot.menus.languages()?;
-    let picked = contact.language.clone().filter(|l| languages.offer.contains(l));
-    let by_number = || {
-        languages
-            .for_number(contact.who.phone.as_ref().map(|p| p.as_str()))
-            .to_string()
-    };
+    let (current, picked) = inbox.bot.menus.language_of(contact.language.as_deref(), &contact.who);
     Some(pages::LanguageBox {
-        picked: picked.is_some(),
-        current: picked.unwrap_or_else(by_number),
+        current: current.to_string(),
+        picked,
         offer: languages.offer.clone(),
     })
 }
