@@ -36,23 +36,24 @@ impl OrderNotices {
         })
     }
 
-    /// Queues one update per changed order, in the caller's transaction.
-    pub fn tell(&self, db: &Db<'_>, changes: &[StatusChange], now: Timestamp) -> Result<Notices, StoreError> {
-        let mut notices = Notices::default();
-        for change in changes {
-            match self.tell_one(db, change, now)? {
-                Told::Yes => notices.told += 1,
-                Told::OptedOut => notices.opted_out += 1,
-                Told::No(why) => {
-                    log::info!(target: "notify", "order {}: {} not told ({why})", change.number, change.phone);
-                    notices.untold += 1;
-                }
+    /// Queues the update for one changed order in the caller's transaction,
+    /// and counts it in `notices`.
+    pub fn tell(
+        &self,
+        db: &Db<'_>,
+        change: &StatusChange,
+        now: Timestamp,
+        notices: &mut Notices,
+    ) -> Result<(), StoreError> {
+        match self.tell_one(db, change, now)? {
+            Told::Yes => notices.told += 1,
+            Told::OptedOut => notices.opted_out += 1,
+            Told::No(why) => {
+                log::info!(target: "notify", "order {}: {} not told ({why})", change.number, change.phone);
+                notices.untold += 1;
             }
         }
-        if !changes.is_empty() {
-            log::info!(target: "notify", "order updates: {notices}");
-        }
-        Ok(notices)
+        Ok(())
     }
 
     fn tell_one(&self, db: &Db<'_>, change: &StatusChange, now: Timestamp) -> Result<Told, StoreError> {

@@ -81,8 +81,8 @@ pub struct ImportReport {
     pub rejected: Vec<Rejected>,
     /// Optional columns the sheet does not have: their stored values were kept.
     pub kept_columns: Vec<&'static str>,
-    /// Orders whose status changed and that have a customer's number, to tell.
-    pub changed: Vec<StatusChange>,
+    /// Orders whose status changed and that have a customer's number.
+    pub status_changes: usize,
     /// What telling those customers did (`[notify] order_status`).
     pub notices: Notices,
 }
@@ -169,6 +169,22 @@ pub fn import(store: &mut Store, input: impl Read, now: &Zoned) -> Result<Import
 /// bounded whatever the file's size: one record at a time, and the order
 /// numbers already seen are kept in the database's scratch space, not here.
 pub fn import_into(db: &Db<'_>, input: impl Read, now: &Zoned) -> Result<ImportReport, ImportError> {
+    import_telling(db, input, now, &mut |_, _| Ok(()))
+}
+
+/// What an import does with each order whose status changed and that has a
+/// customer's number, as it goes (in the import's transaction).
+pub type OnStatusChange<'a> = dyn FnMut(&Db<'_>, &StatusChange) -> Result<(), StoreError> + 'a;
+
+/// [`import_into`], handing each status change of an order with a customer's
+/// number to `on_change` as it is made (so nothing about the changes is kept
+/// here, and memory stays bounded).
+pub fn import_telling(
+    db: &Db<'_>,
+    input: impl Read,
+    now: &Zoned,
+    on_change: &mut OnStatusChange<'_>,
+) -> Result<ImportReport, ImportError> {
     let mut input = BufReader::new(input);
     let delimiter = sniff_delimiter(&mut input).map_err(csv::Error::from)?;
     let mut reader = csv::ReaderBuilder::new()
@@ -194,7 +210,7 @@ pub fn import_into(db: &Db<'_>, input: impl Read, now: &Zoned) -> Result<ImportR
             }
         };
         if !record.iter().all(str::is_empty) {
-            report.take(db, read_row(&record, &columns), line, now)?;
+            report.take(db, read_row(&record, &columns), (line, now), on_change)?;
         }
     }
     Ok(report)
@@ -202,7 +218,13 @@ pub fn import_into(db: &Db<'_>, input: impl Read, now: &Zoned) -> Result<ImportR
 
 impl ImportReport {
     /// Upserts a good row, or reports a bad or repeated one.
-    fn take(&mut self, db: &Db<'_>, row: Result<NewOrder, String>, line: u64, now: &Zoned) -> Result<(), StoreError> {
+    fn take(
+        &mut self,
+        db: &Db<'_>,
+        row: Result<NewOrder, String>,
+        (line, now): (u64, &Zoned),
+        on_change: &mut OnStatusChange<'_>,
+    ) -> Result<(), StoreError> {
         let order = match row {
             Ok(order) => order,
             Err(reason) => {
@@ -218,12 +240,14 @@ impl ImportReport {
                 OrderUpsert::StatusChanged { phone, note } => {
                     self.updated += 1;
                     if let Some(phone) = phone.and_then(|p| PhoneNumber::parse(&p).ok()) {
-                        self.changed.push(StatusChange {
-                            number: order.number.clone(),
-                            status: order.status.clone(),
+                        self.status_changes += 1;
+                        let change = StatusChange {
+                            number: order.number,
+                            status: order.status,
                             note,
                             phone,
-                        });
+                        };
+                        on_change(db, &change)?;
                     }
                 }
                 OrderUpsert::Unchanged => self.unchanged += 1,

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use crate::conversation::{handle_failed_inbound, handle_inbound, Bot, Handled};
 use crate::message::{ChoiceLimits, Inbound, StatusEvent};
 use crate::notify::OrderNotices;
-use crate::orders::{self, ImportError, ImportReport};
+use crate::orders::{self, ImportError, ImportReport, Notices, StatusChange};
 use crate::outbox::{self, policy};
 use crate::store::{Db, Recorded, StoreError};
 use crate::writer::{self, Work, WriterError};
@@ -287,7 +287,7 @@ impl Work for ImportOrders {
     type Output = Result<ImportReport, String>;
     fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Self::Output, WriterError> {
         let zoned = now.to_zoned(self.timezone.clone());
-        match import_and_tell(db, self.file.as_slice(), &zoned, self.notices.as_deref()) {
+        match import_and_tell(db, self.file.as_slice(), &zoned, self.notices.as_deref(), &mut |_| {}) {
             Ok(report) => Ok(Ok(report)),
             Err(ImportError::Store(e)) => Err(e.into()),
             Err(refused) => Ok(Err(refused.to_string())),
@@ -296,16 +296,26 @@ impl Work for ImportOrders {
 }
 
 /// Imports a sheet in the open transaction and tells the customers whose
-/// order's status changed (with `notices`), in the same transaction.
+/// order's status changed (with `notices`), in the same transaction, each as
+/// its row is imported; `each` sees every such change too (a dry run lists them).
 pub fn import_and_tell(
     db: &Db<'_>,
     file: impl std::io::Read,
     now: &jiff::Zoned,
     notices: Option<&OrderNotices>,
+    each: &mut dyn FnMut(&StatusChange),
 ) -> Result<ImportReport, ImportError> {
-    let mut report = orders::import_into(db, file, now)?;
-    if let Some(notices) = notices {
-        report.notices = notices.tell(db, &report.changed, now.timestamp())?;
+    let mut told = Notices::default();
+    let mut report = orders::import_telling(db, file, now, &mut |db, change| {
+        each(change);
+        match notices {
+            Some(notices) => notices.tell(db, change, now.timestamp(), &mut told),
+            None => Ok(()),
+        }
+    })?;
+    if report.status_changes > 0 && notices.is_some() {
+        log::info!(target: "notify", "order updates: {told}");
     }
+    report.notices = told;
     Ok(report)
 }

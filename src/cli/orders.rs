@@ -9,7 +9,10 @@ use clap::{Args as ClapArgs, Subcommand};
 
 use super::{CliError, ConfigArg};
 use crate::notify::OrderNotices;
-use crate::orders::ImportReport;
+use crate::orders::{ImportReport, StatusChange};
+
+/// The most changes a dry run lists one by one.
+const DRY_RUN_LISTED: usize = 100;
 use crate::store::Store;
 use crate::work::import_and_tell;
 
@@ -46,7 +49,14 @@ fn import(args: ImportArgs) -> Result<(), CliError> {
     let mut store = Store::open(&config.database_path)?;
     let now = jiff::Timestamp::now().to_zoned(config.shop.timezone.clone());
     let notices = OrderNotices::from_config(&config);
-    let import = |db: &crate::store::Db<'_>| import_and_tell(db, &file, &now, notices.as_ref());
+    let mut would_tell = Vec::new();
+    let listing = args.dry_run && notices.is_some();
+    let mut each = |change: &StatusChange| {
+        if listing && would_tell.len() < DRY_RUN_LISTED {
+            would_tell.push(format!("    {} → {}: {}", change.number, change.phone, change.status));
+        }
+    };
+    let import = |db: &crate::store::Db<'_>| import_and_tell(db, &file, &now, notices.as_ref(), &mut each);
     let report = if args.dry_run {
         store.dry_run(import)
     } else {
@@ -66,6 +76,12 @@ fn import(args: ImportArgs) -> Result<(), CliError> {
         report.rejected.len()
     );
     print_notices(&report, notices.is_some(), args.dry_run);
+    for line in &would_tell {
+        println!("{line}");
+    }
+    if listing && report.status_changes > would_tell.len() {
+        println!("    … and {} more", report.status_changes - would_tell.len());
+    }
     if !report.kept_columns.is_empty() {
         println!(
             "  not in the file, so kept as they were: {} (a column that is there but empty clears the value)",
@@ -87,23 +103,16 @@ fn import(args: ImportArgs) -> Result<(), CliError> {
 
 /// The order updates of an import: how many customers were (or would be) told.
 fn print_notices(report: &ImportReport, notifying: bool, dry_run: bool) {
-    if !notifying {
-        if !report.changed.is_empty() {
-            println!(
-                "  {} order(s) with a customer's number changed status; nobody is told ([notify] order_status = true tells them)",
-                report.changed.len()
-            );
-        }
+    if report.status_changes == 0 {
         return;
     }
-    if report.changed.is_empty() {
+    if !notifying {
+        println!(
+            "  {} order(s) with a customer's number changed status; nobody is told ([notify] order_status = true tells them)",
+            report.status_changes
+        );
         return;
     }
     let verb = if dry_run { "would be" } else { "were" };
     println!("  order updates ({verb} queued): {}", report.notices);
-    if dry_run {
-        for change in &report.changed {
-            println!("    {} → {}: {}", change.number, change.phone, change.status);
-        }
-    }
 }
