@@ -25,29 +25,17 @@ LOADGEN=${LOADGEN:-target/release/loadgen}
 command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
 DIR=$(mktemp -d)
 trap 'kill "${SERVER:-}" 2>/dev/null || true; wait "${SERVER:-}" 2>/dev/null || true; rm -rf "$DIR"' EXIT
-cat >"$DIR/config.toml" <<TOML
-[server]
-listen = "127.0.0.1:$PORT"
-public_base_url = "https://bot.example.com"
-workers = 2
-[database]
-path = "shopbot.db"
-[shop]
-name = "Bench Shop"
-timezone = "UTC"
-[twilio]
-auth_token = "$TOKEN"
-whatsapp_from = "whatsapp:+14155238886"
-TOML
-if [ -n "${MENU:-}" ]; then printf '[menu]\npath = "%s"\n' "$(realpath "$MENU")" >>"$DIR/config.toml"; fi
+. bench/common.sh
+SERVER_LINES="workers = 2"
+if [ -n "${MENU:-}" ]; then
+  printf '[menu]\npath = "%s"\n' "$(realpath "$MENU")" | write_config
+else
+  write_config </dev/null
+fi
 SHOPBOT_LOG=warn valgrind --tool=callgrind --callgrind-out-file="$DIR/callgrind.out.%p" \
   "$BIN" serve --config "$DIR/config.toml" 2>>"$DIR/server.log" &
 SERVER=$!
-for _ in $(seq 600); do
-  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-  kill -0 "$SERVER" 2>/dev/null || { cat "$DIR/server.log"; exit 1; }
-  sleep 0.1
-done
+wait_ready 60
 send() { "$LOADGEN" --addr "127.0.0.1:$PORT" --token "$TOKEN" -c 1 --customers 8 -d 600 --requests "$1" --label "$2"; }
 send 50 warm-up >/dev/null
 callgrind_control --zero "$SERVER" >/dev/null

@@ -18,18 +18,8 @@ cargo build --release --quiet -p shopbot -p shopbot-bench
 BIN=target/release
 DIR=$(mktemp -d)
 trap 'kill "${SERVER:-}" 2>/dev/null || true; wait "${SERVER:-}" 2>/dev/null || true; rm -rf "$DIR"' EXIT
-cat >"$DIR/config.toml" <<TOML
-[server]
-listen = "127.0.0.1:$PORT"
-public_base_url = "https://bot.example.com"
-[database]
-path = "shopbot.db"
-[shop]
-name = "Bench Shop"
-timezone = "UTC"
-[twilio]
-auth_token = "$TOKEN"
-whatsapp_from = "whatsapp:+14155238886"
+. bench/common.sh
+write_config <<TOML
 [notify]
 order_status = true
 order_content_sid = "HX00000000000000000000000000000001"
@@ -42,10 +32,7 @@ sheet "In production" >"$DIR/before.csv"
 sheet "Ready for collection" >"$DIR/after.csv"
 SHOPBOT_LOG=warn "$BIN/shopbot" serve --config "$DIR/config.toml" 2>>"$DIR/server.log" &
 SERVER=$!
-until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; do
-  kill -0 "$SERVER" 2>/dev/null || { cat "$DIR/server.log"; exit 1; }
-  sleep 0.01
-done
+wait_ready 30
 "$BIN/shopbot" orders import "$DIR/before.csv" --config "$DIR/config.toml" >/dev/null
 run() { "$BIN/loadgen" --addr "127.0.0.1:$PORT" --token "$TOKEN" --pid "$SERVER" -c 64 -r 500 "$@"; }
 run --label warm-up -d 5 >/dev/null

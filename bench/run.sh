@@ -19,30 +19,15 @@ cargo build --release --quiet -p shopbot -p shopbot-bench
 BIN=target/release
 DIR=$(mktemp -d)
 trap 'kill ${sampler:-} "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$DIR"' EXIT
-cat >"$DIR/config.toml" <<TOML
-[server]
-listen = "127.0.0.1:$PORT"
-public_base_url = "https://bot.example.com"
-[database]
-path = "shopbot.db"
-[shop]
-name = "Bench Shop"
-timezone = "UTC"
-[twilio]
-auth_token = "$TOKEN"
-whatsapp_from = "whatsapp:+14155238886"
-TOML
+. bench/common.sh
+write_config </dev/null
 # Starts the server and waits until it answers: sets SERVER and ready_ms.
 start_server() {
   local started
   started=$(date +%s%N)
   SHOPBOT_LOG=warn "$BIN/shopbot" serve --config "$DIR/config.toml" 2>>"$DIR/server.log" &
   SERVER=$!
-  until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; do
-    kill -0 "$SERVER" 2>/dev/null || { cat "$DIR/server.log"; exit 1; }
-    (( $(date +%s%N) - started < 30000000000 )) || { echo "not ready after 30 s" >&2; exit 1; }
-    sleep 0.005
-  done
+  wait_ready 30
   ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$SERVER/status"; }
