@@ -1,7 +1,8 @@
 //! Opening hours (PRODUCT.md "Opening hours"): a handoff while the shop is
 //! closed tells the customer when it opens, and the staff alert waits for the
 //! opening (or goes at once with `alert_outside_hours`), and is dropped when
-//! the conversation goes back to the bot first. The shop is made closed
+//! the conversation goes back to the bot first; a kill -9 while an alert is
+//! held loses it not, and it goes once at the opening. The shop is made closed
 //! today by `closed` (today's date in the shop's zone), so nothing waits for
 //! a real hour; DST and the wording of every next opening are unit tests
 //! (`src/hours/tests.rs`).
@@ -155,4 +156,86 @@ fn check_prints_todays_hours_and_the_next_opening() {
     let (code, text) = check_in(dir.path(), "[hours]\nmon = \"8-17\"\n", None);
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("[hours] mon"), "{text}");
+}
+
+/// The next whole minute in the shop's zone at least 15 s away, as `HH:MM`,
+/// and when it is; waits past midnight first when it would fall on or after it
+/// (a range cannot reach into the next day).
+fn an_opening_soon() -> (String, jiff::Timestamp) {
+    let zone = jiff::tz::TimeZone::get("Africa/Johannesburg").unwrap();
+    loop {
+        let now = jiff::Timestamp::now().to_zoned(zone.clone());
+        let soon = now.checked_add(jiff::Span::new().seconds(75)).unwrap();
+        if soon.date() != now.date() {
+            std::thread::sleep(Duration::from_secs(5));
+            continue;
+        }
+        let opening = now
+            .checked_add(jiff::Span::new().seconds(15 + 60 - i64::from(now.second())))
+            .unwrap();
+        let hh_mm = format!("{:02}:{:02}", opening.hour(), opening.minute());
+        let at = opening.date().at(opening.hour(), opening.minute(), 0, 0);
+        return (hh_mm, at.to_zoned(zone).unwrap().timestamp());
+    }
+}
+
+#[test]
+fn a_held_alert_survives_kill_9_and_goes_once_at_the_opening() {
+    let mock = MockTwilio::start();
+    let (opening, opens_at) = an_opening_soon();
+    let day = format!("\"{opening}-24:00\"");
+    let hours =
+        format!("[hours]\nmon = {day}\ntue = {day}\nwed = {day}\nthu = {day}\nfri = {day}\nsat = {day}\nsun = {day}\n");
+    let dir = tempfile::tempdir().unwrap();
+    let (db, config) = (dir.path().join("shop.db"), dir.path().join("config.toml"));
+    let extra = format!(
+        "api_base_url = \"{}\"\n[outbox]\nretry_after_seconds = 0.05\n[staff]\nnumbers = [\"{STAFF}\"]\n{hours}",
+        mock.url
+    );
+    std::fs::write(&config, crate::support::config_text(&db, &extra)).unwrap();
+    let (mut child, http) = crate::crash::serve(&config);
+    let agent = crate::support::agent(Duration::from_secs(10));
+    let say = |from: &str, text: &str| {
+        let params = crate::support::whatsapp_params(&crate::support::new_sid(), from, text);
+        let reply = crate::support::post_signed_to(&agent, &http, "/twilio/inbound", &params).unwrap();
+        assert_eq!(reply.status, 200, "{reply:?}");
+        crate::support::parse_twiml(&reply.body).join("\n")
+    };
+    say(STAFF, "hi");
+    say(CUSTOMER, "hi");
+    let away = say(CUSTOMER, "4");
+    assert!(
+        away.starts_with(&format!("We're closed now. We open today at {opening}")),
+        "{away}"
+    );
+    child.kill().unwrap(); // SIGKILL while the alert is held
+    child.wait().unwrap();
+    let held = shopbot::store::Store::open(&db)
+        .unwrap()
+        .read(|db| db.outbox_list(50))
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.to.contains(&STAFF[1..]))
+        .collect::<Vec<_>>();
+    assert_eq!(
+        held.len(),
+        1,
+        "the held alert is in the outbox after the kill: {held:?}"
+    );
+    assert_eq!(held[0].state, OutboxState::Queued, "{held:?}");
+
+    let (mut child, _http) = crate::crash::serve(&config);
+    if jiff::Timestamp::now() < opens_at.checked_sub(jiff::SignedDuration::from_secs(2)).unwrap() {
+        std::thread::sleep(Duration::from_millis(1000));
+        assert_eq!(alerts(&mock), 0, "still held after the restart, before {opening}");
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while alerts(&mock) == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(jiff::Timestamp::now() >= opens_at, "sent before the opening");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(alerts(&mock), 1, "sent once at {opening}: {:#?}", mock.requests());
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

@@ -2,7 +2,8 @@
 //! import that changes three statuses tells exactly those customers (inside
 //! the window free-form, outside it by the order template, an opted-out one
 //! not at all); importing the same sheet again sends nothing; `--dry-run`
-//! sends and changes nothing. Through the real CLI and server, against the
+//! sends and changes nothing; imports racing each other tell each customer
+//! once, and a status changed back and forth is told each time. Through the real CLI and server, against the
 //! recording Twilio mock.
 
 use std::time::Duration;
@@ -143,5 +144,55 @@ fn without_a_template_a_customer_outside_the_window_is_counted_not_told() {
             "0 customer(s) told, 3 could not be told (outside the 24-hour window and no template), 0 opted out"
         ),
         "{changed}"
+    );
+}
+
+#[test]
+fn imports_racing_each_other_tell_each_customer_once_and_back_and_forth_tells_each_change() {
+    let mock = MockTwilio::start();
+    let server = server(&mock, true);
+    server.say(INSIDE, "hi");
+    import(&server, &sheet("In production"), &[]);
+    let reports: Vec<String> = std::thread::scope(|scope| {
+        let racers: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| import(&server, &sheet("Shipped"), &[])))
+            .collect();
+        racers.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let told: usize = reports
+        .iter()
+        .filter_map(|r| {
+            r.split(" customer(s) told")
+                .next()?
+                .rsplit(' ')
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
+        .sum();
+    assert_eq!(told, 3, "three customers told across the racing imports: {reports:#?}");
+    mock.wait_for(3, Duration::from_secs(20));
+    std::thread::sleep(Duration::from_millis(1500));
+    let sent = messages(&mock);
+    assert_eq!(to(&sent, INSIDE).len(), 1, "{sent:#?}");
+    assert_eq!(to(&sent, OUTSIDE).len(), 1, "{sent:#?}");
+    assert_eq!(sent.len(), 3, "{sent:#?}");
+
+    // Back, and forth again: each change is told.
+    import(&server, &sheet("In production"), &[]);
+    import(&server, &sheet("Shipped"), &[]);
+    mock.wait_for(7, Duration::from_secs(20));
+    let bodies: Vec<String> = to(&messages(&mock), INSIDE)
+        .iter()
+        .filter_map(|r| r.get("Body").map(str::to_string))
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            "📦 Order O1: Shipped\nCollect at the front desk",
+            "📦 Order O1: In production\nCollect at the front desk",
+            "📦 Order O1: Shipped\nCollect at the front desk",
+        ],
+        "{bodies:#?}"
     );
 }
