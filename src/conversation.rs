@@ -429,14 +429,9 @@ impl EffectContext<'_, '_> {
                 log::info!(target: "conversation", "submission {id} stored (form {form})");
                 Ok(render::submitted(&confirmation, &id))
             }
-            Effect::ListSubmissions {
-                form,
-                limit,
-                title,
-                empty,
-            } => {
+            Effect::ListSubmissions { form, limit, texts } => {
                 let items = self.db.recent_submissions(self.contact, &form, limit)?;
-                Ok(render::submission_list(&title, &empty, &items, &self.bot.timezone))
+                Ok(render::submission_list(&texts, &items, &self.bot.timezone))
             }
             Effect::LookupOrder { number, texts } => {
                 let order = self.db.order_for(&number, &self.msg.from)?;

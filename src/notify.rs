@@ -1,38 +1,40 @@
-//! Telling customers their order changed (`[notify] order_status`): after an
-//! import changed an order's status, its customer gets `[texts] order_update`
-//! in their language, free-form inside the 24-hour window, else as the order
-//! template of the channel they are reached on, and never once they opted
-//! out. It runs in the import's own transaction, so the same change is never
-//! told twice: importing the same sheet again changes nothing, and two
-//! imports are one after the other on the one writer.
+//! Telling customers something changed (`[notify]`): after an import changed
+//! an order's status (`order_status`), its customer gets `[texts]
+//! order_update`; after the owner changed a submission's status in the inbox
+//! (`submission_status`), its customer gets `[texts] submission_update`. Both
+//! in the customer's language, free-form inside the 24-hour window, else as
+//! the order or submission template of the channel they are reached on, and
+//! never once they opted out. A notice is queued in the transaction of the
+//! change itself, so the same change is never told twice: importing the same
+//! sheet again (or saving the same status) changes nothing, and two changes
+//! are one after the other on the one writer.
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
-use crate::config::{Config, Notify};
-use crate::engine::{render, Menus};
+use crate::config::{Config, NoticeTemplate};
+use crate::engine::{render, Menus, Texts};
 use crate::message::{Channel, ContactRef, Content};
 use crate::orders::{Notices, StatusChange};
 use crate::outbox::policy::Refusal;
 use crate::outbox::{enqueue_notice, Outgoing, Routing};
-use crate::store::{Db, StoreError};
+use crate::store::{Db, StatusSet, StoreError};
 
-/// What telling customers needs: the settings, the texts and the routing.
+/// Telling customers their order changed (`[notify] order_status`).
 #[derive(Debug, Clone)]
 pub struct OrderNotices {
-    notify: Notify,
-    menus: Menus,
-    routing: Routing,
+    teller: Teller,
+    template: NoticeTemplate,
 }
 
 impl OrderNotices {
     /// From the config; `None` unless `[notify] order_status = true`.
     pub fn from_config(config: &Config) -> Option<OrderNotices> {
+        let notify = config.notify.as_ref().filter(|n| n.order_status)?;
         Some(OrderNotices {
-            notify: config.notify.clone()?,
-            menus: config.menus.clone(),
-            routing: Routing::from_config(config),
+            teller: Teller::from_config(config),
+            template: notify.order.clone(),
         })
     }
 
@@ -45,7 +47,24 @@ impl OrderNotices {
         now: Timestamp,
         notices: &mut Notices,
     ) -> Result<(), StoreError> {
-        match self.tell_one(db, change, now)? {
+        let say = |texts: &Texts| Said {
+            body: render::fill(
+                &texts.order_update,
+                &[
+                    ("number", &change.number),
+                    ("status", &change.status),
+                    ("note", change.note.as_deref().unwrap_or_default()),
+                ],
+            ),
+            values: [change.number.clone(), change.status.clone()],
+        };
+        let notice = Notice {
+            kind: "order",
+            to: &ContactRef::phone(change.phone.clone()),
+            template: &self.template,
+            say: &say,
+        };
+        match self.teller.tell(db, &notice, now)? {
             Told::Yes => notices.told += 1,
             Told::OptedOut => notices.opted_out += 1,
             Told::No(why) => {
@@ -55,23 +74,116 @@ impl OrderNotices {
         }
         Ok(())
     }
+}
 
-    fn tell_one(&self, db: &Db<'_>, change: &StatusChange, now: Timestamp) -> Result<Told, StoreError> {
-        let to = ContactRef::phone(change.phone.clone());
-        let language = self.language_of(db, &to)?;
-        let text = self.menus.get(&language).texts.order_update.as_str();
-        let body = render::fill(
-            text,
-            &[
-                ("number", &change.number),
-                ("status", &change.status),
-                ("note", change.note.as_deref().unwrap_or_default()),
-            ],
-        );
+/// Telling customers the owner changed their submission's status
+/// (`[notify] submission_status`).
+#[derive(Debug, Clone)]
+pub struct SubmissionNotices {
+    teller: Teller,
+    template: NoticeTemplate,
+}
+
+impl SubmissionNotices {
+    /// From the config; `None` unless `[notify] submission_status = true`.
+    pub fn from_config(config: &Config) -> Option<SubmissionNotices> {
+        let notify = config.notify.as_ref().filter(|n| n.submission_status)?;
+        Some(SubmissionNotices {
+            teller: Teller::from_config(config),
+            template: notify.submission.clone(),
+        })
+    }
+
+    /// Queues the update for a submission whose status the owner changed, in
+    /// the caller's transaction: `[texts] submission_update` with the status
+    /// in the customer's words.
+    pub fn tell(&self, db: &Db<'_>, set: &StatusSet, now: Timestamp) -> Result<Told, StoreError> {
+        let say = |texts: &Texts| {
+            let status = texts.status_words().of(set.status).to_string();
+            Said {
+                body: render::fill(
+                    &texts.submission_update,
+                    &[
+                        ("id", &set.public_id),
+                        ("status", &status),
+                        ("note", set.note.as_deref().unwrap_or_default()),
+                    ],
+                ),
+                values: [set.public_id.clone(), status],
+            }
+        };
+        let notice = Notice {
+            kind: "submission",
+            to: &set.customer,
+            template: &self.template,
+            say: &say,
+        };
+        let told = self.teller.tell(db, &notice, now)?;
+        match &told {
+            Told::Yes => log::info!(target: "notify", "submission {}: {} told", set.public_id, set.customer),
+            Told::OptedOut => log::info!(target: "notify", "submission {}: {} opted out", set.public_id, set.customer),
+            Told::No(why) => {
+                log::info!(target: "notify", "submission {}: {} not told ({why})", set.public_id, set.customer)
+            }
+        }
+        Ok(told)
+    }
+}
+
+/// What became of one notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Told {
+    /// Queued in the outbox (free-form, or as the template).
+    Yes,
+    /// The customer opted out: nothing was queued.
+    OptedOut,
+    /// Not queued, and why (outside the 24-hour window with no template).
+    No(String),
+}
+
+/// What a notice says in one language: the free-form text, and the
+/// template's `{{1}}` and `{{2}}`.
+struct Said {
+    body: String,
+    values: [String; 2],
+}
+
+/// One notice to one customer.
+struct Notice<'a> {
+    /// "order", "submission": for the log.
+    kind: &'static str,
+    to: &'a ContactRef,
+    /// The template outside the 24-hour window.
+    template: &'a NoticeTemplate,
+    /// What it says in the customer's language.
+    say: &'a dyn Fn(&Texts) -> Said,
+}
+
+/// What telling a customer needs: the texts in every language, and the routing.
+#[derive(Debug, Clone)]
+struct Teller {
+    menus: Menus,
+    routing: Routing,
+}
+
+impl Teller {
+    fn from_config(config: &Config) -> Teller {
+        Teller {
+            menus: config.menus.clone(),
+            routing: Routing::from_config(config),
+        }
+    }
+
+    /// Queues `notice` in the caller's transaction: free-form inside the
+    /// 24-hour window, else the template of the customer's channel, never to
+    /// a customer who opted out.
+    fn tell(&self, db: &Db<'_>, notice: &Notice<'_>, now: Timestamp) -> Result<Told, StoreError> {
+        let language = self.language_of(db, notice.to)?;
+        let said = (notice.say)(&self.menus.get(&language).texts);
         let free_form = Outgoing {
-            to: to.clone(),
+            to: notice.to.clone(),
             content: Content::Text {
-                body: body.trim_end().to_string(),
+                body: said.body.trim_end().to_string(),
                 media_urls: Vec::new(),
             },
             channel: None,
@@ -82,15 +194,16 @@ impl OrderNotices {
             Err(Refusal::OutsideWindow(_)) => {}
             Err(other) => return Ok(Told::No(other.to_string())),
         }
-        let facts = db.contact_facts(&to)?;
-        let channel = self.routing.text_channel(&to, &facts);
-        let Some(content) = self.template(channel, change, &language) else {
+        let facts = db.contact_facts(notice.to)?;
+        let channel = self.routing.text_channel(notice.to, &facts);
+        let Some(content) = self.template(notice.template, channel, said.values, &language) else {
             return Ok(Told::No(format!(
-                "outside the 24-hour window and no order template for {channel}"
+                "outside the 24-hour window and no {} template for {channel}",
+                notice.kind
             )));
         };
         let template = Outgoing {
-            to,
+            to: notice.to.clone(),
             content,
             channel: Some(channel),
         };
@@ -101,23 +214,28 @@ impl OrderNotices {
         })
     }
 
-    /// The order template on `channel`: `{{1}}` the number, `{{2}}` the status.
-    fn template(&self, channel: Channel, change: &StatusChange, language: &str) -> Option<Content> {
+    /// `template` on `channel`, with `values` as `{{1}}` and `{{2}}`.
+    fn template(
+        &self,
+        template: &NoticeTemplate,
+        channel: Channel,
+        values: [String; 2],
+        language: &str,
+    ) -> Option<Content> {
         match channel {
             Channel::Twilio => Some(Content::TwilioTemplate {
-                content_sid: self.notify.order_content_sid.clone()?,
+                content_sid: template.content_sid.clone()?,
                 variables: BTreeMap::from([
-                    ("1".to_string(), change.number.clone()),
-                    ("2".to_string(), change.status.clone()),
+                    ("1".to_string(), values[0].clone()),
+                    ("2".to_string(), values[1].clone()),
                 ]),
             }),
             Channel::Meta => Some(Content::MetaTemplate {
-                name: self.notify.order_template.clone()?,
-                language: self
-                    .notify
-                    .order_language_for(language, self.menus.default_language())?
+                name: template.template.clone()?,
+                language: template
+                    .language_for(language, self.menus.default_language())?
                     .to_string(),
-                parameters: vec![change.number.clone(), change.status.clone()],
+                parameters: values.to_vec(),
             }),
             Channel::Local => None,
         }
@@ -131,11 +249,4 @@ impl OrderNotices {
         };
         Ok(self.menus.language_of(picked.as_deref(), to).0.to_string())
     }
-}
-
-/// What became of one update.
-enum Told {
-    Yes,
-    OptedOut,
-    No(String),
 }

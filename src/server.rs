@@ -146,6 +146,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         trusted_proxies: config.server.trusted_proxies.clone(),
         clock: options.clock.clone(),
         notices: crate::notify::OrderNotices::from_config(config).map(Arc::new),
+        submission_notices: crate::notify::SubmissionNotices::from_config(config).map(Arc::new),
     };
     let api = Api {
         token: config.admin_token.clone(),

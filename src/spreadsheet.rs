@@ -40,7 +40,8 @@ fn is_plain_number(text: &str) -> bool {
 
 /// Columns: id, form, date (shop time), customer, name, one per question field
 /// (its text) in order of first appearance, then `media`: every attachment of
-/// the submission (Twilio's URL, or `meta:<media id>`), space-separated.
+/// the submission (Twilio's URL, or `meta:<media id>`), space-separated; last
+/// the owner's `status` (`new`, `in_progress`, `done`) and `status_note`.
 pub fn write_submissions(mut out: impl Write, rows: &[SubmissionRecord], tz: &TimeZone) -> std::io::Result<()> {
     out.write_all(BOM)?;
     let mut fields: Vec<&str> = Vec::new();
@@ -53,7 +54,7 @@ pub fn write_submissions(mut out: impl Write, rows: &[SubmissionRecord], tz: &Ti
     let mut csv = csv::Writer::from_writer(out);
     let mut header = vec!["id", "form", "submitted", "customer", "name"];
     header.extend(&fields);
-    header.push("media");
+    header.extend(["media", "status", "status_note"]);
     csv.write_record(header.iter().map(|h| safe_cell(h).into_owned()))?;
     for row in rows {
         let mut record = vec![
@@ -80,6 +81,8 @@ pub fn write_submissions(mut out: impl Write, rows: &[SubmissionRecord], tz: &Ti
             })
             .collect();
         record.push(media.join(" "));
+        record.push(row.status.as_str().to_string());
+        record.push(row.status_note.clone().unwrap_or_default());
         csv.write_record(record.iter().map(|cell| safe_cell(cell).into_owned()))?;
     }
     csv.flush()

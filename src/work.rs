@@ -8,11 +8,12 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use crate::conversation::{handle_failed_inbound, handle_inbound, Bot, Handled};
+use crate::engine::render::SubmissionStatus;
 use crate::message::{ChoiceLimits, Inbound, StatusEvent};
-use crate::notify::OrderNotices;
+use crate::notify::{OrderNotices, SubmissionNotices, Told};
 use crate::orders::{self, ImportError, ImportReport, Notices, StatusChange};
 use crate::outbox::{self, policy};
-use crate::store::{Db, Recorded, StoreError};
+use crate::store::{Db, Recorded, StatusSet, StoreError};
 use crate::writer::{self, Work, WriterError};
 
 /// An inbound message on a channel with inline replies: the conversation
@@ -318,4 +319,42 @@ pub fn import_and_tell(
     }
     report.notices = told;
     Ok(report)
+}
+
+/// The owner sets a submission's status and note in the inbox. A changed
+/// status tells the customer (with `notices`, `[notify] submission_status`)
+/// in the same transaction, so it is told once. `None`: no such submission.
+pub struct SetSubmissionStatus {
+    /// The submission's public ID.
+    pub public_id: String,
+    /// The new status.
+    pub status: SubmissionStatus,
+    /// The note for the customer (empty: none).
+    pub note: String,
+    /// Telling the customer (`None`: `[notify] submission_status` is off).
+    pub notices: Option<Arc<SubmissionNotices>>,
+}
+
+/// What setting a submission's status did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusSaved {
+    /// What was stored, and what changed.
+    pub set: StatusSet,
+    /// What telling the customer did; `None` when nobody was told (the
+    /// status did not change, or notices are off).
+    pub told: Option<Told>,
+}
+
+impl Work for SetSubmissionStatus {
+    type Output = Option<StatusSaved>;
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Self::Output, WriterError> {
+        let Some(set) = db.set_submission_status(&self.public_id, self.status, &self.note, now)? else {
+            return Ok(None);
+        };
+        let told = match &self.notices {
+            Some(notices) if set.status_changed => Some(notices.tell(db, &set, now)?),
+            _ => None,
+        };
+        Ok(Some(StatusSaved { set, told }))
+    }
 }

@@ -89,7 +89,7 @@ pub struct Config {
     pub admin_token: Option<Secret>,
     /// `[staff]`, if present.
     pub staff: Option<Staff>,
-    /// `[notify]`, when `order_status = true`.
+    /// `[notify]`, when `order_status` or `submission_status` is true.
     pub notify: Option<Notify>,
     /// `[hours]`; `None`: always open.
     pub hours: Option<crate::hours::Hours>,
@@ -218,26 +218,41 @@ pub struct Twilio {
     pub content_base_url: String,
 }
 
-/// `[notify]`: telling customers their order changed.
+/// `[notify]`: telling customers their order or their submission changed.
 #[derive(Debug, Clone, Default)]
 pub struct Notify {
     /// `order_status = true`: an import that changes a status tells the customer.
     pub order_status: bool,
-    /// Twilio's template for outside the 24-hour window: `{{1}}` the order
-    /// number, `{{2}}` the status.
-    pub order_content_sid: Option<String>,
-    /// Meta's template name for outside the window (the same two parameters).
-    pub order_template: Option<String>,
-    /// The Meta template's language code per customer language (`""`: for any).
-    pub order_language: BTreeMap<String, String>,
+    /// The order template outside the 24-hour window: `{{1}}` the order
+    /// number, `{{2}}` the status (`order_content_sid`, `order_template`,
+    /// `order_language`).
+    pub order: NoticeTemplate,
+    /// `submission_status = true`: the owner's change of a submission's
+    /// status in the inbox tells the customer.
+    pub submission_status: bool,
+    /// The submission template outside the window: `{{1}}` the submission's
+    /// ID, `{{2}}` the status (`submission_content_sid`, `submission_template`,
+    /// `submission_language`).
+    pub submission: NoticeTemplate,
 }
 
-impl Notify {
+/// The template a notice goes as outside the 24-hour window, per channel.
+#[derive(Debug, Clone, Default)]
+pub struct NoticeTemplate {
+    /// Twilio's Content SID (`HX…`).
+    pub content_sid: Option<String>,
+    /// Meta's template name.
+    pub template: Option<String>,
+    /// The Meta template's language code per customer language (`""`: for any).
+    pub language: BTreeMap<String, String>,
+}
+
+impl NoticeTemplate {
     /// The Meta template's language code for a customer in `language`.
-    pub fn order_language_for(&self, language: &str, default: &str) -> Option<&str> {
+    pub fn language_for(&self, language: &str, default: &str) -> Option<&str> {
         [language, "", default]
             .iter()
-            .find_map(|key| self.order_language.get(*key))
+            .find_map(|key| self.language.get(*key))
             .map(String::as_str)
     }
 }

@@ -10,9 +10,9 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::{
-    Config, ConfigError, ConfigProblem, Interactive, Log, Meta, Notify, Outbox, Purpose, Retention, Secret, Server,
-    Shop, Staff, Twilio, Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN, ENV_META_ACCESS_TOKEN, ENV_META_APP_SECRET,
-    ENV_META_VERIFY_TOKEN,
+    Config, ConfigError, ConfigProblem, Interactive, Log, Meta, NoticeTemplate, Notify, Outbox, Purpose, Retention,
+    Secret, Server, Shop, Staff, Twilio, Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN, ENV_META_ACCESS_TOKEN,
+    ENV_META_APP_SECRET, ENV_META_VERIFY_TOKEN,
 };
 use crate::engine::{Menus, OptKeywords};
 use crate::message::{Channel, TextLimit};
@@ -70,56 +70,87 @@ struct RawNotify {
     order_content_sid: Option<String>,
     order_template: Option<String>,
     order_language: Option<toml::Value>,
+    #[serde(default)]
+    submission_status: bool,
+    submission_content_sid: Option<String>,
+    submission_template: Option<String>,
+    submission_language: Option<toml::Value>,
 }
 
 impl RawNotify {
     fn validate(self, problems: &mut Problems) -> Notify {
-        let order_content_sid = non_empty(self.order_content_sid);
-        if let Some(sid) = order_content_sid.as_deref().filter(|s| !s.starts_with("HX")) {
-            problems.add(
-                "[notify] order_content_sid",
-                format!("{sid:?} is not a Content SID (HX…); copy it from Twilio's Content Template Builder"),
-            );
-        }
-        let order_template = non_empty(self.order_template);
-        let order_language = match self.order_language {
-            None => BTreeMap::new(),
-            Some(toml::Value::String(code)) => BTreeMap::from([(String::new(), code)]),
-            Some(toml::Value::Table(by)) => by
-                .into_iter()
-                .filter_map(|(language, code)| match code {
-                    toml::Value::String(code) => Some((language, code)),
-                    other => {
-                        problems.add(
-                            "[notify] order_language",
-                            format!("{language} = {other} must be a template language code like \"en_US\""),
-                        );
-                        None
-                    }
-                })
-                .collect(),
-            Some(other) => {
-                problems.add(
-                    "[notify] order_language",
-                    format!(
-                        "{other} must be a code like \"en\" or a table by language like {{ en = \"en\", de = \"de\" }}"
-                    ),
-                );
-                BTreeMap::new()
-            }
-        };
-        if order_template.is_some() && order_language.is_empty() {
-            problems.add(
-                "[notify] order_language",
-                "is needed with order_template: the template's language code (e.g. \"en\")",
-            );
-        }
         Notify {
             order_status: self.order_status,
-            order_content_sid,
-            order_template,
-            order_language,
+            order: notice_template(
+                "order",
+                (self.order_content_sid, self.order_template, self.order_language),
+                problems,
+            ),
+            submission_status: self.submission_status,
+            submission: notice_template(
+                "submission",
+                (
+                    self.submission_content_sid,
+                    self.submission_template,
+                    self.submission_language,
+                ),
+                problems,
+            ),
         }
+    }
+}
+
+/// `[notify] {what}_content_sid`, `{what}_template` and `{what}_language`.
+fn notice_template(
+    what: &str,
+    (content_sid, template, language): (Option<String>, Option<String>, Option<toml::Value>),
+    problems: &mut Problems,
+) -> NoticeTemplate {
+    let content_sid = non_empty(content_sid);
+    if let Some(sid) = content_sid.as_deref().filter(|s| !s.starts_with("HX")) {
+        problems.add(
+            &format!("[notify] {what}_content_sid"),
+            format!("{sid:?} is not a Content SID (HX…); copy it from Twilio's Content Template Builder"),
+        );
+    }
+    let template = non_empty(template);
+    let key = format!("[notify] {what}_language");
+    let language = match language {
+        None => BTreeMap::new(),
+        Some(toml::Value::String(code)) => BTreeMap::from([(String::new(), code)]),
+        Some(toml::Value::Table(by)) => by
+            .into_iter()
+            .filter_map(|(language, code)| match code {
+                toml::Value::String(code) => Some((language, code)),
+                other => {
+                    problems.add(
+                        &key,
+                        format!("{language} = {other} must be a template language code like \"en_US\""),
+                    );
+                    None
+                }
+            })
+            .collect(),
+        Some(other) => {
+            problems.add(
+                &key,
+                format!(
+                    "{other} must be a code like \"en\" or a table by language like {{ en = \"en\", de = \"de\" }}"
+                ),
+            );
+            BTreeMap::new()
+        }
+    };
+    if template.is_some() && language.is_empty() {
+        problems.add(
+            &key,
+            format!("is needed with {what}_template: the template's language code (e.g. \"en\")"),
+        );
+    }
+    NoticeTemplate {
+        content_sid,
+        template,
+        language,
     }
 }
 
@@ -354,7 +385,7 @@ impl RawConfig {
         let notify = self
             .notify
             .map(|notify| notify.validate(&mut problems))
-            .filter(|n| n.order_status);
+            .filter(|n| n.order_status || n.submission_status);
         let hours = self
             .hours
             .and_then(|hours| hours.validate(&shop.timezone, &mut problems));

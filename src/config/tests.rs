@@ -179,3 +179,32 @@ fn a_main_menu_word_that_is_also_an_opt_keyword_is_refused() {
     assert!(err.contains("\"hi\" in the main_menu_words"), "{err}");
     assert!(err.contains("an opt-in keyword"), "{err}");
 }
+
+#[test]
+fn notify_reads_order_and_submission_templates_alike_and_names_each_key() {
+    let ok = parse(&format!(
+        "{MINIMAL}[notify]\nsubmission_status = true\nsubmission_template = \"report_update\"\n\
+         submission_language = {{ en = \"en_US\", de = \"de\" }}\n"
+    ))
+    .unwrap();
+    let notify = ok.notify.expect("on with submission_status alone");
+    assert!(!notify.order_status && notify.submission_status);
+    assert_eq!(notify.submission.language_for("de", "en"), Some("de"));
+    assert_eq!(notify.submission.language_for("tr", "en"), Some("en_US"));
+    let err = parse(&format!(
+        "{MINIMAL}[notify]\norder_status = true\nsubmission_content_sid = \"SM1\"\nsubmission_template = \"x\"\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("[notify] submission_content_sid: \"SM1\" is not a Content SID"),
+        "{err}"
+    );
+    assert!(
+        err.contains("[notify] submission_language: is needed with submission_template"),
+        "{err}"
+    );
+    assert!(!err.contains("order_"), "{err}");
+    let off = parse(&format!("{MINIMAL}[notify]\nsubmission_content_sid = \"HX1\"\n")).unwrap();
+    assert!(off.notify.is_none(), "neither switch on: nobody is told");
+}

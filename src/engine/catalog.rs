@@ -29,6 +29,10 @@ pub const KEYS: &[&str] = &[
     "language_prompt",
     "order_update",
     "away",
+    "submission_update",
+    "submission_new",
+    "submission_in_progress",
+    "submission_done",
 ];
 
 const EN: &[(&str, &str)] = &[
@@ -52,6 +56,10 @@ const EN: &[(&str, &str)] = &[
         "away",
         "We're closed now. We open {next_open}; a person will answer then. The menu works any time.",
     ),
+    ("submission_update", "🛠 Your report {id}: {status}\n{note}"),
+    ("submission_new", "new"),
+    ("submission_in_progress", "in progress"),
+    ("submission_done", "done"),
 ];
 
 const DE: &[(&str, &str)] = &[
@@ -81,6 +89,10 @@ const DE: &[(&str, &str)] = &[
         "away",
         "Wir haben gerade geschlossen. Wir öffnen {next_open}; dann antwortet Ihnen ein Mensch. Das Menü funktioniert jederzeit.",
     ),
+    ("submission_update", "🛠 Ihre Meldung {id}: {status}\n{note}"),
+    ("submission_new", "neu"),
+    ("submission_in_progress", "in Bearbeitung"),
+    ("submission_done", "erledigt"),
 ];
 
 /// The table of a shipped language.

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::Deserialize;
 
 use super::catalog;
+use super::render::StatusWords;
 use crate::message::{ChoiceOption, TextLimit};
 
 /// Room left in a message for what the engine adds around a node's own text
@@ -91,6 +92,20 @@ pub struct Texts {
     /// `{next_open}` ("Monday at 08:00").
     #[serde(default = "Texts::default_away")]
     pub away: String,
+    /// Tells a customer the owner changed their submission's status
+    /// (`[notify] submission_status`): `{id}`, `{status}` (one of the three
+    /// words below), `{note}` (a line left empty without a note).
+    #[serde(default = "Texts::default_submission_update")]
+    pub submission_update: String,
+    /// A submission's status in the history and in updates: new …
+    #[serde(default = "Texts::default_submission_new")]
+    pub submission_new: String,
+    /// … in progress …
+    #[serde(default = "Texts::default_submission_in_progress")]
+    pub submission_in_progress: String,
+    /// … and done.
+    #[serde(default = "Texts::default_submission_done")]
+    pub submission_done: String,
 }
 
 impl Texts {
@@ -136,10 +151,31 @@ impl Texts {
     fn default_away() -> String {
         catalog::text(catalog::FALLBACK, "away").into()
     }
+    fn default_submission_update() -> String {
+        catalog::text(catalog::FALLBACK, "submission_update").into()
+    }
+    fn default_submission_new() -> String {
+        catalog::text(catalog::FALLBACK, "submission_new").into()
+    }
+    fn default_submission_in_progress() -> String {
+        catalog::text(catalog::FALLBACK, "submission_in_progress").into()
+    }
+    fn default_submission_done() -> String {
+        catalog::text(catalog::FALLBACK, "submission_done").into()
+    }
+
+    /// What the customer reads for each status of a submission.
+    pub fn status_words(&self) -> StatusWords {
+        StatusWords {
+            new: self.submission_new.clone(),
+            in_progress: self.submission_in_progress.clone(),
+            done: self.submission_done.clone(),
+        }
+    }
 
     /// Every text that must say something, with its key (`handed_back` may
     /// be empty).
-    pub fn all(&self) -> [(&'static str, &str); 14] {
+    pub fn all(&self) -> [(&'static str, &str); 18] {
         [
             ("unknown", &self.unknown),
             ("back", &self.back),
@@ -155,6 +191,10 @@ impl Texts {
             ("language_prompt", &self.language_prompt),
             ("order_update", &self.order_update),
             ("away", &self.away),
+            ("submission_update", &self.submission_update),
+            ("submission_new", &self.submission_new),
+            ("submission_in_progress", &self.submission_in_progress),
+            ("submission_done", &self.submission_done),
         ]
     }
 }
@@ -177,6 +217,10 @@ impl Default for Texts {
             language_prompt: Self::default_language_prompt(),
             order_update: Self::default_order_update(),
             away: Self::default_away(),
+            submission_update: Self::default_submission_update(),
+            submission_new: Self::default_submission_new(),
+            submission_in_progress: Self::default_submission_in_progress(),
+            submission_done: Self::default_submission_done(),
         }
     }
 }

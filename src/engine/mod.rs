@@ -167,10 +167,8 @@ pub enum Effect {
         form: String,
         /// How many at most.
         limit: usize,
-        /// Heading template (`{count}`).
-        title: String,
-        /// Said when there are none.
-        empty: String,
+        /// The list node's texts and the status words.
+        texts: render::HistoryTexts,
     },
     /// Look an order up by number, limited to this customer's orders.
     LookupOrder {
@@ -285,8 +283,11 @@ fn enter(menu: &Menu, name: &str, step: &mut Step) {
             step.outputs.push(Output::Do(Effect::ListSubmissions {
                 form: form.clone(),
                 limit: *limit,
-                title: title.clone(),
-                empty: empty.clone(),
+                texts: render::HistoryTexts {
+                    title: title.clone(),
+                    empty: empty.clone(),
+                    statuses: menu.texts.status_words(),
+                },
             }));
             continue_at(menu, then, step);
         }

@@ -46,6 +46,78 @@ pub struct SubmissionSummary {
     pub created_at: Timestamp,
     /// The first answer's text (or a media note).
     pub preview: String,
+    /// Where it is, as the owner set it.
+    pub status: SubmissionStatus,
+    /// The owner's note for the customer, if any.
+    pub note: Option<String>,
+}
+
+/// Where a submission is in the shop's hands, as the owner sets it in the
+/// inbox: new until they say otherwise.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SubmissionStatus {
+    /// Nobody has looked at it yet.
+    #[default]
+    New,
+    /// Someone is on it.
+    InProgress,
+    /// Dealt with.
+    Done,
+}
+
+impl SubmissionStatus {
+    /// Every status, in the order of a submission's life.
+    pub const ALL: [SubmissionStatus; 3] = [
+        SubmissionStatus::New,
+        SubmissionStatus::InProgress,
+        SubmissionStatus::Done,
+    ];
+
+    /// As stored, posted and in the API: `new`, `in_progress`, `done`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubmissionStatus::New => "new",
+            SubmissionStatus::InProgress => "in_progress",
+            SubmissionStatus::Done => "done",
+        }
+    }
+
+    /// The status [`as_str`](Self::as_str) names.
+    pub fn parse(word: &str) -> Option<SubmissionStatus> {
+        Self::ALL.into_iter().find(|s| s.as_str() == word)
+    }
+
+    /// The owner's word for it in the inbox.
+    pub fn label(self) -> &'static str {
+        match self {
+            SubmissionStatus::New => "New",
+            SubmissionStatus::InProgress => "In progress",
+            SubmissionStatus::Done => "Done",
+        }
+    }
+}
+
+/// What a customer reads for each status (`[texts] submission_new`,
+/// `submission_in_progress`, `submission_done`, in their language).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusWords {
+    /// For [`SubmissionStatus::New`].
+    pub new: String,
+    /// For [`SubmissionStatus::InProgress`].
+    pub in_progress: String,
+    /// For [`SubmissionStatus::Done`].
+    pub done: String,
+}
+
+impl StatusWords {
+    /// The word for `status`.
+    pub fn of(&self, status: SubmissionStatus) -> &str {
+        match status {
+            SubmissionStatus::New => &self.new,
+            SubmissionStatus::InProgress => &self.in_progress,
+            SubmissionStatus::Done => &self.done,
+        }
+    }
 }
 
 /// A menu node as a choice: its text, its options with their ids, and the
@@ -80,15 +152,35 @@ pub fn submitted(confirmation: &str, id: &str) -> String {
     fill(confirmation, &[("id", id)])
 }
 
-/// A customer's newest submissions, newest first.
-pub fn submission_list(title: &str, empty: &str, items: &[SubmissionSummary], tz: &TimeZone) -> String {
+/// The texts of a history (a list node), carried by its effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryTexts {
+    /// Heading template (`{count}`).
+    pub title: String,
+    /// Said when there are none.
+    pub empty: String,
+    /// Each submission's status.
+    pub statuses: StatusWords,
+}
+
+/// A customer's newest submissions, newest first: each as "ID: status
+/// (date)", its start, and the owner's note (on one line, cut like the start).
+pub fn submission_list(texts: &HistoryTexts, items: &[SubmissionSummary], tz: &TimeZone) -> String {
     if items.is_empty() {
-        return empty.to_string();
+        return texts.empty.clone();
     }
-    let mut out = fill(title, &[("count", &items.len().to_string())]);
+    let mut out = fill(&texts.title, &[("count", &items.len().to_string())]);
     for item in items {
         let when = item.created_at.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M");
-        out.push_str(&format!("\n\n{} ({when})\n{}", item.public_id, preview(&item.preview)));
+        let status = texts.statuses.of(item.status);
+        out.push_str(&format!(
+            "\n\n{}: {status} ({when})\n{}",
+            item.public_id,
+            preview(&item.preview)
+        ));
+        if let Some(note) = &item.note {
+            out.push_str(&format!("\n💬 {}", preview(note)));
+        }
     }
     out
 }
@@ -167,6 +259,40 @@ mod tests {
         assert!(!p.contains('\n'));
         assert!(p.ends_with('…'));
         assert_eq!(preview("short <&>"), "short <&>");
+    }
+
+    #[test]
+    fn a_history_line_says_the_status_in_the_customers_words_and_the_note() {
+        let texts = HistoryTexts {
+            title: "Your {count}:".into(),
+            empty: "None.".into(),
+            statuses: crate::engine::Texts::default().status_words(),
+        };
+        let at = Timestamp::from_second(1_737_297_022).unwrap();
+        let item = |id: &str, status, note: Option<&str>| SubmissionSummary {
+            public_id: id.into(),
+            created_at: at,
+            preview: "Screen is cracked".into(),
+            status,
+            note: note.map(String::from),
+        };
+        let items = [
+            item(
+                "DEF-2",
+                SubmissionStatus::InProgress,
+                Some("Parts ordered,\nback Monday"),
+            ),
+            item("DEF-1", SubmissionStatus::New, None),
+        ];
+        assert_eq!(
+            submission_list(&texts, &items, &TimeZone::UTC),
+            "Your 2:\n\nDEF-2: in progress (2025-01-19 14:30)\nScreen is cracked\n💬 Parts ordered, back Monday\n\n\
+             DEF-1: new (2025-01-19 14:30)\nScreen is cracked"
+        );
+        assert_eq!(submission_list(&texts, &[], &TimeZone::UTC), "None.");
+        for status in SubmissionStatus::ALL {
+            assert_eq!(SubmissionStatus::parse(status.as_str()), Some(status));
+        }
     }
 
     #[test]

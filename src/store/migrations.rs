@@ -296,6 +296,14 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE contacts ADD COLUMN language TEXT;
     "#,
+    // 13: a submission's life: the status the owner sets in the inbox, with
+    // an optional note for the customer, and when they last set it.
+    r#"
+    ALTER TABLE submissions ADD COLUMN status TEXT NOT NULL DEFAULT 'new'
+        CHECK (status IN ('new', 'in_progress', 'done'));
+    ALTER TABLE submissions ADD COLUMN status_note TEXT;
+    ALTER TABLE submissions ADD COLUMN status_at TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

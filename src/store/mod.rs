@@ -26,6 +26,7 @@ mod retention;
 pub mod serving;
 mod staff;
 mod statuses;
+mod submissions;
 mod templates;
 mod time;
 mod unreadable;
@@ -47,6 +48,7 @@ pub use read::ReadPool;
 pub use reports::SubmissionRecord;
 pub use staff::{LatestForward, NoteKind, Waiting};
 pub use statuses::{EventRecord, MessageKey, MessageRecord, Recorded};
+pub use submissions::StatusSet;
 pub use templates::TemplateKey;
 pub use unreadable::{UnreadableItem, UNREADABLE_KEPT};
 

@@ -291,18 +291,26 @@ impl Db<'_> {
         limit: usize,
     ) -> Result<Vec<SubmissionSummary>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT public_id, created_at, preview FROM submissions
+            "SELECT public_id, created_at, preview, status, status_note FROM submissions
              WHERE contact_id = ?1 AND form = ?2 ORDER BY id DESC LIMIT ?3",
         )?;
         let rows = stmt.query_map(params![contact.0, form, limit as i64], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
         })?;
         rows.map(|row| {
-            let (public_id, created_at, preview) = row?;
+            let (public_id, created_at, preview, status, note) = row?;
             Ok(SubmissionSummary {
                 public_id,
                 created_at: from_sql(&created_at)?,
                 preview,
+                status: super::submissions::status_from_sql(&status)?,
+                note,
             })
         })
         .collect()

@@ -5,8 +5,10 @@ use jiff::Timestamp;
 use rusqlite::params;
 
 use super::queries::corrupt;
+use super::submissions::status_from_sql;
 use super::time::{from_sql, to_sql};
 use super::{ContactId, Db, MessageRecord, StoreError};
+use crate::engine::render::SubmissionStatus;
 use crate::engine::Answer;
 use crate::message::ContactRef;
 
@@ -25,6 +27,12 @@ pub struct SubmissionRecord {
     pub answers: Vec<Answer>,
     /// When it was submitted.
     pub created_at: Timestamp,
+    /// Where it is, as the owner set it.
+    pub status: SubmissionStatus,
+    /// The owner's note for the customer.
+    pub status_note: Option<String>,
+    /// When the owner last set the status (`None`: never, it is new).
+    pub status_at: Option<Timestamp>,
 }
 
 impl SubmissionRecord {
@@ -37,6 +45,9 @@ impl SubmissionRecord {
             "profile_name": self.profile_name,
             "answers": self.answers,
             "created_at": self.created_at.to_string(),
+            "status": self.status.as_str(),
+            "status_note": self.status_note,
+            "status_at": self.status_at.map(|at| at.to_string()),
         })
     }
 }
@@ -85,7 +96,8 @@ impl Db<'_> {
 
 /// What [`submission_row`] reads.
 const SUBMISSION_COLUMNS: &str =
-    "SELECT s.public_id, s.form, coalesce(c.phone, c.user_id), c.profile_name, s.answers, s.created_at
+    "SELECT s.public_id, s.form, coalesce(c.phone, c.user_id), c.profile_name, s.answers, s.created_at,
+            s.status, s.status_note, s.status_at
      FROM submissions s JOIN contacts c ON c.id = s.contact_id";
 
 /// One row of [`SUBMISSION_COLUMNS`]; the outer error is SQLite's, the inner a
@@ -93,6 +105,8 @@ const SUBMISSION_COLUMNS: &str =
 fn submission_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SubmissionRecord, StoreError>> {
     let answers: String = r.get(4)?;
     let created_at: String = r.get(5)?;
+    let status: String = r.get(6)?;
+    let status_at: Option<String> = r.get(8)?;
     let record = (|| {
         Ok(SubmissionRecord {
             public_id: r.get(0)?,
@@ -101,6 +115,9 @@ fn submission_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SubmissionRe
             profile_name: r.get(3)?,
             answers: serde_json::from_str(&answers).map_err(corrupt("submission answers"))?,
             created_at: from_sql(&created_at)?,
+            status: status_from_sql(&status)?,
+            status_note: r.get(7)?,
+            status_at: status_at.as_deref().map(from_sql).transpose()?,
         })
     })();
     Ok(record)

@@ -101,7 +101,17 @@ fn submissions_export_as_csv_and_json() {
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(
         header,
-        ["id", "form", "submitted", "customer", "name", "description", "media"]
+        [
+            "id",
+            "form",
+            "submitted",
+            "customer",
+            "name",
+            "description",
+            "media",
+            "status",
+            "status_note"
+        ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 1);
@@ -109,6 +119,11 @@ fn submissions_export_as_csv_and_json() {
     assert_eq!(&rows[0][3], customer);
     assert_eq!(&rows[0][5], "Scratched, \"deep\"; see photo");
     assert_eq!(&rows[0][6], "https://api.twilio.com/media/ME1");
+    assert_eq!(
+        (&rows[0][7], &rows[0][8]),
+        ("new", ""),
+        "the owner's status, not set yet"
+    );
 
     let json_out = shopbot(&server, &["export", "submissions", "--format", "json", "--form", "DEF"]);
     let items: serde_json::Value = serde_json::from_slice(&json_out.stdout).unwrap();

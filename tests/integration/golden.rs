@@ -122,6 +122,31 @@ fn the_order_update_in_the_example_menu_word_for_word() {
 }
 
 #[test]
+fn the_submission_update_in_the_example_menu_word_for_word() {
+    let menus = shopbot::engine::Menus::example();
+    let mut text = String::new();
+    for (language, menu) in menus.all() {
+        let words = menu.texts.status_words();
+        for (status, note) in
+            shopbot::engine::render::SubmissionStatus::ALL
+                .into_iter()
+                .zip(["", "Parts ordered, back on Monday", ""])
+        {
+            let body = shopbot::engine::render::fill(
+                &menu.texts.submission_update,
+                &[
+                    ("id", "DEF-20250119143022"),
+                    ("status", words.of(status)),
+                    ("note", note),
+                ],
+            );
+            text.push_str(&format!("[{language}]\n{}\n", body.trim_end()));
+        }
+    }
+    insta::assert_snapshot!("submission_update", text);
+}
+
+#[test]
 fn the_away_text_in_the_example_menu_word_for_word() {
     let menus = shopbot::engine::Menus::example();
     let day = Some("08:00-17:00");

@@ -1,6 +1,7 @@
 //! The owner's inbox over real HTTP against the real server: sign-in and its
 //! throttle, the cookie's flags, CSRF on every POST, a reply that reaches the
-//! Twilio mock once, hand-back, escaping of customer text, sign-out.
+//! Twilio mock once, hand-back, escaping of customer text, sign-out. Its
+//! signed-in client ([`Owner`]) serves the other owner-side tests too.
 
 use std::time::Duration;
 
@@ -10,18 +11,18 @@ use shopbot::auth;
 use crate::support::{self, new_sid, pairs, whatsapp_params, TestServer, ADMIN_TOKEN};
 use crate::twilio_mock::MockTwilio;
 
-const PASSWORD: &str = "shop-owner-secret";
+pub(crate) const PASSWORD: &str = "shop-owner-secret";
 const CUSTOMER: &str = "+27825559001";
 
 /// An HTTP answer with its headers.
-struct Page {
-    status: u16,
+pub(crate) struct Page {
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Page {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -29,21 +30,21 @@ impl Page {
     }
 
     /// The value of the form field `csrf` on this page.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let at = self.body.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
         self.body[at..].split('"').next().unwrap().to_string()
     }
 }
 
 /// A browser-like client: no redirects followed, one cookie kept by hand.
-struct Owner<'a> {
+pub(crate) struct Owner<'a> {
     server: &'a TestServer,
     agent: ureq::Agent,
     cookie: Option<String>,
 }
 
 impl<'a> Owner<'a> {
-    fn new(server: &'a TestServer) -> Owner<'a> {
+    pub(crate) fn new(server: &'a TestServer) -> Owner<'a> {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -57,7 +58,7 @@ impl<'a> Owner<'a> {
         }
     }
 
-    fn get(&self, path: &str) -> Page {
+    pub(crate) fn get(&self, path: &str) -> Page {
         let mut request = self.agent.get(&format!("{}{path}", self.server.http));
         if let Some(cookie) = &self.cookie {
             request = request.header("Cookie", cookie);
@@ -65,7 +66,7 @@ impl<'a> Owner<'a> {
         page(request.call().unwrap())
     }
 
-    fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
         let mut request = self
             .agent
             .post(&format!("{}{path}", self.server.http))
@@ -116,7 +117,7 @@ impl<'a> Owner<'a> {
     }
 
     /// Signs in with `password`; keeps the session cookie when one comes.
-    fn sign_in(&mut self, password: &str) -> Page {
+    pub(crate) fn sign_in(&mut self, password: &str) -> Page {
         let answer = self.post("/admin/login", &[("password", password), ("next", "/admin/")]);
         if let Some(set) = answer.header("Set-Cookie") {
             self.cookie = set.split(';').next().map(String::from);
@@ -137,7 +138,7 @@ fn page(mut response: ureq::http::Response<ureq::Body>) -> Page {
 }
 
 /// A server with the owner's password set.
-fn inbox_server(extra: &str) -> TestServer {
+pub(crate) fn inbox_server(extra: &str) -> TestServer {
     let server = TestServer::start_with(extra);
     let hash = auth::hash_password(PASSWORD).unwrap();
     server
@@ -148,7 +149,7 @@ fn inbox_server(extra: &str) -> TestServer {
 }
 
 /// The id of this customer's conversation.
-fn conversation_id(server: &TestServer, number: &str) -> i64 {
+pub(crate) fn conversation_id(server: &TestServer, number: &str) -> i64 {
     let who = shopbot::message::ContactRef::phone(shopbot::phone::PhoneNumber::parse(number).unwrap());
     server
         .store()

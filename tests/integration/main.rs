@@ -44,6 +44,7 @@ mod signatures;
 mod slow_clients;
 mod staff;
 mod status_callbacks;
+mod submission_status;
 mod support;
 mod twilio_mock;
 mod webhook_errors;

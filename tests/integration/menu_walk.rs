@@ -96,8 +96,8 @@ fn five_newest_reports_newest_first() {
     server.say(CUSTOMER, "2");
     let history = server.say(CUSTOMER, "2").text();
     let shown: Vec<&str> = ids.iter().rev().take(5).map(String::as_str).collect();
-    // An ID is followed by " (date)"; searching for that keeps DEF-…55 from matching DEF-…55-2.
-    let at = |id: &str| history.find(&format!("{id} ("));
+    // An ID is followed by ": status"; searching for that keeps DEF-…55 from matching DEF-…55-2.
+    let at = |id: &str| history.find(&format!("{id}: "));
     let positions: Vec<usize> = shown.iter().map(|id| at(id).expect(id)).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "not newest first: {history}");
     assert!(at(&ids[1]).is_none(), "more than five: {history}");

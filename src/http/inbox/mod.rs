@@ -79,6 +79,8 @@ pub struct Inbox {
     pub clock: Clock,
     /// Telling customers whose order changed (`[notify]`), for uploads.
     pub notices: Option<Arc<crate::notify::OrderNotices>>,
+    /// Telling customers whose submission's status the owner changed.
+    pub submission_notices: Option<Arc<crate::notify::SubmissionNotices>>,
 }
 
 /// A signed-in request: its session, and (for a `POST`) its checked form.
@@ -144,6 +146,11 @@ fn routes() -> &'static Routes<Access> {
             .add(Get, "/admin/media/{message}/{n}", SignedIn(conversations::media))
             .add(Get, "/admin/submissions", SignedIn(submissions::page))
             .add(Get, "/admin/submissions.csv", SignedIn(submissions::spreadsheet))
+            .add(
+                Post,
+                "/admin/submissions/{id}/status",
+                SignedIn(submissions::set_status),
+            )
             .add(Get, ORDERS_PATH, SignedIn(orders::page))
             .add(Post, ORDERS_PATH, SignedIn(orders::upload))
             .add(Get, "/admin/outbox", SignedIn(outbox::page))

@@ -7,9 +7,11 @@ use jiff::{tz::TimeZone, Timestamp};
 use maud::{html, Markup, DOCTYPE};
 
 use crate::engine::catalog::endonym;
+use crate::engine::render::SubmissionStatus;
 use crate::message::{Channel, Direction, MessageStatus, OutboxState, ReplyPart, ReportedStatus};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
+use super::submissions::MAX_NOTE_CHARS;
 use crate::orders::ImportReport;
 use crate::store::{ContactView, InboxRow, MessageRecord, OrderRecord, OutboxEntry, SubmissionRecord};
 
@@ -171,13 +173,14 @@ pub fn inbox(chrome: &Chrome<'_>, rows: &[InboxRow], page: usize, pages: usize, 
     )
 }
 
-/// The submissions, filtered by form and date, with the spreadsheet download.
+/// The submissions, filtered by form and date, with the spreadsheet download
+/// and each one's status form; `saved` says what the last save did.
 pub fn submissions(
     chrome: &Chrome<'_>,
     rows: &[SubmissionRecord],
     forms: &[(String, String)],
-    form: &str,
-    since: &str,
+    (form, since): (&str, &str),
+    saved: Option<&str>,
 ) -> Markup {
     let query = format!(
         "form={}&since={}",
@@ -203,12 +206,13 @@ pub fn submissions(
                 button type="submit" { "Show" }
                 a.download href={ "/admin/submissions.csv?" (query) } { "Download for a spreadsheet (CSV)" }
             }
+            @if let Some(saved) = saved { p.notice role="status" { (saved) } }
             @if rows.is_empty() { p.empty { "No submissions match." } }
             table.submissions {
-                thead { tr { th { "ID" } th { "When" } th { "Customer" } th { "Answers" } } }
+                thead { tr { th { "ID" } th { "When" } th { "Customer" } th { "Answers" } th { "Status" } } }
                 tbody {
                     @for row in rows {
-                        tr {
+                        tr id=(row.public_id) {
                             td { (row.public_id) }
                             td { (clock(row.created_at, chrome.tz)) }
                             td {
@@ -217,12 +221,39 @@ pub fn submissions(
                                 }
                             }
                             td { (answers(&row.answers)) }
+                            td { (status_form(chrome, row, (form, since))) }
                         }
                     }
                 }
             }
         },
     )
+}
+
+/// A submission's status and note, for the owner to set (`filters`: the
+/// page's, to come back to).
+fn status_form(chrome: &Chrome<'_>, row: &SubmissionRecord, (form, since): (&str, &str)) -> Markup {
+    html! {
+        form.status method="post" action={ "/admin/submissions/" (row.public_id) "/status" } {
+            input type="hidden" name="csrf" value=(chrome.csrf);
+            input type="hidden" name="form" value=(form);
+            input type="hidden" name="since" value=(since);
+            label {
+                "Status "
+                select name="status" {
+                    @for status in SubmissionStatus::ALL {
+                        option value=(status.as_str()) selected[status == row.status] { (status.label()) }
+                    }
+                }
+            }
+            label {
+                "Note for the customer "
+                textarea name="note" rows="2" maxlength=(MAX_NOTE_CHARS) { (row.status_note.as_deref().unwrap_or_default()) }
+            }
+            button type="submit" { "Save" }
+            @if let Some(at) = row.status_at { p.hint { "Set " (clock(at, chrome.tz)) } }
+        }
+    }
 }
 
 /// A submission's answers: each field with what the customer sent.
@@ -293,7 +324,13 @@ pub fn conversation(
                     summary { "Forms filled in (" (submissions.len()) ")" }
                     @for submission in submissions {
                         div.form {
-                            p { strong { (submission.public_id) } " · " (clock(submission.created_at, chrome.tz)) }
+                            p {
+                                strong { (submission.public_id) } " · " (clock(submission.created_at, chrome.tz)) " · "
+                                a.status href={ "/admin/submissions?form=" (utf8_percent_encode(&submission.form, NON_ALPHANUMERIC)) "#" (submission.public_id) } {
+                                    (submission.status.label())
+                                }
+                            }
+                            @if let Some(note) = &submission.status_note { p.note { "Your note: " (note) } }
                             (answers(&submission.answers))
                         }
                     }

@@ -1,10 +1,21 @@
 //! What customers submitted: a table, and the same rows as the spreadsheet
-//! `shopbot export submissions --format csv` writes.
+//! `shopbot export submissions --format csv` writes; the owner's status of a
+//! submission (new, in progress, done, with a note for the customer), which
+//! tells the customer when it changes (`[notify] submission_status`).
+
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use super::{chrome, html, pages, query_param, Inbox, SignedIn};
+use crate::engine::render::SubmissionStatus;
 use crate::http::router::Call;
 use crate::http::{errors, Response};
+use crate::notify::Told;
 use crate::store::SubmissionRecord;
+use crate::urlencoded::param;
+use crate::work::{SetSubmissionStatus, StatusSaved};
+
+/// The longest note for the customer (it goes in one WhatsApp message).
+pub const MAX_NOTE_CHARS: usize = 1_000;
 
 /// Submissions shown at most on one page (the download has them all).
 const SUBMISSIONS_SHOWN: usize = 500;
@@ -24,10 +35,90 @@ pub fn page(inbox: &Inbox, call: &Page<'_>) -> Response {
         .keys()
         .filter_map(|name| menu.form_prefix(name).map(|p| (name.clone(), p.to_string())))
         .collect();
+    let saved = saved_notice(&query_param(call.request, "saved"), &query_param(call.request, "told"));
     html(
         200,
-        pages::submissions(&chrome(inbox, &call.guard), &rows, &forms, &form, &since),
+        pages::submissions(
+            &chrome(inbox, &call.guard),
+            &rows,
+            &forms,
+            (&form, &since),
+            saved.as_deref(),
+        ),
     )
+}
+
+/// `POST /admin/submissions/{id}/status` (`status`: `new`, `in_progress` or
+/// `done`; `note`; `form` and `since`, the page's filters to go back to): the
+/// owner's word on where a submission is. A changed status tells the customer
+/// (`[notify] submission_status`); back to the submissions, which say what
+/// was done.
+pub fn set_status(inbox: &Inbox, call: &Page<'_>) -> Response {
+    let fields = &call.guard.form.fields;
+    let Some(status) = param(fields, "status").and_then(SubmissionStatus::parse) else {
+        return Response::text(400, "the status must be new, in_progress or done");
+    };
+    let note = param(fields, "note").unwrap_or_default().trim();
+    let chars = note.chars().count();
+    if chars > MAX_NOTE_CHARS {
+        return Response::text(
+            400,
+            &format!("the note has {chars} characters; at most {MAX_NOTE_CHARS} fit in the customer's message"),
+        );
+    }
+    let work = SetSubmissionStatus {
+        public_id: call.params.get("id").to_string(),
+        status,
+        note: note.to_string(),
+        notices: inbox.submission_notices.clone(),
+    };
+    match inbox.writer.run(work) {
+        Ok(Some(saved)) => {
+            if saved.told == Some(Told::Yes) {
+                inbox.outbox.wake();
+            }
+            log::info!(target: "admin", "the owner set {} to {} ({})", saved.set.public_id, status.as_str(), told_word(&saved));
+            let back =
+                |name| utf8_percent_encode(param(fields, name).unwrap_or_default(), NON_ALPHANUMERIC).to_string();
+            Response::see_other(&format!(
+                "/admin/submissions?form={}&since={}&saved={id}&told={}#{id}",
+                back("form"),
+                back("since"),
+                told_word(&saved),
+                id = saved.set.public_id,
+            ))
+        }
+        Ok(None) => Response::text(404, "no such submission"),
+        Err(e) => errors::writer_unavailable("the submission's status", &e),
+    }
+}
+
+/// What became of the customer, in one word for the page to say.
+fn told_word(saved: &StatusSaved) -> &'static str {
+    match &saved.told {
+        Some(Told::Yes) => "yes",
+        Some(Told::OptedOut) => "opted-out",
+        Some(Told::No(_)) => "no",
+        None if !saved.set.changed => "same",
+        None if !saved.set.status_changed => "note",
+        None => "off",
+    }
+}
+
+/// What the page says after the owner saved submission `id` (`told` from
+/// [`told_word`]); `None` for anything else.
+fn saved_notice(id: &str, told: &str) -> Option<String> {
+    let what = match told {
+        "yes" => "the customer is told (see the Outbox).",
+        "opted-out" => "the customer opted out (sent STOP), so they were not told.",
+        "no" => "the customer could not be told: the 24-hour window is closed and [notify] has no submission template.",
+        "same" => "nothing changed.",
+        "note" => "the note is saved; the customer is told when the status changes.",
+        "off" => "customers are not told ([notify] submission_status = true tells them).",
+        _ => return None,
+    };
+    let id: String = id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+    Some(format!("{id} saved: {what}"))
 }
 
 /// `GET /admin/submissions.csv?form=&since=`: every matching row.

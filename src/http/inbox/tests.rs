@@ -73,6 +73,7 @@ impl Fixture {
             trusted_proxies: Vec::new(),
             clock,
             notices: None,
+            submission_notices: None,
         };
         Fixture {
             inbox,
@@ -337,4 +338,50 @@ fn the_inbox_says_whether_the_shop_is_open_and_who_arrived_while_closed() {
     let page = body(&fixture.get("/admin/"));
     assert!(page.contains("Closed, opens tomorrow at 08:00"), "{page}");
     assert!(page.contains("arrived while closed"), "{page}");
+}
+
+#[test]
+fn the_owner_sets_a_submissions_status_with_the_csrf_token_and_comes_back_to_it() {
+    let fixture = Fixture::new(&["2", "1", "Screen is cracked"]);
+    let id = fixture
+        .inbox
+        .reader
+        .read(|db| db.submissions(None, None, 10))
+        .unwrap()
+        .remove(0)
+        .public_id;
+    let path = format!("/admin/submissions/{id}/status");
+    let form = [
+        ("status", "in_progress"),
+        ("note", " Parts ordered "),
+        ("form", "defect_report"),
+    ];
+    assert_eq!(fixture.call(Method::Post, &path, true, &form).status, 403, "no csrf");
+    let mut with_csrf = vec![("csrf", CSRF)];
+    with_csrf.extend(form);
+    let saved = fixture.call(Method::Post, &path, true, &with_csrf);
+    assert_eq!(saved.status, 303, "{}", body(&saved));
+    let back = location(&saved).unwrap().to_string();
+    assert_eq!(
+        back,
+        format!("/admin/submissions?form=defect%5Freport&since=&saved={id}&told=off#{id}")
+    );
+    // A browser keeps the #fragment to itself.
+    let page = body(&fixture.get(back.split('#').next().unwrap()));
+    assert!(page.contains(&format!("{id} saved: customers are not told")), "{page}");
+    assert!(
+        page.contains("<option value=\"in_progress\" selected>In progress</option>"),
+        "{page}"
+    );
+    assert!(page.contains(">Parts ordered</textarea>"), "{page}");
+    let again = fixture.call(Method::Post, &path, true, &with_csrf);
+    assert!(location(&again).unwrap().contains("&told=same#"), "nothing changed");
+    for (field, value) in [("status", "closed"), ("note", &"n".repeat(1001))] {
+        let mut bad = with_csrf.clone();
+        bad.retain(|(k, _)| *k != field);
+        bad.push((field, value));
+        assert_eq!(fixture.call(Method::Post, &path, true, &bad).status, 400, "{field}");
+    }
+    let missing = fixture.call(Method::Post, "/admin/submissions/DEF-1/status", true, &with_csrf);
+    assert_eq!(missing.status, 404);
 }
