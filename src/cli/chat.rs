@@ -1,11 +1,12 @@
 //! `shopbot chat [--from +NUMBER] [--language CODE]`: the same bot in the
 //! terminal, no network. `--language` answers in one of the menu's offered
 //! languages from the first message (the switch words work too).
-//! Without `--config` it uses the example menu and the demo database. With
-//! `--config` it uses that config's menu on a scratch copy of its database
-//! (orders included), so trying the bot never writes test chats into the live
-//! data or opens a customer's 24-hour window; `--database FILE` chats on that
-//! file instead.
+//! Without `--config` it uses the example menu and the demo database
+//! (`--database FILE`: that one, as `demo --db FILE` does). With `--config`
+//! it uses that config's menu on a scratch copy of its database (orders
+//! included), so trying the bot never writes test chats into the live data
+//! or opens a customer's 24-hour window; `--database FILE` chats on that file
+//! instead.
 //!
 //! A database it writes (the demo's, or `--database`) is locked for the
 //! chat's length, as a server locks it ([`crate::store::serving`]): the chat
@@ -22,8 +23,7 @@ use crate::config::Config;
 use crate::conversation::{handle_inbound, Bot};
 use crate::message::{Channel, ContactRef, Inbound};
 use crate::phone::PhoneNumber;
-use crate::store::serving::ServingLock;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -57,16 +57,20 @@ pub fn execute(args: Args) -> Result<(), CliError> {
         what: "creating a scratch folder".into(),
         source,
     })?;
-    let written = match (&args.config, &args.database) {
-        (Some(_), None) => None,
-        (_, Some(path)) => Some(path.clone()),
-        (None, None) => Some(std::path::PathBuf::from(demo::DEMO_DB)),
+    let demo_db = args
+        .database
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from(demo::DEMO_DB));
+    // The file this chat writes: none for a scratch copy.
+    let written = match &args.config {
+        Some(_) => args.database.as_deref(),
+        None => Some(demo_db.as_path()),
     };
     let _lock = match written.filter(|_| !args.while_serving) {
-        Some(path) => Some(ServingLock::acquire(&path).map_err(|e| match e {
-            StoreError::InUse { path, pid } => CliError::Usage(in_use(&path, pid)),
-            other => other.into(),
-        })?),
+        Some(path) => Some(demo::lock(
+            path,
+            "chat in its browser page (/demo) instead, stop it first, or add --while-serving to write to it anyway",
+        )?),
         None => None,
     };
     let (config, mut store) = match &args.config {
@@ -82,10 +86,7 @@ pub fn execute(args: Args) -> Result<(), CliError> {
             let store = Store::open(&config.database_path)?;
             (config, store)
         }
-        None => {
-            let path = std::path::PathBuf::from(demo::DEMO_DB);
-            (Config::demo(path.clone(), 0), demo::prepare_demo_db(&path)?)
-        }
+        None => (Config::demo(demo_db.clone(), 0), demo::prepare_demo_db(&demo_db)?),
     };
     let bot = Bot::from_config(&config);
     if let Some(language) = &args.language {
@@ -147,16 +148,6 @@ fn pick_language(store: &mut Store, bot: &Bot, from: &PhoneNumber, language: &st
         db.set_contact_language(contact, Some(language))
     })?;
     Ok(())
-}
-
-/// Why the chat does not write to a database a server uses.
-fn in_use(path: &std::path::Path, pid: Option<u32>) -> String {
-    let pid = pid.map(|pid| format!(" (process {pid})")).unwrap_or_default();
-    format!(
-        "a running shopbot{pid} uses {}; chat in its browser page (/demo) instead, stop it first, \
-         or add --while-serving to write to it anyway",
-        path.display()
-    )
 }
 
 /// A copy of the live database in `folder` (an empty one if there is none yet).

@@ -1,6 +1,10 @@
 //! `shopbot demo [--port N]`: the zero-config try-out. Example menu, a local
 //! demo database with sample orders, signature checks off (loudly), and the
 //! browser chat simulator at `/demo`.
+//!
+//! The database's serving lock ([`crate::store::serving`]) is taken before
+//! anything is written to it: a second demo on the same database refuses
+//! before it sets a password (which would sign the first demo's owner out).
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +15,8 @@ use super::{logging, CliError};
 use crate::config::{Config, Secret, ENV_ADMIN_TOKEN};
 use crate::orders;
 use crate::server::{self, Options, StartError};
-use crate::store::Store;
+use crate::store::serving::ServingLock;
+use crate::store::{Store, StoreError};
 
 /// The demo database, in the current folder unless `--db` says otherwise.
 pub const DEMO_DB: &str = "shopbot-demo.db";
@@ -43,6 +48,19 @@ pub fn prepare_demo_db(path: &Path) -> Result<Store, CliError> {
     Ok(store)
 }
 
+/// Takes the serving lock of the database at `path` before anything writes to
+/// it; while a server (or a chat) holds it, says so with `advice`.
+pub fn lock(path: &Path, advice: &str) -> Result<ServingLock, CliError> {
+    ServingLock::acquire(path).map_err(|e| match e {
+        StoreError::InUse { path, pid } => CliError::Usage(format!(
+            "a running shopbot{} uses {}; {advice}",
+            pid.map(|pid| format!(" (process {pid})")).unwrap_or_default(),
+            path.display()
+        )),
+        other => other.into(),
+    })
+}
+
 /// Gives the demo's inbox a fresh random password (printed in the banner).
 fn demo_password(store: &mut Store) -> Result<String, CliError> {
     let password: String = crate::auth::new_token()
@@ -60,9 +78,16 @@ fn demo_password(store: &mut Store) -> Result<String, CliError> {
 
 pub fn execute(args: Args) -> Result<(), CliError> {
     logging::init(LevelFilter::Info);
+    let lock = lock(
+        &args.db,
+        "open the demo it runs (its terminal shows the address), stop it first, \
+         or start this one on another database with --db FILE",
+    )?;
     let mut store = prepare_demo_db(&args.db)?;
     let password = demo_password(&mut store)?;
     drop(store);
+    // The server takes the lock again as it starts.
+    drop(lock);
     let mut config = Config::demo(args.db.clone(), args.port);
     // The admin API works in the demo too, with a token from the environment.
     config.admin_token = std::env::var(ENV_ADMIN_TOKEN)
@@ -107,7 +132,7 @@ shopbot demo is running for \"{shop}\".
 Try it from another terminal:
   curl -s {base}/twilio/inbound --data-urlencode From=whatsapp:+27820000001 \\
        -d MessageSid=SM$RANDOM$RANDOM --data-urlencode Body=hi
-  cargo run --release -- chat          (the same bot in the terminal)
+  cargo run --release -- chat --while-serving   (the same bot in the terminal, on this demo's database)
 
 The shopbot command: target/release/shopbot (built by `cargo run --release`),
 or put it on your PATH with `cargo install --path .` from this folder.

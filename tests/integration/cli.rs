@@ -330,7 +330,7 @@ fn check_lists_the_staff_and_warns_without_an_alert_template() {
 }
 
 /// Runs `shopbot chat ARGS` in `dir` with `input` on stdin.
-fn chat_in(dir: &Path, args: &[&str], input: &[u8]) -> Output {
+pub(crate) fn chat_in(dir: &Path, args: &[&str], input: &[u8]) -> Output {
     use std::io::Write;
     let mut child = start_child(
         shopbot_command(&[&["chat", "--from", "+27820000001"], args].concat())

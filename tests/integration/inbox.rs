@@ -80,7 +80,7 @@ impl<'a> Owner<'a> {
 
     /// Posts a `multipart/form-data` form as a browser does: the text fields,
     /// then one file field named `file`.
-    fn post_file(&self, path: &str, fields: &[(&str, &str)], filename: &str, file: &[u8]) -> Page {
+    pub(crate) fn post_file(&self, path: &str, fields: &[(&str, &str)], filename: &str, file: &[u8]) -> Page {
         let boundary = "----shopbotTestBoundary7MA4YWxkTrZu0gW";
         let mut body = Vec::new();
         for (name, value) in fields {

@@ -36,6 +36,7 @@ mod opt_out;
 mod order_updates;
 mod outbound;
 mod outbox_cli;
+mod owner_data;
 mod regression;
 mod restore;
 mod shutdown;
