@@ -69,11 +69,32 @@ impl Db<'_> {
         since: Option<Timestamp>,
         limit: usize,
     ) -> Result<Vec<SubmissionRecord>, StoreError> {
+        self.submissions_in_order(form, since, limit, "ASC")
+    }
+
+    /// [`Db::submissions`], the newest `limit` of them, newest first (what
+    /// the owner's page shows).
+    pub fn newest_submissions(
+        &self,
+        form: Option<&str>,
+        since: Option<Timestamp>,
+        limit: usize,
+    ) -> Result<Vec<SubmissionRecord>, StoreError> {
+        self.submissions_in_order(form, since, limit, "DESC")
+    }
+
+    fn submissions_in_order(
+        &self,
+        form: Option<&str>,
+        since: Option<Timestamp>,
+        limit: usize,
+        order: &'static str,
+    ) -> Result<Vec<SubmissionRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "{SUBMISSION_COLUMNS}
              WHERE (?1 IS NULL OR s.form = ?1 OR s.public_id LIKE ?4 ESCAPE '\\')
                AND (?2 IS NULL OR s.created_at >= ?2)
-             ORDER BY s.id LIMIT ?3"
+             ORDER BY s.id {order} LIMIT ?3"
         ))?;
         // A form's IDs start with its prefix: `%` and `_` in a filter are text.
         let id_pattern = form.map(|f| format!("{}-%", super::escape_like(f)));

@@ -17,15 +17,15 @@ use crate::work::{SetSubmissionStatus, StatusSaved};
 /// The longest note for the customer (it goes in one WhatsApp message).
 pub const MAX_NOTE_CHARS: usize = 1_000;
 
-/// Submissions shown at most on one page (the download has them all).
-const SUBMISSIONS_SHOWN: usize = 500;
+/// Submissions shown at most on one page, the newest (the download has them all).
+pub(super) const SUBMISSIONS_SHOWN: usize = 500;
 
 type Page<'a> = Call<'a, SignedIn>;
 
 /// `GET /admin/submissions?form=&since=`.
 pub fn page(inbox: &Inbox, call: &Page<'_>) -> Response {
     let (form, since) = (query_param(call.request, "form"), query_param(call.request, "since"));
-    let rows = match rows(inbox, &form, &since, SUBMISSIONS_SHOWN) {
+    let rows = match rows(inbox, &form, &since, Taking::Newest(SUBMISSIONS_SHOWN)) {
         Ok(rows) => rows,
         Err(response) => return response,
     };
@@ -124,7 +124,7 @@ fn saved_notice(id: &str, told: &str) -> Option<String> {
 /// `GET /admin/submissions.csv?form=&since=`: every matching row.
 pub fn spreadsheet(inbox: &Inbox, call: &Page<'_>) -> Response {
     let (form, since) = (query_param(call.request, "form"), query_param(call.request, "since"));
-    let rows = match rows(inbox, &form, &since, usize::MAX >> 1) {
+    let rows = match rows(inbox, &form, &since, Taking::All) {
         Ok(rows) => rows,
         Err(response) => return response,
     };
@@ -137,16 +137,28 @@ pub fn spreadsheet(inbox: &Inbox, call: &Page<'_>) -> Response {
         .header("Content-Disposition", "attachment; filename=\"submissions.csv\"")
 }
 
+/// Which submissions a list takes.
+enum Taking {
+    /// The newest `n`, newest first (the page).
+    Newest(usize),
+    /// Every one, oldest first (the spreadsheet).
+    All,
+}
+
 /// The submissions of `form` (all when empty) since the shop's date `since`
-/// (all when it is not a date), newest first, at most `limit`.
-fn rows(inbox: &Inbox, form: &str, since: &str, limit: usize) -> Result<Vec<SubmissionRecord>, Response> {
+/// (all when it is not a date), as `taking` says.
+fn rows(inbox: &Inbox, form: &str, since: &str, taking: Taking) -> Result<Vec<SubmissionRecord>, Response> {
     let since = since
         .parse::<jiff::civil::Date>()
         .ok()
         .and_then(|d| d.to_zoned(inbox.bot.timezone.clone()).ok())
         .map(|z| z.timestamp());
+    let form = Some(form).filter(|f| !f.is_empty());
     inbox
         .reader
-        .read(|db| db.submissions(Some(form).filter(|f| !f.is_empty()), since, limit))
+        .read(|db| match taking {
+            Taking::Newest(n) => db.newest_submissions(form, since, n),
+            Taking::All => db.submissions(form, since, usize::MAX >> 1),
+        })
         .map_err(|e| errors::api_store_error(&e))
 }

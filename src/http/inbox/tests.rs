@@ -385,3 +385,30 @@ fn the_owner_sets_a_submissions_status_with_the_csrf_token_and_comes_back_to_it(
     let missing = fixture.call(Method::Post, "/admin/submissions/DEF-1/status", true, &with_csrf);
     assert_eq!(missing.status, 404);
 }
+
+#[test]
+fn the_submissions_page_shows_the_newest_first_when_there_are_more_than_it_shows() {
+    let fixture = Fixture::new(&["hi"]);
+    let shown = super::submissions::SUBMISSIONS_SHOWN;
+    let mut store = Store::open(&fixture._dir.path().join("shop.db")).unwrap();
+    let who = ContactRef::phone(PhoneNumber::parse(CUSTOMER).unwrap());
+    store
+        .write(|db| {
+            let contact = db.find_or_add_contact(&who, None, Timestamp::now())?;
+            for n in 0..=shown {
+                let id = format!("DEF-{n:05}");
+                db.insert_submission(&id, "defect_report", contact, &[], "x", None, Timestamp::now())?;
+            }
+            Ok::<_, crate::store::StoreError>(())
+        })
+        .unwrap();
+    let page = body(&fixture.get("/admin/submissions"));
+    let newest = format!("<tr id=\"DEF-{shown:05}\">");
+    let next = format!("<tr id=\"DEF-{:05}\">", shown - 1);
+    let (at_newest, at_next) = (
+        page.find(&newest).expect("the newest"),
+        page.find(&next).expect("the next"),
+    );
+    assert!(at_newest < at_next, "newest first");
+    assert!(!page.contains("<tr id=\"DEF-00000\">"), "the oldest is past the page");
+}
