@@ -177,3 +177,51 @@ fn the_owner_uploads_an_orders_spreadsheet_from_a_real_browser() {
     browser.screenshot(&screenshot_path("orders-390x844.png"));
     assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
 }
+
+#[test]
+fn the_owner_sets_a_reports_status_from_a_real_browser() {
+    let Some(chromium) = browser_or_skip("a report's status in a browser") else {
+        return;
+    };
+    let server = TestServer::start();
+    set_password(&server);
+    for (number, text) in [
+        ("+27825559301", "Screen is cracked across the top left corner"),
+        ("+27825559302", "Hinge squeaks"),
+    ] {
+        server.say(number, "2");
+        server.say(number, "1");
+        server.say(number, text);
+    }
+    for (width, height, status) in [(390, 844, "in_progress"), (1280, 800, "done")] {
+        let mut browser = signed_in(&chromium, &server, width, height);
+        browser.click("nav a[href='/admin/submissions']");
+        browser.wait_for(
+            "location.pathname === '/admin/submissions' && document.readyState === 'complete'",
+            "the submissions page",
+        );
+        browser.eval(&format!(
+            "document.querySelector('form.status select').value = '{status}'; \
+             document.querySelector('form.status textarea').value = ''"
+        ));
+        browser.click("form.status textarea");
+        let note = format!("Parts ordered ({width}px)");
+        browser.call("Input.insertText", serde_json::json!({"text": note}));
+        browser.click("form.status button[type=submit]");
+        browser.wait_for(
+            "document.body.textContent.includes(' saved: customers are not told')",
+            "the page saying what the save did",
+        );
+        browser.wait_for("document.readyState === 'complete'", "the page after saving");
+        let shown = browser.eval("document.querySelector('form.status select').value");
+        assert_eq!(shown, status);
+        browser.screenshot(&screenshot_path(&format!("submissions-{width}x{height}.png")));
+        assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
+    }
+    server.say("+27825559302", "2");
+    let history = server.say("+27825559302", "2").text();
+    assert!(
+        history.contains(": done (") && history.contains("💬 Parts ordered (1280px)"),
+        "{history}"
+    );
+}
