@@ -58,8 +58,8 @@ pub struct OutboxEntry {
     pub to: String,
     /// The channel.
     pub channel: Channel,
-    /// What kind of content.
-    pub kind: ContentKind,
+    /// What it says (its text, or its template and values).
+    pub content: Content,
     /// Where it is.
     pub state: OutboxState,
     /// Attempts made.
@@ -80,6 +80,11 @@ pub struct OutboxEntry {
 }
 
 impl OutboxEntry {
+    /// What kind of content.
+    pub fn kind(&self) -> ContentKind {
+        self.content.kind()
+    }
+
     /// Why a queued message does not go, in words; `None` when nothing holds it.
     pub fn held_by(&self) -> Option<String> {
         self.waiting_behind
@@ -553,6 +558,7 @@ impl Db<'_> {
 /// (the rule of [`Db::next_due`]: a bot reply waits behind none).
 const ENTRY_SELECT: &str = "SELECT m.id, coalesce(c.phone, c.user_id), m.channel, o.kind, o.state, o.attempts, m.sid,
         o.error_code, o.error_message, o.next_attempt_at, m.created_at,
+        m.body, m.media, o.template,
         CASE WHEN o.state = 'queued' AND o.kind != 'reply' THEN
           (SELECT min(o2.message_id) FROM messages m2 JOIN outbox o2 ON o2.message_id = m2.id
            WHERE m2.contact_id = m.contact_id AND m2.id < m.id AND o2.state = 'uncertain')
@@ -572,7 +578,6 @@ struct EntryRow {
     id: i64,
     to: String,
     channel: String,
-    kind: String,
     state: String,
     attempts: u32,
     sid: Option<String>,
@@ -581,6 +586,7 @@ struct EntryRow {
     next_attempt_at: String,
     created_at: String,
     waiting_behind: Option<i64>,
+    content: ContentColumns,
 }
 
 impl EntryRow {
@@ -589,7 +595,6 @@ impl EntryRow {
             id: r.get(0)?,
             to: r.get(1)?,
             channel: r.get(2)?,
-            kind: r.get(3)?,
             state: r.get(4)?,
             attempts: r.get(5)?,
             sid: r.get(6)?,
@@ -597,7 +602,13 @@ impl EntryRow {
             error_message: r.get(8)?,
             next_attempt_at: r.get(9)?,
             created_at: r.get(10)?,
-            waiting_behind: r.get(11)?,
+            content: ContentColumns {
+                kind: r.get(3)?,
+                body: r.get(11)?,
+                media: r.get(12)?,
+                template: r.get(13)?,
+            },
+            waiting_behind: r.get(14)?,
         })
     }
 
@@ -606,10 +617,7 @@ impl EntryRow {
             id: self.id,
             to: self.to,
             channel: parse_channel(&self.channel)?,
-            kind: ContentKind::parse(&self.kind).ok_or_else(|| StoreError::Corrupt {
-                what: "outbox kind",
-                detail: format!("{:?} is not a kind", self.kind),
-            })?,
+            content: self.content.into_content(self.id)?,
             state: parse_state(&self.state)?,
             attempts: self.attempts,
             sid: self.sid,

@@ -570,7 +570,8 @@ fn a_conversation_shows_that_customers_form_answers_with_their_submission_ids() 
     let page = owner.get(&format!("/admin/conversations/{}", conversation_id(&server, CUSTOMER)));
     assert!(page.body.contains("Forms filled in (1)"), "{}", page.body);
     assert!(
-        page.body.contains(&format!("<strong>{}</strong>", ids[0])),
+        page.body
+            .contains(&format!("<strong class=\"public-id\">{}</strong>", ids[0])),
         "{}",
         page.body
     );
@@ -737,7 +738,13 @@ fn a_page_number_past_the_end_shows_the_last_page_and_never_overflows() {
 fn head_on_a_conversation_does_not_mark_it_read() {
     let server = inbox_server("");
     server.say(CUSTOMER, "hi");
-    let unread = || server.store().read(|db| db.inbox_pulse()).unwrap().unread_conversations;
+    let unread = || {
+        server
+            .store()
+            .read(|db| db.inbox_pulse(None))
+            .unwrap()
+            .unread_conversations
+    };
     assert_eq!(unread(), 1);
     let mut owner = Owner::new(&server);
     owner.sign_in(PASSWORD);

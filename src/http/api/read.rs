@@ -147,7 +147,7 @@ pub fn message_json(record: &MessageRecord) -> Value {
     let outbox = record.outbox.as_ref().map(|o| {
         json!({
             "state": o.state.as_str(),
-            "kind": o.kind.as_str(),
+            "kind": o.kind().as_str(),
             "attempts": o.attempts,
             "next_attempt_at": (o.state == OutboxState::Queued).then(|| o.next_attempt_at.to_string()),
             "waiting_behind": o.waiting_behind,

@@ -9,10 +9,10 @@ use crate::http::{demo, errors, Response};
 use crate::message::{Content, ContentKind, Direction};
 use crate::outbox::policy::{self, Refusal};
 use crate::outbox::{validate, Enqueue, Outgoing};
-use crate::store::{ContactView, MessageKey};
+use crate::store::{ContactId, ContactView, MessageKey};
 use crate::urlencoded::param;
 use crate::work::{HandBack, MarkRead, SetLanguage};
-use pages::ReplyBox;
+use pages::{Notice, ReplyBox};
 
 /// Conversations on one page of the inbox.
 const PAGE_SIZE: usize = 50;
@@ -31,7 +31,7 @@ pub fn list(inbox: &Inbox, call: &Page<'_>) -> Response {
     let asked = query_param(call.request, "page").parse::<usize>().unwrap_or(1).max(1);
     let read = inbox.reader.read(|db| {
         let size = db.inbox_size()?;
-        let latest = db.inbox_pulse()?.latest;
+        let latest = db.inbox_pulse(None)?.latest;
         let pages = size.div_ceil(PAGE_SIZE).max(1);
         let page = asked.min(pages);
         Ok((db.inbox(PAGE_SIZE, (page - 1) * PAGE_SIZE)?, page, pages, latest))
@@ -45,19 +45,27 @@ pub fn list(inbox: &Inbox, call: &Page<'_>) -> Response {
     }
 }
 
-/// `GET /admin/updates`: what the page polls for (unread, waiting, newest).
-pub fn updates(inbox: &Inbox, _: &Page<'_>) -> Response {
-    match inbox.reader.read(|db| db.inbox_pulse()) {
+/// `GET /admin/updates[?conversation=ID]`: what the page polls for (unread,
+/// waiting, and the newest message: of that conversation, when one is named).
+pub fn updates(inbox: &Inbox, call: &Page<'_>) -> Response {
+    let conversation = query_param(call.request, "conversation").parse::<i64>().ok();
+    match inbox.reader.read(|db| db.inbox_pulse(conversation.map(ContactId))) {
         Ok(pulse) => Response::json(200, &serde_json::json!(pulse)),
         Err(e) => errors::api_store_error(&e),
     }
 }
 
-/// `GET /admin/conversations/{key}`: the whole chat and the reply form. A
-/// real `GET` marks it read; `HEAD` only asks about the page.
+/// `GET /admin/conversations/{key}[?done=sent&message=ID | ?done=handed-back]`:
+/// the whole chat and the reply form, with what the owner just did confirmed.
+/// A real `GET` marks it read; `HEAD` only asks about the page.
 pub fn show(inbox: &Inbox, call: &Page<'_>) -> Response {
+    let done = match query_param(call.request, "done").as_str() {
+        "sent" => query_param(call.request, "message").parse().ok().map(Notice::Sent),
+        "handed-back" => Some(Notice::HandedBack),
+        _ => None,
+    };
     match contact(inbox, call) {
-        Ok(contact) => conversation(inbox, &contact, &call.guard, None, 200, !call.request.head),
+        Ok(contact) => conversation(inbox, &contact, &call.guard, done.as_ref(), 200, !call.request.head),
         Err(response) => response,
     }
 }
@@ -70,7 +78,8 @@ pub fn reply(inbox: &Inbox, call: &Page<'_>) -> Response {
     };
     let body = param(&call.guard.form.fields, "body").unwrap_or_default();
     if body.trim().is_empty() {
-        return conversation(inbox, &contact, &call.guard, Some("Write something first."), 400, true);
+        let problem = Notice::Problem("Write something first.");
+        return conversation(inbox, &contact, &call.guard, Some(&problem), 400, true);
     }
     let message = Outgoing {
         to: contact.who.clone(),
@@ -109,19 +118,23 @@ pub fn template(inbox: &Inbox, call: &Page<'_>) -> Response {
             values,
         ),
         (None, None) => {
-            return conversation(
-                inbox,
-                &contact,
-                &call.guard,
-                Some("Name the template first."),
-                400,
-                true,
-            )
+            let problem = Notice::Problem("Name the template first.");
+            return conversation(inbox, &contact, &call.guard, Some(&problem), 400, true);
         }
     };
     match message {
         Ok(message) => send(inbox, &contact, &call.guard, message),
-        Err(e) => conversation(inbox, &contact, &call.guard, Some(&format!("Not sent: {e}")), 400, true),
+        Err(e) => {
+            let problem = format!("Not sent: {e}");
+            conversation(
+                inbox,
+                &contact,
+                &call.guard,
+                Some(&Notice::Problem(&problem)),
+                400,
+                true,
+            )
+        }
     }
 }
 
@@ -136,7 +149,7 @@ pub fn hand_back(inbox: &Inbox, call: &Page<'_>) -> Response {
         start: inbox.bot.menu().start.clone(),
     };
     match inbox.writer.run(work) {
-        Ok(()) => Response::see_other(&format!("/admin/conversations/{}", contact.id.0)),
+        Ok(()) => Response::see_other(&format!("/admin/conversations/{}?done=handed-back#reply", contact.id.0)),
         Err(e) => errors::writer_unavailable("hand back", &e),
     }
 }
@@ -167,7 +180,7 @@ pub fn language(inbox: &Inbox, call: &Page<'_>) -> Response {
         contact: contact.id,
         language,
     }) {
-        Ok(()) => Response::see_other(&format!("/admin/conversations/{}", contact.id.0)),
+        Ok(()) => Response::see_other(&format!("/admin/conversations/{}#reply", contact.id.0)),
         Err(e) => errors::writer_unavailable("set language", &e),
     }
 }
@@ -242,10 +255,17 @@ fn send(inbox: &Inbox, contact: &ContactView, signed: &SignedIn, message: Outgoi
     match inbox.writer.run(work) {
         Ok(Ok(record)) => {
             inbox.outbox.wake();
-            log::info!(target: "admin", "the owner wrote to {} (message {})", contact.who, record.id.unwrap_or_default());
-            Response::see_other(&format!("/admin/conversations/{}", contact.id.0))
+            let id = record.id.unwrap_or_default();
+            log::info!(target: "admin", "the owner wrote to {} (message {id})", contact.who);
+            Response::see_other(&format!(
+                "/admin/conversations/{}?done=sent&message={id}#reply",
+                contact.id.0
+            ))
         }
-        Ok(Err(refusal)) => conversation(inbox, contact, signed, Some(&format!("Not sent: {refusal}")), 409, true),
+        Ok(Err(refusal)) => {
+            let problem = format!("Not sent: {refusal}");
+            conversation(inbox, contact, signed, Some(&Notice::Problem(&problem)), 409, true)
+        }
         Err(e) => errors::writer_unavailable("the owner's message", &e),
     }
 }
@@ -256,7 +276,7 @@ fn conversation(
     inbox: &Inbox,
     contact: &ContactView,
     signed: &SignedIn,
-    notice: Option<&str>,
+    notice: Option<&Notice<'_>>,
     status: u16,
     mark_read: bool,
 ) -> Response {

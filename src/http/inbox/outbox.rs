@@ -1,7 +1,7 @@
 //! The outbox page: each message's state and last error, and the owner's
 //! word on a held message (send it again, or say whether it arrived).
 
-use super::{chrome, html, pages, Inbox, SignedIn};
+use super::{chrome, html, pages, query_param, Inbox, SignedIn};
 use crate::http::router::Call;
 use crate::http::{errors, Response};
 use crate::store::OutboxEntry;
@@ -13,10 +13,18 @@ const OUTBOX_SHOWN: usize = 200;
 
 type Page<'a> = Call<'a, SignedIn>;
 
-/// `GET /admin/outbox`.
+/// `GET /admin/outbox[?done=resent|arrived|dropped&message=ID]`: the list,
+/// with what the owner just did confirmed.
 pub fn page(inbox: &Inbox, call: &Page<'_>) -> Response {
+    let done = match query_param(call.request, "done").as_str() {
+        "resent" => Some(pages::OutboxDone::Resent),
+        "arrived" => Some(pages::OutboxDone::MarkedSent),
+        "dropped" => Some(pages::OutboxDone::Dropped),
+        _ => None,
+    };
+    let done = done.zip(query_param(call.request, "message").parse::<i64>().ok());
     match inbox.reader.read(|db| db.outbox_list(OUTBOX_SHOWN)) {
-        Ok(entries) => html(200, pages::outbox(&chrome(inbox, &call.guard), &entries)),
+        Ok(entries) => html(200, pages::outbox(&chrome(inbox, &call.guard), &entries, done)),
         Err(e) => errors::api_store_error(&e),
     }
 }
@@ -39,7 +47,7 @@ pub fn retry(inbox: &Inbox, call: &Page<'_>) -> Response {
         Ok(Some(true)) => {
             inbox.outbox.wake();
             log::info!(target: "admin", "the owner queued message {id} again");
-            Response::see_other("/admin/outbox")
+            Response::see_other(&format!("/admin/outbox?done=resent&message={id}"))
         }
         Ok(_) => Response::text(409, "only an uncertain or failed message can be sent again"),
         Err(e) => errors::writer_unavailable("retry", &e),
@@ -61,7 +69,8 @@ pub fn resolve(inbox: &Inbox, call: &Page<'_>) -> Response {
         Ok(Some(true)) => {
             inbox.outbox.wake();
             log::info!(target: "admin", "the owner resolved message {id}: arrived {arrived}");
-            Response::see_other("/admin/outbox")
+            let done = if arrived { "arrived" } else { "dropped" };
+            Response::see_other(&format!("/admin/outbox?done={done}&message={id}"))
         }
         Ok(Some(false)) => Response::text(409, "only an uncertain message can be resolved"),
         Ok(None) => Response::text(404, "no such message"),

@@ -7,7 +7,7 @@ use jiff::{tz::TimeZone, Timestamp};
 use maud::{html, Markup, DOCTYPE};
 
 use crate::engine::catalog::endonym;
-use crate::message::{Channel, Direction, MessageStatus, OutboxState, ReplyPart, ReportedStatus};
+use crate::message::{Channel, Content, Direction, MessageStatus, OutboxState, ReplyPart, ReportedStatus};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use crate::orders::ImportReport;
@@ -59,9 +59,20 @@ fn layout(title: &str, shop: &str, csrf: Option<&str>, body: Markup) -> Markup {
     layout_live(title, shop, csrf, None, body)
 }
 
-/// [`layout`] for a page that follows new messages: `live` names the page and
-/// the newest message it shows (the live updates compare against it).
-fn layout_live(title: &str, shop: &str, csrf: Option<&str>, live: Option<(&str, i64)>, body: Markup) -> Markup {
+/// What a page that follows new messages tells the live updates.
+struct Live {
+    /// `inbox` or `conversation`.
+    page: &'static str,
+    /// The newest message it shows: anything newer is news.
+    latest: i64,
+    /// The conversation it shows (its news only), if one.
+    conversation: Option<i64>,
+    /// Where "Show them" goes.
+    show: String,
+}
+
+/// [`layout`] for a page that follows new messages (see [`Live`]).
+fn layout_live(title: &str, shop: &str, csrf: Option<&str>, live: Option<Live>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -73,7 +84,8 @@ fn layout_live(title: &str, shop: &str, csrf: Option<&str>, live: Option<(&str, 
                 link rel="stylesheet" href="/admin/static/admin.css";
                 @if live.is_some() { script src="/admin/static/live.js" defer {} }
             }
-            body data-page=[live.map(|(page, _)| page)] data-latest=[live.map(|(_, latest)| latest)] {
+            body data-page=[live.as_ref().map(|l| l.page)] data-latest=[live.as_ref().map(|l| l.latest)]
+                data-conversation=[live.as_ref().and_then(|l| l.conversation)] {
                 header.top {
                     a.brand href="/admin/" { (shop) }
                     @if let Some(csrf) = csrf {
@@ -89,9 +101,9 @@ fn layout_live(title: &str, shop: &str, csrf: Option<&str>, live: Option<(&str, 
                         }
                     }
                 }
-                @if live.is_some() {
+                @if let Some(live) = &live {
                     div.live {
-                        p #news hidden role="status" { "New messages. " a href="/admin/" { "Show them" } }
+                        p #news hidden role="status" { "New messages. " a href=(live.show) { "Show them" } }
                         button #bell type="button" aria-pressed="false" { "🔔 Sound for new messages" }
                     }
                 }
@@ -131,7 +143,12 @@ pub fn inbox(chrome: &Chrome<'_>, rows: &[InboxRow], page: usize, pages: usize, 
         "Inbox",
         chrome.shop,
         Some(chrome.csrf),
-        Some(("inbox", latest)),
+        Some(Live {
+            page: "inbox",
+            latest,
+            conversation: None,
+            show: "/admin/".into(),
+        }),
         html! {
             h1 { "Inbox" }
             @if let Some(status) = chrome.shop_status() { p.shop-hours role="status" { (status) } }
@@ -141,21 +158,27 @@ pub fn inbox(chrome: &Chrome<'_>, rows: &[InboxRow], page: usize, pages: usize, 
             ul.inbox {
                 @for row in rows {
                     li.waiting[row.waiting_since.is_some()] {
-                        a href={ "/admin/conversations/" (row.contact.0) } {
-                            span.who { (row.name.clone().unwrap_or_else(|| row.who.display())) }
-                            @if row.name.is_some() { span.number { (row.who.display()) } }
-                            span.channel { (channel_name(row.channel)) }
-                            @if chrome.is_staff(&row.who) { span.badge.staff title="A [staff] number: alerts and your relayed answers" { "staff" } }
-                            @if row.waiting_since.is_some() { span.badge.wait { "waiting for you" } }
-                            @if row.waiting_since.is_some_and(|since| chrome.arrived_closed(since)) {
-                                span.badge.closed { "arrived while closed" }
+                        a href={ "/admin/conversations/" (row.contact.0) "#reply" } {
+                            span.card-main {
+                                span.who { (row.name.clone().unwrap_or_else(|| row.who.display())) }
+                                @if row.name.is_some() { span.number { (row.who.display()) } }
+                                span.tags {
+                                    span.channel { (channel_name(row.channel)) }
+                                    @if chrome.is_staff(&row.who) { span.badge.staff title="A [staff] number: alerts and your relayed answers" { "staff" } }
+                                    @if row.waiting_since.is_some() { span.badge.wait { "waiting for you" } }
+                                    @if row.waiting_since.is_some_and(|since| chrome.arrived_closed(since)) {
+                                        span.badge.closed { "arrived while closed" }
+                                    }
+                                }
                             }
-                            @if row.unread > 0 { span.badge.unread aria-label={ (row.unread) " unread" } { (row.unread) } }
+                            span.card-side {
+                                time datetime=(row.at.to_string()) { (age(row.at, chrome.now)) }
+                                @if row.unread > 0 { span.badge.unread aria-label={ (row.unread) " unread" } { (row.unread) } }
+                            }
                             span.last {
                                 @if row.direction == Direction::Outbound { "You: " }
                                 (preview(&row.body, row.has_media))
                             }
-                            time datetime=(row.at.to_string()) { (age(row.at, chrome.now)) }
                         }
                     }
                 }
@@ -209,7 +232,7 @@ pub fn submissions(
                 tbody {
                     @for row in rows {
                         tr {
-                            td { (row.public_id) }
+                            td.public-id { (row.public_id) }
                             td { (clock(row.created_at, chrome.tz)) }
                             td {
                                 a href={ "/admin/conversations/" (utf8_percent_encode(&row.phone, NON_ALPHANUMERIC)) } {
@@ -255,22 +278,57 @@ pub enum ReplyBox {
     Refused(String),
 }
 
-/// One conversation with its reply form.
+/// What the conversation page says above the reply box.
+pub enum Notice<'a> {
+    /// What the owner asked for did not happen, and why.
+    Problem(&'a str),
+    /// Their message is queued (its id).
+    Sent(i64),
+    /// The conversation went back to the bot.
+    HandedBack,
+}
+
+impl Notice<'_> {
+    /// The notice as the page shows it: a problem as an alert, a done thing
+    /// with a link to the message it made.
+    fn render(&self) -> Markup {
+        match self {
+            Notice::Problem(why) => html! { p.notice.problem role="alert" { (why) } },
+            Notice::Sent(id) => html! {
+                p.notice.done role="status" {
+                    "✓ Queued to go out; its ticks show when it is sent, delivered and read. "
+                    a href={ "#m" (id) } { "See your message" }
+                }
+            },
+            Notice::HandedBack => html! {
+                p.notice.done role="status" { "✓ Handed back: the bot answers this customer's next message." }
+            },
+        }
+    }
+}
+
+/// One conversation with its reply form. It opens at `#reply`: the reply
+/// box at the end of the page, the newest messages just above it.
 pub fn conversation(
     chrome: &Chrome<'_>,
     contact: &ContactView,
     (messages, submissions): (&[MessageRecord], &[SubmissionRecord]),
     (reply, language): (&ReplyBox, Option<&LanguageBox>),
-    notice: Option<&str>,
+    notice: Option<&Notice<'_>>,
 ) -> Markup {
     let name = contact.name.clone().unwrap_or_else(|| contact.who.display());
     let base = format!("/admin/conversations/{}", contact.id.0);
-    let latest = messages.last().and_then(|m| m.id).unwrap_or(0);
+    let live = Live {
+        page: "conversation",
+        latest: messages.last().and_then(|m| m.id).unwrap_or(0),
+        conversation: Some(contact.id.0),
+        show: format!("{base}#reply"),
+    };
     layout_live(
         &name,
         chrome.shop,
         Some(chrome.csrf),
-        Some(("conversation", latest)),
+        Some(live),
         html! {
             div.conversation-head {
                 h1 { (name) }
@@ -287,13 +345,12 @@ pub fn conversation(
                     }
                 }
             }
-            @if let Some(notice) = notice { p.notice role="status" { (notice) } }
             @if !submissions.is_empty() {
                 details.forms open {
                     summary { "Forms filled in (" (submissions.len()) ")" }
                     @for submission in submissions {
                         div.form {
-                            p { strong { (submission.public_id) } " · " (clock(submission.created_at, chrome.tz)) }
+                            p { strong.public-id { (submission.public_id) } " · " (clock(submission.created_at, chrome.tz)) }
                             (answers(&submission.answers))
                         }
                     }
@@ -302,7 +359,10 @@ pub fn conversation(
             ol.thread {
                 @for message in messages { (bubbles(message, chrome.tz)) }
             }
-            (reply_form(&base, chrome.csrf, reply))
+            section #reply {
+                @if let Some(notice) = notice { (notice.render()) }
+                (reply_form(&base, chrome.csrf, reply))
+            }
         },
     )
 }
@@ -311,7 +371,7 @@ pub fn conversation(
 fn bubbles(message: &MessageRecord, tz: &TimeZone) -> Markup {
     let from_customer = message.direction == Direction::Inbound;
     html! {
-        li.msg.customer[from_customer].shop[!from_customer] {
+        li.msg.customer[from_customer].shop[!from_customer] id=[message.id.map(|id| format!("m{id}"))] {
             @if let Some(body) = message.body.as_deref().filter(|b| !b.is_empty()) { p { (body) } }
             @for (n, media) in message.media.iter().enumerate() {
                 @let label = attachment_label(media);
@@ -606,14 +666,44 @@ fn upload_report(upload: &Upload) -> Markup {
     }
 }
 
-/// The outbox: each message's state and last error.
-pub fn outbox(chrome: &Chrome<'_>, entries: &[OutboxEntry]) -> Markup {
+/// What the owner just did on the outbox page.
+#[derive(Debug, Clone, Copy)]
+pub enum OutboxDone {
+    /// A held or failed message is queued again.
+    Resent,
+    /// An uncertain message is marked sent (it arrived).
+    MarkedSent,
+    /// An uncertain message is dropped (it did not arrive).
+    Dropped,
+}
+
+/// The outbox's confirmation, linking to the message in its conversation.
+fn outbox_done(entries: &[OutboxEntry], (done, id): (OutboxDone, i64)) -> Markup {
+    let said = match done {
+        OutboxDone::Resent => "goes again",
+        OutboxDone::MarkedSent => "is marked sent",
+        OutboxDone::Dropped => "is dropped",
+    };
+    let to = entries.iter().find(|e| e.id == id).map(|e| &e.to);
+    html! {
+        p.notice.done role="status" {
+            "✓ Message " (id) " " (said) ". "
+            @if let Some(to) = to {
+                a href={ "/admin/conversations/" (utf8_percent_encode(to, NON_ALPHANUMERIC)) "#m" (id) } { "See it in the conversation" }
+            }
+        }
+    }
+}
+
+/// The outbox: each message's text or template, its state and last error.
+pub fn outbox(chrome: &Chrome<'_>, entries: &[OutboxEntry], done: Option<(OutboxDone, i64)>) -> Markup {
     layout(
         "Outbox",
         chrome.shop,
         Some(chrome.csrf),
         html! {
             h1 { "Outbox" }
+            @if let Some(done) = done { (outbox_done(entries, done)) }
             p.hint { "Messages the shop sends: replies, notifications, templates." }
             @if entries.is_empty() { p.empty { "Nothing sent yet." } }
             table.submissions {
@@ -623,7 +713,10 @@ pub fn outbox(chrome: &Chrome<'_>, entries: &[OutboxEntry]) -> Markup {
                         tr {
                             td { (e.id) }
                             td { a href={ "/admin/conversations/" (utf8_percent_encode(&e.to, NON_ALPHANUMERIC)) } { (e.to) } " · " (channel_name(e.channel)) }
-                            td { (e.kind.as_str()) " · " (clock(e.created_at, chrome.tz)) }
+                            td {
+                                (e.kind().as_str()) " · " (clock(e.created_at, chrome.tz))
+                                p.what { (what_it_says(&e.content)) }
+                            }
                             td {
                                 (e.state.as_str())
                                 @if e.attempts > 1 { " after " (e.attempts) " tries" }
@@ -644,6 +737,41 @@ pub fn outbox(chrome: &Chrome<'_>, entries: &[OutboxEntry]) -> Markup {
             }
         },
     )
+}
+
+/// An outbound message's words: its text, or its template and values.
+fn what_it_says(content: &Content) -> String {
+    let values = |values: Vec<(String, &String)>| {
+        values
+            .iter()
+            .map(|(key, v)| format!("{{{{{key}}}}} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match content {
+        Content::Text { body, media_urls } if body.is_empty() => format!("📎 {}", media_urls.join(" ")),
+        Content::Text { body, .. } | Content::Reply { body, .. } => body.clone(),
+        Content::TwilioTemplate { content_sid, variables } => {
+            format!(
+                "Template {content_sid}: {}",
+                values(variables.iter().map(|(k, v)| (k.clone(), v)).collect())
+            )
+        }
+        Content::MetaTemplate {
+            name,
+            language,
+            parameters,
+        } => format!(
+            "Template {name} ({language}): {}",
+            values(
+                parameters
+                    .iter()
+                    .enumerate()
+                    .map(|(n, v)| ((n + 1).to_string(), v))
+                    .collect()
+            )
+        ),
+    }
 }
 
 /// The confirmation before an uncertain or failed message goes out again.

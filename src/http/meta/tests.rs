@@ -66,7 +66,10 @@ impl Fixture {
     }
 
     fn unread_conversations(&self) -> i64 {
-        self.reader.read(|db| db.inbox_pulse()).unwrap().unread_conversations
+        self.reader
+            .read(|db| db.inbox_pulse(None))
+            .unwrap()
+            .unread_conversations
     }
 }
 

@@ -177,3 +177,89 @@ fn the_owner_uploads_an_orders_spreadsheet_from_a_real_browser() {
     browser.screenshot(&screenshot_path("orders-390x844.png"));
     assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
 }
+
+/// Whether the element `selector` is wholly inside the viewport.
+fn in_view(browser: &mut Browser, selector: &str) -> bool {
+    let js = format!(
+        "(() => {{ const r = document.querySelector({selector:?}).getBoundingClientRect();
+           return r.top >= 0 && r.bottom <= window.innerHeight; }})()"
+    );
+    browser.eval(&js) == serde_json::Value::Bool(true)
+}
+
+#[test]
+fn a_conversation_opens_at_its_newest_message_with_the_reply_box_in_view_and_only_its_own_news() {
+    let Some(chromium) = browser_or_skip("a conversation's opening and news") else {
+        return;
+    };
+    let server = TestServer::start();
+    set_password(&server);
+    let (long, other) = ("+27825559301", "+27825559302");
+    for text in ["hi", "1", "A1002", "0", "3", "0", "2", "0", "1", "A1042", "0", "4"] {
+        server.say(long, text);
+    }
+    server.say(long, "Can someone call me about A1042?");
+    server.say(other, "hi"); // newer: the long conversation is no longer the newest
+    let mut browser = signed_in(&chromium, &server, 390, 844);
+    let card = format!(
+        "(() => [...document.querySelectorAll('ul.inbox li a')].find(a => a.textContent.includes('{}')))()",
+        &long[1..]
+    );
+    let href = browser.eval(&format!("{card}.getAttribute('href')"));
+    assert!(href.as_str().unwrap().ends_with("#reply"), "{href}");
+    browser.eval(&format!("{card}.click()"));
+    browser.wait_for(
+        "location.pathname.startsWith('/admin/conversations/') && document.readyState === 'complete'",
+        "the conversation",
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        browser.eval("window.scrollY").as_f64().unwrap() > 1000.0,
+        "scrolled down to the end"
+    );
+    assert!(in_view(&mut browser, "#body"), "the reply box is in view");
+    assert!(
+        in_view(&mut browser, "ol.thread > li:last-child"),
+        "the newest message is in view"
+    );
+    browser.screenshot(&screenshot_path("conversation-opens-at-newest-390x844.png"));
+
+    // News in another conversation is not news here; news in this one is.
+    server.say(other, "1");
+    std::thread::sleep(Duration::from_millis(6500)); // past a poll (every 5 s)
+    assert_eq!(
+        browser.eval("document.getElementById('news').hidden"),
+        true,
+        "no banner"
+    );
+    server.say(long, "Hello?");
+    browser.wait_for(
+        "!document.getElementById('news').hidden",
+        "the banner for this conversation",
+    );
+
+    // Sending confirms, in view, with a link to the message.
+    browser.eval("location.reload()");
+    browser.wait_for(
+        "document.readyState === 'complete' && !!document.getElementById('body')",
+        "the reload",
+    );
+    browser.eval("document.getElementById('body').value = 'Calling you now.'");
+    browser.eval("document.querySelector('form.reply').submit()");
+    browser.wait_for(
+        "location.search.includes('done=sent') && document.readyState === 'complete'",
+        "the page after sending",
+    );
+    let link = browser.eval("document.querySelector('#reply .notice.done a').getAttribute('href')");
+    let id = link.as_str().unwrap().trim_start_matches('#').to_string();
+    assert!(id.starts_with('m'), "{link}");
+    let linked = browser.eval(&format!("document.getElementById({id:?}).textContent"));
+    assert!(linked.as_str().unwrap().contains("Calling you now."), "{linked}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        in_view(&mut browser, "#reply .notice.done"),
+        "the confirmation is in view"
+    );
+    browser.screenshot(&screenshot_path("conversation-sent-390x844.png"));
+    assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
+}
