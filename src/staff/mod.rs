@@ -378,6 +378,7 @@ impl Relay<'_, '_> {
         let mut said = match queued {
             Ok(id) => {
                 log::info!(target: "staff", "staff {} answered {} (message {id})", msg.from, about.who);
+                self.db.set_sent_by(id, &self.label_of(self.staff_id)?)?;
                 self.db.set_holder(about.id, Some(self.staff_id))?;
                 self.db.set_desk(self.staff_id, Some(about.id), true)?;
                 match current == Some(about.id) {

@@ -170,6 +170,22 @@ fn a_quoted_reply_and_the_next_unquoted_one_reach_the_customer_and_another_staff
     assert_eq!(said, [format!("→ Thandi ({CUSTOMER})")]);
     let to_customer = wait_sent_to(&mock, CUSTOMER, 1);
     assert_eq!(body(&to_customer[0]), "Hi, Sam here. Let me check.");
+    let who = shopbot::message::ContactRef::phone(shopbot::phone::PhoneNumber::parse(CUSTOMER).unwrap());
+    let relayed = server
+        .store()
+        .read(|db| {
+            let contact = db.find_contact(&who)?.expect("the customer");
+            db.contact_messages(contact, 50)
+        })
+        .unwrap()
+        .into_iter()
+        .find(|m| m.body.as_deref() == Some("Hi, Sam here. Let me check."))
+        .unwrap();
+    assert_eq!(
+        relayed.sent_by,
+        Some(format!("Thandi ({STAFF_A})")),
+        "the inbox shows who answered from their phone"
+    );
     // Without a quote: the same customer, and no second confirmation.
     let said = write(&server, STAFF_A, "It ships tomorrow.", None);
     assert!(said.is_empty(), "{said:?}");

@@ -147,6 +147,7 @@ pub fn hand_back(inbox: &Inbox, call: &Page<'_>) -> Response {
     let work = HandBack {
         contact: contact.id,
         start: inbox.bot.menu().start.clone(),
+        by: call.guard.session.user.clone(),
     };
     match inbox.writer.run(work) {
         Ok(()) => Response::see_other(&format!("/admin/conversations/{}?done=handed-back#reply", contact.id.0)),
@@ -251,12 +252,13 @@ fn send(inbox: &Inbox, contact: &ContactView, signed: &SignedIn, message: Outgoi
     let work = Enqueue {
         routing: inbox.routing.clone(),
         message,
+        sent_by: Some(signed.session.user.clone()),
     };
     match inbox.writer.run(work) {
         Ok(Ok(record)) => {
             inbox.outbox.wake();
             let id = record.id.unwrap_or_default();
-            log::info!(target: "admin", "the owner wrote to {} (message {id})", contact.who);
+            log::info!(target: "admin", "{} wrote to {} (message {id})", signed.session.user, contact.who);
             Response::see_other(&format!(
                 "/admin/conversations/{}?done=sent&message={id}#reply",
                 contact.id.0
@@ -285,9 +287,10 @@ fn conversation(
         let messages = db.contact_messages(contact.id, THREAD_SIZE)?;
         let facts = db.contact_facts(&contact.who)?;
         let submissions = db.contact_submissions(contact.id, CONTACT_SUBMISSIONS)?;
-        Ok((messages, facts, submissions))
+        let actions = db.contact_actions(contact.id, THREAD_SIZE)?;
+        Ok((messages, facts, submissions, actions))
     });
-    let (messages, facts, submissions) = match read {
+    let (messages, facts, submissions, actions) = match read {
         Ok(read) => read,
         Err(e) => return errors::api_store_error(&e),
     };
@@ -315,7 +318,11 @@ fn conversation(
         pages::conversation(
             &chrome(inbox, signed),
             contact,
-            (&messages, &submissions),
+            &pages::Thread {
+                messages: &messages,
+                actions: &actions,
+                submissions: &submissions,
+            },
             (&reply_box, language_box(inbox, contact).as_ref()),
             notice,
         ),

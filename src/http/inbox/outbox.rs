@@ -4,9 +4,9 @@
 use super::{chrome, html, pages, query_param, Inbox, SignedIn};
 use crate::http::router::Call;
 use crate::http::{errors, Response};
-use crate::store::OutboxEntry;
+use crate::store::{InboxAction, OutboxEntry};
 use crate::urlencoded::param;
-use crate::work::{Release, Resolve};
+use crate::work::{ByUser, Release, Resolve};
 
 /// Outbound messages the outbox page shows.
 const OUTBOX_SHOWN: usize = 200;
@@ -43,10 +43,16 @@ pub fn retry(inbox: &Inbox, call: &Page<'_>) -> Response {
         Ok(entry) => entry.id,
         Err(response) => return response,
     };
-    match inbox.writer.run(Release(id)) {
+    let user = &call.guard.session.user;
+    let work = ByUser {
+        work: Release(id),
+        message: id,
+        done: (user.clone(), InboxAction::Resent),
+    };
+    match inbox.writer.run(work) {
         Ok(Some(true)) => {
             inbox.outbox.wake();
-            log::info!(target: "admin", "the owner queued message {id} again");
+            log::info!(target: "admin", "{user} queued message {id} again");
             Response::see_other(&format!("/admin/outbox?done=resent&message={id}"))
         }
         Ok(_) => Response::text(409, "only an uncertain or failed message can be sent again"),
@@ -65,10 +71,21 @@ pub fn resolve(inbox: &Inbox, call: &Page<'_>) -> Response {
     let (Ok(id), Some(arrived)) = (call.params.get("id").parse::<i64>(), arrived) else {
         return Response::text(400, "name the message and say whether it arrived (arrived=yes or no)");
     };
-    match inbox.writer.run(Resolve { id, arrived }) {
+    let user = &call.guard.session.user;
+    let action = if arrived {
+        InboxAction::MarkedSent
+    } else {
+        InboxAction::Dropped
+    };
+    let work = ByUser {
+        work: Resolve { id, arrived },
+        message: id,
+        done: (user.clone(), action),
+    };
+    match inbox.writer.run(work) {
         Ok(Some(true)) => {
             inbox.outbox.wake();
-            log::info!(target: "admin", "the owner resolved message {id}: arrived {arrived}");
+            log::info!(target: "admin", "{user} resolved message {id}: arrived {arrived}");
             let done = if arrived { "arrived" } else { "dropped" };
             Response::see_other(&format!("/admin/outbox?done={done}&message={id}"))
         }

@@ -11,7 +11,9 @@ use crate::message::{Channel, Content, Direction, MessageStatus, OutboxState, Re
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use crate::orders::ImportReport;
-use crate::store::{ContactView, InboxRow, MessageRecord, OrderRecord, OutboxEntry, SubmissionRecord};
+use crate::store::{
+    ActionRecord, ContactView, InboxAction, InboxRow, MessageRecord, OrderRecord, OutboxEntry, SubmissionRecord,
+};
 
 /// What every signed-in page needs.
 pub struct Chrome<'a> {
@@ -127,8 +129,11 @@ pub fn login(shop: &str, next: &str, problem: Option<&str>) -> Markup {
                 }
                 form method="post" action="/admin/login" {
                     input type="hidden" name="next" value=(next);
+                    label for="name" { "Your name" }
+                    input #name name="name" autocomplete="username" autocapitalize="none";
+                    p.hint { "As your account was made (" code { "shopbot dashboard add-user NAME" } "); leave it empty if the inbox has one account." }
                     label for="password" { "Password" }
-                    input #password type="password" name="password" autocomplete="current-password" required autofocus;
+                    input #password type="password" name="password" autocomplete="current-password" required;
                     button type="submit" { "Sign in" }
                 }
                 p.hint { "Forgot it? Set a new one on the server: " code { "shopbot dashboard set-password" } }
@@ -307,15 +312,27 @@ impl Notice<'_> {
     }
 }
 
+/// What a conversation shows: its messages, the inbox users' actions in it
+/// (hand-backs, messages sent again), and the customer's submissions.
+pub struct Thread<'a> {
+    /// The messages, oldest first.
+    pub messages: &'a [MessageRecord],
+    /// The actions, oldest first.
+    pub actions: &'a [ActionRecord],
+    /// The customer's newest submissions.
+    pub submissions: &'a [SubmissionRecord],
+}
+
 /// One conversation with its reply form. It opens at `#reply`: the reply
 /// box at the end of the page, the newest messages just above it.
 pub fn conversation(
     chrome: &Chrome<'_>,
     contact: &ContactView,
-    (messages, submissions): (&[MessageRecord], &[SubmissionRecord]),
+    thread: &Thread<'_>,
     (reply, language): (&ReplyBox, Option<&LanguageBox>),
     notice: Option<&Notice<'_>>,
 ) -> Markup {
+    let (messages, submissions) = (thread.messages, thread.submissions);
     let name = contact.name.clone().unwrap_or_else(|| contact.who.display());
     let base = format!("/admin/conversations/{}", contact.id.0);
     let live = Live {
@@ -357,7 +374,10 @@ pub fn conversation(
                 }
             }
             ol.thread {
-                @for message in messages { (bubbles(message, chrome.tz)) }
+                @for (notes, message) in interleave(thread.actions, messages) {
+                    @for note in notes { (action_note(note, chrome.tz)) }
+                    @if let Some(message) = message { (bubbles(message, chrome.tz)) }
+                }
             }
             section #reply {
                 @if let Some(notice) = notice { (notice.render()) }
@@ -367,11 +387,45 @@ pub fn conversation(
     )
 }
 
+/// The messages, each with the actions taken before it; the actions after the
+/// newest message come last, with no message.
+fn interleave<'a>(
+    actions: &'a [ActionRecord],
+    messages: &'a [MessageRecord],
+) -> Vec<(&'a [ActionRecord], Option<&'a MessageRecord>)> {
+    let mut rest = actions;
+    let mut items = Vec::with_capacity(messages.len() + 1);
+    for message in messages {
+        let before = rest.partition_point(|a| a.at < message.created_at);
+        items.push((&rest[..before], Some(message)));
+        rest = &rest[before..];
+    }
+    items.push((rest, None));
+    items
+}
+
+/// An inbox user's action, as a line in the thread.
+fn action_note(note: &ActionRecord, tz: &TimeZone) -> Markup {
+    let what = match note.action {
+        InboxAction::HandedBack => "handed the conversation back to the bot".to_string(),
+        InboxAction::Resent => format!("sent message {} again", note.message.unwrap_or_default()),
+        InboxAction::MarkedSent => format!("said message {} arrived", note.message.unwrap_or_default()),
+        InboxAction::Dropped => format!(
+            "dropped message {} (it did not arrive)",
+            note.message.unwrap_or_default()
+        ),
+    };
+    html! {
+        li.note { (note.user) " " (what) " · " time datetime=(note.at.to_string()) { (clock(note.at, tz)) } }
+    }
+}
+
 /// A message, and for an inbound one the bot's reply to it.
 fn bubbles(message: &MessageRecord, tz: &TimeZone) -> Markup {
     let from_customer = message.direction == Direction::Inbound;
     html! {
         li.msg.customer[from_customer].shop[!from_customer] id=[message.id.map(|id| format!("m{id}"))] {
+            @if let Some(by) = &message.sent_by { p.by { (by) ":" } }
             @if let Some(body) = message.body.as_deref().filter(|b| !b.is_empty()) { p { (body) } }
             @for (n, media) in message.media.iter().enumerate() {
                 @let label = attachment_label(media);

@@ -49,6 +49,9 @@ impl Fixture {
                 .write(|db| handle_inbound(db, &bot, &message, Timestamp::now()))
                 .unwrap();
         }
+        store
+            .write(|db| db.add_inbox_user("Sam", "$argon2id$unused", Timestamp::now()))
+            .unwrap();
         let (writer, writer_thread) = Writer::start(store).unwrap();
         let config = Config::demo(path.clone(), 0);
         let clock = Clock::fixed(Timestamp::now());
@@ -57,6 +60,7 @@ impl Fixture {
                 token_hash: auth::token_hash(TOKEN),
                 csrf: CSRF.into(),
                 expires_at: clock.now() + SignedDuration::from_hours(24 * 30),
+                user: 1,
             })
             .unwrap();
         let inbox = Inbox {
