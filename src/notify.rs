@@ -36,6 +36,15 @@ impl OrderNotices {
         })
     }
 
+    /// The same, telling in the texts of `menus` (the menu in service, after
+    /// `serve` reloaded it).
+    pub fn with_menus(&self, menus: &Menus) -> OrderNotices {
+        OrderNotices {
+            menus: menus.clone(),
+            ..self.clone()
+        }
+    }
+
     /// Queues the update for one changed order in the caller's transaction,
     /// and counts it in `notices`.
     pub fn tell(

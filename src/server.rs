@@ -9,13 +9,14 @@ use std::time::Duration;
 use crate::channel::{self, twilio::verifier::WebhookVerifier};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::conversation::Bot;
+use crate::conversation::{Bot, LiveBot};
 use crate::http::{
     api::Api, demo::DemoPage, inbox::Inbox, meta::MetaWebhook, routes::App, twilio::Twilio, HttpServer, Settings,
 };
 use crate::message::Channel;
 use crate::outbox::policy::RetryPolicy;
 use crate::outbox::sender::{OutboxSender, SenderSettings, Wake};
+use crate::reload::Watcher;
 use crate::retention::RetentionJob;
 use crate::store::serving::ServingLock;
 use crate::store::{ReadPool, Store, StoreError};
@@ -57,12 +58,16 @@ pub struct Options {
     pub demo_page: bool,
     /// Where "now" comes from: the system's clock, or a test's.
     pub clock: Clock,
+    /// Reload the config and its menu file when they change or on SIGHUP
+    /// (`serve`; see [`crate::reload`]).
+    pub reload: bool,
 }
 
 /// A running server.
 pub struct Running {
     /// Held until the server is gone: see [`ServingLock`].
     _serving: ServingLock,
+    reload: Option<Watcher>,
     http: HttpServer,
     outbox: Option<OutboxSender>,
     retention: Option<RetentionJob>,
@@ -85,6 +90,7 @@ impl Running {
     /// Stops accepting, finishes requests in flight and the current outbound
     /// send, commits, closes the database (checkpointing the WAL), and returns.
     pub fn shutdown(self) {
+        drop(self.reload);
         self.http.shutdown();
         if let Some(outbox) = self.outbox {
             outbox.shutdown();
@@ -106,7 +112,16 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
     })?;
     let serving = ServingLock::acquire(&config.database_path)?;
     let store = Store::open(&config.database_path)?;
-    let bot = Arc::new(Bot::from_config(config));
+    let bot = LiveBot::new(Bot::from_config(config));
+    let reload = match options.reload {
+        true => Some(Watcher::start(config, bot.clone()).map_err(|source| {
+            StartError::Writer(WriterError::Thread {
+                what: "reload",
+                source: Arc::new(source),
+            })
+        })?),
+        false => None,
+    };
     let (writer, writer_thread) = Writer::start_with_clock(store, options.clock.clone())?;
     let reader = Arc::new(ReadPool::new(&config.database_path));
     let outbox = start_outbox(config, &writer, &reader, &options)?;
@@ -196,6 +211,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
     })?;
     Ok(Running {
         _serving: serving,
+        reload,
         http,
         outbox,
         retention,

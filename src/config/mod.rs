@@ -104,6 +104,9 @@ pub struct Config {
     pub menus: Menus,
     /// Where the menu came from, for `shopbot check`.
     pub menu_source: String,
+    /// The menu file (`[menu] path`), if not the built-in menu: `serve`
+    /// reloads it when it changes.
+    pub menu_path: Option<PathBuf>,
 }
 
 impl Config {
@@ -521,6 +524,7 @@ impl Config {
             log: Log::default(),
             menus: Menus::example(),
             menu_source: "built-in example menu".into(),
+            menu_path: None,
         }
     }
 }

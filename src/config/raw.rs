@@ -342,12 +342,10 @@ impl RawConfig {
         let limits: Vec<TextLimit> = std::iter::once(TextLimit::TWILIO)
             .chain(meta.is_some().then_some(TextLimit::META))
             .collect();
-        let (menus, menu_source) = match self.menu.path {
+        let menu_path = self.menu.path.map(|menu_path| folder.join(menu_path));
+        let (menus, menu_source) = match &menu_path {
             None => (Menus::example(), "built-in example menu".to_string()),
-            Some(menu_path) => {
-                let menu_path = folder.join(menu_path);
-                (load_menu(&menu_path, path, &limits)?, menu_path.display().to_string())
-            }
+            Some(menu_path) => (load_menu(menu_path, path, &limits)?, menu_path.display().to_string()),
         };
         reserved_menu_words(&menus, &menu_source, &opt, &mut problems);
         let staff = self.staff.map(|staff| staff.validate(&twilio, &mut problems));
@@ -383,6 +381,7 @@ impl RawConfig {
             log,
             menus,
             menu_source,
+            menu_path,
         })
     }
 }

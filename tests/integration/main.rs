@@ -37,6 +37,7 @@ mod order_updates;
 mod outbound;
 mod outbox_cli;
 mod regression;
+mod reload;
 mod restore;
 mod shutdown;
 mod sign_in;

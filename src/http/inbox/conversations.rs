@@ -146,7 +146,7 @@ pub fn hand_back(inbox: &Inbox, call: &Page<'_>) -> Response {
     };
     let work = HandBack {
         contact: contact.id,
-        start: inbox.bot.menu().start.clone(),
+        start: inbox.bot.current().menu().start.clone(),
         by: call.guard.session.user.clone(),
     };
     match inbox.writer.run(work) {
@@ -162,7 +162,8 @@ pub fn language(inbox: &Inbox, call: &Page<'_>) -> Response {
         Ok(contact) => contact,
         Err(response) => return response,
     };
-    let Some(languages) = inbox.bot.menus.languages() else {
+    let bot = inbox.bot.current();
+    let Some(languages) = bot.menus.languages() else {
         return Response::text(404, "the menu has one language only ([languages] in the menu file)");
     };
     let chosen = param(&call.guard.form.fields, "language").map(str::trim);
@@ -331,8 +332,9 @@ fn conversation(
 
 /// The customer's language, when the menu offers several.
 fn language_box(inbox: &Inbox, contact: &ContactView) -> Option<pages::LanguageBox> {
-    let languages = inbox.bot.menus.languages()?;
-    let (current, picked) = inbox.bot.menus.language_of(contact.language.as_deref(), &contact.who);
+    let bot = inbox.bot.current();
+    let languages = bot.menus.languages()?;
+    let (current, picked) = bot.menus.language_of(contact.language.as_deref(), &contact.who);
     Some(pages::LanguageBox {
         current: current.to_string(),
         picked,

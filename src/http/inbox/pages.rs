@@ -21,25 +21,27 @@ pub struct Chrome<'a> {
     pub shop: &'a str,
     /// The session's CSRF token, for the forms.
     pub csrf: &'a str,
-    /// The shop's time zone.
-    pub tz: &'a TimeZone,
     /// Now, for ages.
     pub now: Timestamp,
-    /// The `[staff]` numbers (their own chats with the bot are marked).
-    pub staff: &'a [crate::phone::PhoneNumber],
-    /// `[hours]`, if the shop keeps them.
-    pub hours: Option<&'a crate::hours::Hours>,
+    /// The bot in service: the shop's time zone, the `[staff]` numbers
+    /// (their own chats with the bot are marked) and `[hours]`.
+    pub bot: std::sync::Arc<crate::conversation::Bot>,
 }
 
 impl Chrome<'_> {
+    /// The shop's time zone.
+    fn tz(&self) -> &TimeZone {
+        &self.bot.timezone
+    }
+
     /// Whether `who` is a staff member.
     fn is_staff(&self, who: &crate::message::ContactRef) -> bool {
-        who.phone.as_ref().is_some_and(|p| self.staff.contains(p))
+        self.bot.staff.as_ref().is_some_and(|desk| desk.staff.is_staff(who))
     }
 
     /// "Open until 17:00" or "Closed, opens Monday at 08:00" (with `[hours]`).
     fn shop_status(&self) -> Option<String> {
-        let hours = self.hours?;
+        let hours = self.bot.hours.as_ref()?;
         let language = crate::engine::catalog::FALLBACK;
         Some(match hours.open_until(self.now) {
             Some(until) => format!("Open until {}", until.strftime("%H:%M")),
@@ -52,7 +54,7 @@ impl Chrome<'_> {
 
     /// Whether a customer started waiting while the shop was closed.
     fn arrived_closed(&self, since: Timestamp) -> bool {
-        self.hours.is_some_and(|hours| !hours.is_open(since))
+        self.bot.hours.as_ref().is_some_and(|hours| !hours.is_open(since))
     }
 }
 
@@ -238,7 +240,7 @@ pub fn submissions(
                     @for row in rows {
                         tr {
                             td.public-id { (row.public_id) }
-                            td { (clock(row.created_at, chrome.tz)) }
+                            td { (clock(row.created_at, chrome.tz())) }
                             td {
                                 a href={ "/admin/conversations/" (utf8_percent_encode(&row.phone, NON_ALPHANUMERIC)) } {
                                     (row.profile_name.clone().unwrap_or_else(|| row.phone.clone()))
@@ -353,7 +355,7 @@ pub fn conversation(
                 @if let Some(language) = language { (language_form(&base, chrome.csrf, language)) }
                 @if let Some(since) = contact.waiting_since {
                     p.badge.wait {
-                        "Waiting for a person since " (clock(since, chrome.tz))
+                        "Waiting for a person since " (clock(since, chrome.tz()))
                         @if chrome.arrived_closed(since) { " (arrived while closed)" }
                     }
                     form method="post" action={ (base) "/resolve" } {
@@ -367,7 +369,7 @@ pub fn conversation(
                     summary { "Forms filled in (" (submissions.len()) ")" }
                     @for submission in submissions {
                         div.form {
-                            p { strong.public-id { (submission.public_id) } " · " (clock(submission.created_at, chrome.tz)) }
+                            p { strong.public-id { (submission.public_id) } " · " (clock(submission.created_at, chrome.tz())) }
                             (answers(&submission.answers))
                         }
                     }
@@ -375,8 +377,8 @@ pub fn conversation(
             }
             ol.thread {
                 @for (notes, message) in interleave(thread.actions, messages) {
-                    @for note in notes { (action_note(note, chrome.tz)) }
-                    @if let Some(message) = message { (bubbles(message, chrome.tz)) }
+                    @for note in notes { (action_note(note, chrome.tz())) }
+                    @if let Some(message) = message { (bubbles(message, chrome.tz())) }
                 }
             }
             section #reply {
@@ -768,7 +770,7 @@ pub fn outbox(chrome: &Chrome<'_>, entries: &[OutboxEntry], done: Option<(Outbox
                             td { (e.id) }
                             td { a href={ "/admin/conversations/" (utf8_percent_encode(&e.to, NON_ALPHANUMERIC)) } { (e.to) } " · " (channel_name(e.channel)) }
                             td {
-                                (e.kind().as_str()) " · " (clock(e.created_at, chrome.tz))
+                                (e.kind().as_str()) " · " (clock(e.created_at, chrome.tz()))
                                 p.what { (what_it_says(&e.content)) }
                             }
                             td {

@@ -18,7 +18,8 @@ pub fn page(inbox: &Inbox, call: &Page<'_>) -> Response {
         Ok(rows) => rows,
         Err(response) => return response,
     };
-    let menu = inbox.bot.menu();
+    let bot = inbox.bot.current();
+    let menu = bot.menu();
     let forms: Vec<(String, String)> = menu
         .nodes
         .keys()
@@ -38,7 +39,7 @@ pub fn spreadsheet(inbox: &Inbox, call: &Page<'_>) -> Response {
         Err(response) => return response,
     };
     let mut out = Vec::new();
-    if let Err(e) = crate::spreadsheet::write_submissions(&mut out, &rows, &inbox.bot.timezone) {
+    if let Err(e) = crate::spreadsheet::write_submissions(&mut out, &rows, &inbox.bot.current().timezone) {
         log::error!(target: "admin", "writing the submissions CSV: {e}");
         return Response::text(500, "could not write the spreadsheet");
     }
@@ -52,7 +53,7 @@ fn rows(inbox: &Inbox, form: &str, since: &str, limit: usize) -> Result<Vec<Subm
     let since = since
         .parse::<jiff::civil::Date>()
         .ok()
-        .and_then(|d| d.to_zoned(inbox.bot.timezone.clone()).ok())
+        .and_then(|d| d.to_zoned(inbox.bot.current().timezone.clone()).ok())
         .map(|z| z.timestamp());
     inbox
         .reader

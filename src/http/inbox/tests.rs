@@ -13,7 +13,7 @@ use crate::auth::{self, Throttle};
 use crate::channel::MediaFetcher;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::conversation::{handle_inbound, Bot};
+use crate::conversation::{handle_inbound, Bot, LiveBot};
 use crate::http::{Method, Request, Response};
 use crate::message::{Channel, ContactRef, Inbound};
 use crate::outbox::sender::Wake;
@@ -69,7 +69,7 @@ impl Fixture {
             writer,
             outbox: Wake::none(),
             routing: Arc::new(Routing::from_config(&config)),
-            bot: Arc::new(bot),
+            bot: LiveBot::new(bot),
             media: MediaFetcher::from_config(&config),
             demo: false,
             secure_cookies: false,
@@ -324,7 +324,7 @@ fn the_owner_sees_and_sets_the_language_a_customer_is_answered_in() {
 
 #[test]
 fn the_inbox_says_whether_the_shop_is_open_and_who_arrived_while_closed() {
-    let mut fixture = Fixture::new(&["hi", "4"]);
+    let fixture = Fixture::new(&["hi", "4"]);
     let today = fixture
         .inbox
         .clock
@@ -334,7 +334,7 @@ fn the_inbox_says_whether_the_shop_is_open_and_who_arrived_while_closed() {
         .to_string();
     let day = Some("08:00-17:00");
     let hours = crate::hours::Hours::new([day; 7], &[today], jiff::tz::TimeZone::UTC).unwrap();
-    fixture.inbox.bot = Arc::new(Bot {
+    fixture.inbox.bot.replace(Bot {
         hours: Some(hours),
         ..Bot::example()
     });
