@@ -263,3 +263,44 @@ fn a_conversation_opens_at_its_newest_message_with_the_reply_box_in_view_and_onl
     browser.screenshot(&screenshot_path("conversation-sent-390x844.png"));
     assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
 }
+
+#[test]
+fn at_360_px_a_submission_id_stays_on_one_line_and_every_unread_badge_sits_at_the_right() {
+    let Some(chromium) = browser_or_skip("the inbox at 360 px") else {
+        return;
+    };
+    let server = TestServer::start();
+    set_password(&server);
+    for text in ["hi", "2", "1", "The screen arrived cracked in two places"] {
+        server.say("+27825559401", text);
+    }
+    server.say("+27825559402", "4"); // waiting: a card with the "waiting" pill
+    server.say("+27825559403", "hi"); // and one without
+    let mut browser = signed_in(&chromium, &server, 360, 740);
+    let rights: Vec<f64> = browser
+        .eval("[...document.querySelectorAll('ul.inbox .badge.unread')].map(b => b.getBoundingClientRect().right)")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_f64().unwrap())
+        .collect();
+    assert_eq!(rights.len(), 3, "{rights:?}");
+    assert!(
+        rights.iter().all(|r| (r - rights[0]).abs() < 1.0),
+        "one column: {rights:?}"
+    );
+    browser.screenshot(&screenshot_path("inbox-360x740.png"));
+    browser.open(&format!("{}/admin/submissions", server.http));
+    let lines = browser.eval(
+        "(() => { const td = document.querySelector('td.public-id');
+           const line = parseFloat(getComputedStyle(td).lineHeight) || 22;
+           return Math.round(td.getBoundingClientRect().height / line); })()",
+    );
+    assert!(lines.as_f64().unwrap() <= 1.0 + 0.5, "the ID wraps onto {lines} lines");
+    assert!(
+        browser.eval("document.documentElement.scrollWidth <= window.innerWidth") == serde_json::Value::Bool(true),
+        "no sideways scrolling at 360 px"
+    );
+    browser.screenshot(&screenshot_path("submissions-360x740.png"));
+    assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
+}
