@@ -328,7 +328,7 @@ pub fn from_staff(
         Some(command) => relay.command(command, target),
         None => match target.map(|id| customer(db, id)).transpose()?.flatten() {
             Some(about) => relay.message(&about, msg, current),
-            None => Ok(vec![texts::NO_CONVERSATION.into()]),
+            None => Ok(vec![texts::no_conversation()]),
         },
     }
 }
@@ -363,7 +363,7 @@ impl Relay<'_, '_> {
             .collect();
         let dropped = media_urls.len() < msg.media.len();
         if dropped && msg.text.trim().is_empty() {
-            return Ok(vec![texts::MEDIA_NOT_RELAYED.into()]);
+            return Ok(vec![texts::media_not_relayed()]);
         }
         let message = Outgoing {
             to: about.who.clone(),
@@ -391,19 +391,19 @@ impl Relay<'_, '_> {
             Err(other) => vec![texts::not_sent(&about.label, &other.to_string())],
         };
         if dropped && sent {
-            said.push(texts::MEDIA_NOT_RELAYED.into());
+            said.push(texts::media_not_relayed());
         }
         Ok(said)
     }
 
     fn command(&self, command: Command, target: Option<ContactId>) -> Result<Vec<String>, StoreError> {
         let text = match command {
-            Command::Help => texts::HELP.to_string(),
+            Command::Help => texts::help(),
             Command::Unknown(word) => texts::unknown_command(&word),
             Command::List(page) => self.list(page)?,
             Command::Switch(n) => self.switch(n)?,
             Command::Done | Command::Take => match target.map(|id| customer(self.db, id)).transpose()?.flatten() {
-                None => texts::NO_CONVERSATION.to_string(),
+                None => texts::no_conversation(),
                 Some(about) if command == Command::Done => self.done(&about)?,
                 Some(about) => self.take(&about)?,
             },

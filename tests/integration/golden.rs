@@ -333,8 +333,8 @@ fn staff_texts_word_for_word() {
             "not sent",
             texts::not_sent(&ava, "the text is 5000 characters; twilio allows 1600 in one message"),
         ),
-        ("media not relayed", texts::MEDIA_NOT_RELAYED.into()),
-        ("no conversation", texts::NO_CONVERSATION.into()),
+        ("media not relayed", texts::media_not_relayed()),
+        ("no conversation", texts::no_conversation()),
         ("#done", texts::handed_back(&ava)),
         ("#list", list),
         ("#list, more than a page", texts::list(&lines, 18, 1)),
@@ -343,7 +343,7 @@ fn staff_texts_word_for_word() {
         ("a staff member's STOP", texts::staff_opt_word("STOP")),
         ("#N past the list", texts::no_such_number(7)),
         ("#N", texts::switched(&ava, Some("Do you repair gates?"))),
-        ("#help", texts::HELP.into()),
+        ("#help", texts::help()),
         ("unknown command", texts::unknown_command("#dne")),
     ];
     let text: String = all.iter().map(|(name, text)| format!("--- {name}\n{text}\n")).collect();
