@@ -419,7 +419,7 @@ pub fn post_signed_to(
     Ok(to_reply(response))
 }
 
-fn to_reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
+pub fn to_reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
     let status = response.status().as_u16();
     let content_type = response
         .headers()
