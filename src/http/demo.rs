@@ -12,7 +12,7 @@
 //!   `ID` (`{"through", "entries", "fail_next"}`); menus come with their
 //!   options, shown as buttons.
 //! - `POST /demo/chat/{number}/read` (`up_to=ID`): the phone showed its chat
-//!   up to that message.
+//!   up to that message (`{"read": N}`, how many it had not read).
 //! - `POST /demo/fail-next` (`on=1` or `on=0`): the demo channel's failure switch.
 
 mod transcript;
@@ -123,24 +123,7 @@ impl DemoPage {
                 log::warn!(target: "http", "demo: {} read: {e}", message.key);
             }
         }
-        Response::empty(204)
-    }
-
-    /// `GET /demo/replies/{sid}`: the menu of the reply to that message, for
-    /// its buttons (`{"choice": null}` when it shows none).
-    fn reply_menu(&self, call: &Call<'_>) -> Response {
-        let sid = call.params.get("sid");
-        match self
-            .reader
-            .read(|db| db.stored_reply(crate::message::Channel::Twilio, sid))
-        {
-            Ok(Some(reply)) => Response::json(200, &serde_json::json!({ "choice": reply.choice() })),
-            Ok(None) => Response::json(404, &serde_json::json!({ "error": format!("no reply to {sid}") })),
-            Err(e) => {
-                log::error!(target: "http", "demo reply {sid}: {e}");
-                Response::json(503, &serde_json::json!({ "error": "the database did not answer" }))
-            }
-        }
+        Response::json(200, &serde_json::json!({ "read": unread.len() }))
     }
 
     /// `POST /demo/fail-next`: the failure switch on (`on=1`) or off.
@@ -192,7 +175,6 @@ fn routes() -> &'static Routes<Handler<DemoPage>> {
             .add(Method::Get, "/", |_, _| Response::see_other("/demo"))
             .add(Method::Get, "/demo", |page, _| page.response())
             .add(Method::Get, SAMPLE_PHOTO_PATH, |_, _| sample_photo())
-            .add(Method::Get, "/demo/replies/{sid}", DemoPage::reply_menu)
             .add(Method::Get, "/demo/chat/{number}", DemoPage::chat)
             .add(Method::Post, "/demo/chat/{number}/read", DemoPage::read)
             .add(Method::Post, "/demo/fail-next", DemoPage::fail_next)

@@ -69,7 +69,7 @@ impl Entry {
             "text": self.text,
             "media": self.media,
             "options": self.options,
-            "at": self.at.to_string(),
+            "at": self.at.as_millisecond(),
             "quotable": self.quotable,
         })
     }
@@ -241,21 +241,13 @@ fn failure(record: &MessageRecord) -> Option<String> {
         status,
         Some(MessageStatus::Failed | MessageStatus::Undelivered | MessageStatus::Canceled)
     );
-    let outbox = record.outbox.as_ref();
-    if !failed_status && outbox.map(|o| o.state) != Some(OutboxState::Failed) {
+    let failed_send = record.outbox.as_ref().is_some_and(|o| o.state == OutboxState::Failed);
+    if !failed_status && !failed_send {
         return None;
     }
-    let event = record.events.iter().rev().find(|e| e.error_code.is_some());
-    let code = event
-        .and_then(|e| e.error_code.clone())
-        .or_else(|| outbox.and_then(|o| o.error_code.clone()));
-    let message = event
-        .and_then(|e| e.error_message.clone())
-        .or_else(|| outbox.and_then(|o| o.error_message.clone()));
-    Some(match (code, message) {
-        (Some(code), Some(message)) => format!("{message} (code {code})"),
-        (Some(code), None) => format!("code {code}"),
-        (None, Some(message)) => message,
-        (None, None) => "no reason given".into(),
+    Some(match record.error() {
+        Some((code, Some(message))) => format!("{message} (code {code})"),
+        Some((code, None)) => format!("code {code}"),
+        None => "no reason given".into(),
     })
 }

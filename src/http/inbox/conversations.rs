@@ -4,6 +4,7 @@
 
 use super::{chrome, html, pages, query_param, Inbox, SignedIn};
 use crate::channel::client::Fetched;
+use crate::engine::State;
 use crate::http::router::Call;
 use crate::http::{demo, errors, Response};
 use crate::message::{Content, ContentKind, Direction};
@@ -265,9 +266,11 @@ fn conversation(
         let messages = db.contact_messages(contact.id, THREAD_SIZE)?;
         let facts = db.contact_facts(&contact.who)?;
         let submissions = db.contact_submissions(contact.id, CONTACT_SUBMISSIONS)?;
-        Ok((messages, facts, submissions))
+        let session = db.session(contact.id)?;
+        let with_person = session.is_some_and(|s| matches!(s.state, State::WithPerson { .. }));
+        Ok((messages, facts, submissions, with_person))
     });
-    let (messages, facts, submissions) = match read {
+    let (messages, facts, submissions, with_person) = match read {
         Ok(read) => read,
         Err(e) => return errors::api_store_error(&e),
     };
@@ -294,7 +297,7 @@ fn conversation(
         status,
         pages::conversation(
             &chrome(inbox, signed),
-            contact,
+            (contact, with_person),
             (&messages, &submissions),
             (&reply_box, language_box(inbox, contact).as_ref()),
             notice,
