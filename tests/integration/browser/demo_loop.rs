@@ -2,10 +2,11 @@
 //! phones side by side) and a phone's (one at a time, by tabs): the customer
 //! asks for a person; the owner's phone gets the alert and answers it
 //! quoted; the customer's phone shows the answer; the inbox shows it ✓✓
-//! read; a reload keeps both chats; the failure switch fails a message with
-//! its reason, in the chat and in the inbox; the conversation is handed back
-//! (from the inbox at one size, with `#done` from the phone at the other) and
-//! the bot answers the customer again. Screenshots of each step.
+//! read, and an answer from the inbox reaches the phone too; a reload keeps
+//! both chats; the failure switch fails a message with its reason, in the
+//! chat and in the inbox; the conversation is handed back (from the inbox at
+//! one size, with `#done` from the phone at the other) and the bot answers
+//! the customer again. Screenshots of each step.
 
 use std::time::{Duration, Instant};
 
@@ -152,8 +153,8 @@ fn the_loop(chromium: &std::path::Path, demo: &DemoServer, (width, height): (u32
     // The owner's phone gets the alert and answers it, quoted.
     show(&mut browser, narrow, "owner");
     quote_alert(&mut browser, customer);
-    let answer = format!("Hi, Sam from the shop here ({width}px). How can I help?");
-    send(&mut browser, "#owner-text", &answer);
+    let answer = "Hi, this is Sam from the shop. How can I help?";
+    send(&mut browser, "#owner-text", answer);
     browser.wait_for(
         &bubble_says("owner", "bot", &format!("→ Demo customer ({customer})")),
         "the owner told who got it",
@@ -170,30 +171,42 @@ fn the_loop(chromium: &std::path::Path, demo: &DemoServer, (width, height): (u32
     // The customer's phone shows the answer, and reads it.
     show(&mut browser, narrow, "customer");
     browser.wait_for(
-        &bubble_says("customer", "bot", &answer),
+        &bubble_says("customer", "bot", answer),
         "the answer on the customer's phone",
     );
     browser.screenshot(&screenshot_path(&format!("demo-loop-{width}x{height}.png")));
-    wait_for_status(demo, customer, &answer, MessageStatus::Read);
+    wait_for_status(demo, customer, answer, MessageStatus::Read);
     browser.assert_clean();
 
     // The inbox shows it ✓✓ read.
     open_conversation(&mut browser, demo, customer);
-    assert_eq!(inbox_tick(&mut browser, &answer).0, "read");
+    assert_eq!(inbox_tick(&mut browser, answer).0, "read");
     assert_eq!(
         browser.eval("document.querySelector('.badge.person') !== null && document.body.textContent.includes('Hand back to the bot')"),
         true,
         "answered, still with a person, and can be handed back"
     );
     browser.screenshot(&screenshot_path(&format!("demo-loop-inbox-{width}x{height}.png")));
+    let from_inbox = "From the inbox: your order ships tomorrow.";
+    browser.click("#body");
+    browser.call("Input.insertText", serde_json::json!({ "text": from_inbox }));
+    browser.click("form.reply button[type=submit]");
+    browser.wait_for(
+        &format!("document.readyState === 'complete' && document.body.textContent.includes({from_inbox:?})"),
+        "the inbox's answer in the thread",
+    );
 
-    // A reload of the demo keeps both chats.
+    // A reload of the demo keeps both chats; the inbox's answer arrived too.
     browser.open(&format!("{}/demo", demo.base));
     browser.wait_for(
-        &bubble_says("customer", "bot", &answer),
+        &bubble_says("customer", "bot", answer),
         "the customer's chat after a reload",
     );
-    browser.wait_for(&bubble_says("owner", "me", &answer), "the owner's chat after a reload");
+    browser.wait_for(
+        &bubble_says("customer", "bot", from_inbox),
+        "the inbox's answer on the customer's phone",
+    );
+    browser.wait_for(&bubble_says("owner", "me", answer), "the owner's chat after a reload");
     assert_eq!(browser.eval("document.getElementById('num').value"), customer);
     if narrow {
         hand_back_from_the_phone(&mut browser, customer);
@@ -266,8 +279,9 @@ fn the_demo_shows_the_whole_loop_from_customer_to_owners_phone_to_inbox_and_back
     let Some(chromium) = browser_or_skip("the demo's whole loop in a browser") else {
         return;
     };
-    let demo = DemoServer::start(true);
-    demo.set_password(PASSWORD);
-    the_loop(&chromium, &demo, (1280, 800), "+27820000001");
-    the_loop(&chromium, &demo, (390, 844), "+27820000003");
+    for (size, customer) in [((1280, 800), "+27820000001"), ((390, 844), "+27820000002")] {
+        let demo = DemoServer::start(true);
+        demo.set_password(PASSWORD);
+        the_loop(&chromium, &demo, size, customer);
+    }
 }
