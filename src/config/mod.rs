@@ -34,6 +34,13 @@ pub const ENV_META_APP_SECRET: &str = "META_APP_SECRET";
 /// Env var for the verify token of Meta's webhook verification.
 pub const ENV_META_VERIFY_TOKEN: &str = "META_VERIFY_TOKEN";
 
+/// The demo shop's owner's phone: its `[staff]` number (the "owner's phone"
+/// pane of the demo page).
+pub const DEMO_OWNER_PHONE: &str = "+27820000099";
+/// The demo's staff alert template (`[staff] alert_content_sid`): the demo
+/// channel knows its text, as Twilio's Content API knows an approved template's.
+pub const DEMO_ALERT_CONTENT_SID: &str = "HX00000000000000000000000000000001";
+
 /// A secret: never printed, not even by `{:?}`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -161,6 +168,19 @@ pub struct Staff {
 }
 
 impl Staff {
+    /// The demo shop's: the owner's phone ([`DEMO_OWNER_PHONE`]), alerted
+    /// with the demo's template ([`DEMO_ALERT_CONTENT_SID`]) until it writes.
+    pub fn demo() -> Staff {
+        Staff {
+            numbers: PhoneNumber::parse(DEMO_OWNER_PHONE).into_iter().collect(),
+            alert_content_sid: Some(DEMO_ALERT_CONTENT_SID.into()),
+            alert_template: None,
+            alert_language: None,
+            forward_every: Duration::from_secs_f64(raw::DEFAULT_FORWARD_EVERY_SECS),
+            alert_outside_hours: false,
+        }
+    }
+
     /// Whether `who` is a staff member.
     pub fn is_staff(&self, who: &crate::message::ContactRef) -> bool {
         who.phone.as_ref().is_some_and(|p| self.numbers.contains(p))
@@ -488,7 +508,7 @@ impl Config {
         Config {
             source: PathBuf::from("(built-in demo settings)"),
             secrets_in_file: Vec::new(),
-            staff: None,
+            staff: Some(Staff::demo()),
             notify: None,
             hours: None,
             server: Server {

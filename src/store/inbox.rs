@@ -179,8 +179,30 @@ impl Db<'_> {
         let ids: Vec<i64> = stmt
             .query_map(params![contact.0, limit as i64], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
-        let mut records = Vec::with_capacity(ids.len());
-        for id in ids.into_iter().rev() {
+        self.records(ids.into_iter().rev())
+    }
+
+    /// A contact's messages after the message `after`, oldest first, at most
+    /// `limit`, with their statuses (the demo page's phones catching up).
+    pub fn contact_messages_after(
+        &self,
+        contact: ContactId,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<MessageRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM messages WHERE contact_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3")?;
+        let ids: Vec<i64> = stmt
+            .query_map(params![contact.0, after, limit as i64], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        self.records(ids)
+    }
+
+    /// The messages `ids` name, in that order.
+    fn records(&self, ids: impl IntoIterator<Item = i64>) -> Result<Vec<MessageRecord>, StoreError> {
+        let mut records = Vec::new();
+        for id in ids {
             records.extend(self.message(&MessageKey::Id(id))?);
         }
         Ok(records)

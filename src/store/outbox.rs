@@ -193,6 +193,16 @@ impl ContentColumns {
         }
     }
 
+    /// The four columns from `first` on: kind, body, media, template.
+    fn read(r: &Row<'_>, first: usize) -> rusqlite::Result<ContentColumns> {
+        Ok(ContentColumns {
+            kind: r.get(first)?,
+            body: r.get(first + 1)?,
+            media: r.get(first + 2)?,
+            template: r.get(first + 3)?,
+        })
+    }
+
     fn into_content(self, id: i64) -> Result<Content, StoreError> {
         let bad = |detail: String| StoreError::Corrupt {
             what: "outbound message",
@@ -330,6 +340,19 @@ impl Db<'_> {
             .query_row([to_sql(now)], JobRow::read)
             .optional()?;
         row.map(JobRow::into_job).transpose()
+    }
+
+    /// What the outbound message `id` says (`None` for no such message).
+    pub fn outbound_content(&self, id: i64) -> Result<Option<Content>, StoreError> {
+        let columns = self
+            .conn
+            .prepare_cached(
+                "SELECT o.kind, m.body, m.media, o.template FROM outbox o JOIN messages m ON m.id = o.message_id
+                 WHERE o.message_id = ?1",
+            )?
+            .query_row([id], |r| ContentColumns::read(r, 0))
+            .optional()?;
+        columns.map(|c| c.into_content(id)).transpose()
     }
 
     /// When the next queued message falls due, if any is queued.
@@ -647,12 +670,7 @@ impl JobRow {
             channel: r.get(1)?,
             phone: r.get(2)?,
             user_id: r.get(3)?,
-            content: ContentColumns {
-                kind: r.get(4)?,
-                body: r.get(5)?,
-                media: r.get(6)?,
-                template: r.get(7)?,
-            },
+            content: ContentColumns::read(r, 4)?,
             attempts: r.get(8)?,
         })
     }

@@ -90,6 +90,17 @@ impl MessageRecord {
     pub fn status(&self) -> Option<&ReportedStatus> {
         MessageStatus::current(self.base_status.as_ref(), self.events.iter().map(|e| &e.status))
     }
+
+    /// The newest error, if any: the code and explanation of the newest
+    /// status event with a code (a provider's word after sending), else the
+    /// outbox's (a refusal, or the provider's answer to the send).
+    pub fn error(&self) -> Option<(String, Option<String>)> {
+        if let Some(event) = self.events.iter().rev().find(|e| e.error_code.is_some()) {
+            return Some((event.error_code.clone()?, event.error_message.clone()));
+        }
+        let outbox = self.outbox.as_ref()?;
+        Some((outbox.error_code.clone()?, outbox.error_message.clone()))
+    }
 }
 
 impl Db<'_> {

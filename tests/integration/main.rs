@@ -15,6 +15,7 @@ mod cli;
 mod concurrency;
 mod crash;
 mod data_care;
+mod demo_loop;
 mod fuzz_corpus;
 mod golden;
 mod graph_mock;

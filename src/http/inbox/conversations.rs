@@ -4,6 +4,7 @@
 
 use super::{chrome, html, pages, query_param, Inbox, SignedIn};
 use crate::channel::client::Fetched;
+use crate::engine::State;
 use crate::http::router::Call;
 use crate::http::{demo, errors, Response};
 use crate::message::{Content, ContentKind, Direction};
@@ -289,9 +290,11 @@ fn conversation(
         let facts = db.contact_facts(&contact.who)?;
         let submissions = db.contact_submissions(contact.id, CONTACT_SUBMISSIONS)?;
         let actions = db.contact_actions(contact.id, THREAD_SIZE)?;
-        Ok((messages, facts, submissions, actions))
+        let session = db.session(contact.id)?;
+        let with_person = session.is_some_and(|s| matches!(s.state, State::WithPerson { .. }));
+        Ok((messages, facts, submissions, actions, with_person))
     });
-    let (messages, facts, submissions, actions) = match read {
+    let (messages, facts, submissions, actions, with_person) = match read {
         Ok(read) => read,
         Err(e) => return errors::api_store_error(&e),
     };
@@ -318,7 +321,7 @@ fn conversation(
         status,
         pages::conversation(
             &chrome(inbox, signed),
-            contact,
+            (contact, with_person),
             &pages::Thread {
                 messages: &messages,
                 actions: &actions,

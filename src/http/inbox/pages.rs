@@ -329,7 +329,7 @@ pub struct Thread<'a> {
 /// box at the end of the page, the newest messages just above it.
 pub fn conversation(
     chrome: &Chrome<'_>,
-    contact: &ContactView,
+    (contact, with_person): (&ContactView, bool),
     thread: &Thread<'_>,
     (reply, language): (&ReplyBox, Option<&LanguageBox>),
     notice: Option<&Notice<'_>>,
@@ -358,6 +358,10 @@ pub fn conversation(
                         "Waiting for a person since " (clock(since, chrome.tz()))
                         @if chrome.arrived_closed(since) { " (arrived while closed)" }
                     }
+                } @else if with_person {
+                    p.badge.person { "With a person: the bot stays quiet until you hand back" }
+                }
+                @if contact.waiting_since.is_some() || with_person {
                     form method="post" action={ (base) "/resolve" } {
                         input type="hidden" name="csrf" value=(chrome.csrf);
                         button type="submit" { "Hand back to the bot" }
@@ -562,23 +566,17 @@ fn ticks(message: &MessageRecord) -> Markup {
 
 /// A failure in words, if the message has one.
 fn failure(message: &MessageRecord) -> Option<String> {
-    let from_events = message.events.iter().rev().find_map(|e| e.error_code.clone());
-    let from_outbox = message.outbox.as_ref().and_then(|o| o.error_code.clone());
-    let code = from_events.or(from_outbox)?;
+    let (code, why) = message.error()?;
     Some(match code.as_str() {
         "63016" | "131047" | "outside_window" => {
             "Not delivered: outside the 24-hour window. Send a template instead.".to_string()
         }
         "opted_out" | "21610" => "Not sent: this customer opted out (sent STOP).".to_string(),
         "uncertain" => "Maybe sent: shopbot stopped while sending. Check before resending.".to_string(),
-        other => {
-            let why = message
-                .outbox
-                .as_ref()
-                .and_then(|o| o.error_message.clone())
-                .unwrap_or_default();
-            format!("Not delivered (code {other}): {why}")
-        }
+        other => match why.filter(|w| !w.trim().is_empty()) {
+            Some(why) => format!("Not delivered (code {other}): {why}"),
+            None => format!("Not delivered (code {other})."),
+        },
     })
 }
 

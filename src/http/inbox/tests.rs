@@ -465,3 +465,37 @@ fn the_outbox_shows_what_each_message_says_and_confirms_a_resend() {
         "{confirmed}"
     );
 }
+
+/// The owner's answer went out: the customer no longer waits (the sender
+/// clears it), but is still with a person.
+struct Answered;
+
+impl crate::writer::Work for Answered {
+    type Output = ();
+    fn run(&self, db: &crate::store::Db<'_>, _: Timestamp) -> Result<(), crate::writer::WriterError> {
+        let who = ContactRef::phone(PhoneNumber::parse(CUSTOMER).unwrap());
+        let contact = db.find_contact(&who)?.unwrap();
+        Ok(db.clear_waiting(contact)?)
+    }
+}
+
+#[test]
+fn an_answered_conversation_still_with_a_person_can_be_handed_back() {
+    let fixture = Fixture::new(&["hi", "4"]);
+    let path = format!("/admin/conversations/{}", CUSTOMER.replace('+', "%2B"));
+    let waiting = body(&fixture.get(&path));
+    assert!(waiting.contains("Waiting for a person since"), "{waiting}");
+    assert!(waiting.contains("Hand back to the bot"), "{waiting}");
+    fixture.inbox.writer.run(Answered).unwrap();
+    let answered = body(&fixture.get(&path));
+    assert!(!answered.contains("Waiting for a person"), "{answered}");
+    assert!(
+        answered.contains("With a person: the bot stays quiet until you hand back"),
+        "{answered}"
+    );
+    assert!(answered.contains("Hand back to the bot"), "{answered}");
+    let done = fixture.call(Method::Post, &format!("{path}/resolve"), true, &[("csrf", CSRF)]);
+    assert_eq!(done.status, 303);
+    let back = body(&fixture.get(&path));
+    assert!(!back.contains("Hand back to the bot"), "the bot's again: {back}");
+}

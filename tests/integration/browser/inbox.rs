@@ -85,13 +85,7 @@ fn the_owner_answers_a_waiting_customer_in_a_real_browser() {
         }
         assert!(ticked, "the reply shows its sent tick");
         browser.screenshot(&screenshot_path(&format!("conversation-{width}x{height}.png")));
-        assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
-        let failed: Vec<&String> = browser
-            .failed_requests
-            .iter()
-            .filter(|r| !r.contains("favicon"))
-            .collect();
-        assert!(failed.is_empty(), "failed requests: {failed:?}");
+        browser.assert_clean();
     }
 }
 
