@@ -911,3 +911,44 @@ fn staff_accounts_sign_in_by_name_and_the_conversation_shows_who_answered_and_ha
         "what a removed account did stays"
     );
 }
+
+#[test]
+fn a_submissions_photo_shows_as_a_thumbnail_fetched_like_a_conversations() {
+    let mock = MockTwilio::start();
+    let server = inbox_server(&format!("api_base_url = \"{}\"\n", mock.url));
+    let media = "/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages/MM2/Media/ME2";
+    let photo = format!("{}{media}", mock.url);
+    server.say(CUSTOMER, "hi");
+    server.say(CUSTOMER, "2");
+    server.say(CUSTOMER, "1");
+    let mut with_caption = attachment_params(&photo, "image/jpeg");
+    for (k, v) in with_caption.iter_mut() {
+        if k == "Body" {
+            *v = "The lid is cracked".into();
+        }
+    }
+    let reply = server.post_signed("/twilio/inbound", &with_caption);
+    let id = crate::crash::confirmed_id(&reply.body).expect("a submission");
+    let mut owner = Owner::new(&server);
+    owner.sign_in(PASSWORD);
+    let link = format!("/admin/submissions/{id}/media/0");
+    for page in [
+        owner.get("/admin/submissions"),
+        owner.get(&format!("/admin/conversations/{}", conversation_id(&server, CUSTOMER))),
+    ] {
+        assert!(page.body.contains(&format!("<img src=\"{link}\"")), "{}", page.body);
+        assert!(!page.body.contains("📎 image/jpeg"), "a picture, not its type");
+    }
+    mock.then(200, "JPEG-BYTES");
+    let shown = owner.get(&link);
+    assert_eq!((shown.status, shown.body.as_str()), (200, "JPEG-BYTES"));
+    assert_eq!(shown.header("Content-Type"), Some("image/jpeg"));
+    let fetched = mock.requests();
+    assert_eq!(
+        (fetched[0].path.as_str(), fetched[0].basic_password.as_str()),
+        (media, crate::support::TOKEN)
+    );
+    assert_eq!(owner.get(&format!("/admin/submissions/{id}/media/1")).status, 404);
+    assert_eq!(owner.get("/admin/submissions/DEF-0/media/0").status, 404);
+    assert_eq!(Owner::new(&server).get(&link).status, 303, "no session, no photo");
+}

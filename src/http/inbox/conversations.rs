@@ -213,7 +213,7 @@ pub fn media(inbox: &Inbox, call: &Page<'_>) -> Response {
         return Response::with_body(200, "image/png", demo::SAMPLE_PHOTO);
     }
     match inbox.media.fetch(record.channel, attachment) {
-        Ok(fetched) => attachment_response(fetched, id, n),
+        Ok(fetched) => attachment_response(fetched, &format!("message-{id}-attachment-{n}")),
         Err(e) => {
             log::warn!(target: "admin", "message {id}, attachment {n}: {e}");
             Response::text(502, &format!("the attachment could not be fetched: {e}"))
@@ -221,8 +221,41 @@ pub fn media(inbox: &Inbox, call: &Page<'_>) -> Response {
     }
 }
 
+/// `GET /admin/submissions/{id}/media/{n}`: the `n`th attachment of a
+/// submission's answers, fetched as a conversation's are (a Meta media id
+/// through the Graph API, a Twilio URL with the account's credentials), so
+/// the submissions show the customer's photos, not their types.
+pub fn submission_media(inbox: &Inbox, call: &Page<'_>) -> Response {
+    let Ok(n) = call.params.get("n").parse::<usize>() else {
+        return Response::text(404, "no such attachment");
+    };
+    let submission = match inbox.reader.read(|db| db.submission(call.params.get("id"))) {
+        Ok(Some(submission)) => submission,
+        Ok(None) => return Response::text(404, "no such submission"),
+        Err(e) => return errors::api_store_error(&e),
+    };
+    let Some(attachment) = submission.answers.iter().flat_map(|a| &a.media).nth(n) else {
+        return Response::text(404, "no such attachment");
+    };
+    if inbox.demo && attachment.url.ends_with(demo::SAMPLE_PHOTO_PATH) {
+        return Response::with_body(200, "image/png", demo::SAMPLE_PHOTO);
+    }
+    let channel = if attachment.id.is_some() {
+        crate::message::Channel::Meta
+    } else {
+        crate::message::Channel::Twilio
+    };
+    match inbox.media.fetch(channel, attachment) {
+        Ok(fetched) => attachment_response(fetched, &format!("{}-attachment-{n}", submission.public_id)),
+        Err(e) => {
+            log::warn!(target: "admin", "submission {}, attachment {n}: {e}", submission.public_id);
+            Response::text(502, &format!("the attachment could not be fetched: {e}"))
+        }
+    }
+}
+
 /// A photo as itself, anything else as a download.
-fn attachment_response(fetched: Fetched, id: i64, n: usize) -> Response {
+fn attachment_response(fetched: Fetched, name: &str) -> Response {
     let essence = fetched
         .content_type
         .split(';')
@@ -233,10 +266,8 @@ fn attachment_response(fetched: Fetched, id: i64, n: usize) -> Response {
     if SHOWN_INLINE.contains(&essence.as_str()) {
         Response::with_body(200, &essence, fetched.bytes)
     } else {
-        Response::with_body(200, "application/octet-stream", fetched.bytes).header(
-            "Content-Disposition",
-            format!("attachment; filename=\"message-{id}-attachment-{n}\""),
-        )
+        Response::with_body(200, "application/octet-stream", fetched.bytes)
+            .header("Content-Disposition", format!("attachment; filename=\"{name}\""))
     }
 }
 

@@ -142,6 +142,11 @@ fn routes() -> &'static Routes<Access> {
                 SignedIn(conversations::language),
             )
             .add(Get, "/admin/media/{message}/{n}", SignedIn(conversations::media))
+            .add(
+                Get,
+                "/admin/submissions/{id}/media/{n}",
+                SignedIn(conversations::submission_media),
+            )
             .add(Get, "/admin/submissions", SignedIn(submissions::page))
             .add(Get, "/admin/submissions.csv", SignedIn(submissions::spreadsheet))
             .add(Get, ORDERS_PATH, SignedIn(orders::page))

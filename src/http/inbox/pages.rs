@@ -246,7 +246,7 @@ pub fn submissions(
                                     (row.profile_name.clone().unwrap_or_else(|| row.phone.clone()))
                                 }
                             }
-                            td { (answers(&row.answers)) }
+                            td { (answers(row)) }
                         }
                     }
                 }
@@ -255,12 +255,45 @@ pub fn submissions(
     )
 }
 
-/// A submission's answers: each field with what the customer sent.
-fn answers(answers: &[crate::engine::Answer]) -> Markup {
+/// What a path segment escapes: everything but letters, digits, `-`, `_` and `.`.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+
+/// A submission's answers: each field with what the customer sent, a photo
+/// as a thumbnail (fetched through `/admin/submissions/{id}/media/{n}`, as a
+/// conversation's photos are), any other file as a link.
+fn answers(submission: &SubmissionRecord) -> Markup {
+    let base = format!(
+        "/admin/submissions/{}/media",
+        utf8_percent_encode(&submission.public_id, PATH_SEGMENT)
+    );
+    let mut next = 0usize;
+    let numbered: Vec<(&crate::engine::Answer, Vec<(usize, &crate::message::Media)>)> = submission
+        .answers
+        .iter()
+        .map(|answer| {
+            let media = answer
+                .media
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (next + i, m))
+                .collect::<Vec<_>>();
+            next += media.len();
+            (answer, media)
+        })
+        .collect();
     html! {
-        @for answer in answers {
+        @for (answer, media) in &numbered {
             p { span.field { (answer.field) ": " } (answer.text) }
-            @for media in &answer.media { p.media { "📎 " (attachment_label(media)) } }
+            @for (n, media) in media {
+                @let href = format!("{base}/{n}");
+                @if media.content_type.starts_with("image/") {
+                    a.photo href=(href) {
+                        img src=(href) alt={ "A photo for " (answer.field) } loading="lazy";
+                    }
+                } @else {
+                    p.media { a href=(href) { "📎 " (attachment_label(media)) } }
+                }
+            }
         }
     }
 }
@@ -374,7 +407,7 @@ pub fn conversation(
                     @for submission in submissions {
                         div.form {
                             p { strong.public-id { (submission.public_id) } " · " (clock(submission.created_at, chrome.tz())) }
-                            (answers(&submission.answers))
+                            (answers(submission))
                         }
                     }
                 }
