@@ -82,6 +82,7 @@ impl Bot {
                 start: config.menu().start.clone(),
                 handed_back: config.menu().texts.handed_back.clone(),
                 opt: config.opt.clone(),
+                menus: config.menus.clone(),
             }),
         }
     }

@@ -114,7 +114,11 @@ impl OrderNotices {
     fn template(&self, channel: Channel, change: &StatusChange, language: &str) -> Option<Content> {
         match channel {
             Channel::Twilio => Some(Content::TwilioTemplate {
-                content_sid: self.notify.order_content_sid.clone()?,
+                content_sid: self
+                    .notify
+                    .order_content_sid
+                    .for_language(language, self.menus.default_language())?
+                    .to_string(),
                 variables: BTreeMap::from([
                     ("1".to_string(), change.number.clone()),
                     ("2".to_string(), change.status.clone()),
@@ -124,7 +128,8 @@ impl OrderNotices {
                 name: self.notify.order_template.clone()?,
                 language: self
                     .notify
-                    .order_language_for(language, self.menus.default_language())?
+                    .order_language
+                    .for_language(language, self.menus.default_language())?
                     .to_string(),
                 parameters: vec![change.number.clone(), change.status.clone()],
             }),

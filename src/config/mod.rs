@@ -154,13 +154,14 @@ impl Config {
 pub struct Staff {
     /// Their WhatsApp numbers.
     pub numbers: Vec<PhoneNumber>,
-    /// Twilio content template for an alert outside a staff number's window;
+    /// Twilio content template for an alert outside a staff number's window
+    /// (one, or one per language: the staff member's, else the default's);
     /// variables `{{1}}` customer name, `{{2}}` number, `{{3}}` last message.
-    pub alert_content_sid: Option<String>,
+    pub alert_content_sid: ByLanguage,
     /// The same as a Meta template (body parameters in the same order).
     pub alert_template: Option<String>,
     /// The Meta template's language code.
-    pub alert_language: Option<String>,
+    pub alert_language: ByLanguage,
     /// A waiting customer's new lines go to staff at most this often (batched).
     pub forward_every: Duration,
     /// `alert_outside_hours = true`: alerts go at once even while the shop
@@ -174,9 +175,9 @@ impl Staff {
     pub fn demo() -> Staff {
         Staff {
             numbers: PhoneNumber::parse(DEMO_OWNER_PHONE).into_iter().collect(),
-            alert_content_sid: Some(DEMO_ALERT_CONTENT_SID.into()),
+            alert_content_sid: ByLanguage::one(DEMO_ALERT_CONTENT_SID),
             alert_template: None,
-            alert_language: None,
+            alert_language: ByLanguage::default(),
             forward_every: Duration::from_secs_f64(raw::DEFAULT_FORWARD_EVERY_SECS),
             alert_outside_hours: false,
         }
@@ -248,21 +249,43 @@ pub struct Notify {
     /// `order_status = true`: an import that changes a status tells the customer.
     pub order_status: bool,
     /// Twilio's template for outside the 24-hour window: `{{1}}` the order
-    /// number, `{{2}}` the status.
-    pub order_content_sid: Option<String>,
+    /// number, `{{2}}` the status (one, or one per customer language).
+    pub order_content_sid: ByLanguage,
     /// Meta's template name for outside the window (the same two parameters).
     pub order_template: Option<String>,
-    /// The Meta template's language code per customer language (`""`: for any).
-    pub order_language: BTreeMap<String, String>,
+    /// The Meta template's language code per customer language.
+    pub order_language: ByLanguage,
 }
 
-impl Notify {
-    /// The Meta template's language code for a customer in `language`.
-    pub fn order_language_for(&self, language: &str, default: &str) -> Option<&str> {
+/// A setting given once (`"HX…"`), or as a table by the customer's language
+/// (`{ en = "HX…", de = "HX…" }`): what a template setting holds, so a
+/// template follows the language of who it goes to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ByLanguage(BTreeMap<String, String>);
+
+impl ByLanguage {
+    /// The same value for every language.
+    pub fn one(value: &str) -> ByLanguage {
+        ByLanguage(BTreeMap::from([(String::new(), value.to_string())]))
+    }
+
+    /// The value for `language`: its own, else the one for every language,
+    /// else the default language's.
+    pub fn for_language(&self, language: &str, default: &str) -> Option<&str> {
         [language, "", default]
             .iter()
-            .find_map(|key| self.order_language.get(*key))
+            .find_map(|key| self.0.get(*key))
             .map(String::as_str)
+    }
+
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Every value given, with its language (`""`: for every language).
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(l, v)| (l.as_str(), v.as_str()))
     }
 }
 

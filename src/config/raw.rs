@@ -10,8 +10,8 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::{
-    Config, ConfigError, ConfigProblem, Interactive, Log, Meta, Notify, Outbox, Purpose, Retention, Secret, Server,
-    Shop, Staff, Twilio, Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN, ENV_META_ACCESS_TOKEN, ENV_META_APP_SECRET,
+    ByLanguage, Config, ConfigError, ConfigProblem, Interactive, Log, Meta, Notify, Outbox, Purpose, Retention, Secret,
+    Server, Shop, Staff, Twilio, Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN, ENV_META_ACCESS_TOKEN, ENV_META_APP_SECRET,
     ENV_META_VERIFY_TOKEN,
 };
 use crate::engine::{Menus, OptKeywords};
@@ -67,47 +67,72 @@ pub struct RawConfig {
 struct RawNotify {
     #[serde(default)]
     order_status: bool,
-    order_content_sid: Option<String>,
+    order_content_sid: Option<toml::Value>,
     order_template: Option<String>,
     order_language: Option<toml::Value>,
 }
 
+/// Reads a setting given once or as a table by language (`key` names it in
+/// problems, `example` shows a good value); each value passes `check` (a
+/// reason it is wrong, or `None`).
+fn by_language(
+    value: Option<toml::Value>,
+    key: &str,
+    example: &str,
+    check: impl Fn(&str) -> Option<String>,
+    problems: &mut Problems,
+) -> ByLanguage {
+    let mut entries = BTreeMap::new();
+    let mut add = |language: String, value: toml::Value, problems: &mut Problems| match value {
+        toml::Value::String(text) if !text.trim().is_empty() => match check(text.trim()) {
+            Some(why) => problems.add(key, format!("write it like {example}: {text:?} {why}")),
+            None => {
+                entries.insert(language, text.trim().to_string());
+            }
+        },
+        toml::Value::String(_) => {}
+        other => problems.add(
+            key,
+            format!(
+                "write it like {example}, or a table by language like {{ en = {example}, de = … }}: {other} is neither"
+            ),
+        ),
+    };
+    match value {
+        None => {}
+        Some(toml::Value::Table(by)) => {
+            for (language, value) in by {
+                add(language, value, problems);
+            }
+        }
+        Some(value) => add(String::new(), value, problems),
+    }
+    ByLanguage(entries)
+}
+
+/// Why `sid` is not a Twilio Content SID, if it is not.
+fn not_a_content_sid(sid: &str) -> Option<String> {
+    (!sid.starts_with("HX"))
+        .then(|| "is not a Content SID (HX…; copy it from Twilio's Content Template Builder)".into())
+}
+
 impl RawNotify {
     fn validate(self, problems: &mut Problems) -> Notify {
-        let order_content_sid = non_empty(self.order_content_sid);
-        if let Some(sid) = order_content_sid.as_deref().filter(|s| !s.starts_with("HX")) {
-            problems.add(
-                "[notify] order_content_sid",
-                format!("{sid:?} is not a Content SID (HX…); copy it from Twilio's Content Template Builder"),
-            );
-        }
+        let order_content_sid = by_language(
+            self.order_content_sid,
+            "[notify] order_content_sid",
+            "\"HX…\"",
+            not_a_content_sid,
+            problems,
+        );
         let order_template = non_empty(self.order_template);
-        let order_language = match self.order_language {
-            None => BTreeMap::new(),
-            Some(toml::Value::String(code)) => BTreeMap::from([(String::new(), code)]),
-            Some(toml::Value::Table(by)) => by
-                .into_iter()
-                .filter_map(|(language, code)| match code {
-                    toml::Value::String(code) => Some((language, code)),
-                    other => {
-                        problems.add(
-                            "[notify] order_language",
-                            format!("{language} = {other} must be a template language code like \"en_US\""),
-                        );
-                        None
-                    }
-                })
-                .collect(),
-            Some(other) => {
-                problems.add(
-                    "[notify] order_language",
-                    format!(
-                        "{other} must be a code like \"en\" or a table by language like {{ en = \"en\", de = \"de\" }}"
-                    ),
-                );
-                BTreeMap::new()
-            }
-        };
+        let order_language = by_language(
+            self.order_language,
+            "[notify] order_language",
+            "\"en\"",
+            |_| None,
+            problems,
+        );
         if order_template.is_some() && order_language.is_empty() {
             problems.add(
                 "[notify] order_language",
@@ -201,9 +226,9 @@ struct RawAdmin {
 struct RawStaff {
     #[serde(default)]
     numbers: Vec<String>,
-    alert_content_sid: Option<String>,
+    alert_content_sid: Option<toml::Value>,
     alert_template: Option<String>,
-    alert_language: Option<String>,
+    alert_language: Option<toml::Value>,
     forward_every_seconds: Option<f64>,
     #[serde(default)]
     alert_outside_hours: bool,
@@ -882,16 +907,22 @@ impl RawStaff {
                 Err(e) => problems.add("[staff] numbers", e.to_string()),
             }
         }
-        let alert_content_sid = non_empty(self.alert_content_sid);
-        if let Some(sid) = alert_content_sid.as_deref().filter(|s| !s.starts_with("HX")) {
-            problems.add(
-                "[staff] alert_content_sid",
-                format!("{sid:?} is not a Twilio content template SID (HX…)"),
-            );
-        }
+        let alert_content_sid = by_language(
+            self.alert_content_sid,
+            "[staff] alert_content_sid",
+            "\"HX…\"",
+            not_a_content_sid,
+            problems,
+        );
         let alert_template = non_empty(self.alert_template);
-        let alert_language = non_empty(self.alert_language);
-        if alert_template.is_some() && alert_language.is_none() {
+        let alert_language = by_language(
+            self.alert_language,
+            "[staff] alert_language",
+            "\"en\"",
+            |_| None,
+            problems,
+        );
+        if alert_template.is_some() && alert_language.is_empty() {
             problems.add(
                 "[staff] alert_language",
                 "is missing; give the Meta template's language code, e.g. \"en\"",

@@ -179,3 +179,35 @@ fn a_main_menu_word_that_is_also_an_opt_keyword_is_refused() {
     assert!(err.contains("\"hi\" in the main_menu_words"), "{err}");
     assert!(err.contains("an opt-in keyword"), "{err}");
 }
+
+#[test]
+fn template_settings_take_one_value_or_a_table_by_language() {
+    let sid = |n: u8| format!("HX{}{n:02}", "0".repeat(30));
+    let c = parse(&format!(
+        "{MINIMAL}[staff]\nnumbers = [\"+27821234567\"]\nalert_content_sid = {{ en = \"{}\", de = \"{}\" }}\nalert_template = \"staff_alert\"\nalert_language = \"en\"\n",
+        sid(1),
+        sid(2)
+    ))
+    .unwrap();
+    let staff = c.staff.unwrap();
+    assert_eq!(staff.alert_content_sid.for_language("de", "en"), Some(sid(2).as_str()));
+    assert_eq!(
+        staff.alert_content_sid.for_language("tr", "en"),
+        Some(sid(1).as_str()),
+        "else the default's"
+    );
+    assert_eq!(
+        staff.alert_language.for_language("de", "en"),
+        Some("en"),
+        "one value for all"
+    );
+    let err = parse(&format!(
+        "{MINIMAL}[notify]\norder_status = true\norder_content_sid = {{ de = \"XX1\" }}\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("[notify] order_content_sid: write it like \"HX…\": \"XX1\" is not a Content SID"),
+        "{err}"
+    );
+}

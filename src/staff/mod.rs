@@ -46,6 +46,9 @@ pub struct Desk {
     pub handed_back: String,
     /// The stop and start words (never relayed from a staff number).
     pub opt: OptKeywords,
+    /// The menu's languages: a staff member's alert template is the one of
+    /// their language (picked, or their number's), else the default's.
+    pub menus: crate::engine::Menus,
 }
 
 /// A customer as the relay names them.
@@ -130,7 +133,15 @@ fn alert_one(
         }
     }
     let last_channel = db.contact_facts(&to)?.last_channel;
-    let Some(content) = alert_template(&desk.staff, last_channel, about, &last) else {
+    let picked = match db.find_contact(&to)? {
+        Some(contact) => db.contact_language(contact)?,
+        None => None,
+    };
+    let language = (
+        desk.menus.language_of(picked.as_deref(), &to).0,
+        desk.menus.default_language(),
+    );
+    let Some(content) = alert_template(&desk.staff, (last_channel, language), about, &last) else {
         return Ok(None);
     };
     let message = Outgoing {
@@ -141,11 +152,12 @@ fn alert_one(
     Ok(outbox::enqueue(db, &desk.routing, &message, now)?.ok())
 }
 
-/// The alert template for a staff member last seen on `channel`: variables
+/// The alert template for a staff member last seen on `channel`, in their
+/// `language` (picked, else their number's) or the default one's: variables
 /// (or parameters) 1 the customer's name, 2 their number, 3 their last message.
 fn alert_template(
     staff: &Staff,
-    channel: Option<crate::message::Channel>,
+    (channel, (language, default)): (Option<crate::message::Channel>, (&str, &str)),
     about: &Customer,
     last: &str,
 ) -> Option<Content> {
@@ -161,13 +173,17 @@ fn alert_template(
     let meta = || {
         Some(Content::MetaTemplate {
             name: staff.alert_template.clone()?,
-            language: staff.alert_language.clone().unwrap_or_else(|| "en".into()),
+            language: staff
+                .alert_language
+                .for_language(language, default)
+                .unwrap_or("en")
+                .to_string(),
             parameters: values.to_vec(),
         })
     };
     let twilio = || {
         Some(Content::TwilioTemplate {
-            content_sid: staff.alert_content_sid.clone()?,
+            content_sid: staff.alert_content_sid.for_language(language, default)?.to_string(),
             variables: (1..)
                 .map(|n: usize| n.to_string())
                 .zip(values.iter().cloned())
