@@ -1,51 +1,14 @@
-//! The menu reloads while `serve` runs (README "Changing the menu"): a
+//! The menu reloads while `serve` runs (README "The menu file": a change
+//! needs no restart): a
 //! changed menu file is used by the next message; an invalid one is refused
 //! with a log line naming the problem while the old menu keeps serving; on
 //! Unix, SIGHUP reloads at once. Against the real binary and real files.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::{
-    agent, config_text, new_sid, parse_twiml, post_signed_to, shopbot_command, start_child, whatsapp_params,
-};
+use crate::support::{agent, config_text, new_sid, parse_twiml, post_signed_to, whatsapp_params};
 
 const CUSTOMER: &str = "+27825556001";
-
-/// `serve` on `config`, its address and every log line it writes.
-fn serve_logged(config: &Path) -> (Child, String, Arc<Mutex<Vec<String>>>) {
-    let mut child = start_child(
-        shopbot_command(&["serve", "--config"])
-            .arg(config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped()),
-    );
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let kept = lines.clone();
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            kept.lock().unwrap_or_else(|p| p.into_inner()).push(line);
-        }
-    });
-    let started = Instant::now();
-    let addr = loop {
-        let found = lines.lock().unwrap().iter().find_map(|l| {
-            l.split("listening on ")
-                .nth(1)
-                .map(|r| r.split(';').next().unwrap_or_default().to_string())
-        });
-        if let Some(addr) = found {
-            break addr;
-        }
-        assert!(started.elapsed() < Duration::from_secs(20), "serve did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    (child, format!("http://{addr}"), lines)
-}
 
 fn menu(welcome: &str) -> String {
     include_str!("../../src/engine/default_menu.toml").replace(
@@ -88,7 +51,7 @@ fn a_changed_menu_file_is_used_by_the_next_message_and_an_invalid_one_is_refused
         config_text(&dir.path().join("shop.db"), "[menu]\npath = \"menu.toml\"\n"),
     )
     .unwrap();
-    let (mut child, http, log) = serve_logged(&config);
+    let (mut child, http, log) = crate::crash::serve_logged(&config);
     assert_eq!(first_line(&http), "Hello from the first menu! Select 1-5");
 
     std::fs::write(&menu_file, menu("Welcome to the new season!")).unwrap();
