@@ -115,7 +115,7 @@ never WhatsApp (Developer → \"Fail the next message\" shows a failure).
 Try it from another terminal:
   curl -s {base}/twilio/inbound --data-urlencode From=whatsapp:+27820000001 \\
        -d MessageSid=SM$RANDOM$RANDOM --data-urlencode Body=hi
-  cargo run --release -- chat          (the same bot in the terminal)
+  cargo run --release -- chat --while-serving   (the same bot in the terminal, on this demo's database)
 
 The shopbot command: target/release/shopbot (built by `cargo run --release`),
 or put it on your PATH with `cargo install --path .` from this folder.
