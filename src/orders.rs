@@ -387,7 +387,7 @@ fn read_row(record: &csv::StringRecord, columns: &Columns) -> Result<NewOrder, S
     let phone = match optional(columns.phone) {
         Cell::Set(Some(p)) => Cell::Set(Some(
             check_controls(&format!("order {number}: the phone"), &p, false)
-                .and_then(|()| PhoneNumber::parse(&p).map_err(|e| format!("order {number}: the phone number: {e}")))?,
+                .and_then(|()| PhoneNumber::parse(&p).map_err(|e| format!("order {number}: phone {e}")))?,
         )),
         Cell::Set(None) => Cell::Set(None),
         Cell::Keep => Cell::Keep,
@@ -471,10 +471,7 @@ mod tests {
         assert!(public_order(&mut store, "A4").is_some());
         let lines = rejected(&report);
         assert_eq!(lines[0], (3, "order A2 has no status"));
-        assert!(
-            lines[1].0 == 4 && lines[1].1.contains("the phone number: write it like +27821234567"),
-            "{lines:?}"
-        );
+        assert!(lines[1].0 == 4 && lines[1].1.contains("E.164"), "{lines:?}");
         assert!(
             lines[2].0 == 5 && lines[2].1.contains("already appears on line 2"),
             "{lines:?}"

@@ -13,7 +13,7 @@ pub struct PhoneNumber(String);
 
 /// Why a string is not a phone number we can use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("write it like +27821234567 (a +, the country code, then the number): {value:?} {reason}")]
+#[error("{value:?} is not an E.164 phone number ({reason}); write it like +27821234567")]
 pub struct PhoneError {
     /// The text as it was given.
     pub value: String,
@@ -30,15 +30,15 @@ impl PhoneNumber {
         };
         let text = raw.trim();
         let text = text.strip_prefix("whatsapp:").unwrap_or(text);
-        let digits = text.strip_prefix('+').ok_or_else(|| fail("does not start with +"))?;
+        let digits = text.strip_prefix('+').ok_or_else(|| fail("it must start with +"))?;
         if !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(fail("has something other than digits after the +"));
+            return Err(fail("only digits may follow the +"));
         }
         if !(8..=15).contains(&digits.len()) {
-            return Err(fail("does not have 8 to 15 digits"));
+            return Err(fail("E.164 numbers have 8 to 15 digits"));
         }
         if digits.starts_with('0') {
-            return Err(fail("starts its country code with 0"));
+            return Err(fail("a country code never starts with 0"));
         }
         Ok(PhoneNumber(text.to_string()))
     }

@@ -9,7 +9,6 @@
 //! `META_APP_SECRET`, `META_VERIFY_TOKEN`); the environment wins. Every error
 //! names the file, the key and the fix.
 
-mod keys;
 mod raw;
 
 use std::collections::BTreeMap;
@@ -20,7 +19,7 @@ use std::time::Duration;
 
 use jiff::tz::TimeZone;
 
-use crate::engine::{Menu, Menus, OptKeywords};
+use crate::engine::{Menu, MenuError, Menus, OptKeywords};
 use crate::message::{Channel, ChoiceLimits};
 use crate::phone::PhoneNumber;
 
@@ -414,6 +413,25 @@ pub enum ConfigError {
         /// Every problem found.
         problems: Vec<ConfigProblem>,
     },
+    /// The menu file could not be read.
+    #[error("{}: cannot read the menu file ([menu] path in {}): {source}", path.display(), config.display())]
+    MenuRead {
+        /// The menu file.
+        path: PathBuf,
+        /// The config that names it.
+        config: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The menu file is unusable.
+    #[error("{}: {error}", path.display())]
+    Menu {
+        /// The menu file.
+        path: PathBuf,
+        /// Every problem found.
+        error: MenuError,
+    },
 }
 
 fn render_problems(path: &Path, problems: &[ConfigProblem]) -> String {
@@ -479,37 +497,11 @@ impl Config {
         env: &dyn Fn(&str) -> Option<String>,
         purpose: Purpose,
     ) -> Result<Config, ConfigError> {
-        let syntax = |e: toml::de::Error| ConfigError::Syntax {
+        let raw: raw::RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             path: path.to_path_buf(),
             message: e.to_string().trim_end().to_string(),
-        };
-        let mut table: toml::Table = toml::from_str(text).map_err(syntax)?;
-        let (top, sections) = raw::known_keys();
-        let unknown = keys::take_unknown(&mut table, top, &sections);
-        let raw = match toml::Value::Table(table).try_into::<raw::RawConfig>() {
-            Ok(raw) => raw,
-            // A value of the wrong type: the message from the text names its line.
-            Err(_) if unknown.is_empty() => {
-                return Err(
-                    toml::from_str::<raw::RawConfig>(text).map_or_else(syntax, |_| ConfigError::Syntax {
-                        path: path.to_path_buf(),
-                        message: "the file could not be read as a config".into(),
-                    }),
-                )
-            }
-            Err(e) => {
-                let mut problems = unknown;
-                problems.push(ConfigProblem {
-                    key: "(a value)".into(),
-                    message: e.to_string().trim_end().to_string(),
-                });
-                return Err(ConfigError::Invalid {
-                    path: path.to_path_buf(),
-                    problems,
-                });
-            }
-        };
-        raw.validate(path, env, (purpose, unknown))
+        })?;
+        raw.validate(path, env, purpose)
     }
 
     /// A warning, as ssh gives for a private key, when the file holds secrets

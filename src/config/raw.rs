@@ -295,30 +295,6 @@ struct RawMenu {
     path: Option<PathBuf>,
 }
 
-/// The file's tables and top-level keys, and each table's keys (as the
-/// types below read them): what [`super::keys::take_unknown`] checks against.
-pub fn known_keys() -> (&'static [&'static str], Vec<(&'static str, &'static [&'static str])>) {
-    use super::keys::fields_of;
-    let sections = vec![
-        ("server", fields_of::<RawServer>()),
-        ("database", fields_of::<RawDatabase>()),
-        ("shop", fields_of::<RawShop>()),
-        ("twilio", fields_of::<RawTwilio>()),
-        ("meta", fields_of::<RawMeta>()),
-        ("webhooks", fields_of::<RawWebhooks>()),
-        ("opt", fields_of::<RawOpt>()),
-        ("admin", fields_of::<RawAdmin>()),
-        ("staff", fields_of::<RawStaff>()),
-        ("notify", fields_of::<RawNotify>()),
-        ("hours", fields_of::<RawHours>()),
-        ("outbox", fields_of::<RawOutbox>()),
-        ("retention", fields_of::<RawRetention>()),
-        ("log", fields_of::<RawLog>()),
-        ("menu", fields_of::<RawMenu>()),
-    ];
-    (fields_of::<RawConfig>(), sections)
-}
-
 /// Collects problems while validating.
 struct Problems(Vec<ConfigProblem>);
 
@@ -336,15 +312,13 @@ fn non_empty(value: Option<String>) -> Option<String> {
 }
 
 impl RawConfig {
-    /// Checks every value; `found` holds the problems found before (unknown
-    /// keys), reported together with these.
     pub fn validate(
         self,
         path: &Path,
         env: &dyn Fn(&str) -> Option<String>,
-        (purpose, found): (Purpose, Vec<ConfigProblem>),
+        purpose: Purpose,
     ) -> Result<Config, ConfigError> {
-        let mut problems = Problems(found);
+        let mut problems = Problems(Vec::new());
         let secrets_in_file = self.secrets_in_file();
         let folder = path.parent().unwrap_or(Path::new("."));
         let server = self.server.validate(&mut problems);
@@ -394,17 +368,9 @@ impl RawConfig {
             .chain(meta.is_some().then_some(TextLimit::META))
             .collect();
         let menu_path = self.menu.path.map(|menu_path| folder.join(menu_path));
-        // A menu that cannot be used is one more problem, reported with the
-        // rest (the checks that need a menu use the example meanwhile).
         let (menus, menu_source) = match &menu_path {
             None => (Menus::example(), "built-in example menu".to_string()),
-            Some(menu_path) => match load_menu(menu_path, &limits) {
-                Ok(menus) => (menus, menu_path.display().to_string()),
-                Err(problem) => {
-                    problems.add("[menu] path", problem);
-                    (Menus::example(), menu_path.display().to_string())
-                }
-            },
+            Some(menu_path) => (load_menu(menu_path, path, &limits)?, menu_path.display().to_string()),
         };
         reserved_menu_words(&menus, &menu_source, &opt, &mut problems);
         let staff = self.staff.map(|staff| staff.validate(&twilio, &mut problems));
@@ -501,20 +467,18 @@ fn reserved_menu_words(menus: &Menus, menu_source: &str, opt: &OptKeywords, prob
     }
 }
 
-/// Reads the menu file `path` and validates it for channels with these
-/// limits; what is wrong, in words, if it cannot be used: the file's full
-/// path and the fix when it cannot be read, every problem of the menu when
-/// it can.
-pub fn load_menu(path: &Path, limits: &[TextLimit]) -> Result<Menus, String> {
-    let full = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => format!(
-            "{} does not exist; write the menu there (start from a copy of the built-in example, src/engine/default_menu.toml in shopbot's source, shown in README \"The menu file\"), or correct the path, or remove [menu] path to use the built-in example",
-            full.display()
-        ),
-        _ => format!("{} cannot be read ({e}); check that shopbot's user may read it", full.display()),
+/// Reads the menu file `path` (named by the config file `config`) and
+/// validates it for channels with these limits.
+pub fn load_menu(path: &Path, config: &Path, limits: &[TextLimit]) -> Result<Menus, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::MenuRead {
+        path: path.to_path_buf(),
+        config: config.to_path_buf(),
+        source,
     })?;
-    Menus::from_toml(&text, limits).map_err(|error| format!("{}: {error}", full.display()))
+    Menus::from_toml(&text, limits).map_err(|error| ConfigError::Menu {
+        path: path.to_path_buf(),
+        error,
+    })
 }
 
 impl RawServer {
@@ -703,7 +667,7 @@ impl RawTwilio {
             if crate::phone::PhoneNumber::parse(from).is_err() || !from.starts_with("whatsapp:") {
                 problems.add(
                     "[twilio] whatsapp_from",
-                    format!("write your WhatsApp sender like \"whatsapp:+14155238886\" (whatsapp:, a +, the country code, the number): {from:?} is not"),
+                    format!("{from:?} must be your WhatsApp sender like \"whatsapp:+14155238886\""),
                 );
             }
         }
@@ -904,7 +868,7 @@ impl RawStaff {
                 ),
                 Ok(number) if numbers.contains(&number) => {}
                 Ok(number) => numbers.push(number),
-                Err(e) => problems.add("[staff] numbers", e.to_string()),
+                Err(e) => problems.add("[staff] numbers", format!("{raw:?}: {e}")),
             }
         }
         let alert_content_sid = by_language(

@@ -267,13 +267,9 @@ fn check_names_a_missing_menu_file_as_the_menu_file_and_flags_placeholders() {
     let out = crate::support::run_to_end(&mut check);
     let printed = crate::support::output_text(&out);
     assert_eq!(out.status.code(), Some(1), "{printed}");
-    let full = std::path::absolute(dir.path().join("menu.toml")).unwrap();
     assert!(
-        printed.contains(&format!(
-            "[menu] path: {} does not exist; write the menu there",
-            full.display()
-        )),
-        "the full path and the fix: {printed}"
+        printed.contains("cannot read the menu file") && printed.contains("menu.toml"),
+        "{printed}"
     );
     assert!(!printed.contains("config file"), "{printed}");
 

@@ -172,14 +172,13 @@ fn the_owner_uploads_an_orders_spreadsheet_from_a_real_browser() {
     assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
 }
 
-/// Waits until the element `selector` is wholly inside the viewport (the
-/// page may still be scrolling to its anchor on a busy machine).
-fn wait_in_view(browser: &mut Browser, selector: &str, what: &str) {
+/// Whether the element `selector` is wholly inside the viewport.
+fn in_view(browser: &mut Browser, selector: &str) -> bool {
     let js = format!(
         "(() => {{ const r = document.querySelector({selector:?}).getBoundingClientRect();
            return r.top >= 0 && r.bottom <= window.innerHeight; }})()"
     );
-    browser.wait_for(&js, what);
+    browser.eval(&js) == serde_json::Value::Bool(true)
 }
 
 #[test]
@@ -207,9 +206,16 @@ fn a_conversation_opens_at_its_newest_message_with_the_reply_box_in_view_and_onl
         "location.pathname.startsWith('/admin/conversations/') && document.readyState === 'complete'",
         "the conversation",
     );
-    browser.wait_for("window.scrollY > 1000", "scrolled down to the end");
-    wait_in_view(&mut browser, "#body", "the reply box in view");
-    wait_in_view(&mut browser, "ol.thread > li:last-child", "the newest message in view");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        browser.eval("window.scrollY").as_f64().unwrap() > 1000.0,
+        "scrolled down to the end"
+    );
+    assert!(in_view(&mut browser, "#body"), "the reply box is in view");
+    assert!(
+        in_view(&mut browser, "ol.thread > li:last-child"),
+        "the newest message is in view"
+    );
     browser.screenshot(&screenshot_path("conversation-opens-at-newest-390x844.png"));
 
     // News in another conversation is not news here; news in this one is.
@@ -243,7 +249,11 @@ fn a_conversation_opens_at_its_newest_message_with_the_reply_box_in_view_and_onl
     assert!(id.starts_with('m'), "{link}");
     let linked = browser.eval(&format!("document.getElementById({id:?}).textContent"));
     assert!(linked.as_str().unwrap().contains("Calling you now."), "{linked}");
-    wait_in_view(&mut browser, "#reply .notice.done", "the confirmation in view");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        in_view(&mut browser, "#reply .notice.done"),
+        "the confirmation is in view"
+    );
     browser.screenshot(&screenshot_path("conversation-sent-390x844.png"));
     assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
 }
