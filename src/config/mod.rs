@@ -1,6 +1,8 @@
-//! The configuration file: read raw with `deny_unknown_fields`, then validated
+//! The configuration file: parsed as TOML, its unknown keys and values of the
+//! wrong kind set aside as problems ([`keys`]), the rest read raw and validated
 //! into typed values ([`SocketAddr`], [`TimeZone`], [`PathBuf`], a loaded
 //! [`Menu`]) so the rest of the code never sees a string it must re-check.
+//! Every problem is reported at once: the config's, then its menu file's.
 //!
 //! Reading the file is kept apart from parsing it ([`Config::from_toml`] takes the
 //! text, the file's path for messages, and the environment as a lookup function)
@@ -9,6 +11,7 @@
 //! `META_APP_SECRET`, `META_VERIFY_TOKEN`); the environment wins. Every error
 //! names the file, the key and the fix.
 
+mod keys;
 mod raw;
 
 use std::collections::BTreeMap;
@@ -385,11 +388,20 @@ pub struct ConfigProblem {
     pub message: String,
 }
 
+/// The problems of a menu file that could be read but not used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MenuProblems {
+    /// The menu file.
+    pub path: PathBuf,
+    /// Every problem found.
+    pub error: MenuError,
+}
+
 /// Why a config cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("{}: cannot read the config file: {source}", path.display())]
+    #[error("{}", unreadable_config(path, source))]
     Read {
         /// The file.
         path: PathBuf,
@@ -397,7 +409,7 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    /// The file is not valid TOML or has an unknown key.
+    /// The file is not valid TOML.
     #[error("{}: {message}", path.display())]
     Syntax {
         /// The file.
@@ -405,41 +417,51 @@ pub enum ConfigError {
         /// The parser's message, with line and key.
         message: String,
     },
-    /// Keys have unusable values.
-    #[error("{}", render_problems(path, problems))]
+    /// Keys have unusable values, or the menu file named is unusable: every
+    /// problem of both, one line each.
+    #[error("{}", render_problems(path, problems, menu.as_ref()))]
     Invalid {
         /// The file.
         path: PathBuf,
-        /// Every problem found.
+        /// Every problem found in it (unknown keys and a menu file that cannot
+        /// be read included).
         problems: Vec<ConfigProblem>,
-    },
-    /// The menu file could not be read.
-    #[error("{}: cannot read the menu file ([menu] path in {}): {source}", path.display(), config.display())]
-    MenuRead {
-        /// The menu file.
-        path: PathBuf,
-        /// The config that names it.
-        config: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The menu file is unusable.
-    #[error("{}: {error}", path.display())]
-    Menu {
-        /// The menu file.
-        path: PathBuf,
-        /// Every problem found.
-        error: MenuError,
+        /// The problems of the menu file it names, when that could be read.
+        menu: Option<MenuProblems>,
     },
 }
 
-fn render_problems(path: &Path, problems: &[ConfigProblem]) -> String {
-    problems
+/// One line per problem, each naming its file: the config's, then the menu's.
+fn render_problems(path: &Path, problems: &[ConfigProblem], menu: Option<&MenuProblems>) -> String {
+    let config = problems
         .iter()
-        .map(|p| format!("{}: {}: {}", path.display(), p.key, p.message))
-        .collect::<Vec<_>>()
-        .join("\n")
+        .map(|p| format!("{}: {}: {}", path.display(), p.key, p.message));
+    let menu = menu.into_iter().flat_map(|menu| {
+        let shown = menu.path.display().to_string();
+        match &menu.error {
+            MenuError::Invalid(found) => found.iter().map(|p| format!("{shown}: {p}")).collect(),
+            syntax => vec![format!("{shown}: {syntax}")],
+        }
+    });
+    config.chain(menu).collect::<Vec<_>>().join("\n")
+}
+
+/// Why the config file cannot be read, with its full path and the fix.
+fn unreadable_config(path: &Path, source: &std::io::Error) -> String {
+    let full = full_path(path);
+    match source.kind() {
+        std::io::ErrorKind::NotFound => format!(
+            "{}: there is no config file here; give the right path with --config (or SHOPBOT_CONFIG), \
+             or create it from config.example.toml",
+            full.display()
+        ),
+        _ => format!("{}: cannot read the config file: {source}", full.display()),
+    }
+}
+
+/// `path` as an operator can find it: absolute, against the current folder.
+fn full_path(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// What a command needs the config for; validation asks only for that.
@@ -497,11 +519,14 @@ impl Config {
         env: &dyn Fn(&str) -> Option<String>,
         purpose: Purpose,
     ) -> Result<Config, ConfigError> {
-        let raw: raw::RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+        let table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             path: path.to_path_buf(),
             message: e.to_string().trim_end().to_string(),
         })?;
-        raw.validate(path, env, purpose)
+        match raw::RawConfig::read(table) {
+            (Some(raw), problems) => raw.validate(path, env, purpose, problems),
+            (None, problems) => Err(raw::invalid(path, problems, None)),
+        }
     }
 
     /// A warning, as ssh gives for a private key, when the file holds secrets

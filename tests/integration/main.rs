@@ -13,6 +13,7 @@ mod browser;
 mod buttons;
 mod cli;
 mod concurrency;
+mod config_check;
 mod crash;
 mod data_care;
 mod demo_loop;
