@@ -16,11 +16,12 @@ const CUSTOMER: &str = "+27825550810";
 const OTHER_CUSTOMER: &str = "+27825550811";
 const ALERT_SID: &str = "HX0123456789abcdef0123456789abcdef";
 
-/// A server with two staff numbers, forwards batched over 1 s.
+/// A server with two staff numbers, forwards batched over 3 s (room for a
+/// slow machine, or qemu, to write a test's lines within one batch).
 fn relay_server(mock: &MockTwilio) -> TestServer {
     TestServer::start_with(&format!(
         "api_base_url = \"{}\"\n[outbox]\nretry_after_seconds = 0.05\n[staff]\nnumbers = [\"{STAFF_A}\", \"{STAFF_B}\"]\n\
-         alert_content_sid = \"{ALERT_SID}\"\nforward_every_seconds = 1\n",
+         alert_content_sid = \"{ALERT_SID}\"\nforward_every_seconds = 3\n",
         mock.url
     ))
 }
