@@ -51,8 +51,8 @@ struct Args {
     /// The URL Twilio signs (public base URL and the webhook's path).
     #[arg(long, default_value = "https://bot.example.com/twilio/inbound")]
     url: String,
-    /// Threads taking requests from tiny_http (shopbot's default is 8).
-    #[arg(long, default_value_t = 8)]
+    /// Threads taking requests from tiny_http (as shopbot's `[server] workers`, default 16).
+    #[arg(long, default_value_t = 16)]
     workers: usize,
     /// The writer answers each request itself after the commit.
     #[arg(long)]
