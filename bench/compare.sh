@@ -12,7 +12,7 @@
 # unless CALLGRIND=0, bench/callgrind.sh counts the instructions per request
 # of both (one request at a time, the N and 3N difference).
 #
-#   bench/compare.sh                    # 8 s phases, 3 rounds, C=16, callgrind N=500 (~4 min, builds first)
+#   bench/compare.sh                    # 8 s phases, 3 rounds, C=16, callgrind N=500 (~2 min after the builds)
 #   PHASE=4 ROUNDS=2 CALLGRIND=0 bench/compare.sh   # a quick look
 #   N=1000 TOP=30 bench/compare.sh      # passed on to bench/callgrind.sh
 #   BASELINE_ARGS=--writer-answers bench/compare.sh # the baseline's writer answers (one hop fewer)
