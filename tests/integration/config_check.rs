@@ -81,7 +81,7 @@ fn a_missing_menu_file_is_named_by_its_full_path_with_the_fix_beside_the_other_p
         "config.toml: [menu] path: there is no menu file {}; create it (README \"The menu file\"; \
          shopbot's built-in example, src/engine/default_menu.toml, is a good start) or remove [menu] path \
          to use the built-in example menu",
-        full.display()
+        shown(&full)
     );
     assert!(output.contains(&expected), "{output}\nshould contain\n{expected}");
     assert!(output.contains("config.toml: [outbox] max_attempts: is 0"), "{output}");
@@ -98,7 +98,7 @@ fn a_missing_config_file_is_named_by_its_full_path_with_the_fix() {
     let expected = format!(
         "error: {}: there is no config file here; give the right path with --config (or SHOPBOT_CONFIG), \
          or create it from config.example.toml",
-        folder.join("nope.toml").display()
+        shown(&folder.join("nope.toml"))
     );
     assert_eq!(output.trim_end(), expected);
 }
@@ -150,4 +150,11 @@ fn serve_refuses_to_start_with_the_same_report_as_check() {
             "{line}\n  not in\n{served}"
         );
     }
+}
+
+/// A canonical path as shopbot prints it (on Windows without the `\\?\`
+/// prefix canonicalize adds).
+fn shown(path: &std::path::Path) -> String {
+    let text = path.display().to_string();
+    text.strip_prefix(r"\\?\").map(str::to_string).unwrap_or(text)
 }
