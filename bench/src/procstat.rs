@@ -28,14 +28,7 @@ pub fn sample(pid: u32) -> Option<Sample> {
     let system: f64 = fields.get(12)?.parse().ok()?;
     let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + system;
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kib = |key: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
+    let kib = |key: &str| status_field(&status, key);
     Some(Sample {
         cpu_seconds: ticks / clock_ticks(),
         system_seconds: system / clock_ticks(),
@@ -78,14 +71,7 @@ fn threads(pid: u32) -> Vec<(u32, u64, u64)> {
         let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
             continue;
         };
-        let count = |key: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
+        let count = |key: &str| status_field(&status, key);
         threads.push((
             tid,
             count("voluntary_ctxt_switches:"),
@@ -103,4 +89,14 @@ fn clock_ticks() -> f64 {
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(100.0)
+}
+
+/// The number after `key` in a `/proc/…/status` text (0 if it is not there).
+fn status_field(status: &str, key: &str) -> u64 {
+    status
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }

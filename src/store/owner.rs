@@ -102,11 +102,17 @@ impl Db<'_> {
         })
     }
 
-    /// Removes an account and ends its sessions.
-    pub fn remove_inbox_user(&self, name: &str) -> Result<UserChange, StoreError> {
+    /// Ends every session of the account `name`.
+    fn end_sessions_of(&self, name: &str) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("DELETE FROM owner_sessions WHERE user_id = (SELECT id FROM inbox_users WHERE name = ?1)")?
             .execute([name])?;
+        Ok(())
+    }
+
+    /// Removes an account and ends its sessions.
+    pub fn remove_inbox_user(&self, name: &str) -> Result<UserChange, StoreError> {
+        self.end_sessions_of(name)?;
         let removed = self
             .conn
             .prepare_cached("DELETE FROM inbox_users WHERE name = ?1")?
@@ -128,9 +134,7 @@ impl Db<'_> {
         if changed == 0 {
             return Ok(UserChange::NoSuchUser);
         }
-        self.conn
-            .prepare_cached("DELETE FROM owner_sessions WHERE user_id = (SELECT id FROM inbox_users WHERE name = ?1)")?
-            .execute([name])?;
+        self.end_sessions_of(name)?;
         Ok(UserChange::Done)
     }
 

@@ -208,17 +208,12 @@ pub fn media(inbox: &Inbox, call: &Page<'_>) -> Response {
     let Some(attachment) = record.media.get(n).filter(|_| record.direction == Direction::Inbound) else {
         return Response::text(404, "no such attachment");
     };
-    // The demo's own sample photo is served by the demo itself.
-    if inbox.demo && attachment.url.ends_with(demo::SAMPLE_PHOTO_PATH) {
-        return Response::with_body(200, "image/png", demo::SAMPLE_PHOTO);
-    }
-    match inbox.media.fetch(record.channel, attachment) {
-        Ok(fetched) => attachment_response(fetched, &format!("message-{id}-attachment-{n}")),
-        Err(e) => {
-            log::warn!(target: "admin", "message {id}, attachment {n}: {e}");
-            Response::text(502, &format!("the attachment could not be fetched: {e}"))
-        }
-    }
+    fetched_attachment(
+        inbox,
+        record.channel,
+        attachment,
+        &format!("message-{id}-attachment-{n}"),
+    )
 }
 
 /// `GET /admin/submissions/{id}/media/{n}`: the `n`th attachment of a
@@ -237,18 +232,35 @@ pub fn submission_media(inbox: &Inbox, call: &Page<'_>) -> Response {
     let Some(attachment) = submission.answers.iter().flat_map(|a| &a.media).nth(n) else {
         return Response::text(404, "no such attachment");
     };
-    if inbox.demo && attachment.url.ends_with(demo::SAMPLE_PHOTO_PATH) {
-        return Response::with_body(200, "image/png", demo::SAMPLE_PHOTO);
-    }
     let channel = if attachment.id.is_some() {
         crate::message::Channel::Meta
     } else {
         crate::message::Channel::Twilio
     };
+    fetched_attachment(
+        inbox,
+        channel,
+        attachment,
+        &format!("{}-attachment-{n}", submission.public_id),
+    )
+}
+
+/// A customer's attachment fetched through `channel` and answered (see
+/// [`attachment_response`]), or `502` with why; `name` names it in the log
+/// and as a download. The demo's own sample photo is served by the demo.
+fn fetched_attachment(
+    inbox: &Inbox,
+    channel: crate::message::Channel,
+    attachment: &crate::message::Media,
+    name: &str,
+) -> Response {
+    if inbox.demo && attachment.url.ends_with(demo::SAMPLE_PHOTO_PATH) {
+        return Response::with_body(200, "image/png", demo::SAMPLE_PHOTO);
+    }
     match inbox.media.fetch(channel, attachment) {
-        Ok(fetched) => attachment_response(fetched, &format!("{}-attachment-{n}", submission.public_id)),
+        Ok(fetched) => attachment_response(fetched, name),
         Err(e) => {
-            log::warn!(target: "admin", "submission {}, attachment {n}: {e}", submission.public_id);
+            log::warn!(target: "admin", "{name}: {e}");
             Response::text(502, &format!("the attachment could not be fetched: {e}"))
         }
     }
