@@ -33,3 +33,30 @@ wait_ready() {
     sleep 0.005
   done
 }
+
+# Starts a server and waits until it answers: `start_server KIND BIN [WORDS…]`
+# with KIND `shopbot` (`BIN serve` with $DIR/config.toml, see write_config) or
+# `baseline` (BIN, the minimal server of bench/src/bin/baseline.rs, with its
+# database in $DIR, $BASELINE_WORKERS workers (default 16, as shopbot) and the options in
+# $BASELINE_ARGS), on $PORT with the token $TOKEN, run behind WORDS if given
+# (`valgrind --tool=callgrind …`).
+# Sets SERVER; waits at most $READY seconds (default 60).
+start_server() {
+  local kind=$1 bin=$2
+  shift 2
+  case $kind in
+    shopbot)
+      SHOPBOT_LOG=warn "$@" "$bin" serve --config "$DIR/config.toml" 2>>"$DIR/server.log" &
+      ;;
+    baseline)
+      "$@" "$bin" --listen "127.0.0.1:$PORT" --database "$DIR/baseline.db" --token "$TOKEN" \
+        --workers "${BASELINE_WORKERS:-16}" ${BASELINE_ARGS:-} 2>>"$DIR/server.log" &
+      ;;
+    *)
+      echo "start_server: unknown kind $kind (shopbot or baseline)" >&2
+      exit 2
+      ;;
+  esac
+  SERVER=$!
+  wait_ready "${READY:-60}"
+}

@@ -114,6 +114,18 @@ done
 [ "$(ct systemctl show -p NRestarts --value shopbot)" = 0 ] || fail "shopbot was restarted"
 ok "WATCHDOG=1 pings arrive, no restarts"
 
+echo "== reload (systemctl reload: SIGHUP, the menu read again)"
+pid=$(ct systemctl show -p MainPID --value shopbot)
+ct systemctl reload shopbot || fail "systemctl reload shopbot"
+for _ in $(seq 20); do
+  ct journalctl -u shopbot --no-pager | grep -q "reloaded on SIGHUP" && break
+  sleep 0.5
+done
+ct journalctl -u shopbot --no-pager | grep -q "reloaded on SIGHUP" || fail "no 'reloaded on SIGHUP' after systemctl reload"
+[ "$(ct systemctl is-active shopbot)" = active ] && [ "$(ct systemctl show -p MainPID --value shopbot)" = "$pid" ] \
+  || fail "reload restarted or stopped shopbot"
+ok "reloaded on SIGHUP, same PID $pid, still active"
+
 echo "== backups"
 for _ in 1 2 3; do ct systemctl start shopbot-backup || fail "shopbot-backup"; done
 n=$(ct sh -c 'ls /var/lib/shopbot/backups/shopbot-*.db | wc -l')

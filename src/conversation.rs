@@ -11,6 +11,8 @@
 //! reply are written, all in the caller's transaction, so a crash never leaves
 //! half a step.
 
+use std::sync::{Arc, RwLock};
+
 use jiff::{tz::TimeZone, Timestamp};
 
 use crate::config::Config;
@@ -39,6 +41,28 @@ pub struct Bot {
     pub hours: Option<Hours>,
 }
 
+/// The bot requests are answered with: one consistent snapshot per request,
+/// replaced whole when `serve` reloads the menu (see `crate::reload`).
+#[derive(Clone)]
+pub struct LiveBot(Arc<RwLock<Arc<Bot>>>);
+
+impl LiveBot {
+    /// Serving `bot`.
+    pub fn new(bot: Bot) -> LiveBot {
+        LiveBot(Arc::new(RwLock::new(Arc::new(bot))))
+    }
+
+    /// The bot now (one request uses one snapshot from start to end).
+    pub fn current(&self) -> Arc<Bot> {
+        self.0.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// From now on, `bot`.
+    pub fn replace(&self, bot: Bot) {
+        *self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(bot);
+    }
+}
+
 impl Bot {
     /// The menu in the default language.
     pub fn menu(&self) -> &Menu {
@@ -58,6 +82,7 @@ impl Bot {
                 start: config.menu().start.clone(),
                 handed_back: config.menu().texts.handed_back.clone(),
                 opt: config.opt.clone(),
+                menus: config.menus.clone(),
             }),
         }
     }

@@ -41,6 +41,7 @@ pub mod notify;
 pub mod orders;
 pub mod outbox;
 pub mod phone;
+pub mod reload;
 pub mod retention;
 pub mod server;
 pub mod service;

@@ -38,6 +38,15 @@ impl OrderNotices {
         })
     }
 
+    /// The same, telling in the texts of `menus` (the menu in service, after
+    /// `serve` reloaded it).
+    pub fn with_menus(&self, menus: &Menus) -> OrderNotices {
+        OrderNotices {
+            teller: self.teller.with_menus(menus),
+            ..self.clone()
+        }
+    }
+
     /// Queues the update for one changed order in the caller's transaction,
     /// and counts it in `notices`.
     pub fn tell(
@@ -92,6 +101,14 @@ impl SubmissionNotices {
             teller: Teller::from_config(config),
             template: notify.submission.clone(),
         })
+    }
+
+    /// The same, telling in the texts of `menus` (the menu in service).
+    pub fn with_menus(&self, menus: &Menus) -> SubmissionNotices {
+        SubmissionNotices {
+            teller: self.teller.with_menus(menus),
+            ..self.clone()
+        }
     }
 
     /// Queues the update for a submission whose status the owner changed, in
@@ -174,6 +191,13 @@ impl Teller {
         }
     }
 
+    fn with_menus(&self, menus: &Menus) -> Teller {
+        Teller {
+            menus: menus.clone(),
+            ..self.clone()
+        }
+    }
+
     /// Queues `notice` in the caller's transaction: free-form inside the
     /// 24-hour window, else the template of the customer's channel, never to
     /// a customer who opted out.
@@ -224,7 +248,10 @@ impl Teller {
     ) -> Option<Content> {
         match channel {
             Channel::Twilio => Some(Content::TwilioTemplate {
-                content_sid: template.content_sid.clone()?,
+                content_sid: template
+                    .content_sid
+                    .for_language(language, self.menus.default_language())?
+                    .to_string(),
                 variables: BTreeMap::from([
                     ("1".to_string(), values[0].clone()),
                     ("2".to_string(), values[1].clone()),
@@ -233,7 +260,8 @@ impl Teller {
             Channel::Meta => Some(Content::MetaTemplate {
                 name: template.template.clone()?,
                 language: template
-                    .language_for(language, self.menus.default_language())?
+                    .language
+                    .for_language(language, self.menus.default_language())?
                     .to_string(),
                 parameters: values.to_vec(),
             }),

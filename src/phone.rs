@@ -13,7 +13,7 @@ pub struct PhoneNumber(String);
 
 /// Why a string is not a phone number we can use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{value:?} is not an E.164 phone number ({reason}); write it like +27821234567")]
+#[error("{value:?} is not a phone number like +27821234567 (international E.164 form: {reason})")]
 pub struct PhoneError {
     /// The text as it was given.
     pub value: String,

@@ -6,19 +6,22 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::channel::demo::{DemoChannel, StatusCallback};
 use crate::channel::{self, twilio::verifier::WebhookVerifier};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::conversation::Bot;
+use crate::conversation::{Bot, LiveBot};
 use crate::http::{
     api::Api, demo::DemoPage, inbox::Inbox, meta::MetaWebhook, routes::App, twilio::Twilio, HttpServer, Settings,
 };
 use crate::message::Channel;
 use crate::outbox::policy::RetryPolicy;
 use crate::outbox::sender::{OutboxSender, SenderSettings, Wake};
+use crate::reload::Watcher;
 use crate::retention::RetentionJob;
 use crate::store::serving::ServingLock;
 use crate::store::{ReadPool, Store, StoreError};
+use crate::work::RecordStatus;
 use crate::writer::{Writer, WriterError};
 
 /// Why the server could not start.
@@ -53,16 +56,21 @@ pub enum StartError {
 /// Extra switches for how the server runs.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Serve the browser chat simulator at `/demo`.
+    /// Serve the browser chat simulator at `/demo`, and send the Twilio
+    /// lane's messages to it through the demo channel (never to Twilio).
     pub demo_page: bool,
     /// Where "now" comes from: the system's clock, or a test's.
     pub clock: Clock,
+    /// Reload the config and its menu file when they change or on SIGHUP
+    /// (`serve`; see [`crate::reload`]).
+    pub reload: bool,
 }
 
 /// A running server.
 pub struct Running {
     /// Held until the server is gone: see [`ServingLock`].
     _serving: ServingLock,
+    reload: Option<Watcher>,
     http: HttpServer,
     outbox: Option<OutboxSender>,
     retention: Option<RetentionJob>,
@@ -85,6 +93,7 @@ impl Running {
     /// Stops accepting, finishes requests in flight and the current outbound
     /// send, commits, closes the database (checkpointing the WAL), and returns.
     pub fn shutdown(self) {
+        drop(self.reload);
         self.http.shutdown();
         if let Some(outbox) = self.outbox {
             outbox.shutdown();
@@ -106,26 +115,26 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
     })?;
     let serving = ServingLock::acquire(&config.database_path)?;
     let store = Store::open(&config.database_path)?;
-    let bot = Arc::new(Bot::from_config(config));
+    let bot = LiveBot::new(Bot::from_config(config));
+    let reload = match options.reload {
+        true => Some(Watcher::start(config, bot.clone()).map_err(|source| {
+            StartError::Writer(WriterError::Thread {
+                what: "reload",
+                source: Arc::new(source),
+            })
+        })?),
+        false => None,
+    };
     let (writer, writer_thread) = Writer::start_with_clock(store, options.clock.clone())?;
     let reader = Arc::new(ReadPool::new(&config.database_path));
-    let outbox = start_outbox(config, &writer, &reader, &options)?;
+    let demo_channel = options.demo_page.then(|| demo_channel(config, &writer));
+    let outbox = start_outbox(config, &writer, &reader, &options, demo_channel.as_ref())?;
     let writer_health = writer.clone();
     let retention = config
         .retention
         .message_bodies_days
         .map(|days| RetentionJob::start(writer.clone(), days));
-    let demo = options.demo_page.then(|| {
-        DemoPage::new(
-            &config.shop.name,
-            config
-                .twilio
-                .whatsapp_from
-                .as_deref()
-                .unwrap_or("whatsapp:+14155238886"),
-            reader.clone(),
-        )
-    });
+    let demo = demo_channel.map(|channel| DemoPage::new(config, reader.clone(), channel));
     let wake = outbox.as_ref().map_or_else(Wake::none, OutboxSender::waker);
     let routing = Arc::new(crate::outbox::Routing::from_config(config));
     let inbox = Inbox {
@@ -197,6 +206,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
     })?;
     Ok(Running {
         _serving: serving,
+        reload,
         http,
         outbox,
         retention,
@@ -205,15 +215,33 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
     })
 }
 
+/// The demo's channel, its status callbacks recorded as `POST /twilio/status`
+/// records Twilio's.
+fn demo_channel(config: &Config, writer: &Writer) -> DemoChannel {
+    let writer = writer.clone();
+    let callback: StatusCallback = Arc::new(move |form| {
+        let event = channel::twilio::status::status_event(form)?;
+        writer.run(RecordStatus(event))?;
+        Ok(())
+    });
+    DemoChannel::new(&config.sender_address(), callback)
+}
+
 /// Starts the outbox sender for the channels that can send; messages for the
-/// others wait in the outbox (and a warning says why).
+/// others wait in the outbox (and a warning says why). With `demo`, the demo
+/// channel takes Twilio's lane.
 fn start_outbox(
     config: &Config,
     writer: &Writer,
     reader: &Arc<ReadPool>,
     options: &Options,
+    demo: Option<&DemoChannel>,
 ) -> Result<Option<OutboxSender>, StartError> {
-    let (channels, missing) = channel::transports(config, Some((reader, writer)));
+    let (mut channels, mut missing) = channel::transports(config, Some((reader, writer)));
+    if let Some(demo) = demo {
+        channels.insert(Channel::Twilio, (Box::new(demo.clone()), channel::rates(config)));
+        missing.retain(|(channel, _)| *channel != Channel::Twilio);
+    }
     // The demo has no provider account on purpose.
     let level = if options.demo_page {
         log::Level::Debug

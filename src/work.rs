@@ -13,7 +13,7 @@ use crate::message::{ChoiceLimits, Inbound, StatusEvent};
 use crate::notify::{OrderNotices, SubmissionNotices, Told};
 use crate::orders::{self, ImportError, ImportReport, Notices, StatusChange};
 use crate::outbox::{self, policy};
-use crate::store::{Db, Recorded, StatusSet, StoreError};
+use crate::store::{Db, InboxAction, Recorded, StatusSet, StoreError};
 use crate::writer::{self, Work, WriterError};
 
 /// An inbound message on a channel with inline replies: the conversation
@@ -155,7 +155,7 @@ impl Work for RecordStatus {
     }
 }
 
-/// The owner signed in: a new session (stored as its token's hash).
+/// An inbox user signed in: a new session (stored as its token's hash).
 pub struct SignIn {
     /// SHA-256 of the session token.
     pub token_hash: String,
@@ -163,12 +163,36 @@ pub struct SignIn {
     pub csrf: String,
     /// When it ends unless used.
     pub expires_at: Timestamp,
+    /// The user (`inbox_users.id`).
+    pub user: i64,
 }
 
 impl Work for SignIn {
     type Output = ();
     fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<(), WriterError> {
-        Ok(db.create_owner_session(&self.token_hash, &self.csrf, now, self.expires_at)?)
+        Ok(db.create_owner_session(&self.token_hash, &self.csrf, self.user, (now, self.expires_at))?)
+    }
+}
+
+/// An inbox user's word on a message ([`Release`] or [`Resolve`]), recorded
+/// with their name in the same transaction when it was taken.
+pub struct ByUser<W> {
+    /// The work.
+    pub work: W,
+    /// The message it is about.
+    pub message: i64,
+    /// Who, and what it means.
+    pub done: (String, InboxAction),
+}
+
+impl<W: Work<Output = Option<bool>>> Work for ByUser<W> {
+    type Output = Option<bool>;
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Option<bool>, WriterError> {
+        let taken = self.work.run(db, now)?;
+        if taken == Some(true) {
+            db.record_message_action(self.message, (&self.done.0, self.done.1), now)?;
+        }
+        Ok(taken)
     }
 }
 
@@ -219,12 +243,15 @@ pub struct HandBack {
     pub contact: crate::store::ContactId,
     /// The menu's start node.
     pub start: String,
+    /// The inbox user who did it.
+    pub by: String,
 }
 
 impl Work for HandBack {
     type Output = ();
     fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<(), WriterError> {
-        Ok(crate::session::hand_back(db, self.contact, &self.start, now)?)
+        crate::session::hand_back(db, self.contact, &self.start, now)?;
+        Ok(db.record_action(self.contact, None, (&self.by, InboxAction::HandedBack), now)?)
     }
 }
 

@@ -119,12 +119,18 @@ fn main() {
             thread::spawn(move || {
                 let mut worker = Worker::new(addr, path, signer, run, w, customers);
                 worker.run(&totals, &pace);
+                // Returned, not dropped: its connection stays open until the
+                // server's counters are read (a connection's thread that has
+                // exited takes its context switches with it).
+                worker
             })
         })
         .collect();
+    let mut finished = Vec::with_capacity(workers.len());
     for w in workers {
-        if w.join().is_err() {
-            totals.error("a load thread panicked".into());
+        match w.join() {
+            Ok(worker) => finished.push(worker),
+            Err(_) => totals.error("a load thread panicked".into()),
         }
     }
     if args.rate > 0.0 {
@@ -139,6 +145,7 @@ fn main() {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let after = args.pid.and_then(procstat::sample);
+    drop(finished);
     report(&args, &totals, elapsed, before, after);
 }
 
@@ -280,11 +287,20 @@ fn report(
     if let (Some(b), Some(a)) = (before, after) {
         let requests = (ok + error_count).max(1) as f64;
         println!(
-            "  server: {:.0} µs CPU per request, RSS {:.1} MB (before {:.1} MB), peak {:.1} MB",
+            "  server: {:.1} µs CPU per request ({:.1} µs system), RSS {:.1} MB (before {:.1} MB), peak {:.1} MB",
             (a.cpu_seconds - b.cpu_seconds) * 1e6 / requests,
+            (a.system_seconds - b.system_seconds) * 1e6 / requests,
             a.rss_kib as f64 / 1024.0,
             b.rss_kib as f64 / 1024.0,
             a.peak_rss_kib as f64 / 1024.0
+        );
+        let (voluntary, involuntary) = a.switches_since(&b);
+        let (voluntary, involuntary) = (voluntary as f64, involuntary as f64);
+        println!(
+            "  server: {:.2} context switches per request ({:.2} voluntary, {:.2} involuntary)",
+            (voluntary + involuntary) / requests,
+            voluntary / requests,
+            involuntary / requests
         );
     }
 }

@@ -5,9 +5,11 @@
 //! and [`StatusEvent`](crate::message::StatusEvent), fits the neutral
 //! [`Reply`](crate::message::Reply) to its own limits, and sends outbound
 //! [`Content`](crate::message::Content), classifying its own error codes into a
-//! neutral [`SendError`](crate::message::SendError).
+//! neutral [`SendError`](crate::message::SendError). [`demo`] is the demo's
+//! own channel, a provider on this computer.
 
 pub mod client;
+pub mod demo;
 pub mod meta;
 pub mod twilio;
 
@@ -99,14 +101,19 @@ fn content_templates(
 /// The channels a config can send on, each with its transport and rates.
 pub type Transports = BTreeMap<Channel, (Box<dyn Transport>, Rates)>;
 
+/// How fast `[outbox]` lets each channel send.
+pub fn rates(config: &Config) -> Rates {
+    Rates {
+        text_per_second: config.outbox.messages_per_second,
+        media_per_second: config.outbox.media_messages_per_second,
+    }
+}
+
 /// The transports `config` sets up, and for each configured channel that
 /// cannot send, what is missing. With `store` (a running server's), Twilio
 /// keeps the Content API templates of `interactive = "content"` there.
 pub fn transports(config: &Config, store: Option<(&Arc<ReadPool>, &Writer)>) -> (Transports, Vec<(Channel, String)>) {
-    let rates = Rates {
-        text_per_second: config.outbox.messages_per_second,
-        media_per_second: config.outbox.media_messages_per_second,
-    };
+    let rates = rates(config);
     let mut ready: Transports = BTreeMap::new();
     let mut missing = Vec::new();
     match twilio::rest::TwilioTransport::from_config(config) {

@@ -1,6 +1,7 @@
 //! `shopbot demo [--port N]`: the zero-config try-out. Example menu, a local
 //! demo database with sample orders, signature checks off (loudly), and the
-//! browser chat simulator at `/demo`.
+//! browser chat simulator at `/demo`: a customer's phone and the owner's
+//! (the demo's `[staff]` number), both reached through the demo channel.
 //!
 //! The database's serving lock ([`crate::store::serving`]) is taken before
 //! anything is written to it: a second demo on the same database refuses
@@ -123,11 +124,18 @@ pub fn execute(args: Args) -> Result<(), CliError> {
 shopbot demo is running for \"{shop}\".
 
   Chat in your browser:  {base}/demo   (📷 attaches a sample photo)
+  The owner's phone:     the second pane of that page ({owner}, a [staff] number)
   The owner's inbox:     {base}/admin/   password: {password}   (new at every demo start)
   Health check:          {base}/healthz
   Twilio-style webhook:  {base}/twilio/inbound
 {admin}
   Demo database:         {db} (sample orders A1001-A1004; A1002 belongs to +27820000001)
+
+The whole loop: the customer sends 4 (a person, please); the alert reaches the
+owner's phone; tap ↩ Reply on it and answer, or answer in the inbox; the customer
+gets it, and the inbox shows it ✓✓ read; #done (or \"Hand back to the bot\") hands
+the customer back. Messages reach both phones through a local demo channel,
+never WhatsApp (Developer → \"Fail the next message\" shows a failure).
 
 Try it from another terminal:
   curl -s {base}/twilio/inbound --data-urlencode From=whatsapp:+27820000001 \\
@@ -144,6 +152,7 @@ Going live: copy config.example.toml to config.toml, fill in [twilio] (or [meta]
 Press Ctrl+C to stop.",
         shop = config.shop.name,
         db = args.db.display(),
+        owner = crate::config::DEMO_OWNER_PHONE,
     );
     let _ = stop.recv();
     println!("stopping…");

@@ -90,7 +90,7 @@ pub enum CliError {
     },
     /// Ctrl+C / SIGTERM handling could not be installed (exit 2: not the user's fault).
     #[error("cannot install the signal handler: {0}")]
-    Signal(#[source] ctrlc::Error),
+    Signal(#[source] std::io::Error),
     /// The command finished but reports a partial failure it already printed (exit 1).
     #[error("{0}")]
     Partial(String),

@@ -260,7 +260,7 @@ fn list(config: &Config, limit: usize) -> Result<(), CliError> {
             e.state.as_str(),
             e.to,
             e.channel.as_str(),
-            e.kind.as_str(),
+            e.kind().as_str(),
             e.attempts,
             e.sid.as_deref().unwrap_or("-")
         );

@@ -33,13 +33,32 @@ pub fn execute(args: Args) -> Result<(), CliError> {
     run(&config, &stop_signal()?)
 }
 
-/// Receives once on SIGTERM, SIGINT (Ctrl+C) or, on Windows, Ctrl+C/Close.
+/// Receives once on SIGTERM or SIGINT (Ctrl+C). SIGHUP is not a stop: it
+/// reloads the menu (see `crate::reload`).
+#[cfg(unix)]
+pub fn stop_signal() -> Result<Receiver<()>, CliError> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT]).map_err(CliError::Signal)?;
+    let (stop, stopped) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if signals.forever().next().is_some() {
+                let _ = stop.send(());
+            }
+        })
+        .map_err(CliError::Signal)?;
+    Ok(stopped)
+}
+
+/// Receives once on Ctrl+C or the console closing (Windows).
+#[cfg(windows)]
 pub fn stop_signal() -> Result<Receiver<()>, CliError> {
     let (stop, stopped) = mpsc::channel();
     ctrlc::set_handler(move || {
         let _ = stop.send(());
     })
-    .map_err(CliError::Signal)?;
+    .map_err(|e| CliError::Signal(std::io::Error::other(e)))?;
     Ok(stopped)
 }
 
@@ -48,7 +67,11 @@ pub fn stop_signal() -> Result<Receiver<()>, CliError> {
 /// send, commits, closes the database and returns.
 pub fn run(config: &Config, stop: &Receiver<()>) -> Result<(), CliError> {
     warn_about(config);
-    let running = server::start(config, Options::default())?;
+    let options = Options {
+        reload: true,
+        ..Options::default()
+    };
+    let running = server::start(config, options)?;
     let base = config
         .server
         .public_base_url

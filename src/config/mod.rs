@@ -1,6 +1,8 @@
-//! The configuration file: read raw with `deny_unknown_fields`, then validated
+//! The configuration file: parsed as TOML, its unknown keys and values of the
+//! wrong kind set aside as problems ([`keys`]), the rest read raw and validated
 //! into typed values ([`SocketAddr`], [`TimeZone`], [`PathBuf`], a loaded
 //! [`Menu`]) so the rest of the code never sees a string it must re-check.
+//! Every problem is reported at once: the config's, then its menu file's.
 //!
 //! Reading the file is kept apart from parsing it ([`Config::from_toml`] takes the
 //! text, the file's path for messages, and the environment as a lookup function)
@@ -9,6 +11,7 @@
 //! `META_APP_SECRET`, `META_VERIFY_TOKEN`); the environment wins. Every error
 //! names the file, the key and the fix.
 
+mod keys;
 mod raw;
 
 use std::collections::BTreeMap;
@@ -33,6 +36,13 @@ pub const ENV_META_ACCESS_TOKEN: &str = "META_ACCESS_TOKEN";
 pub const ENV_META_APP_SECRET: &str = "META_APP_SECRET";
 /// Env var for the verify token of Meta's webhook verification.
 pub const ENV_META_VERIFY_TOKEN: &str = "META_VERIFY_TOKEN";
+
+/// The demo shop's owner's phone: its `[staff]` number (the "owner's phone"
+/// pane of the demo page).
+pub const DEMO_OWNER_PHONE: &str = "+27820000099";
+/// The demo's staff alert template (`[staff] alert_content_sid`): the demo
+/// channel knows its text, as Twilio's Content API knows an approved template's.
+pub const DEMO_ALERT_CONTENT_SID: &str = "HX00000000000000000000000000000001";
 
 /// A secret: never printed, not even by `{:?}`.
 #[derive(Clone, PartialEq, Eq)]
@@ -104,6 +114,9 @@ pub struct Config {
     pub menus: Menus,
     /// Where the menu came from, for `shopbot check`.
     pub menu_source: String,
+    /// The menu file (`[menu] path`), if not the built-in menu: `serve`
+    /// reloads it when it changes.
+    pub menu_path: Option<PathBuf>,
 }
 
 impl Config {
@@ -143,13 +156,14 @@ impl Config {
 pub struct Staff {
     /// Their WhatsApp numbers.
     pub numbers: Vec<PhoneNumber>,
-    /// Twilio content template for an alert outside a staff number's window;
+    /// Twilio content template for an alert outside a staff number's window
+    /// (one, or one per language: the staff member's, else the default's);
     /// variables `{{1}}` customer name, `{{2}}` number, `{{3}}` last message.
-    pub alert_content_sid: Option<String>,
+    pub alert_content_sid: ByLanguage,
     /// The same as a Meta template (body parameters in the same order).
     pub alert_template: Option<String>,
     /// The Meta template's language code.
-    pub alert_language: Option<String>,
+    pub alert_language: ByLanguage,
     /// A waiting customer's new lines go to staff at most this often (batched).
     pub forward_every: Duration,
     /// `alert_outside_hours = true`: alerts go at once even while the shop
@@ -158,6 +172,19 @@ pub struct Staff {
 }
 
 impl Staff {
+    /// The demo shop's: the owner's phone ([`DEMO_OWNER_PHONE`]), alerted
+    /// with the demo's template ([`DEMO_ALERT_CONTENT_SID`]) until it writes.
+    pub fn demo() -> Staff {
+        Staff {
+            numbers: PhoneNumber::parse(DEMO_OWNER_PHONE).into_iter().collect(),
+            alert_content_sid: ByLanguage::one(DEMO_ALERT_CONTENT_SID),
+            alert_template: None,
+            alert_language: ByLanguage::default(),
+            forward_every: Duration::from_secs_f64(raw::DEFAULT_FORWARD_EVERY_SECS),
+            alert_outside_hours: false,
+        }
+    }
+
     /// Whether `who` is a staff member.
     pub fn is_staff(&self, who: &crate::message::ContactRef) -> bool {
         who.phone.as_ref().is_some_and(|p| self.numbers.contains(p))
@@ -239,21 +266,43 @@ pub struct Notify {
 /// The template a notice goes as outside the 24-hour window, per channel.
 #[derive(Debug, Clone, Default)]
 pub struct NoticeTemplate {
-    /// Twilio's Content SID (`HX…`).
-    pub content_sid: Option<String>,
-    /// Meta's template name.
+    /// Twilio's Content SID (`HX…`): one, or one per customer language.
+    pub content_sid: ByLanguage,
+    /// Meta's template name (the same parameters).
     pub template: Option<String>,
-    /// The Meta template's language code per customer language (`""`: for any).
-    pub language: BTreeMap<String, String>,
+    /// The Meta template's language code per customer language.
+    pub language: ByLanguage,
 }
 
-impl NoticeTemplate {
-    /// The Meta template's language code for a customer in `language`.
-    pub fn language_for(&self, language: &str, default: &str) -> Option<&str> {
+/// A setting given once (`"HX…"`), or as a table by the customer's language
+/// (`{ en = "HX…", de = "HX…" }`): what a template setting holds, so a
+/// template follows the language of who it goes to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ByLanguage(BTreeMap<String, String>);
+
+impl ByLanguage {
+    /// The same value for every language.
+    pub fn one(value: &str) -> ByLanguage {
+        ByLanguage(BTreeMap::from([(String::new(), value.to_string())]))
+    }
+
+    /// The value for `language`: its own, else the one for every language,
+    /// else the default language's.
+    pub fn for_language(&self, language: &str, default: &str) -> Option<&str> {
         [language, "", default]
             .iter()
-            .find_map(|key| self.language.get(*key))
+            .find_map(|key| self.0.get(*key))
             .map(String::as_str)
+    }
+
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Every value given, with its language (`""`: for every language).
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(l, v)| (l.as_str(), v.as_str()))
     }
 }
 
@@ -354,11 +403,20 @@ pub struct ConfigProblem {
     pub message: String,
 }
 
+/// The problems of a menu file that could be read but not used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MenuProblems {
+    /// The menu file.
+    pub path: PathBuf,
+    /// Every problem found.
+    pub error: MenuError,
+}
+
 /// Why a config cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("{}: cannot read the config file: {source}", path.display())]
+    #[error("{}", unreadable_config(path, source))]
     Read {
         /// The file.
         path: PathBuf,
@@ -366,7 +424,7 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    /// The file is not valid TOML or has an unknown key.
+    /// The file is not valid TOML.
     #[error("{}: {message}", path.display())]
     Syntax {
         /// The file.
@@ -374,41 +432,51 @@ pub enum ConfigError {
         /// The parser's message, with line and key.
         message: String,
     },
-    /// Keys have unusable values.
-    #[error("{}", render_problems(path, problems))]
+    /// Keys have unusable values, or the menu file named is unusable: every
+    /// problem of both, one line each.
+    #[error("{}", render_problems(path, problems, menu.as_ref()))]
     Invalid {
         /// The file.
         path: PathBuf,
-        /// Every problem found.
+        /// Every problem found in it (unknown keys and a menu file that cannot
+        /// be read included).
         problems: Vec<ConfigProblem>,
-    },
-    /// The menu file could not be read.
-    #[error("{}: cannot read the menu file ([menu] path in {}): {source}", path.display(), config.display())]
-    MenuRead {
-        /// The menu file.
-        path: PathBuf,
-        /// The config that names it.
-        config: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The menu file is unusable.
-    #[error("{}: {error}", path.display())]
-    Menu {
-        /// The menu file.
-        path: PathBuf,
-        /// Every problem found.
-        error: MenuError,
+        /// The problems of the menu file it names, when that could be read.
+        menu: Option<MenuProblems>,
     },
 }
 
-fn render_problems(path: &Path, problems: &[ConfigProblem]) -> String {
-    problems
+/// One line per problem, each naming its file: the config's, then the menu's.
+fn render_problems(path: &Path, problems: &[ConfigProblem], menu: Option<&MenuProblems>) -> String {
+    let config = problems
         .iter()
-        .map(|p| format!("{}: {}: {}", path.display(), p.key, p.message))
-        .collect::<Vec<_>>()
-        .join("\n")
+        .map(|p| format!("{}: {}: {}", path.display(), p.key, p.message));
+    let menu = menu.into_iter().flat_map(|menu| {
+        let shown = menu.path.display().to_string();
+        match &menu.error {
+            MenuError::Invalid(found) => found.iter().map(|p| format!("{shown}: {p}")).collect(),
+            syntax => vec![format!("{shown}: {syntax}")],
+        }
+    });
+    config.chain(menu).collect::<Vec<_>>().join("\n")
+}
+
+/// Why the config file cannot be read, with its full path and the fix.
+fn unreadable_config(path: &Path, source: &std::io::Error) -> String {
+    let full = full_path(path);
+    match source.kind() {
+        std::io::ErrorKind::NotFound => format!(
+            "{}: there is no config file here; give the right path with --config (or SHOPBOT_CONFIG), \
+             or create it from config.example.toml",
+            full.display()
+        ),
+        _ => format!("{}: cannot read the config file: {source}", full.display()),
+    }
+}
+
+/// `path` as an operator can find it: absolute, against the current folder.
+fn full_path(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// What a command needs the config for; validation asks only for that.
@@ -466,11 +534,14 @@ impl Config {
         env: &dyn Fn(&str) -> Option<String>,
         purpose: Purpose,
     ) -> Result<Config, ConfigError> {
-        let raw: raw::RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+        let table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             path: path.to_path_buf(),
             message: e.to_string().trim_end().to_string(),
         })?;
-        raw.validate(path, env, purpose)
+        match raw::RawConfig::read(table) {
+            (Some(raw), problems) => raw.validate(path, env, purpose, problems),
+            (None, problems) => Err(raw::invalid(path, problems, None)),
+        }
     }
 
     /// A warning, as ssh gives for a private key, when the file holds secrets
@@ -500,7 +571,7 @@ impl Config {
         Config {
             source: PathBuf::from("(built-in demo settings)"),
             secrets_in_file: Vec::new(),
-            staff: None,
+            staff: Some(Staff::demo()),
             notify: None,
             hours: None,
             server: Server {
@@ -536,6 +607,7 @@ impl Config {
             log: Log::default(),
             menus: Menus::example(),
             menu_source: "built-in example menu".into(),
+            menu_path: None,
         }
     }
 }

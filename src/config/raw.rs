@@ -1,7 +1,8 @@
-//! The config file as written (every key optional where a default makes sense,
-//! unknown keys rejected), and its validation into [`Config`](super::Config).
+//! The config file as written (every key optional, so a key set aside for a
+//! wrong value never stops the rest being read; unknown keys are taken out
+//! first, see [`super::keys`]), and its validation into [`Config`](super::Config).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,10 +10,11 @@ use std::time::Duration;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
+use super::keys::{self, KeyProblem, Layout};
 use super::{
-    Config, ConfigError, ConfigProblem, Interactive, Log, Meta, NoticeTemplate, Notify, Outbox, Purpose, Retention,
-    Secret, Server, Shop, Staff, Twilio, Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN, ENV_META_ACCESS_TOKEN,
-    ENV_META_APP_SECRET, ENV_META_VERIFY_TOKEN,
+    ByLanguage, Config, ConfigError, ConfigProblem, Interactive, Log, MenuProblems, Meta, NoticeTemplate, Notify,
+    Outbox, Purpose, Retention, Secret, Server, Shop, Staff, Twilio, Webhooks, ENV_ADMIN_TOKEN, ENV_AUTH_TOKEN,
+    ENV_META_ACCESS_TOKEN, ENV_META_APP_SECRET, ENV_META_VERIFY_TOKEN,
 };
 use crate::engine::{Menus, OptKeywords};
 use crate::message::{Channel, TextLimit};
@@ -37,6 +39,7 @@ const REQUEST_TIMEOUT_SECS_RANGE: std::ops::RangeInclusive<u64> = 1..=600;
 pub struct RawConfig {
     #[serde(default)]
     server: RawServer,
+    #[serde(default)]
     database: RawDatabase,
     #[serde(default)]
     shop: RawShop,
@@ -67,14 +70,58 @@ pub struct RawConfig {
 struct RawNotify {
     #[serde(default)]
     order_status: bool,
-    order_content_sid: Option<String>,
+    order_content_sid: Option<toml::Value>,
     order_template: Option<String>,
     order_language: Option<toml::Value>,
     #[serde(default)]
     submission_status: bool,
-    submission_content_sid: Option<String>,
+    submission_content_sid: Option<toml::Value>,
     submission_template: Option<String>,
     submission_language: Option<toml::Value>,
+}
+
+/// Reads a setting given once or as a table by language (`key` names it in
+/// problems, `example` shows a good value); each value passes `check` (a
+/// reason it is wrong, or `None`).
+fn by_language(
+    value: Option<toml::Value>,
+    key: &str,
+    example: &str,
+    check: impl Fn(&str) -> Option<String>,
+    problems: &mut Problems,
+) -> ByLanguage {
+    let mut entries = BTreeMap::new();
+    let mut add = |language: String, value: toml::Value, problems: &mut Problems| match value {
+        toml::Value::String(text) if !text.trim().is_empty() => match check(text.trim()) {
+            Some(why) => problems.add(key, format!("write it like {example}: {text:?} {why}")),
+            None => {
+                entries.insert(language, text.trim().to_string());
+            }
+        },
+        toml::Value::String(_) => {}
+        other => problems.add(
+            key,
+            format!(
+                "write it like {example}, or a table by language like {{ en = {example}, de = … }}: {other} is neither"
+            ),
+        ),
+    };
+    match value {
+        None => {}
+        Some(toml::Value::Table(by)) => {
+            for (language, value) in by {
+                add(language, value, problems);
+            }
+        }
+        Some(value) => add(String::new(), value, problems),
+    }
+    ByLanguage(entries)
+}
+
+/// Why `sid` is not a Twilio Content SID, if it is not.
+fn not_a_content_sid(sid: &str) -> Option<String> {
+    (!sid.starts_with("HX"))
+        .then(|| "is not a Content SID (HX…; copy it from Twilio's Content Template Builder)".into())
 }
 
 impl RawNotify {
@@ -103,44 +150,19 @@ impl RawNotify {
 /// `[notify] {what}_content_sid`, `{what}_template` and `{what}_language`.
 fn notice_template(
     what: &str,
-    (content_sid, template, language): (Option<String>, Option<String>, Option<toml::Value>),
+    (content_sid, template, language): (Option<toml::Value>, Option<String>, Option<toml::Value>),
     problems: &mut Problems,
 ) -> NoticeTemplate {
-    let content_sid = non_empty(content_sid);
-    if let Some(sid) = content_sid.as_deref().filter(|s| !s.starts_with("HX")) {
-        problems.add(
-            &format!("[notify] {what}_content_sid"),
-            format!("{sid:?} is not a Content SID (HX…); copy it from Twilio's Content Template Builder"),
-        );
-    }
+    let content_sid = by_language(
+        content_sid,
+        &format!("[notify] {what}_content_sid"),
+        "\"HX…\"",
+        not_a_content_sid,
+        problems,
+    );
     let template = non_empty(template);
     let key = format!("[notify] {what}_language");
-    let language = match language {
-        None => BTreeMap::new(),
-        Some(toml::Value::String(code)) => BTreeMap::from([(String::new(), code)]),
-        Some(toml::Value::Table(by)) => by
-            .into_iter()
-            .filter_map(|(language, code)| match code {
-                toml::Value::String(code) => Some((language, code)),
-                other => {
-                    problems.add(
-                        &key,
-                        format!("{language} = {other} must be a template language code like \"en_US\""),
-                    );
-                    None
-                }
-            })
-            .collect(),
-        Some(other) => {
-            problems.add(
-                &key,
-                format!(
-                    "{other} must be a code like \"en\" or a table by language like {{ en = \"en\", de = \"de\" }}"
-                ),
-            );
-            BTreeMap::new()
-        }
-    };
+    let language = by_language(language, &key, "\"en\"", |_| None, problems);
     if template.is_some() && language.is_empty() {
         problems.add(
             &key,
@@ -165,10 +187,10 @@ struct RawServer {
     trusted_proxies: Option<Vec<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawDatabase {
-    path: PathBuf,
+    path: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -232,9 +254,9 @@ struct RawAdmin {
 struct RawStaff {
     #[serde(default)]
     numbers: Vec<String>,
-    alert_content_sid: Option<String>,
+    alert_content_sid: Option<toml::Value>,
     alert_template: Option<String>,
-    alert_language: Option<String>,
+    alert_language: Option<toml::Value>,
     forward_every_seconds: Option<f64>,
     #[serde(default)]
     alert_outside_hours: bool,
@@ -301,15 +323,91 @@ struct RawMenu {
     path: Option<PathBuf>,
 }
 
-/// Collects problems while validating.
-struct Problems(Vec<ConfigProblem>);
+/// Collects problems while reading and validating. A key already reported
+/// (unknown, or set aside for a value of the wrong kind) gets no second line
+/// from validation (such as "is missing").
+#[derive(Debug, Default)]
+pub struct Problems {
+    found: Vec<ConfigProblem>,
+    set_aside: BTreeSet<String>,
+}
 
 impl Problems {
     fn add(&mut self, key: &str, message: impl Into<String>) {
-        self.0.push(ConfigProblem {
-            key: key.into(),
-            message: message.into(),
-        });
+        if !self.set_aside.contains(key) {
+            self.found.push(ConfigProblem {
+                key: key.into(),
+                message: message.into(),
+            });
+        }
+    }
+
+    /// A key taken out of the file before reading it, with its problem.
+    fn set_aside(&mut self, (key, message): KeyProblem) {
+        self.add(&key, message);
+        self.set_aside.insert(key);
+    }
+
+    /// Every problem found, in the order found.
+    pub fn into_vec(self) -> Vec<ConfigProblem> {
+        self.found
+    }
+}
+
+/// The config file's sections and their keys, from the raw structs.
+pub fn layout() -> Layout {
+    Layout {
+        sections: keys::fields_of::<RawConfig>(),
+        keys: section_keys,
+    }
+}
+
+/// The keys `[section]` takes (none for a name that is no section).
+fn section_keys(section: &str) -> &'static [&'static str] {
+    match section {
+        "server" => keys::fields_of::<RawServer>(),
+        "database" => keys::fields_of::<RawDatabase>(),
+        "shop" => keys::fields_of::<RawShop>(),
+        "twilio" => keys::fields_of::<RawTwilio>(),
+        "meta" => keys::fields_of::<RawMeta>(),
+        "webhooks" => keys::fields_of::<RawWebhooks>(),
+        "opt" => keys::fields_of::<RawOpt>(),
+        "admin" => keys::fields_of::<RawAdmin>(),
+        "staff" => keys::fields_of::<RawStaff>(),
+        "notify" => keys::fields_of::<RawNotify>(),
+        "hours" => keys::fields_of::<RawHours>(),
+        "outbox" => keys::fields_of::<RawOutbox>(),
+        "retention" => keys::fields_of::<RawRetention>(),
+        "log" => keys::fields_of::<RawLog>(),
+        "menu" => keys::fields_of::<RawMenu>(),
+        _ => &[],
+    }
+}
+
+impl RawConfig {
+    /// Reads a parsed config file. Every unknown key, and every value of the
+    /// wrong kind, is taken out with its problem and the rest is read, so
+    /// validation still sees (and reports) everything else. `None` only when
+    /// what is left cannot be read at all (the last problem says why).
+    pub fn read(mut table: toml::Table) -> (Option<RawConfig>, Problems) {
+        let mut problems = Problems::default();
+        for problem in layout().take_unknown(&mut table) {
+            problems.set_aside(problem);
+        }
+        loop {
+            let value = toml::Value::Table(table.clone());
+            let error = match serde_path_to_error::deserialize::<_, RawConfig>(value) {
+                Ok(raw) => return (Some(raw), problems),
+                Err(error) => error,
+            };
+            match keys::take_wrong_kind(&mut table, error.path(), error.inner().message()) {
+                Some(problem) => problems.set_aside(problem),
+                None => {
+                    problems.add(&error.path().to_string(), error.inner().message());
+                    return (None, problems);
+                }
+            }
+        }
     }
 }
 
@@ -318,83 +416,53 @@ fn non_empty(value: Option<String>) -> Option<String> {
 }
 
 impl RawConfig {
+    /// Validates what [`RawConfig::read`] read, adding to the `problems` it
+    /// found: every problem of the config, and of the menu file it names when
+    /// that file can be read, in one error.
     pub fn validate(
         self,
         path: &Path,
         env: &dyn Fn(&str) -> Option<String>,
         purpose: Purpose,
+        mut problems: Problems,
     ) -> Result<Config, ConfigError> {
-        let mut problems = Problems(Vec::new());
+        let problems = &mut problems;
         let secrets_in_file = self.secrets_in_file();
         let folder = path.parent().unwrap_or(Path::new("."));
-        let server = self.server.validate(&mut problems);
-        let shop = self.shop.validate(&mut problems);
-        let webhooks = self.webhooks.validate(&mut problems);
+        let server = self.server.validate(problems);
+        let shop = self.shop.validate(problems);
+        let webhooks = self.webhooks.validate(problems);
         let serving = purpose == Purpose::Serve;
         let twilio = self
             .twilio
-            .validate(env, serving && webhooks.validate_signatures, &mut problems);
+            .validate(env, serving && webhooks.validate_signatures, problems);
         // `[meta]` present means the shop uses Meta: checked even when empty.
-        let meta = self.meta.and_then(|meta| meta.validate(env, serving, &mut problems));
-        let opt = self.opt.validate(&mut problems);
-        let outbox = self.outbox.validate(meta.is_some(), &mut problems);
-        let log = Log {
-            level: self.log.level.as_deref().and_then(|level| match level.trim().parse() {
-                Ok(level) => Some(level),
-                Err(_) => {
-                    problems.add(
-                        "[log] level",
-                        format!("{level:?} is not a level; use error, warn, info, debug or trace"),
-                    );
-                    None
-                }
-            }),
-            file: self
-                .log
-                .file
-                .filter(|f| !f.as_os_str().is_empty())
-                .map(|f| folder.join(f)),
-        };
-        let message_bodies_days = self.retention.message_bodies_days;
-        if message_bodies_days == Some(0) {
-            problems.add(
-                "[retention] message_bodies_days",
-                "is 0; give a number of days (e.g. 90), or remove the key to keep message texts forever",
-            );
-        }
+        let meta = self.meta.and_then(|meta| meta.validate(env, serving, problems));
+        let opt = self.opt.validate(problems);
+        let outbox = self.outbox.validate(meta.is_some(), problems);
+        let log = self.log.validate(folder, problems);
+        let retention = self.retention.validate(problems);
         let admin_token = env(ENV_ADMIN_TOKEN).or(non_empty(self.admin.token)).map(Secret);
-        let database_path = folder.join(&self.database.path);
-        if self.database.path.as_os_str().is_empty() {
-            problems.add(
-                "[database] path",
-                "is empty; give the database file, e.g. /var/lib/shopbot/shopbot.db",
-            );
-        }
+        let database_path = self.database.validate(folder, problems);
         let limits: Vec<TextLimit> = std::iter::once(TextLimit::TWILIO)
             .chain(meta.is_some().then_some(TextLimit::META))
             .collect();
-        let (menus, menu_source) = match self.menu.path {
-            None => (Menus::example(), "built-in example menu".to_string()),
-            Some(menu_path) => {
-                let menu_path = folder.join(menu_path);
-                (load_menu(&menu_path, path, &limits)?, menu_path.display().to_string())
-            }
-        };
-        reserved_menu_words(&menus, &menu_source, &opt, &mut problems);
-        let staff = self.staff.map(|staff| staff.validate(&twilio, &mut problems));
+        let menu_path = self.menu.path.as_ref().map(|menu_path| folder.join(menu_path));
+        let menus = self.menu.load(folder, &limits, problems);
+        if let Ok((menus, menu_source)) = &menus {
+            reserved_menu_words(menus, menu_source, &opt, problems);
+        }
+        let staff = self.staff.map(|staff| staff.validate(&twilio, problems));
         let notify = self
             .notify
-            .map(|notify| notify.validate(&mut problems))
+            .map(|notify| notify.validate(problems))
             .filter(|n| n.order_status || n.submission_status);
-        let hours = self
-            .hours
-            .and_then(|hours| hours.validate(&shop.timezone, &mut problems));
-        if !problems.0.is_empty() {
-            return Err(ConfigError::Invalid {
-                path: path.to_path_buf(),
-                problems: problems.0,
-            });
-        }
+        let hours = self.hours.and_then(|hours| hours.validate(&shop.timezone, problems));
+        let (menus, menu_source) = match menus {
+            Ok(loaded) if problems.found.is_empty() => loaded,
+            Ok(_) => return Err(invalid(path, std::mem::take(problems), None)),
+            Err(menu) => return Err(invalid(path, std::mem::take(problems), menu)),
+        };
         Ok(Config {
             source: path.to_path_buf(),
             secrets_in_file,
@@ -410,11 +478,110 @@ impl RawConfig {
             notify,
             hours,
             outbox,
-            retention: Retention { message_bodies_days },
+            retention,
             log,
             menus,
             menu_source,
+            menu_path,
         })
+    }
+}
+
+/// The error for a config with `problems`, and its menu file's, if any.
+pub fn invalid(path: &Path, problems: Problems, menu: Option<MenuProblems>) -> ConfigError {
+    ConfigError::Invalid {
+        path: path.to_path_buf(),
+        problems: problems.into_vec(),
+        menu,
+    }
+}
+
+impl RawLog {
+    fn validate(self, folder: &Path, problems: &mut Problems) -> Log {
+        let level = self.level.as_deref().and_then(|level| match level.trim().parse() {
+            Ok(level) => Some(level),
+            Err(_) => {
+                problems.add(
+                    "[log] level",
+                    format!("{level:?} is not a level; use error, warn, info, debug or trace"),
+                );
+                None
+            }
+        });
+        Log {
+            level,
+            file: self.file.filter(|f| !f.as_os_str().is_empty()).map(|f| folder.join(f)),
+        }
+    }
+}
+
+impl RawRetention {
+    fn validate(self, problems: &mut Problems) -> Retention {
+        if self.message_bodies_days == Some(0) {
+            problems.add(
+                "[retention] message_bodies_days",
+                "is 0; give a number of days (e.g. 90), or remove the key to keep message texts forever",
+            );
+        }
+        Retention {
+            message_bodies_days: self.message_bodies_days,
+        }
+    }
+}
+
+impl RawDatabase {
+    /// The database file, resolved against the config's `folder`.
+    fn validate(self, folder: &Path, problems: &mut Problems) -> PathBuf {
+        let path = self.path.unwrap_or_default();
+        if path.as_os_str().is_empty() {
+            problems.add(
+                "[database] path",
+                "is missing or empty; give the database file, like path = \"/var/lib/shopbot/shopbot.db\"",
+            );
+        }
+        folder.join(path)
+    }
+}
+
+impl RawMenu {
+    /// The menus `[menu] path` names (resolved against the config's
+    /// `folder`), or the built-in example, with where they came from. A file
+    /// that cannot be read is a problem of `[menu] path` (`Err(None)`); one
+    /// that cannot be used has its own problems (`Err(Some(…))`).
+    fn load(
+        self,
+        folder: &Path,
+        limits: &[TextLimit],
+        problems: &mut Problems,
+    ) -> Result<(Menus, String), Option<MenuProblems>> {
+        let Some(menu_path) = self.path else {
+            return Ok((Menus::example(), "built-in example menu".to_string()));
+        };
+        let menu_path = folder.join(menu_path);
+        let text = std::fs::read_to_string(&menu_path).map_err(|error| {
+            problems.add("[menu] path", unreadable_menu(&menu_path, &error));
+            None
+        })?;
+        match Menus::from_toml(&text, limits) {
+            Ok(menus) => Ok((menus, menu_path.display().to_string())),
+            Err(error) => Err(Some(MenuProblems { path: menu_path, error })),
+        }
+    }
+}
+
+/// Why the menu file at `path` cannot be read, with its full path and the fix.
+fn unreadable_menu(path: &Path, error: &std::io::Error) -> String {
+    let full = super::full_path(path);
+    match error.kind() {
+        std::io::ErrorKind::NotFound => format!(
+            "there is no menu file {}; create it (README \"The menu file\"; shopbot's built-in example, \
+             src/engine/default_menu.toml, is a good start) or remove [menu] path to use the built-in example menu",
+            full.display()
+        ),
+        _ => format!(
+            "cannot read the menu file {}: {error}; check the path, and that the user shopbot runs as may read it",
+            full.display()
+        ),
     }
 }
 
@@ -472,20 +639,6 @@ fn reserved_menu_words(menus: &Menus, menu_source: &str, opt: &OptKeywords, prob
             );
         }
     }
-}
-
-/// Reads the menu file `path` (named by the config file `config`) and
-/// validates it for channels with these limits.
-pub fn load_menu(path: &Path, config: &Path, limits: &[TextLimit]) -> Result<Menus, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::MenuRead {
-        path: path.to_path_buf(),
-        config: config.to_path_buf(),
-        source,
-    })?;
-    Menus::from_toml(&text, limits).map_err(|error| ConfigError::Menu {
-        path: path.to_path_buf(),
-        error,
-    })
 }
 
 impl RawServer {
@@ -875,19 +1028,25 @@ impl RawStaff {
                 ),
                 Ok(number) if numbers.contains(&number) => {}
                 Ok(number) => numbers.push(number),
-                Err(e) => problems.add("[staff] numbers", format!("{raw:?}: {e}")),
+                Err(e) => problems.add("[staff] numbers", e.to_string()),
             }
         }
-        let alert_content_sid = non_empty(self.alert_content_sid);
-        if let Some(sid) = alert_content_sid.as_deref().filter(|s| !s.starts_with("HX")) {
-            problems.add(
-                "[staff] alert_content_sid",
-                format!("{sid:?} is not a Twilio content template SID (HX…)"),
-            );
-        }
+        let alert_content_sid = by_language(
+            self.alert_content_sid,
+            "[staff] alert_content_sid",
+            "\"HX…\"",
+            not_a_content_sid,
+            problems,
+        );
         let alert_template = non_empty(self.alert_template);
-        let alert_language = non_empty(self.alert_language);
-        if alert_template.is_some() && alert_language.is_none() {
+        let alert_language = by_language(
+            self.alert_language,
+            "[staff] alert_language",
+            "\"en\"",
+            |_| None,
+            problems,
+        );
+        if alert_template.is_some() && alert_language.is_empty() {
             problems.add(
                 "[staff] alert_language",
                 "is missing; give the Meta template's language code, e.g. \"en\"",

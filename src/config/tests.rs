@@ -181,6 +181,148 @@ fn a_main_menu_word_that_is_also_an_opt_keyword_is_refused() {
 }
 
 #[test]
+fn template_settings_take_one_value_or_a_table_by_language() {
+    let sid = |n: u8| format!("HX{}{n:02}", "0".repeat(30));
+    let c = parse(&format!(
+        "{MINIMAL}[staff]\nnumbers = [\"+27821234567\"]\nalert_content_sid = {{ en = \"{}\", de = \"{}\" }}\nalert_template = \"staff_alert\"\nalert_language = \"en\"\n",
+        sid(1),
+        sid(2)
+    ))
+    .unwrap();
+    let staff = c.staff.unwrap();
+    assert_eq!(staff.alert_content_sid.for_language("de", "en"), Some(sid(2).as_str()));
+    assert_eq!(
+        staff.alert_content_sid.for_language("tr", "en"),
+        Some(sid(1).as_str()),
+        "else the default's"
+    );
+    assert_eq!(
+        staff.alert_language.for_language("de", "en"),
+        Some("en"),
+        "one value for all"
+    );
+    let err = parse(&format!(
+        "{MINIMAL}[notify]\norder_status = true\norder_content_sid = {{ de = \"XX1\" }}\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("[notify] order_content_sid: write it like \"HX…\": \"XX1\" is not a Content SID"),
+        "{err}"
+    );
+}
+
+#[test]
+fn every_key_has_an_example_of_the_right_kind_in_the_example_config() {
+    let layout = raw::layout();
+    assert!(layout.sections.contains(&"server") && layout.sections.len() > 10);
+    for section in layout.sections {
+        let section_keys = (layout.keys)(section);
+        assert!(!section_keys.is_empty(), "[{section}] has no keys in the layout");
+        for key in section_keys {
+            let Some(example) = keys::example_value(section, key) else {
+                panic!("config.example.toml documents no [{section}] {key}");
+            };
+            let mut one = toml::Table::new();
+            one.insert(key.to_string(), example.clone());
+            let table = toml::Table::from_iter([(section.to_string(), toml::Value::Table(one))]);
+            let (read, problems) = raw::RawConfig::read(table);
+            assert!(read.is_some(), "[{section}] {key}");
+            assert_eq!(problems.into_vec(), vec![], "[{section}] {key} = {example}");
+        }
+    }
+}
+
+/// The problems of a config that fails, one `key: message` per line.
+fn problems_of(text: &str) -> Vec<String> {
+    match parse(text) {
+        Err(ConfigError::Invalid { problems, .. }) => {
+            problems.iter().map(|p| format!("{}: {}", p.key, p.message)).collect()
+        }
+        other => panic!("not refused for its values: {other:?}"),
+    }
+}
+
+/// One problem per line, each starting as `expected` says, in that order.
+fn assert_each_starts_with(found: &[String], expected: &[&str]) {
+    assert_eq!(found.len(), expected.len(), "{found:#?}");
+    for (line, start) in found.iter().zip(expected) {
+        assert!(line.starts_with(start), "{line}\n  does not start with\n{start}");
+    }
+}
+
+#[test]
+fn every_unknown_key_is_named_with_what_was_meant_and_the_rest_is_still_checked() {
+    let text = MINIMAL
+        .replace("listen =", "lisen =")
+        .replace("[database]", "colour = \"red\"\n[database]")
+        + "[shopp]\nname = \"x\"\n[shop]\ntimezone = \"Mars/Olympus\"\nlisten = \"127.0.0.1:1\"\n";
+    let found = problems_of(&("debug = true\n".to_string() + &text));
+    let expected = [
+        "debug: unknown key; every key goes under one of the sections [server], [database]",
+        "[shopp]: unknown section; did you mean [shop]?",
+        "[server] colour: unknown key; the keys of [server] are listen, public_base_url, workers",
+        "[server] lisen: unknown key; did you mean listen? Write it like listen = \"127.0.0.1:8080\"",
+        "[shop] listen: is not a key of [shop]; did you mean [server] listen? Move it under [server], like listen = ",
+        "[shop] timezone: \"Mars/Olympus\" is not an IANA time zone name",
+    ];
+    assert_each_starts_with(&found, &expected);
+}
+
+#[test]
+fn a_value_of_the_wrong_kind_is_one_line_with_an_example_and_the_rest_is_still_checked() {
+    let text = MINIMAL.replace("[database]", "workers = \"8\"\n[database]").replace("\"shopbot.db\"", "5")
+        + "[webhooks]\nvalidate_signatures = \"yes\"\n[meta]\nphone_number_id = 123456789012345\napp_secret = \"s\"\nverify_token = \"v\"\n[shop]\ntimezone = \"Mars/Olympus\"\n";
+    let found = problems_of(&text);
+    let expected = [
+        "[database] path: write it like path = \"/var/lib/shopbot/shopbot.db\" (text in quotes, not the number 5)",
+        "[meta] phone_number_id: write it like phone_number_id = \"123456789012345\" (text in quotes, not the number 123456789012345)",
+        "[server] workers: write it like workers = 16 (a number, not the text \"8\")",
+        "[webhooks] validate_signatures: write it like validate_signatures = true (true or false, not the text \"yes\")",
+        "[shop] timezone: \"Mars/Olympus\" is not an IANA time zone name",
+    ];
+    // No second line ("is missing") for a key set aside.
+    assert_each_starts_with(&found, &expected);
+}
+
+#[test]
+fn a_list_item_of_the_wrong_kind_is_named_and_a_section_that_is_no_table_too() {
+    let text = MINIMAL.to_string() + "[staff]\nnumbers = [\"+27821234567\", 27821234568]\n";
+    let found = problems_of(&("shop = \"Acme\"\n".to_string() + &text));
+    assert_eq!(
+        found,
+        [
+            "[shop]: must be a section ([shop] on a line of its own, its keys below it), not the text \"Acme\"",
+            "[staff] numbers: write it like numbers = [\"+27821234567\"] (text in quotes, not the number 27821234568)",
+        ],
+    );
+}
+
+#[test]
+fn a_missing_database_section_is_a_problem_like_any_other() {
+    let text = MINIMAL.replace("[database]\npath = \"shopbot.db\"\n", "") + "[log]\nlevel = \"loud\"\n";
+    let found = problems_of(&text);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found[0].starts_with("[log] level: \"loud\" is not a level"),
+        "{found:#?}"
+    );
+    assert_eq!(
+        found[1],
+        "[database] path: is missing or empty; give the database file, like path = \"/var/lib/shopbot/shopbot.db\""
+    );
+}
+
+#[test]
+fn a_bad_staff_number_is_one_line_with_the_example_first() {
+    let found = problems_of(&(MINIMAL.to_string() + "[staff]\nnumbers = [\"0821234567\"]\n"));
+    assert_eq!(
+        found,
+        ["[staff] numbers: \"0821234567\" is not a phone number like +27821234567 (international E.164 form: it must start with +)"]
+    );
+}
+
+#[test]
 fn notify_reads_order_and_submission_templates_alike_and_names_each_key() {
     let ok = parse(&format!(
         "{MINIMAL}[notify]\nsubmission_status = true\nsubmission_template = \"report_update\"\n\
@@ -189,15 +331,15 @@ fn notify_reads_order_and_submission_templates_alike_and_names_each_key() {
     .unwrap();
     let notify = ok.notify.expect("on with submission_status alone");
     assert!(!notify.order_status && notify.submission_status);
-    assert_eq!(notify.submission.language_for("de", "en"), Some("de"));
-    assert_eq!(notify.submission.language_for("tr", "en"), Some("en_US"));
+    assert_eq!(notify.submission.language.for_language("de", "en"), Some("de"));
+    assert_eq!(notify.submission.language.for_language("tr", "en"), Some("en_US"));
     let err = parse(&format!(
         "{MINIMAL}[notify]\norder_status = true\nsubmission_content_sid = \"SM1\"\nsubmission_template = \"x\"\n"
     ))
     .unwrap_err()
     .to_string();
     assert!(
-        err.contains("[notify] submission_content_sid: \"SM1\" is not a Content SID"),
+        err.contains("[notify] submission_content_sid: write it like \"HX…\": \"SM1\" is not a Content SID"),
         "{err}"
     );
     assert!(

@@ -95,6 +95,126 @@ const DE: &[(&str, &str)] = &[
     ("submission_done", "erledigt"),
 ];
 
+/// The keys of the texts staff read from the relay (alerts, forwards, the
+/// `#` commands' answers), in the order of [`STAFF_EN`].
+pub const STAFF_KEYS: &[&str] = &[
+    "how_to_answer",
+    "alert",
+    "alert_quoting",
+    "forward_header",
+    "no_text",
+    "attachments",
+    "now_answering",
+    "held_by_other",
+    "taken",
+    "taken_from_you",
+    "outside_window",
+    "opted_out",
+    "not_sent",
+    "media_not_relayed",
+    "no_conversation",
+    "handed_back",
+    "list_line",
+    "list_line_held",
+    "list_empty",
+    "list_no_page",
+    "list_head",
+    "list_more",
+    "list_foot",
+    "no_such_number",
+    "switched",
+    "switched_quoting",
+    "opt_word",
+    "help",
+    "unknown_command",
+    "waited_now",
+    "waited_minutes",
+    "waited_hours",
+];
+
+/// What staff read, in English: the only staff language shipped so far.
+/// Another is one more table like this one (and a line in [`staff_table`]).
+const STAFF_EN: &[(&str, &str)] = &[
+    ("how_to_answer", "Reply to this message to answer; #done hands back to the bot."),
+    ("alert", "🔔 {customer} asks for a person.\n{how_to_answer}"),
+    ("alert_quoting", "🔔 {customer} asks for a person.\n{line}\n{how_to_answer}"),
+    ("forward_header", "💬 {customer}:\n"),
+    ("no_text", "(no text)"),
+    ("attachments", "📎 {count} attachment(s)"),
+    ("now_answering", "→ {customer}"),
+    (
+        "held_by_other",
+        "{customer} is being answered by {holder}; nothing was sent. Send #take to take it over.",
+    ),
+    ("taken", "→ {customer} is yours now."),
+    ("taken_from_you", "{by} took over {customer}."),
+    (
+        "outside_window",
+        "Not sent: {customer} is outside the 24-hour window: send a template from the inbox.",
+    ),
+    (
+        "opted_out",
+        "Not sent: {customer} opted out (sent STOP) and gets nothing until they send START.",
+    ),
+    ("not_sent", "Not sent to {customer}: {why}."),
+    (
+        "media_not_relayed",
+        "Not sent: photos and files sent to the shop's Meta number cannot be passed on yet; send them from your phone to the customer's chat, or write a text.",
+    ),
+    (
+        "no_conversation",
+        "There is no conversation to answer yet. #list shows who is waiting; #help explains the rest.",
+    ),
+    ("handed_back", "✓ {customer} is back with the bot."),
+    ("list_line", "#{n} {customer} · {waiting}"),
+    ("list_line_held", "#{n} {customer} · {waiting} · with {holder}"),
+    ("list_empty", "Nobody is waiting."),
+    ("list_no_page", "No page {page}: #list shows the first."),
+    ("list_head", "Waiting for a person:"),
+    ("list_more", "… and {more} more: #list {next} shows them."),
+    ("list_foot", "Send #1, #2 … to answer one."),
+    ("no_such_number", "There is no #{n} waiting. #list shows who is."),
+    ("switched", "→ {customer}"),
+    ("switched_quoting", "→ {customer}\n{line}"),
+    (
+        "opt_word",
+        "\"{word}\" was not sent to anyone: stop and start words do nothing for staff numbers. To stop answering a customer, send #done; to leave staff, ask the owner to remove your number from [staff] numbers.",
+    ),
+    (
+        "help",
+        "Answering customers from WhatsApp:
+• Reply to an alert (swipe it, or press and hold → Reply): your message goes to that customer.
+• Without a reply, it goes to the customer you answered last.
+#list – who is waiting (#list 2 – the next page)
+#1, #2 … – answer that customer
+#take – take over a customer another staff member is answering
+#done – hand the customer back to the bot
+#help – this list",
+    ),
+    ("unknown_command", "Unknown command {word}.\n{help}"),
+    ("waited_now", "just now"),
+    ("waited_minutes", "{minutes} min"),
+    ("waited_hours", "{hours} h {minutes} min"),
+];
+
+/// The staff table of a language, if shopbot ships one.
+fn staff_table(language: &str) -> Option<&'static [(&'static str, &'static str)]> {
+    match language {
+        "en" => Some(STAFF_EN),
+        _ => None,
+    }
+}
+
+/// The staff text `key` in `language`, else in English (empty for a key the
+/// catalog does not have).
+pub fn staff(language: &str, key: &str) -> &'static str {
+    let find = |table: &'static [(&'static str, &'static str)]| table.iter().find(|(k, _)| *k == key).map(|(_, t)| *t);
+    staff_table(language)
+        .and_then(find)
+        .or_else(|| find(STAFF_EN))
+        .unwrap_or_default()
+}
+
 /// The table of a shipped language.
 fn table(language: &str) -> Option<&'static [(&'static str, &'static str)]> {
     match language {
@@ -173,6 +293,16 @@ mod tests {
                     "{language}.{key}: its placeholders"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn the_staff_table_has_every_key_in_order_and_none_empty() {
+        let keys: Vec<&str> = STAFF_EN.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, STAFF_KEYS);
+        for (key, text) in STAFF_EN {
+            assert!(!text.trim().is_empty(), "staff.{key} is empty");
+            assert_eq!(staff("de", key), *text, "an unshipped staff language reads English");
         }
     }
 

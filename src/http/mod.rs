@@ -297,13 +297,17 @@ fn serve(mut raw: tiny_http::Request, handler: &Handler, large_bodies: &[(String
         Err(response) => response,
     };
     let response = allow_head(response);
-    let path = target.split('?').next().unwrap_or_default();
-    let note = response
-        .log_note
-        .as_deref()
-        .map(|n| format!(" {n}"))
-        .unwrap_or_default();
-    log::info!(target: "http", "{method} {path} {} {:.1}ms{note}", response.status, started.elapsed().as_secs_f64() * 1e3);
+    // The line is put together only when it is logged (not at `warn`, as a
+    // busy shop may run): no allocation per request for a line nobody reads.
+    if log::log_enabled!(target: "http", log::Level::Info) {
+        let path = target.split('?').next().unwrap_or_default();
+        let note = response
+            .log_note
+            .as_deref()
+            .map(|n| format!(" {n}"))
+            .unwrap_or_default();
+        log::info!(target: "http", "{method} {path} {} {:.1}ms{note}", response.status, started.elapsed().as_secs_f64() * 1e3);
+    }
     write_response(raw, response);
 }
 

@@ -117,6 +117,8 @@ pub struct Enqueue {
     pub routing: Arc<Routing>,
     /// The message.
     pub message: Outgoing,
+    /// The inbox user who wrote it (`None`: the API).
+    pub sent_by: Option<String>,
 }
 
 impl Work for Enqueue {
@@ -126,6 +128,9 @@ impl Work for Enqueue {
             Ok(id) => id,
             Err(refusal) => return Ok(Err(refusal)),
         };
+        if let Some(who) = &self.sent_by {
+            db.set_sent_by(id, who)?;
+        }
         Ok(Ok(queued_record(db, id)?))
     }
 }

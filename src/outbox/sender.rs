@@ -204,14 +204,16 @@ impl Loop {
         if let Err(wait) = bucket.take(Instant::now()) {
             return Some(wait);
         }
-        match self.writer.run(Claim(job.clone())) {
-            Ok(true) => {}
-            Ok(false) => return None,
+        // What goes is what the message says when it is claimed: a staff
+        // forward may have grown by a line since it was read above.
+        let job = match self.writer.run(Claim(job.clone())) {
+            Ok(Some(content)) => OutboxJob { content, ..job },
+            Ok(None) => return None,
             Err(e) => {
                 log::error!(target: "outbox", "message {}: claiming it failed: {e}", job.id);
                 return Some(POLL);
             }
-        }
+        };
         let outcome = lane.transport.send(&job.to, &job.content);
         if let Err(e) = self.writer.run(Record {
             job,
@@ -235,13 +237,15 @@ impl Work for HoldInterrupted {
     }
 }
 
-/// Checks the rules again and claims the message; `false` if it must not go
+/// Checks the rules again and claims the message: what it says as claimed
+/// (read in the claim's transaction, so a line appended to a queued forward
+/// after the sender first read it goes too), or `None` if it must not go
 /// (then it is recorded as failed with the reason) or is no longer queued.
 struct Claim(OutboxJob);
 
 impl Work for Claim {
-    type Output = bool;
-    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<bool, WriterError> {
+    type Output = Option<Content>;
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Option<Content>, WriterError> {
         let job = &self.0;
         if let Err(refusal) = policy::check(job.content.kind(), &db.contact_facts(&job.to)?, now) {
             log::warn!(target: "outbox", "message {} to {}: not sent: {refusal}", job.id, job.to);
@@ -254,9 +258,12 @@ impl Work for Claim {
                 },
                 now,
             )?;
-            return Ok(false);
+            return Ok(None);
         }
-        Ok(db.claim(job.id, now)?)
+        if !db.claim(job.id, now)? {
+            return Ok(None);
+        }
+        Ok(db.outbound_content(job.id)?)
     }
 }
 
@@ -341,5 +348,71 @@ fn record_failure(
             log::error!(target: "outbox", "message {id}: {detail}; {} may have it, so it is held as uncertain (`shopbot outbox retry {id}` resends it)", job.channel);
             db.settle(id, &Settle::Uncertain { message: &detail }, now)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phone::PhoneNumber;
+    use crate::store::{NewOutbound, Store};
+
+    /// A staff forward read as due, then grown by a line before the sender
+    /// claims it (a customer writing while the sender waits for its turn):
+    /// the claim hands over the text with the new line, which would
+    /// otherwise never be sent.
+    #[test]
+    fn the_claim_hands_over_the_text_as_it_is_then() {
+        let mut store = Store::open_in_memory().unwrap();
+        let now = Timestamp::now();
+        let staff = ContactRef::phone(PhoneNumber::parse("+27825550001").unwrap());
+        let (job, grown) = store
+            .write(|db| {
+                let (contact, _) = db.find_or_add_contact_with_language(&staff, None, now)?;
+                let wrote = crate::message::Inbound {
+                    channel: Channel::Twilio,
+                    key: "SM1".into(),
+                    from: staff.clone(),
+                    from_addr: "whatsapp:+27825550001".into(),
+                    to_addr: "whatsapp:+14155238886".into(),
+                    text: "#help".into(),
+                    media: Vec::new(),
+                    profile_name: None,
+                    reply_to: None,
+                    tap: None,
+                    raw: "[]".into(),
+                };
+                db.insert_inbound(&wrote, contact, now)?;
+                let id = db.enqueue(
+                    &NewOutbound {
+                        to: staff.clone(),
+                        channel: Channel::Twilio,
+                        from_addr: "whatsapp:+14155238886".into(),
+                        to_addr: "whatsapp:+27825550001".into(),
+                        content: Content::Text {
+                            body: "“first line”".into(),
+                            media_urls: Vec::new(),
+                        },
+                    },
+                    now,
+                )?;
+                let job = db.next_due(now, &[Channel::Twilio])?.expect("due");
+                assert_eq!(job.id, id);
+                let grown = db.append_to_queued_text(id, "“second line”")?;
+                Ok::<_, StoreError>((job, grown))
+            })
+            .unwrap();
+        assert!(grown);
+        let claimed = store
+            .write(|db| {
+                Claim(job.clone())
+                    .run(db, now)
+                    .map_err(|e| StoreError::Invalid(e.to_string()))
+            })
+            .unwrap();
+        let Some(Content::Text { body, .. }) = claimed else {
+            panic!("claimed {claimed:?}");
+        };
+        assert_eq!(body, "“first line”\n“second line”");
     }
 }

@@ -46,6 +46,9 @@ pub struct Desk {
     pub handed_back: String,
     /// The stop and start words (never relayed from a staff number).
     pub opt: OptKeywords,
+    /// The menu's languages: a staff member's alert template is the one of
+    /// their language (picked, or their number's), else the default's.
+    pub menus: crate::engine::Menus,
 }
 
 /// A customer as the relay names them.
@@ -130,7 +133,15 @@ fn alert_one(
         }
     }
     let last_channel = db.contact_facts(&to)?.last_channel;
-    let Some(content) = alert_template(&desk.staff, last_channel, about, &last) else {
+    let picked = match db.find_contact(&to)? {
+        Some(contact) => db.contact_language(contact)?,
+        None => None,
+    };
+    let language = (
+        desk.menus.language_of(picked.as_deref(), &to).0,
+        desk.menus.default_language(),
+    );
+    let Some(content) = alert_template(&desk.staff, (last_channel, language), about, &last) else {
         return Ok(None);
     };
     let message = Outgoing {
@@ -141,11 +152,12 @@ fn alert_one(
     Ok(outbox::enqueue(db, &desk.routing, &message, now)?.ok())
 }
 
-/// The alert template for a staff member last seen on `channel`: variables
+/// The alert template for a staff member last seen on `channel`, in their
+/// `language` (picked, else their number's) or the default one's: variables
 /// (or parameters) 1 the customer's name, 2 their number, 3 their last message.
 fn alert_template(
     staff: &Staff,
-    channel: Option<crate::message::Channel>,
+    (channel, (language, default)): (Option<crate::message::Channel>, (&str, &str)),
     about: &Customer,
     last: &str,
 ) -> Option<Content> {
@@ -161,13 +173,17 @@ fn alert_template(
     let meta = || {
         Some(Content::MetaTemplate {
             name: staff.alert_template.clone()?,
-            language: staff.alert_language.clone().unwrap_or_else(|| "en".into()),
+            language: staff
+                .alert_language
+                .for_language(language, default)
+                .unwrap_or("en")
+                .to_string(),
             parameters: values.to_vec(),
         })
     };
     let twilio = || {
         Some(Content::TwilioTemplate {
-            content_sid: staff.alert_content_sid.clone()?,
+            content_sid: staff.alert_content_sid.for_language(language, default)?.to_string(),
             variables: (1..)
                 .map(|n: usize| n.to_string())
                 .zip(values.iter().cloned())
@@ -328,7 +344,7 @@ pub fn from_staff(
         Some(command) => relay.command(command, target),
         None => match target.map(|id| customer(db, id)).transpose()?.flatten() {
             Some(about) => relay.message(&about, msg, current),
-            None => Ok(vec![texts::NO_CONVERSATION.into()]),
+            None => Ok(vec![texts::no_conversation()]),
         },
     }
 }
@@ -363,7 +379,7 @@ impl Relay<'_, '_> {
             .collect();
         let dropped = media_urls.len() < msg.media.len();
         if dropped && msg.text.trim().is_empty() {
-            return Ok(vec![texts::MEDIA_NOT_RELAYED.into()]);
+            return Ok(vec![texts::media_not_relayed()]);
         }
         let message = Outgoing {
             to: about.who.clone(),
@@ -378,6 +394,7 @@ impl Relay<'_, '_> {
         let mut said = match queued {
             Ok(id) => {
                 log::info!(target: "staff", "staff {} answered {} (message {id})", msg.from, about.who);
+                self.db.set_sent_by(id, &self.label_of(self.staff_id)?)?;
                 self.db.set_holder(about.id, Some(self.staff_id))?;
                 self.db.set_desk(self.staff_id, Some(about.id), true)?;
                 match current == Some(about.id) {
@@ -390,19 +407,19 @@ impl Relay<'_, '_> {
             Err(other) => vec![texts::not_sent(&about.label, &other.to_string())],
         };
         if dropped && sent {
-            said.push(texts::MEDIA_NOT_RELAYED.into());
+            said.push(texts::media_not_relayed());
         }
         Ok(said)
     }
 
     fn command(&self, command: Command, target: Option<ContactId>) -> Result<Vec<String>, StoreError> {
         let text = match command {
-            Command::Help => texts::HELP.to_string(),
+            Command::Help => texts::help(),
             Command::Unknown(word) => texts::unknown_command(&word),
             Command::List(page) => self.list(page)?,
             Command::Switch(n) => self.switch(n)?,
             Command::Done | Command::Take => match target.map(|id| customer(self.db, id)).transpose()?.flatten() {
-                None => texts::NO_CONVERSATION.to_string(),
+                None => texts::no_conversation(),
                 Some(about) if command == Command::Done => self.done(&about)?,
                 Some(about) => self.take(&about)?,
             },

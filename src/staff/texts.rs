@@ -1,11 +1,16 @@
 //! Every text a staff member reads from the relay, in one place (pinned word
-//! for word by golden tests). Pure: names and numbers in, text out.
+//! for word by golden tests). Pure: names and numbers in, text out. The words
+//! come from the catalog (`engine::catalog::staff`, English for now), so a
+//! staff language is a table of data there, not code here.
 
 //!
 //! Outside text (a profile name, a customer's line) never shapes these texts:
 //! names are flattened to one line ([`one_line`]), and a customer's line keeps
 //! its line breaks only inside its quote marks, every other control
 //! character becoming a space (`quote`).
+
+use crate::engine::catalog;
+use crate::engine::render::fill;
 
 /// How a customer is named to staff: "Ava (+27821234567)", or the number
 /// alone. The name is one line whatever the customer put in their profile.
@@ -31,17 +36,29 @@ fn is_layout_control(c: char) -> bool {
     c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// The last line of every alert and forward.
-const HOW_TO_ANSWER: &str = "Reply to this message to answer; #done hands back to the bot.";
+/// The staff text `key` (in the staff's language: English for now).
+fn said(key: &str) -> &'static str {
+    catalog::staff(catalog::FALLBACK, key)
+}
+
+/// The staff text `key` with its `{placeholders}` filled in.
+fn say(key: &str, values: &[(&str, &str)]) -> String {
+    fill(said(key), values)
+}
 
 /// A customer asked for a person; their last message is quoted unless it was
 /// only a menu number.
 pub fn alert(customer: &str, last_message: &str) -> String {
     let last = last_message.trim();
+    let how = said("how_to_answer");
     if last.is_empty() || last.chars().all(|c| c.is_ascii_digit()) {
-        format!("🔔 {customer} asks for a person.\n{HOW_TO_ANSWER}")
+        say("alert", &[("customer", customer), ("how_to_answer", how)])
     } else {
-        format!("🔔 {customer} asks for a person.\n{}\n{HOW_TO_ANSWER}", quote(last))
+        let line = quote(last);
+        say(
+            "alert_quoting",
+            &[("customer", customer), ("line", &line), ("how_to_answer", how)],
+        )
     }
 }
 
@@ -70,7 +87,7 @@ fn quote(line: &str) -> String {
         .collect();
     let line = line.trim();
     if line.is_empty() {
-        "“(no text)”".into()
+        format!("“{}”", said("no_text"))
     } else {
         format!("“{line}”")
     }
@@ -79,7 +96,7 @@ fn quote(line: &str) -> String {
 /// The header a forward's text starts with (its room is what is left of the
 /// channel's limit for the line).
 pub fn forward_header(customer: &str) -> String {
-    format!("💬 {customer}:\n")
+    say("forward_header", &[("customer", customer)])
 }
 
 /// `text` cut to at most `max` characters, with "…" where it was cut.
@@ -93,66 +110,74 @@ pub fn shortened(text: &str, max: usize) -> String {
 
 /// The text of a line with `photos` attachments.
 pub fn line_with_media(text: &str, photos: usize) -> String {
+    let attachments = |n: usize| say("attachments", &[("count", &n.to_string())]);
     match (text.trim().is_empty(), photos) {
         (_, 0) => text.trim().to_string(),
-        (true, n) => format!("📎 {n} attachment(s)"),
-        (false, n) => format!("{} 📎 {n} attachment(s)", text.trim()),
+        (true, n) => attachments(n),
+        (false, n) => format!("{} {}", text.trim(), attachments(n)),
     }
 }
 
 /// Said the first time in a row a message goes to a customer without a quote.
 pub fn now_answering(customer: &str) -> String {
-    format!("→ {customer}")
+    say("now_answering", &[("customer", customer)])
 }
 
 /// Another staff member holds the conversation.
 pub fn held_by_other(customer: &str, holder: &str) -> String {
-    format!("{customer} is being answered by {holder}; nothing was sent. Send #take to take it over.")
+    say("held_by_other", &[("customer", customer), ("holder", holder)])
 }
 
 /// `#take` done.
 pub fn taken(customer: &str) -> String {
-    format!("→ {customer} is yours now.")
+    say("taken", &[("customer", customer)])
 }
 
 /// Told to the staff member a conversation was taken from.
 pub fn taken_from_you(customer: &str, by: &str) -> String {
-    format!("{by} took over {customer}.")
+    say("taken_from_you", &[("customer", customer), ("by", by)])
 }
 
 /// The customer's 24-hour window is closed.
 pub fn outside_window(customer: &str) -> String {
-    format!("Not sent: {customer} is outside the 24-hour window: send a template from the inbox.")
+    say("outside_window", &[("customer", customer)])
 }
 
 /// The customer opted out.
 pub fn opted_out(customer: &str) -> String {
-    format!("Not sent: {customer} opted out (sent STOP) and gets nothing until they send START.")
+    say("opted_out", &[("customer", customer)])
 }
 
 /// Anything else that stopped a relayed message.
 pub fn not_sent(customer: &str, why: &str) -> String {
-    format!("Not sent to {customer}: {why}.")
+    say("not_sent", &[("customer", customer), ("why", why)])
 }
 
 /// Meta's media come as ids the shop cannot pass on.
-pub const MEDIA_NOT_RELAYED: &str =
-    "Not sent: photos and files sent to the shop's Meta number cannot be passed on yet; send them from your phone to the customer's chat, or write a text.";
+pub fn media_not_relayed() -> String {
+    said("media_not_relayed").to_string()
+}
 
 /// Nothing to answer.
-pub const NO_CONVERSATION: &str =
-    "There is no conversation to answer yet. #list shows who is waiting; #help explains the rest.";
+pub fn no_conversation() -> String {
+    said("no_conversation").to_string()
+}
 
 /// `#done`.
 pub fn handed_back(customer: &str) -> String {
-    format!("✓ {customer} is back with the bot.")
+    say("handed_back", &[("customer", customer)])
 }
 
 /// One line of `#list`.
 pub fn list_line(n: usize, customer: &str, waiting: &str, holder: Option<&str>) -> String {
+    let n = n.to_string();
+    let mut values = vec![("n", n.as_str()), ("customer", customer), ("waiting", waiting)];
     match holder {
-        Some(holder) => format!("#{n} {customer} · {waiting} · with {holder}"),
-        None => format!("#{n} {customer} · {waiting}"),
+        Some(holder) => {
+            values.push(("holder", holder));
+            say("list_line_held", &values)
+        }
+        None => say("list_line", &values),
     }
 }
 
@@ -161,61 +186,58 @@ pub fn list_line(n: usize, customer: &str, waiting: &str, holder: Option<&str>) 
 pub fn list(lines: &[String], more: usize, page: usize) -> String {
     if lines.is_empty() {
         return match page {
-            1 => "Nobody is waiting.".into(),
-            _ => format!("No page {page}: #list shows the first."),
+            1 => said("list_empty").to_string(),
+            _ => say("list_no_page", &[("page", &page.to_string())]),
         };
     }
-    let mut text = format!("Waiting for a person:\n{}", lines.join("\n"));
+    let mut text = format!("{}\n{}", said("list_head"), lines.join("\n"));
     if more > 0 {
-        text.push_str(&format!("\n… and {more} more: #list {} shows them.", page + 1));
+        let (more, next) = (more.to_string(), (page + 1).to_string());
+        text.push('\n');
+        text.push_str(&say("list_more", &[("more", &more), ("next", &next)]));
     }
-    text.push_str("\nSend #1, #2 … to answer one.");
+    text.push('\n');
+    text.push_str(said("list_foot"));
     text
 }
 
 /// `#N` past the list.
 pub fn no_such_number(n: usize) -> String {
-    format!("There is no #{n} waiting. #list shows who is.")
+    say("no_such_number", &[("n", &n.to_string())])
 }
 
 /// `#N` switched: who, and their last line.
 pub fn switched(customer: &str, last: Option<&str>) -> String {
     match last {
-        Some(last) => format!("→ {customer}\n{}", quote(last)),
-        None => format!("→ {customer}"),
+        Some(last) => say("switched_quoting", &[("customer", customer), ("line", &quote(last))]),
+        None => say("switched", &[("customer", customer)]),
     }
 }
 
 /// A staff member sent a stop or start word: it does nothing for a staff
 /// number, and it is not passed on.
 pub fn staff_opt_word(word: &str) -> String {
-    format!(
-        "\"{}\" was not sent to anyone: stop and start words do nothing for staff numbers. \
-         To stop answering a customer, send #done; to leave staff, ask the owner to remove your number from [staff] numbers.",
-        one_line(word)
-    )
+    say("opt_word", &[("word", &one_line(word))])
 }
 
 /// `#help`.
-pub const HELP: &str = "Answering customers from WhatsApp:
-• Reply to an alert (swipe it, or press and hold → Reply): your message goes to that customer.
-• Without a reply, it goes to the customer you answered last.
-#list – who is waiting (#list 2 – the next page)
-#1, #2 … – answer that customer
-#take – take over a customer another staff member is answering
-#done – hand the customer back to the bot
-#help – this list";
+pub fn help() -> String {
+    said("help").to_string()
+}
 
 /// An unknown `#word`.
 pub fn unknown_command(word: &str) -> String {
-    format!("Unknown command {word}.\n{HELP}")
+    say("unknown_command", &[("word", word), ("help", said("help"))])
 }
 
 /// "5 min" and friends, for `#list`.
 pub fn waited(minutes: i64) -> String {
     match minutes.max(0) {
-        0 => "just now".into(),
-        m @ 1..=59 => format!("{m} min"),
-        m => format!("{} h {} min", m / 60, m % 60),
+        0 => said("waited_now").to_string(),
+        m @ 1..=59 => say("waited_minutes", &[("minutes", &m.to_string())]),
+        m => say(
+            "waited_hours",
+            &[("hours", &(m / 60).to_string()), ("minutes", &(m % 60).to_string())],
+        ),
     }
 }

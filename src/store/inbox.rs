@@ -96,17 +96,19 @@ impl Db<'_> {
     }
 
     /// What the inbox's live updates need: conversations with unread
-    /// messages, the newest message's id, and how many wait for a person. An
-    /// index seek per contact, cheap enough to ask every few seconds.
-    pub fn inbox_pulse(&self) -> Result<InboxPulse, StoreError> {
+    /// messages, the newest message's id (of `conversation`'s messages when
+    /// one is named), and how many wait for a person. An index seek per
+    /// contact, cheap enough to ask every few seconds.
+    pub fn inbox_pulse(&self, conversation: Option<ContactId>) -> Result<InboxPulse, StoreError> {
         Ok(self.conn.prepare_cached(
             "SELECT
                 (SELECT count(*) FROM contacts c WHERE EXISTS (
                     SELECT 1 FROM messages u WHERE u.contact_id = c.id AND u.id > c.read_up_to AND u.direction = 'inbound')),
-                (SELECT coalesce(max(id), 0) FROM messages),
+                CASE WHEN ?1 IS NULL THEN (SELECT coalesce(max(id), 0) FROM messages)
+                     ELSE (SELECT coalesce(max(id), 0) FROM messages WHERE contact_id = ?1) END,
                 (SELECT count(*) FROM sessions WHERE waiting_since IS NOT NULL)",
         )?
-        .query_row([], |r| {
+        .query_row([conversation.map(|c| c.0)], |r| {
             Ok(InboxPulse {
                 unread_conversations: r.get(0)?,
                 latest: r.get(1)?,
@@ -177,8 +179,30 @@ impl Db<'_> {
         let ids: Vec<i64> = stmt
             .query_map(params![contact.0, limit as i64], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
-        let mut records = Vec::with_capacity(ids.len());
-        for id in ids.into_iter().rev() {
+        self.records(ids.into_iter().rev())
+    }
+
+    /// A contact's messages after the message `after`, oldest first, at most
+    /// `limit`, with their statuses (the demo page's phones catching up).
+    pub fn contact_messages_after(
+        &self,
+        contact: ContactId,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<MessageRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM messages WHERE contact_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3")?;
+        let ids: Vec<i64> = stmt
+            .query_map(params![contact.0, after, limit as i64], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        self.records(ids)
+    }
+
+    /// The messages `ids` name, in that order.
+    fn records(&self, ids: impl IntoIterator<Item = i64>) -> Result<Vec<MessageRecord>, StoreError> {
+        let mut records = Vec::new();
+        for id in ids {
             records.extend(self.message(&MessageKey::Id(id))?);
         }
         Ok(records)

@@ -9,6 +9,7 @@
 //! `writer.rs`). Queries are methods of [`Db`], a borrowed connection that is
 //! only handed out inside a transaction.
 
+mod actions;
 pub mod backup;
 mod consent;
 mod inbox;
@@ -38,11 +39,12 @@ use jiff::Timestamp;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+pub use actions::{ActionRecord, InboxAction};
 pub use consent::{ConsentAction, ConsentChange, ConsentRecord};
 pub use inbox::{ContactView, InboxPulse, InboxRow};
 pub use orders::{Cell, NewOrder, OrderRecord, OrderUpsert};
 pub use outbox::{ContactFacts, NewOutbound, OutboxEntry, OutboxJob, Settle};
-pub use owner::OwnerSession;
+pub use owner::{InboxUser, OwnerSession, UserChange, FIRST_USER};
 pub use queries::{ContactId, MessageId};
 pub use read::ReadPool;
 pub use reports::SubmissionRecord;

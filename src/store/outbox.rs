@@ -58,8 +58,8 @@ pub struct OutboxEntry {
     pub to: String,
     /// The channel.
     pub channel: Channel,
-    /// What kind of content.
-    pub kind: ContentKind,
+    /// What it says (its text, or its template and values).
+    pub content: Content,
     /// Where it is.
     pub state: OutboxState,
     /// Attempts made.
@@ -80,6 +80,11 @@ pub struct OutboxEntry {
 }
 
 impl OutboxEntry {
+    /// What kind of content.
+    pub fn kind(&self) -> ContentKind {
+        self.content.kind()
+    }
+
     /// Why a queued message does not go, in words; `None` when nothing holds it.
     pub fn held_by(&self) -> Option<String> {
         self.waiting_behind
@@ -186,6 +191,16 @@ impl ContentColumns {
             media: (!media.is_empty()).then(|| to_json(&media)),
             template,
         }
+    }
+
+    /// The four columns from `first` on: kind, body, media, template.
+    fn read(r: &Row<'_>, first: usize) -> rusqlite::Result<ContentColumns> {
+        Ok(ContentColumns {
+            kind: r.get(first)?,
+            body: r.get(first + 1)?,
+            media: r.get(first + 2)?,
+            template: r.get(first + 3)?,
+        })
     }
 
     fn into_content(self, id: i64) -> Result<Content, StoreError> {
@@ -325,6 +340,19 @@ impl Db<'_> {
             .query_row([to_sql(now)], JobRow::read)
             .optional()?;
         row.map(JobRow::into_job).transpose()
+    }
+
+    /// What the outbound message `id` says (`None` for no such message).
+    pub fn outbound_content(&self, id: i64) -> Result<Option<Content>, StoreError> {
+        let columns = self
+            .conn
+            .prepare_cached(
+                "SELECT o.kind, m.body, m.media, o.template FROM outbox o JOIN messages m ON m.id = o.message_id
+                 WHERE o.message_id = ?1",
+            )?
+            .query_row([id], |r| ContentColumns::read(r, 0))
+            .optional()?;
+        columns.map(|c| c.into_content(id)).transpose()
     }
 
     /// When the next queued message falls due, if any is queued.
@@ -553,6 +581,7 @@ impl Db<'_> {
 /// (the rule of [`Db::next_due`]: a bot reply waits behind none).
 const ENTRY_SELECT: &str = "SELECT m.id, coalesce(c.phone, c.user_id), m.channel, o.kind, o.state, o.attempts, m.sid,
         o.error_code, o.error_message, o.next_attempt_at, m.created_at,
+        m.body, m.media, o.template,
         CASE WHEN o.state = 'queued' AND o.kind != 'reply' THEN
           (SELECT min(o2.message_id) FROM messages m2 JOIN outbox o2 ON o2.message_id = m2.id
            WHERE m2.contact_id = m.contact_id AND m2.id < m.id AND o2.state = 'uncertain')
@@ -572,7 +601,6 @@ struct EntryRow {
     id: i64,
     to: String,
     channel: String,
-    kind: String,
     state: String,
     attempts: u32,
     sid: Option<String>,
@@ -581,6 +609,7 @@ struct EntryRow {
     next_attempt_at: String,
     created_at: String,
     waiting_behind: Option<i64>,
+    content: ContentColumns,
 }
 
 impl EntryRow {
@@ -589,7 +618,6 @@ impl EntryRow {
             id: r.get(0)?,
             to: r.get(1)?,
             channel: r.get(2)?,
-            kind: r.get(3)?,
             state: r.get(4)?,
             attempts: r.get(5)?,
             sid: r.get(6)?,
@@ -597,7 +625,13 @@ impl EntryRow {
             error_message: r.get(8)?,
             next_attempt_at: r.get(9)?,
             created_at: r.get(10)?,
-            waiting_behind: r.get(11)?,
+            content: ContentColumns {
+                kind: r.get(3)?,
+                body: r.get(11)?,
+                media: r.get(12)?,
+                template: r.get(13)?,
+            },
+            waiting_behind: r.get(14)?,
         })
     }
 
@@ -606,10 +640,7 @@ impl EntryRow {
             id: self.id,
             to: self.to,
             channel: parse_channel(&self.channel)?,
-            kind: ContentKind::parse(&self.kind).ok_or_else(|| StoreError::Corrupt {
-                what: "outbox kind",
-                detail: format!("{:?} is not a kind", self.kind),
-            })?,
+            content: self.content.into_content(self.id)?,
             state: parse_state(&self.state)?,
             attempts: self.attempts,
             sid: self.sid,
@@ -639,12 +670,7 @@ impl JobRow {
             channel: r.get(1)?,
             phone: r.get(2)?,
             user_id: r.get(3)?,
-            content: ContentColumns {
-                kind: r.get(4)?,
-                body: r.get(5)?,
-                media: r.get(6)?,
-                template: r.get(7)?,
-            },
+            content: ContentColumns::read(r, 4)?,
             attempts: r.get(8)?,
         })
     }

@@ -105,6 +105,15 @@ impl Db<'_> {
         rows.map(|row| row?).collect()
     }
 
+    /// The submission with this public ID (`DEF-…`), if any.
+    pub fn submission(&self, public_id: &str) -> Result<Option<SubmissionRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{SUBMISSION_COLUMNS} WHERE s.public_id = ?1"))?;
+        let mut rows = stmt.query_map([public_id], submission_row)?;
+        rows.next().transpose()?.transpose()
+    }
+
     /// A contact's newest `limit` submissions, newest first.
     pub fn contact_submissions(&self, contact: ContactId, limit: usize) -> Result<Vec<SubmissionRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(

@@ -80,12 +80,26 @@ pub struct MessageRecord {
     pub events: Vec<EventRecord>,
     /// For outbound messages: the outbox's state.
     pub outbox: Option<OutboxEntry>,
+    /// Who wrote an outbound message: an inbox user's name, or a staff
+    /// member's who answered from their phone (`None`: the bot or the API).
+    pub sent_by: Option<String>,
 }
 
 impl MessageRecord {
     /// The current status: the highest by precedence of the base status and the events.
     pub fn status(&self) -> Option<&ReportedStatus> {
         MessageStatus::current(self.base_status.as_ref(), self.events.iter().map(|e| &e.status))
+    }
+
+    /// The newest error, if any: the code and explanation of the newest
+    /// status event with a code (a provider's word after sending), else the
+    /// outbox's (a refusal, or the provider's answer to the send).
+    pub fn error(&self) -> Option<(String, Option<String>)> {
+        if let Some(event) = self.events.iter().rev().find(|e| e.error_code.is_some()) {
+            return Some((event.error_code.clone()?, event.error_message.clone()));
+        }
+        let outbox = self.outbox.as_ref()?;
+        Some((outbox.error_code.clone()?, outbox.error_message.clone()))
     }
 }
 
@@ -153,7 +167,7 @@ impl Db<'_> {
 
     fn stored_message(&self, filter: &str, value: &dyn rusqlite::ToSql) -> Result<Option<MessageRecord>, StoreError> {
         let sql = format!(
-            "SELECT id, sid, direction, from_addr, to_addr, body, media, status, reply, created_at, channel FROM messages WHERE {filter}"
+            "SELECT id, sid, direction, from_addr, to_addr, body, media, status, reply, created_at, channel, sent_by FROM messages WHERE {filter}"
         );
         let row = self
             .conn
@@ -189,6 +203,7 @@ impl Db<'_> {
             created_at: from_sql(&received_at)?,
             events: Vec::new(),
             outbox: None,
+            sent_by: None,
         }))
     }
 
@@ -227,6 +242,7 @@ struct StoredRow {
     reply: Option<String>,
     created_at: String,
     channel: String,
+    sent_by: Option<String>,
 }
 
 impl StoredRow {
@@ -243,6 +259,7 @@ impl StoredRow {
             reply: r.get(8)?,
             created_at: r.get(9)?,
             channel: r.get(10)?,
+            sent_by: r.get(11)?,
         })
     }
 
@@ -272,6 +289,7 @@ impl StoredRow {
             created_at: from_sql(&self.created_at)?,
             events: Vec::new(),
             outbox: None,
+            sent_by: self.sent_by,
         })
     }
 }

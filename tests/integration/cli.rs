@@ -339,7 +339,15 @@ pub(crate) fn chat_in(dir: &Path, args: &[&str], input: &[u8]) -> Output {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped()),
     );
-    child.stdin.take().unwrap().write_all(input).unwrap();
+    // A chat that refuses exits without reading: its stdin may be closed first.
+    let written = child.stdin.take().unwrap().write_all(input);
+    assert!(
+        written.as_ref().is_ok()
+            || written
+                .as_ref()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe),
+        "{written:?}"
+    );
     child.wait_with_output().unwrap()
 }
 

@@ -29,6 +29,12 @@ const MIN_ACKS_WITHIN: Duration = Duration::from_secs(120);
 
 /// `shopbot serve` as a child process, and its `http://` address.
 pub fn serve(config: &Path) -> (Child, String) {
+    let (child, http, _log) = serve_logged(config);
+    (child, http)
+}
+
+/// [`serve`], and every line it logs (kept as it runs).
+pub fn serve_logged(config: &Path) -> (Child, String, Arc<Mutex<Vec<String>>>) {
     let mut child = start_child(
         shopbot_command(&["serve", "--config"])
             .arg(config)
@@ -36,18 +42,21 @@ pub fn serve(config: &Path) -> (Child, String) {
             .stderr(Stdio::piped()),
     );
     let stderr = BufReader::new(child.stderr.take().unwrap());
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let kept = lines.clone();
     let (found, addr) = mpsc::channel();
     thread::spawn(move || {
         for line in stderr.lines().map_while(Result::ok) {
             if let Some(rest) = line.split("listening on ").nth(1) {
                 let _ = found.send(rest.split(';').next().unwrap_or_default().to_string());
             }
+            kept.lock().unwrap_or_else(|p| p.into_inner()).push(line);
         }
     });
     let addr = addr
         .recv_timeout(Duration::from_secs(20))
         .expect("shopbot serve did not say where it listens");
-    (child, format!("http://{addr}"))
+    (child, format!("http://{addr}"), lines)
 }
 
 /// One acknowledged request: what was sent and what came back.

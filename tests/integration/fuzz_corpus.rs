@@ -3,7 +3,7 @@
 //! shapes from the fixtures and tests), the minimised corpus the fuzzer grew
 //! from them (`fuzz/corpus/<target>/`) and the inputs that once crashed a
 //! target (`fuzz/regressions/<target>/`). What the fuzzer found stays tested
-//! without the fuzzer. See README.md, "Fuzzing".
+//! without the fuzzer. See docs/DEVELOPMENT.md, "Fuzzing".
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};

@@ -241,6 +241,11 @@ fn config_in(dir: &Path, edit: impl Fn(String) -> String) -> String {
     path.display().to_string()
 }
 
+/// What `shopbot check` says of the test config with `edit` applied.
+fn check_with(dir: &Path, edit: impl Fn(String) -> String) -> String {
+    cli(&["check", "--config", &config_in(dir, edit)], dir)
+}
+
 #[test]
 fn every_cli_error_a_user_can_meet_word_for_word() {
     let dir = tempfile::tempdir().unwrap();
@@ -253,19 +258,36 @@ fn every_cli_error_a_user_can_meet_word_for_word() {
         "a config file that is not there",
         cli(&["check", "--config", "nope.toml"], d),
     );
-    let bad = config_in(d, |t| {
+    let bad = |t: String| {
         t.replace("listen = \"127.0.0.1:0\"", "listen = \"localhost\"")
             .replace("timezone = \"Africa/Johannesburg\"", "timezone = \"Mars/Olympus\"")
-    });
-    case("bad values", cli(&["check", "--config", &bad], d));
-    let unknown = config_in(d, |t| t.replace("[shop]", "[shop]\ncolour = \"red\""));
-    case("an unknown key", cli(&["check", "--config", &unknown], d));
-    let no_token = config_in(d, |t| t.replace("auth_token = \"test-auth-token\"\n", ""));
-    case("no auth token", cli(&["check", "--config", &no_token], d));
+    };
+    case("bad values", check_with(d, bad));
+    case(
+        "an unknown key",
+        check_with(d, |t| t.replace("[shop]", "[shop]\ncolour = \"red\"")),
+    );
+    let mistyped = |t: String| {
+        t.replace("timezone =", "timezon =")
+            .replace("[shop]", "[shopp]\nname = \"x\"\n[shop]")
+    };
+    case("mistyped keys", check_with(d, mistyped));
+    case(
+        "a value of the wrong kind",
+        check_with(d, |t| t.replace("workers = 4", "workers = \"4\"")),
+    );
+    case(
+        "no auth token",
+        check_with(d, |t| t.replace("auth_token = \"test-auth-token\"\n", "")),
+    );
     let no_menu = config_in(d, |t| format!("{t}\n[menu]\npath = \"menu.toml\"\n"));
     case("a missing menu file", cli(&["check", "--config", &no_menu], d));
     std::fs::write(d.join("menu.toml"), "start = \"main\"\n[nodes.main]\nkind = \"menu\"\ntext = \"Hi\"\noptions = [{ label = \"Orders\", goto = \"orderz\" }]\n").unwrap();
     case("a broken menu", cli(&["check", "--config", &no_menu], d));
+    let both = config_in(d, |t| {
+        format!("{t}\n[menu]\npath = \"menu.toml\"\n").replace("listen = \"127.0.0.1:0\"", "listen = \"localhost\"")
+    });
+    case("a bad value and a broken menu", cli(&["check", "--config", &both], d));
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let busy = config_in(d, |t| {
@@ -358,8 +380,8 @@ fn staff_texts_word_for_word() {
             "not sent",
             texts::not_sent(&ava, "the text is 5000 characters; twilio allows 1600 in one message"),
         ),
-        ("media not relayed", texts::MEDIA_NOT_RELAYED.into()),
-        ("no conversation", texts::NO_CONVERSATION.into()),
+        ("media not relayed", texts::media_not_relayed()),
+        ("no conversation", texts::no_conversation()),
         ("#done", texts::handed_back(&ava)),
         ("#list", list),
         ("#list, more than a page", texts::list(&lines, 18, 1)),
@@ -368,7 +390,7 @@ fn staff_texts_word_for_word() {
         ("a staff member's STOP", texts::staff_opt_word("STOP")),
         ("#N past the list", texts::no_such_number(7)),
         ("#N", texts::switched(&ava, Some("Do you repair gates?"))),
-        ("#help", texts::HELP.into()),
+        ("#help", texts::help()),
         ("unknown command", texts::unknown_command("#dne")),
     ];
     let text: String = all.iter().map(|(name, text)| format!("--- {name}\n{text}\n")).collect();

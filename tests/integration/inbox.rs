@@ -118,7 +118,15 @@ impl<'a> Owner<'a> {
 
     /// Signs in with `password`; keeps the session cookie when one comes.
     pub(crate) fn sign_in(&mut self, password: &str) -> Page {
-        let answer = self.post("/admin/login", &[("password", password), ("next", "/admin/")]);
+        self.sign_in_as("", password)
+    }
+
+    /// Signs in as the account `name` (empty: the only one).
+    fn sign_in_as(&mut self, name: &str, password: &str) -> Page {
+        let answer = self.post(
+            "/admin/login",
+            &[("name", name), ("password", password), ("next", "/admin/")],
+        );
         if let Some(set) = answer.header("Set-Cookie") {
             self.cookie = set.split(';').next().map(String::from);
         }
@@ -571,7 +579,8 @@ fn a_conversation_shows_that_customers_form_answers_with_their_submission_ids() 
     let page = owner.get(&format!("/admin/conversations/{}", conversation_id(&server, CUSTOMER)));
     assert!(page.body.contains("Forms filled in (1)"), "{}", page.body);
     assert!(
-        page.body.contains(&format!("<strong>{}</strong>", ids[0])),
+        page.body
+            .contains(&format!("<strong class=\"public-id\">{}</strong>", ids[0])),
         "{}",
         page.body
     );
@@ -738,7 +747,13 @@ fn a_page_number_past_the_end_shows_the_last_page_and_never_overflows() {
 fn head_on_a_conversation_does_not_mark_it_read() {
     let server = inbox_server("");
     server.say(CUSTOMER, "hi");
-    let unread = || server.store().read(|db| db.inbox_pulse()).unwrap().unread_conversations;
+    let unread = || {
+        server
+            .store()
+            .read(|db| db.inbox_pulse(None))
+            .unwrap()
+            .unread_conversations
+    };
     assert_eq!(unread(), 1);
     let mut owner = Owner::new(&server);
     owner.sign_in(PASSWORD);
@@ -795,4 +810,146 @@ fn finding_11_a_sheet_of_bad_lines_gives_a_report_page_of_200_lines_and_a_count(
     let mut scratch = shopbot::store::Store::open_in_memory().unwrap();
     let cli = shopbot::orders::import(&mut scratch, sheet.as_bytes(), &jiff::Zoned::now()).unwrap();
     assert_eq!(cli.rejected.len(), bad);
+}
+
+/// `shopbot dashboard ARGS` on the server's config, the password on stdin.
+fn dashboard(server: &TestServer, args: &[&str], password: &str) -> (bool, String) {
+    use std::io::Write as _;
+    let config = server.config_path();
+    let mut all = vec!["dashboard"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--config", config.to_str().unwrap()]);
+    let mut child = crate::support::start_child(
+        crate::support::shopbot_command(&all)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped()),
+    );
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.success(), crate::support::output_text(&out))
+}
+
+#[test]
+fn staff_accounts_sign_in_by_name_and_the_conversation_shows_who_answered_and_handed_back() {
+    let server = inbox_server("");
+    let (ok, said) = dashboard(&server, &["add-user", "Thandi"], "thandi-secret-1");
+    assert!(ok, "{said}");
+    assert!(said.contains("Thandi can sign in"), "{said}");
+    let (ok, said) = dashboard(&server, &["add-user", "thandi"], "x-secret-2");
+    assert!(!ok && said.contains("exists already"), "{said}");
+    let (_, listed) = dashboard(&server, &["users"], "");
+    assert_eq!(listed.lines().collect::<Vec<_>>(), ["owner", "Thandi"], "{listed}");
+
+    server.say(CUSTOMER, "hi");
+    server.say(CUSTOMER, "4");
+    let mut owner = Owner::new(&server);
+    let refused = owner.sign_in(PASSWORD);
+    assert_eq!(refused.status, 401, "two accounts: the name is needed");
+    assert!(refused.body.contains("Write your name too"), "{}", refused.body);
+    assert_eq!(
+        owner.sign_in_as("owner", PASSWORD).status,
+        303,
+        "the first password is the owner's account"
+    );
+    let mut thandi = Owner::new(&server);
+    assert_eq!(thandi.sign_in_as("Thandi", "wrong").status, 401);
+    assert_eq!(thandi.sign_in_as("Thandi", "thandi-secret-1").status, 303);
+
+    let id = conversation_id(&server, CUSTOMER);
+    let csrf = thandi.get(&format!("/admin/conversations/{id}")).csrf();
+    let sent = thandi.post(
+        &format!("/admin/conversations/{id}/reply"),
+        &[("csrf", &csrf), ("body", "Hi, Thandi here.")],
+    );
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    thandi.post(&format!("/admin/conversations/{id}/resolve"), &[("csrf", &csrf)]);
+    let page = owner.get(&format!("/admin/conversations/{id}")).body;
+    assert!(
+        page.contains("<p class=\"by\">Thandi:</p><p>Hi, Thandi here.</p>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Thandi handed the conversation back to the bot"),
+        "{page}"
+    );
+    let message = server
+        .store()
+        .read(|db| db.contact_messages(shopbot::store::ContactId(id), 50))
+        .unwrap()
+        .into_iter()
+        .find(|m| m.body.as_deref() == Some("Hi, Thandi here."))
+        .unwrap();
+    assert_eq!(message.sent_by.as_deref(), Some("Thandi"));
+
+    // A new password signs out that account only; removing one signs it out.
+    let (ok, said) = dashboard(&server, &["set-password", "Thandi"], "thandi-secret-3");
+    assert!(ok, "{said}");
+    assert_eq!(thandi.get("/admin/").status, 303, "Thandi signed out");
+    assert_eq!(owner.get("/admin/").status, 200, "the owner not");
+    assert_eq!(
+        thandi.sign_in_as("thandi", "thandi-secret-3").status,
+        303,
+        "names ignore case"
+    );
+    let (ok, said) = dashboard(&server, &["remove-user", "Thandi"], "");
+    assert!(ok, "{said}");
+    assert_eq!(thandi.get("/admin/").status, 303, "a removed account is signed out");
+    assert_eq!(thandi.sign_in_as("Thandi", "thandi-secret-3").status, 401);
+    let (ok, said) = dashboard(&server, &["remove-user", "owner"], "");
+    assert!(!ok && said.contains("the only account"), "{said}");
+    assert_eq!(owner.sign_in(PASSWORD).status, 303, "one account again: no name needed");
+    assert!(
+        owner
+            .get(&format!("/admin/conversations/{id}"))
+            .body
+            .contains("Thandi handed the conversation back"),
+        "what a removed account did stays"
+    );
+}
+
+#[test]
+fn a_submissions_photo_shows_as_a_thumbnail_fetched_like_a_conversations() {
+    let mock = MockTwilio::start();
+    let server = inbox_server(&format!("api_base_url = \"{}\"\n", mock.url));
+    let media = "/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages/MM2/Media/ME2";
+    let photo = format!("{}{media}", mock.url);
+    server.say(CUSTOMER, "hi");
+    server.say(CUSTOMER, "2");
+    server.say(CUSTOMER, "1");
+    let mut with_caption = attachment_params(&photo, "image/jpeg");
+    for (k, v) in with_caption.iter_mut() {
+        if k == "Body" {
+            *v = "The lid is cracked".into();
+        }
+    }
+    let reply = server.post_signed("/twilio/inbound", &with_caption);
+    let id = crate::crash::confirmed_id(&reply.body).expect("a submission");
+    let mut owner = Owner::new(&server);
+    owner.sign_in(PASSWORD);
+    let link = format!("/admin/submissions/{id}/media/0");
+    for page in [
+        owner.get("/admin/submissions"),
+        owner.get(&format!("/admin/conversations/{}", conversation_id(&server, CUSTOMER))),
+    ] {
+        assert!(page.body.contains(&format!("<img src=\"{link}\"")), "{}", page.body);
+        assert!(!page.body.contains("📎 image/jpeg"), "a picture, not its type");
+    }
+    mock.then(200, "JPEG-BYTES");
+    let shown = owner.get(&link);
+    assert_eq!((shown.status, shown.body.as_str()), (200, "JPEG-BYTES"));
+    assert_eq!(shown.header("Content-Type"), Some("image/jpeg"));
+    let fetched = mock.requests();
+    assert_eq!(
+        (fetched[0].path.as_str(), fetched[0].basic_password.as_str()),
+        (media, crate::support::TOKEN)
+    );
+    assert_eq!(owner.get(&format!("/admin/submissions/{id}/media/1")).status, 404);
+    assert_eq!(owner.get("/admin/submissions/DEF-0/media/0").status, 404);
+    assert_eq!(Owner::new(&server).get(&link).status, 303, "no session, no photo");
 }

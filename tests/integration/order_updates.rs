@@ -196,3 +196,38 @@ fn imports_racing_each_other_tell_each_customer_once_and_back_and_forth_tells_ea
         "{bodies:#?}"
     );
 }
+
+#[test]
+fn the_order_template_follows_the_customers_language() {
+    let mock = MockTwilio::start();
+    let dir = tempfile::tempdir().unwrap();
+    let menu = dir.path().join("menu.toml");
+    std::fs::write(
+        &menu,
+        include_str!("../../src/engine/default_menu.toml")
+            .replace("by_country = {}", "by_country = { \"49\" = \"de\" }"),
+    )
+    .unwrap();
+    let (english, german) = (
+        "HX000000000000000000000000000000e1",
+        "HX000000000000000000000000000000d1",
+    );
+    let server = TestServer::start_with(&format!(
+        "api_base_url = \"{}\"\n[notify]\norder_status = true\norder_content_sid = {{ en = \"{english}\", de = \"{german}\" }}\n[outbox]\nretry_after_seconds = 0.05\n[menu]\npath = \"{}\"\n",
+        mock.url,
+        menu.display().to_string().replace('\\', "/")
+    ));
+    let (berlin, cape_town) = ("+4915112345678", "+27825552009");
+    let sheet = |status: &str| format!("Order,Status,Phone\nB1,{status},{berlin}\nC1,{status},{cape_town}\n");
+    import(&server, &sheet("In production"), &[]);
+    import(&server, &sheet("Shipped"), &[]);
+    let sent = mock.wait_for(2, Duration::from_secs(20));
+    let sid_to = |number: &str| {
+        to(&sent, number)
+            .first()
+            .and_then(|r| r.get("ContentSid"))
+            .map(str::to_string)
+    };
+    assert_eq!(sid_to(berlin).as_deref(), Some(german), "{sent:#?}");
+    assert_eq!(sid_to(cape_town).as_deref(), Some(english), "{sent:#?}");
+}

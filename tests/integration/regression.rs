@@ -268,7 +268,7 @@ fn check_names_a_missing_menu_file_as_the_menu_file_and_flags_placeholders() {
     let printed = crate::support::output_text(&out);
     assert_eq!(out.status.code(), Some(1), "{printed}");
     assert!(
-        printed.contains("cannot read the menu file") && printed.contains("menu.toml"),
+        printed.contains("there is no menu file") && printed.contains("menu.toml"),
         "{printed}"
     );
     assert!(!printed.contains("config file"), "{printed}");

@@ -16,11 +16,12 @@ const CUSTOMER: &str = "+27825550810";
 const OTHER_CUSTOMER: &str = "+27825550811";
 const ALERT_SID: &str = "HX0123456789abcdef0123456789abcdef";
 
-/// A server with two staff numbers, forwards batched over 1 s.
+/// A server with two staff numbers, forwards batched over 3 s (room for a
+/// slow machine, or qemu, to write a test's lines within one batch).
 fn relay_server(mock: &MockTwilio) -> TestServer {
     TestServer::start_with(&format!(
         "api_base_url = \"{}\"\n[outbox]\nretry_after_seconds = 0.05\n[staff]\nnumbers = [\"{STAFF_A}\", \"{STAFF_B}\"]\n\
-         alert_content_sid = \"{ALERT_SID}\"\nforward_every_seconds = 1\n",
+         alert_content_sid = \"{ALERT_SID}\"\nforward_every_seconds = 3\n",
         mock.url
     ))
 }
@@ -170,6 +171,22 @@ fn a_quoted_reply_and_the_next_unquoted_one_reach_the_customer_and_another_staff
     assert_eq!(said, [format!("→ Thandi ({CUSTOMER})")]);
     let to_customer = wait_sent_to(&mock, CUSTOMER, 1);
     assert_eq!(body(&to_customer[0]), "Hi, Sam here. Let me check.");
+    let who = shopbot::message::ContactRef::phone(shopbot::phone::PhoneNumber::parse(CUSTOMER).unwrap());
+    let relayed = server
+        .store()
+        .read(|db| {
+            let contact = db.find_contact(&who)?.expect("the customer");
+            db.contact_messages(contact, 50)
+        })
+        .unwrap()
+        .into_iter()
+        .find(|m| m.body.as_deref() == Some("Hi, Sam here. Let me check."))
+        .unwrap();
+    assert_eq!(
+        relayed.sent_by,
+        Some(format!("Thandi ({STAFF_A})")),
+        "the inbox shows who answered from their phone"
+    );
     // Without a quote: the same customer, and no second confirmation.
     let said = write(&server, STAFF_A, "It ships tomorrow.", None);
     assert!(said.is_empty(), "{said:?}");

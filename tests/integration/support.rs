@@ -419,7 +419,7 @@ pub fn post_signed_to(
     Ok(to_reply(response))
 }
 
-fn to_reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
+pub fn to_reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
     let status = response.status().as_u16();
     let content_type = response
         .headers()
@@ -535,4 +535,56 @@ fn retry_spawn<T>(mut start: impl FnMut() -> std::io::Result<T>) -> T {
         }
     }
     start().expect("cannot start shopbot")
+}
+
+/// `shopbot demo` as the command starts it, on a port of its own: the demo
+/// config, the demo page and channel, a new database (with the sample
+/// orders when `orders`).
+pub struct DemoServer {
+    running: Option<Running>,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The database file.
+    pub db: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl DemoServer {
+    pub fn start(orders: bool) -> DemoServer {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("demo.db");
+        if orders {
+            let mut store = Store::open(&db).unwrap();
+            let csv = shopbot::orders::SAMPLE_ORDERS_CSV.as_bytes();
+            shopbot::orders::import(&mut store, csv, &jiff::Zoned::now()).unwrap();
+        }
+        let options = Options {
+            demo_page: true,
+            ..Options::default()
+        };
+        let running = server::start(&Config::demo(db.clone(), 0), options).unwrap();
+        DemoServer {
+            base: format!("http://{}", running.addr()),
+            running: Some(running),
+            db,
+            _dir: dir,
+        }
+    }
+
+    /// Sets the owner's inbox password (the demo prints a random one).
+    pub fn set_password(&self, password: &str) {
+        let hash = shopbot::auth::hash_password(password).unwrap();
+        Store::open(&self.db)
+            .unwrap()
+            .write(|db| db.set_owner_password(&hash, jiff::Timestamp::now()))
+            .unwrap();
+    }
+}
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown();
+        }
+    }
 }

@@ -147,7 +147,7 @@ pub fn message_json(record: &MessageRecord) -> Value {
     let outbox = record.outbox.as_ref().map(|o| {
         json!({
             "state": o.state.as_str(),
-            "kind": o.kind.as_str(),
+            "kind": o.kind().as_str(),
             "attempts": o.attempts,
             "next_attempt_at": (o.state == OutboxState::Queued).then(|| o.next_attempt_at.to_string()),
             "waiting_behind": o.waiting_behind,
@@ -162,6 +162,7 @@ pub fn message_json(record: &MessageRecord) -> Value {
         "from": record.from_addr.as_deref().map(|a| shown_address(record, a, Direction::Inbound)),
         "to": record.to_addr.as_deref().map(|a| shown_address(record, a, Direction::Outbound)),
         "body": record.body,
+        "sent_by": record.sent_by,
         "media": record.media,
         "status": record.status().map(ReportedStatus::as_str),
         "error_code": error_code,

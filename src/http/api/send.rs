@@ -231,6 +231,7 @@ fn queue(api: &Api, request: &Request, message: Result<Outgoing, FieldError>) ->
     let enqueue = Enqueue {
         routing: api.routing.clone(),
         message,
+        sent_by: None,
     };
     let once = match request.header(IDEMPOTENCY_KEY) {
         None => api.writer.run(enqueue).map(|queued| match queued {

@@ -4,15 +4,16 @@
 
 use super::{chrome, html, pages, query_param, Inbox, SignedIn};
 use crate::channel::client::Fetched;
+use crate::engine::State;
 use crate::http::router::Call;
 use crate::http::{demo, errors, Response};
 use crate::message::{Content, ContentKind, Direction};
 use crate::outbox::policy::{self, Refusal};
 use crate::outbox::{validate, Enqueue, Outgoing};
-use crate::store::{ContactView, MessageKey};
+use crate::store::{ContactId, ContactView, MessageKey};
 use crate::urlencoded::param;
 use crate::work::{HandBack, MarkRead, SetLanguage};
-use pages::ReplyBox;
+use pages::{Notice, ReplyBox};
 
 /// Conversations on one page of the inbox.
 const PAGE_SIZE: usize = 50;
@@ -31,7 +32,7 @@ pub fn list(inbox: &Inbox, call: &Page<'_>) -> Response {
     let asked = query_param(call.request, "page").parse::<usize>().unwrap_or(1).max(1);
     let read = inbox.reader.read(|db| {
         let size = db.inbox_size()?;
-        let latest = db.inbox_pulse()?.latest;
+        let latest = db.inbox_pulse(None)?.latest;
         let pages = size.div_ceil(PAGE_SIZE).max(1);
         let page = asked.min(pages);
         Ok((db.inbox(PAGE_SIZE, (page - 1) * PAGE_SIZE)?, page, pages, latest))
@@ -45,19 +46,27 @@ pub fn list(inbox: &Inbox, call: &Page<'_>) -> Response {
     }
 }
 
-/// `GET /admin/updates`: what the page polls for (unread, waiting, newest).
-pub fn updates(inbox: &Inbox, _: &Page<'_>) -> Response {
-    match inbox.reader.read(|db| db.inbox_pulse()) {
+/// `GET /admin/updates[?conversation=ID]`: what the page polls for (unread,
+/// waiting, and the newest message: of that conversation, when one is named).
+pub fn updates(inbox: &Inbox, call: &Page<'_>) -> Response {
+    let conversation = query_param(call.request, "conversation").parse::<i64>().ok();
+    match inbox.reader.read(|db| db.inbox_pulse(conversation.map(ContactId))) {
         Ok(pulse) => Response::json(200, &serde_json::json!(pulse)),
         Err(e) => errors::api_store_error(&e),
     }
 }
 
-/// `GET /admin/conversations/{key}`: the whole chat and the reply form. A
-/// real `GET` marks it read; `HEAD` only asks about the page.
+/// `GET /admin/conversations/{key}[?done=sent&message=ID | ?done=handed-back]`:
+/// the whole chat and the reply form, with what the owner just did confirmed.
+/// A real `GET` marks it read; `HEAD` only asks about the page.
 pub fn show(inbox: &Inbox, call: &Page<'_>) -> Response {
+    let done = match query_param(call.request, "done").as_str() {
+        "sent" => query_param(call.request, "message").parse().ok().map(Notice::Sent),
+        "handed-back" => Some(Notice::HandedBack),
+        _ => None,
+    };
     match contact(inbox, call) {
-        Ok(contact) => conversation(inbox, &contact, &call.guard, None, 200, !call.request.head),
+        Ok(contact) => conversation(inbox, &contact, &call.guard, done.as_ref(), 200, !call.request.head),
         Err(response) => response,
     }
 }
@@ -70,7 +79,8 @@ pub fn reply(inbox: &Inbox, call: &Page<'_>) -> Response {
     };
     let body = param(&call.guard.form.fields, "body").unwrap_or_default();
     if body.trim().is_empty() {
-        return conversation(inbox, &contact, &call.guard, Some("Write something first."), 400, true);
+        let problem = Notice::Problem("Write something first.");
+        return conversation(inbox, &contact, &call.guard, Some(&problem), 400, true);
     }
     let message = Outgoing {
         to: contact.who.clone(),
@@ -109,19 +119,23 @@ pub fn template(inbox: &Inbox, call: &Page<'_>) -> Response {
             values,
         ),
         (None, None) => {
-            return conversation(
-                inbox,
-                &contact,
-                &call.guard,
-                Some("Name the template first."),
-                400,
-                true,
-            )
+            let problem = Notice::Problem("Name the template first.");
+            return conversation(inbox, &contact, &call.guard, Some(&problem), 400, true);
         }
     };
     match message {
         Ok(message) => send(inbox, &contact, &call.guard, message),
-        Err(e) => conversation(inbox, &contact, &call.guard, Some(&format!("Not sent: {e}")), 400, true),
+        Err(e) => {
+            let problem = format!("Not sent: {e}");
+            conversation(
+                inbox,
+                &contact,
+                &call.guard,
+                Some(&Notice::Problem(&problem)),
+                400,
+                true,
+            )
+        }
     }
 }
 
@@ -133,10 +147,11 @@ pub fn hand_back(inbox: &Inbox, call: &Page<'_>) -> Response {
     };
     let work = HandBack {
         contact: contact.id,
-        start: inbox.bot.menu().start.clone(),
+        start: inbox.bot.current().menu().start.clone(),
+        by: call.guard.session.user.clone(),
     };
     match inbox.writer.run(work) {
-        Ok(()) => Response::see_other(&format!("/admin/conversations/{}", contact.id.0)),
+        Ok(()) => Response::see_other(&format!("/admin/conversations/{}?done=handed-back#reply", contact.id.0)),
         Err(e) => errors::writer_unavailable("hand back", &e),
     }
 }
@@ -148,7 +163,8 @@ pub fn language(inbox: &Inbox, call: &Page<'_>) -> Response {
         Ok(contact) => contact,
         Err(response) => return response,
     };
-    let Some(languages) = inbox.bot.menus.languages() else {
+    let bot = inbox.bot.current();
+    let Some(languages) = bot.menus.languages() else {
         return Response::text(404, "the menu has one language only ([languages] in the menu file)");
     };
     let chosen = param(&call.guard.form.fields, "language").map(str::trim);
@@ -167,7 +183,7 @@ pub fn language(inbox: &Inbox, call: &Page<'_>) -> Response {
         contact: contact.id,
         language,
     }) {
-        Ok(()) => Response::see_other(&format!("/admin/conversations/{}", contact.id.0)),
+        Ok(()) => Response::see_other(&format!("/admin/conversations/{}#reply", contact.id.0)),
         Err(e) => errors::writer_unavailable("set language", &e),
     }
 }
@@ -192,21 +208,66 @@ pub fn media(inbox: &Inbox, call: &Page<'_>) -> Response {
     let Some(attachment) = record.media.get(n).filter(|_| record.direction == Direction::Inbound) else {
         return Response::text(404, "no such attachment");
     };
-    // The demo's own sample photo is served by the demo itself.
+    fetched_attachment(
+        inbox,
+        record.channel,
+        attachment,
+        &format!("message-{id}-attachment-{n}"),
+    )
+}
+
+/// `GET /admin/submissions/{id}/media/{n}`: the `n`th attachment of a
+/// submission's answers, fetched as a conversation's are (a Meta media id
+/// through the Graph API, a Twilio URL with the account's credentials), so
+/// the submissions show the customer's photos, not their types.
+pub fn submission_media(inbox: &Inbox, call: &Page<'_>) -> Response {
+    let Ok(n) = call.params.get("n").parse::<usize>() else {
+        return Response::text(404, "no such attachment");
+    };
+    let submission = match inbox.reader.read(|db| db.submission(call.params.get("id"))) {
+        Ok(Some(submission)) => submission,
+        Ok(None) => return Response::text(404, "no such submission"),
+        Err(e) => return errors::api_store_error(&e),
+    };
+    let Some(attachment) = submission.answers.iter().flat_map(|a| &a.media).nth(n) else {
+        return Response::text(404, "no such attachment");
+    };
+    let channel = if attachment.id.is_some() {
+        crate::message::Channel::Meta
+    } else {
+        crate::message::Channel::Twilio
+    };
+    fetched_attachment(
+        inbox,
+        channel,
+        attachment,
+        &format!("{}-attachment-{n}", submission.public_id),
+    )
+}
+
+/// A customer's attachment fetched through `channel` and answered (see
+/// [`attachment_response`]), or `502` with why; `name` names it in the log
+/// and as a download. The demo's own sample photo is served by the demo.
+fn fetched_attachment(
+    inbox: &Inbox,
+    channel: crate::message::Channel,
+    attachment: &crate::message::Media,
+    name: &str,
+) -> Response {
     if inbox.demo && attachment.url.ends_with(demo::SAMPLE_PHOTO_PATH) {
         return Response::with_body(200, "image/png", demo::SAMPLE_PHOTO);
     }
-    match inbox.media.fetch(record.channel, attachment) {
-        Ok(fetched) => attachment_response(fetched, id, n),
+    match inbox.media.fetch(channel, attachment) {
+        Ok(fetched) => attachment_response(fetched, name),
         Err(e) => {
-            log::warn!(target: "admin", "message {id}, attachment {n}: {e}");
+            log::warn!(target: "admin", "{name}: {e}");
             Response::text(502, &format!("the attachment could not be fetched: {e}"))
         }
     }
 }
 
 /// A photo as itself, anything else as a download.
-fn attachment_response(fetched: Fetched, id: i64, n: usize) -> Response {
+fn attachment_response(fetched: Fetched, name: &str) -> Response {
     let essence = fetched
         .content_type
         .split(';')
@@ -217,10 +278,8 @@ fn attachment_response(fetched: Fetched, id: i64, n: usize) -> Response {
     if SHOWN_INLINE.contains(&essence.as_str()) {
         Response::with_body(200, &essence, fetched.bytes)
     } else {
-        Response::with_body(200, "application/octet-stream", fetched.bytes).header(
-            "Content-Disposition",
-            format!("attachment; filename=\"message-{id}-attachment-{n}\""),
-        )
+        Response::with_body(200, "application/octet-stream", fetched.bytes)
+            .header("Content-Disposition", format!("attachment; filename=\"{name}\""))
     }
 }
 
@@ -238,14 +297,22 @@ fn send(inbox: &Inbox, contact: &ContactView, signed: &SignedIn, message: Outgoi
     let work = Enqueue {
         routing: inbox.routing.clone(),
         message,
+        sent_by: Some(signed.session.user.clone()),
     };
     match inbox.writer.run(work) {
         Ok(Ok(record)) => {
             inbox.outbox.wake();
-            log::info!(target: "admin", "the owner wrote to {} (message {})", contact.who, record.id.unwrap_or_default());
-            Response::see_other(&format!("/admin/conversations/{}", contact.id.0))
+            let id = record.id.unwrap_or_default();
+            log::info!(target: "admin", "{} wrote to {} (message {id})", signed.session.user, contact.who);
+            Response::see_other(&format!(
+                "/admin/conversations/{}?done=sent&message={id}#reply",
+                contact.id.0
+            ))
         }
-        Ok(Err(refusal)) => conversation(inbox, contact, signed, Some(&format!("Not sent: {refusal}")), 409, true),
+        Ok(Err(refusal)) => {
+            let problem = format!("Not sent: {refusal}");
+            conversation(inbox, contact, signed, Some(&Notice::Problem(&problem)), 409, true)
+        }
         Err(e) => errors::writer_unavailable("the owner's message", &e),
     }
 }
@@ -256,7 +323,7 @@ fn conversation(
     inbox: &Inbox,
     contact: &ContactView,
     signed: &SignedIn,
-    notice: Option<&str>,
+    notice: Option<&Notice<'_>>,
     status: u16,
     mark_read: bool,
 ) -> Response {
@@ -265,9 +332,12 @@ fn conversation(
         let messages = db.contact_messages(contact.id, THREAD_SIZE)?;
         let facts = db.contact_facts(&contact.who)?;
         let submissions = db.contact_submissions(contact.id, CONTACT_SUBMISSIONS)?;
-        Ok((messages, facts, submissions))
+        let actions = db.contact_actions(contact.id, THREAD_SIZE)?;
+        let session = db.session(contact.id)?;
+        let with_person = session.is_some_and(|s| matches!(s.state, State::WithPerson { .. }));
+        Ok((messages, facts, submissions, actions, with_person))
     });
-    let (messages, facts, submissions) = match read {
+    let (messages, facts, submissions, actions, with_person) = match read {
         Ok(read) => read,
         Err(e) => return errors::api_store_error(&e),
     };
@@ -294,8 +364,12 @@ fn conversation(
         status,
         pages::conversation(
             &chrome(inbox, signed),
-            contact,
-            (&messages, &submissions),
+            (contact, with_person),
+            &pages::Thread {
+                messages: &messages,
+                actions: &actions,
+                submissions: &submissions,
+            },
             (&reply_box, language_box(inbox, contact).as_ref()),
             notice,
         ),
@@ -304,8 +378,9 @@ fn conversation(
 
 /// The customer's language, when the menu offers several.
 fn language_box(inbox: &Inbox, contact: &ContactView) -> Option<pages::LanguageBox> {
-    let languages = inbox.bot.menus.languages()?;
-    let (current, picked) = inbox.bot.menus.language_of(contact.language.as_deref(), &contact.who);
+    let bot = inbox.bot.current();
+    let languages = bot.menus.languages()?;
+    let (current, picked) = bot.menus.language_of(contact.language.as_deref(), &contact.who);
     Some(pages::LanguageBox {
         current: current.to_string(),
         picked,

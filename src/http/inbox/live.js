@@ -1,12 +1,15 @@
 // The inbox's live updates, the only script (reading and replying work without
 // it). Every 5 s it asks /admin/updates how things stand: the tab title carries
 // the number of conversations with unread messages; on the inbox a new message
-// refreshes the list; on a conversation a line offers to show it (a reply being
-// typed is never lost). A sound plays once the owner has turned it on with a click.
+// refreshes the list; on a conversation a new message in that conversation (and
+// only there) makes a line offer to show it (a reply being typed is never
+// lost). A sound plays once the owner has turned it on with a click.
 "use strict";
 (() => {
   const body = document.body;
   let latest = Number(body.dataset.latest || 0);
+  const conversation = body.dataset.conversation;
+  const updates = "/admin/updates" + (conversation ? "?conversation=" + encodeURIComponent(conversation) : "");
   const title = document.title.replace(/^\(\d+\) /, "");
   const news = document.getElementById("news");
   const bell = document.getElementById("bell");
@@ -44,7 +47,7 @@
   async function poll() {
     let update;
     try {
-      const res = await fetch("/admin/updates", { headers: { Accept: "application/json" }, redirect: "manual" });
+      const res = await fetch(updates, { headers: { Accept: "application/json" }, redirect: "manual" });
       if (!res.ok) return; // signed out or a hiccup: the next poll tries again
       update = await res.json();
     } catch (_) {
@@ -59,6 +62,15 @@
       else news.hidden = false;
     }
   }
+
+  // "Show them" on the page it names (only the #reply anchor differs): reload.
+  news.querySelector("a").addEventListener("click", (event) => {
+    const target = new URL(event.currentTarget.href);
+    if (target.pathname !== location.pathname) return;
+    event.preventDefault();
+    location.hash = target.hash;
+    location.reload();
+  });
 
   setInterval(poll, 5000);
   poll();

@@ -34,7 +34,7 @@ use super::{Method, Request, Response};
 use crate::auth::Throttle;
 use crate::channel::MediaFetcher;
 use crate::clock::Clock;
-use crate::conversation::Bot;
+use crate::conversation::LiveBot;
 use crate::outbox::sender::Wake;
 use crate::outbox::Routing;
 use crate::store::{OwnerSession, ReadPool};
@@ -64,7 +64,7 @@ pub struct Inbox {
     /// Which channel the owner's messages take.
     pub routing: Arc<Routing>,
     /// The menu, the shop's time zone and `[staff]`.
-    pub bot: Arc<Bot>,
+    pub bot: LiveBot,
     /// Fetches customers' photos with the providers' credentials.
     pub media: MediaFetcher,
     /// The demo runs (its sample photo is served by the demo itself).
@@ -144,6 +144,11 @@ fn routes() -> &'static Routes<Access> {
                 SignedIn(conversations::language),
             )
             .add(Get, "/admin/media/{message}/{n}", SignedIn(conversations::media))
+            .add(
+                Get,
+                "/admin/submissions/{id}/media/{n}",
+                SignedIn(conversations::submission_media),
+            )
             .add(Get, "/admin/submissions", SignedIn(submissions::page))
             .add(Get, "/admin/submissions.csv", SignedIn(submissions::spreadsheet))
             .add(
@@ -227,14 +232,8 @@ fn chrome<'a>(inbox: &'a Inbox, signed: &'a SignedIn) -> Chrome<'a> {
     Chrome {
         shop: &inbox.shop_name,
         csrf: &signed.session.csrf,
-        tz: &inbox.bot.timezone,
         now: inbox.clock.now(),
-        staff: inbox
-            .bot
-            .staff
-            .as_ref()
-            .map_or(&[], |desk| desk.staff.numbers.as_slice()),
-        hours: inbox.bot.hours.as_ref(),
+        bot: inbox.bot.current(),
     }
 }
 

@@ -1,6 +1,8 @@
 //! The orders page: the orders (searched by number), and the spreadsheet
 //! upload through the same importer as `shopbot orders import`.
 
+use std::sync::Arc;
+
 use super::{chrome, html, pages, query_param, Inbox, SignedIn};
 use crate::http::router::Call;
 use crate::http::{errors, Response};
@@ -28,10 +30,11 @@ pub fn upload(inbox: &Inbox, call: &Page<'_>) -> Response {
         );
     };
     let size = file.len();
+    let bot = inbox.bot.current();
     let import = ImportOrders {
         file: file.clone(),
-        timezone: inbox.bot.timezone.clone(),
-        notices: inbox.notices.clone(),
+        timezone: bot.timezone.clone(),
+        notices: inbox.notices.as_ref().map(|n| Arc::new(n.with_menus(&bot.menus))),
     };
     match inbox.writer.run(import) {
         Ok(Ok(report)) => {

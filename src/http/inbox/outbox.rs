@@ -1,22 +1,30 @@
 //! The outbox page: each message's state and last error, and the owner's
 //! word on a held message (send it again, or say whether it arrived).
 
-use super::{chrome, html, pages, Inbox, SignedIn};
+use super::{chrome, html, pages, query_param, Inbox, SignedIn};
 use crate::http::router::Call;
 use crate::http::{errors, Response};
-use crate::store::OutboxEntry;
+use crate::store::{InboxAction, OutboxEntry};
 use crate::urlencoded::param;
-use crate::work::{Release, Resolve};
+use crate::work::{ByUser, Release, Resolve};
 
 /// Outbound messages the outbox page shows.
 const OUTBOX_SHOWN: usize = 200;
 
 type Page<'a> = Call<'a, SignedIn>;
 
-/// `GET /admin/outbox`.
+/// `GET /admin/outbox[?done=resent|arrived|dropped&message=ID]`: the list,
+/// with what the owner just did confirmed.
 pub fn page(inbox: &Inbox, call: &Page<'_>) -> Response {
+    let done = match query_param(call.request, "done").as_str() {
+        "resent" => Some(pages::OutboxDone::Resent),
+        "arrived" => Some(pages::OutboxDone::MarkedSent),
+        "dropped" => Some(pages::OutboxDone::Dropped),
+        _ => None,
+    };
+    let done = done.zip(query_param(call.request, "message").parse::<i64>().ok());
     match inbox.reader.read(|db| db.outbox_list(OUTBOX_SHOWN)) {
-        Ok(entries) => html(200, pages::outbox(&chrome(inbox, &call.guard), &entries)),
+        Ok(entries) => html(200, pages::outbox(&chrome(inbox, &call.guard), &entries, done)),
         Err(e) => errors::api_store_error(&e),
     }
 }
@@ -35,11 +43,17 @@ pub fn retry(inbox: &Inbox, call: &Page<'_>) -> Response {
         Ok(entry) => entry.id,
         Err(response) => return response,
     };
-    match inbox.writer.run(Release(id)) {
+    let user = &call.guard.session.user;
+    let work = ByUser {
+        work: Release(id),
+        message: id,
+        done: (user.clone(), InboxAction::Resent),
+    };
+    match inbox.writer.run(work) {
         Ok(Some(true)) => {
             inbox.outbox.wake();
-            log::info!(target: "admin", "the owner queued message {id} again");
-            Response::see_other("/admin/outbox")
+            log::info!(target: "admin", "{user} queued message {id} again");
+            Response::see_other(&format!("/admin/outbox?done=resent&message={id}"))
         }
         Ok(_) => Response::text(409, "only an uncertain or failed message can be sent again"),
         Err(e) => errors::writer_unavailable("retry", &e),
@@ -57,11 +71,23 @@ pub fn resolve(inbox: &Inbox, call: &Page<'_>) -> Response {
     let (Ok(id), Some(arrived)) = (call.params.get("id").parse::<i64>(), arrived) else {
         return Response::text(400, "name the message and say whether it arrived (arrived=yes or no)");
     };
-    match inbox.writer.run(Resolve { id, arrived }) {
+    let user = &call.guard.session.user;
+    let action = if arrived {
+        InboxAction::MarkedSent
+    } else {
+        InboxAction::Dropped
+    };
+    let work = ByUser {
+        work: Resolve { id, arrived },
+        message: id,
+        done: (user.clone(), action),
+    };
+    match inbox.writer.run(work) {
         Ok(Some(true)) => {
             inbox.outbox.wake();
-            log::info!(target: "admin", "the owner resolved message {id}: arrived {arrived}");
-            Response::see_other("/admin/outbox")
+            log::info!(target: "admin", "{user} resolved message {id}: arrived {arrived}");
+            let done = if arrived { "arrived" } else { "dropped" };
+            Response::see_other(&format!("/admin/outbox?done={done}&message={id}"))
         }
         Ok(Some(false)) => Response::text(409, "only an uncertain message can be resolved"),
         Ok(None) => Response::text(404, "no such message"),

@@ -8,12 +8,14 @@ use maud::{html, Markup, DOCTYPE};
 
 use crate::engine::catalog::endonym;
 use crate::engine::render::SubmissionStatus;
-use crate::message::{Channel, Direction, MessageStatus, OutboxState, ReplyPart, ReportedStatus};
+use crate::message::{Channel, Content, Direction, MessageStatus, OutboxState, ReplyPart, ReportedStatus};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use super::submissions::MAX_NOTE_CHARS;
 use crate::orders::ImportReport;
-use crate::store::{ContactView, InboxRow, MessageRecord, OrderRecord, OutboxEntry, SubmissionRecord};
+use crate::store::{
+    ActionRecord, ContactView, InboxAction, InboxRow, MessageRecord, OrderRecord, OutboxEntry, SubmissionRecord,
+};
 
 /// What every signed-in page needs.
 pub struct Chrome<'a> {
@@ -21,25 +23,27 @@ pub struct Chrome<'a> {
     pub shop: &'a str,
     /// The session's CSRF token, for the forms.
     pub csrf: &'a str,
-    /// The shop's time zone.
-    pub tz: &'a TimeZone,
     /// Now, for ages.
     pub now: Timestamp,
-    /// The `[staff]` numbers (their own chats with the bot are marked).
-    pub staff: &'a [crate::phone::PhoneNumber],
-    /// `[hours]`, if the shop keeps them.
-    pub hours: Option<&'a crate::hours::Hours>,
+    /// The bot in service: the shop's time zone, the `[staff]` numbers
+    /// (their own chats with the bot are marked) and `[hours]`.
+    pub bot: std::sync::Arc<crate::conversation::Bot>,
 }
 
 impl Chrome<'_> {
+    /// The shop's time zone.
+    fn tz(&self) -> &TimeZone {
+        &self.bot.timezone
+    }
+
     /// Whether `who` is a staff member.
     fn is_staff(&self, who: &crate::message::ContactRef) -> bool {
-        who.phone.as_ref().is_some_and(|p| self.staff.contains(p))
+        self.bot.staff.as_ref().is_some_and(|desk| desk.staff.is_staff(who))
     }
 
     /// "Open until 17:00" or "Closed, opens Monday at 08:00" (with `[hours]`).
     fn shop_status(&self) -> Option<String> {
-        let hours = self.hours?;
+        let hours = self.bot.hours.as_ref()?;
         let language = crate::engine::catalog::FALLBACK;
         Some(match hours.open_until(self.now) {
             Some(until) => format!("Open until {}", until.strftime("%H:%M")),
@@ -52,7 +56,7 @@ impl Chrome<'_> {
 
     /// Whether a customer started waiting while the shop was closed.
     fn arrived_closed(&self, since: Timestamp) -> bool {
-        self.hours.is_some_and(|hours| !hours.is_open(since))
+        self.bot.hours.as_ref().is_some_and(|hours| !hours.is_open(since))
     }
 }
 
@@ -61,9 +65,20 @@ fn layout(title: &str, shop: &str, csrf: Option<&str>, body: Markup) -> Markup {
     layout_live(title, shop, csrf, None, body)
 }
 
-/// [`layout`] for a page that follows new messages: `live` names the page and
-/// the newest message it shows (the live updates compare against it).
-fn layout_live(title: &str, shop: &str, csrf: Option<&str>, live: Option<(&str, i64)>, body: Markup) -> Markup {
+/// What a page that follows new messages tells the live updates.
+struct Live {
+    /// `inbox` or `conversation`.
+    page: &'static str,
+    /// The newest message it shows: anything newer is news.
+    latest: i64,
+    /// The conversation it shows (its news only), if one.
+    conversation: Option<i64>,
+    /// Where "Show them" goes.
+    show: String,
+}
+
+/// [`layout`] for a page that follows new messages (see [`Live`]).
+fn layout_live(title: &str, shop: &str, csrf: Option<&str>, live: Option<Live>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -75,7 +90,8 @@ fn layout_live(title: &str, shop: &str, csrf: Option<&str>, live: Option<(&str, 
                 link rel="stylesheet" href="/admin/static/admin.css";
                 @if live.is_some() { script src="/admin/static/live.js" defer {} }
             }
-            body data-page=[live.map(|(page, _)| page)] data-latest=[live.map(|(_, latest)| latest)] {
+            body data-page=[live.as_ref().map(|l| l.page)] data-latest=[live.as_ref().map(|l| l.latest)]
+                data-conversation=[live.as_ref().and_then(|l| l.conversation)] {
                 header.top {
                     a.brand href="/admin/" { (shop) }
                     @if let Some(csrf) = csrf {
@@ -91,9 +107,9 @@ fn layout_live(title: &str, shop: &str, csrf: Option<&str>, live: Option<(&str, 
                         }
                     }
                 }
-                @if live.is_some() {
+                @if let Some(live) = &live {
                     div.live {
-                        p #news hidden role="status" { "New messages. " a href="/admin/" { "Show them" } }
+                        p #news hidden role="status" { "New messages. " a href=(live.show) { "Show them" } }
                         button #bell type="button" aria-pressed="false" { "🔔 Sound for new messages" }
                     }
                 }
@@ -117,8 +133,11 @@ pub fn login(shop: &str, next: &str, problem: Option<&str>) -> Markup {
                 }
                 form method="post" action="/admin/login" {
                     input type="hidden" name="next" value=(next);
+                    label for="name" { "Your name" }
+                    input #name name="name" autocomplete="username" autocapitalize="none";
+                    p.hint { "As your account was made (" code { "shopbot dashboard add-user NAME" } "); leave it empty if the inbox has one account." }
                     label for="password" { "Password" }
-                    input #password type="password" name="password" autocomplete="current-password" required autofocus;
+                    input #password type="password" name="password" autocomplete="current-password" required;
                     button type="submit" { "Sign in" }
                 }
                 p.hint { "Forgot it? Set a new one on the server: " code { "shopbot dashboard set-password" } }
@@ -133,7 +152,12 @@ pub fn inbox(chrome: &Chrome<'_>, rows: &[InboxRow], page: usize, pages: usize, 
         "Inbox",
         chrome.shop,
         Some(chrome.csrf),
-        Some(("inbox", latest)),
+        Some(Live {
+            page: "inbox",
+            latest,
+            conversation: None,
+            show: "/admin/".into(),
+        }),
         html! {
             h1 { "Inbox" }
             @if let Some(status) = chrome.shop_status() { p.shop-hours role="status" { (status) } }
@@ -143,21 +167,27 @@ pub fn inbox(chrome: &Chrome<'_>, rows: &[InboxRow], page: usize, pages: usize, 
             ul.inbox {
                 @for row in rows {
                     li.waiting[row.waiting_since.is_some()] {
-                        a href={ "/admin/conversations/" (row.contact.0) } {
-                            span.who { (row.name.clone().unwrap_or_else(|| row.who.display())) }
-                            @if row.name.is_some() { span.number { (row.who.display()) } }
-                            span.channel { (channel_name(row.channel)) }
-                            @if chrome.is_staff(&row.who) { span.badge.staff title="A [staff] number: alerts and your relayed answers" { "staff" } }
-                            @if row.waiting_since.is_some() { span.badge.wait { "waiting for you" } }
-                            @if row.waiting_since.is_some_and(|since| chrome.arrived_closed(since)) {
-                                span.badge.closed { "arrived while closed" }
+                        a href={ "/admin/conversations/" (row.contact.0) "#reply" } {
+                            span.card-main {
+                                span.who { (row.name.clone().unwrap_or_else(|| row.who.display())) }
+                                @if row.name.is_some() { span.number { (row.who.display()) } }
+                                span.tags {
+                                    span.channel { (channel_name(row.channel)) }
+                                    @if chrome.is_staff(&row.who) { span.badge.staff title="A [staff] number: alerts and your relayed answers" { "staff" } }
+                                    @if row.waiting_since.is_some() { span.badge.wait { "waiting for you" } }
+                                    @if row.waiting_since.is_some_and(|since| chrome.arrived_closed(since)) {
+                                        span.badge.closed { "arrived while closed" }
+                                    }
+                                }
                             }
-                            @if row.unread > 0 { span.badge.unread aria-label={ (row.unread) " unread" } { (row.unread) } }
+                            span.card-side {
+                                time datetime=(row.at.to_string()) { (age(row.at, chrome.now)) }
+                                @if row.unread > 0 { span.badge.unread aria-label={ (row.unread) " unread" } { (row.unread) } }
+                            }
                             span.last {
                                 @if row.direction == Direction::Outbound { "You: " }
                                 (preview(&row.body, row.has_media))
                             }
-                            time datetime=(row.at.to_string()) { (age(row.at, chrome.now)) }
                         }
                     }
                 }
@@ -213,14 +243,14 @@ pub fn submissions(
                 tbody {
                     @for row in rows {
                         tr id=(row.public_id) {
-                            td { (row.public_id) }
-                            td { (clock(row.created_at, chrome.tz)) }
+                            td.public-id { (row.public_id) }
+                            td { (clock(row.created_at, chrome.tz())) }
                             td {
                                 a href={ "/admin/conversations/" (utf8_percent_encode(&row.phone, NON_ALPHANUMERIC)) } {
                                     (row.profile_name.clone().unwrap_or_else(|| row.phone.clone()))
                                 }
                             }
-                            td { (answers(&row.answers)) }
+                            td { (answers(row)) }
                             td { (status_form(chrome, row, (form, since))) }
                         }
                     }
@@ -251,17 +281,50 @@ fn status_form(chrome: &Chrome<'_>, row: &SubmissionRecord, (form, since): (&str
                 textarea name="note" rows="2" maxlength=(MAX_NOTE_CHARS) { (row.status_note.as_deref().unwrap_or_default()) }
             }
             button type="submit" { "Save" }
-            @if let Some(at) = row.status_at { p.hint { "Set " (clock(at, chrome.tz)) } }
+            @if let Some(at) = row.status_at { p.hint { "Set " (clock(at, chrome.tz())) } }
         }
     }
 }
 
-/// A submission's answers: each field with what the customer sent.
-fn answers(answers: &[crate::engine::Answer]) -> Markup {
+/// What a path segment escapes: everything but letters, digits, `-`, `_` and `.`.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+
+/// A submission's answers: each field with what the customer sent, a photo
+/// as a thumbnail (fetched through `/admin/submissions/{id}/media/{n}`, as a
+/// conversation's photos are), any other file as a link.
+fn answers(submission: &SubmissionRecord) -> Markup {
+    let base = format!(
+        "/admin/submissions/{}/media",
+        utf8_percent_encode(&submission.public_id, PATH_SEGMENT)
+    );
+    let mut next = 0usize;
+    let numbered: Vec<(&crate::engine::Answer, Vec<(usize, &crate::message::Media)>)> = submission
+        .answers
+        .iter()
+        .map(|answer| {
+            let media = answer
+                .media
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (next + i, m))
+                .collect::<Vec<_>>();
+            next += media.len();
+            (answer, media)
+        })
+        .collect();
     html! {
-        @for answer in answers {
+        @for (answer, media) in &numbered {
             p { span.field { (answer.field) ": " } (answer.text) }
-            @for media in &answer.media { p.media { "📎 " (attachment_label(media)) } }
+            @for (n, media) in media {
+                @let href = format!("{base}/{n}");
+                @if media.content_type.starts_with("image/") {
+                    a.photo href=(href) {
+                        img src=(href) alt={ "A photo for " (answer.field) } loading="lazy";
+                    }
+                } @else {
+                    p.media { a href=(href) { "📎 " (attachment_label(media)) } }
+                }
+            }
         }
     }
 }
@@ -286,22 +349,69 @@ pub enum ReplyBox {
     Refused(String),
 }
 
-/// One conversation with its reply form.
+/// What the conversation page says above the reply box.
+pub enum Notice<'a> {
+    /// What the owner asked for did not happen, and why.
+    Problem(&'a str),
+    /// Their message is queued (its id).
+    Sent(i64),
+    /// The conversation went back to the bot.
+    HandedBack,
+}
+
+impl Notice<'_> {
+    /// The notice as the page shows it: a problem as an alert, a done thing
+    /// with a link to the message it made.
+    fn render(&self) -> Markup {
+        match self {
+            Notice::Problem(why) => html! { p.notice.problem role="alert" { (why) } },
+            Notice::Sent(id) => html! {
+                p.notice.done role="status" {
+                    "✓ Queued to go out; its ticks show when it is sent, delivered and read. "
+                    a href={ "#m" (id) } { "See your message" }
+                }
+            },
+            Notice::HandedBack => html! {
+                p.notice.done role="status" { "✓ Handed back: the bot answers this customer's next message." }
+            },
+        }
+    }
+}
+
+/// What a conversation shows: its messages, the inbox users' actions in it
+/// (hand-backs, messages sent again), and the customer's submissions.
+pub struct Thread<'a> {
+    /// The messages, oldest first.
+    pub messages: &'a [MessageRecord],
+    /// The actions, oldest first.
+    pub actions: &'a [ActionRecord],
+    /// The customer's newest submissions.
+    pub submissions: &'a [SubmissionRecord],
+}
+
+/// One conversation with its reply form. It opens at `#reply`: the reply
+/// box at the end of the page, the newest messages just above it.
 pub fn conversation(
     chrome: &Chrome<'_>,
-    contact: &ContactView,
-    (messages, submissions): (&[MessageRecord], &[SubmissionRecord]),
+    (contact, with_person): (&ContactView, bool),
+    thread: &Thread<'_>,
     (reply, language): (&ReplyBox, Option<&LanguageBox>),
-    notice: Option<&str>,
+    notice: Option<&Notice<'_>>,
 ) -> Markup {
+    let (messages, submissions) = (thread.messages, thread.submissions);
     let name = contact.name.clone().unwrap_or_else(|| contact.who.display());
     let base = format!("/admin/conversations/{}", contact.id.0);
-    let latest = messages.last().and_then(|m| m.id).unwrap_or(0);
+    let live = Live {
+        page: "conversation",
+        latest: messages.last().and_then(|m| m.id).unwrap_or(0),
+        conversation: Some(contact.id.0),
+        show: format!("{base}#reply"),
+    };
     layout_live(
         &name,
         chrome.shop,
         Some(chrome.csrf),
-        Some(("conversation", latest)),
+        Some(live),
         html! {
             div.conversation-head {
                 h1 { (name) }
@@ -309,46 +419,89 @@ pub fn conversation(
                 @if let Some(language) = language { (language_form(&base, chrome.csrf, language)) }
                 @if let Some(since) = contact.waiting_since {
                     p.badge.wait {
-                        "Waiting for a person since " (clock(since, chrome.tz))
+                        "Waiting for a person since " (clock(since, chrome.tz()))
                         @if chrome.arrived_closed(since) { " (arrived while closed)" }
                     }
+                } @else if with_person {
+                    p.badge.person { "With a person: the bot stays quiet until you hand back" }
+                }
+                @if contact.waiting_since.is_some() || with_person {
                     form method="post" action={ (base) "/resolve" } {
                         input type="hidden" name="csrf" value=(chrome.csrf);
                         button type="submit" { "Hand back to the bot" }
                     }
                 }
             }
-            @if let Some(notice) = notice { p.notice role="status" { (notice) } }
             @if !submissions.is_empty() {
                 details.forms open {
                     summary { "Forms filled in (" (submissions.len()) ")" }
                     @for submission in submissions {
                         div.form {
                             p {
-                                strong { (submission.public_id) } " · " (clock(submission.created_at, chrome.tz)) " · "
+                                strong.public-id { (submission.public_id) } " · " (clock(submission.created_at, chrome.tz())) " · "
                                 a.status href={ "/admin/submissions?form=" (utf8_percent_encode(&submission.form, NON_ALPHANUMERIC)) "#" (submission.public_id) } {
                                     (submission.status.label())
                                 }
                             }
                             @if let Some(note) = &submission.status_note { p.note { "Your note: " (note) } }
-                            (answers(&submission.answers))
+                            (answers(submission))
                         }
                     }
                 }
             }
             ol.thread {
-                @for message in messages { (bubbles(message, chrome.tz)) }
+                @for (notes, message) in interleave(thread.actions, messages) {
+                    @for note in notes { (action_note(note, chrome.tz())) }
+                    @if let Some(message) = message { (bubbles(message, chrome.tz())) }
+                }
             }
-            (reply_form(&base, chrome.csrf, reply))
+            section #reply {
+                @if let Some(notice) = notice { (notice.render()) }
+                (reply_form(&base, chrome.csrf, reply))
+            }
         },
     )
+}
+
+/// The messages, each with the actions taken before it; the actions after the
+/// newest message come last, with no message.
+fn interleave<'a>(
+    actions: &'a [ActionRecord],
+    messages: &'a [MessageRecord],
+) -> Vec<(&'a [ActionRecord], Option<&'a MessageRecord>)> {
+    let mut rest = actions;
+    let mut items = Vec::with_capacity(messages.len() + 1);
+    for message in messages {
+        let before = rest.partition_point(|a| a.at < message.created_at);
+        items.push((&rest[..before], Some(message)));
+        rest = &rest[before..];
+    }
+    items.push((rest, None));
+    items
+}
+
+/// An inbox user's action, as a line in the thread.
+fn action_note(note: &ActionRecord, tz: &TimeZone) -> Markup {
+    let what = match note.action {
+        InboxAction::HandedBack => "handed the conversation back to the bot".to_string(),
+        InboxAction::Resent => format!("sent message {} again", note.message.unwrap_or_default()),
+        InboxAction::MarkedSent => format!("said message {} arrived", note.message.unwrap_or_default()),
+        InboxAction::Dropped => format!(
+            "dropped message {} (it did not arrive)",
+            note.message.unwrap_or_default()
+        ),
+    };
+    html! {
+        li.note { (note.user) " " (what) " · " time datetime=(note.at.to_string()) { (clock(note.at, tz)) } }
+    }
 }
 
 /// A message, and for an inbound one the bot's reply to it.
 fn bubbles(message: &MessageRecord, tz: &TimeZone) -> Markup {
     let from_customer = message.direction == Direction::Inbound;
     html! {
-        li.msg.customer[from_customer].shop[!from_customer] {
+        li.msg.customer[from_customer].shop[!from_customer] id=[message.id.map(|id| format!("m{id}"))] {
+            @if let Some(by) = &message.sent_by { p.by { (by) ":" } }
             @if let Some(body) = message.body.as_deref().filter(|b| !b.is_empty()) { p { (body) } }
             @for (n, media) in message.media.iter().enumerate() {
                 @let label = attachment_label(media);
@@ -483,23 +636,17 @@ fn ticks(message: &MessageRecord) -> Markup {
 
 /// A failure in words, if the message has one.
 fn failure(message: &MessageRecord) -> Option<String> {
-    let from_events = message.events.iter().rev().find_map(|e| e.error_code.clone());
-    let from_outbox = message.outbox.as_ref().and_then(|o| o.error_code.clone());
-    let code = from_events.or(from_outbox)?;
+    let (code, why) = message.error()?;
     Some(match code.as_str() {
         "63016" | "131047" | "outside_window" => {
             "Not delivered: outside the 24-hour window. Send a template instead.".to_string()
         }
         "opted_out" | "21610" => "Not sent: this customer opted out (sent STOP).".to_string(),
         "uncertain" => "Maybe sent: shopbot stopped while sending. Check before resending.".to_string(),
-        other => {
-            let why = message
-                .outbox
-                .as_ref()
-                .and_then(|o| o.error_message.clone())
-                .unwrap_or_default();
-            format!("Not delivered (code {other}): {why}")
-        }
+        other => match why.filter(|w| !w.trim().is_empty()) {
+            Some(why) => format!("Not delivered (code {other}): {why}"),
+            None => format!("Not delivered (code {other})."),
+        },
     })
 }
 
@@ -643,14 +790,44 @@ fn upload_report(upload: &Upload) -> Markup {
     }
 }
 
-/// The outbox: each message's state and last error.
-pub fn outbox(chrome: &Chrome<'_>, entries: &[OutboxEntry]) -> Markup {
+/// What the owner just did on the outbox page.
+#[derive(Debug, Clone, Copy)]
+pub enum OutboxDone {
+    /// A held or failed message is queued again.
+    Resent,
+    /// An uncertain message is marked sent (it arrived).
+    MarkedSent,
+    /// An uncertain message is dropped (it did not arrive).
+    Dropped,
+}
+
+/// The outbox's confirmation, linking to the message in its conversation.
+fn outbox_done(entries: &[OutboxEntry], (done, id): (OutboxDone, i64)) -> Markup {
+    let said = match done {
+        OutboxDone::Resent => "goes again",
+        OutboxDone::MarkedSent => "is marked sent",
+        OutboxDone::Dropped => "is dropped",
+    };
+    let to = entries.iter().find(|e| e.id == id).map(|e| &e.to);
+    html! {
+        p.notice.done role="status" {
+            "✓ Message " (id) " " (said) ". "
+            @if let Some(to) = to {
+                a href={ "/admin/conversations/" (utf8_percent_encode(to, NON_ALPHANUMERIC)) "#m" (id) } { "See it in the conversation" }
+            }
+        }
+    }
+}
+
+/// The outbox: each message's text or template, its state and last error.
+pub fn outbox(chrome: &Chrome<'_>, entries: &[OutboxEntry], done: Option<(OutboxDone, i64)>) -> Markup {
     layout(
         "Outbox",
         chrome.shop,
         Some(chrome.csrf),
         html! {
             h1 { "Outbox" }
+            @if let Some(done) = done { (outbox_done(entries, done)) }
             p.hint { "Messages the shop sends: replies, notifications, templates." }
             @if entries.is_empty() { p.empty { "Nothing sent yet." } }
             table.submissions {
@@ -660,7 +837,10 @@ pub fn outbox(chrome: &Chrome<'_>, entries: &[OutboxEntry]) -> Markup {
                         tr {
                             td { (e.id) }
                             td { a href={ "/admin/conversations/" (utf8_percent_encode(&e.to, NON_ALPHANUMERIC)) } { (e.to) } " · " (channel_name(e.channel)) }
-                            td { (e.kind.as_str()) " · " (clock(e.created_at, chrome.tz)) }
+                            td {
+                                (e.kind().as_str()) " · " (clock(e.created_at, chrome.tz()))
+                                p.what { (what_it_says(&e.content)) }
+                            }
                             td {
                                 (e.state.as_str())
                                 @if e.attempts > 1 { " after " (e.attempts) " tries" }
@@ -681,6 +861,41 @@ pub fn outbox(chrome: &Chrome<'_>, entries: &[OutboxEntry]) -> Markup {
             }
         },
     )
+}
+
+/// An outbound message's words: its text, or its template and values.
+fn what_it_says(content: &Content) -> String {
+    let values = |values: Vec<(String, &String)>| {
+        values
+            .iter()
+            .map(|(key, v)| format!("{{{{{key}}}}} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match content {
+        Content::Text { body, media_urls } if body.is_empty() => format!("📎 {}", media_urls.join(" ")),
+        Content::Text { body, .. } | Content::Reply { body, .. } => body.clone(),
+        Content::TwilioTemplate { content_sid, variables } => {
+            format!(
+                "Template {content_sid}: {}",
+                values(variables.iter().map(|(k, v)| (k.clone(), v)).collect())
+            )
+        }
+        Content::MetaTemplate {
+            name,
+            language,
+            parameters,
+        } => format!(
+            "Template {name} ({language}): {}",
+            values(
+                parameters
+                    .iter()
+                    .enumerate()
+                    .map(|(n, v)| ((n + 1).to_string(), v))
+                    .collect()
+            )
+        ),
+    }
 }
 
 /// The confirmation before an uncertain or failed message goes out again.

@@ -31,7 +31,8 @@ pub fn login_form(inbox: &Inbox, _: &Call<'_>) -> Response {
     html(200, pages::login(&inbox.shop_name, "/admin/", None))
 }
 
-/// `POST /admin/login`: the password, then a session and its cookie.
+/// `POST /admin/login`: the name (which may be left out when the inbox has
+/// one account) and the password, then a session for that user and its cookie.
 ///
 /// The try is counted before the password is checked (see
 /// [`auth::throttle`]); a browser that signed in before is counted as itself,
@@ -44,10 +45,15 @@ pub fn sign_in(inbox: &Inbox, call: &Call<'_>) -> Response {
         .filter(|n| safe_next(n))
         .unwrap_or("/admin/")
         .to_string();
-    let stored = match inbox.reader.read(|db| db.owner_password_hash()) {
-        Ok(stored) => stored,
+    let name = param(&form, "name");
+    let (user, anyone) = match inbox
+        .reader
+        .read(|db| Ok((db.inbox_user(name)?, !db.inbox_user_names()?.is_empty())))
+    {
+        Ok(found) => found,
         Err(e) => return errors::api_store_error(&e),
     };
+    let stored = user.as_ref().map(|u| u.hash.clone());
     let client = client(inbox, request);
     let trier = known_device(request, stored.as_deref()).map_or(Trier::Address(client), Trier::KnownDevice);
     let permit = match inbox.throttle.admit(&trier, Instant::now()) {
@@ -56,26 +62,33 @@ pub fn sign_in(inbox: &Inbox, call: &Call<'_>) -> Response {
     };
     let verified = auth::verify_password(stored.as_deref(), password);
     drop(permit);
-    if !verified {
-        let why = if stored.is_some() {
-            "That password is not right."
-        } else {
-            "No password is set yet: run `shopbot dashboard set-password` on the server."
-        };
-        log::warn!(target: "admin", "a failed sign-in from {client}");
-        return html(401, pages::login(&inbox.shop_name, &next, Some(why)));
-    }
+    let named = name.is_some_and(|n| !n.trim().is_empty());
+    let found = user.is_some();
+    let user = match user.filter(|_| verified) {
+        Some(user) => user,
+        None => {
+            let why = match (anyone, named, found) {
+                (false, _, _) => "No account yet: run `shopbot dashboard set-password` on the server.",
+                (true, false, false) => "Write your name too: this inbox has several accounts.",
+                (true, false, true) => "That password is not right.",
+                (true, true, _) => "That name and password do not match.",
+            };
+            log::warn!(target: "admin", "a failed sign-in from {client}");
+            return html(401, pages::login(&inbox.shop_name, &next, Some(why)));
+        }
+    };
     inbox.throttle.succeeded(&trier);
     let token = auth::new_token();
     let work = SignIn {
         token_hash: auth::token_hash(&token),
         csrf: auth::new_token(),
         expires_at: expiry(inbox.clock.now()),
+        user: user.id,
     };
     if let Err(e) = inbox.writer.run(work) {
         return errors::writer_unavailable("sign-in", &e);
     }
-    log::info!(target: "admin", "the owner signed in from {client}");
+    log::info!(target: "admin", "{} signed in from {client}", user.name);
     let mut response = Response::see_other(&next).header(
         "Set-Cookie",
         cookie(&token, inbox.secure_cookies, SESSION_LIFETIME.as_secs()),

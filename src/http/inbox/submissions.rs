@@ -3,6 +3,8 @@
 //! submission (new, in progress, done, with a note for the customer), which
 //! tells the customer when it changes (`[notify] submission_status`).
 
+use std::sync::Arc;
+
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use super::{chrome, html, pages, query_param, Inbox, SignedIn};
@@ -29,7 +31,8 @@ pub fn page(inbox: &Inbox, call: &Page<'_>) -> Response {
         Ok(rows) => rows,
         Err(response) => return response,
     };
-    let menu = inbox.bot.menu();
+    let bot = inbox.bot.current();
+    let menu = bot.menu();
     let forms: Vec<(String, String)> = menu
         .nodes
         .keys()
@@ -70,7 +73,10 @@ pub fn set_status(inbox: &Inbox, call: &Page<'_>) -> Response {
         public_id: call.params.get("id").to_string(),
         status,
         note: note.to_string(),
-        notices: inbox.submission_notices.clone(),
+        notices: inbox
+            .submission_notices
+            .as_ref()
+            .map(|n| Arc::new(n.with_menus(&inbox.bot.current().menus))),
     };
     match inbox.writer.run(work) {
         Ok(Some(saved)) => {
@@ -129,7 +135,7 @@ pub fn spreadsheet(inbox: &Inbox, call: &Page<'_>) -> Response {
         Err(response) => return response,
     };
     let mut out = Vec::new();
-    if let Err(e) = crate::spreadsheet::write_submissions(&mut out, &rows, &inbox.bot.timezone) {
+    if let Err(e) = crate::spreadsheet::write_submissions(&mut out, &rows, &inbox.bot.current().timezone) {
         log::error!(target: "admin", "writing the submissions CSV: {e}");
         return Response::text(500, "could not write the spreadsheet");
     }
@@ -151,7 +157,7 @@ fn rows(inbox: &Inbox, form: &str, since: &str, taking: Taking) -> Result<Vec<Su
     let since = since
         .parse::<jiff::civil::Date>()
         .ok()
-        .and_then(|d| d.to_zoned(inbox.bot.timezone.clone()).ok())
+        .and_then(|d| d.to_zoned(inbox.bot.current().timezone.clone()).ok())
         .map(|z| z.timestamp());
     let form = Some(form).filter(|f| !f.is_empty());
     inbox

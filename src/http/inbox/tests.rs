@@ -13,7 +13,7 @@ use crate::auth::{self, Throttle};
 use crate::channel::MediaFetcher;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::conversation::{handle_inbound, Bot};
+use crate::conversation::{handle_inbound, Bot, LiveBot};
 use crate::http::{Method, Request, Response};
 use crate::message::{Channel, ContactRef, Inbound};
 use crate::outbox::sender::Wake;
@@ -49,6 +49,9 @@ impl Fixture {
                 .write(|db| handle_inbound(db, &bot, &message, Timestamp::now()))
                 .unwrap();
         }
+        store
+            .write(|db| db.add_inbox_user("Sam", "$argon2id$unused", Timestamp::now()))
+            .unwrap();
         let (writer, writer_thread) = Writer::start(store).unwrap();
         let config = Config::demo(path.clone(), 0);
         let clock = Clock::fixed(Timestamp::now());
@@ -57,6 +60,7 @@ impl Fixture {
                 token_hash: auth::token_hash(TOKEN),
                 csrf: CSRF.into(),
                 expires_at: clock.now() + SignedDuration::from_hours(24 * 30),
+                user: 1,
             })
             .unwrap();
         let inbox = Inbox {
@@ -65,7 +69,7 @@ impl Fixture {
             writer,
             outbox: Wake::none(),
             routing: Arc::new(Routing::from_config(&config)),
-            bot: Arc::new(bot),
+            bot: LiveBot::new(bot),
             media: MediaFetcher::from_config(&config),
             demo: false,
             secure_cookies: false,
@@ -109,7 +113,7 @@ impl Fixture {
     fn unread(&self) -> i64 {
         self.inbox
             .reader
-            .read(|db| db.inbox_pulse())
+            .read(|db| db.inbox_pulse(None))
             .unwrap()
             .unread_conversations
     }
@@ -197,7 +201,7 @@ fn a_signed_in_owner_gets_404_for_no_page_and_405_with_allow_for_a_wrong_method(
 #[test]
 fn every_post_without_the_sessions_csrf_token_is_403_and_does_nothing() {
     let fixture = Fixture::new(&["hi", "4"]);
-    let waiting = || fixture.inbox.reader.read(|db| db.inbox_pulse()).unwrap().waiting;
+    let waiting = || fixture.inbox.reader.read(|db| db.inbox_pulse(None)).unwrap().waiting;
     assert_eq!(waiting(), 1);
     let path = format!("/admin/conversations/{}/resolve", CUSTOMER.replace('+', "%2B"));
     for form in [&[][..], &[("csrf", "a-guess")][..]] {
@@ -321,7 +325,7 @@ fn the_owner_sees_and_sets_the_language_a_customer_is_answered_in() {
 
 #[test]
 fn the_inbox_says_whether_the_shop_is_open_and_who_arrived_while_closed() {
-    let mut fixture = Fixture::new(&["hi", "4"]);
+    let fixture = Fixture::new(&["hi", "4"]);
     let today = fixture
         .inbox
         .clock
@@ -331,7 +335,7 @@ fn the_inbox_says_whether_the_shop_is_open_and_who_arrived_while_closed() {
         .to_string();
     let day = Some("08:00-17:00");
     let hours = crate::hours::Hours::new([day; 7], &[today], jiff::tz::TimeZone::UTC).unwrap();
-    fixture.inbox.bot = Arc::new(Bot {
+    fixture.inbox.bot.replace(Bot {
         hours: Some(hours),
         ..Bot::example()
     });
@@ -411,4 +415,161 @@ fn the_submissions_page_shows_the_newest_first_when_there_are_more_than_it_shows
     );
     assert!(at_newest < at_next, "newest first");
     assert!(!page.contains("<tr id=\"DEF-00000\">"), "the oldest is past the page");
+}
+
+fn json(response: &Response) -> serde_json::Value {
+    serde_json::from_slice(&response.body).unwrap()
+}
+
+#[test]
+fn the_updates_of_a_conversation_name_its_newest_message_not_anyone_elses() {
+    let fixture = Fixture::new(&["hi", "1"]);
+    let everyone = json(&fixture.get("/admin/updates"))["latest"].as_i64().unwrap();
+    let other = PhoneNumber::parse("+27825550199").unwrap();
+    let newer = Inbound {
+        from: ContactRef::phone(other.clone()),
+        from_addr: format!("whatsapp:{other}"),
+        ..inbound("SM-other", "hi")
+    };
+    let bot = Bot::example();
+    let mut store = Store::open(&fixture._dir.path().join("shop.db")).unwrap();
+    store
+        .write(|db| handle_inbound(db, &bot, &newer, Timestamp::now()))
+        .unwrap();
+    let now_everyone = json(&fixture.get("/admin/updates"))["latest"].as_i64().unwrap();
+    assert!(now_everyone > everyone);
+    let contact = fixture
+        .inbox
+        .reader
+        .read(|db| db.contact_by_key(CUSTOMER))
+        .unwrap()
+        .unwrap();
+    let mine = json(&fixture.get(&format!("/admin/updates?conversation={}", contact.id.0)))["latest"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        mine, everyone,
+        "the other customer's message is not this conversation's news"
+    );
+    let page = body(&fixture.get(&format!("/admin/conversations/{}", contact.id.0)));
+    assert!(
+        page.contains(&format!(
+            "data-latest=\"{mine}\" data-conversation=\"{}\"",
+            contact.id.0
+        )),
+        "{page}"
+    );
+}
+
+#[test]
+fn sending_and_handing_back_confirm_with_a_link_to_the_message_at_the_reply_box() {
+    let fixture = Fixture::new(&["hi", "4"]);
+    let path = format!("/admin/conversations/{}", CUSTOMER.replace('+', "%2B"));
+    let sent = fixture.call(
+        Method::Post,
+        &format!("{path}/reply"),
+        true,
+        &[("csrf", CSRF), ("body", "On my way")],
+    );
+    assert_eq!(sent.status, 303);
+    let to = location(&sent).unwrap().to_string();
+    assert!(to.contains("?done=sent&message=") && to.ends_with("#reply"), "{to}");
+    let id = to.split("message=").nth(1).unwrap().trim_end_matches("#reply");
+    let page = body(&fixture.get(to.trim_end_matches("#reply")));
+    assert!(
+        page.contains(&format!("<a href=\"#m{id}\">See your message</a>")),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("id=\"m{id}\"")),
+        "the message carries the anchor"
+    );
+    let handed = fixture.call(Method::Post, &format!("{path}/resolve"), true, &[("csrf", CSRF)]);
+    let to = location(&handed).unwrap().to_string();
+    assert!(to.ends_with("?done=handed-back#reply"), "{to}");
+    assert!(body(&fixture.get(to.trim_end_matches("#reply"))).contains("✓ Handed back"));
+    let plain = body(&fixture.get(&path));
+    assert!(!plain.contains("notice done"), "no confirmation without one to give");
+}
+
+#[test]
+fn the_outbox_shows_what_each_message_says_and_confirms_a_resend() {
+    let fixture = Fixture::new(&["hi"]);
+    let path = format!("/admin/conversations/{}", CUSTOMER.replace('+', "%2B"));
+    let sent = fixture.call(
+        Method::Post,
+        &format!("{path}/reply"),
+        true,
+        &[("csrf", CSRF), ("body", "Your bike is ready")],
+    );
+    let id = location(&sent)
+        .unwrap()
+        .split("message=")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches("#reply")
+        .to_string();
+    fixture.inbox.clock.advance(SignedDuration::from_hours(25));
+    fixture.call(
+        Method::Post,
+        &format!("{path}/template"),
+        true,
+        &[
+            ("csrf", CSRF),
+            ("content_sid", &format!("HX{}", "a".repeat(32))),
+            ("values", "Ava\nA1002"),
+        ],
+    );
+    let page = body(&fixture.get("/admin/outbox"));
+    assert!(page.contains("<p class=\"what\">Your bike is ready</p>"), "{page}");
+    assert!(
+        page.contains(&format!(
+            "Template HX{}: {{{{1}}}} = Ava, {{{{2}}}} = A1002",
+            "a".repeat(32)
+        )),
+        "{page}"
+    );
+    let confirmed = body(&fixture.get(&format!("/admin/outbox?done=resent&message={id}")));
+    assert!(
+        confirmed.contains(&format!("✓ Message {id} goes again.")),
+        "{confirmed}"
+    );
+    assert!(
+        confirmed.contains(&format!("%2B27825550101#m{id}\">See it in the conversation")),
+        "{confirmed}"
+    );
+}
+
+/// The owner's answer went out: the customer no longer waits (the sender
+/// clears it), but is still with a person.
+struct Answered;
+
+impl crate::writer::Work for Answered {
+    type Output = ();
+    fn run(&self, db: &crate::store::Db<'_>, _: Timestamp) -> Result<(), crate::writer::WriterError> {
+        let who = ContactRef::phone(PhoneNumber::parse(CUSTOMER).unwrap());
+        let contact = db.find_contact(&who)?.unwrap();
+        Ok(db.clear_waiting(contact)?)
+    }
+}
+
+#[test]
+fn an_answered_conversation_still_with_a_person_can_be_handed_back() {
+    let fixture = Fixture::new(&["hi", "4"]);
+    let path = format!("/admin/conversations/{}", CUSTOMER.replace('+', "%2B"));
+    let waiting = body(&fixture.get(&path));
+    assert!(waiting.contains("Waiting for a person since"), "{waiting}");
+    assert!(waiting.contains("Hand back to the bot"), "{waiting}");
+    fixture.inbox.writer.run(Answered).unwrap();
+    let answered = body(&fixture.get(&path));
+    assert!(!answered.contains("Waiting for a person"), "{answered}");
+    assert!(
+        answered.contains("With a person: the bot stays quiet until you hand back"),
+        "{answered}"
+    );
+    assert!(answered.contains("Hand back to the bot"), "{answered}");
+    let done = fixture.call(Method::Post, &format!("{path}/resolve"), true, &[("csrf", CSRF)]);
+    assert_eq!(done.status, 303);
+    let back = body(&fixture.get(&path));
+    assert!(!back.contains("Hand back to the bot"), "the bot's again: {back}");
 }

@@ -5,12 +5,10 @@
 
 pub mod webhook;
 
-use std::sync::Arc;
-
 use super::router::{dispatch, Call, Handler, Routes};
 use super::{Method, Request, Response};
 use crate::config::Meta;
-use crate::conversation::Bot;
+use crate::conversation::LiveBot;
 use crate::outbox::sender::Wake;
 use crate::writer::Writer;
 
@@ -26,7 +24,7 @@ pub struct MetaWebhook {
     /// Wakes the outbox sender (the replies go out through the Graph API).
     pub outbox: Wake,
     /// The bot that answers customers.
-    pub bot: Arc<Bot>,
+    pub bot: LiveBot,
     /// `[meta]`: the app secret and the verify token.
     pub config: Option<Meta>,
     routes: Routes<Handler<MetaWebhook>>,
@@ -34,7 +32,7 @@ pub struct MetaWebhook {
 
 impl MetaWebhook {
     /// The area, its routes on the configured path.
-    pub fn new(writer: Writer, outbox: Wake, bot: Arc<Bot>, config: Option<Meta>, path: &str) -> MetaWebhook {
+    pub fn new(writer: Writer, outbox: Wake, bot: LiveBot, config: Option<Meta>, path: &str) -> MetaWebhook {
         let routes = Routes::<Handler<MetaWebhook>>::default()
             .add_path(Method::Get, path, |area, call| area.configured(call, webhook::verify))
             .add_path(Method::Post, path, |area, call| area.configured(call, webhook::receive));

@@ -3,13 +3,12 @@
 //! the verification handshake, the signature check, and a signed batch
 //! stored before the `200`.
 
-use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use super::MetaWebhook;
 use crate::channel::meta::signature;
 use crate::config::{Meta, Secret};
-use crate::conversation::Bot;
+use crate::conversation::{Bot, LiveBot};
 use crate::http::{Method, Request, Response};
 use crate::outbox::sender::Wake;
 use crate::store::{ReadPool, Store};
@@ -39,7 +38,7 @@ impl Fixture {
             api_version: "v25.0".into(),
             graph_base_url: "http://127.0.0.1:9".into(),
         });
-        let area = MetaWebhook::new(writer, Wake::none(), Arc::new(Bot::example()), config, PATH);
+        let area = MetaWebhook::new(writer, Wake::none(), LiveBot::new(Bot::example()), config, PATH);
         Fixture {
             area,
             reader: ReadPool::new(&path),
@@ -66,7 +65,10 @@ impl Fixture {
     }
 
     fn unread_conversations(&self) -> i64 {
-        self.reader.read(|db| db.inbox_pulse()).unwrap().unread_conversations
+        self.reader
+            .read(|db| db.inbox_pulse(None))
+            .unwrap()
+            .unread_conversations
     }
 }
 

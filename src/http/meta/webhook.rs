@@ -70,7 +70,7 @@ pub fn receive(app: &MetaWebhook, meta: &Meta, request: &Request) -> Response {
         batch.statuses.len()
     );
     let work = HandleBatch {
-        bot: app.bot.clone(),
+        bot: app.bot.current(),
         inbound: batch.inbound,
         statuses: batch.statuses,
         unusable: batch.unusable,

@@ -30,7 +30,7 @@ pub fn handle(twilio: &Twilio, call: &Call<'_>) -> Response {
     };
     let key = message.key.clone();
     let work = HandleInbound {
-        bot: twilio.bot.clone(),
+        bot: twilio.bot.current(),
         message,
         choices: twilio.choices,
     };

@@ -6,12 +6,10 @@ pub mod inbound;
 pub mod signed;
 pub mod status;
 
-use std::sync::Arc;
-
 use super::router::{dispatch, Handler, Routes};
 use super::{Method, Request, Response};
 use crate::channel::twilio::verifier::WebhookVerifier;
-use crate::conversation::Bot;
+use crate::conversation::LiveBot;
 use crate::message::ChoiceLimits;
 use crate::outbox::sender::Wake;
 use crate::writer::Writer;
@@ -23,7 +21,7 @@ pub struct Twilio {
     /// Wakes the outbox sender (a menu or an alert queued by a message).
     pub outbox: Wake,
     /// The bot that answers customers.
-    pub bot: Arc<Bot>,
+    pub bot: LiveBot,
     /// The signature checks.
     pub verifier: WebhookVerifier,
     /// What menus show to tap by REST (`[twilio] interactive = "content"`);
@@ -37,7 +35,7 @@ impl Twilio {
     pub fn new(
         writer: Writer,
         outbox: Wake,
-        bot: Arc<Bot>,
+        bot: LiveBot,
         verifier: WebhookVerifier,
         choices: Option<ChoiceLimits>,
         (inbound_path, status_path): (&str, &str),

@@ -64,6 +64,8 @@ pub struct Browser {
     pub errors: Vec<String>,
     /// Every request that failed to load (status >= 400 or a network error).
     pub failed_requests: Vec<String>,
+    /// The URL of each request by its id, to name a request that failed.
+    urls: std::collections::HashMap<String, String>,
 }
 
 impl Browser {
@@ -106,6 +108,7 @@ impl Browser {
             next_id: 0,
             errors: Vec::new(),
             failed_requests: Vec::new(),
+            urls: std::collections::HashMap::new(),
         };
         for domain in ["Page.enable", "Runtime.enable", "Log.enable", "Network.enable"] {
             browser.call(domain, json!({}));
@@ -169,7 +172,17 @@ impl Browser {
                     params["response"]["status"], params["response"]["url"]
                 ))
             }
-            "Network.loadingFailed" => self.failed_requests.push(format!("failed: {}", params["errorText"])),
+            "Network.requestWillBeSent" => {
+                let id = params["requestId"].as_str().unwrap_or_default().to_string();
+                let url = params["request"]["url"].as_str().unwrap_or_default().to_string();
+                self.urls.insert(id, url);
+            }
+            "Network.loadingFailed" => {
+                let url = self.urls.get(params["requestId"].as_str().unwrap_or_default());
+                let url = url.map_or("", String::as_str);
+                self.failed_requests
+                    .push(format!("failed: {} {url}", params["errorText"]));
+            }
             _ => {}
         }
     }
@@ -237,6 +250,13 @@ impl Browser {
                 json!({"type": kind, "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13, "text": if kind == "keyDown" { "\r" } else { "" }}),
             );
         }
+    }
+
+    /// Panics on a console error or a failed request (but the icon) so far.
+    pub fn assert_clean(&self) {
+        assert!(self.errors.is_empty(), "console errors: {:?}", self.errors);
+        let failed: Vec<&String> = self.failed_requests.iter().filter(|r| !r.contains("favicon")).collect();
+        assert!(failed.is_empty(), "failed requests: {failed:?}");
     }
 
     /// Saves a PNG screenshot of the page to `path`.

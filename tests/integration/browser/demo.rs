@@ -3,17 +3,14 @@
 //! photo attached with the description, no console errors, a screenshot; then
 //! the owner signs in to the inbox and sees that photo in the conversation.
 
-use shopbot::config::Config;
-use shopbot::server::{self, Options};
-use shopbot::store::Store;
-
 use super::cdp::{browser_or_skip, screenshot_path, Browser};
+use super::DemoServer;
 
 /// How many bot bubbles the visible conversation shows.
-const BOT_BUBBLES: &str = "document.querySelectorAll('.log:not([hidden]) .msg.bot').length";
+const BOT_BUBBLES: &str = "document.querySelectorAll('#customer .log .msg.bot').length";
 /// The text of the newest bot bubble.
 const LAST_BOT: &str =
-    "[...document.querySelectorAll('.log:not([hidden]) .msg.bot')].map(b => b.textContent).join('\\n---\\n')";
+    "[...document.querySelectorAll('#customer .log .msg.bot')].map(b => b.textContent).join('\\n---\\n')";
 
 /// Sends `text` from the composer and waits for the bot's answer; its text.
 fn say(browser: &mut Browser, text: &str) -> String {
@@ -30,25 +27,8 @@ fn the_demo_page_walks_the_seed_transcript_with_a_photo_in_a_real_browser() {
     let Some(chromium) = browser_or_skip("the demo page in a browser") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("demo.db");
-    let mut store = Store::open(&db).unwrap();
-    shopbot::orders::import(
-        &mut store,
-        shopbot::orders::SAMPLE_ORDERS_CSV.as_bytes(),
-        &jiff::Zoned::now(),
-    )
-    .unwrap();
-    drop(store);
-    let running = server::start(
-        &Config::demo(db.clone(), 0),
-        Options {
-            demo_page: true,
-            ..Options::default()
-        },
-    )
-    .unwrap();
-    let base = format!("http://{}", running.addr());
+    let demo = DemoServer::start(true);
+    let base = demo.base.clone();
 
     let mut browser = Browser::start(&chromium, 390, 844);
     browser.open(&format!("{base}/"));
@@ -72,7 +52,7 @@ fn the_demo_page_walks_the_seed_transcript_with_a_photo_in_a_real_browser() {
     let with_photo = say(&mut browser, "Hinge cracked, see photo");
     assert!(with_photo.contains("Defect Submitted! ID: DEF-"), "{with_photo}");
     browser.wait_for(
-        "(() => { const i = document.querySelector('.log:not([hidden]) .msg.me img.thumb'); return !!i && i.complete && i.naturalWidth > 0; })()",
+        "(() => { const i = document.querySelector('#customer .log .msg.me img.thumb'); return !!i && i.complete && i.naturalWidth > 0; })()",
         "the sample photo to show in the customer's bubble",
     );
     assert_eq!(
@@ -92,11 +72,7 @@ fn the_demo_page_walks_the_seed_transcript_with_a_photo_in_a_real_browser() {
     eprintln!("screenshot: {}", shot.display());
 
     // The owner sees the same photo in the inbox.
-    let hash = shopbot::auth::hash_password("demo-owner").unwrap();
-    Store::open(&db)
-        .unwrap()
-        .write(|db| db.set_owner_password(&hash, jiff::Timestamp::now()))
-        .unwrap();
+    demo.set_password("demo-owner");
     browser.open(&format!("{base}/admin/"));
     browser.click("#password");
     browser.type_and_enter("demo-owner");
@@ -118,30 +94,20 @@ fn the_demo_page_walks_the_seed_transcript_with_a_photo_in_a_real_browser() {
     browser.eval("document.querySelector('a.photo img').scrollIntoView()");
     browser.screenshot(&screenshot_path("inbox-photo-390x844.png"));
     assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
-    drop(browser);
-    running.shutdown();
 }
 
 /// The buttons of the newest menu in the visible conversation.
 const LAST_OPTIONS: &str =
-    "[...document.querySelectorAll('.log:not([hidden]) > .options:last-child button')].map(b => b.textContent)";
+    "[...document.querySelectorAll('#customer .log > .options:last-child button')].map(b => b.textContent)";
 
 #[test]
 fn the_demo_page_shows_a_menu_as_buttons_and_a_tap_opens_the_next_menu() {
     let Some(chromium) = browser_or_skip("the demo page's buttons in a browser") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let running = server::start(
-        &Config::demo(dir.path().join("demo.db"), 0),
-        Options {
-            demo_page: true,
-            ..Options::default()
-        },
-    )
-    .unwrap();
+    let demo = DemoServer::start(false);
     let mut browser = Browser::start(&chromium, 390, 844);
-    browser.open(&format!("http://{}/demo", running.addr()));
+    browser.open(&format!("{}/demo", demo.base));
     assert!(say(&mut browser, "hi").contains("Welcome! Select 1-5"));
     browser.wait_for(
         &format!("{LAST_OPTIONS}.length === 5"),
@@ -151,7 +117,7 @@ fn the_demo_page_shows_a_menu_as_buttons_and_a_tap_opens_the_next_menu() {
     assert_eq!(options[1], "Report Defect", "{options}");
 
     let before = browser.eval(BOT_BUBBLES).as_u64().unwrap();
-    browser.click(".log:not([hidden]) > .options:last-child button:nth-child(2)");
+    browser.click("#customer .log > .options:last-child button:nth-child(2)");
     browser.wait_for(&format!("{BOT_BUBBLES} > {before}"), "the answer to the tap");
     let answer = browser
         .eval(LAST_BOT)
@@ -163,7 +129,7 @@ fn the_demo_page_shows_a_menu_as_buttons_and_a_tap_opens_the_next_menu() {
         .to_string();
     assert!(answer.contains("Defects: select 1-2"), "{answer}");
     browser.wait_for(&format!("{LAST_OPTIONS}.length === 2"), "the defect menu's two options");
-    let mine = browser.eval("[...document.querySelectorAll('.log:not([hidden]) .msg.me')].pop().textContent");
+    let mine = browser.eval("[...document.querySelectorAll('#customer .log .msg.me')].pop().textContent");
     assert!(
         mine.as_str().unwrap().starts_with("Report Defect"),
         "the tap shows as the customer's message: {mine}"
@@ -178,6 +144,4 @@ fn the_demo_page_shows_a_menu_as_buttons_and_a_tap_opens_the_next_menu() {
         "failed requests: {:?}",
         browser.failed_requests
     );
-    drop(browser);
-    running.shutdown();
 }

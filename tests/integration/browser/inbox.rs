@@ -85,13 +85,7 @@ fn the_owner_answers_a_waiting_customer_in_a_real_browser() {
         }
         assert!(ticked, "the reply shows its sent tick");
         browser.screenshot(&screenshot_path(&format!("conversation-{width}x{height}.png")));
-        assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
-        let failed: Vec<&String> = browser
-            .failed_requests
-            .iter()
-            .filter(|r| !r.contains("favicon"))
-            .collect();
-        assert!(failed.is_empty(), "failed requests: {failed:?}");
+        browser.assert_clean();
     }
 }
 
@@ -175,6 +169,134 @@ fn the_owner_uploads_an_orders_spreadsheet_from_a_real_browser() {
     let rows = browser.eval("document.querySelectorAll('table.submissions tbody tr').length");
     assert_eq!(rows, 2);
     browser.screenshot(&screenshot_path("orders-390x844.png"));
+    assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
+}
+
+/// Whether the element `selector` is wholly inside the viewport.
+fn in_view(browser: &mut Browser, selector: &str) -> bool {
+    let js = format!(
+        "(() => {{ const r = document.querySelector({selector:?}).getBoundingClientRect();
+           return r.top >= 0 && r.bottom <= window.innerHeight; }})()"
+    );
+    browser.eval(&js) == serde_json::Value::Bool(true)
+}
+
+#[test]
+fn a_conversation_opens_at_its_newest_message_with_the_reply_box_in_view_and_only_its_own_news() {
+    let Some(chromium) = browser_or_skip("a conversation's opening and news") else {
+        return;
+    };
+    let server = TestServer::start();
+    set_password(&server);
+    let (long, other) = ("+27825559301", "+27825559302");
+    for text in ["hi", "1", "A1002", "0", "3", "0", "2", "0", "1", "A1042", "0", "4"] {
+        server.say(long, text);
+    }
+    server.say(long, "Can someone call me about A1042?");
+    server.say(other, "hi"); // newer: the long conversation is no longer the newest
+    let mut browser = signed_in(&chromium, &server, 390, 844);
+    let card = format!(
+        "(() => [...document.querySelectorAll('ul.inbox li a')].find(a => a.textContent.includes('{}')))()",
+        &long[1..]
+    );
+    let href = browser.eval(&format!("{card}.getAttribute('href')"));
+    assert!(href.as_str().unwrap().ends_with("#reply"), "{href}");
+    browser.eval(&format!("{card}.click()"));
+    browser.wait_for(
+        "location.pathname.startsWith('/admin/conversations/') && document.readyState === 'complete'",
+        "the conversation",
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        browser.eval("window.scrollY").as_f64().unwrap() > 1000.0,
+        "scrolled down to the end"
+    );
+    assert!(in_view(&mut browser, "#body"), "the reply box is in view");
+    assert!(
+        in_view(&mut browser, "ol.thread > li:last-child"),
+        "the newest message is in view"
+    );
+    browser.screenshot(&screenshot_path("conversation-opens-at-newest-390x844.png"));
+
+    // News in another conversation is not news here; news in this one is.
+    server.say(other, "1");
+    std::thread::sleep(Duration::from_millis(6500)); // past a poll (every 5 s)
+    assert_eq!(
+        browser.eval("document.getElementById('news').hidden"),
+        true,
+        "no banner"
+    );
+    server.say(long, "Hello?");
+    browser.wait_for(
+        "!document.getElementById('news').hidden",
+        "the banner for this conversation",
+    );
+
+    // Sending confirms, in view, with a link to the message.
+    // A mark on the old page: the reload is done when a page without it is loaded.
+    browser.eval("window.beforeReload = true; location.reload()");
+    browser.wait_for(
+        "!window.beforeReload && document.readyState === 'complete' && !!document.getElementById('body')",
+        "the reload",
+    );
+    browser.eval("document.getElementById('body').value = 'Calling you now.'");
+    browser.eval("document.querySelector('form.reply').submit()");
+    browser.wait_for(
+        "location.search.includes('done=sent') && document.readyState === 'complete'",
+        "the page after sending",
+    );
+    let link = browser.eval("document.querySelector('#reply .notice.done a').getAttribute('href')");
+    let id = link.as_str().unwrap().trim_start_matches('#').to_string();
+    assert!(id.starts_with('m'), "{link}");
+    let linked = browser.eval(&format!("document.getElementById({id:?}).textContent"));
+    assert!(linked.as_str().unwrap().contains("Calling you now."), "{linked}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        in_view(&mut browser, "#reply .notice.done"),
+        "the confirmation is in view"
+    );
+    browser.screenshot(&screenshot_path("conversation-sent-390x844.png"));
+    assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
+}
+
+#[test]
+fn at_360_px_a_submission_id_stays_on_one_line_and_every_unread_badge_sits_at_the_right() {
+    let Some(chromium) = browser_or_skip("the inbox at 360 px") else {
+        return;
+    };
+    let server = TestServer::start();
+    set_password(&server);
+    for text in ["hi", "2", "1", "The screen arrived cracked in two places"] {
+        server.say("+27825559401", text);
+    }
+    server.say("+27825559402", "4"); // waiting: a card with the "waiting" pill
+    server.say("+27825559403", "hi"); // and one without
+    let mut browser = signed_in(&chromium, &server, 360, 740);
+    let rights: Vec<f64> = browser
+        .eval("[...document.querySelectorAll('ul.inbox .badge.unread')].map(b => b.getBoundingClientRect().right)")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_f64().unwrap())
+        .collect();
+    assert_eq!(rights.len(), 3, "{rights:?}");
+    assert!(
+        rights.iter().all(|r| (r - rights[0]).abs() < 1.0),
+        "one column: {rights:?}"
+    );
+    browser.screenshot(&screenshot_path("inbox-360x740.png"));
+    browser.open(&format!("{}/admin/submissions", server.http));
+    let lines = browser.eval(
+        "(() => { const td = document.querySelector('td.public-id');
+           const line = parseFloat(getComputedStyle(td).lineHeight) || 22;
+           return Math.round(td.getBoundingClientRect().height / line); })()",
+    );
+    assert!(lines.as_f64().unwrap() <= 1.0 + 0.5, "the ID wraps onto {lines} lines");
+    assert!(
+        browser.eval("document.documentElement.scrollWidth <= window.innerWidth") == serde_json::Value::Bool(true),
+        "no sideways scrolling at 360 px"
+    );
+    browser.screenshot(&screenshot_path("submissions-360x740.png"));
     assert!(browser.errors.is_empty(), "console errors: {:?}", browser.errors);
 }
 

@@ -3,4 +3,7 @@
 
 pub mod cdp;
 mod demo;
+mod demo_loop;
 mod inbox;
+
+pub use crate::support::DemoServer;

@@ -2,7 +2,7 @@ use ascii::AsciiString;
 
 use std::io::Error as IoError;
 use std::io::Result as IoResult;
-use std::io::{BufReader, BufWriter, ErrorKind, Read};
+use std::io::{BufRead, BufReader, BufWriter, ErrorKind, Read};
 
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -117,52 +117,64 @@ impl ClientConnection {
     /// Reads until `CRLF` is reached. The next read will start
     ///  at the first byte of the new line.
     /// `Ok(None)`: the line or the head is over the limits (shopbot patch).
+    ///
+    /// shopbot patch: the line is taken from the connection's buffer a chunk
+    /// at a time (`fill_buf`/`consume`, only up to the line's end), not one
+    /// `read` call per byte through the sequential reader.
     fn read_next_line(&mut self) -> IoResult<Option<AsciiString>> {
         let mut buf = Vec::new();
         let mut prev_byte_was_cr = false;
 
         loop {
-            let byte = self.next_header_source.by_ref().bytes().next();
-
-            let byte = match byte {
-                Some(b) => b?,
-                None => return Err(IoError::new(ErrorKind::ConnectionAborted, "Unexpected EOF")),
+            let source = self.next_header_source.inner_mut();
+            let available = match source.fill_buf() {
+                Ok(available) => available,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
             };
-            self.head_bytes += 1;
-
-            if byte == b'\n' && prev_byte_was_cr {
-                buf.pop(); // removing the '\r'
-                return AsciiString::from_ascii(buf)
-                    .map(Some)
-                    .map_err(|_| IoError::new(ErrorKind::InvalidInput, "Header is not in ASCII"));
+            if available.is_empty() {
+                return Err(IoError::new(ErrorKind::ConnectionAborted, "Unexpected EOF"));
             }
+            let mut used = 0;
+            let mut outcome = None;
+            for &byte in available {
+                used += 1;
+                self.head_bytes += 1;
 
-            // shopbot patch: a CR only before LF, no bare LF, no NUL (RFC 9112
-            // §2.2, RFC 9110 §5.5); a front end that ends lines at a bare LF or
-            // CR would see other header lines than we do
-            if prev_byte_was_cr || byte == b'\n' || byte == 0 {
-                return Err(IoError::new(
-                    ErrorKind::InvalidInput,
-                    "bare CR, bare LF or NUL in the request head",
-                ));
+                if byte == b'\n' && prev_byte_was_cr {
+                    buf.pop(); // removing the '\r'
+                    outcome = Some(
+                        AsciiString::from_ascii(std::mem::take(&mut buf))
+                            .map(Some)
+                            .map_err(|_| IoError::new(ErrorKind::InvalidInput, "Header is not in ASCII")),
+                    );
+                    break;
+                }
+
+                // shopbot patch: a CR only before LF, no bare LF, no NUL (RFC 9112
+                // §2.2, RFC 9110 §5.5); a front end that ends lines at a bare LF or
+                // CR would see other header lines than we do
+                if prev_byte_was_cr || byte == b'\n' || byte == 0 {
+                    outcome = Some(Err(IoError::new(
+                        ErrorKind::InvalidInput,
+                        "bare CR, bare LF or NUL in the request head",
+                    )));
+                    break;
+                }
+
+                prev_byte_was_cr = byte == b'\r';
+
+                buf.push(byte);
+                if over_head_limits(&self.limits, self.head_bytes, buf.len() - usize::from(prev_byte_was_cr)) {
+                    outcome = Some(Ok(None));
+                    break;
+                }
             }
-
-            prev_byte_was_cr = byte == b'\r';
-
-            buf.push(byte);
-            if self.over_head_limits(buf.len() - usize::from(prev_byte_was_cr)) {
-                return Ok(None);
+            source.consume(used);
+            if let Some(outcome) = outcome {
+                return outcome;
             }
         }
-    }
-
-    /// True if a line of `line` bytes, or the head read so far, is over the limits.
-    fn over_head_limits(&self, line: usize) -> bool {
-        self.limits.max_header_line.map_or(false, |max| line > max)
-            || self
-                .limits
-                .max_header_bytes
-                .map_or(false, |max| self.head_bytes > max)
     }
 
     /// Starts the request deadline (shopbot patch), once the request before
@@ -527,4 +539,11 @@ mod test {
         assert!(super::parse_request_line("GET /hello").is_err());
         assert!(super::parse_request_line("qsd qsd qsd").is_err());
     }
+}
+
+/// True if a line of `line` bytes, or a head of `head_bytes` so far, is over
+/// `limits` (shopbot patch).
+fn over_head_limits(limits: &Limits, head_bytes: usize, line: usize) -> bool {
+    limits.max_header_line.map_or(false, |max| line > max)
+        || limits.max_header_bytes.map_or(false, |max| head_bytes > max)
 }
