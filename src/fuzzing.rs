@@ -408,8 +408,8 @@ pub fn admin_json(data: &[u8]) {
                 assert!(!body.trim().is_empty() || !media_urls.is_empty(), "{message:?}");
                 assert!(TextLimit::META.fits(body), "{route:?}: accepted a body too long");
             }
-            Content::TwilioTemplate { content_sid, .. } => assert!(content_sid.starts_with("HX")),
-            Content::MetaTemplate { name, .. } => assert!(!name.is_empty()),
+            Content::Template(t) if t.channel == Channel::Twilio => assert!(t.name.starts_with("HX")),
+            Content::Template(t) => assert!(!t.name.is_empty() && t.language.is_some()),
             Content::Reply { .. } => panic!("{route:?}: an API request became a reply"),
         }
     }

@@ -6,7 +6,6 @@
 //! its own request. The conversation, the outbox and the store only ever see
 //! these types.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -27,6 +26,8 @@ pub enum Channel {
 impl Channel {
     /// The WhatsApp providers, in a stable order.
     pub const PROVIDERS: [Channel; 2] = [Channel::Twilio, Channel::Meta];
+    /// Every channel, the terminal's included.
+    pub const ALL: [Channel; 3] = [Channel::Twilio, Channel::Meta, Channel::Local];
 
     /// As stored and shown: `twilio`, `meta` or `local`.
     pub fn as_str(self) -> &'static str {
@@ -807,22 +808,8 @@ pub enum Content {
         /// Public `https` URLs of media to attach.
         media_urls: Vec<String>,
     },
-    /// A Twilio content template (allowed outside the window).
-    TwilioTemplate {
-        /// `HX…`.
-        content_sid: String,
-        /// Placeholder values by key (`"1"`, `"2"`, …).
-        variables: BTreeMap<String, String>,
-    },
-    /// A Meta message template by name (allowed outside the window).
-    MetaTemplate {
-        /// The template's name.
-        name: String,
-        /// Its language code (`en_US`).
-        language: String,
-        /// Body parameters, in order (`{{1}}`, `{{2}}`, …).
-        parameters: Vec<String>,
-    },
+    /// A template registered with one channel (allowed outside the window).
+    Template(Template),
     /// A piece of the bot's reply to a customer's message (channels without
     /// inline replies send these through the outbox).
     Reply {
@@ -839,8 +826,7 @@ impl Content {
     pub fn kind(&self) -> ContentKind {
         match self {
             Content::Text { .. } => ContentKind::Text,
-            Content::TwilioTemplate { .. } => ContentKind::TwilioTemplate,
-            Content::MetaTemplate { .. } => ContentKind::MetaTemplate,
+            Content::Template(_) => ContentKind::Template,
             Content::Reply { .. } => ContentKind::Reply,
         }
     }
@@ -849,7 +835,7 @@ impl Content {
     pub fn body(&self) -> Option<&str> {
         match self {
             Content::Text { body, .. } | Content::Reply { body, .. } => Some(body),
-            Content::TwilioTemplate { .. } | Content::MetaTemplate { .. } => None,
+            Content::Template(_) => None,
         }
     }
 
@@ -864,10 +850,49 @@ impl Content {
     /// The channel this content only makes sense on, if it is tied to one.
     pub fn only_channel(&self) -> Option<Channel> {
         match self {
-            Content::TwilioTemplate { .. } => Some(Channel::Twilio),
-            Content::MetaTemplate { .. } => Some(Channel::Meta),
+            Content::Template(template) => Some(template.channel),
             Content::Text { .. } | Content::Reply { .. } => None,
         }
+    }
+}
+
+/// A message template as a channel knows it: approved beforehand, so it may
+/// go outside the 24-hour window. Each channel maps it to its own request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    /// The channel it is registered with (it exists on no other).
+    pub channel: Channel,
+    /// Its name there, or the id the channel gave it.
+    pub name: String,
+    /// Its language code (`en_US`), where the channel asks for one.
+    pub language: Option<String>,
+    /// Its variables in order, each with its key (`"1"`, `"2"`, …).
+    pub variables: Vec<(String, String)>,
+}
+
+impl Template {
+    /// `name` on `channel` with `values` as variables `1`, `2`, … in order.
+    pub fn numbered(
+        channel: Channel,
+        name: &str,
+        language: Option<&str>,
+        values: impl IntoIterator<Item = String>,
+    ) -> Template {
+        Template {
+            channel,
+            name: name.to_string(),
+            language: language.map(String::from),
+            variables: values
+                .into_iter()
+                .enumerate()
+                .map(|(i, value)| ((i + 1).to_string(), value))
+                .collect(),
+        }
+    }
+
+    /// The variables' values, in order.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        self.variables.iter().map(|(_, value)| value.as_str())
     }
 }
 
@@ -876,10 +901,8 @@ impl Content {
 pub enum ContentKind {
     /// [`Content::Text`].
     Text,
-    /// [`Content::TwilioTemplate`].
-    TwilioTemplate,
-    /// [`Content::MetaTemplate`].
-    MetaTemplate,
+    /// [`Content::Template`].
+    Template,
     /// [`Content::Reply`].
     Reply,
 }
@@ -889,8 +912,7 @@ impl ContentKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ContentKind::Text => "text",
-            ContentKind::TwilioTemplate => "template",
-            ContentKind::MetaTemplate => "meta_template",
+            ContentKind::Template => "template",
             ContentKind::Reply => "reply",
         }
     }
@@ -899,8 +921,8 @@ impl ContentKind {
     pub fn parse(word: &str) -> Option<ContentKind> {
         Some(match word {
             "text" => ContentKind::Text,
-            "template" => ContentKind::TwilioTemplate,
-            "meta_template" => ContentKind::MetaTemplate,
+            // `meta_template`: a Meta template as releases before 0.3 stored it.
+            "template" | "meta_template" => ContentKind::Template,
             "reply" => ContentKind::Reply,
             _ => return None,
         })
@@ -908,7 +930,7 @@ impl ContentKind {
 
     /// Templates are allowed outside the 24-hour window.
     pub fn is_template(self) -> bool {
-        matches!(self, ContentKind::TwilioTemplate | ContentKind::MetaTemplate)
+        self == ContentKind::Template
     }
 }
 
@@ -1165,14 +1187,10 @@ mod tests {
 
     #[test]
     fn stored_words_round_trip() {
-        for kind in [
-            ContentKind::Text,
-            ContentKind::TwilioTemplate,
-            ContentKind::MetaTemplate,
-            ContentKind::Reply,
-        ] {
+        for kind in [ContentKind::Text, ContentKind::Template, ContentKind::Reply] {
             assert_eq!(ContentKind::parse(kind.as_str()), Some(kind));
         }
+        assert_eq!(ContentKind::parse("meta_template"), Some(ContentKind::Template));
         for state in [
             OutboxState::Queued,
             OutboxState::Sending,

@@ -9,13 +9,11 @@
 //! sheet again (or saving the same status) changes nothing, and two changes
 //! are one after the other on the one writer.
 
-use std::collections::BTreeMap;
-
 use jiff::Timestamp;
 
 use crate::config::{Config, NoticeTemplate};
 use crate::engine::{render, Menus, Texts};
-use crate::message::{Channel, ContactRef, Content};
+use crate::message::{ContactRef, Content};
 use crate::orders::{Notices, StatusChange};
 use crate::outbox::policy::Refusal;
 use crate::outbox::{enqueue_notice, Outgoing, Routing};
@@ -220,7 +218,8 @@ impl Teller {
         }
         let facts = db.contact_facts(notice.to)?;
         let channel = self.routing.text_channel(notice.to, &facts);
-        let Some(content) = self.template(notice.template, channel, said.values, &language) else {
+        let default = self.menus.default_language();
+        let Some(template) = notice.template.on(channel, (&language, default), said.values.to_vec()) else {
             return Ok(Told::No(format!(
                 "outside the 24-hour window and no {} template for {channel}",
                 notice.kind
@@ -228,7 +227,7 @@ impl Teller {
         };
         let template = Outgoing {
             to: notice.to.clone(),
-            content,
+            content: Content::Template(template),
             channel: Some(channel),
         };
         Ok(match enqueue_notice(db, &self.routing, &template, now)? {
@@ -236,37 +235,6 @@ impl Teller {
             Err(Refusal::OptedOut) => Told::OptedOut,
             Err(other) => Told::No(other.to_string()),
         })
-    }
-
-    /// `template` on `channel`, with `values` as `{{1}}` and `{{2}}`.
-    fn template(
-        &self,
-        template: &NoticeTemplate,
-        channel: Channel,
-        values: [String; 2],
-        language: &str,
-    ) -> Option<Content> {
-        match channel {
-            Channel::Twilio => Some(Content::TwilioTemplate {
-                content_sid: template
-                    .content_sid
-                    .for_language(language, self.menus.default_language())?
-                    .to_string(),
-                variables: BTreeMap::from([
-                    ("1".to_string(), values[0].clone()),
-                    ("2".to_string(), values[1].clone()),
-                ]),
-            }),
-            Channel::Meta => Some(Content::MetaTemplate {
-                name: template.template.clone()?,
-                language: template
-                    .language
-                    .for_language(language, self.menus.default_language())?
-                    .to_string(),
-                parameters: values.to_vec(),
-            }),
-            Channel::Local => None,
-        }
     }
 
     /// The customer's language: the one they picked, else by their number.

@@ -224,7 +224,7 @@ fn demo_channel(config: &Config, writer: &Writer) -> DemoChannel {
         writer.run(RecordStatus(event))?;
         Ok(())
     });
-    DemoChannel::new(&config.sender_address(), callback)
+    DemoChannel::new(&config.sender_address(Channel::Twilio), callback)
 }
 
 /// Starts the outbox sender for the channels that can send; messages for the

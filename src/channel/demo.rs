@@ -182,28 +182,29 @@ pub fn phone_message(content: &Content) -> Result<PhoneMessage, SendError> {
             media: Vec::new(),
             choice: choice.clone(),
         },
-        Content::TwilioTemplate { content_sid, variables } if content_sid == DEMO_ALERT_CONTENT_SID => {
-            let text = variables.iter().fold(ALERT_TEMPLATE.to_string(), |text, (n, value)| {
-                text.replace(&format!("{{{{{n}}}}}"), value)
-            });
+        Content::Template(template) if template.channel != Channel::Twilio => {
+            return Err(super::foreign_template(Channel::Twilio, template))
+        }
+        Content::Template(template) if template.name == DEMO_ALERT_CONTENT_SID => {
+            let text = template
+                .variables
+                .iter()
+                .fold(ALERT_TEMPLATE.to_string(), |text, (n, value)| {
+                    text.replace(&format!("{{{{{n}}}}}"), value)
+                });
             PhoneMessage {
                 text,
                 media: Vec::new(),
                 choice: None,
             }
         }
-        Content::TwilioTemplate { content_sid, .. } => {
-            return Err(refused(
-                "21655",
-                format!("The ContentSid {content_sid} is not a template of this demo (it has {DEMO_ALERT_CONTENT_SID}, the staff alert)"),
-            ))
-        }
-        Content::MetaTemplate { name, .. } => {
-            return Err(refused(
-                "wrong_channel",
-                format!("{name:?} is a Meta template; the demo channel sends as Twilio"),
-            ))
-        }
+        Content::Template(template) => return Err(refused(
+            "21655",
+            format!(
+                "The ContentSid {} is not a template of this demo (it has {DEMO_ALERT_CONTENT_SID}, the staff alert)",
+                template.name
+            ),
+        )),
     })
 }
 
@@ -211,6 +212,8 @@ pub fn phone_message(content: &Content) -> Result<PhoneMessage, SendError> {
 mod tests {
     use super::*;
     use std::sync::Mutex;
+
+    use crate::message::Template;
 
     use crate::phone::PhoneNumber;
 
@@ -270,23 +273,19 @@ mod tests {
 
     #[test]
     fn the_alert_template_is_filled_in_and_other_templates_are_refused() {
-        let alert = Content::TwilioTemplate {
-            content_sid: DEMO_ALERT_CONTENT_SID.into(),
-            variables: [("1", "Ava"), ("2", "+27820000001"), ("3", "help")]
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        };
+        let alert = Content::Template(Template::numbered(
+            Channel::Twilio,
+            DEMO_ALERT_CONTENT_SID,
+            None,
+            ["Ava", "+27820000001", "help"].map(String::from),
+        ));
         let shown = phone_message(&alert).unwrap().text;
         assert!(
             shown.starts_with("🔔 Ava (+27820000001) asks for a person.\nTheir last message: “help”"),
             "{shown}"
         );
         let (demo, seen) = channel();
-        let other = Content::TwilioTemplate {
-            content_sid: "HX99".into(),
-            variables: Default::default(),
-        };
+        let other = Content::Template(Template::numbered(Channel::Twilio, "HX99", None, []));
         let refused = demo.send(&ava(), &other).unwrap_err();
         assert!(
             matches!(

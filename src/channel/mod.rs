@@ -19,7 +19,7 @@ use std::sync::Arc;
 use hmac::{digest::KeyInit, Mac};
 
 use crate::config::Config;
-use crate::message::Channel;
+use crate::message::{Channel, Refused, SendError};
 use crate::outbox::sender::{Rates, Transport};
 use crate::store::ReadPool;
 use crate::writer::Writer;
@@ -31,6 +31,21 @@ pub(crate) fn keyed<M: Mac + KeyInit>(key: &[u8], message: &[u8]) -> M {
     let mut mac = <M as KeyInit>::new_from_slice(key).expect("HMAC accepts any key length");
     mac.update(message);
     mac
+}
+
+/// A template registered with another channel cannot go out on `channel`: a
+/// final refusal, decided before any call (HTTP status 0: nothing was sent).
+pub(crate) fn foreign_template(channel: Channel, template: &crate::message::Template) -> SendError {
+    SendError::Rejected {
+        channel,
+        http_status: 0,
+        code: Some("wrong_channel".into()),
+        message: format!(
+            "{:?} is a template of {}; {channel} sends only its own templates",
+            template.name, template.channel
+        ),
+        verdict: Refused::Final,
+    }
 }
 
 /// Fetches inbound media for the owner's inbox, through the channel it came on.

@@ -284,7 +284,7 @@ fn staff_lines(c: &Config) -> Vec<(&'static str, String)> {
             }
         ),
     )];
-    if staff.alert_content_sid.is_empty() && staff.alert_template.is_none() {
+    if staff.alert.is_empty() {
         lines.push((
             "warning",
             "no [staff] alert_content_sid or alert_template: alerts can only reach a staff member who wrote to the bot in the last 24 hours".into(),

@@ -23,7 +23,7 @@ use std::time::Duration;
 use jiff::tz::TimeZone;
 
 use crate::engine::{Menu, MenuError, Menus, OptKeywords};
-use crate::message::{Channel, ChoiceLimits};
+use crate::message::{Channel, ChoiceLimits, Template};
 use crate::phone::PhoneNumber;
 
 /// Env var for the Twilio auth token.
@@ -141,13 +141,17 @@ impl Config {
         }
     }
 
-    /// The `From` address (or messaging service) Twilio messages are stored with.
-    pub fn sender_address(&self) -> String {
+    /// The shop's address on `channel`, as its messages are stored with:
+    /// Twilio's `From` (or messaging service), Meta's phone number id; empty
+    /// when that channel is not configured.
+    pub fn sender_address(&self, channel: Channel) -> String {
         let t = &self.twilio;
-        t.messaging_service_sid
-            .clone()
-            .or_else(|| t.whatsapp_from.clone())
-            .unwrap_or_default()
+        match channel {
+            Channel::Twilio => t.messaging_service_sid.clone().or_else(|| t.whatsapp_from.clone()),
+            Channel::Meta => self.meta.as_ref().map(|m| m.phone_number_id.clone()),
+            Channel::Local => Some("terminal".into()),
+        }
+        .unwrap_or_default()
     }
 }
 
@@ -156,14 +160,11 @@ impl Config {
 pub struct Staff {
     /// Their WhatsApp numbers.
     pub numbers: Vec<PhoneNumber>,
-    /// Twilio content template for an alert outside a staff number's window
-    /// (one, or one per language: the staff member's, else the default's);
-    /// variables `{{1}}` customer name, `{{2}}` number, `{{3}}` last message.
-    pub alert_content_sid: ByLanguage,
-    /// The same as a Meta template (body parameters in the same order).
-    pub alert_template: Option<String>,
-    /// The Meta template's language code.
-    pub alert_language: ByLanguage,
+    /// The template of an alert outside a staff number's window
+    /// (`alert_content_sid`, `alert_template`, `alert_language`; one, or one
+    /// per language: the staff member's, else the default's): `{{1}}`
+    /// customer name, `{{2}}` number, `{{3}}` last message.
+    pub alert: NoticeTemplate,
     /// A waiting customer's new lines go to staff at most this often (batched).
     pub forward_every: Duration,
     /// `alert_outside_hours = true`: alerts go at once even while the shop
@@ -177,9 +178,10 @@ impl Staff {
     pub fn demo() -> Staff {
         Staff {
             numbers: PhoneNumber::parse(DEMO_OWNER_PHONE).into_iter().collect(),
-            alert_content_sid: ByLanguage::one(DEMO_ALERT_CONTENT_SID),
-            alert_template: None,
-            alert_language: ByLanguage::default(),
+            alert: NoticeTemplate {
+                content_sid: ByLanguage::one(DEMO_ALERT_CONTENT_SID),
+                ..NoticeTemplate::default()
+            },
             forward_every: Duration::from_secs_f64(raw::DEFAULT_FORWARD_EVERY_SECS),
             alert_outside_hours: false,
         }
@@ -263,8 +265,9 @@ pub struct Notify {
     pub submission: NoticeTemplate,
 }
 
-/// The template a notice goes as outside the 24-hour window, per channel.
-#[derive(Debug, Clone, Default)]
+/// The template a notice goes as outside the 24-hour window, per channel:
+/// what the config's `*_content_sid`, `*_template` and `*_language` say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NoticeTemplate {
     /// Twilio's Content SID (`HX…`): one, or one per customer language.
     pub content_sid: ByLanguage,
@@ -272,6 +275,28 @@ pub struct NoticeTemplate {
     pub template: Option<String>,
     /// The Meta template's language code per customer language.
     pub language: ByLanguage,
+}
+
+impl NoticeTemplate {
+    /// Whether no channel has a template.
+    pub fn is_empty(&self) -> bool {
+        self.content_sid.is_empty() && self.template.is_none()
+    }
+
+    /// The template on `channel` for someone in `language` (else the
+    /// `default` language's), with `values` as `{{1}}`, `{{2}}`, …; `None`
+    /// when none is set for that channel.
+    pub fn on(&self, channel: Channel, (language, default): (&str, &str), values: Vec<String>) -> Option<Template> {
+        let (name, language) = match channel {
+            Channel::Twilio => (self.content_sid.for_language(language, default)?, None),
+            Channel::Meta => (
+                self.template.as_deref()?,
+                Some(self.language.for_language(language, default)?),
+            ),
+            Channel::Local => return None,
+        };
+        Some(Template::numbered(channel, name, language, values))
+    }
 }
 
 /// A setting given once (`"HX…"`), or as a table by the customer's language

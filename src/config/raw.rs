@@ -129,13 +129,13 @@ impl RawNotify {
         Notify {
             order_status: self.order_status,
             order: notice_template(
-                "order",
+                "[notify] order",
                 (self.order_content_sid, self.order_template, self.order_language),
                 problems,
             ),
             submission_status: self.submission_status,
             submission: notice_template(
-                "submission",
+                "[notify] submission",
                 (
                     self.submission_content_sid,
                     self.submission_template,
@@ -147,7 +147,8 @@ impl RawNotify {
     }
 }
 
-/// `[notify] {what}_content_sid`, `{what}_template` and `{what}_language`.
+/// `{what}_content_sid`, `{what}_template` and `{what}_language` (`what`:
+/// the section and the keys' stem, e.g. `[notify] order`).
 fn notice_template(
     what: &str,
     (content_sid, template, language): (Option<toml::Value>, Option<String>, Option<toml::Value>),
@@ -155,18 +156,21 @@ fn notice_template(
 ) -> NoticeTemplate {
     let content_sid = by_language(
         content_sid,
-        &format!("[notify] {what}_content_sid"),
+        &format!("{what}_content_sid"),
         "\"HX…\"",
         not_a_content_sid,
         problems,
     );
     let template = non_empty(template);
-    let key = format!("[notify] {what}_language");
+    let key = format!("{what}_language");
     let language = by_language(language, &key, "\"en\"", |_| None, problems);
     if template.is_some() && language.is_empty() {
         problems.add(
             &key,
-            format!("is needed with {what}_template: the template's language code (e.g. \"en\")"),
+            format!(
+                "is needed with {}_template: the template's language code (e.g. \"en\")",
+                what.rsplit(' ').next().unwrap_or(what)
+            ),
         );
     }
     NoticeTemplate {
@@ -1031,27 +1035,11 @@ impl RawStaff {
                 Err(e) => problems.add("[staff] numbers", e.to_string()),
             }
         }
-        let alert_content_sid = by_language(
-            self.alert_content_sid,
-            "[staff] alert_content_sid",
-            "\"HX…\"",
-            not_a_content_sid,
+        let alert = notice_template(
+            "[staff] alert",
+            (self.alert_content_sid, self.alert_template, self.alert_language),
             problems,
         );
-        let alert_template = non_empty(self.alert_template);
-        let alert_language = by_language(
-            self.alert_language,
-            "[staff] alert_language",
-            "\"en\"",
-            |_| None,
-            problems,
-        );
-        if alert_template.is_some() && alert_language.is_empty() {
-            problems.add(
-                "[staff] alert_language",
-                "is missing; give the Meta template's language code, e.g. \"en\"",
-            );
-        }
         let every = self.forward_every_seconds.unwrap_or(DEFAULT_FORWARD_EVERY_SECS);
         if !(every.is_finite() && (0.0..=3600.0).contains(&every)) {
             problems.add(
@@ -1061,9 +1049,7 @@ impl RawStaff {
         }
         Staff {
             numbers,
-            alert_content_sid,
-            alert_template,
-            alert_language,
+            alert,
             forward_every: Duration::from_secs_f64(every.clamp(0.0, 3600.0)),
             alert_outside_hours: self.alert_outside_hours,
         }

@@ -190,14 +190,14 @@ fn template_settings_take_one_value_or_a_table_by_language() {
     ))
     .unwrap();
     let staff = c.staff.unwrap();
-    assert_eq!(staff.alert_content_sid.for_language("de", "en"), Some(sid(2).as_str()));
+    assert_eq!(staff.alert.content_sid.for_language("de", "en"), Some(sid(2).as_str()));
     assert_eq!(
-        staff.alert_content_sid.for_language("tr", "en"),
+        staff.alert.content_sid.for_language("tr", "en"),
         Some(sid(1).as_str()),
         "else the default's"
     );
     assert_eq!(
-        staff.alert_language.for_language("de", "en"),
+        staff.alert.language.for_language("de", "en"),
         Some("en"),
         "one value for all"
     );

@@ -23,7 +23,7 @@ use super::router::{dispatch, Call, Handler, Routes};
 use super::{Method, Request, Response};
 use crate::channel::demo::DemoChannel;
 use crate::config::{Config, DEMO_OWNER_PHONE};
-use crate::message::ContactRef;
+use crate::message::{Channel, ContactRef};
 use crate::phone::PhoneNumber;
 use crate::store::ReadPool;
 use crate::urlencoded;
@@ -56,7 +56,7 @@ impl DemoPage {
             .as_ref()
             .and_then(|staff| staff.numbers.first())
             .map_or_else(|| DEMO_OWNER_PHONE.to_string(), ToString::to_string);
-        let shop = config.sender_address();
+        let shop = config.sender_address(Channel::Twilio);
         let json = |text: &str| serde_json::Value::from(text).to_string();
         let html = PAGE
             .replace("__SHOP_NAME__", &quick_xml::escape::escape(config.shop.name.as_str()))

@@ -17,6 +17,7 @@ pub mod policy;
 pub mod sender;
 pub mod validate;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -34,10 +35,8 @@ pub const MAX_REPLY_PIECES: usize = 10;
 pub struct Routing {
     /// For a contact who never wrote (`[outbox] default_channel`).
     pub default_channel: Channel,
-    /// The shop's address on Twilio (`whatsapp:+…` or `MG…`); empty when not configured.
-    pub twilio_from: String,
-    /// The shop's address on Meta (its phone number id); empty when not configured.
-    pub meta_from: String,
+    /// The shop's address on each channel (empty where not configured).
+    pub senders: BTreeMap<Channel, String>,
 }
 
 impl Routing {
@@ -45,22 +44,16 @@ impl Routing {
     pub fn from_config(config: &crate::config::Config) -> Routing {
         Routing {
             default_channel: config.outbox.default_channel,
-            twilio_from: config.sender_address(),
-            meta_from: config
-                .meta
-                .as_ref()
-                .map(|m| m.phone_number_id.clone())
-                .unwrap_or_default(),
+            senders: Channel::ALL
+                .into_iter()
+                .map(|channel| (channel, config.sender_address(channel)))
+                .collect(),
         }
     }
 
     /// The shop's address on `channel`.
     pub fn from_addr(&self, channel: Channel) -> &str {
-        match channel {
-            Channel::Twilio => &self.twilio_from,
-            Channel::Meta => &self.meta_from,
-            Channel::Local => "terminal",
-        }
+        self.senders.get(&channel).map_or("", String::as_str)
     }
 
     /// The channel a free-form text to `to` would take now (its window and

@@ -263,8 +263,8 @@ mod tests {
             check(ContentKind::Text, &old, now),
             Err(Refusal::OutsideWindow(_))
         ));
-        assert_eq!(check(ContentKind::TwilioTemplate, &old, now), Ok(()));
-        assert_eq!(check(ContentKind::MetaTemplate, &old, now), Ok(()));
+        assert_eq!(check(ContentKind::Template, &old, now), Ok(()));
+        assert_eq!(check(ContentKind::Template, &old, now), Ok(()));
         let never = ContactFacts::default();
         assert!(matches!(
             check(ContentKind::Text, &never, now),
@@ -287,10 +287,7 @@ mod tests {
             suppressed: true,
             ..recent
         };
-        assert_eq!(
-            check(ContentKind::TwilioTemplate, &stopped, now),
-            Err(Refusal::OptedOut)
-        );
+        assert_eq!(check(ContentKind::Template, &stopped, now), Err(Refusal::OptedOut));
         assert_eq!(check(ContentKind::Reply, &stopped, now), Ok(()), "a STOP is confirmed");
     }
 

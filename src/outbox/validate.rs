@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::Outgoing;
-use crate::message::{Channel, ContactRef, Content, TextLimit};
+use crate::message::{Channel, ContactRef, Content, Template, TextLimit};
 use crate::phone::PhoneNumber;
 
 /// WhatsApp accepts at most this many media per message.
@@ -101,10 +101,12 @@ pub fn twilio_template(
     }
     Ok(Outgoing {
         to,
-        content: Content::TwilioTemplate {
-            content_sid: content_sid.to_string(),
-            variables,
-        },
+        content: Content::Template(Template {
+            channel: Channel::Twilio,
+            name: content_sid.to_string(),
+            language: None,
+            variables: variables.into_iter().collect(),
+        }),
         channel: None,
     })
 }
@@ -137,11 +139,12 @@ pub fn meta_template(
     }
     Ok(Outgoing {
         to,
-        content: Content::MetaTemplate {
-            name: name.to_string(),
-            language: language.to_string(),
-            parameters: positional(parameters)?,
-        },
+        content: Content::Template(Template::numbered(
+            Channel::Meta,
+            name,
+            Some(language),
+            positional(parameters)?,
+        )),
         channel: None,
     })
 }
@@ -272,11 +275,12 @@ mod tests {
         let meta = meta_template("+27821234567", "order_ready", "en_US", params).unwrap();
         assert_eq!(
             meta.content,
-            Content::MetaTemplate {
-                name: "order_ready".into(),
-                language: "en_US".into(),
-                parameters: vec!["Ava".into(), "A1002".into()],
-            }
+            Content::Template(Template::numbered(
+                Channel::Meta,
+                "order_ready",
+                Some("en_US"),
+                ["Ava".to_string(), "A1002".to_string()]
+            ))
         );
     }
 }

@@ -24,7 +24,7 @@ use jiff::Timestamp;
 
 use crate::config::Staff;
 use crate::engine::OptKeywords;
-use crate::message::{ContactRef, Content, Inbound, TextLimit};
+use crate::message::{Channel, ContactRef, Content, Inbound, TextLimit};
 use crate::outbox::policy::Refusal;
 use crate::outbox::{self, Outgoing, Routing};
 use crate::phone::PhoneNumber;
@@ -157,7 +157,7 @@ fn alert_one(
 /// (or parameters) 1 the customer's name, 2 their number, 3 their last message.
 fn alert_template(
     staff: &Staff,
-    (channel, (language, default)): (Option<crate::message::Channel>, (&str, &str)),
+    (channel, (language, default)): (Option<Channel>, (&str, &str)),
     about: &Customer,
     last: &str,
 ) -> Option<Content> {
@@ -170,31 +170,13 @@ fn alert_template(
         about.who.display(),
         texts::one_line(last).chars().take(200).collect(),
     ];
-    let meta = || {
-        Some(Content::MetaTemplate {
-            name: staff.alert_template.clone()?,
-            language: staff
-                .alert_language
-                .for_language(language, default)
-                .unwrap_or("en")
-                .to_string(),
-            parameters: values.to_vec(),
-        })
-    };
-    let twilio = || {
-        Some(Content::TwilioTemplate {
-            content_sid: staff.alert_content_sid.for_language(language, default)?.to_string(),
-            variables: (1..)
-                .map(|n: usize| n.to_string())
-                .zip(values.iter().cloned())
-                .collect(),
-        })
-    };
-    if channel == Some(crate::message::Channel::Meta) {
-        meta().or_else(twilio)
-    } else {
-        twilio().or_else(meta)
-    }
+    // The channel they were last seen on first, then any channel with one.
+    let template = |channel| staff.alert.on(channel, (language, default), values.to_vec());
+    channel
+        .into_iter()
+        .chain(Channel::PROVIDERS)
+        .find_map(template)
+        .map(Content::Template)
 }
 
 /// Queues a free-form text to `to`: its id, or why not.

@@ -17,7 +17,7 @@ use super::queries::{corrupt, to_json};
 use super::statuses::parse_channel;
 use super::time::{from_sql, to_sql};
 use super::{Db, StoreError};
-use crate::message::{Channel, ContactRef, Content, ContentKind, Media, MessageStatus, OutboxState};
+use crate::message::{Channel, ContactRef, Content, ContentKind, Media, MessageStatus, OutboxState, Template};
 
 /// A message to queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,19 +138,64 @@ pub struct ContactFacts {
     pub window_closed_at: Option<Timestamp>,
 }
 
-/// A Twilio content template as stored in `outbox.template`.
+/// A template as stored in `outbox.template`: its channel, name, language
+/// and variables in order. Rows of releases before 0.3 are read too: a
+/// Twilio template as `{"content_sid", "variables": {…}}` (kind `template`)
+/// and a Meta one as `{"name", "language", "parameters": […]}` (kind
+/// `meta_template`), each on the channel of its message.
 #[derive(Debug, Serialize, Deserialize)]
-struct TwilioTemplateRow {
-    content_sid: String,
-    variables: BTreeMap<String, String>,
+struct TemplateRow {
+    #[serde(alias = "content_sid")]
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    language: Option<String>,
+    #[serde(default)]
+    variables: TemplateVariables,
+    /// Before 0.3: a Meta template's values, numbered in order.
+    #[serde(default, skip_serializing)]
+    parameters: Vec<String>,
 }
 
-/// A Meta template as stored in `outbox.template`.
+/// A template's variables as stored: in order, as `[key, value]` pairs; a
+/// table by key in rows of releases before 0.3.
 #[derive(Debug, Serialize, Deserialize)]
-struct MetaTemplateRow {
-    name: String,
-    language: String,
-    parameters: Vec<String>,
+#[serde(untagged)]
+enum TemplateVariables {
+    InOrder(Vec<(String, String)>),
+    ByKey(BTreeMap<String, String>),
+}
+
+impl Default for TemplateVariables {
+    fn default() -> TemplateVariables {
+        TemplateVariables::InOrder(Vec::new())
+    }
+}
+
+impl TemplateRow {
+    fn of(template: &Template) -> TemplateRow {
+        TemplateRow {
+            name: template.name.clone(),
+            language: template.language.clone(),
+            variables: TemplateVariables::InOrder(template.variables.clone()),
+            parameters: Vec::new(),
+        }
+    }
+
+    fn into_template(self, channel: Channel) -> Template {
+        let mut variables = match self.variables {
+            TemplateVariables::InOrder(pairs) => pairs,
+            TemplateVariables::ByKey(by_key) => by_key.into_iter().collect(),
+        };
+        if variables.is_empty() {
+            variables = Template::numbered(channel, "", None, self.parameters).variables;
+        }
+        Template {
+            channel,
+            name: self.name,
+            language: self.language,
+            variables,
+        }
+    }
 }
 
 /// The columns a [`Content`] is stored in: `outbox.kind`, `messages.body`,
@@ -167,19 +212,7 @@ impl ContentColumns {
     fn of(content: &Content) -> ContentColumns {
         let media: Vec<Media> = content.media_urls().iter().map(|url| Media::at_url(url, "")).collect();
         let template = match content {
-            Content::TwilioTemplate { content_sid, variables } => Some(to_json(&TwilioTemplateRow {
-                content_sid: content_sid.clone(),
-                variables: variables.clone(),
-            })),
-            Content::MetaTemplate {
-                name,
-                language,
-                parameters,
-            } => Some(to_json(&MetaTemplateRow {
-                name: name.clone(),
-                language: language.clone(),
-                parameters: parameters.clone(),
-            })),
+            Content::Template(template) => Some(to_json(&TemplateRow::of(template))),
             Content::Reply {
                 choice: Some(choice), ..
             } => Some(to_json(choice)),
@@ -203,7 +236,7 @@ impl ContentColumns {
         })
     }
 
-    fn into_content(self, id: i64) -> Result<Content, StoreError> {
+    fn into_content(self, id: i64, channel: Channel) -> Result<Content, StoreError> {
         let bad = |detail: String| StoreError::Corrupt {
             what: "outbound message",
             detail: format!("message {id}: {detail}"),
@@ -232,22 +265,9 @@ impl ContentColumns {
                     None => None,
                 },
             },
-            ContentKind::TwilioTemplate => {
-                let row: TwilioTemplateRow =
-                    serde_json::from_str(&template("Twilio template")?).map_err(|e| bad(e.to_string()))?;
-                Content::TwilioTemplate {
-                    content_sid: row.content_sid,
-                    variables: row.variables,
-                }
-            }
-            ContentKind::MetaTemplate => {
-                let row: MetaTemplateRow =
-                    serde_json::from_str(&template("Meta template")?).map_err(|e| bad(e.to_string()))?;
-                Content::MetaTemplate {
-                    name: row.name,
-                    language: row.language,
-                    parameters: row.parameters,
-                }
+            ContentKind::Template => {
+                let row: TemplateRow = serde_json::from_str(&template("template")?).map_err(|e| bad(e.to_string()))?;
+                Content::Template(row.into_template(channel))
             }
         })
     }
@@ -344,15 +364,16 @@ impl Db<'_> {
 
     /// What the outbound message `id` says (`None` for no such message).
     pub fn outbound_content(&self, id: i64) -> Result<Option<Content>, StoreError> {
-        let columns = self
+        let row = self
             .conn
             .prepare_cached(
-                "SELECT o.kind, m.body, m.media, o.template FROM outbox o JOIN messages m ON m.id = o.message_id
+                "SELECT o.kind, m.body, m.media, o.template, m.channel FROM outbox o JOIN messages m ON m.id = o.message_id
                  WHERE o.message_id = ?1",
             )?
-            .query_row([id], |r| ContentColumns::read(r, 0))
+            .query_row([id], |r| Ok((ContentColumns::read(r, 0)?, r.get::<_, String>(4)?)))
             .optional()?;
-        columns.map(|c| c.into_content(id)).transpose()
+        row.map(|(c, channel)| c.into_content(id, parse_channel(&channel)?))
+            .transpose()
     }
 
     /// When the next queued message falls due, if any is queued.
@@ -640,7 +661,7 @@ impl EntryRow {
             id: self.id,
             to: self.to,
             channel: parse_channel(&self.channel)?,
-            content: self.content.into_content(self.id)?,
+            content: self.content.into_content(self.id, parse_channel(&self.channel)?)?,
             state: parse_state(&self.state)?,
             attempts: self.attempts,
             sid: self.sid,
@@ -676,11 +697,12 @@ impl JobRow {
     }
 
     fn into_job(self) -> Result<OutboxJob, StoreError> {
+        let channel = parse_channel(&self.channel)?;
         Ok(OutboxJob {
             id: self.id,
-            channel: parse_channel(&self.channel)?,
+            channel,
             to: super::inbox::contact_ref(self.phone, self.user_id)?,
-            content: self.content.into_content(self.id)?,
+            content: self.content.into_content(self.id, channel)?,
             attempts: self.attempts,
         })
     }
@@ -705,19 +727,57 @@ mod tests {
                 body: "Welcome".into(),
                 choice: None,
             },
-            Content::TwilioTemplate {
-                content_sid: format!("HX{}", "a".repeat(32)),
-                variables: [("1".to_string(), "Ava".to_string())].into(),
-            },
-            Content::MetaTemplate {
-                name: "order_ready".into(),
-                language: "en_US".into(),
-                parameters: vec!["Ava".into(), "A1002".into()],
-            },
+            Content::Template(Template::numbered(
+                Channel::Twilio,
+                &format!("HX{}", "a".repeat(32)),
+                None,
+                ["Ava".to_string()],
+            )),
+            Content::Template(Template::numbered(
+                Channel::Meta,
+                "order_ready",
+                Some("en_US"),
+                ["Ava".to_string(), "A1002".to_string()],
+            )),
         ];
         for content in contents {
-            assert_eq!(ContentColumns::of(&content).into_content(1).unwrap(), content);
+            let channel = content.only_channel().unwrap_or(Channel::Twilio);
+            assert_eq!(ContentColumns::of(&content).into_content(1, channel).unwrap(), content);
         }
+    }
+
+    #[test]
+    fn templates_stored_by_earlier_releases_are_read_as_they_were_sent() {
+        let twilio = ContentColumns {
+            kind: "template".into(),
+            body: None,
+            media: None,
+            template: Some(r#"{"content_sid":"HX1","variables":{"2":"A1002","1":"Ava"}}"#.into()),
+        };
+        assert_eq!(
+            twilio.into_content(3, Channel::Twilio).unwrap(),
+            Content::Template(Template::numbered(
+                Channel::Twilio,
+                "HX1",
+                None,
+                ["Ava".to_string(), "A1002".to_string()]
+            ))
+        );
+        let meta = ContentColumns {
+            kind: "meta_template".into(),
+            body: None,
+            media: None,
+            template: Some(r#"{"name":"order_ready","language":"en_US","parameters":["Ava","A1002"]}"#.into()),
+        };
+        assert_eq!(
+            meta.into_content(4, Channel::Meta).unwrap(),
+            Content::Template(Template::numbered(
+                Channel::Meta,
+                "order_ready",
+                Some("en_US"),
+                ["Ava".to_string(), "A1002".to_string()]
+            ))
+        );
     }
 
     #[test]
@@ -729,7 +789,7 @@ mod tests {
             template: None,
         };
         assert!(matches!(
-            template_without_sid.into_content(7),
+            template_without_sid.into_content(7, Channel::Twilio),
             Err(StoreError::Corrupt { .. })
         ));
         let migrated_null_sid = ContentColumns {
@@ -739,7 +799,7 @@ mod tests {
             template: Some(r#"{"content_sid":null,"variables":{}}"#.into()),
         };
         assert!(matches!(
-            migrated_null_sid.into_content(7),
+            migrated_null_sid.into_content(7, Channel::Twilio),
             Err(StoreError::Corrupt { .. })
         ));
         let unknown = ContentColumns {
@@ -748,6 +808,9 @@ mod tests {
             media: None,
             template: None,
         };
-        assert!(matches!(unknown.into_content(7), Err(StoreError::Corrupt { .. })));
+        assert!(matches!(
+            unknown.into_content(7, Channel::Twilio),
+            Err(StoreError::Corrupt { .. })
+        ));
     }
 }

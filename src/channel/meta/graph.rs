@@ -19,7 +19,7 @@ use serde_json::{json, Map, Value};
 
 use crate::channel::client;
 use crate::config::Secret;
-use crate::message::{Channel, ContactRef, Content, MessageStatus, Refused, SendError, Sent};
+use crate::message::{Channel, ContactRef, Content, MessageStatus, Refused, SendError, Sent, Template};
 
 /// Graph code: more than 24 hours since the customer last wrote (re-engagement).
 pub const CODE_WINDOW_CLOSED: i64 = 131047;
@@ -152,12 +152,8 @@ pub fn request_body(to: &ContactRef, content: &Content) -> Result<Vec<Value>, Se
             choice: Some(choice), ..
         } => vec![super::interactive::payload(choice)],
         Content::Reply { body, choice: None } => vec![text(body)?],
-        Content::MetaTemplate {
-            name,
-            language,
-            parameters,
-        } => vec![template(name, language, parameters)],
-        Content::TwilioTemplate { content_sid, .. } => return Err(twilio_template(content_sid)),
+        Content::Template(t) if t.channel == Channel::Meta => vec![template(t)],
+        Content::Template(t) => return Err(crate::channel::foreign_template(Channel::Meta, t)),
     };
     Ok(parts
         .into_iter()
@@ -214,24 +210,14 @@ fn images(body: &str, urls: &[String]) -> Vec<(&'static str, Value)> {
 
 /// A template payload: name, language, and the body parameters in order (no
 /// `components` when there are none).
-fn template(name: &str, language: &str, parameters: &[String]) -> (&'static str, Value) {
-    let mut template = json!({"name": name, "language": {"code": language}});
-    if !parameters.is_empty() {
-        let parameters: Vec<Value> = parameters.iter().map(|p| json!({"type": "text", "text": p})).collect();
+fn template(t: &Template) -> (&'static str, Value) {
+    let language = t.language.as_deref().unwrap_or_default();
+    let mut template = json!({"name": t.name, "language": {"code": language}});
+    if !t.variables.is_empty() {
+        let parameters: Vec<Value> = t.values().map(|p| json!({"type": "text", "text": p})).collect();
         template["components"] = json!([{"type": "body", "parameters": parameters}]);
     }
     ("template", template)
-}
-
-/// A Twilio content template cannot go out through Meta.
-fn twilio_template(content_sid: &str) -> SendError {
-    refused(
-        "twilio_template",
-        &format!(
-            "{content_sid} is a Twilio content template; Meta sends templates by name \
-             (send-template --name NAME --language CODE)"
-        ),
-    )
 }
 
 /// A final refusal decided before any call (HTTP status 0: nothing was sent).

@@ -17,7 +17,7 @@ use super::content::ContentTemplates;
 use super::status::ladder;
 use crate::channel::client;
 use crate::config::{Config, Secret};
-use crate::message::{Channel, ContactRef, Content, MessageStatus, Refused, SendError, Sent};
+use crate::message::{Channel, ContactRef, Content, MessageStatus, Refused, SendError, Sent, Template};
 use crate::outbox::sender::Transport;
 
 /// Who the message comes from.
@@ -41,10 +41,20 @@ pub fn form(
     if let Some(url) = status_callback {
         form.push(("StatusCallback", url.to_string()));
     }
-    if let Content::TwilioTemplate { variables, .. } = content {
-        if !variables.is_empty() {
-            form.push(("ContentVariables", serde_json::to_string(variables).unwrap_or_default()));
+    let template = match content {
+        Content::Template(template) if template.channel != Channel::Twilio => {
+            return Err(crate::channel::foreign_template(Channel::Twilio, template))
         }
+        Content::Template(template) => Some(template),
+        _ => None,
+    };
+    if let Some(template) = template.filter(|t| !t.variables.is_empty()) {
+        let variables: serde_json::Map<String, serde_json::Value> = template
+            .variables
+            .iter()
+            .map(|(key, value)| (key.clone(), value.as_str().into()))
+            .collect();
+        form.push(("ContentVariables", serde_json::Value::Object(variables).to_string()));
     }
     form.push(match sender {
         Sender::From(from) => ("From", from.clone()),
@@ -58,16 +68,7 @@ pub fn form(
             form.extend(media_urls.iter().map(|url| ("MediaUrl", url.clone())));
         }
         Content::Reply { body, .. } => form.push(("Body", body.clone())),
-        Content::TwilioTemplate { content_sid, .. } => form.push(("ContentSid", content_sid.clone())),
-        Content::MetaTemplate { name, .. } => {
-            return Err(SendError::Rejected {
-                channel: Channel::Twilio,
-                http_status: 0,
-                code: Some("wrong_channel".into()),
-                message: format!("{name:?} is a Meta template; Twilio sends content templates (HX…)"),
-                verdict: Refused::Final,
-            })
-        }
+        Content::Template(template) => form.push(("ContentSid", template.name.clone())),
     }
     Ok(form)
 }
@@ -294,10 +295,12 @@ impl TwilioTransport {
             return None;
         };
         match templates.sid_for(choice) {
-            Ok(content_sid) => Some(Content::TwilioTemplate {
-                content_sid,
-                variables: Default::default(),
-            }),
+            Ok(content_sid) => Some(Content::Template(Template::numbered(
+                Channel::Twilio,
+                &content_sid,
+                None,
+                [],
+            ))),
             Err(e) => {
                 log::warn!(target: "outbox", "menu `{}`: the Content API did not make its template ({e}); it goes as numbered text", choice.node);
                 None
@@ -424,19 +427,12 @@ mod tests {
     #[test]
     fn a_template_has_no_body_or_media_and_a_meta_template_is_refused() {
         let sender = Sender::MessagingService("MG1".into());
-        let template = Content::TwilioTemplate {
-            content_sid: "HX1".into(),
-            variables: [("1".to_string(), "Ava".to_string())].into(),
-        };
+        let template = Content::Template(Template::numbered(Channel::Twilio, "HX1", None, ["Ava".to_string()]));
         let fields = form("whatsapp:+27821234567", &sender, &template, None).unwrap();
         let keys: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, ["To", "ContentVariables", "MessagingServiceSid", "ContentSid"]);
         assert_eq!(fields[1].1, r#"{"1":"Ava"}"#);
-        let meta = Content::MetaTemplate {
-            name: "order_ready".into(),
-            language: "en".into(),
-            parameters: Vec::new(),
-        };
+        let meta = Content::Template(Template::numbered(Channel::Meta, "order_ready", Some("en"), []));
         assert!(matches!(
             form("whatsapp:+27821234567", &sender, &meta, None),
             Err(SendError::Rejected {

@@ -875,25 +875,15 @@ fn what_it_says(content: &Content) -> String {
     match content {
         Content::Text { body, media_urls } if body.is_empty() => format!("📎 {}", media_urls.join(" ")),
         Content::Text { body, .. } | Content::Reply { body, .. } => body.clone(),
-        Content::TwilioTemplate { content_sid, variables } => {
-            format!(
-                "Template {content_sid}: {}",
-                values(variables.iter().map(|(k, v)| (k.clone(), v)).collect())
-            )
-        }
-        Content::MetaTemplate {
-            name,
-            language,
-            parameters,
-        } => format!(
-            "Template {name} ({language}): {}",
-            values(
-                parameters
-                    .iter()
-                    .enumerate()
-                    .map(|(n, v)| ((n + 1).to_string(), v))
-                    .collect()
-            )
+        Content::Template(template) => format!(
+            "Template {}{}: {}",
+            template.name,
+            template
+                .language
+                .as_deref()
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default(),
+            values(template.variables.iter().map(|(k, v)| (k.clone(), v)).collect())
         ),
     }
 }

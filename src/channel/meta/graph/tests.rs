@@ -80,11 +80,12 @@ fn media_is_one_image_per_url_with_the_caption_on_the_first() {
 
 #[test]
 fn a_meta_template_has_body_parameters_in_order() {
-    let content = Content::MetaTemplate {
-        name: "order_ready".into(),
-        language: "en_US".into(),
-        parameters: vec!["Ava".into(), "18473".into()],
-    };
+    let content = Content::Template(Template::numbered(
+        Channel::Meta,
+        "order_ready",
+        Some("en_US"),
+        ["Ava".to_string(), "18473".to_string()],
+    ));
     let body = &request_body(&ava(), &content).unwrap()[0];
     assert_eq!(body["type"], "template");
     assert_eq!(
@@ -95,11 +96,7 @@ fn a_meta_template_has_body_parameters_in_order() {
                 {"type": "text", "text": "Ava"}, {"type": "text", "text": "18473"}]}]
         })
     );
-    let plain = Content::MetaTemplate {
-        name: "hello_world".into(),
-        language: "en_US".into(),
-        parameters: Vec::new(),
-    };
+    let plain = Content::Template(Template::numbered(Channel::Meta, "hello_world", Some("en_US"), []));
     let body = &request_body(&ava(), &plain).unwrap()[0];
     assert_eq!(
         body["template"],
@@ -124,10 +121,7 @@ fn a_bsuid_only_contact_is_sent_to_by_recipient() {
 
 #[test]
 fn what_meta_cannot_send_is_refused_for_good_before_any_call() {
-    let twilio = Content::TwilioTemplate {
-        content_sid: "HX123".into(),
-        variables: Default::default(),
-    };
+    let twilio = Content::Template(Template::numbered(Channel::Twilio, "HX123", None, []));
     let nobody = ContactRef {
         phone: None,
         user_id: Some(" ".into()),
@@ -150,12 +144,12 @@ fn what_meta_cannot_send_is_refused_for_good_before_any_call() {
     }
     let err = request_body(
         &ava(),
-        &Content::TwilioTemplate {
-            content_sid: "HX9".into(),
-            variables: Default::default(),
-        },
+        &Content::Template(Template::numbered(Channel::Twilio, "HX9", None, [])),
     );
-    assert!(err.unwrap_err().to_string().contains("Twilio content template"));
+    assert!(
+        err.unwrap_err().to_string().contains("\"HX9\" is a template of twilio"),
+        "the refusal says why"
+    );
 }
 
 #[test]
