@@ -25,7 +25,7 @@ use crate::config::{Config, ConfigError, Purpose, Secret};
 use crate::engine::{self, Menu, Session};
 use crate::http::api::send::{self as outbound, BodyError, SendRoute};
 use crate::http::multipart;
-use crate::message::{Channel, Content, TextLimit};
+use crate::message::{Channel, Content};
 use crate::orders::{self, ImportError};
 use crate::phone::PhoneNumber;
 use crate::store::{Db, Store, StoreError};
@@ -244,8 +244,8 @@ const WALK: &[&str] = &[
 /// engine can walk a valid menu.
 pub fn menu_toml(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let both = Menu::from_toml(text, &[TextLimit::TWILIO, TextLimit::META]);
-    let twilio = Menu::from_toml(text, &[TextLimit::TWILIO]);
+    let both = Menu::from_toml(text, &[Channel::Twilio.text_limit(), Channel::Meta.text_limit()]);
+    let twilio = Menu::from_toml(text, &[Channel::Twilio.text_limit()]);
     let Ok(menu) = both else { return };
     assert!(twilio.is_ok(), "valid for both channels but not for Twilio: {twilio:?}");
     let mut session: Option<Session> = None;
@@ -406,7 +406,10 @@ pub fn admin_json(data: &[u8]) {
         match &message.content {
             Content::Text { body, media_urls } => {
                 assert!(!body.trim().is_empty() || !media_urls.is_empty(), "{message:?}");
-                assert!(TextLimit::META.fits(body), "{route:?}: accepted a body too long");
+                assert!(
+                    Channel::Meta.text_limit().fits(body),
+                    "{route:?}: accepted a body too long"
+                );
             }
             Content::Template(t) if t.channel == Channel::Twilio => assert!(t.name.starts_with("HX")),
             Content::Template(t) => assert!(!t.name.is_empty() && t.language.is_some()),

@@ -26,6 +26,7 @@
 
 pub mod auth;
 pub mod channel;
+pub mod channels;
 pub mod cli;
 pub mod clock;
 pub mod config;

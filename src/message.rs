@@ -12,69 +12,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::phone::PhoneNumber;
 
-/// A WhatsApp provider shopbot talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Channel {
-    /// Twilio's WhatsApp API (form webhooks, inline TwiML replies).
-    Twilio,
-    /// Meta's WhatsApp Cloud API (JSON webhooks, replies through the Graph API).
-    Meta,
-    /// The terminal chat (`shopbot chat`): no provider; nothing is ever sent on it.
-    Local,
-}
+pub use crate::channels::{Addressing, Channel, TextUnit};
 
+/// What a [`Channel`]'s facts mean for messages.
 impl Channel {
-    /// The WhatsApp providers, in a stable order.
-    pub const PROVIDERS: [Channel; 2] = [Channel::Twilio, Channel::Meta];
-    /// Every channel, the terminal's included.
-    pub const ALL: [Channel; 3] = [Channel::Twilio, Channel::Meta, Channel::Local];
-
-    /// As stored and shown: `twilio`, `meta` or `local`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Twilio => "twilio",
-            Channel::Meta => "meta",
-            Channel::Local => "local",
-        }
-    }
-
-    /// The stored or configured name back; `None` for anything else.
-    pub fn parse(text: &str) -> Option<Channel> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "twilio" => Some(Channel::Twilio),
-            "meta" => Some(Channel::Meta),
-            "local" => Some(Channel::Local),
-            _ => None,
-        }
-    }
-
-    /// Whether this is a WhatsApp provider that messages can be sent through.
-    pub fn is_provider(self) -> bool {
-        self != Channel::Local
-    }
-
-    /// The longest text one message may carry on this channel (the terminal
-    /// keeps Twilio's, the strictest, so a chat shows what a customer would see).
+    /// The longest text one message may carry on this channel.
     pub fn text_limit(self) -> TextLimit {
-        match self {
-            Channel::Twilio | Channel::Local => TextLimit::TWILIO,
-            Channel::Meta => TextLimit::META,
+        let facts = self.facts();
+        TextLimit {
+            channel: self,
+            max: facts.text_max,
+            unit: facts.text_unit,
         }
     }
 
     /// What this channel shows to tap in a reply through the outbox (`None`:
     /// menus go as numbered text).
     pub fn choice_limits(self) -> Option<ChoiceLimits> {
-        match self {
-            Channel::Meta => Some(ChoiceLimits::BUTTONS_AND_LISTS),
-            Channel::Twilio | Channel::Local => None,
-        }
-    }
-}
-
-impl fmt::Display for Channel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.facts().taps.then_some(ChoiceLimits::BUTTONS_AND_LISTS)
     }
 }
 
@@ -89,29 +44,7 @@ pub struct TextLimit {
     pub unit: TextUnit,
 }
 
-/// What a [`TextLimit`] counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TextUnit {
-    /// UTF-16 code units (an emoji outside the BMP counts twice): Twilio.
-    Utf16,
-    /// Unicode scalar values: Meta.
-    Chars,
-}
-
 impl TextLimit {
-    /// Twilio: a WhatsApp body of at most 1,600 UTF-16 units.
-    pub const TWILIO: TextLimit = TextLimit {
-        channel: Channel::Twilio,
-        max: 1600,
-        unit: TextUnit::Utf16,
-    };
-    /// Meta: a text message of at most 4,096 characters.
-    pub const META: TextLimit = TextLimit {
-        channel: Channel::Meta,
-        max: 4096,
-        unit: TextUnit::Chars,
-    };
-
     /// The length of `text` in this limit's units.
     pub fn len(&self, text: &str) -> usize {
         match self.unit {
@@ -218,14 +151,14 @@ impl ContactRef {
         }
     }
 
-    /// How `channel` addresses this contact: Twilio `whatsapp:+27…`, Meta the
-    /// digits without `+` (`wa_id`); the user id when there is no number.
+    /// How `channel` addresses this contact (its [`Addressing`]): e.g.
+    /// `whatsapp:+27…`, or the digits without `+`; the user id when there is
+    /// no number.
     pub fn address_on(&self, channel: Channel) -> String {
-        match (channel, &self.phone) {
-            (Channel::Twilio, Some(phone)) => format!("whatsapp:{phone}"),
-            (Channel::Meta, Some(phone)) => phone.as_str().trim_start_matches('+').to_string(),
-            (Channel::Twilio, None) => format!("whatsapp:{}", self.display()),
-            (Channel::Meta | Channel::Local, _) => self.display(),
+        match (channel.facts().addressing, &self.phone) {
+            (Addressing::WhatsAppUri, _) => format!("whatsapp:{}", self.display()),
+            (Addressing::Digits, Some(phone)) => phone.as_str().trim_start_matches('+').to_string(),
+            (Addressing::Digits | Addressing::AsShown, _) => self.display(),
         }
     }
 
@@ -1130,44 +1063,45 @@ mod tests {
 
     #[test]
     fn limits_count_what_each_channel_counts() {
-        assert_eq!(TextLimit::TWILIO.len("🙂a"), 3);
-        assert_eq!(TextLimit::META.len("🙂a"), 2);
-        assert!(TextLimit::META.fits(&"🙂".repeat(4096)));
-        assert!(!TextLimit::TWILIO.fits(&"🙂".repeat(801)));
+        assert_eq!(Channel::Twilio.text_limit().len("🙂a"), 3);
+        assert_eq!(Channel::Meta.text_limit().len("🙂a"), 2);
+        assert!(Channel::Meta.text_limit().fits(&"🙂".repeat(4096)));
+        assert!(!Channel::Twilio.text_limit().fits(&"🙂".repeat(801)));
     }
 
     #[test]
     fn long_text_splits_at_lines_and_words_within_the_limit() {
         let line = "word ".repeat(50); // 250 chars
         let text = [line.trim_end(); 10].join("\n");
-        let pieces = TextLimit::TWILIO.split(&text, 10);
+        let pieces = Channel::Twilio.text_limit().split(&text, 10);
         assert_eq!(pieces.len(), 2);
-        assert!(pieces.iter().all(|p| TextLimit::TWILIO.fits(p)));
+        assert!(pieces.iter().all(|p| Channel::Twilio.text_limit().fits(p)));
         assert!(pieces[0].ends_with("word"));
         let one_line = "x".repeat(100) + &" y".repeat(1000);
-        assert!(TextLimit::TWILIO
+        assert!(Channel::Twilio
+            .text_limit()
             .split(&one_line, 10)
             .iter()
-            .all(|p| TextLimit::TWILIO.fits(p) && !p.starts_with(' ')));
+            .all(|p| Channel::Twilio.text_limit().fits(p) && !p.starts_with(' ')));
     }
 
     #[test]
     fn emoji_are_counted_per_channel_and_never_cut_in_half() {
         let text = "🙂".repeat(1000);
-        let pieces = TextLimit::TWILIO.split(&text, 10);
+        let pieces = Channel::Twilio.text_limit().split(&text, 10);
         assert_eq!(pieces.len(), 2);
-        assert_eq!(TextLimit::TWILIO.len(&pieces[0]), 1600);
+        assert_eq!(Channel::Twilio.text_limit().len(&pieces[0]), 1600);
         assert_eq!(pieces.concat(), text);
-        assert_eq!(TextLimit::META.split(&text, 10), [text]);
+        assert_eq!(Channel::Meta.text_limit().split(&text, 10), [text]);
     }
 
     #[test]
     fn never_more_pieces_than_allowed() {
         let text = "z".repeat(1600 * 12);
-        let bodies = TextLimit::TWILIO.split(&text, 10);
+        let bodies = Channel::Twilio.text_limit().split(&text, 10);
         assert_eq!(bodies.len(), 10);
         assert!(bodies[9].ends_with('…'));
-        assert!(TextLimit::TWILIO.fits(&bodies[9]));
+        assert!(Channel::Twilio.text_limit().fits(&bodies[9]));
     }
 
     #[test]
@@ -1176,7 +1110,7 @@ mod tests {
         // piece (quadratic, 33 s on the writer thread); this looks at 10 pieces.
         let text = "x".repeat(10 * 1024 * 1024);
         let started = std::time::Instant::now();
-        let pieces = TextLimit::META.split(&text, 10);
+        let pieces = Channel::Meta.text_limit().split(&text, 10);
         assert_eq!(pieces.len(), 10);
         assert!(
             started.elapsed() < std::time::Duration::from_secs(2),

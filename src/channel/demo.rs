@@ -198,13 +198,15 @@ pub fn phone_message(content: &Content) -> Result<PhoneMessage, SendError> {
                 choice: None,
             }
         }
-        Content::Template(template) => return Err(refused(
-            "21655",
-            format!(
+        Content::Template(template) => {
+            return Err(refused(
+                "21655",
+                format!(
                 "The ContentSid {} is not a template of this demo (it has {DEMO_ALERT_CONTENT_SID}, the staff alert)",
                 template.name
             ),
-        )),
+            ))
+        }
     })
 }
 

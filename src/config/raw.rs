@@ -448,8 +448,8 @@ impl RawConfig {
         let retention = self.retention.validate(problems);
         let admin_token = env(ENV_ADMIN_TOKEN).or(non_empty(self.admin.token)).map(Secret);
         let database_path = self.database.validate(folder, problems);
-        let limits: Vec<TextLimit> = std::iter::once(TextLimit::TWILIO)
-            .chain(meta.is_some().then_some(TextLimit::META))
+        let limits: Vec<TextLimit> = std::iter::once(Channel::Twilio.text_limit())
+            .chain(meta.is_some().then_some(Channel::Meta.text_limit()))
             .collect();
         let menu_path = self.menu.path.as_ref().map(|menu_path| folder.join(menu_path));
         let menus = self.menu.load(folder, &limits, problems);

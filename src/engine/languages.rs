@@ -18,7 +18,7 @@ use toml::{Table, Value};
 
 use super::catalog;
 use super::menu::{Menu, MenuError, MenuProblem};
-use crate::message::{Choice, ChoiceOption, ContactRef, TextLimit};
+use crate::message::{Channel, Choice, ChoiceOption, ContactRef, TextLimit};
 
 /// `[languages]`, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,8 +115,11 @@ impl Menus {
         reason = "compiled in, and pinned by the test the_built_in_menu_is_valid"
     )]
     pub fn example() -> Menus {
-        Menus::from_toml(super::menu::DEFAULT_MENU_TOML, &[TextLimit::TWILIO, TextLimit::META])
-            .expect("the built-in menu is valid")
+        Menus::from_toml(
+            super::menu::DEFAULT_MENU_TOML,
+            &Channel::PROVIDERS.map(Channel::text_limit),
+        )
+        .expect("the built-in menu is valid")
     }
 
     /// A menu in one language (a file without `[languages]`).

@@ -674,6 +674,7 @@ fn unreachable_nodes(raw: &RawMenu) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::Channel;
 
     #[test]
     fn the_built_in_menu_is_valid() {
@@ -694,7 +695,7 @@ mod tests {
             kind = "info"
             text = "Nobody comes here"
         "#;
-        let MenuError::Invalid(problems) = Menu::from_toml(text, &[TextLimit::TWILIO]).unwrap_err() else {
+        let MenuError::Invalid(problems) = Menu::from_toml(text, &[Channel::Twilio.text_limit()]).unwrap_err() else {
             panic!("expected problems")
         };
         let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
@@ -718,7 +719,9 @@ mod tests {
             kind = "info"
             text = "x"
         "#;
-        let err = Menu::from_toml(text, &[TextLimit::TWILIO]).unwrap_err().to_string();
+        let err = Menu::from_toml(text, &[Channel::Twilio.text_limit()])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("\"1\" is a number: it would shadow option 1"), "{err}");
         assert!(err.contains("empty word"), "{err}");
     }
@@ -732,7 +735,9 @@ mod tests {
             text = "x"
             colour = "red"
         "#;
-        let err = Menu::from_toml(text, &[TextLimit::TWILIO]).unwrap_err().to_string();
+        let err = Menu::from_toml(text, &[Channel::Twilio.text_limit()])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("colour"), "{err}");
     }
 
@@ -742,7 +747,8 @@ mod tests {
         let section = &readme[readme.find("## The menu file").unwrap()..];
         let start = section.find("```toml\n").unwrap() + "```toml\n".len();
         let example = &section[start..start + section[start..].find("```").unwrap()];
-        let menu = Menu::from_toml(example, &[TextLimit::TWILIO]).unwrap_or_else(|e| panic!("README menu: {e}"));
+        let menu =
+            Menu::from_toml(example, &[Channel::Twilio.text_limit()]).unwrap_or_else(|e| panic!("README menu: {e}"));
         assert_eq!(menu.form_prefix("problem"), Some("DEF"));
     }
 
@@ -750,7 +756,9 @@ mod tests {
     fn duplicate_node_names_are_rejected() {
         let text =
             "start = \"a\"\n[nodes.a]\nkind = \"info\"\ntext = \"x\"\n[nodes.a]\nkind = \"info\"\ntext = \"y\"\n";
-        let err = Menu::from_toml(text, &[TextLimit::TWILIO]).unwrap_err().to_string();
+        let err = Menu::from_toml(text, &[Channel::Twilio.text_limit()])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("duplicate") || err.contains("redefin"), "{err}");
     }
 
@@ -760,7 +768,9 @@ mod tests {
         let text = format!(
             "start = \"f\"\n[nodes.f]\nkind = \"form\"\nprefix = \"def\"\nconfirmation = \"ok {{id}}\"\nquestions = [{{ field = \"a\", ask = \"{long}\" }}]\n"
         );
-        let err = Menu::from_toml(&text, &[TextLimit::TWILIO]).unwrap_err().to_string();
+        let err = Menu::from_toml(&text, &[Channel::Twilio.text_limit()])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("prefix \"def\""), "{err}");
         assert!(err.contains("`ask` is 1500 characters"), "{err}");
     }

@@ -304,7 +304,7 @@ fn an_optional_photo_question_takes_media_or_skip() {
           { field = "photo", ask = "Send a photo or reply skip.", accept = "optional_photo" },
         ]
         "#,
-        &[crate::message::TextLimit::TWILIO],
+        &[crate::message::Channel::Twilio.text_limit()],
     )
     .unwrap();
     let (_, s) = send(&menu, None, "f", t(0));

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::Outgoing;
-use crate::message::{Channel, ContactRef, Content, Template, TextLimit};
+use crate::message::{Channel, ContactRef, Content, Template};
 use crate::phone::PhoneNumber;
 
 /// WhatsApp accepts at most this many media per message.
@@ -51,7 +51,12 @@ pub fn text(to: &str, body: &str, media_urls: &[String], channel: Option<Channel
     if body.trim().is_empty() && media_urls.is_empty() {
         return Err(field("body", "is empty; give a text or at least one media_url"));
     }
-    let largest = TextLimit::META;
+    // The channel is picked later: the largest text any provider takes.
+    let largest = Channel::PROVIDERS
+        .map(Channel::text_limit)
+        .into_iter()
+        .max_by_key(|limit| limit.max)
+        .unwrap_or(Channel::Twilio.text_limit());
     if !largest.fits(body) {
         return Err(field(
             "body",

@@ -2,7 +2,7 @@
 //! the neutral [`Reply`].
 //!
 //! The reply's texts go out as one message, split into several `<Message>`s
-//! when longer than Twilio's 1,600-unit body limit ([`TextLimit::TWILIO`]),
+//! when longer than Twilio's 1,600-unit body limit ([`Channel::Twilio.text_limit()`]),
 //! never more than 10 per response (Twilio rejects more with error 14109), the
 //! last one cut with `…` if needed. Every piece is XML-escaped (customer text
 //! echoed back must not break the document) and stripped of the control
@@ -10,7 +10,7 @@
 
 use quick_xml::escape::escape;
 
-use crate::message::{Reply, TextLimit};
+use crate::message::{Channel, Reply};
 
 /// The most `<Message>` elements one response may carry.
 pub const MAX_MESSAGES: usize = 10;
@@ -40,7 +40,7 @@ pub fn render(reply: &Reply) -> String {
 
 /// The message bodies a reply becomes on Twilio.
 pub fn fit(reply: &Reply) -> Vec<String> {
-    TextLimit::TWILIO.split(&reply.joined(), MAX_MESSAGES)
+    Channel::Twilio.text_limit().split(&reply.joined(), MAX_MESSAGES)
 }
 
 /// Drops characters XML 1.0 cannot represent, even escaped (a text that has
