@@ -7,6 +7,11 @@
 //! [`Content`](crate::message::Content), classifying its own error codes into a
 //! neutral [`SendError`](crate::message::SendError). [`demo`] is the demo's
 //! own channel, a provider on this computer.
+//!
+//! Each channel module registers how its sender ([`Transport`]) and its media
+//! fetcher ([`MediaSource`]) are made from the config, one line in
+//! [`REGISTERED`]; its facts (limits, addressing) are its entry in
+//! [`crate::channels`].
 
 pub mod client;
 pub mod demo;
@@ -48,23 +53,48 @@ pub(crate) fn foreign_template(channel: Channel, template: &crate::message::Temp
     }
 }
 
+/// What a channel module registers: how its sender and its media fetcher are
+/// set up from the config. The server's outbox and the inbox take every
+/// channel from [`REGISTERED`], so a new channel is one line there.
+pub struct Registration {
+    /// The channel.
+    pub channel: Channel,
+    /// Its sender; `Ok(None)` when the config does not use the channel, an
+    /// error saying what is missing when it is used but cannot send.
+    pub transport: fn(&Config, Option<Store<'_>>) -> MadeTransport,
+    /// Its media fetcher, when the config lets it fetch.
+    pub media: fn(&Config) -> Option<Box<dyn MediaSource>>,
+}
+
+/// A channel's sender, none (the config does not use the channel), or what
+/// the config lacks for one.
+pub type MadeTransport = Result<Option<Box<dyn Transport>>, String>;
+
+/// The running server's store, for a channel that keeps something there.
+pub type Store<'a> = (&'a Arc<ReadPool>, &'a Writer);
+
+/// The channels that send and fetch media: one line each.
+pub const REGISTERED: &[Registration] = &[twilio::REGISTRATION, meta::REGISTRATION];
+
+/// Where a channel fetches an inbound message's media.
+pub trait MediaSource: Send + Sync {
+    /// Downloads `media` (as the channel's webhook described it).
+    fn fetch(&self, media: &crate::message::Media) -> Result<client::Fetched, client::MediaError>;
+}
+
 /// Fetches inbound media for the owner's inbox, through the channel it came on.
 pub struct MediaFetcher {
-    twilio: Option<twilio::rest::RestClient>,
-    meta: Option<meta::graph::GraphClient>,
+    sources: BTreeMap<Channel, Box<dyn MediaSource>>,
 }
 
 impl MediaFetcher {
     /// The fetchers `config` can make.
     pub fn from_config(config: &Config) -> MediaFetcher {
-        let meta = config.meta.as_ref().and_then(|m| {
-            m.access_token.as_ref().map(|token| {
-                meta::graph::GraphClient::new(&m.graph_base_url, &m.api_version, &m.phone_number_id, token.clone())
-            })
-        });
         MediaFetcher {
-            twilio: twilio::rest::RestClient::from_config(config).ok(),
-            meta,
+            sources: REGISTERED
+                .iter()
+                .filter_map(|r| Some((r.channel, (r.media)(config)?)))
+                .collect(),
         }
     }
 
@@ -74,43 +104,14 @@ impl MediaFetcher {
         channel: Channel,
         media: &crate::message::Media,
     ) -> Result<client::Fetched, client::MediaError> {
-        match (channel, &media.id) {
-            (Channel::Meta, Some(id)) => match &self.meta {
-                Some(graph) => graph.fetch_media(id),
-                None => Err(client::MediaError::NotConfigured(Channel::Meta)),
-            },
-            // Twilio named the type in the (signed) webhook; trust that first.
-            (Channel::Twilio, _) => match &self.twilio {
-                Some(rest) => rest.fetch_media(&media.url).map(|mut fetched| {
-                    if !media.content_type.is_empty() {
-                        fetched.content_type.clone_from(&media.content_type);
-                    }
-                    fetched
-                }),
-                None => Err(client::MediaError::NotConfigured(Channel::Twilio)),
-            },
-            (other, _) => Err(client::MediaError::NotAllowed(format!(
-                "no media is fetched on {other}"
+        match self.sources.get(&channel) {
+            Some(source) => source.fetch(media),
+            None if channel.is_provider() => Err(client::MediaError::NotConfigured(channel)),
+            None => Err(client::MediaError::NotAllowed(format!(
+                "no media is fetched on {channel}"
             ))),
         }
     }
-}
-
-/// With `interactive = "content"` and a store, the menus' Content API templates.
-fn content_templates(
-    config: &Config,
-    store: Option<(&Arc<ReadPool>, &Writer)>,
-) -> Option<twilio::content::ContentTemplates> {
-    let (reader, writer) = store?;
-    if config.twilio.interactive != crate::config::Interactive::Content {
-        return None;
-    }
-    let client = twilio::content::ContentClient::from_config(config).ok()?;
-    Some(twilio::content::ContentTemplates::new(
-        client,
-        reader.clone(),
-        writer.clone(),
-    ))
 }
 
 /// The channels a config can send on, each with its transport and rates.
@@ -127,35 +128,17 @@ pub fn rates(config: &Config) -> Rates {
 /// The transports `config` sets up, and for each configured channel that
 /// cannot send, what is missing. With `store` (a running server's), Twilio
 /// keeps the Content API templates of `interactive = "content"` there.
-pub fn transports(config: &Config, store: Option<(&Arc<ReadPool>, &Writer)>) -> (Transports, Vec<(Channel, String)>) {
+pub fn transports(config: &Config, store: Option<Store<'_>>) -> (Transports, Vec<(Channel, String)>) {
     let rates = rates(config);
     let mut ready: Transports = BTreeMap::new();
     let mut missing = Vec::new();
-    match twilio::rest::TwilioTransport::from_config(config) {
-        Ok(transport) => {
-            let transport = transport.with_templates(content_templates(config, store));
-            ready.insert(Channel::Twilio, (Box::new(transport), rates));
-        }
-        Err(why) => missing.push((Channel::Twilio, why)),
-    }
-    if let Some(meta) = &config.meta {
-        match &meta.access_token {
-            Some(token) => {
-                let client = meta::graph::GraphClient::new(
-                    &meta.graph_base_url,
-                    &meta.api_version,
-                    &meta.phone_number_id,
-                    token.clone(),
-                );
-                ready.insert(Channel::Meta, (Box::new(client), rates));
+    for registered in REGISTERED {
+        match (registered.transport)(config, store) {
+            Ok(Some(transport)) => {
+                ready.insert(registered.channel, (transport, rates));
             }
-            None => missing.push((
-                Channel::Meta,
-                format!(
-                    "[meta] access_token is not set (nor {})",
-                    crate::config::ENV_META_ACCESS_TOKEN
-                ),
-            )),
+            Ok(None) => {}
+            Err(why) => missing.push((registered.channel, why)),
         }
     }
     (ready, missing)
