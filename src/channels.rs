@@ -24,14 +24,19 @@ pub enum Channel {
 /// What the core needs to know about a channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Facts {
-    /// As stored and shown.
+    /// As stored, configured and logged.
     pub name: &'static str,
+    /// As the owner's inbox shows it.
+    pub title: &'static str,
     /// Messages can be sent on it (a WhatsApp provider).
     pub sends: bool,
     /// The most units one message's text may have.
     pub text_max: usize,
     /// What the text limit counts.
     pub text_unit: TextUnit,
+    /// The bot's reply goes back in the webhook's answer (else through the
+    /// outbox, as messages of its own).
+    pub inline_replies: bool,
     /// A reply through the outbox shows a menu as buttons and lists.
     pub taps: bool,
     /// How it writes a contact's address.
@@ -69,17 +74,21 @@ impl Channel {
         match self {
             Channel::Twilio => Facts {
                 name: "twilio",
+                title: "Twilio",
                 sends: true,
                 text_max: 1600,
                 text_unit: TextUnit::Utf16,
+                inline_replies: true,
                 taps: false,
                 addressing: Addressing::WhatsAppUri,
             },
             Channel::Meta => Facts {
                 name: "meta",
+                title: "Meta",
                 sends: true,
                 text_max: 4096,
                 text_unit: TextUnit::Chars,
+                inline_replies: false,
                 taps: true,
                 addressing: Addressing::Digits,
             },
@@ -87,9 +96,11 @@ impl Channel {
             // customer would see.
             Channel::Local => Facts {
                 name: "local",
+                title: "terminal",
                 sends: false,
                 text_max: 1600,
                 text_unit: TextUnit::Utf16,
+                inline_replies: true,
                 taps: false,
                 addressing: Addressing::AsShown,
             },

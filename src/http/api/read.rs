@@ -7,7 +7,7 @@ use super::Api;
 use crate::http::errors::{api_error, api_store_error};
 use crate::http::router::Call;
 use crate::http::{Request, Response};
-use crate::message::{Channel, ContactRef, Direction, OutboxState, Reply, ReportedStatus};
+use crate::message::{Addressing, ContactRef, Direction, OutboxState, Reply, ReportedStatus};
 use crate::phone::PhoneNumber;
 use crate::store::{MessageKey, MessageRecord, SubmissionRecord};
 use crate::urlencoded::{param, parse as parse_form};
@@ -181,10 +181,10 @@ pub fn message_json(record: &MessageRecord) -> Value {
 /// message): only there are Meta's bare digits a phone number.
 fn shown_address(record: &MessageRecord, addr: &str, customer_side: Direction) -> String {
     let digits = || format!("+{addr}");
-    let candidate = match record.channel {
-        Channel::Meta if record.direction == customer_side => digits(),
-        Channel::Meta => return addr.to_string(),
-        Channel::Twilio | Channel::Local => addr.to_string(),
+    let candidate = match record.channel.facts().addressing {
+        Addressing::Digits if record.direction == customer_side => digits(),
+        Addressing::Digits => return addr.to_string(),
+        Addressing::WhatsAppUri | Addressing::AsShown => addr.to_string(),
     };
     PhoneNumber::parse(&candidate).map_or_else(|_| addr.to_string(), |p| p.as_str().to_string())
 }

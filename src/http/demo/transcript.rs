@@ -139,8 +139,8 @@ impl Transcript {
         let key = record.sid.clone().unwrap_or_else(|| format!("m{id}"));
         let media = record.media.iter().map(|m| m.url.clone()).collect();
         self.push(&key, record, Side::Mine, record.body.clone().unwrap_or_default(), media);
-        // Meta has no inline replies: its replies are outbound messages of their own.
-        let Some(reply) = record.reply.as_ref().filter(|_| record.channel != Channel::Meta) else {
+        // Without inline replies, the replies are outbound messages of their own.
+        let Some(reply) = record.reply.as_ref().filter(|_| record.channel.facts().inline_replies) else {
             return true;
         };
         let bodies = twiml::fit(reply);

@@ -172,7 +172,7 @@ pub fn inbox(chrome: &Chrome<'_>, rows: &[InboxRow], page: usize, pages: usize, 
                                 span.who { (row.name.clone().unwrap_or_else(|| row.who.display())) }
                                 @if row.name.is_some() { span.number { (row.who.display()) } }
                                 span.tags {
-                                    span.channel { (channel_name(row.channel)) }
+                                    span.channel { (row.channel.facts().title) }
                                     @if chrome.is_staff(&row.who) { span.badge.staff title="A [staff] number: alerts and your relayed answers" { "staff" } }
                                     @if row.waiting_since.is_some() { span.badge.wait { "waiting for you" } }
                                     @if row.waiting_since.is_some_and(|since| chrome.arrived_closed(since)) {
@@ -650,14 +650,6 @@ fn failure(message: &MessageRecord) -> Option<String> {
     })
 }
 
-fn channel_name(channel: Channel) -> &'static str {
-    match channel {
-        Channel::Twilio => "Twilio",
-        Channel::Meta => "Meta",
-        Channel::Local => "terminal",
-    }
-}
-
 /// The first line of a message, shortened.
 fn preview(body: &str, has_media: bool) -> String {
     let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -836,7 +828,7 @@ pub fn outbox(chrome: &Chrome<'_>, entries: &[OutboxEntry], done: Option<(Outbox
                     @for e in entries {
                         tr {
                             td { (e.id) }
-                            td { a href={ "/admin/conversations/" (utf8_percent_encode(&e.to, NON_ALPHANUMERIC)) } { (e.to) } " · " (channel_name(e.channel)) }
+                            td { a href={ "/admin/conversations/" (utf8_percent_encode(&e.to, NON_ALPHANUMERIC)) } { (e.to) } " · " (e.channel.facts().title) }
                             td {
                                 (e.kind().as_str()) " · " (clock(e.created_at, chrome.tz()))
                                 p.what { (what_it_says(&e.content)) }
@@ -900,7 +892,7 @@ pub fn confirm_retry(chrome: &Chrome<'_>, entry: &OutboxEntry) -> Markup {
         Some(chrome.csrf),
         html! {
             h1 { "Send message " (entry.id) " again?" }
-            p { "To " (entry.to) " on " (channel_name(entry.channel)) ". It is " strong { (entry.state.as_str()) } ": " (why) }
+            p { "To " (entry.to) " on " (entry.channel.facts().title) ". It is " strong { (entry.state.as_str()) } ": " (why) }
             @if let Some(code) = &entry.error_code { p.failure { (code) ": " (entry.error_message.clone().unwrap_or_default()) } }
             form method="post" action={ "/admin/outbox/" (entry.id) "/retry" } {
                 input type="hidden" name="csrf" value=(chrome.csrf);
