@@ -6,6 +6,11 @@
 //! The keys are the `[texts]` keys of the menu file. Adding a language is
 //! data: one more table below, with every key and the same `{placeholders}`
 //! (a unit test holds every table to that).
+//!
+//! Staff texts (the relay's alerts and `#` commands' answers) and the owner's
+//! inbox ([`inbox`]) are read the same way, English only so far.
+
+pub mod inbox;
 
 /// The languages whose built-in texts ship with shopbot.
 pub const SHIPPED: &[&str] = &["en", "de"];
@@ -208,11 +213,15 @@ fn staff_table(language: &str) -> Option<&'static [(&'static str, &'static str)]
 /// The staff text `key` in `language`, else in English (empty for a key the
 /// catalog does not have).
 pub fn staff(language: &str, key: &str) -> &'static str {
-    let find = |table: &'static [(&'static str, &'static str)]| table.iter().find(|(k, _)| *k == key).map(|(_, t)| *t);
     staff_table(language)
-        .and_then(find)
-        .or_else(|| find(STAFF_EN))
+        .and_then(|table| find(table, key))
+        .or_else(|| find(STAFF_EN, key))
         .unwrap_or_default()
+}
+
+/// The text `key` of a table.
+fn find(table: &'static [(&'static str, &'static str)], key: &str) -> Option<&'static str> {
+    table.iter().find(|(k, _)| *k == key).map(|(_, text)| *text)
 }
 
 /// The table of a shipped language.
@@ -226,7 +235,7 @@ fn table(language: &str) -> Option<&'static [(&'static str, &'static str)]> {
 
 /// The built-in text `key` in `language`, if shopbot ships that language.
 pub fn shipped(language: &str, key: &str) -> Option<&'static str> {
-    table(language)?.iter().find(|(k, _)| *k == key).map(|(_, text)| *text)
+    find(table(language)?, key)
 }
 
 /// The built-in text `key` in `language`, else in English (empty for a key
@@ -275,33 +284,43 @@ pub fn placeholders(text: &str) -> Vec<&str> {
     found
 }
 
+/// A catalog's table of a language, if shopbot ships one.
+#[cfg(test)]
+type TableOf = fn(&str) -> Option<&'static [(&'static str, &'static str)]>;
+
+/// Holds every shipped table of a catalog (`name`, for the messages) to its
+/// keys, in order, none empty, each with the English text's placeholders.
+#[cfg(test)]
+fn assert_tables_agree(name: &str, shipped: &[&str], table: TableOf, keys: &[&str]) {
+    let english = table(FALLBACK).expect("every catalog ships English");
+    for language in shipped {
+        let table = table(language).expect("a shipped language has a table");
+        let found: Vec<&str> = table.iter().map(|(k, _)| *k).collect();
+        assert_eq!(found, keys, "{name}.{language}: the keys, in order");
+        for (key, text) in table {
+            assert!(!text.trim().is_empty(), "{name}.{language}.{key} is empty");
+            assert_eq!(
+                placeholders(text),
+                placeholders(find(english, key).unwrap_or_default()),
+                "{name}.{language}.{key}: its placeholders"
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn every_key_is_in_every_shipped_language_with_the_same_placeholders() {
-        for language in SHIPPED {
-            let table = table(language).unwrap();
-            let keys: Vec<&str> = table.iter().map(|(k, _)| *k).collect();
-            assert_eq!(keys, KEYS, "{language}: the keys, in order");
-            for (key, text) in table {
-                assert!(!text.trim().is_empty(), "{language}.{key} is empty");
-                assert_eq!(
-                    placeholders(text),
-                    placeholders(super::text(FALLBACK, key)),
-                    "{language}.{key}: its placeholders"
-                );
-            }
-        }
+        assert_tables_agree("texts", SHIPPED, table, KEYS);
     }
 
     #[test]
     fn the_staff_table_has_every_key_in_order_and_none_empty() {
-        let keys: Vec<&str> = STAFF_EN.iter().map(|(k, _)| *k).collect();
-        assert_eq!(keys, STAFF_KEYS);
+        assert_tables_agree("staff", &[FALLBACK], staff_table, STAFF_KEYS);
         for (key, text) in STAFF_EN {
-            assert!(!text.trim().is_empty(), "staff.{key} is empty");
             assert_eq!(staff("de", key), *text, "an unshipped staff language reads English");
         }
     }

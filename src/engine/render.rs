@@ -86,15 +86,6 @@ impl SubmissionStatus {
     pub fn parse(word: &str) -> Option<SubmissionStatus> {
         Self::ALL.into_iter().find(|s| s.as_str() == word)
     }
-
-    /// The owner's word for it in the inbox.
-    pub fn label(self) -> &'static str {
-        match self {
-            SubmissionStatus::New => "New",
-            SubmissionStatus::InProgress => "In progress",
-            SubmissionStatus::Done => "Done",
-        }
-    }
 }
 
 /// What a customer reads for each status (`[texts] submission_new`,

@@ -2,7 +2,7 @@
 //! conversation with its reply box, the owner's reply or template, hand-back
 //! to the bot, live updates, and customers' attachments.
 
-use super::{chrome, html, pages, query_param, Inbox, SignedIn};
+use super::{chrome, html, pages, query_param, words, Inbox, SignedIn};
 use crate::channel::client::Fetched;
 use crate::engine::State;
 use crate::http::router::Call;
@@ -79,7 +79,7 @@ pub fn reply(inbox: &Inbox, call: &Page<'_>) -> Response {
     };
     let body = param(&call.guard.form.fields, "body").unwrap_or_default();
     if body.trim().is_empty() {
-        let problem = Notice::Problem("Write something first.");
+        let problem = Notice::Problem(words().get("reply_empty"));
         return conversation(inbox, &contact, &call.guard, Some(&problem), 400, true);
     }
     let message = Outgoing {
@@ -119,14 +119,14 @@ pub fn template(inbox: &Inbox, call: &Page<'_>) -> Response {
             values,
         ),
         (None, None) => {
-            let problem = Notice::Problem("Name the template first.");
+            let problem = Notice::Problem(words().get("template_unnamed"));
             return conversation(inbox, &contact, &call.guard, Some(&problem), 400, true);
         }
     };
     match message {
         Ok(message) => send(inbox, &contact, &call.guard, message),
         Err(e) => {
-            let problem = format!("Not sent: {e}");
+            let problem = words().fill("not_sent", &[("why", &e.to_string())]);
             conversation(
                 inbox,
                 &contact,
@@ -165,19 +165,18 @@ pub fn language(inbox: &Inbox, call: &Page<'_>) -> Response {
     };
     let bot = inbox.bot.current();
     let Some(languages) = bot.menus.languages() else {
-        return Response::text(404, "the menu has one language only ([languages] in the menu file)");
+        return Response::text(404, words().get("one_language"));
     };
     let chosen = param(&call.guard.form.fields, "language").map(str::trim);
     let language = match chosen {
         Some("") => None,
         Some(code) if languages.offer.iter().any(|l| l == code) => Some(code.to_string()),
         Some(code) => {
-            return Response::text(
-                400,
-                &format!("{code:?} is not an offered language ({:?})", languages.offer),
-            )
+            let (code, offer) = (format!("{code:?}"), format!("{:?}", languages.offer));
+            let why = words().fill("language_not_offered", &[("code", &code), ("offer", &offer)]);
+            return Response::text(400, &why);
         }
-        None => return Response::text(400, "the form has no language field"),
+        None => return Response::text(400, words().get("language_missing")),
     };
     match inbox.writer.run(SetLanguage {
         contact: contact.id,
@@ -198,15 +197,15 @@ pub fn media(inbox: &Inbox, call: &Page<'_>) -> Response {
         call.params.get("message").parse::<i64>(),
         call.params.get("n").parse::<usize>(),
     ) else {
-        return Response::text(404, "no such attachment");
+        return Response::text(404, words().get("no_such_attachment"));
     };
     let record = match inbox.reader.read(|db| db.message(&MessageKey::Id(id))) {
         Ok(Some(record)) => record,
-        Ok(None) => return Response::text(404, "no such message"),
+        Ok(None) => return Response::text(404, words().get("no_such_message")),
         Err(e) => return errors::api_store_error(&e),
     };
     let Some(attachment) = record.media.get(n).filter(|_| record.direction == Direction::Inbound) else {
-        return Response::text(404, "no such attachment");
+        return Response::text(404, words().get("no_such_attachment"));
     };
     fetched_attachment(
         inbox,
@@ -222,15 +221,15 @@ pub fn media(inbox: &Inbox, call: &Page<'_>) -> Response {
 /// the submissions show the customer's photos, not their types.
 pub fn submission_media(inbox: &Inbox, call: &Page<'_>) -> Response {
     let Ok(n) = call.params.get("n").parse::<usize>() else {
-        return Response::text(404, "no such attachment");
+        return Response::text(404, words().get("no_such_attachment"));
     };
     let submission = match inbox.reader.read(|db| db.submission(call.params.get("id"))) {
         Ok(Some(submission)) => submission,
-        Ok(None) => return Response::text(404, "no such submission"),
+        Ok(None) => return Response::text(404, words().get("no_such_submission")),
         Err(e) => return errors::api_store_error(&e),
     };
     let Some(attachment) = submission.answers.iter().flat_map(|a| &a.media).nth(n) else {
-        return Response::text(404, "no such attachment");
+        return Response::text(404, words().get("no_such_attachment"));
     };
     let channel = if attachment.id.is_some() {
         crate::message::Channel::Meta
@@ -261,7 +260,7 @@ fn fetched_attachment(
         Ok(fetched) => attachment_response(fetched, name),
         Err(e) => {
             log::warn!(target: "admin", "{name}: {e}");
-            Response::text(502, &format!("the attachment could not be fetched: {e}"))
+            Response::text(502, &words().fill("attachment_unfetched", &[("why", &e.to_string())]))
         }
     }
 }
@@ -287,7 +286,7 @@ fn attachment_response(fetched: Fetched, name: &str) -> Response {
 fn contact(inbox: &Inbox, call: &Page<'_>) -> Result<ContactView, Response> {
     match inbox.reader.read(|db| db.contact_by_key(call.params.get("key"))) {
         Ok(Some(contact)) => Ok(contact),
-        Ok(None) => Err(Response::text(404, "no such conversation")),
+        Ok(None) => Err(Response::text(404, words().get("no_such_conversation"))),
         Err(e) => Err(errors::api_store_error(&e)),
     }
 }
@@ -310,7 +309,7 @@ fn send(inbox: &Inbox, contact: &ContactView, signed: &SignedIn, message: Outgoi
             ))
         }
         Ok(Err(refusal)) => {
-            let problem = format!("Not sent: {refusal}");
+            let problem = words().fill("not_sent", &[("why", &refusal.to_string())]);
             conversation(inbox, contact, signed, Some(&Notice::Problem(&problem)), 409, true)
         }
         Err(e) => errors::writer_unavailable("the owner's message", &e),
@@ -343,15 +342,11 @@ fn conversation(
     };
     let reply_box = match policy::check(ContentKind::Text, &facts, now) {
         Ok(()) => ReplyBox::Open(policy::window_left(&facts, now).unwrap_or_default()),
-        Err(Refusal::OptedOut) => {
-            ReplyBox::Refused("This customer opted out (sent STOP): nothing can be sent until they send START.".into())
-        }
+        Err(Refusal::OptedOut) => ReplyBox::Refused(words().get("opted_out").into()),
         Err(refusal) => {
             let channel = inbox.routing.text_channel(&contact.who, &facts);
-            ReplyBox::TemplateOnly(
-                format!("The 24-hour window is closed ({refusal}). Only an approved template can go now."),
-                channel,
-            )
+            let why = words().fill("window_closed", &[("why", &refusal.to_string())]);
+            ReplyBox::TemplateOnly(why, channel)
         }
     };
     if let Some(newest) = messages.last().and_then(|m| m.id).filter(|_| mark_read) {

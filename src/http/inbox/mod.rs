@@ -12,6 +12,8 @@
 //! - Every response is `Cache-Control: no-store` with a strict
 //!   `Content-Security-Policy` (nothing from another origin, no inline script).
 //! - Sessions, cookies and the sign-in throttle are in `session.rs`.
+//! - Its words come from the inbox catalog, in the one language `words()`
+//!   chooses (English for now).
 //!
 //! Handlers read through the store's read pool and write through the writer
 //! (the reply through the outbox's one enqueue); no SQL here. They take the
@@ -35,6 +37,7 @@ use crate::auth::Throttle;
 use crate::channel::MediaFetcher;
 use crate::clock::Clock;
 use crate::conversation::LiveBot;
+use crate::engine::catalog::{self, inbox::Words};
 use crate::outbox::sender::Wake;
 use crate::outbox::Routing;
 use crate::store::{OwnerSession, ReadPool};
@@ -47,6 +50,13 @@ pub use session::COOKIE;
 /// The orders page, where the owner also uploads a spreadsheet (its body
 /// limit is the larger upload one).
 pub const ORDERS_PATH: &str = "/admin/orders";
+/// The inbox's texts: English, the only inbox language shipped so far. The
+/// one place the inbox's language is chosen (an owner's language setting
+/// would set it here).
+fn words() -> Words {
+    Words::new(catalog::FALLBACK)
+}
+
 /// What every `/admin/` response carries.
 const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -205,7 +215,7 @@ fn route(inbox: &Inbox, request: &Request) -> Response {
             page(inbox, &Call { request, params, guard })
         }
         Found::WrongMethod(allowed) => wrong_method(&allowed),
-        Found::Route(Access::Open(_), _) | Found::NotHere => Response::text(404, "no such page in the inbox"),
+        Found::Route(Access::Open(_), _) | Found::NotHere => Response::text(404, words().get("no_such_page")),
     }
 }
 
@@ -230,6 +240,7 @@ fn live_js() -> Response {
 /// What every signed-in page shows around its content.
 fn chrome<'a>(inbox: &'a Inbox, signed: &'a SignedIn) -> Chrome<'a> {
     Chrome {
+        words: words(),
         shop: &inbox.shop_name,
         csrf: &signed.session.csrf,
         now: inbox.clock.now(),

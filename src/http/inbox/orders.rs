@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{chrome, html, pages, query_param, Inbox, SignedIn};
+use super::{chrome, html, pages, query_param, words, Inbox, SignedIn};
 use crate::http::router::Call;
 use crate::http::{errors, Response};
 use crate::work::ImportOrders;
@@ -26,7 +26,7 @@ pub fn upload(inbox: &Inbox, call: &Page<'_>) -> Response {
             inbox,
             call,
             400,
-            Some(pages::Upload::Refused("Choose a CSV file first.".into())),
+            Some(pages::Upload::Refused(words().get("upload_choose_file").into())),
         );
     };
     let size = file.len();

@@ -1,7 +1,7 @@
 //! The outbox page: each message's state and last error, and the owner's
 //! word on a held message (send it again, or say whether it arrived).
 
-use super::{chrome, html, pages, query_param, Inbox, SignedIn};
+use super::{chrome, html, pages, query_param, words, Inbox, SignedIn};
 use crate::http::router::Call;
 use crate::http::{errors, Response};
 use crate::store::{InboxAction, OutboxEntry};
@@ -55,7 +55,7 @@ pub fn retry(inbox: &Inbox, call: &Page<'_>) -> Response {
             log::info!(target: "admin", "{user} queued message {id} again");
             Response::see_other(&format!("/admin/outbox?done=resent&message={id}"))
         }
-        Ok(_) => Response::text(409, "only an uncertain or failed message can be sent again"),
+        Ok(_) => Response::text(409, words().get("retry_refused")),
         Err(e) => errors::writer_unavailable("retry", &e),
     }
 }
@@ -69,7 +69,7 @@ pub fn resolve(inbox: &Inbox, call: &Page<'_>) -> Response {
         _ => None,
     };
     let (Ok(id), Some(arrived)) = (call.params.get("id").parse::<i64>(), arrived) else {
-        return Response::text(400, "name the message and say whether it arrived (arrived=yes or no)");
+        return Response::text(400, words().get("resolve_unnamed"));
     };
     let user = &call.guard.session.user;
     let action = if arrived {
@@ -89,8 +89,8 @@ pub fn resolve(inbox: &Inbox, call: &Page<'_>) -> Response {
             let done = if arrived { "arrived" } else { "dropped" };
             Response::see_other(&format!("/admin/outbox?done={done}&message={id}"))
         }
-        Ok(Some(false)) => Response::text(409, "only an uncertain message can be resolved"),
-        Ok(None) => Response::text(404, "no such message"),
+        Ok(Some(false)) => Response::text(409, words().get("resolve_refused")),
+        Ok(None) => Response::text(404, words().get("no_such_message")),
         Err(e) => errors::writer_unavailable("resolve", &e),
     }
 }
@@ -98,11 +98,11 @@ pub fn resolve(inbox: &Inbox, call: &Page<'_>) -> Response {
 /// The outbox entry the path's `{id}` names.
 fn entry(inbox: &Inbox, call: &Page<'_>) -> Result<OutboxEntry, Response> {
     let Ok(id) = call.params.get("id").parse::<i64>() else {
-        return Err(Response::text(404, "no such message"));
+        return Err(Response::text(404, words().get("no_such_message")));
     };
     match inbox.reader.read(|db| db.outbox_entry(id)) {
         Ok(Some(entry)) => Ok(entry),
-        Ok(None) => Err(Response::text(404, "no such message")),
+        Ok(None) => Err(Response::text(404, words().get("no_such_message"))),
         Err(e) => Err(errors::api_store_error(&e)),
     }
 }

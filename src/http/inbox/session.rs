@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use jiff::Timestamp;
 
-use super::{html, multipart_or_urlencoded, pages, Inbox, Posted, SignedIn};
+use super::{html, multipart_or_urlencoded, pages, words, Inbox, Posted, SignedIn};
 use crate::auth::{self, device, Refused, Trier, SESSION_LIFETIME};
 use crate::http::client_address::client_address;
 use crate::http::router::Call;
@@ -28,7 +28,7 @@ pub const COOKIE: &str = "shopbot_session";
 
 /// `GET /admin/login`: the form.
 pub fn login_form(inbox: &Inbox, _: &Call<'_>) -> Response {
-    html(200, pages::login(&inbox.shop_name, "/admin/", None))
+    html(200, pages::login(words(), &inbox.shop_name, "/admin/", None))
 }
 
 /// `POST /admin/login`: the name (which may be left out when the inbox has
@@ -67,14 +67,14 @@ pub fn sign_in(inbox: &Inbox, call: &Call<'_>) -> Response {
     let user = match user.filter(|_| verified) {
         Some(user) => user,
         None => {
-            let why = match (anyone, named, found) {
-                (false, _, _) => "No account yet: run `shopbot dashboard set-password` on the server.",
-                (true, false, false) => "Write your name too: this inbox has several accounts.",
-                (true, false, true) => "That password is not right.",
-                (true, true, _) => "That name and password do not match.",
-            };
+            let why = words().get(match (anyone, named, found) {
+                (false, _, _) => "login_no_account",
+                (true, false, false) => "login_name_needed",
+                (true, false, true) => "login_wrong_password",
+                (true, true, _) => "login_no_match",
+            });
             log::warn!(target: "admin", "a failed sign-in from {client}");
-            return html(401, pages::login(&inbox.shop_name, &next, Some(why)));
+            return html(401, pages::login(words(), &inbox.shop_name, &next, Some(why)));
         }
     };
     inbox.throttle.succeeded(&trier);
@@ -131,14 +131,11 @@ pub fn current(inbox: &Inbox, request: &Request) -> Option<(String, OwnerSession
 /// A POST's form, if it carries the session's CSRF token; else `403`.
 pub fn checked_form(request: &Request, session: &OwnerSession) -> Result<Posted, Response> {
     let posted = multipart_or_urlencoded(request)
-        .map_err(|e| Response::text(400, &format!("the form could not be read: {e}")))?;
+        .map_err(|e| Response::text(400, &words().fill("form_unreadable", &[("why", &e)])))?;
     let presented = param(&posted.fields, "csrf").or_else(|| request.header("X-CSRF-Token"));
     match presented {
         Some(token) if auth::same_secret(token, &session.csrf) => Ok(posted),
-        _ => Err(Response::text(
-            403,
-            "the form is stale or not from this inbox (CSRF check failed); nothing was done",
-        )),
+        _ => Err(Response::text(403, words().get("csrf_failed"))),
     }
 }
 
@@ -157,11 +154,12 @@ fn known_device(request: &Request, stored: Option<&str>) -> Option<String> {
 /// `429`: the sign-in form again, saying how long to wait.
 fn throttled(inbox: &Inbox, next: &str, refused: Refused) -> Response {
     let secs = refused.retry_after_secs();
-    let why = match refused {
-        Refused::TooManyTries(_) => format!("Too many wrong passwords. Try again in {secs} seconds."),
-        Refused::Busy(_) => format!("Too many sign-ins right now. Try again in {secs} seconds."),
+    let key = match refused {
+        Refused::TooManyTries(_) => "login_too_many_tries",
+        Refused::Busy(_) => "login_busy",
     };
-    html(429, pages::login(&inbox.shop_name, next, Some(&why))).header("Retry-After", secs.to_string())
+    let why = words().fill(key, &[("seconds", &secs.to_string())]);
+    html(429, pages::login(words(), &inbox.shop_name, next, Some(&why))).header("Retry-After", secs.to_string())
 }
 
 /// A session's full lifetime from `now`.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
-use super::{chrome, html, pages, query_param, Inbox, SignedIn};
+use super::{chrome, html, pages, query_param, words, Inbox, SignedIn};
 use crate::engine::render::SubmissionStatus;
 use crate::http::router::Call;
 use crate::http::{errors, Response};
@@ -59,15 +59,14 @@ pub fn page(inbox: &Inbox, call: &Page<'_>) -> Response {
 pub fn set_status(inbox: &Inbox, call: &Page<'_>) -> Response {
     let fields = &call.guard.form.fields;
     let Some(status) = param(fields, "status").and_then(SubmissionStatus::parse) else {
-        return Response::text(400, "the status must be new, in_progress or done");
+        return Response::text(400, words().get("status_invalid"));
     };
     let note = param(fields, "note").unwrap_or_default().trim();
     let chars = note.chars().count();
     if chars > MAX_NOTE_CHARS {
-        return Response::text(
-            400,
-            &format!("the note has {chars} characters; at most {MAX_NOTE_CHARS} fit in the customer's message"),
-        );
+        let values = [("chars", chars.to_string()), ("max", MAX_NOTE_CHARS.to_string())];
+        let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        return Response::text(400, &words().fill("note_too_long", &values));
     }
     let work = SetSubmissionStatus {
         public_id: call.params.get("id").to_string(),
@@ -94,7 +93,7 @@ pub fn set_status(inbox: &Inbox, call: &Page<'_>) -> Response {
                 id = saved.set.public_id,
             ))
         }
-        Ok(None) => Response::text(404, "no such submission"),
+        Ok(None) => Response::text(404, words().get("no_such_submission")),
         Err(e) => errors::writer_unavailable("the submission's status", &e),
     }
 }
@@ -114,17 +113,17 @@ fn told_word(saved: &StatusSaved) -> &'static str {
 /// What the page says after the owner saved submission `id` (`told` from
 /// [`told_word`]); `None` for anything else.
 fn saved_notice(id: &str, told: &str) -> Option<String> {
-    let what = match told {
-        "yes" => "the customer is told (see the Outbox).",
-        "opted-out" => "the customer opted out (sent STOP), so they were not told.",
-        "no" => "the customer could not be told: the 24-hour window is closed and [notify] has no submission template.",
-        "same" => "nothing changed.",
-        "note" => "the note is saved; the customer is told when the status changes.",
-        "off" => "customers are not told ([notify] submission_status = true tells them).",
+    let key = match told {
+        "yes" => "saved_told",
+        "opted-out" => "saved_opted_out",
+        "no" => "saved_not_told",
+        "same" => "saved_same",
+        "note" => "saved_note",
+        "off" => "saved_off",
         _ => return None,
     };
     let id: String = id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
-    Some(format!("{id} saved: {what}"))
+    Some(words().fill(key, &[("id", &id)]))
 }
 
 /// `GET /admin/submissions.csv?form=&since=`: every matching row.
@@ -137,7 +136,7 @@ pub fn spreadsheet(inbox: &Inbox, call: &Page<'_>) -> Response {
     let mut out = Vec::new();
     if let Err(e) = crate::spreadsheet::write_submissions(&mut out, &rows, &inbox.bot.current().timezone) {
         log::error!(target: "admin", "writing the submissions CSV: {e}");
-        return Response::text(500, "could not write the spreadsheet");
+        return Response::text(500, words().get("spreadsheet_failed"));
     }
     Response::with_body(200, "text/csv; charset=utf-8", out)
         .header("Content-Disposition", "attachment; filename=\"submissions.csv\"")
