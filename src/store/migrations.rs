@@ -357,6 +357,14 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE submissions ADD COLUMN status_note TEXT;
     ALTER TABLE submissions ADD COLUMN status_at TEXT;
     "#,
+    // 16: the outbox's unfinished messages (queued, sending, uncertain) in
+    // order: the sender's "what is due next" walks them and stops at the
+    // first one nothing is ahead of. Without it, each send looked at every
+    // queued message and, for each, at its contact's whole history: a
+    // backlog of Q messages cost Q x history per send.
+    r#"
+    CREATE INDEX outbox_unfinished ON outbox(message_id) WHERE state != 'sent' AND state != 'failed';
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -275,6 +275,30 @@ impl ContentColumns {
 
 const JOB_COLUMNS: &str = "m.id, m.channel, c.phone, c.user_id, o.kind, m.body, m.media, o.template, o.attempts";
 
+/// The query of [`Db::next_due`] for `channels`.
+///
+/// The names are our own constants, so they can be written into the SQL (one
+/// cached statement per set of channels). Both walks go through the
+/// unfinished messages only (`outbox_unfinished`, in order), so a send costs
+/// what is unfinished ahead of it, not the backlog times each contact's
+/// history.
+fn next_due_sql(channels: &[Channel]) -> String {
+    let names: Vec<String> = channels.iter().map(|c| format!("'{}'", c.as_str())).collect();
+    format!(
+        "SELECT {JOB_COLUMNS} FROM outbox o INDEXED BY outbox_unfinished
+           JOIN messages m ON m.id = o.message_id JOIN contacts c ON c.id = m.contact_id
+         WHERE o.state != 'sent' AND o.state != 'failed'
+           AND o.state = 'queued' AND o.next_attempt_at <= ?1 AND m.channel IN ({})
+           AND NOT EXISTS (SELECT 1 FROM outbox o2 INDEXED BY outbox_unfinished
+                             JOIN messages m2 ON m2.id = o2.message_id
+                           WHERE o2.state != 'sent' AND o2.state != 'failed'
+                             AND o2.message_id < o.message_id AND +m2.contact_id = m.contact_id
+                             AND (o2.state != 'uncertain' OR o.kind != 'reply'))
+         ORDER BY o.message_id LIMIT 1",
+        names.join(", ")
+    )
+}
+
 impl Db<'_> {
     /// What the rules need to know about a contact (defaults for one never seen).
     pub fn contact_facts(&self, who: &ContactRef) -> Result<ContactFacts, StoreError> {
@@ -341,19 +365,7 @@ impl Db<'_> {
         if channels.is_empty() {
             return Ok(None);
         }
-        // The names are our own constants, so they can be written into the SQL
-        // (one cached statement per set of channels).
-        let names: Vec<String> = channels.iter().map(|c| format!("'{}'", c.as_str())).collect();
-        let sql = format!(
-            "SELECT {JOB_COLUMNS} FROM outbox o JOIN messages m ON m.id = o.message_id JOIN contacts c ON c.id = m.contact_id
-             WHERE o.state = 'queued' AND o.next_attempt_at <= ?1 AND m.channel IN ({})
-               AND NOT EXISTS (SELECT 1 FROM outbox o2 JOIN messages m2 ON m2.id = o2.message_id
-                               WHERE m2.contact_id = m.contact_id AND o2.message_id < o.message_id
-                                 AND (o2.state IN ('queued', 'sending')
-                                      OR (o2.state = 'uncertain' AND o.kind != 'reply')))
-             ORDER BY o.message_id LIMIT 1",
-            names.join(", ")
-        );
+        let sql = next_due_sql(channels);
         let row = self
             .conn
             .prepare_cached(&sql)?
@@ -744,6 +756,31 @@ mod tests {
             let channel = content.only_channel().unwrap_or(Channel::Twilio);
             assert_eq!(ContentColumns::of(&content).into_content(1, channel).unwrap(), content);
         }
+    }
+
+    #[test]
+    fn the_next_due_message_is_found_through_the_unfinished_ones_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = super::super::Store::open(&dir.path().join("plan.db")).unwrap();
+        let plan: Vec<String> = store
+            .read(|db| {
+                let mut explain = db
+                    .conn
+                    .prepare(&format!("EXPLAIN QUERY PLAN {}", next_due_sql(&Channel::PROVIDERS)))?;
+                let rows = explain.query_map([""], |r| r.get::<_, String>(3))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .unwrap();
+        let plan = plan.join("\n");
+        assert_eq!(plan.matches("USING INDEX outbox_unfinished").count(), 2, "{plan}");
+        assert!(
+            !plan.contains("TEMP B-TREE"),
+            "walked in order, stops at the first: {plan}"
+        );
+        assert!(
+            !plan.contains("messages_by_contact"),
+            "never a contact's whole history: {plan}"
+        );
     }
 
     #[test]
