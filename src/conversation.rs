@@ -120,16 +120,37 @@ pub fn handle_inbound(db: &Db<'_>, bot: &Bot, msg: &Inbound, now: Timestamp) -> 
             contact: None,
         });
     }
-    let (contact, message, picked) = store_inbound(db, msg, now)?;
-    let reply = match bot.staff.as_ref().filter(|desk| desk.staff.is_staff(&msg.from)) {
-        // A staff number never runs the customer menu (nor the opt-out gate).
-        Some(desk) => Reply::new(staff::from_staff(db, desk, msg, contact, now)?),
+    let (contact, picked) = db.find_or_add_contact_with_language(&msg.from, msg.profile_name.as_deref(), now)?;
+    let reply = match &bot.staff {
+        // Without staff, nothing a step does writes another message or reads
+        // this one: the message is stored after the step, with its reply, in
+        // one row write, and then the submissions that point to it.
         None => {
             let language = Language::of(bot, picked, &msg.from);
-            Reply::of(as_customer(db, bot, msg, (contact, message), language, now)?)
+            let answer = as_customer(db, bot, msg, contact, language, now)?;
+            let reply = Reply::of(answer.parts);
+            let message = db.insert_answered(msg, contact, now, &reply)?;
+            answer.submissions.store(db, contact, message, now)?;
+            reply
+        }
+        // With staff, a step may alert or relay (new messages, after this
+        // one) and a staff member's own window starts with this message: it
+        // is stored first, as received, and its reply set after the step.
+        Some(desk) => {
+            let message = db.insert_inbound(msg, contact, now)?;
+            let reply = if desk.staff.is_staff(&msg.from) {
+                // A staff number never runs the customer menu (nor the opt-out gate).
+                Reply::new(staff::from_staff(db, desk, msg, contact, now)?)
+            } else {
+                let language = Language::of(bot, picked, &msg.from);
+                let answer = as_customer(db, bot, msg, contact, language, now)?;
+                answer.submissions.store(db, contact, message, now)?;
+                Reply::of(answer.parts)
+            };
+            db.set_reply(message, &reply)?;
+            reply
         }
     };
-    db.set_reply(message, &reply)?;
     log::debug!(target: "conversation", "{}: {:?} -> {:?}", msg.key, msg.text, reply.parts);
     Ok(Handled {
         reply,
@@ -138,28 +159,67 @@ pub fn handle_inbound(db: &Db<'_>, bot: &Bot, msg: &Inbound, now: Timestamp) -> 
     })
 }
 
+/// What a customer's message is answered with.
+struct Answer {
+    /// The reply's parts.
+    parts: Vec<ReplyPart>,
+    /// The submissions it made, stored once the message is.
+    submissions: Submissions,
+}
+
 /// A customer's message: the opt-out gate, then the menu.
 fn as_customer(
     db: &Db<'_>,
     bot: &Bot,
     msg: &Inbound,
-    (contact, message): (ContactId, MessageId),
+    contact: ContactId,
     language: Language,
     now: Timestamp,
-) -> Result<Vec<ReplyPart>, StoreError> {
+) -> Result<Answer, StoreError> {
     let session = db.session(contact)?;
     let menu = bot.menus.get(&language.current);
     let in_form = matches!(session.as_ref().map(|s| &s.state), Some(State::Form { .. }));
     let texts = match bot.opt.gate(&msg.text, db.is_suppressed(&msg.from)?, in_form) {
         Gate::Converse => {
             let talk = Talk { bot, menu, language };
-            return converse(db, &talk, msg, session, (contact, message), now);
+            return converse(db, &talk, msg, session, contact, now);
         }
         Gate::Silent => remind_opted_out(db, menu, msg, now)?,
         Gate::OptOut(keyword) => consent(db, msg, ConsentAction::OptOut, &keyword, now, &menu.texts.opted_out)?,
         Gate::OptIn(keyword) => consent(db, msg, ConsentAction::OptIn, &keyword, now, &menu.texts.opted_in)?,
     };
-    Ok(texts.into_iter().map(ReplyPart::Text).collect())
+    Ok(Answer {
+        parts: texts.into_iter().map(ReplyPart::Text).collect(),
+        submissions: Submissions::default(),
+    })
+}
+
+/// Submissions a step made, for the message that made them: its row is
+/// written after the step when it carries the reply.
+#[derive(Default)]
+struct Submissions(Vec<NewSubmission>);
+
+/// One submission: its ID (allocated during the step), form and answers.
+struct NewSubmission {
+    id: String,
+    form: String,
+    answers: Vec<engine::Answer>,
+}
+
+impl Submissions {
+    /// Stores them, made by `message` of `contact`.
+    fn store(self, db: &Db<'_>, contact: ContactId, message: MessageId, now: Timestamp) -> Result<(), StoreError> {
+        for NewSubmission { id, form, answers } in self.0 {
+            let preview = answers
+                .iter()
+                .find(|a| !a.text.is_empty())
+                .map(|a| a.text.clone())
+                .unwrap_or_else(|| "(photo)".into());
+            db.insert_submission(&id, &form, contact, &answers, &preview, Some(message), now)?;
+            log::info!(target: "conversation", "submission {id} stored (form {form})");
+        }
+        Ok(())
+    }
 }
 
 /// A customer's language: the one they picked (`None`: never), and the one
@@ -241,26 +301,14 @@ pub fn handle_failed_inbound(db: &Db<'_>, msg: &Inbound, now: Timestamp) -> Resu
             contact: None,
         });
     }
-    let (contact, message, _) = store_inbound(db, msg, now)?;
+    let (contact, _) = db.find_or_add_contact_with_language(&msg.from, msg.profile_name.as_deref(), now)?;
     let reply = Reply::new([APOLOGY.to_string()]);
-    db.set_reply(message, &reply)?;
+    db.insert_answered(msg, contact, now, &reply)?;
     Ok(Handled {
         reply,
         repeated: false,
         contact: Some(contact),
     })
-}
-
-/// Stores the message (and its contact, if new); the contact, the message and
-/// the language the contact picked.
-fn store_inbound(
-    db: &Db<'_>,
-    msg: &Inbound,
-    now: Timestamp,
-) -> Result<(ContactId, MessageId, Option<String>), StoreError> {
-    let (contact, language) = db.find_or_add_contact_with_language(&msg.from, msg.profile_name.as_deref(), now)?;
-    let message = db.insert_inbound(msg, contact, now)?;
-    Ok((contact, message, language))
 }
 
 /// How often an opted-out customer who writes is reminded how to opt in again.
@@ -306,12 +354,17 @@ fn converse(
     talk: &Talk<'_>,
     msg: &Inbound,
     session: Option<Session>,
-    (contact, message): (ContactId, MessageId),
+    contact: ContactId,
     now: Timestamp,
-) -> Result<Vec<ReplyPart>, StoreError> {
+) -> Result<Answer, StoreError> {
     let bot = talk.bot;
     let step = match language_step(db, talk, contact, msg, session.is_none())? {
-        LanguageStep::Ask(choice) => return Ok(vec![ReplyPart::Choice { choice }]),
+        LanguageStep::Ask(choice) => {
+            return Ok(Answer {
+                parts: vec![ReplyPart::Choice { choice }],
+                submissions: Submissions::default(),
+            })
+        }
         LanguageStep::Switched(language) => engine::start(bot.menus.get(&language)),
         LanguageStep::None => {
             let input = engine::Inbound {
@@ -329,12 +382,12 @@ fn converse(
         None => step,
     };
     let was_with_person = matches!(session.as_ref().map(|s| &s.state), Some(State::WithPerson { .. }));
-    let ctx = EffectContext {
+    let mut ctx = EffectContext {
         db,
         bot,
         contact,
         msg,
-        message,
+        submissions: Submissions::default(),
         now,
         hold_alerts_until: closed.and_then(|c| c.hold_alerts_until),
     };
@@ -361,7 +414,10 @@ fn converse(
             Output::Do(effect) => ReplyPart::Text(ctx.apply(effect)?),
         });
     }
-    Ok(parts)
+    Ok(Answer {
+        parts,
+        submissions: ctx.submissions,
+    })
 }
 
 /// A handoff while the shop is closed (`[hours]`): what the customer is told,
@@ -415,7 +471,8 @@ struct EffectContext<'a, 'c> {
     bot: &'a Bot,
     contact: ContactId,
     msg: &'a Inbound,
-    message: MessageId,
+    /// The submissions made so far, stored with the message.
+    submissions: Submissions,
     now: Timestamp,
     /// Staff alerts wait until then (the shop is closed).
     hold_alerts_until: Option<Timestamp>,
@@ -423,7 +480,7 @@ struct EffectContext<'a, 'c> {
 
 impl EffectContext<'_, '_> {
     /// Carries out one effect and returns the text it contributes to the reply.
-    fn apply(&self, effect: Effect) -> Result<String, StoreError> {
+    fn apply(&mut self, effect: Effect) -> Result<String, StoreError> {
         match effect {
             Effect::Submit {
                 form,
@@ -437,22 +494,9 @@ impl EffectContext<'_, '_> {
                     .strftime("%Y%m%d%H%M%S")
                     .to_string();
                 let id = self.db.next_submission_id(&prefix, &stamp)?;
-                let preview = answers
-                    .iter()
-                    .find(|a| !a.text.is_empty())
-                    .map(|a| a.text.clone())
-                    .unwrap_or_else(|| "(photo)".into());
-                self.db.insert_submission(
-                    &id,
-                    &form,
-                    self.contact,
-                    &answers,
-                    &preview,
-                    Some(self.message),
-                    self.now,
-                )?;
-                log::info!(target: "conversation", "submission {id} stored (form {form})");
-                Ok(render::submitted(&confirmation, &id))
+                let text = render::submitted(&confirmation, &id);
+                self.submissions.0.push(NewSubmission { id, form, answers });
+                Ok(text)
             }
             Effect::ListSubmissions { form, limit, texts } => {
                 let items = self.db.recent_submissions(self.contact, &form, limit)?;

@@ -105,6 +105,11 @@ impl TextLimit {
     /// The largest char boundary of `text` whose prefix is at most `units`
     /// long; `text.len()` when all of it fits. Looks at no more than `units + 1` chars.
     fn boundary_within(&self, text: &str, units: usize) -> usize {
+        // A character takes at least as many UTF-8 bytes as UTF-16 units (or
+        // characters): a text of at most `units` bytes fits whole, uncounted.
+        if text.len() <= units {
+            return text.len();
+        }
         let mut used = 0;
         for (i, c) in text.char_indices() {
             used += self.char_len(c);
@@ -511,7 +516,7 @@ impl Reply {
     /// The texts as one message body, a blank line between them (one chat
     /// bubble when it fits the channel).
     pub fn joined(&self) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(256);
         for (i, part) in self.parts.iter().enumerate() {
             if i > 0 {
                 out.push_str("\n\n");

@@ -7,8 +7,22 @@ use jiff::Timestamp;
 use super::StoreError;
 
 /// The stored form of `t`.
+///
+/// The last one formatted on this thread is kept: the writer handles a whole
+/// batch at one `now`, and one message stores it three times or more (its
+/// row, the session, a submission), so it is formatted once, not each time.
 pub fn to_sql(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(Timestamp, String)>> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| match last {
+        Some((at, text)) if *at == t => text.clone(),
+        _ => {
+            let text = t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+            *last = Some((t, text.clone()));
+            text
+        }
+    })
 }
 
 /// Reads a stored timestamp back.
@@ -28,5 +42,12 @@ mod tests {
         let t: Timestamp = "2025-01-19T12:30:22Z".parse().unwrap();
         assert_eq!(to_sql(t), "2025-01-19T12:30:22.000Z");
         assert_eq!(from_sql(&to_sql(t)).unwrap(), t);
+        let later: Timestamp = "2025-01-19T12:30:22.5Z".parse().unwrap();
+        assert_eq!(
+            to_sql(later),
+            "2025-01-19T12:30:22.500Z",
+            "not the one kept from before"
+        );
+        assert_eq!(to_sql(t), "2025-01-19T12:30:22.000Z");
     }
 }

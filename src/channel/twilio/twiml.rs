@@ -22,8 +22,16 @@ const XML_DECL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;
 
 /// Renders a reply as TwiML.
 pub fn render(reply: &Reply) -> String {
-    let mut out = String::from(XML_DECL);
     let bodies = fit(reply);
+    // The document's size when nothing needs escaping: one allocation.
+    let size = XML_DECL.len() + "<Response></Response>".len();
+    let mut out = String::with_capacity(
+        size + bodies
+            .iter()
+            .map(|b| b.len() + "<Message></Message>".len())
+            .sum::<usize>(),
+    );
+    out.push_str(XML_DECL);
     if bodies.is_empty() {
         out.push_str("<Response/>");
         return out;
@@ -47,7 +55,12 @@ pub fn fit(reply: &Reply) -> Vec<String> {
 /// none is borrowed as it is).
 fn clean(text: &str) -> std::borrow::Cow<'_, str> {
     let allowed = |c: char| matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}');
-    if text.chars().all(allowed) {
+    // By bytes first: the controls are single bytes, and U+FFFE and U+FFFF
+    // start with 0xEF (as do other characters, then looked at one by one).
+    let plain = |b: &u8| *b >= b' ' || matches!(b, b'\t' | b'\n' | b'\r');
+    if text.as_bytes().iter().all(plain)
+        && (memchr::memchr(0xEF, text.as_bytes()).is_none() || text.chars().all(allowed))
+    {
         return std::borrow::Cow::Borrowed(text);
     }
     std::borrow::Cow::Owned(text.chars().filter(|&c| allowed(c)).collect())

@@ -3,9 +3,10 @@
 //! `X-Forwarded-*`), which key (the auth token, or a SharedKey named by
 //! `X-Twilio-Webhooks-Signature-Settings`) and which algorithm.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::signature::{self, Algorithm, SignatureSettings};
+use super::signature::{self, Algorithm, PreparedKey, SignatureSettings};
 use crate::config::{Config, Secret};
 
 /// Checks webhook signatures as configured.
@@ -13,7 +14,8 @@ use crate::config::{Config, Secret};
 pub struct WebhookVerifier {
     enabled: bool,
     base_url: Option<String>,
-    auth_token: Option<Secret>,
+    /// The auth token, keyed once for HMAC-SHA1 (classic signatures).
+    auth_token: Option<PreparedKey>,
     shared_keys: BTreeMap<String, Secret>,
 }
 
@@ -47,7 +49,11 @@ impl WebhookVerifier {
         WebhookVerifier {
             enabled: config.webhooks.validate_signatures,
             base_url: config.server.public_base_url.clone(),
-            auth_token: config.twilio.auth_token.clone(),
+            auth_token: config
+                .twilio
+                .auth_token
+                .as_ref()
+                .map(|token| PreparedKey::new(Algorithm::HmacSha1, token.expose().as_bytes())),
             shared_keys: config.twilio.webhook_shared_keys.clone(),
         }
     }
@@ -75,10 +81,8 @@ impl WebhookVerifier {
                 "no public_base_url configured and no Host header to fall back on".into(),
             ));
         }
-        let (algorithm, key) = self.key_for(request.settings).map_err(reject)?;
-        let valid = urls
-            .iter()
-            .any(|url| signature::verify(algorithm, key.expose().as_bytes(), url, request.params, signature));
+        let key = self.key_for(request.settings).map_err(reject)?;
+        let valid = urls.iter().any(|url| key.verify(url, request.params, signature));
         if valid {
             Ok(())
         } else {
@@ -95,13 +99,15 @@ impl WebhookVerifier {
         }
     }
 
-    fn key_for(&self, settings: Option<&str>) -> Result<(Algorithm, &Secret), String> {
+    /// The key to check with: the prepared auth token, or the SharedKey the
+    /// settings header names (keyed here, as its algorithm comes with the request).
+    fn key_for(&self, settings: Option<&str>) -> Result<Cow<'_, PreparedKey>, String> {
         let settings = settings.map(str::trim).filter(|s| !s.is_empty());
         let Some(settings) = settings.map(SignatureSettings::parse) else {
             return self
                 .auth_token
                 .as_ref()
-                .map(|token| (Algorithm::HmacSha1, token))
+                .map(Cow::Borrowed)
                 .ok_or_else(|| "no auth token configured for classic signatures".to_string());
         };
         let algorithm = settings
@@ -114,6 +120,6 @@ impl WebhookVerifier {
             .shared_keys
             .get(&key_id)
             .ok_or_else(|| format!("unknown SharedKey {key_id:?}; add it to [twilio] webhook_shared_keys"))?;
-        Ok((algorithm, secret))
+        Ok(Cow::Owned(PreparedKey::new(algorithm, secret.expose().as_bytes())))
     }
 }
