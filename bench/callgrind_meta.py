@@ -162,20 +162,10 @@ def ready(server, port, log, limit=120):
     sys.exit(f"the server did not answer in {limit} s")
 
 
-def config(folder, port, mock_port):
-    return f"""[server]
-listen = "127.0.0.1:{port}"
-public_base_url = "https://bot.example.com"
-workers = 2
-[database]
-path = "shopbot.db"
-[shop]
-name = "Bench Shop"
-timezone = "UTC"
-[twilio]
-auth_token = "bench-token"
-whatsapp_from = "whatsapp:+14155238886"
-[meta]
+def write_config(folder, port, mock_port):
+    """$folder/config.toml: bench/common.sh's bench config (as callgrind.sh's,
+    two workers) with `[meta]` pointed at the mock."""
+    meta = f"""[meta]
 phone_number_id = "{PHONE_NUMBER_ID}"
 access_token = "bench-access-token"
 app_secret = "{APP_SECRET}"
@@ -184,6 +174,9 @@ graph_base_url = "http://127.0.0.1:{mock_port}"
 [outbox]
 messages_per_second = 80
 """
+    env = {**os.environ, "DIR": folder, "PORT": str(port), "TOKEN": "bench-token", "SERVER_LINES": "workers = 2"}
+    subprocess.run(["bash", "-c", ". bench/common.sh && write_config"], input=meta.encode(), env=env, check=True)
+    return os.path.join(folder, "config.toml")
 
 
 def measure(binary, batch, requests):
@@ -194,9 +187,7 @@ def measure(binary, batch, requests):
     with tempfile.TemporaryDirectory() as scratch:
         folder = keep or scratch
         os.makedirs(folder, exist_ok=True)
-        path = os.path.join(folder, "config.toml")
-        with open(path, "w") as f:
-            f.write(config(folder, port, mock.server_address[1]))
+        path = write_config(folder, port, mock.server_address[1])
         log = open(os.path.join(folder, "server.log"), "w")
         server = subprocess.Popen(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={folder}/cg.out", binary, "serve", "--config", path],
