@@ -3,7 +3,9 @@
 //! This is the one adapter between tiny_http and the handlers: a worker copies
 //! each request into an owned [`Request`] (reading the body under a size limit),
 //! runs the handler under `catch_unwind` (a panic becomes a `500` and a log line,
-//! never a dead worker), writes the [`Response`] and logs one line per request.
+//! never a dead worker), and writes the [`Response`], or hands the connection
+//! to whoever answers it later ([`Response::later`], [`answer`]: the writer
+//! answers Twilio's webhooks after its commit); one log line per request.
 //! `HEAD` is answered here, for every route, as `GET` without the body.
 //! Handlers are plain functions of a [`Request`], testable without sockets.
 //!
@@ -16,6 +18,7 @@
 //! answer, so a client that does not read its answers holds at most one worker,
 //! briefly, and is then cut off.
 
+pub mod answer;
 pub mod api;
 pub mod client_address;
 pub mod demo;
@@ -35,6 +38,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+pub use answer::{Answer, Later};
 pub use tiny_http::Method;
 
 /// The largest request body accepted (webhooks are a few KiB).
@@ -140,7 +144,7 @@ impl Request {
 }
 
 /// An HTTP response.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Response {
     /// The status code.
     pub status: u16,
@@ -150,6 +154,8 @@ pub struct Response {
     pub body: Vec<u8>,
     /// Added to the request's log line (e.g. the MessageSid); never sent.
     pub log_note: Option<String>,
+    /// Set by [`Response::later`]: who answers instead.
+    pub later: Option<Later>,
 }
 
 impl Response {
@@ -160,6 +166,7 @@ impl Response {
             headers: vec![("Content-Type", content_type.to_string())],
             body: body.into(),
             log_note: None,
+            later: None,
         }
     }
 
@@ -179,6 +186,17 @@ impl Response {
             headers: Vec::new(),
             body: Vec::new(),
             log_note: None,
+            later: None,
+        }
+    }
+
+    /// The answer comes later, from another thread: the server hands the
+    /// connection to `answer` (see [`Answer`]) instead of writing this
+    /// response, whose status (`202`) and empty body are never sent.
+    pub fn later(answer: impl FnOnce(Answer) + Send + 'static) -> Response {
+        Response {
+            later: Some(Later::new(answer)),
+            ..Response::empty(202)
         }
     }
 
@@ -278,9 +296,8 @@ fn worker(server: &tiny_http::Server, handler: &Handler, large_bodies: &[(String
 
 fn serve(mut raw: tiny_http::Request, handler: &Handler, large_bodies: &[(String, usize)]) {
     let started = Instant::now();
-    let method = raw.method().clone();
-    let target = raw.url().to_string();
-    let response = match read_request(&mut raw, body_limit(&method, &target, large_bodies)) {
+    let limit = body_limit(raw.method(), raw.url(), large_bodies);
+    let response = match read_request(&mut raw, limit) {
         Ok(mut request) => {
             // HEAD is GET without the body (RFC 9110 §9.3.2), for every route
             // at once: the handlers see GET, and tiny_http sends the head of
@@ -290,25 +307,18 @@ fn serve(mut raw: tiny_http::Request, handler: &Handler, large_bodies: &[(String
                 request.head = true;
             }
             catch_unwind(AssertUnwindSafe(|| handler(&request))).unwrap_or_else(|_| {
-                log::error!(target: "http", "{method} {}: the handler panicked", request.path());
+                log::error!(target: "http", "{} {}: the handler panicked", raw.method(), request.path());
                 Response::text(500, "internal server error")
             })
         }
         Err(response) => response,
     };
-    let response = allow_head(response);
-    // The line is put together only when it is logged (not at `warn`, as a
-    // busy shop may run): no allocation per request for a line nobody reads.
-    if log::log_enabled!(target: "http", log::Level::Info) {
-        let path = target.split('?').next().unwrap_or_default();
-        let note = response
-            .log_note
-            .as_deref()
-            .map(|n| format!(" {n}"))
-            .unwrap_or_default();
-        log::info!(target: "http", "{method} {path} {} {:.1}ms{note}", response.status, started.elapsed().as_secs_f64() * 1e3);
+    let mut response = response;
+    let answer = Answer::new(raw, started);
+    match response.later.take() {
+        Some(later) => later.run(answer),
+        None => answer.send(response),
     }
-    write_response(raw, response);
 }
 
 /// The largest body a request may have: [`MAX_BODY_BYTES`], unless it is a
@@ -352,42 +362,8 @@ fn read_request(raw: &mut tiny_http::Request, max: usize) -> Result<Request, Res
     })
 }
 
-/// A `405`'s `Allow` that names `GET` names `HEAD` too, since every `GET`
-/// route answers `HEAD` (see [`serve`]).
-fn allow_head(mut response: Response) -> Response {
-    if response.status == 405 {
-        for (name, value) in &mut response.headers {
-            let methods: Vec<&str> = value.split(',').map(str::trim).collect();
-            if name.eq_ignore_ascii_case("Allow") && methods.contains(&"GET") && !methods.contains(&"HEAD") {
-                value.push_str(", HEAD");
-            }
-        }
-    }
-    response
-}
-
 fn too_large(max: usize) -> Response {
     Response::text(413, &format!("the request body is larger than {max} bytes")).header("Connection", "close")
-}
-
-fn write_response(raw: tiny_http::Request, response: Response) {
-    let mut out = tiny_http::Response::from_data(response.body).with_status_code(response.status);
-    for (name, value) in response.headers {
-        match tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            Ok(header) => out.add_header(header),
-            // The value is never logged: it may be a cookie.
-            Err(()) => {
-                log::warn!(target: "http", "the {name} header of a {} answer was dropped: its value is not ASCII", response.status)
-            }
-        }
-    }
-    if let Err(e) = raw.respond(out) {
-        if e.kind() == std::io::ErrorKind::TimedOut {
-            log::info!(target: "http", "the client did not take its answer in time; connection closed");
-        } else {
-            log::debug!(target: "http", "writing the response failed: {e}");
-        }
-    }
 }
 
 #[cfg(test)]

@@ -401,6 +401,11 @@ pub fn agent(timeout: Duration) -> ureq::Agent {
         .new_agent()
 }
 
+/// Twilio's signature of `params` posted to `url`, with the test token.
+pub fn sign(url: &str, params: &[(String, String)]) -> String {
+    signature::compute(Algorithm::HmacSha1, TOKEN.as_bytes(), url, params)
+}
+
 /// POST form params to `http` + `target`, signed as Twilio would for `BASE_URL` + target.
 pub fn post_signed_to(
     agent: &ureq::Agent,
@@ -408,8 +413,7 @@ pub fn post_signed_to(
     target: &str,
     params: &[(String, String)],
 ) -> Result<Reply, ureq::Error> {
-    let url = format!("{BASE_URL}{target}");
-    let sig = signature::compute(Algorithm::HmacSha1, TOKEN.as_bytes(), &url, params);
+    let sig = sign(&format!("{BASE_URL}{target}"), params);
     let body = serde_urlencoded::to_string(params).unwrap();
     let response = agent
         .post(&format!("{http}{target}"))

@@ -1,5 +1,5 @@
 //! `POST /twilio/inbound`: check the signature, hand the message to the writer,
-//! answer TwiML.
+//! which answers TwiML itself once the message is committed.
 //!
 //! With `[twilio] interactive = "content"`, a reply that shows a menu goes
 //! whole through the outbox (the menu as a Content API template) and the
@@ -15,7 +15,9 @@ use crate::channel::twilio::{twiml, webhook};
 use crate::http::router::Call;
 use crate::http::{errors, Response};
 use crate::message::Reply;
-use crate::work::HandleInbound;
+use crate::outbox::sender::Wake;
+use crate::work::{Answered, HandleInbound};
+use crate::writer::WriterError;
 
 /// Handles one inbound-message webhook.
 pub fn handle(twilio: &Twilio, call: &Call<'_>) -> Response {
@@ -34,9 +36,20 @@ pub fn handle(twilio: &Twilio, call: &Call<'_>) -> Response {
         message,
         choices: twilio.choices,
     };
-    match twilio.writer.run(work) {
+    let (writer, outbox) = (twilio.writer.clone(), twilio.outbox.clone());
+    // The writer answers after the commit (no hand-back to this worker).
+    Response::later(move |answer| {
+        writer.run_then(work, move |handled| {
+            answer.send_promptly(answer_to(handled, &outbox, key))
+        });
+    })
+}
+
+/// The TwiML for a handled message, or the error.
+fn answer_to(handled: Result<Answered, WriterError>, outbox: &Wake, key: String) -> Response {
+    match handled {
         Ok(answered) if answered.by_outbox => {
-            twilio.outbox.wake();
+            outbox.wake();
             Response::with_body(200, twiml::CONTENT_TYPE, twiml::render(&Reply::default())).note(key)
         }
         Ok(answered) => {

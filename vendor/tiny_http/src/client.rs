@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, BufWriter, ErrorKind, Read};
 
 use std::net::SocketAddr;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -46,6 +46,10 @@ pub struct ClientConnection {
     // shopbot patch: set once a response could not be written (in time); no
     // further request is read, even one already buffered
     broken: Arc<AtomicBool>,
+
+    // shopbot patch (23): the write half's prompt deadline, handed to each
+    // request for `Request::respond_promptly`
+    prompt_deadline: Arc<AtomicU64>,
 
     // shopbot patch (15): the last request's body was left unread, so what is
     // left of it is read and thrown away before the connection closes
@@ -88,6 +92,7 @@ impl ClientConnection {
         let remote_addr = read_socket.peer_addr();
         let secure = read_socket.secure();
         let broken = read_socket.broken_flag();
+        let prompt_deadline = write_socket.prompt_deadline();
         write_socket.set_response_limits(limits.response_limits());
 
         let mut source = SequentialReaderBuilder::new(BufReader::with_capacity(1024, read_socket));
@@ -104,6 +109,7 @@ impl ClientConnection {
             limits,
             head_bytes: 0,
             broken,
+            prompt_deadline,
         }
     }
 
@@ -340,7 +346,7 @@ impl ClientConnection {
         })?;
 
         // return the request
-        Ok(request)
+        Ok(request.with_prompt_deadline(self.prompt_deadline.clone()))
     }
 }
 

@@ -1,10 +1,14 @@
+use std::convert::TryFrom;
 use std::io::Error as IoError;
 use std::io::{self, Cursor, ErrorKind, Read, Write};
 
 use std::fmt;
 use std::net::SocketAddr;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::util::{EqualReader, FusedReader};
 use crate::{HTTPVersion, Header, Method, Response, StatusCode};
@@ -77,6 +81,10 @@ pub struct Request {
     // shopbot patch: the body is over the connection's `buffer_body_up_to`
     // and was not read, so the connection cannot carry another request
     pub(crate) body_left_unread: bool,
+
+    // shopbot patch (23): the connection's prompt deadline, for
+    // `respond_promptly` (`None` for a request not read from a socket)
+    prompt_deadline: Option<Arc<AtomicU64>>,
 }
 
 struct NotifyOnDrop<R> {
@@ -345,6 +353,7 @@ where
         must_send_continue,
         notify_when_responded: None,
         body_left_unread,
+        prompt_deadline: None,
     })
 }
 
@@ -621,6 +630,41 @@ impl Request {
         res
     }
 
+    /// Sends a response to this request, from a thread that must not wait
+    /// for the client (shopbot patch 23): the response must be written within
+    /// `within` (or the connection's `response_timeout`, if shorter), with no
+    /// extension for a slow but reading client. A client that does not take
+    /// it in time gets its connection closed, as at the response deadline;
+    /// the error is `TimedOut`.
+    ///
+    /// Meant for small responses to a connection whose earlier responses
+    /// are written (`max_requests_in_flight = Some(1)`): the socket's buffers
+    /// then take them at once, unless the client has stopped reading. With
+    /// more requests in flight, an earlier response still being written on
+    /// the connection shares the deadline from when it is set.
+    pub fn respond_promptly<R>(
+        mut self,
+        response: Response<R>,
+        within: Duration,
+    ) -> Result<(), IoError>
+    where
+        R: Read,
+    {
+        let prompt = self.prompt_deadline.take();
+        if let Some(prompt) = &prompt {
+            let nanos = u64::try_from(within.as_nanos()).unwrap_or(u64::MAX).max(1);
+            prompt.store(nanos, Ordering::Relaxed);
+        }
+        let res = self.respond_impl(response);
+        if let Some(prompt) = prompt {
+            prompt.store(0, Ordering::Relaxed);
+        }
+        if let Some(sender) = self.notify_when_responded.take() {
+            sender.send(()).ok();
+        }
+        res
+    }
+
     fn respond_impl<R>(&mut self, response: Response<R>) -> Result<(), IoError>
     where
         R: Read,
@@ -656,6 +700,11 @@ impl Request {
             ErrorKind::ConnectionReset => Ok(()),
             _ => Err(err),
         })
+    }
+
+    pub(crate) fn with_prompt_deadline(mut self, prompt: Arc<AtomicU64>) -> Self {
+        self.prompt_deadline = Some(prompt);
+        self
     }
 
     pub(crate) fn with_notify_sender(mut self, sender: Sender<()>) -> Self {

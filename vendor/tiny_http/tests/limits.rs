@@ -457,3 +457,78 @@ fn a_large_body_cut_short_is_an_error() {
     assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
     assert_eq!(body.len(), 40);
 }
+
+// shopbot patch (23)
+#[test]
+fn a_prompt_answer_to_a_client_that_does_not_read_is_cut_off_at_once() {
+    let (server, addr) = bare_server(Limits {
+        write_timeout: Some(Duration::from_secs(30)),
+        response_timeout: Some(Duration::from_secs(30)),
+        response_min_rate: Some(512 * 1024),
+        max_requests_in_flight: Some(1),
+        ..Limits::default()
+    });
+    let mut client = connect(&addr);
+    write!(client, "GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let rq = server
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap()
+        .unwrap();
+    let started = Instant::now();
+    // more than the socket buffers take in at once, to a client that reads nothing
+    let result = rq.respond_promptly(
+        Response::from_data(vec![b'x'; 16 << 20]),
+        Duration::from_millis(50),
+    );
+    let took = started.elapsed();
+    assert_eq!(result.map_err(|e| e.kind()), Err(std::io::ErrorKind::TimedOut));
+    assert!(took < Duration::from_secs(2), "took {:?}", took);
+    assert!(
+        closed_within(&mut client, Duration::from_secs(5)),
+        "the connection stayed open"
+    );
+}
+
+// shopbot patch (23)
+#[test]
+fn after_a_prompt_answer_the_next_answer_has_the_usual_deadline() {
+    let (server, addr) = bare_server(Limits {
+        response_timeout: Some(Duration::from_secs(10)),
+        max_requests_in_flight: Some(1),
+        ..Limits::default()
+    });
+    let mut client = connect(&addr);
+    write!(client, "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let rq = server
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap()
+        .unwrap();
+    rq.respond_promptly(Response::from_string("hello"), Duration::from_millis(50))
+        .unwrap();
+    assert_eq!(status(&mut client), Some(200));
+    let mut body = [0; 5];
+    client.read_exact(&mut body).unwrap();
+    assert_eq!(&body, b"hello");
+
+    write!(client, "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let rq = server
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap()
+        .unwrap();
+    // 16 MB that the client starts reading only after 500 ms: the write
+    // waits for it, longer than the 50 ms of the answer before
+    let size = 16 << 20;
+    let responder = thread::spawn(move || rq.respond(Response::from_data(vec![b'x'; size])));
+    thread::sleep(Duration::from_millis(500));
+    let mut received = 0;
+    let mut buf = vec![0; 256 * 1024];
+    let started = Instant::now();
+    while received < size && started.elapsed() < Duration::from_secs(20) {
+        match client.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => received += n,
+        }
+    }
+    assert!(responder.join().unwrap().is_ok());
+    assert!(received > size - 1024, "{} of {} bytes", received, size);
+}

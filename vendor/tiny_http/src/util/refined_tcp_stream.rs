@@ -2,7 +2,7 @@ use std::convert::TryFrom;
 use std::io::Result as IoResult;
 use std::io::{Error as IoError, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -125,6 +125,10 @@ pub struct RefinedTcpStream {
     applied_write_timeout: Option<Duration>,
     // shared by both halves: a write failed, so the connection is done
     broken: Arc<AtomicBool>,
+    // shopbot patch (23): while not 0, the deadline (in nanoseconds) of the
+    // response being written, shorter than `response_limits` allow and not
+    // extended by `min_rate`: the application asked for a prompt answer
+    prompt: Arc<AtomicU64>,
 }
 
 /// What writing one response may take (shopbot patch; see `Limits`).
@@ -147,6 +151,7 @@ impl RefinedTcpStream {
 
         let (read, write) = (stream.try_clone()?, stream);
         let broken = Arc::new(AtomicBool::new(false));
+        let prompt = Arc::new(AtomicU64::new(0));
 
         let read = RefinedTcpStream {
             stream: read,
@@ -159,6 +164,7 @@ impl RefinedTcpStream {
             write_deadline: None,
             applied_write_timeout: None,
             broken: broken.clone(),
+            prompt: prompt.clone(),
         };
 
         let write = RefinedTcpStream {
@@ -172,6 +178,7 @@ impl RefinedTcpStream {
             write_deadline: None,
             applied_write_timeout: None,
             broken,
+            prompt,
         };
 
         Ok((read, write))
@@ -230,6 +237,13 @@ impl RefinedTcpStream {
         self.broken.clone()
     }
 
+    /// The prompt deadline both halves share: a [`Request`](crate::Request)
+    /// sets it for the response it writes with `respond_promptly` (shopbot
+    /// patch 23).
+    pub(crate) fn prompt_deadline(&self) -> Arc<AtomicU64> {
+        self.prompt.clone()
+    }
+
     /// After a failed write (a part of a response may have gone out, so
     /// nothing more can follow it): marks the connection broken and shuts the
     /// socket down both ways, which also ends a read waiting on the other
@@ -258,9 +272,14 @@ impl RefinedTcpStream {
     }
 
     fn write_in_time(&mut self, buf: &[u8]) -> IoResult<usize> {
-        let timeout = match self.response_limits.timeout {
-            None => return self.stream.write(buf),
-            Some(timeout) => timeout,
+        let prompt = match self.prompt.load(Ordering::Relaxed) {
+            0 => None,
+            nanos => Some(Duration::from_nanos(nanos)),
+        };
+        let timeout = match (self.response_limits.timeout, prompt) {
+            (None, None) => return self.stream.write(buf),
+            (Some(timeout), None) | (None, Some(timeout)) => timeout,
+            (Some(timeout), Some(prompt)) => timeout.min(prompt),
         };
         let deadline = *self
             .write_deadline
@@ -271,7 +290,9 @@ impl RefinedTcpStream {
             ErrorKind::WouldBlock => IoError::new(ErrorKind::TimedOut, e),
             _ => e,
         })?;
-        if let (Some(rate), Some(deadline)) = (self.response_limits.min_rate, self.write_deadline) {
+        if let (Some(rate), Some(deadline), None) =
+            (self.response_limits.min_rate, self.write_deadline, prompt)
+        {
             if rate > 0 {
                 let nanos = (written as u128).saturating_mul(1_000_000_000) / u128::from(rate);
                 let more = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
