@@ -17,10 +17,12 @@
 //! One log line per request is written here, when it is answered.
 
 use std::fmt;
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use super::Response;
+use crate::writer::{Work, Writer, WriterError};
 
 /// How long a prompt answer may take to go into the socket.
 pub const PROMPT: Duration = Duration::from_millis(20);
@@ -51,12 +53,30 @@ impl fmt::Debug for Later {
     }
 }
 
-/// A request's connection, waiting for its answer.
+/// Queues `work` and answers the request from the writer thread once it is
+/// committed, with what `render` makes of its result (one thread wake-up
+/// less than waiting for it in the worker).
+pub fn after_commit<W: Work>(
+    writer: &Writer,
+    work: W,
+    render: impl FnOnce(Result<W::Output, WriterError>) -> Response + Send + 'static,
+) -> Response {
+    let writer = writer.clone();
+    Response::later(move |answer| writer.run_then(work, move |result| answer.send_promptly(render(result))))
+}
+
+/// A request waiting for its answer: its connection, or a caller without
+/// one (a handler's test; see [`Response::settled`]).
 pub struct Answer {
-    raw: Option<tiny_http::Request>,
+    to: Option<To>,
     method: tiny_http::Method,
     target: String,
     started: Instant,
+}
+
+enum To {
+    Connection(tiny_http::Request),
+    Caller(mpsc::SyncSender<Response>),
 }
 
 impl Answer {
@@ -65,21 +85,16 @@ impl Answer {
         Answer {
             method: raw.method().clone(),
             target: raw.url().to_string(),
-            raw: Some(raw),
+            to: Some(To::Connection(raw)),
             started,
         }
-    }
-
-    /// The request target, as received.
-    pub fn target(&self) -> &str {
-        &self.target
     }
 
     /// Writes `response` under the connection's usual deadline (from a
     /// thread that may wait for the client).
     pub fn send(mut self, response: Response) {
-        if let Some(raw) = self.raw.take() {
-            self.write(raw, response, None);
+        if let Some(to) = self.to.take() {
+            self.write(to, response, None);
         }
     }
 
@@ -87,11 +102,11 @@ impl Answer {
     /// at once, or, if its body is over [`PROMPT_MAX_BYTES`], from a thread
     /// of its own.
     pub fn send_promptly(mut self, response: Response) {
-        let Some(raw) = self.raw.take() else { return };
+        let Some(to) = self.to.take() else { return };
         if response.body.len() <= PROMPT_MAX_BYTES {
-            return self.write(raw, response, Some(PROMPT));
+            return self.write(to, response, Some(PROMPT));
         }
-        self.raw = Some(raw);
+        self.to = Some(to);
         let spawned = thread::Builder::new()
             .name("http-answer".into())
             .spawn(move || self.send(response));
@@ -101,7 +116,11 @@ impl Answer {
         }
     }
 
-    fn write(&self, raw: tiny_http::Request, response: Response, prompt: Option<Duration>) {
+    fn write(&self, to: To, response: Response, prompt: Option<Duration>) {
+        let raw = match to {
+            To::Connection(raw) => raw,
+            To::Caller(caller) => return drop(caller.send(response)),
+        };
         let response = allow_head(response);
         self.log(&response);
         let status = response.status;
@@ -136,10 +155,29 @@ impl Answer {
 
 impl Drop for Answer {
     fn drop(&mut self) {
-        if let Some(raw) = self.raw.take() {
+        if let Some(to) = self.to.take() {
             log::error!(target: "http", "{} {}: dropped without an answer", self.method, self.target);
-            self.write(raw, Response::text(500, "internal server error"), Some(PROMPT));
+            self.write(to, Response::text(500, "internal server error"), Some(PROMPT));
         }
+    }
+}
+
+impl Response {
+    /// The response as its client gets it: an answer given later (see
+    /// [`Response::later`]) is waited for. For callers without a
+    /// connection: handlers tested without sockets.
+    pub fn settled(mut self) -> Response {
+        let Some(later) = self.later.take() else { return self };
+        let (caller, answered) = mpsc::sync_channel(1);
+        later.run(Answer {
+            to: Some(To::Caller(caller)),
+            method: tiny_http::Method::Get,
+            target: String::new(),
+            started: Instant::now(),
+        });
+        answered
+            .recv()
+            .unwrap_or_else(|_| Response::text(500, "internal server error"))
     }
 }
 

@@ -56,7 +56,7 @@ impl Fixture {
             remote: Some([127, 0, 0, 1].into()),
             head: false,
         };
-        self.area.handle(&request)
+        self.area.handle(&request).map(Response::settled)
     }
 
     fn post_signed(&self, body: &[u8]) -> Response {

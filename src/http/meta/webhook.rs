@@ -17,6 +17,7 @@
 use super::MetaWebhook;
 use crate::channel::meta::{signature, webhook};
 use crate::config::Meta;
+use crate::http::answer::after_commit;
 use crate::http::{errors, Request, Response};
 use crate::urlencoded::{param, parse};
 use crate::work::HandleBatch;
@@ -75,13 +76,14 @@ pub fn receive(app: &MetaWebhook, meta: &Meta, request: &Request) -> Response {
         statuses: batch.statuses,
         unusable: batch.unusable,
     };
-    match app.writer.run(work) {
+    let outbox = app.outbox.clone();
+    after_commit(&app.writer, work, move |queued| match queued {
         Ok(queued) => {
             if queued > 0 {
-                app.outbox.wake();
+                outbox.wake();
             }
             Response::text(200, "ok").note(note)
         }
         Err(e) => errors::writer_unavailable(&note, &e).note(note),
-    }
+    })
 }

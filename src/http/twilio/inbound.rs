@@ -12,6 +12,7 @@
 
 use super::{signed::verified_form, Twilio};
 use crate::channel::twilio::{twiml, webhook};
+use crate::http::answer::after_commit;
 use crate::http::router::Call;
 use crate::http::{errors, Response};
 use crate::message::Reply;
@@ -36,13 +37,9 @@ pub fn handle(twilio: &Twilio, call: &Call<'_>) -> Response {
         message,
         choices: twilio.choices,
     };
-    let (writer, outbox) = (twilio.writer.clone(), twilio.outbox.clone());
+    let outbox = twilio.outbox.clone();
     // The writer answers after the commit (no hand-back to this worker).
-    Response::later(move |answer| {
-        writer.run_then(work, move |handled| {
-            answer.send_promptly(answer_to(handled, &outbox, key))
-        });
-    })
+    after_commit(&twilio.writer, work, move |handled| answer_to(handled, &outbox, key))
 }
 
 /// The TwiML for a handled message, or the error.

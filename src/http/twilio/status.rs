@@ -1,9 +1,10 @@
 //! `POST /twilio/status`: status callbacks. Signature-checked like inbound
 //! messages; every event is stored (duplicates once, unknown SIDs too) and
-//! answered `204` once committed.
+//! answered `204` by the writer once committed.
 
 use super::{signed::verified_form, Twilio};
 use crate::channel::twilio::status::status_event;
+use crate::http::answer::after_commit;
 use crate::http::router::Call;
 use crate::http::{errors, Response};
 use crate::store::Recorded;
@@ -21,9 +22,9 @@ pub fn handle(twilio: &Twilio, call: &Call<'_>) -> Response {
         Err(e) => return errors::bad_webhook(&e),
     };
     let note = format!("{} {}", event.key, event.status);
-    match twilio.writer.run(RecordStatus(event)) {
+    after_commit(&twilio.writer, RecordStatus(event), move |recorded| match recorded {
         Ok(Recorded::New) => Response::empty(204).note(note),
         Ok(Recorded::Duplicate) => Response::empty(204).note(format!("{note} (duplicate)")),
         Err(e) => errors::writer_unavailable(&note, &e).note(note),
-    }
+    })
 }
