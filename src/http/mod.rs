@@ -297,7 +297,7 @@ fn worker(server: &tiny_http::Server, handler: &Handler, large_bodies: &[(String
 fn serve(mut raw: tiny_http::Request, handler: &Handler, large_bodies: &[(String, usize)]) {
     let started = Instant::now();
     let limit = body_limit(raw.method(), raw.url(), large_bodies);
-    let response = match read_request(&mut raw, limit) {
+    let mut response = match read_request(&mut raw, limit) {
         Ok(mut request) => {
             // HEAD is GET without the body (RFC 9110 §9.3.2), for every route
             // at once: the handlers see GET, and tiny_http sends the head of
@@ -313,7 +313,6 @@ fn serve(mut raw: tiny_http::Request, handler: &Handler, large_bodies: &[(String
         }
         Err(response) => response,
     };
-    let mut response = response;
     let answer = Answer::new(raw, started);
     match response.later.take() {
         Some(later) => later.run(answer),
