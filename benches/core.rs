@@ -155,7 +155,7 @@ fn conversation_batches(template: &[(String, String)]) {
                         _ => {}
                     }
                 }
-                webhook::inbound(params).expect("valid message")
+                webhook::inbound(&params).expect("valid message")
             })
             .collect();
         let now = Timestamp::now();

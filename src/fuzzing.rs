@@ -29,7 +29,7 @@ use crate::message::{Channel, Content};
 use crate::orders::{self, ImportError};
 use crate::phone::PhoneNumber;
 use crate::store::{Db, Store, StoreError};
-use crate::urlencoded;
+use crate::urlencoded::{self, FormPair};
 
 /// A target's body: one input in, a panic for a bug.
 pub type Target = fn(&[u8]);
@@ -74,7 +74,7 @@ pub fn twilio_form(data: &[u8]) {
         Ok(&params),
         "{encoded:?} re-parses differently"
     );
-    if let Ok(inbound) = webhook::inbound(params.clone()) {
+    if let Ok(inbound) = webhook::inbound(&params) {
         assert_eq!(inbound.channel, Channel::Twilio);
         assert!(
             !inbound.key.trim().is_empty(),
@@ -85,19 +85,19 @@ pub fn twilio_form(data: &[u8]) {
             "an inbound message from nobody: {inbound:?}"
         );
     }
-    if let Ok(event) = status::status_event(params) {
+    if let Ok(event) = status::status_event(&params) {
         assert!(!event.key.is_empty() && !event.status.as_str().is_empty(), "{event:?}");
     }
 }
 
 /// `application/x-www-form-urlencoded` as browsers and Twilio write it.
-fn encode_form(params: &[(String, String)]) -> String {
+fn encode_form(params: &[impl FormPair]) -> String {
     use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
     const KEEP: &AsciiSet = &NON_ALPHANUMERIC.remove(b'*').remove(b'-').remove(b'.').remove(b'_');
     let encode = |text: &str| utf8_percent_encode(text, KEEP).to_string();
     params
         .iter()
-        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+        .map(|pair| format!("{}={}", encode(pair.name()), encode(pair.value())))
         .collect::<Vec<_>>()
         .join("&")
 }

@@ -220,7 +220,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
 fn demo_channel(config: &Config, writer: &Writer) -> DemoChannel {
     let writer = writer.clone();
     let callback: StatusCallback = Arc::new(move |form| {
-        let event = channel::twilio::status::status_event(form)?;
+        let event = channel::twilio::status::status_event(&form)?;
         writer.run(RecordStatus(event))?;
         Ok(())
     });

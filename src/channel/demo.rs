@@ -255,7 +255,7 @@ mod tests {
         assert!(sent.key.starts_with("SM") && sent.key.len() == 34, "{}", sent.key);
         assert_eq!(sent.status, MessageStatus::Queued);
         let forms = seen.lock().unwrap();
-        let event = crate::channel::twilio::status::status_event(forms[0].clone()).unwrap();
+        let event = crate::channel::twilio::status::status_event(&forms[0]).unwrap();
         assert_eq!((event.key.as_str(), event.status.as_str()), (sent.key.as_str(), "sent"));
         assert_eq!(event.to_addr.as_deref(), Some("whatsapp:+27820000001"));
     }

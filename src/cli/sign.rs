@@ -11,6 +11,7 @@ use crate::channel::meta;
 use crate::channel::twilio::signature::{self, Algorithm};
 use crate::channel::twilio::webhook::parse_form;
 use crate::config::{ENV_AUTH_TOKEN, ENV_META_APP_SECRET};
+use crate::urlencoded;
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -104,15 +105,17 @@ fn sign_meta(args: &Args) -> Result<(), CliError> {
 
 fn sign_twilio(args: &Args, url: &str) -> Result<(), CliError> {
     let params = match read_body(args)? {
-        Some(body) => parse_form(&body).map_err(|e| CliError::InvalidArg {
-            arg: args
-                .body_file
-                .as_deref()
-                .unwrap_or(std::path::Path::new("-"))
-                .display()
-                .to_string(),
-            source: Box::new(e),
-        })?,
+        Some(body) => parse_form(&body)
+            .map(urlencoded::into_owned)
+            .map_err(|e| CliError::InvalidArg {
+                arg: args
+                    .body_file
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new("-"))
+                    .display()
+                    .to_string(),
+                source: Box::new(e),
+            })?,
         None => args
             .params
             .iter()

@@ -23,6 +23,8 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::Sha256;
 
+use crate::urlencoded::FormPair;
+
 /// The header carrying the signature.
 pub const SIGNATURE_HEADER: &str = "X-Twilio-Signature";
 /// The header naming the SharedKey and algorithm, when SharedKey signing is used.
@@ -75,14 +77,20 @@ impl SignatureSettings {
     }
 }
 
-/// The bytes Twilio HMACs for `url` and `params`: the URL, then each
-/// parameter's name and value, by name and within a name by value, a value
-/// repeated under one name only once (as twilio-python's `validate`).
-pub fn string_to_sign(url: &str, params: &[(String, String)]) -> String {
-    let mut pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+/// The parameters as Twilio signs them: by name and within a name by value,
+/// a value repeated under one name only once (as twilio-python's `validate`).
+pub fn signed_pairs(params: &[impl FormPair]) -> Vec<(&str, &str)> {
+    let mut pairs: Vec<(&str, &str)> = params.iter().map(|p| (p.name(), p.value())).collect();
     pairs.sort_unstable();
     pairs.dedup();
-    let mut out = String::with_capacity(url.len() + params.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>());
+    pairs
+}
+
+/// The bytes Twilio HMACs for `url` and `params`: the URL, then each
+/// parameter's name and value in the order of [`signed_pairs`].
+pub fn string_to_sign(url: &str, params: &[impl FormPair]) -> String {
+    let pairs = signed_pairs(params);
+    let mut out = String::with_capacity(url.len() + pairs.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>());
     out.push_str(url);
     for (name, value) in pairs {
         out.push_str(name);
@@ -92,16 +100,14 @@ pub fn string_to_sign(url: &str, params: &[(String, String)]) -> String {
 }
 
 /// The signature Twilio sends for exactly this URL and these parameters.
-pub fn compute(algorithm: Algorithm, key: &[u8], url: &str, params: &[(String, String)]) -> String {
+pub fn compute(algorithm: Algorithm, key: &[u8], url: &str, params: &[impl FormPair]) -> String {
     BASE64.encode(mac(algorithm, key, string_to_sign(url, params).as_bytes()))
 }
 
-/// Whether `signature` is valid for `url` (with or without its default port).
-/// The variant that is `url` as given is tried first: it is the one Twilio
-/// signs when the console's URL is the configured one, so a valid request
-/// costs one HMAC, not two.
-pub fn verify(algorithm: Algorithm, key: &[u8], url: &str, params: &[(String, String)], signature: &str) -> bool {
-    PreparedKey::new(algorithm, key).verify(url, params, signature)
+/// Whether `signature` is valid for `url` (as given, or with or without its
+/// default port).
+pub fn verify(algorithm: Algorithm, key: &[u8], url: &str, params: &[impl FormPair], signature: &str) -> bool {
+    PreparedKey::new(algorithm, key).verify(&[url], &signed_pairs(params), signature)
 }
 
 /// An HMAC keyed once (the key's inner and outer blocks hashed), cloned for
@@ -125,6 +131,10 @@ impl std::fmt::Debug for PreparedKey {
     }
 }
 
+/// The longest MAC (HMAC-SHA256's 32 bytes) with room to spare: a decoded
+/// signature that does not fit is no valid one.
+const MAX_MAC: usize = 64;
+
 impl PreparedKey {
     /// `key` prepared for `algorithm`.
     pub fn new(algorithm: Algorithm, key: &[u8]) -> PreparedKey {
@@ -134,32 +144,44 @@ impl PreparedKey {
         }
     }
 
-    /// [`verify`] with this key.
-    pub fn verify(&self, url: &str, params: &[(String, String)], signature: &str) -> bool {
-        let Ok(expected) = BASE64.decode(signature.trim()) else {
+    /// Whether `signature` is valid for the URL that is the concatenation of
+    /// `url`'s pieces and for `pairs` (from [`signed_pairs`]). The URL as
+    /// given is tried first, fed to the HMAC piece by piece: it is the one
+    /// Twilio signs when the console's URL is the configured one, so a valid
+    /// request costs one HMAC and no allocation. Then its [`url_variants`]
+    /// that differ from it.
+    pub fn verify(&self, url: &[&str], pairs: &[(&str, &str)], signature: &str) -> bool {
+        let mut decoded = [0u8; MAX_MAC];
+        let Ok(len) = BASE64.decode_slice(signature.trim(), &mut decoded) else {
             return false;
         };
-        let payload_tail = string_to_sign("", params);
-        let mut variants = url_variants(url);
-        if variants[1] == url {
-            variants.swap(0, 1);
+        let expected = &decoded[..len];
+        if self.matches(url, pairs, expected) {
+            return true;
         }
-        variants
+        let given = url.concat();
+        url_variants(&given)
             .iter()
-            .any(|candidate| self.verify_mac([candidate.as_bytes(), payload_tail.as_bytes()], &expected))
+            .filter(|variant| **variant != given)
+            .any(|variant| self.matches(&[variant], pairs, expected))
     }
 
-    /// Whether the HMAC of the concatenated `parts` is `expected` (in constant time).
-    fn verify_mac(&self, [head, tail]: [&[u8]; 2], expected: &[u8]) -> bool {
-        fn check<M: Mac + Clone>(prepared: &M, [head, tail]: [&[u8]; 2], expected: &[u8]) -> bool {
+    /// Whether the HMAC of the URL's pieces and the pairs is `expected` (in constant time).
+    fn matches(&self, url: &[&str], pairs: &[(&str, &str)], expected: &[u8]) -> bool {
+        fn check<M: Mac + Clone>(prepared: &M, url: &[&str], pairs: &[(&str, &str)], expected: &[u8]) -> bool {
             let mut mac = prepared.clone();
-            mac.update(head);
-            mac.update(tail);
+            for piece in url {
+                mac.update(piece.as_bytes());
+            }
+            for (name, value) in pairs {
+                mac.update(name.as_bytes());
+                mac.update(value.as_bytes());
+            }
             mac.verify_slice(expected).is_ok()
         }
         match self {
-            PreparedKey::Sha1(mac) => check(mac, [head, tail], expected),
-            PreparedKey::Sha256(mac) => check(mac, [head, tail], expected),
+            PreparedKey::Sha1(mac) => check(mac, url, pairs, expected),
+            PreparedKey::Sha256(mac) => check(mac, url, pairs, expected),
         }
     }
 }
@@ -242,6 +264,24 @@ mod tests {
         ));
         assert!(!verify(Algorithm::HmacSha1, b"12346", url, &params, &sig));
         assert!(!verify(Algorithm::HmacSha1, b"12345", url, &params, "not base64!"));
+    }
+
+    #[test]
+    fn the_url_as_given_is_accepted_too_and_an_oversized_signature_is_not() {
+        let params = p(&[("Body", "hi")]);
+        // twilio-python lower-cases the host; Twilio signs the URL as configured.
+        let url = "https://Bot.Example.com/twilio/inbound";
+        let sig = compute(Algorithm::HmacSha1, b"12345", url, &params);
+        assert!(verify(Algorithm::HmacSha1, b"12345", url, &params, &sig));
+        let lower = compute(
+            Algorithm::HmacSha1,
+            b"12345",
+            "https://bot.example.com/twilio/inbound",
+            &params,
+        );
+        assert!(verify(Algorithm::HmacSha1, b"12345", url, &params, &lower));
+        let long = BASE64.encode([7u8; 200]);
+        assert!(!verify(Algorithm::HmacSha1, b"12345", url, &params, &long));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use super::signature::{self, Algorithm, PreparedKey, SignatureSettings};
 use crate::config::{Config, Secret};
+use crate::urlencoded::Pair;
 
 /// Checks webhook signatures as configured.
 #[derive(Debug, Clone)]
@@ -31,7 +32,7 @@ pub struct SignedRequest<'a> {
     /// `X-Twilio-Webhooks-Signature-Settings`.
     pub settings: Option<&'a str>,
     /// The form parameters.
-    pub params: &'a [(String, String)],
+    pub params: &'a [Pair<'a>],
 }
 
 /// Why a request was refused (a 403), with the URL that was checked, for the log.
@@ -69,20 +70,26 @@ impl WebhookVerifier {
             return Ok(());
         }
         let urls = self.urls(request.target, request.host);
+        // The URLs joined only for a refusal's log line.
         let reject = |reason: String| Rejection {
             reason,
-            url: urls.join(" or "),
+            url: urls
+                .clone()
+                .map(|pieces| pieces.concat())
+                .collect::<Vec<_>>()
+                .join(" or "),
         };
         let Some(signature) = request.signature.filter(|s| !s.trim().is_empty()) else {
             return Err(reject(format!("no {} header", signature::SIGNATURE_HEADER)));
         };
-        if urls.is_empty() {
+        if urls.clone().next().is_none() {
             return Err(reject(
                 "no public_base_url configured and no Host header to fall back on".into(),
             ));
         }
         let key = self.key_for(request.settings).map_err(reject)?;
-        let valid = urls.iter().any(|url| key.verify(url, request.params, signature));
+        let pairs = signature::signed_pairs(request.params);
+        let valid = urls.clone().any(|pieces| key.verify(&pieces, &pairs, signature));
         if valid {
             Ok(())
         } else {
@@ -90,13 +97,15 @@ impl WebhookVerifier {
         }
     }
 
-    /// The URL(s) Twilio may have requested.
-    fn urls(&self, target: &str, host: Option<&str>) -> Vec<String> {
-        match (&self.base_url, host) {
-            (Some(base), _) => vec![format!("{base}{target}")],
-            (None, Some(host)) => vec![format!("https://{host}{target}"), format!("http://{host}{target}")],
-            (None, None) => Vec::new(),
-        }
+    /// The URL(s) Twilio may have requested, each as the pieces it is made
+    /// of (the HMAC is fed them in turn; nothing is joined unless refused).
+    fn urls<'a>(&'a self, target: &'a str, host: Option<&'a str>) -> impl Iterator<Item = [&'a str; 3]> + Clone {
+        let (first, second) = match (self.base_url.as_deref(), host) {
+            (Some(base), _) => (Some([base, "", target]), None),
+            (None, Some(host)) => (Some(["https://", host, target]), Some(["http://", host, target])),
+            (None, None) => (None, None),
+        };
+        first.into_iter().chain(second)
     }
 
     /// The key to check with: the prepared auth token, or the SharedKey the

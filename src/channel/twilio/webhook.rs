@@ -7,7 +7,7 @@
 
 use crate::message::{Channel, ContactRef, Inbound, Media};
 use crate::phone::PhoneNumber;
-use crate::urlencoded;
+use crate::urlencoded::{self, FormPair, Pair};
 
 pub use crate::urlencoded::param;
 
@@ -35,33 +35,31 @@ pub enum WebhookError {
 
 /// Parses a form body (see [`crate::urlencoded::parse`]); a malformed one is
 /// a [`WebhookError::Malformed`].
-pub fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, WebhookError> {
+pub fn parse_form(body: &[u8]) -> Result<Vec<Pair<'_>>, WebhookError> {
     urlencoded::parse(body).map_err(|e| WebhookError::Malformed(e.0))
 }
 
 /// Reads a Twilio inbound-message form.
-pub fn inbound(params: Vec<(String, String)>) -> Result<Inbound, WebhookError> {
-    let required = |name: &'static str| match param(&params, name) {
+pub fn inbound(params: &[impl FormPair]) -> Result<Inbound, WebhookError> {
+    let required = |name: &'static str| match param(params, name) {
         Some(v) if !v.trim().is_empty() => Ok(v.to_string()),
         _ => Err(WebhookError::Missing(name)),
     };
     let key = required("MessageSid")?;
     let from_addr = required("From")?;
-    let from = sender(&params, &from_addr)?;
-    let to_addr = param(&params, "To").unwrap_or_default().to_string();
-    let text = param(&params, "Body").unwrap_or_default().to_string();
-    let profile_name = param(&params, "ProfileName")
-        .filter(|s| !s.is_empty())
-        .map(String::from);
-    let reply_to = param(&params, "OriginalRepliedMessageSid")
+    let from = sender(params, &from_addr)?;
+    let to_addr = param(params, "To").unwrap_or_default().to_string();
+    let text = param(params, "Body").unwrap_or_default().to_string();
+    let profile_name = param(params, "ProfileName").filter(|s| !s.is_empty()).map(String::from);
+    let reply_to = param(params, "OriginalRepliedMessageSid")
         .filter(|s| !s.trim().is_empty())
         .map(String::from);
-    let media = read_media(&params)?;
+    let media = read_media(params)?;
     // A tapped quick-reply button or list item: its id (`ListId` where Twilio
     // sends one, else `ButtonPayload`); `Body` is its title.
     let tap = ["ListId", "ButtonPayload"]
         .iter()
-        .find_map(|name| param(&params, name).map(str::trim).filter(|v| !v.is_empty()))
+        .find_map(|name| param(params, name).map(str::trim).filter(|v| !v.is_empty()))
         .map(String::from);
     Ok(Inbound {
         channel: Channel::Twilio,
@@ -74,7 +72,7 @@ pub fn inbound(params: Vec<(String, String)>) -> Result<Inbound, WebhookError> {
         profile_name,
         reply_to,
         tap,
-        raw: pairs_json(&params),
+        raw: pairs_json(params),
     })
 }
 
@@ -82,19 +80,19 @@ pub fn inbound(params: Vec<(String, String)>) -> Result<Inbound, WebhookError> {
 /// `serde_json::to_string` writes for them (the stored `messages.params`),
 /// in one allocation of the right size; serde_json wrote each string through
 /// its escape table a byte at a time and grew its buffer on the way.
-fn pairs_json(params: &[(String, String)]) -> String {
+pub fn pairs_json(params: &[impl FormPair]) -> String {
     // Each pair's `["",""]` and its comma, the brackets, and room for a few escapes.
-    let size: usize = params.iter().map(|(k, v)| k.len() + v.len() + 8).sum();
+    let size: usize = params.iter().map(|p| p.name().len() + p.value().len() + 8).sum();
     let mut out = String::with_capacity(size + 2 + 16);
     out.push('[');
-    for (i, (name, value)) in params.iter().enumerate() {
+    for (i, pair) in params.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
         out.push('[');
-        json_string(&mut out, name);
+        json_string(&mut out, pair.name());
         out.push(',');
-        json_string(&mut out, value);
+        json_string(&mut out, pair.value());
         out.push(']');
     }
     out.push(']');
@@ -147,7 +145,7 @@ fn json_string(out: &mut String, text: &str) {
 
 /// Who wrote: the number in `From`, and the business-scoped user id in
 /// `ExternalUserId` or in a `From` that is not a number.
-fn sender(params: &[(String, String)], from_addr: &str) -> Result<ContactRef, WebhookError> {
+fn sender(params: &[impl FormPair], from_addr: &str) -> Result<ContactRef, WebhookError> {
     let external = param(params, "ExternalUserId")
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -173,7 +171,7 @@ fn sender(params: &[(String, String)], from_addr: &str) -> Result<ContactRef, We
     }
 }
 
-fn read_media(params: &[(String, String)]) -> Result<Vec<Media>, WebhookError> {
+fn read_media(params: &[impl FormPair]) -> Result<Vec<Media>, WebhookError> {
     let count = match param(params, "NumMedia").map(str::trim) {
         None | Some("") => 0,
         Some(n) => n.parse::<usize>().map_err(|_| WebhookError::Invalid {
@@ -197,7 +195,7 @@ mod tests {
     #[test]
     fn reads_a_whatsapp_message_with_media() {
         let body = b"MessageSid=SM1&From=whatsapp%3A%2B27821234567&To=whatsapp%3A%2B14155238886&Body=hi+there&NumMedia=1&MediaUrl0=https%3A%2F%2Fapi.twilio.com%2Fm&MediaContentType0=image%2Fjpeg&ProfileName=Thandi";
-        let m = inbound(parse_form(body).unwrap()).unwrap();
+        let m = inbound(&parse_form(body).unwrap()).unwrap();
         assert_eq!(m.key, "SM1");
         assert_eq!(m.from.phone.as_ref().map(PhoneNumber::as_str), Some("+27821234567"));
         assert_eq!(m.text, "hi there");
@@ -207,24 +205,25 @@ mod tests {
 
     #[test]
     fn names_the_missing_field() {
-        let err = inbound(parse_form(b"MessageSid=SM1").unwrap()).unwrap_err();
+        let err = inbound(&parse_form(b"MessageSid=SM1").unwrap()).unwrap_err();
         assert_eq!(err, WebhookError::Missing("From"));
         assert_eq!(err.to_string(), "missing required parameter From");
-        let err = inbound(parse_form(b"From=whatsapp%3A%2B27821234567").unwrap()).unwrap_err();
+        let err = inbound(&parse_form(b"From=whatsapp%3A%2B27821234567").unwrap()).unwrap_err();
         assert_eq!(err, WebhookError::Missing("MessageSid"));
     }
 
     #[test]
     fn a_customer_with_a_username_is_known_by_user_id() {
-        let hidden = inbound(parse_form(b"MessageSid=SM1&From=whatsapp%3AZA.2f9c&Body=hi").unwrap()).unwrap();
+        let hidden = inbound(&parse_form(b"MessageSid=SM1&From=whatsapp%3AZA.2f9c&Body=hi").unwrap()).unwrap();
         assert_eq!(hidden.from, ContactRef::user_id("ZA.2f9c"));
-        let external = inbound(parse_form(b"MessageSid=SM2&From=whatsapp%3A&ExternalUserId=ZA.77&Body=hi").unwrap());
+        let external = inbound(&parse_form(b"MessageSid=SM2&From=whatsapp%3A&ExternalUserId=ZA.77&Body=hi").unwrap());
         assert_eq!(external.map(|m| m.from), Ok(ContactRef::user_id("ZA.77")));
-        let both =
-            inbound(parse_form(b"MessageSid=SM3&From=whatsapp%3A%2B27821234567&ExternalUserId=ZA.77&Body=hi").unwrap())
-                .unwrap();
+        let both = inbound(
+            &parse_form(b"MessageSid=SM3&From=whatsapp%3A%2B27821234567&ExternalUserId=ZA.77&Body=hi").unwrap(),
+        )
+        .unwrap();
         assert_eq!(both.from.user_id.as_deref(), Some("ZA.77"));
-        let bad_number = inbound(parse_form(b"MessageSid=SM4&From=whatsapp%3A%2B0821&Body=hi").unwrap());
+        let bad_number = inbound(&parse_form(b"MessageSid=SM4&From=whatsapp%3A%2B0821&Body=hi").unwrap());
         assert!(matches!(bad_number, Err(WebhookError::Invalid { field: "From", .. })));
     }
 

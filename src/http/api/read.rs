@@ -10,7 +10,7 @@ use crate::http::{Request, Response};
 use crate::message::{Addressing, ContactRef, Direction, OutboxState, Reply, ReportedStatus};
 use crate::phone::PhoneNumber;
 use crate::store::{MessageKey, MessageRecord, SubmissionRecord};
-use crate::urlencoded::{param, parse as parse_form};
+use crate::urlencoded::{into_owned, param, parse as parse_form};
 
 /// `GET /api/messages/{key}`: a message by our id or its provider's key
 /// (Twilio SID or Meta `wamid`).
@@ -100,7 +100,9 @@ fn parse_since(text: &str) -> Result<jiff::Timestamp, String> {
 
 fn query(request: &Request) -> Result<Vec<(String, String)>, Response> {
     let raw = request.target.split_once('?').map_or("", |(_, q)| q);
-    parse_form(raw.as_bytes()).map_err(|e| api_error(400, "invalid_query", &e.to_string()))
+    parse_form(raw.as_bytes())
+        .map(into_owned)
+        .map_err(|e| api_error(400, "invalid_query", &e.to_string()))
 }
 
 fn limit(query: &[(String, String)]) -> Result<usize, Response> {

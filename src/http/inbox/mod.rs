@@ -41,7 +41,7 @@ use crate::engine::catalog::{self, inbox::Words};
 use crate::outbox::sender::Wake;
 use crate::outbox::Routing;
 use crate::store::{OwnerSession, ReadPool};
-use crate::urlencoded::{param, parse};
+use crate::urlencoded::{into_owned, param, parse};
 use crate::writer::Writer;
 use pages::Chrome;
 
@@ -251,7 +251,7 @@ fn chrome<'a>(inbox: &'a Inbox, signed: &'a SignedIn) -> Chrome<'a> {
 /// The query string's parameters (none if it cannot be read).
 fn query(request: &Request) -> Vec<(String, String)> {
     let query = request.target.split_once('?').map_or("", |(_, q)| q);
-    parse(query.as_bytes()).unwrap_or_default()
+    parse(query.as_bytes()).map(into_owned).unwrap_or_default()
 }
 
 /// The query parameter `name`, or empty.
@@ -267,7 +267,7 @@ fn html(status: u16, page: maud::Markup) -> Response {
 fn multipart_or_urlencoded(request: &Request) -> Result<Posted, String> {
     let content_type = request.header("Content-Type").unwrap_or_default();
     if super::multipart::boundary(content_type).is_none() {
-        let fields = parse(&request.body).map_err(|e| e.to_string())?;
+        let fields = parse(&request.body).map(into_owned).map_err(|e| e.to_string())?;
         return Ok(Posted {
             fields,
             files: Vec::new(),

@@ -27,7 +27,7 @@ pub fn handle(twilio: &Twilio, call: &Call<'_>) -> Response {
         Ok(params) => params,
         Err(response) => return response,
     };
-    let message = match webhook::inbound(params) {
+    let message = match webhook::inbound(&params) {
         Ok(message) => message,
         Err(e) => return errors::bad_webhook(&e),
     };

@@ -6,10 +6,11 @@ use crate::channel::twilio::signature::{SETTINGS_HEADER, SIGNATURE_HEADER};
 use crate::channel::twilio::verifier::SignedRequest;
 use crate::channel::twilio::webhook::parse_form;
 use crate::http::{errors, Request, Response};
+use crate::urlencoded::Pair;
 
 /// The form parameters of a correctly signed request, or the answer to give:
 /// `400` for a body that is not a form (by `Content-Type` or content), `403` for a bad or missing signature.
-pub fn verified_form(twilio: &Twilio, request: &Request) -> Result<Vec<(String, String)>, Response> {
+pub fn verified_form<'r>(twilio: &Twilio, request: &'r Request) -> Result<Vec<Pair<'r>>, Response> {
     if let Some(kind) = request.header("Content-Type") {
         if !kind
             .trim()

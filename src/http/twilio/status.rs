@@ -17,7 +17,7 @@ pub fn handle(twilio: &Twilio, call: &Call<'_>) -> Response {
         Ok(params) => params,
         Err(response) => return response,
     };
-    let event = match status_event(params) {
+    let event = match status_event(&params) {
         Ok(event) => event,
         Err(e) => return errors::bad_webhook(&e),
     };
