@@ -8,28 +8,27 @@
 //! handing the answer back to the waiting worker; issue 25).
 //!
 //! Whoever holds an `Answer` from another thread must not wait for the
-//! client: [`Answer::send_promptly`] writes a small answer within
-//! [`PROMPT`] (tiny_http patch 23), so a client that has stopped reading
-//! its answers is cut off at once and never holds the writer; a larger one
-//! is written by a thread of its own, under the usual response deadline.
-//! An `Answer` dropped unanswered (a bug) answers `500`, promptly.
+//! client: [`Answer::send_promptly`] gives the answer to the thread that
+//! read the request, which writes it under the usual response deadline
+//! (tiny_http patch 24), so a client that has stopped reading its answers
+//! holds only its own connection's thread, never the writer, and the writer
+//! spends no time in the socket. Only where that thread is gone (the server
+//! is closing) is the answer written by the caller, within [`PROMPT`] or not
+//! at all (tiny_http patch 23). An `Answer` dropped unanswered (a bug)
+//! answers `500` the same way.
 //!
 //! One log line per request is written here, when it is answered.
 
 use std::fmt;
 use std::sync::mpsc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use super::Response;
 use crate::writer::{Work, Writer, WriterError};
 
-/// How long a prompt answer may take to go into the socket.
+/// How long an answer written by a thread that must not wait may take to go
+/// into the socket, when the connection's own thread cannot write it.
 pub const PROMPT: Duration = Duration::from_millis(20);
-/// The largest body written promptly; larger answers get a thread of their
-/// own (TwiML replies are a few hundred bytes; a socket's send buffer takes
-/// several KiB at once even under memory pressure).
-pub const PROMPT_MAX_BYTES: usize = 2 * 1024;
 
 /// What answers a request after its handler has returned (see
 /// [`Response::later`]).
@@ -79,6 +78,14 @@ enum To {
     Caller(mpsc::SyncSender<Response>),
 }
 
+/// Who writes an answer to a connection.
+enum Deliver {
+    /// The calling thread, which may wait for the client.
+    Here,
+    /// The connection's own thread: the caller must not wait.
+    FromAfar,
+}
+
 impl Answer {
     /// The answer to `raw`, which arrived at `started`.
     pub(super) fn new(raw: tiny_http::Request, started: Instant) -> Answer {
@@ -94,29 +101,19 @@ impl Answer {
     /// thread that may wait for the client).
     pub fn send(mut self, response: Response) {
         if let Some(to) = self.to.take() {
-            self.write(to, response, None);
+            self.deliver(to, response, Deliver::Here);
         }
     }
 
-    /// Writes `response` from a thread that must not wait for the client:
-    /// at once, or, if its body is over [`PROMPT_MAX_BYTES`], from a thread
-    /// of its own.
+    /// Answers with `response` from a thread that must not wait for the
+    /// client: the connection's own thread writes it.
     pub fn send_promptly(mut self, response: Response) {
-        let Some(to) = self.to.take() else { return };
-        if response.body.len() <= PROMPT_MAX_BYTES {
-            return self.write(to, response, Some(PROMPT));
-        }
-        self.to = Some(to);
-        let spawned = thread::Builder::new()
-            .name("http-answer".into())
-            .spawn(move || self.send(response));
-        if let Err(e) = spawned {
-            // The answer was dropped with the closure: a prompt `500`.
-            log::warn!(target: "http", "cannot start a thread for a large answer: {e}");
+        if let Some(to) = self.to.take() {
+            self.deliver(to, response, Deliver::FromAfar);
         }
     }
 
-    fn write(&self, to: To, response: Response, prompt: Option<Duration>) {
+    fn deliver(&self, to: To, response: Response, how: Deliver) {
         let raw = match to {
             To::Connection(raw) => raw,
             To::Caller(caller) => return drop(caller.send(response)),
@@ -124,9 +121,17 @@ impl Answer {
         let response = allow_head(response);
         self.log(&response);
         let status = response.status;
-        let written = match prompt {
-            None => raw.respond(tiny_http_response(response)),
-            Some(within) => raw.respond_promptly(tiny_http_response(response), within),
+        let response = tiny_http_response(response);
+        let written = match how {
+            Deliver::Here => raw.respond(response),
+            // The thread that read the request writes it under the usual
+            // deadline (tiny_http patch 24): this one never touches the socket.
+            Deliver::FromAfar => match raw.respond_on_connection(response.boxed()) {
+                Ok(()) => return,
+                // No thread waits for it (the server is closing): written
+                // here, within PROMPT or not at all (tiny_http patch 23).
+                Err((raw, response)) => raw.respond_promptly(response, PROMPT),
+            },
         };
         match written {
             Ok(()) => {}
@@ -157,7 +162,7 @@ impl Drop for Answer {
     fn drop(&mut self) {
         if let Some(to) = self.to.take() {
             log::error!(target: "http", "{} {}: dropped without an answer", self.method, self.target);
-            self.write(to, Response::text(500, "internal server error"), Some(PROMPT));
+            self.deliver(to, Response::text(500, "internal server error"), Deliver::FromAfar);
         }
     }
 }

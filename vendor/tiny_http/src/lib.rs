@@ -536,7 +536,9 @@ impl Server {
 
 /// Hands the requests of `client` over, at most `max` at a time not yet
 /// answered: the next one is read only once an earlier one is answered
-/// (shopbot patch; see `Limits::max_requests_in_flight`). Returns when the
+/// (shopbot patch; see `Limits::max_requests_in_flight`). With one at a
+/// time, an answer may come back here to be written
+/// (`Request::respond_on_connection`, shopbot patch 24). Returns when the
 /// connection has no more requests, or when the server closes.
 fn hand_over_in_turn(
     mut client: ClientConnection,
@@ -544,26 +546,42 @@ fn hand_over_in_turn(
     max: usize,
     close: &AtomicBool,
 ) {
-    let (sender, answered) = mpsc::channel();
+    let max = max.max(1);
+    // Each request sends one handback, and at most `max` are unanswered:
+    // the channel's slots are allocated once, and a send never waits.
+    let (sender, answered) = mpsc::sync_channel(max);
     let mut in_flight = 0usize;
     loop {
-        while answered.try_recv().is_ok() {
-            in_flight = in_flight.saturating_sub(1);
+        while let Ok(handback) = answered.try_recv() {
+            in_flight = in_flight.saturating_sub(settle(handback));
         }
-        while in_flight >= max.max(1) {
+        while in_flight >= max {
             match answered.recv_timeout(Duration::from_millis(500)) {
-                Ok(()) => in_flight -= 1,
+                Ok(handback) => in_flight -= settle(handback),
                 // the server is gone: nobody will answer
                 Err(_) if close.load(Relaxed) => return,
                 Err(_) => (),
             }
         }
         match client.next() {
-            Some(rq) => messages.push(rq.with_notify_sender(sender.clone()).into()),
+            Some(rq) => {
+                let connection = request::Connection::new(sender.clone(), max == 1);
+                messages.push(rq.with_notify_sender(connection).into())
+            }
             None => return,
         }
         in_flight += 1;
     }
+}
+
+/// Writes an answer handed back to the connection's thread; one request
+/// fewer in flight either way.
+fn settle(handback: request::Handback) -> usize {
+    if let request::Handback::Write(request, response) = handback {
+        // The request no longer has the way back: `respond` sends nothing here.
+        request.respond(response).ok();
+    }
+    1
 }
 
 impl Iterator for IncomingRequests<'_> {

@@ -6,11 +6,12 @@ use std::fmt;
 use std::net::SocketAddr;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{SendError, SyncSender};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::util::{EqualReader, FusedReader};
+use crate::ResponseBox;
 use crate::{HTTPVersion, Header, Method, Response, StatusCode};
 use chunked_transfer::Decoder;
 
@@ -76,7 +77,7 @@ pub struct Request {
     must_send_continue: bool,
 
     // If Some, a message must be sent after responding
-    notify_when_responded: Option<Sender<()>>,
+    notify_when_responded: Option<Connection>,
 
     // shopbot patch: the body is over the connection's `buffer_body_up_to`
     // and was not read, so the connection cannot carry another request
@@ -87,8 +88,37 @@ pub struct Request {
     prompt_deadline: Option<Arc<AtomicU64>>,
 }
 
+/// What a request tells the thread of its connection (shopbot patches: the
+/// connection's requests handed over in turn, and patch 24).
+pub(crate) enum Handback {
+    /// The request was answered, or its connection taken over.
+    Answered,
+    /// A request and its answer, for the connection's thread to write.
+    Write(Request, ResponseBox),
+}
+
+/// The way back to the thread of a request's connection (shopbot patch 24).
+pub(crate) struct Connection {
+    sender: SyncSender<Handback>,
+    /// The thread waits for this request's answer (one request at a time),
+    /// so it can be given the answer to write.
+    waits: bool,
+}
+
+impl Connection {
+    pub(crate) fn new(sender: SyncSender<Handback>, waits: bool) -> Connection {
+        Connection { sender, waits }
+    }
+
+    /// Tells the thread the request is answered (the connection may have
+    /// ended already: no panic).
+    fn answered(self) {
+        self.sender.send(Handback::Answered).ok();
+    }
+}
+
 struct NotifyOnDrop<R> {
-    sender: Sender<()>,
+    sender: Connection,
     inner: R,
 }
 
@@ -108,7 +138,7 @@ impl<R: Write> Write for NotifyOnDrop<R> {
 impl<R> Drop for NotifyOnDrop<R> {
     fn drop(&mut self) {
         // shopbot patch: the connection may have ended already (no panic)
-        self.sender.send(()).ok();
+        self.sender.sender.send(Handback::Answered).ok();
     }
 }
 
@@ -623,9 +653,8 @@ impl Request {
         R: Read,
     {
         let res = self.respond_impl(response);
-        if let Some(sender) = self.notify_when_responded.take() {
-            // shopbot patch: the connection may have ended already (no panic)
-            sender.send(()).ok();
+        if let Some(connection) = self.notify_when_responded.take() {
+            connection.answered();
         }
         res
     }
@@ -659,10 +688,42 @@ impl Request {
         if let Some(prompt) = prompt {
             prompt.store(0, Ordering::Relaxed);
         }
-        if let Some(sender) = self.notify_when_responded.take() {
-            sender.send(()).ok();
+        if let Some(connection) = self.notify_when_responded.take() {
+            connection.answered();
         }
         res
+    }
+
+    /// Hands this request and its response to the thread of its connection,
+    /// which writes it under the usual response deadline (shopbot patch 24):
+    /// the calling thread neither writes to the socket nor waits for the
+    /// client, and the request is freed by the thread that read it.
+    ///
+    /// That thread waits for the answer only when the connection takes one
+    /// request at a time (`max_requests_in_flight = Some(1)`, or HTTPS).
+    /// Otherwise, or when it is gone (the server is closing), or for a
+    /// request not read from a connection, the request and response are
+    /// given back, to be answered with [`Request::respond`] or
+    /// [`Request::respond_promptly`].
+    pub fn respond_on_connection(
+        mut self,
+        response: ResponseBox,
+    ) -> Result<(), (Request, ResponseBox)> {
+        let connection = match self.notify_when_responded.take() {
+            Some(connection) if connection.waits => connection,
+            other => {
+                self.notify_when_responded = other;
+                return Err((self, response));
+            }
+        };
+        match connection.sender.send(Handback::Write(self, response)) {
+            Ok(()) => Ok(()),
+            Err(SendError(Handback::Write(mut request, response))) => {
+                request.notify_when_responded = Some(connection);
+                Err((request, response))
+            }
+            Err(SendError(Handback::Answered)) => unreachable!("a write was sent"),
+        }
     }
 
     fn respond_impl<R>(&mut self, response: Response<R>) -> Result<(), IoError>
@@ -707,8 +768,8 @@ impl Request {
         self
     }
 
-    pub(crate) fn with_notify_sender(mut self, sender: Sender<()>) -> Self {
-        self.notify_when_responded = Some(sender);
+    pub(crate) fn with_notify_sender(mut self, connection: Connection) -> Self {
+        self.notify_when_responded = Some(connection);
         self
     }
 }
@@ -728,9 +789,8 @@ impl Drop for Request {
         if self.response_writer.is_some() {
             let response = Response::empty(500);
             let _ = self.respond_impl(response); // ignoring any potential error
-            if let Some(sender) = self.notify_when_responded.take() {
-                // shopbot patch: the connection may have ended already (no panic)
-                sender.send(()).ok();
+            if let Some(connection) = self.notify_when_responded.take() {
+                connection.answered();
             }
         }
     }

@@ -532,3 +532,72 @@ fn after_a_prompt_answer_the_next_answer_has_the_usual_deadline() {
     assert!(responder.join().unwrap().is_ok());
     assert!(received > size - 1024, "{} of {} bytes", received, size);
 }
+
+// shopbot patch (24)
+/// An answer handed to the connection's thread: the caller returns at once,
+/// even when the client reads nothing of a large answer, and the client
+/// gets all of it once it reads; the next request on the connection is
+/// read after it.
+#[test]
+fn an_answer_handed_to_the_connection_is_written_by_its_thread() {
+    let (server, addr) = bare_server(Limits {
+        response_timeout: Some(Duration::from_secs(20)),
+        max_requests_in_flight: Some(1),
+        ..Limits::default()
+    });
+    let mut client = connect(&addr);
+    write!(client, "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let rq = server
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap()
+        .unwrap();
+    let size = 16 << 20;
+    let started = Instant::now();
+    let handed = rq.respond_on_connection(Response::from_data(vec![b'x'; size]).boxed());
+    assert!(handed.is_ok(), "the connection's thread took it");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(1), "the caller waited {:?}", took);
+    thread::sleep(Duration::from_millis(300));
+    write!(client, "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    assert_eq!(status(&mut client), Some(200));
+    let mut received = 0;
+    let mut buf = vec![0; 256 * 1024];
+    while received < size {
+        match client.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => received += n,
+        }
+    }
+    assert!(received >= size, "{} of {} bytes", received, size);
+    // the head and body of the first answer read, the second request comes next
+    let rq = server
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap()
+        .expect("the second request");
+    assert_eq!(rq.url(), "/2");
+    assert!(rq
+        .respond_on_connection(Response::from_string("two").boxed())
+        .is_ok());
+}
+
+// shopbot patch (24)
+/// Where the connection's thread does not wait for answers (several
+/// requests in flight), the request and response are given back.
+#[test]
+fn without_one_request_at_a_time_an_answer_is_given_back() {
+    let (server, addr) = bare_server(Limits {
+        max_requests_in_flight: Some(2),
+        ..Limits::default()
+    });
+    let mut client = connect(&addr);
+    write!(client, "GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let rq = server
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap()
+        .unwrap();
+    let (rq, response) = rq
+        .respond_on_connection(Response::from_string("hello").boxed())
+        .expect_err("given back");
+    rq.respond(response).unwrap();
+    assert_eq!(status(&mut client), Some(200));
+}
