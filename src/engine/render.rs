@@ -3,6 +3,8 @@
 //! submissions, an order). Templates use `{name}` placeholders, filled in one pass
 //! so a value that itself contains `{…}` is never expanded again.
 
+use std::fmt::Write as _;
+
 use jiff::{tz::TimeZone, Timestamp};
 
 use super::menu::{Menu, Node};
@@ -162,15 +164,25 @@ pub fn submission_list(texts: &HistoryTexts, items: &[SubmissionSummary], tz: &T
     }
     let mut out = fill(&texts.title, &[("count", &items.len().to_string())]);
     for item in items {
-        let when = item.created_at.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M");
+        // `%Y-%m-%d %H:%M` in the shop's time zone, written straight into the
+        // answer (jiff's strftime parses its format string for every item).
+        let when = tz.to_datetime(item.created_at);
         let status = texts.statuses.of(item.status);
-        out.push_str(&format!(
-            "\n\n{}: {status} ({when})\n{}",
+        // Writing to a String cannot fail.
+        let _ = write!(
+            out,
+            "\n\n{}: {status} ({:04}-{:02}-{:02} {:02}:{:02})\n{}",
             item.public_id,
+            when.year(),
+            when.month(),
+            when.day(),
+            when.hour(),
+            when.minute(),
             preview(&item.preview)
-        ));
+        );
         if let Some(note) = &item.note {
-            out.push_str(&format!("\n💬 {}", preview(note)));
+            out.push_str("\n💬 ");
+            out.push_str(&preview(note));
         }
     }
     out
@@ -281,6 +293,17 @@ mod tests {
              DEF-1: new (2025-01-19 14:30)\nScreen is cracked"
         );
         assert_eq!(submission_list(&texts, &[], &TimeZone::UTC), "None.");
+        // In the shop's time zone, as jiff's strftime wrote it before.
+        let tz = TimeZone::get("Africa/Johannesburg").unwrap();
+        let early = Timestamp::from_second(-1).unwrap();
+        for at in [at, early] {
+            let one = [SubmissionSummary { created_at: at, ..item("DEF-3", SubmissionStatus::New, None) }];
+            let when = at.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string();
+            assert_eq!(
+                submission_list(&texts, &one, &tz),
+                format!("Your 1:\n\nDEF-3: new ({when})\nScreen is cracked")
+            );
+        }
         for status in SubmissionStatus::ALL {
             assert_eq!(SubmissionStatus::parse(status.as_str()), Some(status));
         }
