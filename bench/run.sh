@@ -5,6 +5,7 @@
 #
 #   bench/run.sh                 # the full run (~90 s)
 #   DURATION=5 bench/run.sh      # shorter runs
+#   BIN=/other/target/release bench/run.sh   # another build's shopbot and loadgen (no build)
 #   SOAK=300 bench/run.sh        # also a 1,000 req/s soak of 300 s (RSS at start and end)
 #   PREFILL=1 bench/run.sh       # then fill the database with 1,000,000 messages from
 #                                # 100,000 contacts (through the webhook, ~2 min), restart
@@ -15,8 +16,10 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-20}
 PORT=${PORT:-18080}
 TOKEN=bench-token
-cargo build --release --quiet -p shopbot -p shopbot-bench
-BIN=target/release
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet -p shopbot -p shopbot-bench
+  BIN=target/release
+fi
 DIR=$(mktemp -d)
 trap 'kill ${sampler:-} "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$DIR"' EXIT
 . bench/common.sh

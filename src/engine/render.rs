@@ -297,7 +297,10 @@ mod tests {
         let tz = TimeZone::get("Africa/Johannesburg").unwrap();
         let early = Timestamp::from_second(-1).unwrap();
         for at in [at, early] {
-            let one = [SubmissionSummary { created_at: at, ..item("DEF-3", SubmissionStatus::New, None) }];
+            let one = [SubmissionSummary {
+                created_at: at,
+                ..item("DEF-3", SubmissionStatus::New, None)
+            }];
             let when = at.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string();
             assert_eq!(
                 submission_list(&texts, &one, &tz),

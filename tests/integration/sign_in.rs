@@ -5,7 +5,9 @@
 //! address once the owner's browser is known.
 
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(target_os = "linux")]
+use std::time::Instant;
 
 use shopbot::auth;
 
