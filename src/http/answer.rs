@@ -8,7 +8,7 @@
 //! handing the answer back to the waiting worker; issue 25).
 //!
 //! Whoever holds an `Answer` from another thread must not wait for the
-//! client: [`Answer::send_promptly`] gives the answer to the thread that
+//! client: [`Answer::send_on_connection`] gives the answer to the thread that
 //! read the request, which writes it under the usual response deadline
 //! (tiny_http patch 24), so a client that has stopped reading its answers
 //! holds only its own connection's thread, never the writer, and the writer
@@ -61,7 +61,7 @@ pub fn after_commit<W: Work>(
     render: impl FnOnce(Result<W::Output, WriterError>) -> Response + Send + 'static,
 ) -> Response {
     let writer = writer.clone();
-    Response::later(move |answer| writer.run_then(work, move |result| answer.send_promptly(render(result))))
+    Response::later(move |answer| writer.run_then(work, move |result| answer.send_on_connection(render(result))))
 }
 
 /// A request waiting for its answer: its connection, or a caller without
@@ -106,8 +106,8 @@ impl Answer {
     }
 
     /// Answers with `response` from a thread that must not wait for the
-    /// client: the connection's own thread writes it.
-    pub fn send_promptly(mut self, response: Response) {
+    /// client: it goes back to the connection's own thread, which writes it.
+    pub fn send_on_connection(mut self, response: Response) {
         if let Some(to) = self.to.take() {
             self.deliver(to, response, Deliver::FromAfar);
         }

@@ -553,11 +553,15 @@ fn hand_over_in_turn(
     let mut in_flight = 0usize;
     loop {
         while let Ok(handback) = answered.try_recv() {
-            in_flight = in_flight.saturating_sub(settle(handback));
+            settle(handback);
+            in_flight = in_flight.saturating_sub(1);
         }
         while in_flight >= max {
             match answered.recv_timeout(Duration::from_millis(500)) {
-                Ok(handback) => in_flight -= settle(handback),
+                Ok(handback) => {
+                    settle(handback);
+                    in_flight -= 1;
+                }
                 // the server is gone: nobody will answer
                 Err(_) if close.load(Relaxed) => return,
                 Err(_) => (),
@@ -574,14 +578,13 @@ fn hand_over_in_turn(
     }
 }
 
-/// Writes an answer handed back to the connection's thread; one request
-/// fewer in flight either way.
-fn settle(handback: request::Handback) -> usize {
+/// Writes an answer handed back to the connection's thread (its request is
+/// answered either way).
+fn settle(handback: request::Handback) {
     if let request::Handback::Write(request, response) = handback {
         // The request no longer has the way back: `respond` sends nothing here.
         request.respond(response).ok();
     }
-    1
 }
 
 impl Iterator for IncomingRequests<'_> {
