@@ -3,12 +3,12 @@
 //!
 //! HTTP workers read, verify and parse requests in parallel, then hand the parsed
 //! [`Work`] to this thread and wait ([`Writer::run`]), or leave what to do
-//! with its result to the writer ([`Writer::run_then`]: a Twilio webhook's
-//! answer is written by the writer itself). The writer takes everything queued
-//! (up to [`MAX_BATCH`]), runs it in one transaction and commits once: one fsync
-//! for the batch, and no `database is locked` anywhere, because there is only
-//! one writer. Results are given out only after the commit, so every `200` is
-//! durable. Repeated MessageSids are serialised here too, so two copies of one
+//! with its result to the writer ([`Writer::run_then`]: a webhook's answer is
+//! rendered here and handed to the connection's thread to write). The writer
+//! takes everything queued (up to [`MAX_BATCH`]), runs it in one transaction
+//! and commits once: one fsync for the batch, and no `database is locked`
+//! anywhere, because there is only one writer. Results are given out only
+//! after the commit, so every `200` is durable. Repeated MessageSids are serialised here too, so two copies of one
 //! webhook can never both run their effects, even when they arrive together and
 //! land in one batch.
 //!

@@ -5,7 +5,8 @@
 //! runs the handler under `catch_unwind` (a panic becomes a `500` and a log line,
 //! never a dead worker), and writes the [`Response`], or hands the connection
 //! to whoever answers it later ([`Response::later`], [`answer`]: the writer
-//! answers Twilio's webhooks after its commit); one log line per request.
+//! renders a webhook's answer after its commit, and the connection's own
+//! thread writes it); one log line per request.
 //! `HEAD` is answered here, for every route, as `GET` without the body.
 //! Handlers are plain functions of a [`Request`], testable without sockets.
 //!

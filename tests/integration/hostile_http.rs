@@ -173,7 +173,7 @@ fn signed_webhook(sid: &str, from: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// The writer answers each Twilio webhook itself after the commit (issue 25).
+/// The writer renders each Twilio webhook's answer after the commit (issue 25).
 /// A client that pipelines signed webhooks and never reads the answers fills
 /// the socket's buffers; the writer's next answer to it must not wait (under
 /// a 10 s answer deadline, the shop's other messages would wait with it):

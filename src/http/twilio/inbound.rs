@@ -1,5 +1,6 @@
 //! `POST /twilio/inbound`: check the signature, hand the message to the writer,
-//! which answers TwiML itself once the message is committed.
+//! which renders the TwiML once the message is committed; the connection's
+//! own thread writes it (see [`crate::http::answer`]).
 //!
 //! With `[twilio] interactive = "content"`, a reply that shows a menu goes
 //! whole through the outbox (the menu as a Content API template) and the
@@ -38,7 +39,8 @@ pub fn handle(twilio: &Twilio, call: &Call<'_>) -> Response {
         choices: twilio.choices,
     };
     let outbox = twilio.outbox.clone();
-    // The writer answers after the commit (no hand-back to this worker).
+    // The writer renders the answer after the commit and hands it to the
+    // connection's thread (no hand-back to this worker).
     after_commit(&twilio.writer, work, move |handled| answer_to(handled, &outbox, key))
 }
 

@@ -1,6 +1,7 @@
 //! `POST /twilio/status`: status callbacks. Signature-checked like inbound
 //! messages; every event is stored (duplicates once, unknown SIDs too) and
-//! answered `204` by the writer once committed.
+//! answered `204` once committed (rendered by the writer, written by the
+//! connection's thread).
 
 use super::{signed::verified_form, Twilio};
 use crate::channel::twilio::status::status_event;

@@ -112,7 +112,7 @@ impl Connection {
 
     /// Tells the thread the request is answered (the connection may have
     /// ended already: no panic).
-    fn answered(self) {
+    fn answered(&self) {
         self.sender.send(Handback::Answered).ok();
     }
 }
@@ -137,8 +137,7 @@ impl<R: Write> Write for NotifyOnDrop<R> {
 }
 impl<R> Drop for NotifyOnDrop<R> {
     fn drop(&mut self) {
-        // shopbot patch: the connection may have ended already (no panic)
-        self.sender.sender.send(Handback::Answered).ok();
+        self.sender.answered();
     }
 }
 
