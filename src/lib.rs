@@ -4,9 +4,12 @@
 //! The crate is an I/O shell around a pure core. Imports point one way (a
 //! test fails on a cycle; `docs/ARCHITECTURE.md` has the map and where each
 //! kind of change goes):
-//! `cli` → `server` → `http` → `channel` → `work` → `conversation` → `staff`
-//! → `outbox` → `session`/`writer` → `orders`/`spreadsheet` → `config`/`auth`
-//! → `store` → `engine` → `message` → `phone`/`urlencoded`/`clock`.
+//! `fuzzing`/`cli` → `server`/`service` → `http`/`reload` → `channel` →
+//! `retention`/`work` → `notify` → `conversation` → `staff` → `outbox` →
+//! `session`/`writer` → `orders`/`spreadsheet` → `config`/`auth` →
+//! `hours`/`store` → `engine` → `message` → `channels`/`phone`/`urlencoded`/`clock`.
+//! A module imports only modules of the layers after its own (a second test
+//! fails on any other arrow, and on a module this chain does not place).
 //! - [`engine`]: the menu state machine (no I/O); [`message`]: the neutral types
 //!   every channel speaks below its edge;
 //! - [`store`]: all SQL, and nothing else;

@@ -710,6 +710,16 @@ impl fmt::Display for MessageStatus {
     }
 }
 
+/// An item of a provider's webhook batch (a message or a status) that could
+/// not be read: kept whole, beside the rest of the batch, which is handled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unusable {
+    /// Where in the batch and why (`entry[0].changes[0].messages[1]: message wamid.X has no usable sender`).
+    pub reason: String,
+    /// The item as it came, as JSON.
+    pub raw: String,
+}
+
 /// A delivery report from a channel: a status for one of its message keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusEvent {

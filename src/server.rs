@@ -33,8 +33,8 @@ pub enum StartError {
     /// The writer or the outbox could not start.
     #[error("cannot start: {0}")]
     Writer(#[from] WriterError),
-    /// The address could not be bound.
-    #[error("cannot listen on {addr}: {source} (is another program using the port? change [server] listen)")]
+    /// The address could not be bound; the hint depends on why.
+    #[error("cannot listen on {addr}: {source} ({})", bind_hint(.source))]
     Bind {
         /// The address.
         addr: SocketAddr,
@@ -51,6 +51,21 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// What to do about a bind that failed, by its cause: only a port in use
+/// suggests another program.
+fn bind_hint(source: &std::io::Error) -> &'static str {
+    match source.kind() {
+        std::io::ErrorKind::AddrInUse => "is another program using the port? change [server] listen",
+        std::io::ErrorKind::PermissionDenied => {
+            "ports below 1024 need root or CAP_NET_BIND_SERVICE: listen on a port above 1024, such as 8080, behind a reverse proxy; change [server] listen"
+        }
+        std::io::ErrorKind::AddrNotAvailable => {
+            "this machine has no such address: use 127.0.0.1, 0.0.0.0 or one of its own addresses in [server] listen"
+        }
+        _ => "check [server] listen",
+    }
 }
 
 /// Extra switches for how the server runs.
@@ -263,4 +278,35 @@ fn start_outbox(
         clock: options.clock.clone(),
     };
     Ok(Some(OutboxSender::start(settings, writer.clone(), reader.clone())?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StartError;
+    use std::io::{Error, ErrorKind};
+
+    fn bind_error(kind: ErrorKind) -> String {
+        let addr = "127.0.0.1:80".parse().expect("an address");
+        StartError::Bind {
+            addr,
+            source: Error::from(kind),
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn a_bind_error_says_what_failed_and_only_a_port_in_use_suggests_another_program() {
+        assert!(bind_error(ErrorKind::AddrInUse).contains("is another program using the port?"));
+        let denied = bind_error(ErrorKind::PermissionDenied);
+        assert!(
+            denied.contains("ports below 1024 need root") && !denied.contains("another program"),
+            "{denied}"
+        );
+        let absent = bind_error(ErrorKind::AddrNotAvailable);
+        assert!(
+            absent.contains("no such address") && !absent.contains("another program"),
+            "{absent}"
+        );
+        assert!(!bind_error(ErrorKind::Other).contains("another program"));
+    }
 }

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 
 use crate::conversation::{handle_failed_inbound, handle_inbound, Bot, Handled};
 use crate::engine::render::SubmissionStatus;
-use crate::message::{ChoiceLimits, Inbound, StatusEvent};
+use crate::message::{ChoiceLimits, Inbound, StatusEvent, Unusable};
 use crate::notify::{OrderNotices, SubmissionNotices, Told};
 use crate::orders::{self, ImportError, ImportReport, Notices, StatusChange};
 use crate::outbox::{self, policy};
@@ -82,7 +82,7 @@ pub struct HandleBatch {
     /// The batch's status events.
     pub statuses: Vec<StatusEvent>,
     /// What of the batch could not be read: kept whole, beside the rest.
-    pub unusable: Vec<crate::channel::meta::webhook::Unusable>,
+    pub unusable: Vec<Unusable>,
 }
 
 impl HandleBatch {

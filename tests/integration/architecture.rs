@@ -1,8 +1,9 @@
 //! The arrows between the crate's top-level modules point one way: no module
-//! imports, directly or through others, one that imports it (see
-//! `docs/ARCHITECTURE.md`). Read from the sources: every `crate::NAME` path
-//! outside comments is an arrow from the file's top-level module to `NAME`.
-//! Checked natively only: the sources are the same for every target.
+//! imports, directly or through others, one that imports it, and each arrow
+//! points down the layers `src/lib.rs` documents (see `docs/ARCHITECTURE.md`).
+//! Read from the sources: every `crate::NAME` path outside comments, and each
+//! item of a `crate::{…}` group, is an arrow from the file's top-level module
+//! to `NAME`. Checked natively only: the sources are the same for every target.
 
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
@@ -21,7 +22,92 @@ fn sources(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
-/// Top-level module → the top-level modules it names.
+/// The code of a file with its comments blanked out (newlines kept, so byte
+/// offsets still give line numbers). A `//` inside a string ends the line's
+/// code here too: an arrow after a URL on the same line is not seen.
+fn code_of(text: &str) -> String {
+    let mut code = String::with_capacity(text.len());
+    let mut in_block = false;
+    for line in text.lines() {
+        let mut rest = line;
+        let mut kept = String::new();
+        loop {
+            if in_block {
+                match rest.find("*/") {
+                    Some(end) => {
+                        rest = &rest[end + 2..];
+                        in_block = false;
+                    }
+                    None => break,
+                }
+            } else {
+                let line_comment = rest.find("//");
+                let block = rest.find("/*");
+                match (line_comment, block) {
+                    (Some(l), Some(b)) if b < l => {
+                        kept.push_str(&rest[..b]);
+                        rest = &rest[b + 2..];
+                        in_block = true;
+                    }
+                    (None, Some(b)) => {
+                        kept.push_str(&rest[..b]);
+                        rest = &rest[b + 2..];
+                        in_block = true;
+                    }
+                    (Some(l), _) => {
+                        kept.push_str(&rest[..l]);
+                        break;
+                    }
+                    (None, None) => {
+                        kept.push_str(rest);
+                        break;
+                    }
+                }
+            }
+        }
+        code.push_str(&kept);
+        code.push('\n');
+    }
+    code
+}
+
+/// The leading module name of a path: `outbox::Routing` → `outbox`.
+fn first_name(path: &str) -> String {
+    path.trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+        .collect()
+}
+
+/// The top-level modules a `crate::` at `after` (the text just past it)
+/// names: one, or each item of a group `crate::{a::X, b::{Y, Z}}`.
+fn named_after_crate(after: &str) -> Vec<String> {
+    let Some(group) = after.strip_prefix('{') else {
+        return vec![first_name(after)];
+    };
+    let mut names = Vec::new();
+    let mut depth = 1;
+    let mut item = String::new();
+    for c in group.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 1 => {
+                names.push(first_name(&std::mem::take(&mut item)));
+                continue;
+            }
+            _ => {}
+        }
+        if depth == 0 {
+            break;
+        }
+        item.push(c);
+    }
+    names.push(first_name(&item));
+    names
+}
+
+/// Top-level module → the top-level modules it names, each with where.
 fn arrows(src: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
     let mut files = Vec::new();
     sources(src, &mut files);
@@ -33,25 +119,61 @@ fn arrows(src: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
         if from == "lib" || from == "main" {
             continue;
         }
-        let text = std::fs::read_to_string(&file).unwrap();
-        for (n, line) in text.lines().enumerate() {
-            let code = line.split("//").next().unwrap_or_default();
-            for (at, _) in code.match_indices("crate::") {
-                let to: String = code[at + 7..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-                    .collect();
+        let code = code_of(&std::fs::read_to_string(&file).unwrap());
+        for (at, _) in code.match_indices("crate::") {
+            let line = code[..at].matches('\n').count() + 1;
+            for to in named_after_crate(&code[at + 7..]) {
                 if !to.is_empty() && to != from {
                     arrows
                         .entry(from.clone())
                         .or_default()
                         .entry(to)
-                        .or_insert_with(|| format!("{}:{}", relative.display(), n + 1));
+                        .or_insert_with(|| format!("{}:{line}", relative.display()));
                 }
             }
         }
     }
     arrows
+}
+
+/// The layers `src/lib.rs` documents, top first: its chain
+/// `` `cli` → `server`/`service` → … `` split at the arrows and the slashes.
+fn documented_layers(lib: &str) -> Vec<Vec<String>> {
+    let doc: Vec<&str> = lib.lines().filter_map(|l| l.strip_prefix("//!")).collect();
+    let first = doc
+        .iter()
+        .position(|l| l.contains('→'))
+        .expect("lib.rs documents the layers with →");
+    let mut chain = String::new();
+    for line in &doc[first..] {
+        chain.push_str(line);
+        if line.trim_end().ends_with('.') {
+            break;
+        }
+    }
+    chain
+        .trim_end()
+        .trim_end_matches('.')
+        .split('→')
+        .map(|layer| {
+            layer
+                .split('/')
+                .map(|m| m.trim().trim_matches('`').to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// The crate's top-level modules, from its `mod` lines.
+fn declared_modules(lib: &str) -> BTreeSet<String> {
+    lib.lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("pub mod ")
+                .or_else(|| l.trim().strip_prefix("mod "))
+        })
+        .map(|l| l.trim_end_matches(';').trim().to_string())
+        .collect()
 }
 
 /// A cycle through `start`, as the modules on it, if there is one.
@@ -100,4 +222,51 @@ fn no_top_level_module_imports_one_that_imports_it() {
             panic!("a cycle between top-level modules:\n  {}", shown.join("\n  "));
         }
     }
+}
+
+#[test]
+fn every_arrow_points_down_the_layers_lib_rs_documents() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lib = std::fs::read_to_string(root.join("src/lib.rs")).unwrap();
+    let layers = documented_layers(&lib);
+    let mut rank = BTreeMap::new();
+    for (n, layer) in layers.iter().enumerate() {
+        for module in layer {
+            assert!(
+                rank.insert(module.clone(), n).is_none(),
+                "lib.rs names `{module}` twice"
+            );
+        }
+    }
+    let unplaced: Vec<_> = declared_modules(&lib)
+        .into_iter()
+        .filter(|m| !rank.contains_key(m))
+        .collect();
+    assert!(
+        unplaced.is_empty(),
+        "lib.rs's chain of layers does not place {unplaced:?}"
+    );
+    let mut wrong = Vec::new();
+    for (from, tos) in arrows(&root.join("src")) {
+        for (to, at) in tos {
+            match (rank.get(&from), rank.get(&to)) {
+                (Some(f), Some(t)) if f < t => {}
+                _ => wrong.push(format!("{from} → {to} ({at})")),
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "imports that point up or across the layers lib.rs documents:\n  {}",
+        wrong.join("\n  ")
+    );
+}
+
+#[test]
+fn a_grouped_import_is_an_arrow_to_each_of_its_modules() {
+    let names = named_after_crate("{outbox::Routing, store::{Db, StoreError}, message};");
+    assert_eq!(names, ["outbox", "store", "message"]);
+    assert_eq!(named_after_crate("config::Config;"), ["config"]);
+    let code = code_of("let a = 1; /* crate::store */ // crate::outbox\nuse crate::engine;");
+    assert!(!code.contains("store") && !code.contains("outbox") && code.contains("crate::engine"));
 }

@@ -3,7 +3,8 @@
 use std::path::Path;
 use std::process::Output;
 
-use crate::support::{output_text, run_to_end, shopbot_command, start_child};
+use crate::support::{output_text, run_to_end, shopbot_command, start_child, TestServer};
+use std::time::Duration;
 
 fn shopbot(args: &[&str], dir: &Path) -> Output {
     run_to_end(shopbot_command(args).current_dir(dir))
@@ -397,4 +398,33 @@ fn the_terminal_chat_leaves_a_running_demos_database_and_its_orders_alone() {
     );
     let _ = demo.kill();
     let _ = demo.wait();
+}
+
+/// A second `shopbot serve` on the database a server already serves is
+/// refused with what failed (the serving lock and its holder), not a guess
+/// about the port: it listens on a port of its own.
+#[test]
+fn a_second_server_on_the_same_database_is_refused_by_the_serving_lock() {
+    let server = TestServer::start();
+    let mut second = shopbot_command(&["serve", "--config", &server.config_path().to_string_lossy()]);
+    second
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = start_child(&mut second);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while child.try_wait().expect("waiting on shopbot").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("a second shopbot serve on the same database kept running");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().expect("its output");
+    let text = output_text(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("shopbot is serving the database") && text.contains("stop it first"),
+        "{text}"
+    );
+    assert!(!text.contains("another program"), "{text}");
 }

@@ -139,3 +139,54 @@ fn restore_migrates_a_backup_from_release_0_1_0() {
     );
     assert!(submissions_in(&db) > 0);
 }
+
+/// A backup that fails SQLite's integrity check, and one written by a newer
+/// shopbot, are refused before anything is touched, each saying why.
+#[test]
+fn restore_refuses_a_damaged_backup_and_one_from_a_newer_shopbot() {
+    let (dir, config, db) = temp_config();
+    let (mut child, _http) = serve(&config);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let copy = |name: &str| {
+        let path = dir.path().join(name);
+        let source = rusqlite::Connection::open(&db).unwrap();
+        source.execute("VACUUM INTO ?1", [path.to_str().unwrap()]).unwrap();
+        path
+    };
+
+    let newer = copy("newer.db");
+    let damaged = copy("damaged.db");
+    let before = std::fs::read(&db).unwrap();
+    rusqlite::Connection::open(&newer)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 9999")
+        .unwrap();
+    let (code, _, err) = shopbot(&["restore", newer.to_str().unwrap()], &config);
+    assert_ne!(code, 0, "{err}");
+    assert!(
+        err.contains("schema version 9999, newer than this shopbot knows"),
+        "{err}"
+    );
+
+    // Every page after the schema's first overwritten: the file still opens
+    // as SQLite, and the integrity check (or the first read) finds the damage.
+    let mut bytes = std::fs::read(&damaged).unwrap();
+    let page = usize::from(u16::from_be_bytes([bytes[16], bytes[17]]));
+    assert!(bytes.len() > 3 * page, "a database of several pages");
+    for byte in &mut bytes[page + 8..] {
+        *byte = 0x5A;
+    }
+    std::fs::write(&damaged, &bytes).unwrap();
+    let (code, _, err) = shopbot(&["restore", damaged.to_str().unwrap()], &config);
+    assert_ne!(code, 0, "{err}");
+    assert!(
+        err.contains("damaged.db") || err.contains("file to restore"),
+        "the damaged file is named: {err}"
+    );
+    assert!(err.contains("malformed") || err.contains("unreadable"), "{err}");
+
+    assert!(std::fs::read(&db).unwrap() == before, "the database is untouched");
+    assert!(!dir.path().join("shop.db.before-restore").exists());
+    assert!(!dir.path().join("shop.db.restoring").exists(), "no copy left behind");
+}

@@ -17,9 +17,19 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-# What the series changes; the rest of the folder is the crate's as published
-# (Cargo.toml, licences, examples, benches) or shopbot's own notes.
-compared=(src tests)
+# The whole crate is compared (sources, tests, Cargo.toml, examples, benches,
+# licences), apart from shopbot's own files here, build output, and the
+# registry's bookkeeping beside the published crate.
+not_compared=(patches shopbot.sh SHOPBOT-PATCHES.md target Cargo.lock .cargo-ok
+  .cargo_vcs_info.json Cargo.toml.orig)
+
+# Copies the crate in $1 into $2, without what is not compared.
+crate_copy() {
+  local name
+  mkdir -p "$2"
+  cp -r "$1/." "$2/"
+  for name in "${not_compared[@]}"; do rm -rf "${2:?}/$name"; done
+}
 
 pristine() {
   if [ -n "${TINY_HTTP_PRISTINE:-}" ]; then echo "$TINY_HTTP_PRISTINE"; return; fi
@@ -46,8 +56,7 @@ series() {
 apply_series() {
   local into="$1" original patch
   original="$(pristine)"
-  mkdir -p "$into"
-  for d in "${compared[@]}"; do cp -r "$original/$d" "$into/"; done
+  crate_copy "$original" "$into"
   for patch in $(series); do
     [ -f "$here/patches/$patch" ] || { echo "patches/series names $patch, which is not in patches/" >&2; exit 1; }
     (cd "$into" && git apply --whitespace=nowarn "$here/patches/$patch") || {
@@ -62,8 +71,7 @@ check() {
   tmp="$(mktemp -d)"
   trap "rm -rf '$tmp'" EXIT
   apply_series "$tmp/series"
-  mkdir -p "$tmp/tree"
-  for d in "${compared[@]}"; do cp -r "$here/$d" "$tmp/tree/"; done
+  crate_copy "$here" "$tmp/tree"
   if ! (cd "$tmp" && diff -ruN series tree >"$tmp/difference"); then
     echo "vendor/tiny_http differs from tiny_http 0.12.0 with patches/series applied:" >&2
     sed -E 's/^((---|\+\+\+) [^\t]+)\t.*/\1/' "$tmp/difference" | head -n 60 >&2
@@ -79,8 +87,7 @@ new_patch() {
   tmp="$(mktemp -d)"
   trap "rm -rf '$tmp'" EXIT
   apply_series "$tmp/a"
-  mkdir -p "$tmp/b"
-  for d in "${compared[@]}"; do cp -r "$here/$d" "$tmp/b/"; done
+  crate_copy "$here" "$tmp/b"
   (cd "$tmp" && diff -ruN a b || true) | sed -E 's/^((---|\+\+\+) [^\t]+)\t.*/\1/' >"$tmp/new.patch"
   [ -s "$tmp/new.patch" ] || { echo "nothing beyond the series: no patch written" >&2; exit 1; }
   number="$(printf '%02d' $(($(series | wc -l) + 1)))"

@@ -43,14 +43,7 @@ pub struct Batch {
     pub unusable: Vec<Unusable>,
 }
 
-/// A message or status of a batch that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unusable {
-    /// Where in the batch and why (`entry[0].changes[0].messages[1]: message wamid.X has no usable sender`).
-    pub reason: String,
-    /// The item as it came, as JSON.
-    pub raw: String,
-}
+pub use crate::message::Unusable;
 
 /// Why a body is not a webhook at all (the HTTP layer answers `400`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

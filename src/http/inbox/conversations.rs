@@ -29,7 +29,7 @@ type Page<'a> = Call<'a, SignedIn>;
 /// `GET /admin/?page=N`: the conversations. A page past the last (or beyond
 /// any number) shows the last.
 pub fn list(inbox: &Inbox, call: &Page<'_>) -> Response {
-    let asked = query_param(call.request, "page").parse::<usize>().unwrap_or(1).max(1);
+    let asked = page_number(&query_param(call.request, "page"));
     let read = inbox.reader.read(|db| {
         let size = db.inbox_size()?;
         let latest = db.inbox_pulse(None)?.latest;
@@ -43,6 +43,17 @@ pub fn list(inbox: &Inbox, call: &Page<'_>) -> Response {
             pages::inbox(&chrome(inbox, &call.guard), &rows, page, pages, latest),
         ),
         Err(e) => errors::api_store_error(&e),
+    }
+}
+
+/// The page a `?page=` value asks for: its number, a number of only digits
+/// too big for `usize` as the largest (so it shows the last page), anything
+/// else (nothing, a word, a sign) as the first.
+fn page_number(value: &str) -> usize {
+    match value.parse::<usize>() {
+        Ok(page) => page.max(1),
+        Err(_) if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => usize::MAX,
+        Err(_) => 1,
     }
 }
 

@@ -129,7 +129,11 @@ impl Drop for Fixture {
 }
 
 fn inbound(key: &str, text: &str) -> Inbound {
-    let from = PhoneNumber::parse(CUSTOMER).unwrap();
+    inbound_from(CUSTOMER, key, text)
+}
+
+fn inbound_from(number: &str, key: &str, text: &str) -> Inbound {
+    let from = PhoneNumber::parse(number).unwrap();
     Inbound {
         channel: Channel::Twilio,
         key: key.into(),
@@ -220,6 +224,31 @@ fn a_page_number_past_the_end_or_beyond_usize_shows_the_last_page() {
         let answer = fixture.get(&format!("/admin/?page={page}"));
         assert_eq!(answer.status, 200, "page={page}");
         assert!(body(&answer).contains(CUSTOMER), "page={page}");
+    }
+    // 51 conversations are two pages: past the end, and beyond any number,
+    // is the second; nothing, zero or a word is the first.
+    let mut store = Store::open(&fixture._dir.path().join("shop.db")).unwrap();
+    let bot = Bot::example();
+    for n in 0..50 {
+        let message = inbound_from(&format!("+2782555{n:04}"), &format!("SMmore{n:028}"), "hi");
+        store
+            .write(|db| handle_inbound(db, &bot, &message, Timestamp::now()))
+            .unwrap();
+    }
+    for (page, shown) in [
+        ("3", "Page 2 of 2"),
+        ("18446744073709551616", "Page 2 of 2"),
+        ("99999999999999999999999", "Page 2 of 2"),
+        ("2", "Page 2 of 2"),
+        ("1", "Page 1 of 2"),
+        ("0", "Page 1 of 2"),
+        ("-3", "Page 1 of 2"),
+        ("x", "Page 1 of 2"),
+        ("", "Page 1 of 2"),
+    ] {
+        let answer = fixture.get(&format!("/admin/?page={page}"));
+        assert_eq!(answer.status, 200, "page={page}");
+        assert!(body(&answer).contains(shown), "page={page}: {shown}");
     }
 }
 
