@@ -365,6 +365,16 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX outbox_unfinished ON outbox(message_id) WHERE state != 'sent' AND state != 'failed';
     "#,
+    // 17: waiting marks the conversation no longer has. Before the fix, a
+    // customer who went back to the bot (a main-menu word, or writing again
+    // after the session's timeout) stayed marked as waiting for a person, and
+    // held by the staff member who had it: a database written then lists
+    // them all as waiting. Only a session still with a person keeps its marks.
+    r#"
+    UPDATE sessions SET waiting_since = NULL, held_by = NULL
+        WHERE (waiting_since IS NOT NULL OR held_by IS NOT NULL)
+          AND json_extract(state, '$.at') IS NOT 'with_person';
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -479,6 +489,44 @@ mod tests {
         };
         assert!(queue("lost").is_err(), "the state is still checked");
         assert!(queue("queued").is_ok());
+    }
+
+    #[test]
+    fn waiting_marks_of_conversations_back_with_the_bot_are_cleared() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..16] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 16).unwrap();
+        let with_person = serde_json::to_string(&crate::engine::State::WithPerson { acknowledged: true }).unwrap();
+        let at_menu = serde_json::to_string(&crate::engine::State::Menu { node: "main".into() }).unwrap();
+        for (id, state) in [(1, &with_person), (2, &at_menu), (3, &at_menu)] {
+            conn.execute(
+                "INSERT INTO contacts (id, phone, created_at) VALUES (?1, '+2782555000' || ?1, 'x')",
+                [id],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO sessions (contact_id, state, updated_at, waiting_since, held_by) VALUES (?1, ?2, 'x', 'since', 1)",
+                rusqlite::params![id, state],
+            )
+            .unwrap();
+        }
+        conn.execute("UPDATE sessions SET waiting_since = NULL WHERE contact_id = 3", [])
+            .unwrap();
+        run(&mut conn, Path::new(":memory:")).unwrap();
+        let marks: Vec<(i64, Option<String>, Option<i64>)> = conn
+            .prepare("SELECT contact_id, waiting_since, held_by FROM sessions ORDER BY contact_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            marks,
+            [(1, Some("since".into()), Some(1)), (2, None, None), (3, None, None)],
+            "only the conversation still with a person keeps its marks"
+        );
     }
 
     #[test]

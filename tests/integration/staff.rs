@@ -610,6 +610,29 @@ fn finding_2_twenty_five_quick_lines_and_a_1590_character_line_reach_twilio_staf
 }
 
 #[test]
+fn finding_2_a_1590_character_line_reaches_the_staff_member_holding_the_conversation_in_full() {
+    let mock = MockTwilio::start();
+    let server = relay_server(&mock);
+    staff_on_duty(&server);
+    ask_for_help(&server, &mock, CUSTOMER);
+    let alert_to_a = alert_sid(&server, STAFF_A);
+    write(&server, STAFF_A, "Sam here.", Some(&alert_to_a));
+    wait_sent_to(&mock, CUSTOMER, 1);
+    // A holds the conversation: the customer's lines go to A at once, and
+    // this one is over 1,600 characters with its "💬 Thandi (+27…):" header.
+    let words = numbered_words("h", 160);
+    let long = words.join(" ");
+    assert!(long.len() >= 1590, "{}", long.len());
+    write(&server, CUSTOMER, &long, None);
+    let texts = wait_forwards(
+        || sent_to(&mock, STAFF_A).iter().map(|r| body(r).to_string()).collect(),
+        words.last().unwrap(),
+    );
+    assert!(texts.len() >= 2, "split in two: {texts:?}");
+    assert_forwarded_in_full(&texts, &words, 1600, |t| t.encode_utf16().count());
+}
+
+#[test]
 fn finding_2_a_meta_staff_member_gets_long_batches_split_at_4096_characters() {
     use crate::meta::meta_config;
     let mock = MockTwilio::start();
