@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::Deserialize;
 
 use super::catalog;
-use super::render::StatusWords;
+use super::words::StatusWords;
 use crate::message::{ChoiceOption, TextLimit};
 
 /// Room left in a message for what the engine adds around a node's own text

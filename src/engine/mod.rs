@@ -13,6 +13,7 @@ pub mod languages;
 pub mod menu;
 pub mod opt;
 pub mod render;
+pub mod words;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};

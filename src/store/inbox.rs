@@ -9,7 +9,8 @@
 use jiff::Timestamp;
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::statuses::parse_channel;
+use super::decode::contact_ref;
+use super::decode::parse_channel;
 use super::time::from_sql;
 use super::{ContactId, Db, MessageKey, MessageRecord, StoreError};
 use crate::message::{Channel, ContactRef, Direction};
@@ -223,19 +224,6 @@ impl Db<'_> {
             .execute([contact.0])?;
         Ok(())
     }
-}
-
-/// A contact's stored addresses back.
-pub(super) fn contact_ref(phone: Option<String>, user_id: Option<String>) -> Result<ContactRef, StoreError> {
-    let phone = phone
-        .as_deref()
-        .map(PhoneNumber::parse)
-        .transpose()
-        .map_err(|e| StoreError::Corrupt {
-            what: "contact phone",
-            detail: e.to_string(),
-        })?;
-    Ok(ContactRef { phone, user_id })
 }
 
 /// The columns of one inbox row, before decoding.

@@ -12,6 +12,7 @@
 mod actions;
 pub mod backup;
 mod consent;
+mod decode;
 mod inbox;
 pub mod inspect;
 mod languages;

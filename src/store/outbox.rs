@@ -13,8 +13,8 @@ use jiff::Timestamp;
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
-use super::queries::{corrupt, to_json};
-use super::statuses::parse_channel;
+use super::decode::parse_channel;
+use super::decode::{corrupt, to_json};
 use super::time::{from_sql, to_sql};
 use super::{Db, StoreError};
 use crate::message::{Channel, ContactRef, Content, ContentKind, Media, MessageStatus, OutboxState, Template};
@@ -713,7 +713,7 @@ impl JobRow {
         Ok(OutboxJob {
             id: self.id,
             channel,
-            to: super::inbox::contact_ref(self.phone, self.user_id)?,
+            to: super::decode::contact_ref(self.phone, self.user_id)?,
             content: self.content.into_content(self.id, channel)?,
             attempts: self.attempts,
         })

@@ -6,6 +6,7 @@
 use jiff::Timestamp;
 use rusqlite::{params, OptionalExtension};
 
+use super::decode::{corrupt, to_json};
 use super::time::{from_sql, to_sql};
 use super::{Db, StoreError};
 use crate::engine::render::SubmissionSummary;
@@ -24,18 +25,6 @@ pub struct MessageId(pub i64);
 /// A contact's id, profile name and user id.
 /// A contact's id, profile name, user id and picked language.
 type ContactRow = (i64, Option<String>, Option<String>, Option<String>);
-
-pub(super) fn corrupt(what: &'static str) -> impl FnOnce(serde_json::Error) -> StoreError {
-    move |e| StoreError::Corrupt {
-        what,
-        detail: e.to_string(),
-    }
-}
-
-pub(super) fn to_json<T: serde::Serialize>(value: &T) -> String {
-    // Serialising our own plain data types cannot fail.
-    serde_json::to_string(value).unwrap_or_default()
-}
 
 impl Db<'_> {
     /// The reply stored for an inbound message key, if that message was handled.
@@ -333,7 +322,7 @@ impl Db<'_> {
                 public_id,
                 created_at: from_sql(&created_at)?,
                 preview,
-                status: super::submissions::status_from_sql(&status)?,
+                status: super::decode::status_from_sql(&status)?,
                 note,
             })
         })

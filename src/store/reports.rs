@@ -4,8 +4,8 @@
 use jiff::Timestamp;
 use rusqlite::params;
 
-use super::queries::corrupt;
-use super::submissions::status_from_sql;
+use super::decode::corrupt;
+use super::decode::status_from_sql;
 use super::time::{from_sql, to_sql};
 use super::{ContactId, Db, MessageRecord, StoreError};
 use crate::engine::render::SubmissionStatus;

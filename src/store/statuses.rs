@@ -5,7 +5,8 @@
 use jiff::Timestamp;
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::queries::corrupt;
+use super::decode::corrupt;
+use super::decode::parse_channel;
 use super::time::{from_sql, to_sql};
 use super::{Db, OutboxEntry, StoreError};
 use crate::message::{Channel, Direction, Media, MessageStatus, ReportedStatus, StatusEvent};
@@ -292,12 +293,4 @@ impl StoredRow {
             sent_by: self.sent_by,
         })
     }
-}
-
-/// A stored channel name back.
-pub(super) fn parse_channel(word: &str) -> Result<Channel, StoreError> {
-    Channel::parse(word).ok_or_else(|| StoreError::Corrupt {
-        what: "channel",
-        detail: format!("{word:?} is not a channel"),
-    })
 }

@@ -6,7 +6,8 @@
 use jiff::Timestamp;
 use rusqlite::{params, OptionalExtension};
 
-use super::inbox::contact_ref;
+use super::decode::contact_ref;
+use super::decode::status_from_sql;
 use super::time::to_sql;
 use super::{ContactId, Db, StoreError};
 use crate::engine::render::SubmissionStatus;
@@ -29,14 +30,6 @@ pub struct StatusSet {
     pub status_changed: bool,
     /// Anything changed (the status or the note).
     pub changed: bool,
-}
-
-/// A stored status back (the schema allows only the three).
-pub(super) fn status_from_sql(word: &str) -> Result<SubmissionStatus, StoreError> {
-    SubmissionStatus::parse(word).ok_or_else(|| StoreError::Corrupt {
-        what: "submission status",
-        detail: format!("{word:?} is none of new, in_progress, done"),
-    })
 }
 
 /// A submission's stored status, note and customer.

@@ -3,7 +3,9 @@
 //! points down the layers `src/lib.rs` documents (see `docs/ARCHITECTURE.md`).
 //! Read from the sources: every `crate::NAME` path outside comments, and each
 //! item of a `crate::{…}` group, is an arrow from the file's top-level module
-//! to `NAME`. Checked natively only: the sources are the same for every target.
+//! to `NAME`. One level down, no submodule of a folder module imports a
+//! sibling that imports it. Checked natively only: the sources are the same
+//! for every target.
 
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
@@ -176,6 +178,74 @@ fn declared_modules(lib: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The direct submodules of the folder module `dir`: its files and folders.
+fn submodules(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() || p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .filter(|name| name != "mod" && name != "tests")
+        .collect()
+}
+
+/// Inside the folder module `src/TOP`: each direct submodule → the sibling
+/// submodules it names, by `crate::TOP::NAME` or by a `super::` chain that
+/// climbs to `TOP` (a file's tests, after its first `#[cfg(test)]`, are left
+/// out: their `super::` is one level deeper).
+fn sub_arrows(src: &Path, top: &str) -> BTreeMap<String, BTreeMap<String, String>> {
+    let dir = src.join(top);
+    let siblings = submodules(&dir);
+    let mut files = Vec::new();
+    sources(&dir, &mut files);
+    let mut arrows: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for file in files {
+        let relative = file.strip_prefix(&dir).unwrap();
+        let parts: Vec<String> = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().trim_end_matches(".rs").to_string())
+            .collect();
+        let from = parts[0].clone();
+        if from == "mod" || from == "tests" {
+            continue;
+        }
+        // How deep the file's module is below TOP: `a.rs` and `a/mod.rs` are 1.
+        let depth = parts.len() - usize::from(parts.last().is_some_and(|p| p == "mod"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        let code = code_of(text.split("#[cfg(test)]").next().unwrap_or_default());
+        let mut named = Vec::new();
+        let crate_path = format!("crate::{top}::");
+        for (at, _) in code.match_indices(&crate_path) {
+            named.push((at, named_after_crate(&code[at + crate_path.len()..])));
+        }
+        for (at, _) in code.match_indices("super::") {
+            if code[..at].ends_with("super::") {
+                continue;
+            }
+            let mut rest = &code[at..];
+            let mut climbs = 0;
+            while let Some(after) = rest.strip_prefix("super::") {
+                rest = after;
+                climbs += 1;
+            }
+            if climbs == depth {
+                named.push((at, named_after_crate(rest)));
+            }
+        }
+        for (at, names) in named {
+            let line = code[..at].matches('\n').count() + 1;
+            for to in names.into_iter().filter(|n| siblings.contains(n) && *n != from) {
+                arrows
+                    .entry(from.clone())
+                    .or_default()
+                    .entry(to)
+                    .or_insert_with(|| format!("{top}/{}:{line}", relative.display()));
+            }
+        }
+    }
+    arrows
+}
+
 /// A cycle through `start`, as the modules on it, if there is one.
 fn cycle_through(arrows: &BTreeMap<String, BTreeMap<String, String>>, start: &str) -> Option<Vec<String>> {
     let mut path = vec![start.to_string()];
@@ -269,4 +339,38 @@ fn a_grouped_import_is_an_arrow_to_each_of_its_modules() {
     assert_eq!(named_after_crate("config::Config;"), ["config"]);
     let code = code_of("let a = 1; /* crate::store */ // crate::outbox\nuse crate::engine;");
     assert!(!code.contains("store") && !code.contains("outbox") && code.contains("crate::engine"));
+}
+
+#[test]
+fn no_submodule_imports_a_sibling_that_imports_it() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let folders: Vec<String> = std::fs::read_dir(&src)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(folders.len() > 5, "{folders:?}");
+    let mut cycles = Vec::new();
+    for top in &folders {
+        let arrows = sub_arrows(&src, top);
+        for module in arrows.keys() {
+            if let Some(cycle) = cycle_through(&arrows, module) {
+                let shown: Vec<String> = cycle
+                    .iter()
+                    .enumerate()
+                    .map(|(i, from)| {
+                        let to = &cycle[(i + 1) % cycle.len()];
+                        format!("{top}::{from} → {top}::{to} ({})", arrows[from][to])
+                    })
+                    .collect();
+                cycles.push(shown.join(", "));
+            }
+        }
+    }
+    assert!(
+        cycles.is_empty(),
+        "cycles between submodules:\n  {}",
+        cycles.join("\n  ")
+    );
 }

@@ -11,7 +11,7 @@
 //! ([`Words::around`]), so every part is still escaped by the template.
 
 use super::FALLBACK;
-use crate::engine::render::fill;
+use crate::engine::words::fill;
 
 /// The languages whose inbox texts ship with shopbot.
 pub const SHIPPED: &[&str] = &["en"];
