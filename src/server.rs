@@ -6,14 +6,13 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::channel;
 use crate::channel::demo::{DemoChannel, StatusCallback};
-use crate::channel::{self, twilio::verifier::WebhookVerifier};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::conversation::{Bot, LiveBot};
-use crate::http::{
-    api::Api, demo::DemoPage, inbox::Inbox, meta::MetaWebhook, routes::App, twilio::Twilio, HttpServer, Settings,
-};
+use crate::http::webhooks::AreaDeps;
+use crate::http::{api::Api, demo::DemoPage, inbox::Inbox, routes::App, HttpServer, Settings};
 use crate::message::Channel;
 use crate::outbox::policy::RetryPolicy;
 use crate::outbox::sender::{OutboxSender, SenderSettings, Wake};
@@ -179,26 +178,21 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         outbox: wake.clone(),
         routing: routing.clone(),
     };
-    let twilio = Twilio::new(
-        writer.clone(),
-        wake.clone(),
-        bot.clone(),
-        WebhookVerifier::from_config(config),
-        config.choice_limits(Channel::Twilio),
-        (&config.webhooks.inbound_path, &config.webhooks.status_path),
-    );
-    let meta = MetaWebhook::new(
-        writer.clone(),
-        wake,
-        bot,
-        config.meta.clone(),
-        &config.webhooks.meta_path,
-    );
+    let webhooks = crate::http::webhooks::build(&AreaDeps {
+        config,
+        writer: &writer,
+        outbox: &wake,
+        bot: &bot,
+    });
+    let mut large_bodies = vec![(
+        crate::http::inbox::ORDERS_PATH.to_string(),
+        crate::http::MAX_UPLOAD_BYTES,
+    )];
+    large_bodies.extend(webhooks.iter().flat_map(|area| area.large_bodies()));
     let app = Arc::new(App {
         writer,
-        meta,
+        webhooks,
         demo,
-        twilio,
         inbox,
         api,
     });
@@ -207,13 +201,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         workers: config.server.workers,
         max_connections: config.server.max_connections,
         request_timeout: config.server.request_timeout,
-        large_bodies: vec![
-            (
-                crate::http::inbox::ORDERS_PATH.to_string(),
-                crate::http::MAX_UPLOAD_BYTES,
-            ),
-            (config.webhooks.meta_path.clone(), crate::http::meta::MAX_BODY_BYTES),
-        ],
+        large_bodies,
     };
     let http = HttpServer::start(listener, settings, handler).map_err(|source| StartError::Http {
         addr: config.server.listen,

@@ -30,6 +30,7 @@ pub mod multipart;
 pub mod router;
 pub mod routes;
 pub mod twilio;
+pub mod webhooks;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};

@@ -1,13 +1,14 @@
-//! The front hall: every area mounted in one place, in order (Twilio's
-//! webhooks, Meta's, `/api/`, `/admin/`, the demo), then what every server
-//! answers (`/healthz`, the icon). Each area has its own route table and
-//! context; `App` only holds them.
+//! The front hall: every area mounted in one place, in order (the channels'
+//! webhooks as [`super::webhooks`] registers them, `/api/`, `/admin/`, the
+//! demo), then what every server answers (`/healthz`, the icon). Each area
+//! has its own route table and context; `App` only holds them.
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use super::demo::DemoPage;
 use super::router::{dispatch, Handler, Routes};
+use super::webhooks::WebhookArea;
 use super::{Method, Request, Response};
 use crate::writer::Writer;
 
@@ -15,12 +16,10 @@ use crate::writer::Writer;
 pub struct App {
     /// The single writer (for the health check).
     pub writer: Writer,
-    /// Meta's webhook.
-    pub meta: super::meta::MetaWebhook,
+    /// The channels' webhooks, asked in order.
+    pub webhooks: Vec<Box<dyn WebhookArea>>,
     /// The browser chat simulator, in demo mode only.
     pub demo: Option<DemoPage>,
-    /// Twilio's webhooks.
-    pub twilio: super::twilio::Twilio,
     /// The owner's inbox (`/admin/`).
     pub inbox: super::inbox::Inbox,
     /// The admin API (`/api/`).
@@ -31,10 +30,7 @@ impl App {
     /// Answers one request.
     pub fn handle(&self, request: &Request) -> Response {
         let path = request.path();
-        if let Some(response) = self.twilio.handle(request) {
-            return response;
-        }
-        if let Some(response) = self.meta.handle(request) {
+        if let Some(response) = self.webhooks.iter().find_map(|area| area.handle(request)) {
             return response;
         }
         if path.starts_with("/api/") {

@@ -6,6 +6,7 @@
 pub mod webhook;
 
 use super::router::{dispatch, Call, Handler, Routes};
+use super::webhooks::{AreaDeps, WebhookArea};
 use super::{Method, Request, Response};
 use crate::config::Meta;
 use crate::conversation::LiveBot;
@@ -27,6 +28,8 @@ pub struct MetaWebhook {
     pub bot: LiveBot,
     /// `[meta]`: the app secret and the verify token.
     pub config: Option<Meta>,
+    /// `[webhooks] meta_path`.
+    path: String,
     routes: Routes<Handler<MetaWebhook>>,
 }
 
@@ -41,6 +44,7 @@ impl MetaWebhook {
             outbox,
             bot,
             config,
+            path: path.to_string(),
             routes,
         }
     }
@@ -59,5 +63,28 @@ impl MetaWebhook {
                 Response::text(404, "not found")
             }
         }
+    }
+}
+
+/// Meta's area as [`super::webhooks::AREAS`] builds it (answering `404`
+/// without a `[meta]` section).
+pub fn area(deps: &AreaDeps<'_>) -> Box<dyn WebhookArea> {
+    Box::new(MetaWebhook::new(
+        deps.writer.clone(),
+        deps.outbox.clone(),
+        deps.bot.clone(),
+        deps.config.meta.clone(),
+        &deps.config.webhooks.meta_path,
+    ))
+}
+
+impl WebhookArea for MetaWebhook {
+    fn handle(&self, request: &Request) -> Option<Response> {
+        MetaWebhook::handle(self, request)
+    }
+
+    /// Meta sends batches of up to 1,000 updates: up to [`MAX_BODY_BYTES`].
+    fn large_bodies(&self) -> Vec<(String, usize)> {
+        vec![(self.path.clone(), MAX_BODY_BYTES)]
     }
 }

@@ -7,10 +7,11 @@ pub mod signed;
 pub mod status;
 
 use super::router::{dispatch, Handler, Routes};
+use super::webhooks::{AreaDeps, WebhookArea};
 use super::{Method, Request, Response};
 use crate::channel::twilio::verifier::WebhookVerifier;
 use crate::conversation::LiveBot;
-use crate::message::ChoiceLimits;
+use crate::message::{Channel, ChoiceLimits};
 use crate::outbox::sender::Wake;
 use crate::writer::Writer;
 
@@ -56,5 +57,25 @@ impl Twilio {
     /// Answers a request to one of its paths; `None` for any other path.
     pub fn handle(&self, request: &Request) -> Option<Response> {
         dispatch(&self.routes, self, request)
+    }
+}
+
+/// Twilio's area as [`super::webhooks::AREAS`] builds it: the configured
+/// paths, the signature checks, and menus to tap when `interactive = "content"`.
+pub fn area(deps: &AreaDeps<'_>) -> Box<dyn WebhookArea> {
+    let config = deps.config;
+    Box::new(Twilio::new(
+        deps.writer.clone(),
+        deps.outbox.clone(),
+        deps.bot.clone(),
+        WebhookVerifier::from_config(config),
+        config.choice_limits(Channel::Twilio),
+        (&config.webhooks.inbound_path, &config.webhooks.status_path),
+    ))
+}
+
+impl WebhookArea for Twilio {
+    fn handle(&self, request: &Request) -> Option<Response> {
+        Twilio::handle(self, request)
     }
 }
