@@ -278,6 +278,11 @@ pub struct Choice {
     /// The button that opens the menu where it is shown as a list.
     #[serde(default = "default_choose", skip_serializing_if = "is_default_choose")]
     pub choose: String,
+    /// The language its texts are in (`de`), where the conversation knows it;
+    /// a channel that makes templates per language keys them by it. `None`
+    /// in a choice stored before choices carried it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 const DEFAULT_CHOOSE: &str = "Choose";
@@ -1046,6 +1051,7 @@ mod tests {
             options: (0..11).map(|n| option(n, "Fine", None)).collect(),
             footer: None,
             choose: "Choose".into(),
+            language: None,
         };
         let limits = ChoiceLimits::BUTTONS_AND_LISTS;
         assert!(!limits.fit(&choice));

@@ -298,6 +298,53 @@ mod twilio_content {
         assert_eq!(templates(&mock.requests()).len(), 1, "one creation in all");
     }
 
+    /// A `[menu]` table naming the example menu with `+49` numbers in German,
+    /// written into `dir`.
+    fn german_by_country_menu(dir: &std::path::Path) -> String {
+        let text = include_str!("../../src/engine/default_menu.toml")
+            .replace("by_country = {}", "by_country = { \"49\" = \"de\" }");
+        let path = dir.join("menu.toml");
+        std::fs::write(&path, text).unwrap();
+        format!("[menu]\npath = \"{}\"\n", path.display().to_string().replace('\\', "/"))
+    }
+
+    #[test]
+    fn each_language_gets_its_own_template_made_in_that_language_and_reused() {
+        let mock = MockTwilio::start();
+        let dir = tempfile::tempdir().unwrap();
+        let server = TestServer::start_with(&format!(
+            "api_base_url = \"{0}\"\ninteractive = \"content\"\ncontent_base_url = \"{0}\"\n{1}",
+            mock.url,
+            german_by_country_menu(dir.path())
+        ));
+        let (english, german, switched) = ("+27825551011", "+4915112345011", "+27825551012");
+        server.say(english, "hi");
+        wait_messages(&mock, english, 1);
+        server.say(german, "hi");
+        let german_sent = wait_messages(&mock, german, 1);
+        let requests = mock.requests();
+        let made = templates(&requests);
+        assert_eq!(made.len(), 2, "one template per language: {requests:#?}");
+        let languages: Vec<&str> = made.iter().map(|r| r.json["language"].as_str().unwrap()).collect();
+        assert_eq!(languages, ["en", "de"], "{made:#?}");
+        let de = &made[1].json;
+        assert!(
+            de["friendly_name"].as_str().unwrap().starts_with("shopbot_main_de_"),
+            "{de}"
+        );
+        assert!(de.to_string().contains(r#""language":"de""#), "{de}");
+        assert!(de["types"]["twilio/list-picker"]["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("Willkommen!"));
+
+        // One who typed the switch word gets the German template already made.
+        server.say(switched, "deutsch");
+        let sent = wait_messages(&mock, switched, 1);
+        assert_eq!(sent[0].get("ContentSid"), german_sent[0].get("ContentSid"));
+        assert_eq!(templates(&mock.requests()).len(), 2, "the German template is reused");
+    }
+
     #[test]
     fn a_tap_by_button_payload_chooses_and_the_texts_stay_inline() {
         let mock = MockTwilio::start();

@@ -92,6 +92,7 @@ mod tests {
                 .collect(),
             footer: Some("0 Back to Menu".into()),
             choose: "Choose".into(),
+            language: None,
         }
     }
 
