@@ -435,6 +435,41 @@ mod twilio_content {
     }
 }
 
+/// `interactive = "content"` sends menus by REST: without credentials or a
+/// sender they could never go, so the config is refused (never silence).
+#[test]
+fn content_menus_without_rest_credentials_or_a_sender_are_a_config_problem() {
+    let cases = [
+        (
+            "account_sid = \"AC00000000000000000000000000000000\"\n",
+            "[twilio] account_sid is not set",
+        ),
+        (
+            "whatsapp_from = \"whatsapp:+14155238886\"\n",
+            "neither [twilio] whatsapp_from nor messaging_service_sid is set",
+        ),
+    ];
+    for (line, why) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        let text = crate::support::config_text(&dir.path().join("s.db"), "interactive = \"content\"\n");
+        assert!(text.contains(line));
+        std::fs::write(&config, text.replace(line, "")).unwrap();
+        let out = crate::support::run_to_end(&mut crate::support::shopbot_command(&[
+            "check",
+            "--config",
+            config.to_str().unwrap(),
+        ]));
+        let said = crate::support::output_text(&out);
+        assert_ne!(out.status.code(), Some(0), "{said}");
+        let expected = format!(
+            "[twilio] interactive: is \"content\", which sends menus by Twilio's REST API, but {why}: \
+             set what is missing (README \"Sending messages\"), or set interactive = \"off\" for numbered text menus"
+        );
+        assert!(said.contains(&expected), "{said}");
+    }
+}
+
 #[test]
 fn check_says_whether_the_content_api_answers() {
     let mock = crate::twilio_mock::MockTwilio::start();
