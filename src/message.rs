@@ -379,7 +379,8 @@ impl ChoiceLimits {
             .filter(|o| o.title(max) != o.label && o.short.as_ref().is_none_or(|s| s.chars().count() > max))
             .map(|o| {
                 format!(
-                    "menu `{node}`: option \"{}\" is {} characters, over the {kind} limit of {max}, and has no short label                      that fits: it shows as \"{}\"; add short = \"…\" to the option",
+                    "menu `{node}`: option \"{}\" is {} characters, over the {kind} limit of {max}, \
+                     and has no short label that fits: it shows as \"{}\"; add short = \"…\" to the option",
                     o.label,
                     o.label.chars().count(),
                     o.title(max)
@@ -1063,9 +1064,10 @@ mod tests {
         choice.choose = "Please choose one of these".into();
         let problems = limits.problems(&choice);
         assert_eq!(problems.len(), 2, "{problems:?}");
-        assert!(
-            problems[0].contains("shows as \"A label far too long…\""),
-            "{problems:?}"
+        assert_eq!(
+            problems[0],
+            "menu `m`: option \"A label far too long for a row\" is 30 characters, over the list row limit of 24, \
+             and has no short label that fits: it shows as \"A label far too long…\"; add short = \"…\" to the option"
         );
         assert!(problems[1].contains("[texts] choose"), "{problems:?}");
         choice.text = "x".repeat(1025);

@@ -204,13 +204,17 @@ options = [{}]
     let (code, text) = crate::support::check_in(dir.path(), &meta, Some(&menu));
     assert_eq!(code, Some(0), "{text}");
     assert!(
-        text.contains("meta: menu `main`: option \"Talk to somebody in the shop please\" is 35 characters, over the button limit of 20"),
-        "{text}"
+        text.contains(
+            "meta: menu `main`: option \"Talk to somebody in the shop please\" is 35 characters, over the button limit of 20, \
+             and has no short label that fits: it shows as \"Talk to somebody…\"; add short = \"…\" to the option\n"
+        ),
+        "the whole sentence: {text}"
     );
     assert!(!text.contains("A label that has its own short one"), "{text}");
     assert!(
         text.contains(
-            "meta: menu `big`: option \"Option 9 of a long list here\" is 28 characters, over the list row limit of 24"
+            "meta: menu `big`: option \"Option 9 of a long list here\" is 28 characters, over the list row limit of 24, \
+             and has no short label that fits: it shows as \"Option 9 of a long…\"; add short = \"…\" to the option\n"
         ),
         "{text}"
     );
