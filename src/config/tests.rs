@@ -369,7 +369,10 @@ fn content_menus_need_a_rest_api_to_send_them_by() {
         "account_sid = \"AC00000000000000000000000000000000\"\nwhatsapp_from = \"whatsapp:+14155238886\"\ninteractive",
     );
     let mut c = parse(&ready).unwrap();
-    assert_eq!(c.choice_limits(Channel::Twilio), Some(ChoiceLimits::BUTTONS_AND_LISTS));
+    assert_eq!(
+        c.choice_limits(Channel::Twilio),
+        Some(crate::channel::twilio::content::LIMITS)
+    );
     // A config made in code without a sender never queues menus it cannot send.
     c.twilio.whatsapp_from = None;
     assert_eq!(

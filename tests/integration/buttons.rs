@@ -178,6 +178,49 @@ fn a_tap_on_an_earlier_menu_works_and_a_stale_one_gets_unknown_and_the_menu_agai
     assert_eq!(again["interactive"]["type"], "list", "then the menu again: {again}");
 }
 
+/// A Meta test server on the menu file `menu` (kept in the returned folder).
+fn meta_server_with_menu(menu: &str) -> (TestServer, MockGraph, tempfile::TempDir) {
+    let graph = MockGraph::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("menu.toml");
+    std::fs::write(&path, menu).unwrap();
+    let server = TestServer::start_with(&format!(
+        "{}\n[menu]\npath = \"{}\"\n",
+        crate::meta::meta_config(&graph.url),
+        path.display().to_string().replace('\\', "/")
+    ));
+    (server, graph, dir)
+}
+
+#[test]
+fn two_options_to_the_same_node_are_buttons_with_different_ids_and_each_works() {
+    let (server, graph, _dir) = meta_server_with_menu(
+        r#"start = "main"
+[nodes.main]
+kind = "menu"
+text = "Hello"
+options = [
+  { label = "Opening hours", goto = "info" },
+  { label = "Address", goto = "info" },
+]
+[nodes.info]
+kind = "info"
+text = "Mon-Fri 8-5, 1 Main Road."
+"#,
+    );
+    let customer = "+27821239006";
+    assert_eq!(server.meta_say("wamid.D0", customer, "hi").status, 200);
+    let menu = buttons(&nth(&graph, customer, 1));
+    let ids: Vec<&str> = menu.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["main:info", "main:info#2"], "ids unique in the message");
+    tap(&server, "wamid.D1", customer, "button_reply", &menu[1].0, &menu[1].1);
+    let info = nth(&graph, customer, 2);
+    assert!(
+        info["text"]["body"].as_str().unwrap().starts_with("Mon-Fri 8-5"),
+        "{info}"
+    );
+}
+
 #[test]
 fn check_names_per_channel_every_label_that_will_not_fit() {
     let dir = tempfile::tempdir().unwrap();
@@ -221,6 +264,53 @@ options = [{}]
     assert!(
         !text.contains("twilio: menu"),
         "Twilio shows numbered text by default: {text}"
+    );
+}
+
+#[test]
+fn check_warns_of_cut_tap_ids_a_dropped_way_back_and_titles_shown_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "n".repeat(255);
+    let menu = format!(
+        r#"start = "main"
+[texts]
+back = "0 Back to the main menu of our shop, where everything started"
+[nodes.main]
+kind = "menu"
+text = "Welcome"
+options = [{{ label = "More", goto = "sub" }}, {{ label = "Long", goto = "{long}" }}]
+[nodes.sub]
+kind = "menu"
+text = "Which?"
+options = [
+  {{ label = "Opening hours today and tomorrow", goto = "main" }},
+  {{ label = "Opening hours today and on Sunday", goto = "main" }},
+  {{ label = "Long", goto = "{long}" }},
+  {{ label = "Back", goto = "main" }},
+]
+[nodes.{long}]
+kind = "info"
+text = "Long."
+"#
+    );
+    let meta = crate::meta::meta_config("https://graph.facebook.com");
+    let (code, text) = crate::support::check_in(dir.path(), &meta, Some(&menu));
+    assert_eq!(code, Some(0), "{text}");
+    for expected in [
+        "meta: menu `main`: option \"Long\" has a tap id of 260 characters (the names of the menu and the node it leads to), \
+         over the button id limit of 256: a tap on it would come back cut and not be understood; give the nodes shorter names\n",
+        "meta: menu `sub`: option \"Long\" has a tap id of 259 characters (the names of the menu and the node it leads to), \
+         over the list row id limit of 200: a tap on it would come back cut and not be understood; give the nodes shorter names\n",
+        "meta: menu `sub`: its way back \"0 Back to the main menu of our shop, where everything started\" is 61 characters, \
+         over the footer limit of 60: it is not shown under the menu; shorten [texts] back\n",
+        "meta: menu `sub`: options \"Opening hours today and tomorrow\" and \"Opening hours today and on Sunday\" \
+         both show as \"Opening hours today…\": buttons or rows with the same title are refused; give one a short label\n",
+    ] {
+        assert!(text.contains(expected), "expected {expected:?} in:\n{text}");
+    }
+    assert!(
+        !text.contains("menu `main`: its way back"),
+        "the start menu has no way back: {text}"
     );
 }
 
