@@ -221,6 +221,33 @@ text = "Mon-Fri 8-5, 1 Main Road."
     );
 }
 
+/// A menu node takes at most 9 options (the menu file refuses more), so the
+/// choice with more than 10 is the language choice of a menu offering 11
+/// languages with `ask_first`.
+#[test]
+fn a_choice_of_more_than_ten_options_goes_to_a_meta_customer_as_numbered_text() {
+    let eleven = r#"offer = ["en", "de", "af", "nl", "fr", "es", "pt", "it", "tr", "pl", "zu"]"#;
+    let menu = include_str!("../../src/engine/default_menu.toml")
+        .replace(r#"offer = ["en", "de"]"#, eleven)
+        .replace("# ask_first = true", "ask_first = true");
+    assert!(menu.contains(eleven) && menu.contains("\nask_first = true"));
+    let (server, graph, _dir) = meta_server_with_menu(&menu);
+    let customer = "+27821239007";
+    assert_eq!(server.meta_say("wamid.L0", customer, "hi").status, 200);
+    let choice = nth(&graph, customer, 1);
+    assert_eq!(choice["type"], "text", "not a list: {choice}");
+    assert!(choice.get("interactive").is_none(), "{choice}");
+    let body = choice["text"]["body"].as_str().unwrap();
+    assert!(
+        body.contains("\n1 English\n2 Deutsch\n") && body.ends_with("\n10 Polski\n11 isiZulu"),
+        "{body}"
+    );
+    // Typing a number still chooses; the main menu (5 options) is a list again.
+    assert_eq!(server.meta_say("wamid.L1", customer, "11").status, 200);
+    let main = nth(&graph, customer, 2);
+    assert_eq!(main["interactive"]["type"], "list", "{main}");
+}
+
 #[test]
 fn check_names_per_channel_every_label_that_will_not_fit() {
     let dir = tempfile::tempdir().unwrap();
@@ -466,6 +493,62 @@ mod twilio_content {
         let report = quick["actions"][0]["id"].as_str().unwrap();
         let asked = tap(&server, customer, report, "Report a defect");
         assert_eq!(asked.messages(), ["Please describe the defect:"]);
+    }
+
+    /// A list-picker reply: `ListId`, `ListTitle`, and the title as `Body`
+    /// (no `ButtonPayload`).
+    fn tap_list(server: &TestServer, from: &str, item: &serde_json::Value) -> crate::support::Reply {
+        let title = item["item"].as_str().unwrap();
+        let mut params = whatsapp_params(&new_sid(), from, title);
+        params.retain(|(k, _)| k != "MessageType");
+        params.push(("MessageType".into(), "interactive".into()));
+        params.push(("ListId".into(), item["id"].as_str().unwrap().into()));
+        params.push(("ListTitle".into(), title.into()));
+        server.post_signed("/twilio/inbound", &params)
+    }
+
+    #[test]
+    fn a_tap_by_list_id_chooses_also_on_an_earlier_list() {
+        let mock = MockTwilio::start();
+        let server = content_server(&mock);
+        let customer = "+27825551013";
+        server.say(customer, "hi");
+        wait_messages(&mock, customer, 1);
+        let picker = templates(&mock.requests())[0].json["types"]["twilio/list-picker"].clone();
+        let tapped = tap_list(&server, customer, &picker["items"][1]);
+        assert!(tapped.messages().is_empty(), "{}", tapped.body);
+        let sent = wait_messages(&mock, customer, 2);
+        let made = templates(&mock.requests()).len();
+        assert_eq!(made, 2, "the defects menu's template");
+        assert!(sent[1].get("ContentSid").is_some());
+        // At the defects menu, the main list's first item: its title typed
+        // there would not be understood, its ListId is.
+        let order = tap_list(&server, customer, &picker["items"][0]);
+        assert_eq!(
+            order.messages(),
+            ["Please enter your order number (for example A1001):"]
+        );
+    }
+
+    #[test]
+    fn a_replayed_message_sid_answers_an_empty_response_and_queues_nothing_again() {
+        let mock = MockTwilio::start();
+        let server = content_server(&mock);
+        let customer = "+27825551014";
+        let params = whatsapp_params(&new_sid(), customer, "hi");
+        let first = server.post_signed("/twilio/inbound", &params);
+        assert_eq!(first.status, 200);
+        assert!(first.messages().is_empty(), "{}", first.body);
+        wait_messages(&mock, customer, 1);
+        let again = server.post_signed("/twilio/inbound", &params);
+        assert_eq!(again.status, 200);
+        assert_eq!(again.body, first.body, "the same empty <Response/>");
+        assert!(again.body.contains("<Response/>"), "{}", again.body);
+        // Give a wrongly queued second menu time to go out.
+        std::thread::sleep(Duration::from_millis(500));
+        let requests = mock.requests();
+        assert_eq!(messages_to(&requests, customer).len(), 1, "{requests:#?}");
+        assert_eq!(templates(&requests).len(), 1);
     }
 
     #[test]
