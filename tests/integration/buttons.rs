@@ -341,6 +341,25 @@ text = "Long."
     );
 }
 
+/// The README's routes table names only demo routes the demo serves (it
+/// listed `GET /demo/replies/{MessageSid}` after that route was removed).
+#[test]
+fn every_demo_route_the_readme_lists_is_served() {
+    let demo = crate::support::DemoServer::start(false);
+    let agent = crate::support::agent(std::time::Duration::from_secs(20));
+    let routes: Vec<String> = include_str!("../../README.md")
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `GET /demo"))
+        .filter_map(|rest| rest.split_once('`').map(|(path, _)| format!("/demo{path}")))
+        .collect();
+    assert!(routes.contains(&"/demo".to_string()), "{routes:?}");
+    for route in routes {
+        let url = format!("{}{}", demo.base, route.replace("{MessageSid}", "SM0123"));
+        let status = agent.get(&url).call().unwrap().status().as_u16();
+        assert_ne!(status, 404, "README lists {route}, which the demo does not serve");
+    }
+}
+
 mod twilio_content {
     //! `[twilio] interactive = "content"`: menus as Content API templates
     //! sent by REST, against the recording Twilio mock (Messages and Content).
