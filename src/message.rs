@@ -342,6 +342,14 @@ impl ChoiceLimits {
         footer: Some(60),
     };
 
+    /// [`ChoiceLimits::BUTTONS_AND_LISTS`] where nothing is shown under the
+    /// options (Twilio's Content templates: the way back is only in their
+    /// text fallback; typing 0 still works).
+    pub const BUTTONS_AND_LISTS_NO_FOOTER: ChoiceLimits = ChoiceLimits {
+        footer: None,
+        ..ChoiceLimits::BUTTONS_AND_LISTS
+    };
+
     /// Whether `choice` can be shown to tap.
     pub fn fit(&self, choice: &Choice) -> bool {
         !choice.options.is_empty()

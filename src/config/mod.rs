@@ -138,7 +138,7 @@ impl Config {
     /// `None`: numbered text.
     pub fn choice_limits(&self, channel: Channel) -> Option<ChoiceLimits> {
         match channel {
-            Channel::Twilio if self.twilio.content_menus() => Some(crate::channel::twilio::content::LIMITS),
+            Channel::Twilio if self.twilio.content_menus() => Some(ChoiceLimits::BUTTONS_AND_LISTS_NO_FOOTER),
             other => other.choice_limits(),
         }
     }

@@ -371,7 +371,7 @@ fn content_menus_need_a_rest_api_to_send_them_by() {
     let mut c = parse(&ready).unwrap();
     assert_eq!(
         c.choice_limits(Channel::Twilio),
-        Some(crate::channel::twilio::content::LIMITS)
+        Some(ChoiceLimits::BUTTONS_AND_LISTS_NO_FOOTER)
     );
     // A config made in code without a sender never queues menus it cannot send.
     c.twilio.whatsapp_from = None;

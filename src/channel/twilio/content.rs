@@ -6,8 +6,8 @@
 //! fallback (the numbered menu). Its `HX…` SID is kept in the database under
 //! the node, the language and a hash of the template's content, so a restart
 //! reuses it and a changed text or label makes a new one. Titles keep the
-//! limits of [`LIMITS`]; ids are the options' ids, which come back as
-//! `ButtonPayload` or `ListId` when tapped.
+//! limits of [`ChoiceLimits::BUTTONS_AND_LISTS_NO_FOOTER`]; ids are the
+//! options' ids, which come back as `ButtonPayload` or `ListId` when tapped.
 
 use std::sync::Arc;
 
@@ -23,12 +23,8 @@ use crate::store::{Db, ReadPool, TemplateKey};
 use crate::writer::{Work, Writer, WriterError};
 
 /// Twilio's limits on quick replies and list pickers: WhatsApp's, as on
-/// Meta, except that these templates show no footer (the way back is in the
-/// `twilio/text` fallback only; typing 0 still works).
-pub const LIMITS: ChoiceLimits = ChoiceLimits {
-    footer: None,
-    ..ChoiceLimits::BUTTONS_AND_LISTS
-};
+/// Meta, except that these templates show no footer.
+const LIMITS: ChoiceLimits = ChoiceLimits::BUTTONS_AND_LISTS_NO_FOOTER;
 
 /// The language of a choice that does not say (one stored before choices
 /// carried their language, when every template was made in English).
