@@ -360,12 +360,13 @@ fn converse(
     let bot = talk.bot;
     let step = match language_step(db, talk, contact, msg, session.is_none())? {
         LanguageStep::Ask(choice) => {
+            let parts = vec![ReplyPart::Choice { choice }];
             return Ok(Answer {
-                parts: vec![ReplyPart::Choice { choice }],
+                parts: in_language(parts, &talk.language.current),
                 submissions: Submissions::default(),
-            })
+            });
         }
-        LanguageStep::Switched(language) => engine::start(bot.menus.get(&language)),
+        LanguageStep::Switched(language) => (engine::start(bot.menus.get(&language)), language),
         LanguageStep::None => {
             let input = engine::Inbound {
                 text: &msg.text,
@@ -373,9 +374,11 @@ fn converse(
                 known_order: known_order(db, session.as_ref(), msg)?,
                 tap: msg.tap.as_deref(),
             };
-            engine::step(talk.menu, session.as_ref(), input, now)
+            let step = engine::step(talk.menu, session.as_ref(), input, now);
+            (step, talk.language.current.clone())
         }
     };
+    let (step, language) = step;
     let closed = closed_for(talk, &step, now);
     let step = match &closed {
         Some(closed) => step.while_closed(&closed.away),
@@ -415,9 +418,20 @@ fn converse(
         });
     }
     Ok(Answer {
-        parts,
+        parts: in_language(parts, &language),
         submissions: ctx.submissions,
     })
+}
+
+/// `parts` with each choice marked as written in `language`, so a channel
+/// that makes templates per language makes the right one.
+fn in_language(mut parts: Vec<ReplyPart>, language: &str) -> Vec<ReplyPart> {
+    for part in &mut parts {
+        if let ReplyPart::Choice { choice } = part {
+            choice.language = Some(language.to_string());
+        }
+    }
+    parts
 }
 
 /// A handoff while the shop is closed (`[hours]`): what the customer is told,

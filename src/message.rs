@@ -278,6 +278,11 @@ pub struct Choice {
     /// The button that opens the menu where it is shown as a list.
     #[serde(default = "default_choose", skip_serializing_if = "is_default_choose")]
     pub choose: String,
+    /// The language its texts are in (`de`), where the conversation knows it;
+    /// a channel that makes templates per language keys them by it. `None`
+    /// in a choice stored before choices carried it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 const DEFAULT_CHOOSE: &str = "Choose";
@@ -309,13 +314,21 @@ pub struct ChoiceLimits {
     pub row_description: usize,
     /// The longest text on the button that opens a list.
     pub list_button: usize,
+    /// The longest id a button sends back when tapped.
+    pub button_id: usize,
+    /// The longest id a list row sends back when tapped.
+    pub row_id: usize,
+    /// The longest line under the options (a sub-menu's way back), left out
+    /// when longer; `None`: the channel never shows one there.
+    pub footer: Option<usize>,
 }
 
 impl ChoiceLimits {
-    /// Up to 3 reply buttons (titles of 20), a list of up to 10 rows (titles
-    /// of 24, descriptions of 72, opened by a button of 20), a body up to
-    /// 1,024: Meta's interactive messages, and Twilio's `twilio/quick-reply`
-    /// and `twilio/list-picker`.
+    /// Up to 3 reply buttons (titles of 20, ids of 256), a list of up to 10
+    /// rows (titles of 24, descriptions of 72, ids of 200, opened by a button
+    /// of 20), a body up to 1,024 and a footer up to 60: Meta's interactive
+    /// messages, and (without the footer) Twilio's `twilio/quick-reply` and
+    /// `twilio/list-picker`.
     pub const BUTTONS_AND_LISTS: ChoiceLimits = ChoiceLimits {
         max_buttons: 3,
         max_options: 10,
@@ -324,6 +337,17 @@ impl ChoiceLimits {
         row_title: 24,
         row_description: 72,
         list_button: 20,
+        button_id: 256,
+        row_id: 200,
+        footer: Some(60),
+    };
+
+    /// [`ChoiceLimits::BUTTONS_AND_LISTS`] where nothing is shown under the
+    /// options (Twilio's Content templates: the way back is only in their
+    /// text fallback; typing 0 still works).
+    pub const BUTTONS_AND_LISTS_NO_FOOTER: ChoiceLimits = ChoiceLimits {
+        footer: None,
+        ..ChoiceLimits::BUTTONS_AND_LISTS
     };
 
     /// Whether `choice` can be shown to tap.
@@ -348,39 +372,36 @@ impl ChoiceLimits {
         }
     }
 
+    /// The longest option id `choice` shows.
+    pub fn id(&self, choice: &Choice) -> usize {
+        if self.as_buttons(choice) {
+            self.button_id
+        } else {
+            self.row_id
+        }
+    }
+
+    /// What `choice`'s options are called here: "button" or "list row".
+    fn kind(&self, choice: &Choice) -> &'static str {
+        if self.as_buttons(choice) {
+            "button"
+        } else {
+            "list row"
+        }
+    }
+
     /// What will not show as written: a menu sent as numbered text instead,
-    /// a label with no `short` that fits, a list button cut. For `shopbot check`.
+    /// a label with no `short` that fits, a tap id that would be cut, a way
+    /// back left out, two options showing the same title, a list button cut.
+    /// For `shopbot check`.
     pub fn problems(&self, choice: &Choice) -> Vec<String> {
-        let node = &choice.node;
-        if choice.options.len() > self.max_options {
-            return vec![format!(
-                "menu `{node}` has {} options: more than {} go as numbered text, not a list",
-                choice.options.len(),
-                self.max_options
-            )];
+        if let Some(problem) = self.as_text(choice) {
+            return vec![problem];
         }
-        let body = choice.text.chars().count();
-        if body > self.max_body {
-            return vec![format!(
-                "menu `{node}`: its text is {body} characters, over {}: it goes as numbered text",
-                self.max_body
-            )];
-        }
-        let max = self.title(choice);
-        let kind = if self.as_buttons(choice) { "button" } else { "list row" };
-        let mut problems: Vec<String> = choice
-            .options
-            .iter()
-            .filter(|o| o.title(max) != o.label && o.short.as_ref().is_none_or(|s| s.chars().count() > max))
-            .map(|o| {
-                format!(
-                    "menu `{node}`: option \"{}\" is {} characters, over the {kind} limit of {max}, and has no short label                      that fits: it shows as \"{}\"; add short = \"…\" to the option",
-                    o.label,
-                    o.label.chars().count(),
-                    o.title(max)
-                )
-            })
-            .collect();
+        let mut problems = self.long_labels(choice);
+        problems.extend(self.long_ids(choice));
+        problems.extend(self.long_footer(choice));
+        problems.extend(self.same_titles(choice));
         if !self.as_buttons(choice) && choice.choose.chars().count() > self.list_button {
             problems.push(format!(
                 "[texts] choose is {} characters, over {}: the list's button shows \"{}\"",
@@ -391,13 +412,102 @@ impl ChoiceLimits {
         }
         problems
     }
+
+    /// Why `choice` goes as numbered text, if it does for its size.
+    fn as_text(&self, choice: &Choice) -> Option<String> {
+        let node = &choice.node;
+        if choice.options.len() > self.max_options {
+            return Some(format!(
+                "menu `{node}` has {} options: more than {} go as numbered text, not a list",
+                choice.options.len(),
+                self.max_options
+            ));
+        }
+        let body = choice.text.chars().count();
+        (body > self.max_body).then(|| {
+            format!(
+                "menu `{node}`: its text is {body} characters, over {}: it goes as numbered text",
+                self.max_body
+            )
+        })
+    }
+
+    /// Each label too long to show, with no `short` that fits.
+    fn long_labels(&self, choice: &Choice) -> Vec<String> {
+        let (node, max, kind) = (&choice.node, self.title(choice), self.kind(choice));
+        choice
+            .options
+            .iter()
+            .filter(|o| o.title(max) != o.label && o.short.as_ref().is_none_or(|s| s.chars().count() > max))
+            .map(|o| {
+                format!(
+                    "menu `{node}`: option \"{}\" is {} characters, over the {kind} limit of {max}, \
+                     and has no short label that fits: it shows as \"{}\"; add short = \"…\" to the option",
+                    o.label,
+                    o.label.chars().count(),
+                    o.title(max)
+                )
+            })
+            .collect()
+    }
+
+    /// Each option whose tap id would be cut (a tap on it would then match
+    /// no option).
+    fn long_ids(&self, choice: &Choice) -> Vec<String> {
+        let (node, max, kind) = (&choice.node, self.id(choice), self.kind(choice));
+        choice
+            .options
+            .iter()
+            .filter(|o| o.id.chars().count() > max)
+            .map(|o| {
+                format!(
+                    "menu `{node}`: option \"{}\" has a tap id of {} characters (the names of the menu and the node it leads to), \
+                     over the {kind} id limit of {max}: a tap on it would come back cut and not be understood; give the nodes shorter names",
+                    o.label,
+                    o.id.chars().count()
+                )
+            })
+            .collect()
+    }
+
+    /// The way back, when it is too long to show under the options.
+    fn long_footer(&self, choice: &Choice) -> Option<String> {
+        let (max, footer) = (self.footer?, choice.footer.as_ref()?);
+        let length = footer.chars().count();
+        (length > max).then(|| {
+            format!(
+                "menu `{}`: its way back \"{footer}\" is {length} characters, over the footer limit of {max}: \
+                 it is not shown under the menu; shorten [texts] back",
+                choice.node
+            )
+        })
+    }
+
+    /// Each option that shows the same title as an earlier one (channels
+    /// refuse buttons or rows with the same title).
+    fn same_titles(&self, choice: &Choice) -> Vec<String> {
+        let max = self.title(choice);
+        let titles: Vec<String> = choice.options.iter().map(|o| o.title(max)).collect();
+        let mut problems = Vec::new();
+        for (later, title) in titles.iter().enumerate() {
+            if let Some(earlier) = titles[..later].iter().position(|t| t == title) {
+                problems.push(format!(
+                    "menu `{}`: options \"{}\" and \"{}\" both show as \"{title}\": \
+                     buttons or rows with the same title are refused; give one a short label",
+                    choice.node, choice.options[earlier].label, choice.options[later].label
+                ));
+            }
+        }
+        problems
+    }
 }
 
 /// One option of a [`Choice`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChoiceOption {
     /// What a tap sends back: the node and the option's target
-    /// (`main:defects`), stable while the menu keeps that option.
+    /// (`main:defects`; `main:defects#2` for a second option to the same
+    /// target), unique in its menu and stable while the menu keeps that option.
     pub id: String,
     /// The label, as typed options and numbered text show it.
     pub label: String,
@@ -1053,9 +1163,10 @@ mod tests {
         let mut choice = Choice {
             node: "m".into(),
             text: "Pick".into(),
-            options: (0..11).map(|n| option(n, "Fine", None)).collect(),
+            options: (0..11).map(|n| option(n, &format!("Fine {n}"), None)).collect(),
             footer: None,
             choose: "Choose".into(),
+            language: None,
         };
         let limits = ChoiceLimits::BUTTONS_AND_LISTS;
         assert!(!limits.fit(&choice));
@@ -1067,9 +1178,10 @@ mod tests {
         choice.choose = "Please choose one of these".into();
         let problems = limits.problems(&choice);
         assert_eq!(problems.len(), 2, "{problems:?}");
-        assert!(
-            problems[0].contains("shows as \"A label far too long…\""),
-            "{problems:?}"
+        assert_eq!(
+            problems[0],
+            "menu `m`: option \"A label far too long for a row\" is 30 characters, over the list row limit of 24, \
+             and has no short label that fits: it shows as \"A label far too long…\"; add short = \"…\" to the option"
         );
         assert!(problems[1].contains("[texts] choose"), "{problems:?}");
         choice.text = "x".repeat(1025);

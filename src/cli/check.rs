@@ -182,6 +182,9 @@ fn twilio_menus(c: &Config) -> String {
     if c.twilio.interactive != Interactive::Content {
         return "numbered text, inline (interactive = \"off\")".into();
     }
+    if let Some(why) = c.twilio.rest_missing() {
+        return format!("NOT tappable: {why}; menus go as numbered text");
+    }
     let client = match ContentClient::from_config(c) {
         Ok(client) => client,
         Err(why) => return format!("NOT tappable: {why}; menus go as numbered text"),

@@ -133,10 +133,12 @@ impl Config {
     }
 
     /// What `channel` shows of a menu to tap, as configured: Meta always,
-    /// Twilio with `interactive = "content"`; `None`: numbered text.
+    /// Twilio with `interactive = "content"` and a REST API to send menus by
+    /// (a menu queued for a sender that does not exist would never go);
+    /// `None`: numbered text.
     pub fn choice_limits(&self, channel: Channel) -> Option<ChoiceLimits> {
         match channel {
-            Channel::Twilio if self.twilio.interactive == Interactive::Content => Some(ChoiceLimits::BUTTONS_AND_LISTS),
+            Channel::Twilio if self.twilio.content_menus() => Some(ChoiceLimits::BUTTONS_AND_LISTS_NO_FOOTER),
             other => other.choice_limits(),
         }
     }
@@ -245,6 +247,28 @@ pub struct Twilio {
     pub interactive: Interactive,
     /// Scheme and host of the Content API (`content_base_url`).
     pub content_base_url: String,
+}
+
+impl Twilio {
+    /// What keeps Twilio's REST API from sending (no account, no key or auth
+    /// token, no sender), or `None` when it can.
+    pub fn rest_missing(&self) -> Option<&'static str> {
+        if self.account_sid.is_none() {
+            Some("[twilio] account_sid is not set")
+        } else if (self.api_key_sid.is_none() || self.api_key_secret.is_none()) && self.auth_token.is_none() {
+            Some("neither [twilio] api_key_sid/api_key_secret nor an auth token is set")
+        } else if self.whatsapp_from.is_none() && self.messaging_service_sid.is_none() {
+            Some("neither [twilio] whatsapp_from nor messaging_service_sid is set")
+        } else {
+            None
+        }
+    }
+
+    /// Whether menus go as Content API templates: `interactive = "content"`
+    /// and a REST API to send them by (else they stay numbered text inline).
+    pub fn content_menus(&self) -> bool {
+        self.interactive == Interactive::Content && self.rest_missing().is_none()
+    }
 }
 
 /// `[notify]`: telling customers their order or their submission changed.

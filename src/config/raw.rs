@@ -440,6 +440,9 @@ impl RawConfig {
         let twilio = self
             .twilio
             .validate(env, serving && webhooks.validate_signatures, problems);
+        if serving {
+            content_needs_rest(&twilio, problems);
+        }
         // `[meta]` present means the shop uses Meta: checked even when empty.
         let meta = self.meta.and_then(|meta| meta.validate(env, serving, problems));
         let opt = self.opt.validate(problems);
@@ -874,6 +877,24 @@ impl RawTwilio {
             interactive,
             content_base_url,
         }
+    }
+}
+
+/// `interactive = "content"` sends every menu by Twilio's REST API: without
+/// an account, a key or token, or a sender, menus would wait in the outbox
+/// for good, so the shop that asked for buttons is told at load.
+fn content_needs_rest(twilio: &Twilio, problems: &mut Problems) {
+    if twilio.interactive != Interactive::Content {
+        return;
+    }
+    if let Some(why) = twilio.rest_missing() {
+        problems.add(
+            "[twilio] interactive",
+            format!(
+                "is \"content\", which sends menus by Twilio's REST API, but {why}: \
+                 set what is missing (README \"Sending messages\"), or set interactive = \"off\" for numbered text menus"
+            ),
+        );
     }
 }
 

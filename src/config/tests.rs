@@ -350,3 +350,34 @@ fn notify_reads_order_and_submission_templates_alike_and_names_each_key() {
     let off = parse(&format!("{MINIMAL}[notify]\nsubmission_content_sid = \"HX1\"\n")).unwrap();
     assert!(off.notify.is_none(), "neither switch on: nobody is told");
 }
+
+#[test]
+fn content_menus_need_a_rest_api_to_send_them_by() {
+    let content = MINIMAL.replace(
+        "auth_token = \"secret-token\"",
+        "auth_token = \"secret-token\"\ninteractive = \"content\"",
+    );
+    assert_each_starts_with(
+        &problems_of(&content),
+        &["[twilio] interactive: is \"content\", which sends menus by Twilio's REST API, but [twilio] account_sid is not set: set what is missing"],
+    );
+    // Offline chores never send a menu: not their business.
+    let offline = Config::parse_for(&content, Path::new("c.toml"), &no_env, Purpose::Offline).unwrap();
+    assert_eq!(offline.choice_limits(Channel::Twilio), None, "no sender: numbered text");
+    let ready = content.replace(
+        "interactive",
+        "account_sid = \"AC00000000000000000000000000000000\"\nwhatsapp_from = \"whatsapp:+14155238886\"\ninteractive",
+    );
+    let mut c = parse(&ready).unwrap();
+    assert_eq!(
+        c.choice_limits(Channel::Twilio),
+        Some(ChoiceLimits::BUTTONS_AND_LISTS_NO_FOOTER)
+    );
+    // A config made in code without a sender never queues menus it cannot send.
+    c.twilio.whatsapp_from = None;
+    assert_eq!(
+        c.twilio.rest_missing(),
+        Some("neither [twilio] whatsapp_from nor messaging_service_sid is set")
+    );
+    assert_eq!(c.choice_limits(Channel::Twilio), None);
+}

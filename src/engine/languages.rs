@@ -202,6 +202,7 @@ impl Menus {
                 .collect(),
             footer: None,
             choose: self.default_menu().texts.choose.clone(),
+            language: None,
         }
     }
 

@@ -434,17 +434,36 @@ impl Menu {
     }
 }
 
-/// Every menu option with its tap id ([`ChoiceOption::id_for`]), made once here
-/// rather than at every step.
+/// Every menu option with its tap id, made once here rather than at every
+/// step: [`ChoiceOption::id_for`] (`node:goto`), unique within its menu, as
+/// Meta and Twilio want a message's buttons and rows to be. An option whose
+/// `node:goto` an earlier option of the menu already has gets the first free
+/// `node:goto#n` (n from 2) that is no other option's own id, so ids stay
+/// stable while the menu keeps its options.
 fn with_option_ids(mut nodes: BTreeMap<String, Node>) -> BTreeMap<String, Node> {
     for (name, node) in &mut nodes {
         if let Node::Menu { options, .. } = node {
-            for option in options {
-                option.id = ChoiceOption::id_for(name, &option.goto);
+            let own: Vec<String> = options.iter().map(|o| ChoiceOption::id_for(name, &o.goto)).collect();
+            let mut taken: Vec<String> = Vec::with_capacity(options.len());
+            for (option, id) in options.iter_mut().zip(&own) {
+                option.id = unique_id(id, &own, &taken);
+                taken.push(option.id.clone());
             }
         }
     }
     nodes
+}
+
+/// `id` if no earlier option took it, else the first `id#n` that is neither
+/// taken nor another option's own id.
+fn unique_id(id: &str, own: &[String], taken: &[String]) -> String {
+    if !taken.iter().any(|t| t == id) {
+        return id.to_string();
+    }
+    (2..)
+        .map(|n| format!("{id}#{n}"))
+        .find(|candidate| !taken.contains(candidate) && !own.contains(candidate))
+        .unwrap_or_else(|| id.to_string())
 }
 
 impl Node {

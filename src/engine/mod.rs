@@ -353,8 +353,8 @@ fn is_label_of(option: &MenuOption, word: &str) -> bool {
 /// option says. An id no menu has (an option since removed, or made up) gets
 /// `unknown` and the menu the customer is at (or the start) again.
 fn on_tap(menu: &Menu, state: Option<&State>, id: &str, step: &mut Step) {
-    let target = id.split_once(':').and_then(|(node, goto)| match menu.node(node) {
-        Some(Node::Menu { options, .. }) => options.iter().find(|o| o.goto == goto),
+    let target = id.split_once(':').and_then(|(node, _)| match menu.node(node) {
+        Some(Node::Menu { options, .. }) => options.iter().find(|o| o.id == id),
         _ => None,
     });
     if let Some(option) = target {

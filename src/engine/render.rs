@@ -74,6 +74,7 @@ pub fn choice(menu: &Menu, name: &str) -> Option<Choice> {
             .collect(),
         footer: (name != menu.start).then(|| menu.texts.back.clone()),
         choose: menu.texts.choose.clone(),
+        language: None,
     })
 }
 

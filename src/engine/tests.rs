@@ -434,3 +434,45 @@ fn a_handoff_while_closed_says_away_and_still_waits_for_a_person() {
     assert!(!menu_step.hands_off());
     assert_eq!(menu_step.clone().while_closed("x"), menu_step, "only a handoff changes");
 }
+
+/// A menu whose options lead to the same node twice (and to a node whose
+/// name looks like a disambiguated id).
+const SAME_TARGET_TWICE: &str = r#"start = "main"
+[nodes.main]
+kind = "menu"
+text = "Pick"
+options = [
+  { label = "Opening hours", goto = "info" },
+  { label = "Where are you?", goto = "info" },
+  { label = "Other", goto = "info#2" },
+]
+[nodes.info]
+kind = "info"
+text = "We are here."
+[nodes."info#2"]
+kind = "info"
+text = "Somewhere else."
+"#;
+
+#[test]
+fn options_to_the_same_node_get_ids_unique_in_their_menu_and_each_tap_works() {
+    let menu = Menu::from_toml(SAME_TARGET_TWICE, &[]).unwrap();
+    let ids: Vec<String> = render::choice(&menu, "main")
+        .unwrap()
+        .options
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    // The first keeps `node:goto` (what earlier menus sent); a repeat gets
+    // the next free `#n`; an option's own `node:goto` is never taken from it.
+    assert_eq!(ids, ["main:info", "main:info#3", "main:info#2"]);
+    let (_, s) = send(&menu, None, "hi", t(0));
+    for (id, expected) in [
+        (&ids[0], "We are here."),
+        (&ids[1], "We are here."),
+        (&ids[2], "Somewhere else."),
+    ] {
+        let said = said(&tap(&menu, &s, id, t(1)));
+        assert!(said.starts_with(expected), "{id}: {said}");
+    }
+}

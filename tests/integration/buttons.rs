@@ -178,6 +178,76 @@ fn a_tap_on_an_earlier_menu_works_and_a_stale_one_gets_unknown_and_the_menu_agai
     assert_eq!(again["interactive"]["type"], "list", "then the menu again: {again}");
 }
 
+/// A Meta test server on the menu file `menu` (kept in the returned folder).
+fn meta_server_with_menu(menu: &str) -> (TestServer, MockGraph, tempfile::TempDir) {
+    let graph = MockGraph::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("menu.toml");
+    std::fs::write(&path, menu).unwrap();
+    let server = TestServer::start_with(&format!(
+        "{}\n[menu]\npath = \"{}\"\n",
+        crate::meta::meta_config(&graph.url),
+        path.display().to_string().replace('\\', "/")
+    ));
+    (server, graph, dir)
+}
+
+#[test]
+fn two_options_to_the_same_node_are_buttons_with_different_ids_and_each_works() {
+    let (server, graph, _dir) = meta_server_with_menu(
+        r#"start = "main"
+[nodes.main]
+kind = "menu"
+text = "Hello"
+options = [
+  { label = "Opening hours", goto = "info" },
+  { label = "Address", goto = "info" },
+]
+[nodes.info]
+kind = "info"
+text = "Mon-Fri 8-5, 1 Main Road."
+"#,
+    );
+    let customer = "+27821239006";
+    assert_eq!(server.meta_say("wamid.D0", customer, "hi").status, 200);
+    let menu = buttons(&nth(&graph, customer, 1));
+    let ids: Vec<&str> = menu.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["main:info", "main:info#2"], "ids unique in the message");
+    tap(&server, "wamid.D1", customer, "button_reply", &menu[1].0, &menu[1].1);
+    let info = nth(&graph, customer, 2);
+    assert!(
+        info["text"]["body"].as_str().unwrap().starts_with("Mon-Fri 8-5"),
+        "{info}"
+    );
+}
+
+/// A menu node takes at most 9 options (the menu file refuses more), so the
+/// choice with more than 10 is the language choice of a menu offering 11
+/// languages with `ask_first`.
+#[test]
+fn a_choice_of_more_than_ten_options_goes_to_a_meta_customer_as_numbered_text() {
+    let eleven = r#"offer = ["en", "de", "af", "nl", "fr", "es", "pt", "it", "tr", "pl", "zu"]"#;
+    let menu = include_str!("../../src/engine/default_menu.toml")
+        .replace(r#"offer = ["en", "de"]"#, eleven)
+        .replace("# ask_first = true", "ask_first = true");
+    assert!(menu.contains(eleven) && menu.contains("\nask_first = true"));
+    let (server, graph, _dir) = meta_server_with_menu(&menu);
+    let customer = "+27821239007";
+    assert_eq!(server.meta_say("wamid.L0", customer, "hi").status, 200);
+    let choice = nth(&graph, customer, 1);
+    assert_eq!(choice["type"], "text", "not a list: {choice}");
+    assert!(choice.get("interactive").is_none(), "{choice}");
+    let body = choice["text"]["body"].as_str().unwrap();
+    assert!(
+        body.contains("\n1 English\n2 Deutsch\n") && body.ends_with("\n10 Polski\n11 isiZulu"),
+        "{body}"
+    );
+    // Typing a number still chooses; the main menu (5 options) is a list again.
+    assert_eq!(server.meta_say("wamid.L1", customer, "11").status, 200);
+    let main = nth(&graph, customer, 2);
+    assert_eq!(main["interactive"]["type"], "list", "{main}");
+}
+
 #[test]
 fn check_names_per_channel_every_label_that_will_not_fit() {
     let dir = tempfile::tempdir().unwrap();
@@ -204,13 +274,17 @@ options = [{}]
     let (code, text) = crate::support::check_in(dir.path(), &meta, Some(&menu));
     assert_eq!(code, Some(0), "{text}");
     assert!(
-        text.contains("meta: menu `main`: option \"Talk to somebody in the shop please\" is 35 characters, over the button limit of 20"),
-        "{text}"
+        text.contains(
+            "meta: menu `main`: option \"Talk to somebody in the shop please\" is 35 characters, over the button limit of 20, \
+             and has no short label that fits: it shows as \"Talk to somebody…\"; add short = \"…\" to the option\n"
+        ),
+        "the whole sentence: {text}"
     );
     assert!(!text.contains("A label that has its own short one"), "{text}");
     assert!(
         text.contains(
-            "meta: menu `big`: option \"Option 9 of a long list here\" is 28 characters, over the list row limit of 24"
+            "meta: menu `big`: option \"Option 9 of a long list here\" is 28 characters, over the list row limit of 24, \
+             and has no short label that fits: it shows as \"Option 9 of a long…\"; add short = \"…\" to the option\n"
         ),
         "{text}"
     );
@@ -218,6 +292,72 @@ options = [{}]
         !text.contains("twilio: menu"),
         "Twilio shows numbered text by default: {text}"
     );
+}
+
+#[test]
+fn check_warns_of_cut_tap_ids_a_dropped_way_back_and_titles_shown_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "n".repeat(255);
+    let menu = format!(
+        r#"start = "main"
+[texts]
+back = "0 Back to the main menu of our shop, where everything started"
+[nodes.main]
+kind = "menu"
+text = "Welcome"
+options = [{{ label = "More", goto = "sub" }}, {{ label = "Long", goto = "{long}" }}]
+[nodes.sub]
+kind = "menu"
+text = "Which?"
+options = [
+  {{ label = "Opening hours today and tomorrow", goto = "main" }},
+  {{ label = "Opening hours today and on Sunday", goto = "main" }},
+  {{ label = "Long", goto = "{long}" }},
+  {{ label = "Back", goto = "main" }},
+]
+[nodes.{long}]
+kind = "info"
+text = "Long."
+"#
+    );
+    let meta = crate::meta::meta_config("https://graph.facebook.com");
+    let (code, text) = crate::support::check_in(dir.path(), &meta, Some(&menu));
+    assert_eq!(code, Some(0), "{text}");
+    for expected in [
+        "meta: menu `main`: option \"Long\" has a tap id of 260 characters (the names of the menu and the node it leads to), \
+         over the button id limit of 256: a tap on it would come back cut and not be understood; give the nodes shorter names\n",
+        "meta: menu `sub`: option \"Long\" has a tap id of 259 characters (the names of the menu and the node it leads to), \
+         over the list row id limit of 200: a tap on it would come back cut and not be understood; give the nodes shorter names\n",
+        "meta: menu `sub`: its way back \"0 Back to the main menu of our shop, where everything started\" is 61 characters, \
+         over the footer limit of 60: it is not shown under the menu; shorten [texts] back\n",
+        "meta: menu `sub`: options \"Opening hours today and tomorrow\" and \"Opening hours today and on Sunday\" \
+         both show as \"Opening hours today…\": buttons or rows with the same title are refused; give one a short label\n",
+    ] {
+        assert!(text.contains(expected), "expected {expected:?} in:\n{text}");
+    }
+    assert!(
+        !text.contains("menu `main`: its way back"),
+        "the start menu has no way back: {text}"
+    );
+}
+
+/// The README's routes table names only demo routes the demo serves (it
+/// listed `GET /demo/replies/{MessageSid}` after that route was removed).
+#[test]
+fn every_demo_route_the_readme_lists_is_served() {
+    let demo = crate::support::DemoServer::start(false);
+    let agent = crate::support::agent(std::time::Duration::from_secs(20));
+    let routes: Vec<String> = include_str!("../../README.md")
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `GET /demo"))
+        .filter_map(|rest| rest.split_once('`').map(|(path, _)| format!("/demo{path}")))
+        .collect();
+    assert!(routes.contains(&"/demo".to_string()), "{routes:?}");
+    for route in routes {
+        let url = format!("{}{}", demo.base, route.replace("{MessageSid}", "SM0123"));
+        let status = agent.get(&url).call().unwrap().status().as_u16();
+        assert_ne!(status, 404, "README lists {route}, which the demo does not serve");
+    }
 }
 
 mod twilio_content {
@@ -298,6 +438,53 @@ mod twilio_content {
         assert_eq!(templates(&mock.requests()).len(), 1, "one creation in all");
     }
 
+    /// A `[menu]` table naming the example menu with `+49` numbers in German,
+    /// written into `dir`.
+    fn german_by_country_menu(dir: &std::path::Path) -> String {
+        let text = include_str!("../../src/engine/default_menu.toml")
+            .replace("by_country = {}", "by_country = { \"49\" = \"de\" }");
+        let path = dir.join("menu.toml");
+        std::fs::write(&path, text).unwrap();
+        format!("[menu]\npath = \"{}\"\n", path.display().to_string().replace('\\', "/"))
+    }
+
+    #[test]
+    fn each_language_gets_its_own_template_made_in_that_language_and_reused() {
+        let mock = MockTwilio::start();
+        let dir = tempfile::tempdir().unwrap();
+        let server = TestServer::start_with(&format!(
+            "api_base_url = \"{0}\"\ninteractive = \"content\"\ncontent_base_url = \"{0}\"\n{1}",
+            mock.url,
+            german_by_country_menu(dir.path())
+        ));
+        let (english, german, switched) = ("+27825551011", "+4915112345011", "+27825551012");
+        server.say(english, "hi");
+        wait_messages(&mock, english, 1);
+        server.say(german, "hi");
+        let german_sent = wait_messages(&mock, german, 1);
+        let requests = mock.requests();
+        let made = templates(&requests);
+        assert_eq!(made.len(), 2, "one template per language: {requests:#?}");
+        let languages: Vec<&str> = made.iter().map(|r| r.json["language"].as_str().unwrap()).collect();
+        assert_eq!(languages, ["en", "de"], "{made:#?}");
+        let de = &made[1].json;
+        assert!(
+            de["friendly_name"].as_str().unwrap().starts_with("shopbot_main_de_"),
+            "{de}"
+        );
+        assert!(de.to_string().contains(r#""language":"de""#), "{de}");
+        assert!(de["types"]["twilio/list-picker"]["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("Willkommen!"));
+
+        // One who typed the switch word gets the German template already made.
+        server.say(switched, "deutsch");
+        let sent = wait_messages(&mock, switched, 1);
+        assert_eq!(sent[0].get("ContentSid"), german_sent[0].get("ContentSid"));
+        assert_eq!(templates(&mock.requests()).len(), 2, "the German template is reused");
+    }
+
     #[test]
     fn a_tap_by_button_payload_chooses_and_the_texts_stay_inline() {
         let mock = MockTwilio::start();
@@ -325,6 +512,62 @@ mod twilio_content {
         let report = quick["actions"][0]["id"].as_str().unwrap();
         let asked = tap(&server, customer, report, "Report a defect");
         assert_eq!(asked.messages(), ["Please describe the defect:"]);
+    }
+
+    /// A list-picker reply: `ListId`, `ListTitle`, and the title as `Body`
+    /// (no `ButtonPayload`).
+    fn tap_list(server: &TestServer, from: &str, item: &serde_json::Value) -> crate::support::Reply {
+        let title = item["item"].as_str().unwrap();
+        let mut params = whatsapp_params(&new_sid(), from, title);
+        params.retain(|(k, _)| k != "MessageType");
+        params.push(("MessageType".into(), "interactive".into()));
+        params.push(("ListId".into(), item["id"].as_str().unwrap().into()));
+        params.push(("ListTitle".into(), title.into()));
+        server.post_signed("/twilio/inbound", &params)
+    }
+
+    #[test]
+    fn a_tap_by_list_id_chooses_also_on_an_earlier_list() {
+        let mock = MockTwilio::start();
+        let server = content_server(&mock);
+        let customer = "+27825551013";
+        server.say(customer, "hi");
+        wait_messages(&mock, customer, 1);
+        let picker = templates(&mock.requests())[0].json["types"]["twilio/list-picker"].clone();
+        let tapped = tap_list(&server, customer, &picker["items"][1]);
+        assert!(tapped.messages().is_empty(), "{}", tapped.body);
+        let sent = wait_messages(&mock, customer, 2);
+        let made = templates(&mock.requests()).len();
+        assert_eq!(made, 2, "the defects menu's template");
+        assert!(sent[1].get("ContentSid").is_some());
+        // At the defects menu, the main list's first item: its title typed
+        // there would not be understood, its ListId is.
+        let order = tap_list(&server, customer, &picker["items"][0]);
+        assert_eq!(
+            order.messages(),
+            ["Please enter your order number (for example A1001):"]
+        );
+    }
+
+    #[test]
+    fn a_replayed_message_sid_answers_an_empty_response_and_queues_nothing_again() {
+        let mock = MockTwilio::start();
+        let server = content_server(&mock);
+        let customer = "+27825551014";
+        let params = whatsapp_params(&new_sid(), customer, "hi");
+        let first = server.post_signed("/twilio/inbound", &params);
+        assert_eq!(first.status, 200);
+        assert!(first.messages().is_empty(), "{}", first.body);
+        wait_messages(&mock, customer, 1);
+        let again = server.post_signed("/twilio/inbound", &params);
+        assert_eq!(again.status, 200);
+        assert_eq!(again.body, first.body, "the same empty <Response/>");
+        assert!(again.body.contains("<Response/>"), "{}", again.body);
+        // Give a wrongly queued second menu time to go out.
+        std::thread::sleep(Duration::from_millis(500));
+        let requests = mock.requests();
+        assert_eq!(messages_to(&requests, customer).len(), 1, "{requests:#?}");
+        assert_eq!(templates(&requests).len(), 1);
     }
 
     #[test]
@@ -385,6 +628,41 @@ mod twilio_content {
         assert!(reply.text().contains("\n1 Check Order Status"), "{}", reply.body);
         std::thread::sleep(Duration::from_millis(300));
         assert!(mock.requests().is_empty(), "{:#?}", mock.requests());
+    }
+}
+
+/// `interactive = "content"` sends menus by REST: without credentials or a
+/// sender they could never go, so the config is refused (never silence).
+#[test]
+fn content_menus_without_rest_credentials_or_a_sender_are_a_config_problem() {
+    let cases = [
+        (
+            "account_sid = \"AC00000000000000000000000000000000\"\n",
+            "[twilio] account_sid is not set",
+        ),
+        (
+            "whatsapp_from = \"whatsapp:+14155238886\"\n",
+            "neither [twilio] whatsapp_from nor messaging_service_sid is set",
+        ),
+    ];
+    for (line, why) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        let text = crate::support::config_text(&dir.path().join("s.db"), "interactive = \"content\"\n");
+        assert!(text.contains(line));
+        std::fs::write(&config, text.replace(line, "")).unwrap();
+        let out = crate::support::run_to_end(&mut crate::support::shopbot_command(&[
+            "check",
+            "--config",
+            config.to_str().unwrap(),
+        ]));
+        let said = crate::support::output_text(&out);
+        assert_ne!(out.status.code(), Some(0), "{said}");
+        let expected = format!(
+            "[twilio] interactive: is \"content\", which sends menus by Twilio's REST API, but {why}: \
+             set what is missing (README \"Sending messages\"), or set interactive = \"off\" for numbered text menus"
+        );
+        assert!(said.contains(&expected), "{said}");
     }
 }
 

@@ -1,12 +1,17 @@
 //! A menu as Meta's interactive message: reply buttons for up to 3 options,
 //! a list for 4 to 10 (the outbox sends a longer menu as numbered text).
 //!
-//! Meta's limits, from its Cloud API reference: a button's `reply.id` at most
-//! 256 characters and `reply.title` 20; a list's `action.button` 20, a row's
-//! `id` 200, `title` 24 and `description` 72; the body 1,024 and the footer 60.
+//! Meta's limits ([`ChoiceLimits::BUTTONS_AND_LISTS`]), from its Cloud API
+//! reference: a button's `reply.id` at most 256 characters and `reply.title`
+//! 20; a list's `action.button` 20, a row's `id` 200, `title` 24 and
+//! `description` 72; the body 1,024 and the footer 60. Ids and titles must
+//! be unique within a message: option ids are (the menu makes them so), and
+//! `shopbot check` names two options that show the same title.
 //! A label too long uses its `short` label, else it is cut at a word
-//! boundary (and `shopbot check` names it); a row whose title is not the whole
-//! label shows the label as its description.
+//! boundary (and `check` names it); a row whose title is not the whole
+//! label shows the label as its description. An id too long is cut and a
+//! footer too long is left out; `check` names both, as a cut id comes back
+//! matching no option (the customer gets `unknown` and the menu again).
 
 use serde_json::{json, Value};
 
@@ -14,12 +19,6 @@ use crate::message::{cut_at_word, Choice, ChoiceLimits, ChoiceOption};
 
 /// Meta's limits on buttons and lists.
 const LIMITS: ChoiceLimits = ChoiceLimits::BUTTONS_AND_LISTS;
-/// The longest button id.
-pub const BUTTON_ID: usize = 256;
-/// The longest list-row id.
-pub const ROW_ID: usize = 200;
-/// The longest footer.
-pub const FOOTER: usize = 60;
 
 /// The `("interactive", payload)` of a menu that fits
 /// [`ChoiceLimits::BUTTONS_AND_LISTS`](crate::message::ChoiceLimits).
@@ -30,7 +29,8 @@ pub fn payload(choice: &Choice) -> (&'static str, Value) {
         list(choice)
     };
     interactive["body"] = json!({ "text": choice.text });
-    if let Some(footer) = choice.footer.as_deref().filter(|f| f.chars().count() <= FOOTER) {
+    let fits = |footer: &&str| LIMITS.footer.is_some_and(|max| footer.chars().count() <= max);
+    if let Some(footer) = choice.footer.as_deref().filter(fits) {
         interactive["footer"] = json!({ "text": footer });
     }
     ("interactive", interactive)
@@ -41,7 +41,7 @@ fn buttons(choice: &Choice) -> Value {
         .options
         .iter()
         .map(|option| {
-            json!({"type": "reply", "reply": {"id": cut(&option.id, BUTTON_ID), "title": option.title(LIMITS.button_title)}})
+            json!({"type": "reply", "reply": {"id": cut(&option.id, LIMITS.button_id), "title": option.title(LIMITS.button_title)}})
         })
         .collect();
     json!({"type": "button", "action": {"buttons": buttons}})
@@ -60,15 +60,15 @@ fn list(choice: &Choice) -> Value {
 
 fn row(option: &ChoiceOption) -> Value {
     let title = option.title(LIMITS.row_title);
-    let mut row = json!({"id": cut(&option.id, ROW_ID), "title": title});
+    let mut row = json!({"id": cut(&option.id, LIMITS.row_id), "title": title});
     if title != option.label {
         row["description"] = json!(cut_at_word(&option.label, LIMITS.row_description));
     }
     row
 }
 
-/// An id cut to `max` characters (ids are node and option names, short in
-/// practice; `check` warns about longer ones).
+/// An id cut to `max` characters (ids are node names, short in practice;
+/// `shopbot check` names longer ones, `ChoiceLimits::problems`).
 fn cut(id: &str, max: usize) -> String {
     id.chars().take(max).collect()
 }
@@ -92,6 +92,7 @@ mod tests {
                 .collect(),
             footer: Some("0 Back to Menu".into()),
             choose: "Choose".into(),
+            language: None,
         }
     }
 

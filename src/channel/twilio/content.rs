@@ -6,8 +6,8 @@
 //! fallback (the numbered menu). Its `HX…` SID is kept in the database under
 //! the node, the language and a hash of the template's content, so a restart
 //! reuses it and a changed text or label makes a new one. Titles keep the
-//! limits of [`ChoiceLimits::BUTTONS_AND_LISTS`]; ids are the options' ids,
-//! which come back as `ButtonPayload` or `ListId` when tapped.
+//! limits of [`ChoiceLimits::BUTTONS_AND_LISTS_NO_FOOTER`]; ids are the
+//! options' ids, which come back as `ButtonPayload` or `ListId` when tapped.
 
 use std::sync::Arc;
 
@@ -22,11 +22,18 @@ use crate::message::{cut_at_word, Channel, Choice, ChoiceLimits, SendError};
 use crate::store::{Db, ReadPool, TemplateKey};
 use crate::writer::{Work, Writer, WriterError};
 
-/// Twilio's limits on quick replies and list pickers.
-const LIMITS: ChoiceLimits = ChoiceLimits::BUTTONS_AND_LISTS;
+/// Twilio's limits on quick replies and list pickers: WhatsApp's, as on
+/// Meta, except that these templates show no footer.
+const LIMITS: ChoiceLimits = ChoiceLimits::BUTTONS_AND_LISTS_NO_FOOTER;
 
-/// The language templates are made in (until menus have languages).
-pub const LANGUAGE: &str = "en";
+/// The language of a choice that does not say (one stored before choices
+/// carried their language, when every template was made in English).
+pub const FALLBACK_LANGUAGE: &str = "en";
+
+/// The language `choice`'s template is made in: the one its texts are in.
+pub fn language(choice: &Choice) -> &str {
+    choice.language.as_deref().unwrap_or(FALLBACK_LANGUAGE)
+}
 
 /// The Content API client.
 pub struct ContentClient {
@@ -169,7 +176,7 @@ impl ContentTemplates {
 
     /// The SID of `choice`'s template, made now if it never was.
     pub fn sid_for(&self, choice: &Choice) -> Result<String, SendError> {
-        let key = key(choice, LANGUAGE);
+        let key = key(choice, language(choice));
         let stored = self.reader.read(|db| db.content_template(&key));
         if let Ok(Some(sid)) = stored {
             return Ok(sid);
@@ -215,6 +222,7 @@ mod tests {
                 .collect(),
             footer: None,
             choose: "Choose".into(),
+            language: None,
         }
     }
 
@@ -249,5 +257,17 @@ mod tests {
         assert_ne!(a.hash, key(&changed, "en").hash);
         assert_ne!(a, key(&choice(3), "af"));
         assert_eq!(request(&choice(3), &a)["language"], "en");
+    }
+
+    #[test]
+    fn a_template_is_made_in_the_language_of_its_choice() {
+        let mut german = choice(3);
+        assert_eq!(language(&german), FALLBACK_LANGUAGE, "a choice stored without one");
+        german.language = Some("de".into());
+        let key = key(&german, language(&german));
+        assert_eq!(key.language, "de");
+        let body = request(&german, &key);
+        assert_eq!(body["language"], "de");
+        assert!(body["friendly_name"].as_str().unwrap().starts_with("shopbot_main_de_"));
     }
 }
