@@ -354,6 +354,8 @@ struct RawMenu {
     session_timeout_minutes: u32,
     #[serde(default)]
     texts: Texts,
+    /// A node may leave `kind` out when it has `options` (see `node_kind`).
+    #[serde(deserialize_with = "super::node_kind::nodes")]
     nodes: BTreeMap<String, Node>,
 }
 

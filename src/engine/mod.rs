@@ -11,6 +11,7 @@
 pub mod catalog;
 pub mod languages;
 pub mod menu;
+mod node_kind;
 pub mod opt;
 pub mod render;
 

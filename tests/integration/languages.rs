@@ -200,3 +200,74 @@ fn the_terminal_chat_takes_a_language() {
     assert_eq!(unknown.status.code(), Some(1), "{}", output_text(&unknown));
     assert!(output_text(&unknown).contains("--language fr: the menu offers en, de"));
 }
+
+/// PRODUCT.md's "Languages" example, word for word: its `[nodes.main]` has no
+/// `kind`.
+const PRODUCT_EXAMPLE: &str = r#"[languages]                           # in the menu file
+default = "en"
+offer = ["en", "de"]                  # the languages a customer can pick
+by_country = { "49" = "de", "43" = "de" }   # calling code → language, for one who never picked
+switch_words = { de = ["deutsch"], en = ["english"] }   # at any time: switch, then the start node
+
+[nodes.main]
+text = { en = "Welcome! Select 1-5", de = "Willkommen! Wählen Sie 1-5" }
+options = [ { label = { en = "Check Order Status", de = "Bestellstatus" }, goto = "orders" } ]
+"#;
+
+/// What the example needs besides itself to be a whole menu file.
+const PRODUCT_EXAMPLE_REST: &str = r#"
+[nodes.orders]
+kind = "lookup"
+prompt = { en = "Your order number?", de = "Ihre Bestellnummer?" }
+found = "{number}: {status}"
+not_found = { en = "No order {number}.", de = "Keine Bestellung {number}." }
+"#;
+
+#[test]
+fn products_example_without_kind_is_a_menu() {
+    let text = format!("start = \"main\"\n{PRODUCT_EXAMPLE}{PRODUCT_EXAMPLE_REST}");
+    let (server, _dir) = server_with(&text);
+    let german = server.say("+4915112345671", "hi").text();
+    assert!(
+        german.starts_with("Willkommen! Wählen Sie 1-5\n1 Bestellstatus"),
+        "{german}"
+    );
+    assert!(server
+        .say("+4915112345671", "1")
+        .text()
+        .starts_with("Ihre Bestellnummer?"));
+    let english = server.say("+27825550109", "hi").text();
+    assert!(
+        english.starts_with("Welcome! Select 1-5\n1 Check Order Status"),
+        "{english}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out) = crate::support::check_in(dir.path(), "", Some(&text));
+    assert_eq!(code, Some(0), "{out}");
+}
+
+#[test]
+fn a_menu_in_one_language_may_leave_out_kind_too() {
+    let text = "start = \"main\"\n[nodes.main]\ntext = \"Welcome! Select 1\"\n\
+                options = [ { label = \"Hours\", goto = \"hours\" } ]\n\
+                [nodes.hours]\nkind = \"info\"\ntext = \"Mon-Fri\"\n";
+    let (server, _dir) = server_with(text);
+    let reply = server.say("+27825550110", "hi").text();
+    assert!(reply.starts_with("Welcome! Select 1\n1 Hours"), "{reply}");
+}
+
+#[test]
+fn a_node_without_kind_or_options_is_refused_by_name_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    for text in [
+        "start = \"main\"\n[nodes.main]\ntext = \"Hi\"\n".to_string(),
+        format!("start = \"main\"\n[languages]\ndefault = \"en\"\noffer = [\"en\"]\n[nodes.main]\ntext = \"Hi\"\n"),
+    ] {
+        let (code, out) = crate::support::check_in(dir.path(), "", Some(&text));
+        assert_eq!(code, Some(1), "{out}");
+        assert!(
+            out.contains("node `main` has no `kind`: add a line like `kind = \"info\"` under [nodes.main]"),
+            "{out}"
+        );
+    }
+}
