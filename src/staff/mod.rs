@@ -42,12 +42,11 @@ pub struct Desk {
     pub routing: Routing,
     /// The menu's start node (where `#done` sends a customer back).
     pub start: String,
-    /// `[texts] handed_back`: what the customer hears on `#done` (often nothing).
-    pub handed_back: String,
     /// The stop and start words (never relayed from a staff number).
     pub opt: OptKeywords,
     /// The menu's languages: a staff member's alert template is the one of
-    /// their language (picked, or their number's), else the default's.
+    /// their language (picked, or their number's), else the default's; a
+    /// customer's `[texts] handed_back` is the one of theirs.
     pub menus: crate::engine::Menus,
 }
 
@@ -454,11 +453,13 @@ impl Relay<'_, '_> {
     }
 
     /// `#done`: back to the bot; the customer hears only what the menu's
-    /// `[texts] handed_back` says (nothing by default).
+    /// `[texts] handed_back` says in their language (nothing by default).
     fn done(&self, about: &Customer) -> Result<String, StoreError> {
         crate::session::hand_back(self.db, about.id, &self.desk.start, self.now)?;
         self.db.set_desk(self.staff_id, None, false)?;
-        let goodbye = self.desk.handed_back.trim();
+        let picked = self.db.contact_language(about.id)?;
+        let language = self.desk.menus.language_of(picked.as_deref(), &about.who).0;
+        let goodbye = self.desk.menus.get(language).texts.handed_back.trim();
         if !goodbye.is_empty() {
             if let Err(refusal) = free_form(self.db, self.desk, &about.who, goodbye.to_string(), self.now)? {
                 log::info!(target: "staff", "the hand-back text to {} was not sent: {refusal}", about.who);
