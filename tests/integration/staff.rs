@@ -795,3 +795,29 @@ fn done_from_the_phone_says_handed_back_in_the_customers_language() {
     let sent = wait_sent_to(&mock, GERMAN_CUSTOMER, 1);
     assert_eq!(body(&sent[0]), "Sie sind wieder beim Bot.");
 }
+
+#[test]
+fn done_from_the_phone_is_recorded_in_the_inbox_with_the_staff_members_name() {
+    let mock = MockTwilio::start();
+    let (server, _dir) = german_customer_with_staff(&mock);
+    write(&server, STAFF_A, "#done", None);
+    let hash = shopbot::auth::hash_password(crate::inbox::PASSWORD).unwrap();
+    server
+        .store()
+        .write(|db| db.set_owner_password(&hash, jiff::Timestamp::now()))
+        .unwrap();
+    let mut owner = crate::inbox::Owner::new(&server);
+    assert_eq!(owner.sign_in(crate::inbox::PASSWORD).status, 303);
+    let id = crate::inbox::conversation_id(&server, GERMAN_CUSTOMER);
+    let page = owner.get(&format!("/admin/conversations/{id}")).body;
+    assert!(
+        page.contains(&format!("Thandi ({STAFF_A}) handed the conversation back to the bot")),
+        "{page}"
+    );
+    assert!(
+        !page.contains("With a person"),
+        "the hand-back text does not put the conversation with a person again: {page}"
+    );
+    let menu = write(&server, GERMAN_CUSTOMER, "hi", None);
+    assert!(menu[0].starts_with("Willkommen!"), "the bot answers: {menu:?}");
+}
