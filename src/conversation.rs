@@ -80,7 +80,6 @@ impl Bot {
                 staff,
                 routing: crate::outbox::Routing::from_config(config),
                 start: config.menu().start.clone(),
-                handed_back: config.menu().texts.handed_back.clone(),
                 opt: config.opt.clone(),
                 menus: config.menus.clone(),
             }),
@@ -210,11 +209,13 @@ impl Submissions {
     /// Stores them, made by `message` of `contact`.
     fn store(self, db: &Db<'_>, contact: ContactId, message: MessageId, now: Timestamp) -> Result<(), StoreError> {
         for NewSubmission { id, form, answers } in self.0 {
+            // Empty without text: the history says `[texts] photo_only` in
+            // the reader's language.
             let preview = answers
                 .iter()
                 .find(|a| !a.text.is_empty())
                 .map(|a| a.text.clone())
-                .unwrap_or_else(|| "(photo)".into());
+                .unwrap_or_default();
             db.insert_submission(&id, &form, contact, &answers, &preview, Some(message), now)?;
             log::info!(target: "conversation", "submission {id} stored (form {form})");
         }

@@ -248,8 +248,9 @@ pub struct HandBack {
 }
 
 impl Work for HandBack {
-    type Output = ();
-    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<(), WriterError> {
+    /// The recorded action's id.
+    type Output = i64;
+    fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<i64, WriterError> {
         crate::session::hand_back(db, self.contact, &self.start, now)?;
         Ok(db.record_action(self.contact, None, (&self.by, InboxAction::HandedBack), now)?)
     }

@@ -49,6 +49,17 @@ pub fn prepare_demo_db(path: &Path) -> Result<Store, CliError> {
     Ok(store)
 }
 
+/// What the banner's `chat` command adds to reach the demo's database: the
+/// chat's `--database FILE` when the demo runs on another file than its
+/// default (which the chat uses without it).
+fn chat_database(db: &Path) -> String {
+    if db == Path::new(DEMO_DB) {
+        String::new()
+    } else {
+        format!(" --database {}", db.display())
+    }
+}
+
 /// Takes the serving lock of the database at `path` before anything writes to
 /// it; while a server (or a chat) holds it, says so with `advice`.
 pub fn lock(path: &Path, advice: &str) -> Result<ServingLock, CliError> {
@@ -140,7 +151,7 @@ never WhatsApp (Developer → \"Fail the next message\" shows a failure).
 Try it from another terminal:
   curl -s {base}/twilio/inbound --data-urlencode From=whatsapp:+27820000001 \\
        -d MessageSid=SM$RANDOM$RANDOM --data-urlencode Body=hi
-  cargo run --release -- chat --while-serving   (the same bot in the terminal, on this demo's database)
+  cargo run --release -- chat --while-serving{chat_db}   (the same bot in the terminal, on this demo's database)
 
 The shopbot command: target/release/shopbot (built by `cargo run --release`),
 or put it on your PATH with `cargo install --path .` from this folder.
@@ -152,6 +163,7 @@ Going live: copy config.example.toml to config.toml, fill in [twilio] (or [meta]
 Press Ctrl+C to stop.",
         shop = config.shop.name,
         db = args.db.display(),
+        chat_db = chat_database(&args.db),
         owner = crate::config::DEMO_OWNER_PHONE,
     );
     let _ = stop.recv();

@@ -613,18 +613,12 @@ impl RawConfig {
 
 /// A main-menu word that is also an opt-out or opt-in keyword never shows the
 /// menu: the keyword wins (a customer typing "stop" to get back would be
-/// opted out).
+/// opted out). A switch word works anywhere, so it must not be a word a
+/// menu, a form or `[opt]` already understands.
 fn reserved_menu_words(menus: &Menus, menu_source: &str, opt: &OptKeywords, problems: &mut Problems) {
     let menu = menus.default_menu();
     for (word, language) in menus.languages().map(|l| &l.switch_words).into_iter().flatten() {
-        let clash = if menu.main_menu_words.contains(word) {
-            Some("a main-menu word")
-        } else if opt.stop_keywords.contains(word) || opt.start_keywords.contains(word) {
-            Some("an opt-out or opt-in keyword ([opt])")
-        } else {
-            None
-        };
-        if let Some(clash) = clash {
+        if let Some(clash) = switch_word_clash(menus, opt, word) {
             problems.add(
                 "[languages] switch_words",
                 format!("{word:?} (for {language:?}) in {menu_source} is also {clash}; use another word"),
@@ -645,6 +639,17 @@ fn reserved_menu_words(menus: &Menus, menu_source: &str, opt: &OptKeywords, prob
                 format!("{word:?} in the main_menu_words of {menu_source} is also {clash}; remove it from one of them"),
             );
         }
+    }
+}
+
+/// What a switch word already is, if anything.
+fn switch_word_clash(menus: &Menus, opt: &OptKeywords, word: &str) -> Option<String> {
+    if menus.default_menu().main_menu_words.iter().any(|w| w == word) {
+        Some("a main-menu word".into())
+    } else if opt.stop_keywords.iter().chain(&opt.start_keywords).any(|w| w == word) {
+        Some("an opt-out or opt-in keyword ([opt])".into())
+    } else {
+        menus.typed_meaning(word)
     }
 }
 

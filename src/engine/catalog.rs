@@ -1,7 +1,8 @@
 //! Every built-in word a customer reads, in one catalog keyed by name, in the
 //! languages shopbot ships: English (`en`) and German (`de`). A menu file's
 //! `[texts]` overrides any of them per language; a language not shipped here
-//! gets the English text (and `shopbot check` says so).
+//! gets the default language's text (English when that is not shipped
+//! either), and `shopbot check` says so.
 //!
 //! The keys are the `[texts]` keys of the menu file. Adding a language is
 //! data: one more table below, with every key and the same `{placeholders}`
@@ -26,6 +27,7 @@ pub const KEYS: &[&str] = &[
     "need_text",
     "need_photo",
     "photo_received",
+    "photo_only",
     "form_cancelled",
     "waiting_ack",
     "opted_out",
@@ -47,6 +49,7 @@ const EN: &[(&str, &str)] = &[
     ("need_text", "Please reply with some text."),
     ("need_photo", "Please send a photo, or reply skip."),
     ("photo_received", "📷 Photo received."),
+    ("photo_only", "(photo)"),
     ("form_cancelled", "Cancelled: nothing was submitted."),
     (
         "waiting_ack",
@@ -74,6 +77,7 @@ const DE: &[(&str, &str)] = &[
     ("need_text", "Bitte antworten Sie mit einem Text."),
     ("need_photo", "Bitte senden Sie ein Foto oder antworten Sie mit skip."),
     ("photo_received", "📷 Foto erhalten."),
+    ("photo_only", "(Foto)"),
     ("form_cancelled", "Abgebrochen: Es wurde nichts gesendet."),
     (
         "waiting_ack",

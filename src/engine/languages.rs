@@ -179,6 +179,25 @@ impl Menus {
         })
     }
 
+    /// What a typed `word` (trimmed, lower-cased) already means to a menu or
+    /// a form, if anything: a switch word must not be one of these, or it
+    /// would take them over everywhere (`shopbot check` refuses it).
+    pub fn typed_meaning(&self, word: &str) -> Option<String> {
+        if word.parse::<usize>().is_ok() {
+            return Some("a number, which picks a menu option".into());
+        }
+        if word == super::CANCEL_WORD {
+            return Some("the word that cancels a form".into());
+        }
+        if word == super::SKIP_WORD {
+            return Some("the word that skips a photo question".into());
+        }
+        self.all().find_map(|(language, menu)| {
+            let (node, n) = menu.option_labelled(word)?;
+            Some(format!("the label of option {n} of menu `{node}` ({language:?})"))
+        })
+    }
+
     /// The choice a new customer picks a language from (`ask_first`): each
     /// offered language by its own name, asked in every offered language.
     pub fn language_choice(&self) -> Choice {
@@ -437,13 +456,24 @@ fn fill_texts(table: &mut Table, language: &str, default: &str) {
 }
 
 /// Built-in texts an offered language does not have (the catalog does not
-/// ship it and the file's `[texts]` do not give it): for `shopbot check`.
+/// ship it and the file's `[texts]` do not give it): for `shopbot check`,
+/// naming the language whose text is used instead (the default's, as
+/// `fill_texts` and `resolve` do; English when the default is not shipped
+/// either and the file does not give the key at all).
 fn unshipped_texts(table: &Table, languages: &Languages) -> Vec<MenuProblem> {
     let texts = table.get("texts").and_then(Value::as_table);
     let given = |key: &str, language: &str| match texts.and_then(|t| t.get(key)) {
         Some(Value::String(_)) => true,
         Some(Value::Table(by)) => by.contains_key(language),
         _ => false,
+    };
+    let default = languages.default.as_str();
+    let used = |key: &str| {
+        if given(key, default) || catalog::SHIPPED.contains(&default) {
+            default
+        } else {
+            catalog::FALLBACK
+        }
     };
     let mut missing = Vec::new();
     for language in &languages.offer {
@@ -455,7 +485,8 @@ fn unshipped_texts(table: &Table, languages: &Languages) -> Vec<MenuProblem> {
                 missing.push(MenuProblem {
                     node: "texts".into(),
                     problem: format!(
-                        "`{key}` has no {language:?} text and shopbot ships none; the English text is used"
+                        "`{key}` has no {language:?} text and shopbot ships none; the {:?} text is used",
+                        used(key)
                     ),
                 });
             }

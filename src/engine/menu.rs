@@ -60,6 +60,9 @@ pub struct Texts {
     /// is kept and the question asked again).
     #[serde(default = "Texts::default_photo_received")]
     pub photo_received: String,
+    /// A report without text in the customer's history, where its start would be.
+    #[serde(default = "Texts::default_photo_only")]
+    pub photo_only: String,
     /// Said when the customer cancels a form.
     #[serde(default = "Texts::default_form_cancelled")]
     pub form_cancelled: String,
@@ -130,6 +133,9 @@ impl Texts {
     fn default_photo_received() -> String {
         catalog::text(catalog::FALLBACK, "photo_received").into()
     }
+    fn default_photo_only() -> String {
+        catalog::text(catalog::FALLBACK, "photo_only").into()
+    }
     fn default_form_cancelled() -> String {
         catalog::text(catalog::FALLBACK, "form_cancelled").into()
     }
@@ -175,7 +181,7 @@ impl Texts {
 
     /// Every text that must say something, with its key (`handed_back` may
     /// be empty).
-    pub fn all(&self) -> [(&'static str, &str); 18] {
+    pub fn all(&self) -> [(&'static str, &str); 19] {
         [
             ("unknown", &self.unknown),
             ("back", &self.back),
@@ -183,6 +189,7 @@ impl Texts {
             ("need_text", &self.need_text),
             ("need_photo", &self.need_photo),
             ("photo_received", &self.photo_received),
+            ("photo_only", &self.photo_only),
             ("form_cancelled", &self.form_cancelled),
             ("waiting_ack", &self.waiting_ack),
             ("opted_out", &self.opted_out),
@@ -208,6 +215,7 @@ impl Default for Texts {
             need_text: Self::default_need_text(),
             need_photo: Self::default_need_photo(),
             photo_received: Self::default_photo_received(),
+            photo_only: Self::default_photo_only(),
             form_cancelled: Self::default_form_cancelled(),
             waiting_ack: Self::default_waiting_ack(),
             opted_out: Self::default_opted_out(),
@@ -354,6 +362,8 @@ struct RawMenu {
     session_timeout_minutes: u32,
     #[serde(default)]
     texts: Texts,
+    /// A node may leave `kind` out when it has `options` (see `node_kind`).
+    #[serde(deserialize_with = "super::node_kind::nodes")]
     nodes: BTreeMap<String, Node>,
 }
 
@@ -423,6 +433,18 @@ impl Menu {
     /// The node with this name, if the menu has it.
     pub fn node(&self, name: &str) -> Option<&Node> {
         self.nodes.get(name)
+    }
+
+    /// The menu node and option number (from 1) whose label or short label
+    /// `word` (trimmed, lower-cased) is, as a customer may type it.
+    pub fn option_labelled(&self, word: &str) -> Option<(&str, usize)> {
+        self.nodes.iter().find_map(|(name, node)| match node {
+            Node::Menu { options, .. } => options
+                .iter()
+                .position(|option| super::is_label_of(option, word))
+                .map(|i| (name.as_str(), i + 1)),
+            _ => None,
+        })
     }
 
     /// The ID prefix of a form node.

@@ -11,6 +11,7 @@
 pub mod catalog;
 pub mod languages;
 pub mod menu;
+mod node_kind;
 pub mod opt;
 pub mod render;
 pub mod words;
@@ -185,6 +186,9 @@ pub enum Effect {
 /// The word that cancels a form while it asks its questions.
 pub const CANCEL_WORD: &str = "cancel";
 
+/// The word that answers a photo question without a photo.
+pub const SKIP_WORD: &str = "skip";
+
 /// The longest answer kept from one message, in characters (WhatsApp's own limit).
 pub const MAX_ANSWER_CHARS: usize = 4096;
 
@@ -288,6 +292,7 @@ fn enter(menu: &Menu, name: &str, step: &mut Step) {
                     title: title.clone(),
                     empty: empty.clone(),
                     statuses: menu.texts.status_words(),
+                    photo: menu.texts.photo_only.clone(),
                 },
             }));
             continue_at(menu, then, step);
@@ -449,7 +454,7 @@ fn read_answer(question: &Question, pending: &[Media], input: Inbound<'_>) -> Re
         Accept::Text if text.is_empty() => Err(Complaint::NeedText),
         Accept::Text => Ok(answer(text, with_pending())),
         Accept::OptionalPhoto if !input.media.is_empty() => Ok(answer(text, input.media.to_vec())),
-        Accept::OptionalPhoto if text.eq_ignore_ascii_case("skip") => Ok(answer(String::new(), Vec::new())),
+        Accept::OptionalPhoto if text.eq_ignore_ascii_case(SKIP_WORD) => Ok(answer(String::new(), Vec::new())),
         Accept::OptionalPhoto => Err(Complaint::NeedPhoto),
     }
 }

@@ -97,6 +97,8 @@ pub struct HistoryTexts {
     pub empty: String,
     /// Each submission's status.
     pub statuses: StatusWords,
+    /// In place of the start of a submission without text (`[texts] photo_only`).
+    pub photo: String,
 }
 
 /// A customer's newest submissions, newest first: each as "ID: status
@@ -121,7 +123,11 @@ pub fn submission_list(texts: &HistoryTexts, items: &[SubmissionSummary], tz: &T
             when.day(),
             when.hour(),
             when.minute(),
-            preview(&item.preview)
+            preview(if item.preview.is_empty() {
+                &texts.photo
+            } else {
+                &item.preview
+            })
         );
         if let Some(note) = &item.note {
             out.push_str("\n💬 ");
@@ -185,6 +191,7 @@ mod tests {
             title: "Your {count}:".into(),
             empty: "None.".into(),
             statuses: crate::engine::Texts::default().status_words(),
+            photo: "(photo)".into(),
         };
         let at = Timestamp::from_second(1_737_297_022).unwrap();
         let item = |id: &str, status, note: Option<&str>| SubmissionSummary {

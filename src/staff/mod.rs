@@ -28,7 +28,7 @@ use crate::message::{Channel, ContactRef, Content, Inbound, TextLimit};
 use crate::outbox::policy::Refusal;
 use crate::outbox::{self, Outgoing, Routing};
 use crate::phone::PhoneNumber;
-use crate::store::{ContactId, Db, MessageKey, NoteKind, StoreError};
+use crate::store::{ContactId, Db, InboxAction, MessageKey, NoteKind, StoreError};
 use command::Command;
 
 /// What the relay needs: `[staff]`, where messages go out from, and the
@@ -42,12 +42,11 @@ pub struct Desk {
     pub routing: Routing,
     /// The menu's start node (where `#done` sends a customer back).
     pub start: String,
-    /// `[texts] handed_back`: what the customer hears on `#done` (often nothing).
-    pub handed_back: String,
     /// The stop and start words (never relayed from a staff number).
     pub opt: OptKeywords,
     /// The menu's languages: a staff member's alert template is the one of
-    /// their language (picked, or their number's), else the default's.
+    /// their language (picked, or their number's), else the default's; a
+    /// customer's `[texts] handed_back` is the one of theirs.
     pub menus: crate::engine::Menus,
 }
 
@@ -453,19 +452,34 @@ impl Relay<'_, '_> {
         Ok(texts::switched(&about.label, last.as_deref()))
     }
 
-    /// `#done`: back to the bot; the customer hears only what the menu's
-    /// `[texts] handed_back` says (nothing by default).
+    /// `#done`: back to the bot, recorded in the inbox by the staff
+    /// member's name; the customer hears only what the menu's `[texts]
+    /// handed_back` says in their language (nothing by default).
     fn done(&self, about: &Customer) -> Result<String, StoreError> {
+        // The goodbye first: a message from the shop puts the conversation
+        // with a person, and the hand-back after it ends that.
+        self.say_goodbye(about)?;
         crate::session::hand_back(self.db, about.id, &self.desk.start, self.now)?;
+        let me = self.label_of(self.staff_id)?;
+        self.db
+            .record_action(about.id, None, (&me, InboxAction::HandedBack), self.now)?;
         self.db.set_desk(self.staff_id, None, false)?;
-        let goodbye = self.desk.handed_back.trim();
-        if !goodbye.is_empty() {
-            if let Err(refusal) = free_form(self.db, self.desk, &about.who, goodbye.to_string(), self.now)? {
-                log::info!(target: "staff", "the hand-back text to {} was not sent: {refusal}", about.who);
-            }
-        }
         log::info!(target: "staff", "{} handed back to the bot", about.who);
         Ok(texts::handed_back(&about.label))
+    }
+
+    /// `[texts] handed_back` in the customer's language, if it says anything.
+    fn say_goodbye(&self, about: &Customer) -> Result<(), StoreError> {
+        let picked = self.db.contact_language(about.id)?;
+        let language = self.desk.menus.language_of(picked.as_deref(), &about.who).0;
+        let goodbye = self.desk.menus.get(language).texts.handed_back.trim();
+        if goodbye.is_empty() {
+            return Ok(());
+        }
+        if let Err(refusal) = free_form(self.db, self.desk, &about.who, goodbye.to_string(), self.now)? {
+            log::info!(target: "staff", "the hand-back text to {} was not sent: {refusal}", about.who);
+        }
+        Ok(())
     }
 
     /// `#take`: this staff member holds the conversation now; the one who

@@ -51,6 +51,8 @@ impl InboxAction {
 /// One recorded action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionRecord {
+    /// Its id (the note's anchor, `a{id}`).
+    pub id: i64,
     /// What was done.
     pub action: InboxAction,
     /// By whom (the inbox user's name).
@@ -62,20 +64,21 @@ pub struct ActionRecord {
 }
 
 impl Db<'_> {
-    /// Records that `user` did `action` in `contact`'s conversation (about `message`).
+    /// Records that `user` did `action` in `contact`'s conversation (about
+    /// `message`); the action's id (the anchor of its note in the thread).
     pub fn record_action(
         &self,
         contact: ContactId,
         message: Option<i64>,
         (user, action): (&str, InboxAction),
         now: Timestamp,
-    ) -> Result<(), StoreError> {
+    ) -> Result<i64, StoreError> {
         self.conn
             .prepare_cached(
                 "INSERT INTO inbox_actions (contact_id, message_id, user_name, action, at) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
             .execute(params![contact.0, message, user, action.as_str(), to_sql(now)])?;
-        Ok(())
+        Ok(self.conn.last_insert_rowid())
     }
 
     /// The same, for an action about a message (its contact is the message's).
@@ -97,15 +100,22 @@ impl Db<'_> {
     /// A contact's newest `limit` actions, oldest first.
     pub fn contact_actions(&self, contact: ContactId, limit: usize) -> Result<Vec<ActionRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT action, user_name, message_id, at FROM inbox_actions WHERE contact_id = ?1 ORDER BY id DESC LIMIT ?2",
+            "SELECT id, action, user_name, message_id, at FROM inbox_actions WHERE contact_id = ?1 ORDER BY id DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![contact.0, limit as i64], |r| {
-            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get::<_, String>(4)?,
+            ))
         })?;
         let mut actions = rows
             .map(|row| {
-                let (action, user, message, at) = row?;
+                let (id, action, user, message, at) = row?;
                 Ok(ActionRecord {
+                    id,
                     action: InboxAction::parse(&action)?,
                     user,
                     message,

@@ -419,10 +419,22 @@ fn a_failed_message_is_sent_again_only_after_a_confirmation() {
     let path = format!("/admin/outbox/{id}/retry");
     assert_eq!(owner.post(&path, &[]).status, 403, "no CSRF, nothing queued");
     assert_eq!(mock.requests().len(), 1);
-    assert_eq!(owner.post(&path, &[("csrf", &ask.csrf())]).status, 303);
+    let resent = owner.post(&path, &[("csrf", &ask.csrf())]);
+    assert_eq!(resent.status, 303);
+    let to = resent.header("Location").unwrap().to_string();
+    assert_eq!(to, format!("/admin/outbox?done=resent&message={id}"));
     let again = server.settled(id);
     assert_eq!(again["outbox"]["state"], "sent", "{again}");
     assert_eq!(mock.requests().len(), 2);
+    // Who sent it again is recorded, and the conversation says so.
+    let confirmed = owner.get(&to).body;
+    assert!(
+        confirmed.contains(&format!("✓ Message {id} goes again.")),
+        "{confirmed}"
+    );
+    let conversation = conversation_id(&server, CUSTOMER);
+    let page = owner.get(&format!("/admin/conversations/{conversation}")).body;
+    assert!(page.contains(&format!("owner sent message {id} again")), "{page}");
 }
 
 /// A Twilio webhook of one attachment at `url` of `content_type`.
@@ -848,10 +860,19 @@ fn staff_accounts_sign_in_by_name_and_the_conversation_shows_who_answered_and_ha
 
     server.say(CUSTOMER, "hi");
     server.say(CUSTOMER, "4");
+    // PRODUCT.md's sign-in has only the password: it is the first
+    // account's ("owner"), however many there are.
+    let mut first = Owner::new(&server);
+    assert_eq!(
+        first.sign_in(PASSWORD).status,
+        303,
+        "two accounts: the password alone signs in as the first"
+    );
+    assert_eq!(first.get("/admin/").status, 200);
+    let refused = Owner::new(&server).sign_in("thandi-secret-1");
+    assert_eq!(refused.status, 401, "another account's password needs its name");
+    assert!(refused.body.contains("That password is not right."), "{}", refused.body);
     let mut owner = Owner::new(&server);
-    let refused = owner.sign_in(PASSWORD);
-    assert_eq!(refused.status, 401, "two accounts: the name is needed");
-    assert!(refused.body.contains("Write your name too"), "{}", refused.body);
     assert_eq!(
         owner.sign_in_as("owner", PASSWORD).status,
         303,
@@ -886,6 +907,18 @@ fn staff_accounts_sign_in_by_name_and_the_conversation_shows_who_answered_and_ha
         .find(|m| m.body.as_deref() == Some("Hi, Thandi here."))
         .unwrap();
     assert_eq!(message.sent_by.as_deref(), Some("Thandi"));
+    let csrf = first.get(&format!("/admin/conversations/{id}")).csrf();
+    first.post(
+        &format!("/admin/conversations/{id}/reply"),
+        &[("csrf", &csrf), ("body", "Owner here.")],
+    );
+    assert!(
+        owner
+            .get(&format!("/admin/conversations/{id}"))
+            .body
+            .contains("<p class=\"by\">owner:</p><p>Owner here.</p>"),
+        "the password alone signed in as the first account"
+    );
 
     // A new password signs out that account only; removing one signs it out.
     let (ok, said) = dashboard(&server, &["set-password", "Thandi"], "thandi-secret-3");

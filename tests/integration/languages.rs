@@ -200,3 +200,178 @@ fn the_terminal_chat_takes_a_language() {
     assert_eq!(unknown.status.code(), Some(1), "{}", output_text(&unknown));
     assert!(output_text(&unknown).contains("--language fr: the menu offers en, de"));
 }
+
+/// PRODUCT.md's "Languages" example, word for word: its `[nodes.main]` has no
+/// `kind`.
+const PRODUCT_EXAMPLE: &str = r#"[languages]                           # in the menu file
+default = "en"
+offer = ["en", "de"]                  # the languages a customer can pick
+by_country = { "49" = "de", "43" = "de" }   # calling code → language, for one who never picked
+switch_words = { de = ["deutsch"], en = ["english"] }   # at any time: switch, then the start node
+
+[nodes.main]
+text = { en = "Welcome! Select 1-5", de = "Willkommen! Wählen Sie 1-5" }
+options = [ { label = { en = "Check Order Status", de = "Bestellstatus" }, goto = "orders" } ]
+"#;
+
+/// What the example needs besides itself to be a whole menu file.
+const PRODUCT_EXAMPLE_REST: &str = r#"
+[nodes.orders]
+kind = "lookup"
+prompt = { en = "Your order number?", de = "Ihre Bestellnummer?" }
+found = "{number}: {status}"
+not_found = { en = "No order {number}.", de = "Keine Bestellung {number}." }
+"#;
+
+#[test]
+fn products_example_without_kind_is_a_menu() {
+    let text = format!("start = \"main\"\n{PRODUCT_EXAMPLE}{PRODUCT_EXAMPLE_REST}");
+    let (server, _dir) = server_with(&text);
+    let german = server.say("+4915112345671", "hi").text();
+    assert!(
+        german.starts_with("Willkommen! Wählen Sie 1-5\n1 Bestellstatus"),
+        "{german}"
+    );
+    assert!(server
+        .say("+4915112345671", "1")
+        .text()
+        .starts_with("Ihre Bestellnummer?"));
+    let english = server.say("+27825550109", "hi").text();
+    assert!(
+        english.starts_with("Welcome! Select 1-5\n1 Check Order Status"),
+        "{english}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out) = crate::support::check_in(dir.path(), "", Some(&text));
+    assert_eq!(code, Some(0), "{out}");
+}
+
+#[test]
+fn a_menu_in_one_language_may_leave_out_kind_too() {
+    let text = "start = \"main\"\n[nodes.main]\ntext = \"Welcome! Select 1\"\n\
+                options = [ { label = \"Hours\", goto = \"hours\" } ]\n\
+                [nodes.hours]\nkind = \"info\"\ntext = \"Mon-Fri\"\n";
+    let (server, _dir) = server_with(text);
+    let reply = server.say("+27825550110", "hi").text();
+    assert!(reply.starts_with("Welcome! Select 1\n1 Hours"), "{reply}");
+}
+
+#[test]
+fn a_node_without_kind_or_options_is_refused_by_name_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    for text in [
+        "start = \"main\"\n[nodes.main]\ntext = \"Hi\"\n".to_string(),
+        "start = \"main\"\n[languages]\ndefault = \"en\"\noffer = [\"en\"]\n[nodes.main]\ntext = \"Hi\"\n".to_string(),
+    ] {
+        let (code, out) = crate::support::check_in(dir.path(), "", Some(&text));
+        assert_eq!(code, Some(1), "{out}");
+        assert!(
+            out.contains("node `main` has no `kind`: add a line like `kind = \"info\"` under [nodes.main]"),
+            "{out}"
+        );
+    }
+}
+
+/// A form of one photo and the list of its submissions, in English and German.
+const PHOTO_MENU: &str = r#"start = "main"
+[languages]
+default = "en"
+offer = ["en", "de"]
+by_country = { "49" = "de" }
+
+[nodes.main]
+text = { en = "Welcome!", de = "Willkommen!" }
+options = [
+  { label = { en = "Send a photo", de = "Foto senden" }, goto = "pics" },
+  { label = { en = "My photos", de = "Meine Fotos" }, goto = "mine" },
+]
+
+[nodes.pics]
+kind = "form"
+prefix = "PIC"
+confirmation = { en = "Got it: {id}", de = "Erhalten: {id}" }
+questions = [ { field = "photo", ask = { en = "Your photo?", de = "Ihr Foto?" }, accept = "optional_photo" } ]
+
+[nodes.mine]
+kind = "list"
+form = "pics"
+title = { en = "Your {count}:", de = "Ihre {count}:" }
+empty = { en = "None.", de = "Keine." }
+"#;
+
+/// A photo without a caption from `from`.
+fn photo_from(server: &TestServer, from: &str) -> String {
+    let mut params = crate::support::whatsapp_params(&crate::support::new_sid(), from, "");
+    for (k, v) in params.iter_mut() {
+        match k.as_str() {
+            "NumMedia" => *v = "1".into(),
+            "MessageType" => *v = "image".into(),
+            _ => {}
+        }
+    }
+    params.push(("MediaUrl0".into(), "https://api.twilio.com/media/ME1".into()));
+    params.push(("MediaContentType0".into(), "image/jpeg".into()));
+    server.post_signed("/twilio/inbound", &params).text()
+}
+
+#[test]
+fn a_photo_only_report_reads_photo_in_the_customers_language() {
+    let (server, _dir) = server_with(PHOTO_MENU);
+    for (customer, hello, word) in [
+        ("+4915112345672", "Erhalten", "(Foto)"),
+        ("+27825550111", "Got it", "(photo)"),
+    ] {
+        server.say(customer, "hi");
+        server.say(customer, "1");
+        let confirmation = photo_from(&server, customer);
+        assert!(confirmation.starts_with(hello), "{confirmation}");
+        server.say(customer, "hi");
+        let list = server.say(customer, "2").text();
+        assert!(list.contains(&format!(")\n{word}")), "{list}");
+    }
+}
+
+#[test]
+fn check_names_the_default_language_whose_built_in_texts_an_unshipped_one_gets() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "start = \"main\"\n[languages]\ndefault = \"de\"\noffer = [\"de\", \"tr\"]\n\
+                [nodes.main]\ntext = \"Hallo\"\noptions = [ { label = \"Zeiten\", goto = \"hours\" } ]\n\
+                [nodes.hours]\nkind = \"info\"\ntext = \"Mo-Fr\"\n";
+    let (code, out) = crate::support::check_in(dir.path(), "", Some(text));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("`unknown` has no \"tr\" text and shopbot ships none; the \"de\" text is used"),
+        "{out}"
+    );
+    assert!(!out.contains("English"), "{out}");
+}
+
+#[test]
+fn check_refuses_switch_words_that_a_menu_or_form_already_understands() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = menu("").replace(
+        r#"switch_words = { de = ["deutsch"], en = ["english"] }"#,
+        r#"switch_words = { de = ["deutsch", "1", "Cancel", "skip", "Mangel melden", "menu", "stop"], en = ["opening hours"] }"#,
+    );
+    let (code, text) = crate::support::check_in(dir.path(), "", Some(&broken));
+    assert_eq!(code, Some(1), "{text}");
+    for line in [
+        r#""1" (for "de") in"#,
+        r#"is also a number, which picks a menu option; use another word"#,
+        r#""cancel" (for "de") in"#,
+        r#"is also the word that cancels a form; use another word"#,
+        r#""skip" (for "de") in"#,
+        r#"is also the word that skips a photo question; use another word"#,
+        r#""mangel melden" (for "de") in"#,
+        r#"is also the label of option 1 of menu `main` ("de"); use another word"#,
+        r#""opening hours" (for "en") in"#,
+        r#"is also the label of option 2 of menu `main` ("en"); use another word"#,
+        r#""menu" (for "de") in"#,
+        r#"is also a main-menu word; use another word"#,
+        r#""stop" (for "de") in"#,
+        r#"is also an opt-out or opt-in keyword ([opt]); use another word"#,
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+    assert!(!text.contains(r#""deutsch""#), "{text}");
+}

@@ -163,3 +163,40 @@ fn a_status_changed_by_a_sheet_without_an_updated_column_is_dated_the_day_of_the
         "the same status keeps its date"
     );
 }
+
+/// `shopbot demo --port 0 ARGS` in `dir`, and the line of its banner that
+/// gives the terminal chat's command.
+fn demo_with_chat_hint(dir: &Path, args: &[&str]) -> (Child, String) {
+    let mut demo = start_child(
+        shopbot_command(&[&["demo", "--port", "0"], args].concat())
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    );
+    let lines = std::io::BufReader::new(demo.stdout.take().unwrap()).lines();
+    let hint = lines.map_while(Result::ok).find(|l| l.contains("chat --while-serving"));
+    match hint {
+        Some(hint) => (demo, hint),
+        None => {
+            stop(demo);
+            panic!("the demo's banner gives the terminal chat's command");
+        }
+    }
+}
+
+#[test]
+fn the_demos_chat_hint_names_its_database_when_it_is_not_the_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let (demo, hint) = demo_with_chat_hint(dir.path(), &["--db", "mine.db"]);
+    let chatted = chat_in(dir.path(), &["--while-serving", "--database", "mine.db"], b"hi\n");
+    stop(demo);
+    assert!(hint.contains("chat --while-serving --database mine.db "), "{hint}");
+    assert!(
+        chatted.status.success(),
+        "the hint's command works: {}",
+        output_text(&chatted)
+    );
+    let (demo, hint) = demo_with_chat_hint(dir.path(), &[]);
+    stop(demo);
+    assert!(!hint.contains("--database"), "the default needs none: {hint}");
+}

@@ -765,3 +765,82 @@ fn finding_7_customers_back_with_the_bot_are_not_waiting_and_list_pages_the_rest
         "#N reaches past the first page: {switched}"
     );
 }
+
+/// A menu in English and German with a person to ask and `[texts]
+/// handed_back` in both.
+const GERMAN_HANDOFF_MENU: &str = r#"start = "main"
+[languages]
+default = "en"
+offer = ["en", "de"]
+by_country = { "49" = "de" }
+
+[texts]
+handed_back = { en = "You are back with the bot.", de = "Sie sind wieder beim Bot." }
+
+[nodes.main]
+text = { en = "Welcome!", de = "Willkommen!" }
+options = [ { label = { en = "A person", de = "Ein Mensch" }, goto = "person" } ]
+
+[nodes.person]
+kind = "handoff"
+text = { en = "Someone will answer.", de = "Jemand antwortet." }
+"#;
+
+const GERMAN_CUSTOMER: &str = "+4915112345679";
+
+/// One staff number (STAFF_A, on duty) and `GERMAN_HANDOFF_MENU`; a German
+/// customer has asked for a person, and STAFF_A answers them.
+fn german_customer_with_staff(mock: &MockTwilio) -> (TestServer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let menu = dir.path().join("menu.toml");
+    std::fs::write(&menu, GERMAN_HANDOFF_MENU).unwrap();
+    let server = TestServer::start_with(&format!(
+        "api_base_url = \"{}\"\n[outbox]\nretry_after_seconds = 0.05\n[staff]\nnumbers = [\"{STAFF_A}\"]\n\
+         alert_content_sid = \"{ALERT_SID}\"\n[menu]\npath = \"{}\"\n",
+        mock.url,
+        menu.display().to_string().replace('\\', "/")
+    ));
+    write(&server, STAFF_A, "#help", None);
+    write(&server, GERMAN_CUSTOMER, "hi", None);
+    assert!(write(&server, GERMAN_CUSTOMER, "1", None)[0].starts_with("Jemand antwortet."));
+    wait_sent_to(mock, STAFF_A, 1);
+    let switched = write(&server, STAFF_A, "#1", None);
+    assert!(switched[0].starts_with("→ "), "{switched:?}");
+    (server, dir)
+}
+
+#[test]
+fn done_from_the_phone_says_handed_back_in_the_customers_language() {
+    let mock = MockTwilio::start();
+    let (server, _dir) = german_customer_with_staff(&mock);
+    let done = write(&server, STAFF_A, "#done", None);
+    assert!(done[0].starts_with("✓ "), "{done:?}");
+    let sent = wait_sent_to(&mock, GERMAN_CUSTOMER, 1);
+    assert_eq!(body(&sent[0]), "Sie sind wieder beim Bot.");
+}
+
+#[test]
+fn done_from_the_phone_is_recorded_in_the_inbox_with_the_staff_members_name() {
+    let mock = MockTwilio::start();
+    let (server, _dir) = german_customer_with_staff(&mock);
+    write(&server, STAFF_A, "#done", None);
+    let hash = shopbot::auth::hash_password(crate::inbox::PASSWORD).unwrap();
+    server
+        .store()
+        .write(|db| db.set_owner_password(&hash, jiff::Timestamp::now()))
+        .unwrap();
+    let mut owner = crate::inbox::Owner::new(&server);
+    assert_eq!(owner.sign_in(crate::inbox::PASSWORD).status, 303);
+    let id = crate::inbox::conversation_id(&server, GERMAN_CUSTOMER);
+    let page = owner.get(&format!("/admin/conversations/{id}")).body;
+    assert!(
+        page.contains(&format!("Thandi ({STAFF_A}) handed the conversation back to the bot")),
+        "{page}"
+    );
+    assert!(
+        !page.contains("With a person"),
+        "the hand-back text does not put the conversation with a person again: {page}"
+    );
+    let menu = write(&server, GERMAN_CUSTOMER, "hi", None);
+    assert!(menu[0].starts_with("Willkommen!"), "the bot answers: {menu:?}");
+}

@@ -67,13 +67,13 @@ pub fn updates(inbox: &Inbox, call: &Page<'_>) -> Response {
     }
 }
 
-/// `GET /admin/conversations/{key}[?done=sent&message=ID | ?done=handed-back]`:
+/// `GET /admin/conversations/{key}[?done=sent&message=ID | ?done=handed-back&action=ID]`:
 /// the whole chat and the reply form, with what the owner just did confirmed.
 /// A real `GET` marks it read; `HEAD` only asks about the page.
 pub fn show(inbox: &Inbox, call: &Page<'_>) -> Response {
     let done = match query_param(call.request, "done").as_str() {
         "sent" => query_param(call.request, "message").parse().ok().map(Notice::Sent),
-        "handed-back" => Some(Notice::HandedBack),
+        "handed-back" => Some(Notice::HandedBack(query_param(call.request, "action").parse().ok())),
         _ => None,
     };
     match contact(inbox, call) {
@@ -162,7 +162,10 @@ pub fn hand_back(inbox: &Inbox, call: &Page<'_>) -> Response {
         by: call.guard.session.user.clone(),
     };
     match inbox.writer.run(work) {
-        Ok(()) => Response::see_other(&format!("/admin/conversations/{}?done=handed-back#reply", contact.id.0)),
+        Ok(action) => Response::see_other(&format!(
+            "/admin/conversations/{}?done=handed-back&action={action}#reply",
+            contact.id.0
+        )),
         Err(e) => errors::writer_unavailable("hand back", &e),
     }
 }

@@ -287,7 +287,7 @@ pub fn submissions(
                             td.public-id { (row.public_id) }
                             td { (clock(row.created_at, chrome.tz())) }
                             td {
-                                a href={ "/admin/conversations/" (utf8_percent_encode(&row.phone, NON_ALPHANUMERIC)) } {
+                                a href={ "/admin/conversations/" (utf8_percent_encode(&row.phone, NON_ALPHANUMERIC)) "#reply" } {
                                     (row.profile_name.clone().unwrap_or_else(|| row.phone.clone()))
                                 }
                             }
@@ -412,8 +412,8 @@ pub enum Notice<'a> {
     Problem(&'a str),
     /// Their message is queued (its id).
     Sent(i64),
-    /// The conversation went back to the bot.
-    HandedBack,
+    /// The conversation went back to the bot (the action's id, for its note).
+    HandedBack(Option<i64>),
 }
 
 impl Notice<'_> {
@@ -430,9 +430,16 @@ impl Notice<'_> {
                     }
                 }
             }
-            Notice::HandedBack => html! {
-                p.notice.done role="status" { (w.get("notice_handed_back")) }
-            },
+            Notice::HandedBack(action) => {
+                let (done, after) = w.around("notice_handed_back", "link", &[]);
+                html! {
+                    p.notice.done role="status" {
+                        (done)
+                        @if let Some(id) = action { a href={ "#a" (id) } { (w.get("notice_see_note")) } }
+                        (after)
+                    }
+                }
+            }
         }
     }
 }
@@ -557,7 +564,7 @@ fn action_note(w: Words, note: &ActionRecord, tz: &TimeZone) -> Markup {
     let id = note.message.unwrap_or_default().to_string();
     let what = w.fill(key, &[("user", &note.user), ("id", &id)]);
     html! {
-        li.note { (what) " · " time datetime=(note.at.to_string()) { (clock(note.at, tz)) } }
+        li.note id={ "a" (note.id) } { (what) " · " time datetime=(note.at.to_string()) { (clock(note.at, tz)) } }
     }
 }
 
@@ -960,7 +967,7 @@ fn outbox_row(chrome: &Chrome<'_>, e: &OutboxEntry) -> Markup {
     html! {
         tr {
             td { (e.id) }
-            td { a href={ "/admin/conversations/" (utf8_percent_encode(&e.to, NON_ALPHANUMERIC)) } { (e.to) } " · " (channel_name(w, e.channel)) }
+            td { a href={ "/admin/conversations/" (utf8_percent_encode(&e.to, NON_ALPHANUMERIC)) "#reply" } { (e.to) } " · " (channel_name(w, e.channel)) }
             td {
                 (kind_word(w, e.kind())) " · " (clock(e.created_at, chrome.tz()))
                 p.what { (what_it_says(w, &e.content)) }

@@ -31,8 +31,9 @@ pub fn login_form(inbox: &Inbox, _: &Call<'_>) -> Response {
     html(200, pages::login(words(), &inbox.shop_name, "/admin/", None))
 }
 
-/// `POST /admin/login`: the name (which may be left out when the inbox has
-/// one account) and the password, then a session for that user and its cookie.
+/// `POST /admin/login`: the name (which may be left out: the first account,
+/// as PRODUCT.md's sign-in sends only the password) and the password, then a
+/// session for that user and its cookie.
 ///
 /// The try is counted before the password is checked (see
 /// [`auth::throttle`]); a browser that signed in before is counted as itself,
@@ -63,15 +64,13 @@ pub fn sign_in(inbox: &Inbox, call: &Call<'_>) -> Response {
     let verified = auth::verify_password(stored.as_deref(), password);
     drop(permit);
     let named = name.is_some_and(|n| !n.trim().is_empty());
-    let found = user.is_some();
     let user = match user.filter(|_| verified) {
         Some(user) => user,
         None => {
-            let why = words().get(match (anyone, named, found) {
-                (false, _, _) => "login_no_account",
-                (true, false, false) => "login_name_needed",
-                (true, false, true) => "login_wrong_password",
-                (true, true, _) => "login_no_match",
+            let why = words().get(match (anyone, named) {
+                (false, _) => "login_no_account",
+                (true, false) => "login_wrong_password",
+                (true, true) => "login_no_match",
             });
             log::warn!(target: "admin", "a failed sign-in from {client}");
             return html(401, pages::login(words(), &inbox.shop_name, &next, Some(why)));

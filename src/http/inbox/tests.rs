@@ -444,6 +444,10 @@ fn the_submissions_page_shows_the_newest_first_when_there_are_more_than_it_shows
     );
     assert!(at_newest < at_next, "newest first");
     assert!(!page.contains("<tr id=\"DEF-00000\">"), "the oldest is past the page");
+    assert!(
+        page.contains("<a href=\"/admin/conversations/%2B27825550101#reply\">"),
+        "the customer's conversation opens at its newest message: {page}"
+    );
 }
 
 fn json(response: &Response) -> serde_json::Value {
@@ -515,8 +519,18 @@ fn sending_and_handing_back_confirm_with_a_link_to_the_message_at_the_reply_box(
     );
     let handed = fixture.call(Method::Post, &format!("{path}/resolve"), true, &[("csrf", CSRF)]);
     let to = location(&handed).unwrap().to_string();
-    assert!(to.ends_with("?done=handed-back#reply"), "{to}");
-    assert!(body(&fixture.get(to.trim_end_matches("#reply"))).contains("✓ Handed back"));
+    assert!(
+        to.contains("?done=handed-back&action=") && to.ends_with("#reply"),
+        "{to}"
+    );
+    let id = to.split("action=").nth(1).unwrap().trim_end_matches("#reply");
+    let page = body(&fixture.get(to.trim_end_matches("#reply")));
+    assert!(page.contains("✓ Handed back"), "{page}");
+    assert!(page.contains(&format!("<a href=\"#a{id}\">See the note</a>")), "{page}");
+    assert!(
+        page.contains(&format!("<li class=\"note\" id=\"a{id}\">")),
+        "the action's note carries the anchor: {page}"
+    );
     let plain = body(&fixture.get(&path));
     assert!(!plain.contains("notice done"), "no confirmation without one to give");
 }
@@ -551,6 +565,10 @@ fn the_outbox_shows_what_each_message_says_and_confirms_a_resend() {
     );
     let page = body(&fixture.get("/admin/outbox"));
     assert!(page.contains("<p class=\"what\">Your bike is ready</p>"), "{page}");
+    assert!(
+        page.contains("<a href=\"/admin/conversations/%2B27825550101#reply\">+27825550101</a>"),
+        "the conversation opens at its newest message: {page}"
+    );
     assert!(
         page.contains(&format!(
             "Template HX{}: {{{{1}}}} = Ava, {{{{2}}}} = A1002",
