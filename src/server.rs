@@ -178,7 +178,7 @@ pub fn start(config: &Config, options: Options) -> Result<Running, StartError> {
         outbox: wake.clone(),
         routing: routing.clone(),
     };
-    let webhooks = crate::http::webhooks::build(&AreaDeps {
+    let webhooks = crate::http::routes::webhook_areas(&AreaDeps {
         config,
         writer: &writer,
         outbox: &wake,

@@ -7,6 +7,8 @@
 //! on every channel the shop has configured (their [`TextLimit`]s). Validation collects every problem at once so `shopbot check` can
 //! report them together; the rest of the code only ever sees a valid [`Menu`].
 
+mod node_kind;
+
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::Deserialize;
@@ -363,7 +365,7 @@ struct RawMenu {
     #[serde(default)]
     texts: Texts,
     /// A node may leave `kind` out when it has `options` (see `node_kind`).
-    #[serde(deserialize_with = "super::node_kind::nodes")]
+    #[serde(deserialize_with = "node_kind::nodes")]
     nodes: BTreeMap<String, Node>,
 }
 

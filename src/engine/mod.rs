@@ -11,7 +11,6 @@
 pub mod catalog;
 pub mod languages;
 pub mod menu;
-mod node_kind;
 pub mod opt;
 pub mod render;
 pub mod words;

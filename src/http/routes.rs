@@ -1,5 +1,5 @@
 //! The front hall: every area mounted in one place, in order (the channels'
-//! webhooks as [`super::webhooks`] registers them, `/api/`, `/admin/`, the
+//! webhooks, one line each in [`WEBHOOK_AREAS`], then `/api/`, `/admin/`, the
 //! demo), then what every server answers (`/healthz`, the icon). Each area
 //! has its own route table and context; `App` only holds them.
 
@@ -8,9 +8,17 @@ use std::time::Duration;
 
 use super::demo::DemoPage;
 use super::router::{dispatch, Handler, Routes};
-use super::webhooks::WebhookArea;
+use super::webhooks::{AreaDeps, BuildArea, WebhookArea};
 use super::{Method, Request, Response};
 use crate::writer::Writer;
+
+/// Every channel that takes webhooks, one line each, asked in this order.
+pub const WEBHOOK_AREAS: &[BuildArea] = &[super::twilio::area, super::meta::area];
+
+/// Every registered webhook area, built.
+pub fn webhook_areas(deps: &AreaDeps<'_>) -> Vec<Box<dyn WebhookArea>> {
+    WEBHOOK_AREAS.iter().map(|area| area(deps)).collect()
+}
 
 /// The areas, and the writer the health check pings.
 pub struct App {

@@ -1,11 +1,11 @@
-//! The channels' webhook areas, registered in one place. Each channel that
-//! takes webhooks has one line in [`AREAS`]: a function that builds its area
+//! What a channel's webhook area is to the front hall: a [`WebhookArea`]
 //! (its verification, parsing and route table, in its own folder under
-//! `http/`) from what any area may need ([`AreaDeps`]). The front hall asks
-//! each area in turn ([`super::routes::App`]), and the server takes each
-//! path's body limit from [`WebhookArea::large_bodies`]. So a channel's
-//! webhook is its folder and one line here; nothing else in `http/` or the
-//! server names it.
+//! `http/`) built from what any area may need ([`AreaDeps`]). Each channel
+//! that takes webhooks has one line in [`super::routes::WEBHOOK_AREAS`]; the
+//! front hall asks each area in turn, and the server takes each path's body
+//! limit from [`WebhookArea::large_bodies`]. So a channel's webhook is its
+//! folder and that one line; nothing else in `http/` or the server names it.
+//! A leaf of `http/`: the areas implement it, the front hall lists them.
 
 use super::{Request, Response};
 use crate::config::Config;
@@ -39,11 +39,3 @@ pub struct AreaDeps<'a> {
 
 /// Builds one channel's area.
 pub type BuildArea = fn(&AreaDeps<'_>) -> Box<dyn WebhookArea>;
-
-/// Every channel that takes webhooks, one line each, asked in this order.
-pub const AREAS: &[BuildArea] = &[super::twilio::area, super::meta::area];
-
-/// Every registered area, built.
-pub fn build(deps: &AreaDeps<'_>) -> Vec<Box<dyn WebhookArea>> {
-    AREAS.iter().map(|area| area(deps)).collect()
-}

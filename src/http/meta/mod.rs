@@ -66,7 +66,7 @@ impl MetaWebhook {
     }
 }
 
-/// Meta's area as [`super::webhooks::AREAS`] builds it (answering `404`
+/// Meta's area as [`super::routes::WEBHOOK_AREAS`] builds it (answering `404`
 /// without a `[meta]` section).
 pub fn area(deps: &AreaDeps<'_>) -> Box<dyn WebhookArea> {
     Box::new(MetaWebhook::new(

@@ -60,7 +60,7 @@ impl Twilio {
     }
 }
 
-/// Twilio's area as [`super::webhooks::AREAS`] builds it: the configured
+/// Twilio's area as [`super::routes::WEBHOOK_AREAS`] builds it: the configured
 /// paths, the signature checks, and menus to tap when `interactive = "content"`.
 pub fn area(deps: &AreaDeps<'_>) -> Box<dyn WebhookArea> {
     let config = deps.config;

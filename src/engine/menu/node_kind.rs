@@ -13,7 +13,7 @@ use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, Visitor};
 use serde::Deserialize;
 use toml::{Table, Value};
 
-use super::menu::Node;
+use super::Node;
 
 /// The kinds a node may have, for the error that names them.
 const KINDS: &str = "menu, form, list, lookup, info, handoff";
