@@ -365,6 +365,12 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX outbox_unfinished ON outbox(message_id) WHERE state != 'sent' AND state != 'failed';
     "#,
+    // 17: the template a free-form notice (a staff alert, an order or
+    // submission update) goes as if the 24-hour window has closed by the time
+    // it is sent (JSON as in `template`; NULL: none, and in older rows).
+    r#"
+    ALTER TABLE outbox ADD COLUMN fallback TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -388,6 +388,46 @@ impl Db<'_> {
             .transpose()
     }
 
+    /// Keeps `template` with the queued free-form message `id`: what it goes
+    /// as if the 24-hour window has closed when it is sent
+    /// ([`Db::switch_to_fallback`]). The template is of the message's channel.
+    pub fn set_fallback(&self, id: i64, template: &Template) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE outbox SET fallback = ?2 WHERE message_id = ?1 AND state = 'queued'")?
+            .execute(params![id, to_json(&TemplateRow::of(template))])?;
+        Ok(())
+    }
+
+    /// Makes the queued message `id` its fallback template (kept by
+    /// [`Db::set_fallback`]): the template, or `None` if it has none (rows
+    /// of earlier releases have none) or is no longer queued.
+    pub fn switch_to_fallback(&self, id: i64) -> Result<Option<Template>, StoreError> {
+        let row: Option<(String, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT o.fallback, m.channel FROM outbox o JOIN messages m ON m.id = o.message_id
+                 WHERE o.message_id = ?1 AND o.state = 'queued' AND o.fallback IS NOT NULL",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((json, channel)) = row else {
+            return Ok(None);
+        };
+        let row: TemplateRow = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
+            what: "outbound message",
+            detail: format!("message {id}: its fallback template: {e}"),
+        })?;
+        let template = row.into_template(parse_channel(&channel)?);
+        let columns = ContentColumns::of(&Content::Template(template.clone()));
+        self.conn
+            .prepare_cached("UPDATE messages SET body = ?2, media = ?3 WHERE id = ?1")?
+            .execute(params![id, columns.body, columns.media])?;
+        self.conn
+            .prepare_cached("UPDATE outbox SET kind = ?2, template = ?3, fallback = NULL WHERE message_id = ?1")?
+            .execute(params![id, columns.kind, columns.template])?;
+        Ok(Some(template))
+    }
+
     /// When the next queued message falls due, if any is queued.
     pub fn next_due_at(&self) -> Result<Option<Timestamp>, StoreError> {
         let at: Option<String> = self
@@ -815,6 +855,41 @@ mod tests {
                 ["Ava".to_string(), "A1002".to_string()]
             ))
         );
+    }
+
+    /// A free-form message keeps its fallback template until it is switched
+    /// to it; a row without one (as every row of earlier releases) has none.
+    #[test]
+    fn a_queued_text_switches_to_its_fallback_template_once() {
+        let mut store = super::super::Store::open_in_memory().unwrap();
+        let now = Timestamp::now();
+        let to = ContactRef::phone(crate::phone::PhoneNumber::parse("+27825550001").unwrap());
+        let text = |body: &str| NewOutbound {
+            to: to.clone(),
+            channel: Channel::Twilio,
+            from_addr: "whatsapp:+14155238886".into(),
+            to_addr: "whatsapp:+27825550001".into(),
+            content: Content::Text {
+                body: body.into(),
+                media_urls: Vec::new(),
+            },
+        };
+        let template = Template::numbered(Channel::Twilio, "HX1", None, ["O1".to_string(), "Ready".to_string()]);
+        let (with, without, first, again, old) = store
+            .write(|db| {
+                let (with, without) = (db.enqueue(&text("one"), now)?, db.enqueue(&text("two"), now)?);
+                db.set_fallback(with, &template)?;
+                let first = db.switch_to_fallback(with)?;
+                let again = db.switch_to_fallback(with)?;
+                Ok::<_, StoreError>((with, without, first, again, db.switch_to_fallback(without)?))
+            })
+            .unwrap();
+        assert_eq!((first, again, old), (Some(template.clone()), None, None));
+        let (with, without) = store
+            .read(|db| Ok::<_, StoreError>((db.outbound_content(with)?, db.outbound_content(without)?)))
+            .unwrap();
+        assert_eq!(with, Some(Content::Template(template)));
+        assert_eq!(without.map(|c| c.kind()), Some(ContentKind::Text));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! closed tells the customer when it opens, and the staff alert waits for the
 //! opening (or goes at once with `alert_outside_hours`), and is dropped when
 //! the conversation goes back to the bot first; a kill -9 while an alert is
-//! held loses it not, and it goes once at the opening. The shop is made closed
+//! held loses it not, and it goes once at the opening; an alert held past
+//! the staff member's 24-hour window goes as the alert template. The shop is made closed
 //! today by `closed` (today's date in the shop's zone), so nothing waits for
 //! a real hour; DST and the wording of every next opening are unit tests
 //! (`src/hours/tests.rs`).
@@ -238,4 +239,66 @@ fn a_held_alert_survives_kill_9_and_goes_once_at_the_opening() {
     assert_eq!(alerts(&mock), 1, "sent once at {opening}: {:#?}", mock.requests());
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+const ALERT_SID: &str = "HX00000000000000000000000000000077";
+
+/// Waits up to 20 s for `n` alerts to the staff number.
+fn wait_for_alerts(mock: &MockTwilio, n: usize) -> usize {
+    let started = std::time::Instant::now();
+    while alerts(mock) < n && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    alerts(mock)
+}
+
+/// The requests to the staff number.
+fn to_staff(mock: &MockTwilio) -> Vec<crate::twilio_mock::Recorded> {
+    let to = format!("whatsapp:{STAFF}");
+    mock.requests()
+        .into_iter()
+        .filter(|r| r.get("To") == Some(to.as_str()))
+        .collect()
+}
+
+/// The 24-hour window is judged when the alert is sent: staff wrote on
+/// Friday at 16:00, a customer asked for a person at 18:00 (closed until
+/// Monday 08:00), so the alert was queued free-form; by Monday the staff
+/// member's window has closed and the alert goes as the alert template,
+/// once, at 08:00.
+#[test]
+fn a_held_alert_outliving_the_staff_window_goes_as_the_template_at_the_opening() {
+    let mock = MockTwilio::start();
+    let friday_16: jiff::Timestamp = "2026-12-04T16:00:00+02:00".parse().unwrap();
+    let clock = shopbot::clock::Clock::fixed(friday_16);
+    let day = "\"08:00-17:00\"";
+    let extra = format!(
+        "api_base_url = \"{}\"\n[outbox]\nretry_after_seconds = 0.05\n[staff]\nnumbers = [\"{STAFF}\"]\n\
+         alert_content_sid = \"{ALERT_SID}\"\n\
+         [hours]\nmon = {day}\ntue = {day}\nwed = {day}\nthu = {day}\nfri = {day}\n",
+        mock.url
+    );
+    let server = TestServer::start_with_clock(&extra, clock.clone());
+    server.say(STAFF, "hi");
+    clock.advance(jiff::SignedDuration::from_hours(2));
+    server.say(CUSTOMER, "hi");
+    let away = server.say(CUSTOMER, "4").text();
+    assert!(away.starts_with("We're closed now. We open Monday at 08:00"), "{away}");
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(alerts(&mock), 0, "held over the weekend");
+    // Monday 07:59: still held; 08:00: it goes.
+    clock.advance(jiff::SignedDuration::from_hours(61) + jiff::SignedDuration::from_mins(59));
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(alerts(&mock), 0, "07:59 is still closed");
+    clock.advance(jiff::SignedDuration::from_mins(1));
+    assert_eq!(wait_for_alerts(&mock, 1), 1, "sent at 08:00: {:#?}", mock.requests());
+    let sent = to_staff(&mock);
+    assert_eq!(sent[0].get("ContentSid"), Some(ALERT_SID), "as the template: {sent:#?}");
+    assert_eq!(sent[0].get("Body"), None, "{sent:#?}");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(alerts(&mock), 1, "and once");
+    let entries = server.store().read(|db| db.outbox_list(50)).unwrap();
+    let alert: Vec<_> = entries.iter().filter(|e| e.to.contains(&STAFF[1..])).collect();
+    assert_eq!(alert.len(), 1, "{entries:#?}");
+    assert_eq!(alert[0].state, OutboxState::Sent, "{alert:#?}");
 }
