@@ -293,11 +293,17 @@ fn next_due_sql(channels: &[Channel]) -> String {
                              JOIN messages m2 ON m2.id = o2.message_id
                            WHERE o2.state != 'sent' AND o2.state != 'failed'
                              AND o2.message_id < o.message_id AND +m2.contact_id = m.contact_id
-                             AND (o2.state != 'uncertain' OR o.kind != 'reply'))
+                             AND (o.kind != 'reply' OR (o2.state != 'uncertain' AND NOT {HELD_ALERT})))
          ORDER BY o.message_id LIMIT 1",
         names.join(", ")
     )
 }
+
+/// `o2` is a staff alert held for the opening (never tried, due later): a
+/// reply to that staff member does not wait behind it (they just wrote; the
+/// hours hold alerts, not answers). Everything else to them still does.
+const HELD_ALERT: &str = "(o2.state = 'queued' AND o2.attempts = 0 AND o2.next_attempt_at > ?1
+      AND EXISTS (SELECT 1 FROM staff_notes n WHERE n.message_id = o2.message_id AND n.kind = 'alert'))";
 
 impl Db<'_> {
     /// What the rules need to know about a contact (defaults for one never seen).
@@ -360,7 +366,9 @@ impl Db<'_> {
     /// one whose time has come and that no older unfinished message to the
     /// same contact is ahead of. A bot reply does not wait behind an uncertain
     /// message (the customer just wrote and expects an answer; an operator
-    /// decides about the uncertain one); anything the shop starts does.
+    /// decides about the uncertain one), nor behind a staff alert held for the
+    /// opening (a staff member's `#list` is answered at night); anything the
+    /// shop starts does.
     pub fn next_due(&self, now: Timestamp, channels: &[Channel]) -> Result<Option<OutboxJob>, StoreError> {
         if channels.is_empty() {
             return Ok(None);

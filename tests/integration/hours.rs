@@ -3,7 +3,8 @@
 //! opening (or goes at once with `alert_outside_hours`), and is dropped when
 //! the conversation goes back to the bot first; a kill -9 while an alert is
 //! held loses it not, and it goes once at the opening; an alert held past
-//! the staff member's 24-hour window goes as the alert template. The shop is made closed
+//! the staff member's 24-hour window goes as the alert template; a staff
+//! member's own answers (Meta, through the outbox) do not wait behind it. The shop is made closed
 //! today by `closed` (today's date in the shop's zone), so nothing waits for
 //! a real hour; DST and the wording of every next opening are unit tests
 //! (`src/hours/tests.rs`).
@@ -301,4 +302,47 @@ fn a_held_alert_outliving_the_staff_window_goes_as_the_template_at_the_opening()
     let alert: Vec<_> = entries.iter().filter(|e| e.to.contains(&STAFF[1..])).collect();
     assert_eq!(alert.len(), 1, "{entries:#?}");
     assert_eq!(alert[0].state, OutboxState::Sent, "{alert:#?}");
+}
+
+/// On Meta the relay's answers to a staff member go through the outbox: they
+/// do not wait behind an alert to that staff member held for the opening
+/// (the staff member is awake: they just wrote), and the held alert still
+/// goes once at the opening.
+#[test]
+fn a_staff_members_own_answers_do_not_wait_behind_their_held_alert() {
+    use crate::meta::{meta_config, wait_texts};
+    let graph = crate::graph_mock::MockGraph::start();
+    // Thursday 20:00: closed, opens tomorrow at 08:00.
+    let clock = shopbot::clock::Clock::fixed("2026-12-03T20:00:00+02:00".parse().unwrap());
+    let day = "\"08:00-17:00\"";
+    let extra = format!(
+        "{}[staff]\nnumbers = [\"{STAFF}\"]\n[hours]\nmon = {day}\ntue = {day}\nwed = {day}\nthu = {day}\nfri = {day}\n",
+        meta_config(&graph.url)
+    );
+    let server = TestServer::start_with_clock(&extra, clock.clone());
+    assert_eq!(server.meta_say("wamid.S1", STAFF, "#help").status, 200);
+    assert_eq!(wait_texts(&graph, STAFF, 1).len(), 1, "the #help answer");
+    assert_eq!(server.meta_say("wamid.C1", CUSTOMER, "hi").status, 200);
+    assert_eq!(server.meta_say("wamid.C2", CUSTOMER, "4").status, 200);
+    let away = wait_texts(&graph, CUSTOMER, 2);
+    assert!(
+        away.iter()
+            .any(|t| t.starts_with("We're closed now. We open tomorrow at 08:00")),
+        "{away:?}"
+    );
+    assert_eq!(server.meta_say("wamid.S2", STAFF, "#list").status, 200);
+    let answers = wait_texts(&graph, STAFF, 2);
+    assert_eq!(answers.len(), 2, "the #list answer goes now, not at 08:00: {answers:?}");
+    assert!(!answers[1].contains("asks for a person"), "not the alert: {answers:?}");
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(
+        crate::meta::texts_to(&graph.requests(), STAFF).len(),
+        2,
+        "the alert is still held"
+    );
+    clock.advance(jiff::SignedDuration::from_hours(12));
+    let all = wait_texts(&graph, STAFF, 3);
+    assert!(all.len() == 3 && all[2].contains("asks for a person"), "{all:?}");
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(crate::meta::texts_to(&graph.requests(), STAFF).len(), 3, "once");
 }
