@@ -1,13 +1,14 @@
 //! Opening hours (PRODUCT.md "Opening hours"): a handoff while the shop is
 //! closed tells the customer when it opens, and the staff alert waits for the
 //! opening (or goes at once with `alert_outside_hours`), and is dropped when
-//! the conversation goes back to the bot first; a kill -9 while an alert is
-//! held loses it not, and it goes once at the opening; an alert held past
-//! the staff member's 24-hour window goes as the alert template; a staff
-//! member's own answers (Meta, through the outbox) do not wait behind it. The shop is made closed
-//! today by `closed` (today's date in the shop's zone), so nothing waits for
-//! a real hour; DST and the wording of every next opening are unit tests
-//! (`src/hours/tests.rs`).
+//! the conversation goes back to the bot first or a person answers it first;
+//! a kill -9 while an alert is held loses it not, and it goes once at the
+//! opening; an alert held past the staff member's 24-hour window goes as the
+//! alert template; a staff member's own answers (Meta, through the outbox) do
+//! not wait behind their held alert. Most tests run on a fixed clock
+//! (`TestServer::start_with_clock`) or make the shop closed today by `closed`
+//! (today's date in the shop's zone), so nothing waits for a real hour; the
+//! wording of every next opening is a unit test (`src/hours/tests.rs`).
 
 use std::time::Duration;
 
@@ -345,4 +346,51 @@ fn a_staff_members_own_answers_do_not_wait_behind_their_held_alert() {
     assert!(all.len() == 3 && all[2].contains("asks for a person"), "{all:?}");
     std::thread::sleep(Duration::from_millis(1200));
     assert_eq!(crate::meta::texts_to(&graph.requests(), STAFF).len(), 3, "once");
+}
+
+/// A held alert whose conversation a person answers before the opening (a
+/// staff member through the relay, the owner from the inbox or the API) is
+/// dropped like one handed back; the answers themselves go at once.
+#[test]
+fn a_held_alert_is_dropped_when_a_person_answers_before_the_opening() {
+    const OTHER: &str = "+27825553002";
+    let mock = MockTwilio::start();
+    // Thursday 20:00: closed, opens tomorrow at 08:00.
+    let clock = shopbot::clock::Clock::fixed("2026-12-03T20:00:00+02:00".parse().unwrap());
+    let day = "\"08:00-17:00\"";
+    let extra = format!(
+        "api_base_url = \"{}\"\n[outbox]\nretry_after_seconds = 0.05\n[staff]\nnumbers = [\"{STAFF}\"]\n\
+         [hours]\nmon = {day}\ntue = {day}\nwed = {day}\nthu = {day}\nfri = {day}\n",
+        mock.url
+    );
+    let server = TestServer::start_with_clock(&extra, clock.clone());
+    server.say(STAFF, "hi");
+    server.say(CUSTOMER, "hi");
+    assert!(server.say(CUSTOMER, "4").text().starts_with("We're closed now."));
+    server.say(STAFF, "#1");
+    server.say(STAFF, "Hi, owner here");
+    server.say(OTHER, "hi");
+    assert!(server.say(OTHER, "4").text().starts_with("We're closed now."));
+    let (status, _) = server.api_post(
+        "/api/messages",
+        &serde_json::json!({"to": OTHER, "body": "Hello from the shop"}),
+    );
+    assert_eq!(status, 202);
+    let answers = mock.wait_for(2, Duration::from_secs(20));
+    assert_eq!(answers.len(), 2, "both answers go at once: {answers:#?}");
+    let entries = server.store().read(|db| db.outbox_list(50)).unwrap();
+    let held: Vec<_> = entries.iter().filter(|e| e.to.contains(&STAFF[1..])).collect();
+    assert_eq!(held.len(), 2, "{entries:#?}");
+    for alert in &held {
+        assert_eq!(alert.state, OutboxState::Failed, "{held:#?}");
+        assert_eq!(alert.error_code.as_deref(), Some("dropped"));
+    }
+    clock.advance(jiff::SignedDuration::from_hours(13));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        alerts(&mock),
+        0,
+        "no stale alert at the opening: {:#?}",
+        mock.requests()
+    );
 }
