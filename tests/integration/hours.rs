@@ -5,7 +5,8 @@
 //! a kill -9 while an alert is held loses it not, and it goes once at the
 //! opening; an alert held past the staff member's 24-hour window goes as the
 //! alert template; a staff member's own answers (Meta, through the outbox) do
-//! not wait behind their held alert. Most tests run on a fixed clock
+//! not wait behind their held alert; a DST week in Europe/Berlin holds the
+//! alert until the real opening. Most tests run on a fixed clock
 //! (`TestServer::start_with_clock`) or make the shop closed today by `closed`
 //! (today's date in the shop's zone), so nothing waits for a real hour; the
 //! wording of every next opening is a unit test (`src/hours/tests.rs`).
@@ -392,5 +393,66 @@ fn a_held_alert_is_dropped_when_a_person_answers_before_the_opening() {
         0,
         "no stale alert at the opening: {:#?}",
         mock.requests()
+    );
+}
+
+/// One daylight-saving case in Berlin on the real server: a handoff at
+/// `handoff` (the clock stands there) with Sunday's hours `sun` gets the away
+/// text saying `says`; the alert is held until `opens` (UTC) and goes once
+/// then, not a minute before (an hour's error either way would show).
+fn berlin_case(handoff: &str, sun: &str, says: &str, opens: &str) {
+    let mock = MockTwilio::start();
+    let handoff: jiff::Timestamp = handoff.parse().unwrap();
+    let opens: jiff::Timestamp = opens.parse().unwrap();
+    let clock = shopbot::clock::Clock::fixed(handoff);
+    let extra = format!(
+        "api_base_url = \"{}\"\n[outbox]\nretry_after_seconds = 0.05\n[staff]\nnumbers = [\"{STAFF}\"]\n\
+         [hours]\nsat = \"08:00-17:00\"\nsun = \"{sun}\"\n",
+        mock.url
+    );
+    let server = TestServer::start_with_clock_edited(&extra, clock.clone(), |text| {
+        text.replace("Africa/Johannesburg", "Europe/Berlin")
+    });
+    server.say(STAFF, "hi");
+    server.say(CUSTOMER, "hi");
+    let away = server.say(CUSTOMER, "4").text();
+    assert!(away.starts_with(&format!("We're closed now. We open {says}")), "{away}");
+    clock.advance(opens.duration_since(handoff) - jiff::SignedDuration::from_mins(1));
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(alerts(&mock), 0, "{handoff}: still held a minute before {opens}");
+    clock.advance(jiff::SignedDuration::from_mins(1));
+    assert_eq!(wait_for_alerts(&mock, 1), 1, "{handoff}: sent at {opens}");
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(alerts(&mock), 1, "{handoff}: once");
+}
+
+/// The DST week in Europe/Berlin on the real server (PRODUCT.md: daylight-
+/// saving days are right): the night the clocks go forward (29 March 2026,
+/// 02:00 CET → 03:00 CEST) and the night they go back (25 October 2026,
+/// 03:00 CEST → 02:00 CET), and a range starting in the skipped hour, which
+/// starts as late as the gap is long (02:30 → 03:30 CEST), as README and
+/// `src/hours.rs` say.
+#[test]
+fn a_dst_week_in_berlin_holds_the_alert_until_the_real_opening() {
+    // Saturday 22:00 CET; Sunday 09:00 is CEST, 07:00Z (not 08:00Z).
+    berlin_case(
+        "2026-03-28T22:00:00+01:00",
+        "09:00-12:00",
+        "tomorrow at 09:00",
+        "2026-03-29T07:00:00Z",
+    );
+    // Saturday 22:00 CEST; Sunday 09:00 is CET, 08:00Z (not 07:00Z).
+    berlin_case(
+        "2026-10-24T22:00:00+02:00",
+        "09:00-12:00",
+        "tomorrow at 09:00",
+        "2026-10-25T08:00:00Z",
+    );
+    // 02:30 does not exist on 29 March: the range starts at 03:30 CEST (01:30Z).
+    berlin_case(
+        "2026-03-28T22:00:00+01:00",
+        "02:30-06:00",
+        "tomorrow at 03:30",
+        "2026-03-29T01:30:00Z",
     );
 }
