@@ -15,7 +15,7 @@ use jiff::Timestamp;
 
 use crate::config::{Config, NoticeTemplate};
 use crate::engine::{render, Menus, Texts};
-use crate::message::{ContactRef, Content};
+use crate::message::{Channel, ContactRef, Content, Template};
 use crate::orders::{Notices, StatusChange};
 use crate::outbox::policy::Refusal;
 use crate::outbox::{enqueue_notice, Outgoing, Routing};
@@ -209,24 +209,8 @@ impl Teller {
         let channel = self.routing.text_channel(notice.to, &db.contact_facts(notice.to)?);
         let default = self.menus.default_language();
         let template = notice.template.on(channel, (&language, default), said.values.to_vec());
-        let free_form = Outgoing {
-            to: notice.to.clone(),
-            content: Content::Text {
-                body: said.body.trim_end().to_string(),
-                media_urls: Vec::new(),
-            },
-            channel: Some(channel),
-        };
-        match enqueue_notice(db, &self.routing, &free_form, now)? {
-            Ok(id) => {
-                if let Some(template) = &template {
-                    db.set_fallback(id, template)?;
-                }
-                return Ok(Told::Yes);
-            }
-            Err(Refusal::OptedOut) => return Ok(Told::OptedOut),
-            Err(Refusal::OutsideWindow(_)) => {}
-            Err(other) => return Ok(Told::No(other.to_string())),
+        if let Some(told) = self.free_form(db, notice, (&said.body, channel), template.as_ref(), now)? {
+            return Ok(told);
         }
         let Some(template) = template else {
             return Ok(Told::No(format!(
@@ -243,6 +227,38 @@ impl Teller {
             Ok(_) => Told::Yes,
             Err(Refusal::OptedOut) => Told::OptedOut,
             Err(other) => Told::No(other.to_string()),
+        })
+    }
+
+    /// Queues `body` free-form on `channel`, keeping `template` with it for
+    /// the case its window closes before it is sent; `None` if it is outside
+    /// the window now.
+    fn free_form(
+        &self,
+        db: &Db<'_>,
+        notice: &Notice<'_>,
+        (body, channel): (&str, Channel),
+        template: Option<&Template>,
+        now: Timestamp,
+    ) -> Result<Option<Told>, StoreError> {
+        let free_form = Outgoing {
+            to: notice.to.clone(),
+            content: Content::Text {
+                body: body.trim_end().to_string(),
+                media_urls: Vec::new(),
+            },
+            channel: Some(channel),
+        };
+        Ok(match enqueue_notice(db, &self.routing, &free_form, now)? {
+            Ok(id) => {
+                if let Some(template) = template {
+                    db.set_fallback(id, template)?;
+                }
+                Some(Told::Yes)
+            }
+            Err(Refusal::OptedOut) => Some(Told::OptedOut),
+            Err(Refusal::OutsideWindow(_)) => None,
+            Err(other) => Some(Told::No(other.to_string())),
         })
     }
 

@@ -26,7 +26,7 @@ use jiff::Timestamp;
 
 use crate::config::Staff;
 use crate::engine::OptKeywords;
-use crate::message::{Channel, ContactRef, Content, Inbound, TextLimit};
+use crate::message::{Channel, ContactRef, Content, Inbound, Template, TextLimit};
 use crate::outbox::policy::Refusal;
 use crate::outbox::{self, Outgoing, Routing};
 use crate::phone::PhoneNumber;
@@ -150,19 +150,25 @@ fn alert_one(
             return Ok(None);
         }
     }
-    // The channel they were last seen on first, then any channel with one.
-    let Some(content) = facts
-        .last_channel
-        .into_iter()
-        .chain(Channel::PROVIDERS)
-        .find_map(template)
-        .map(Content::Template)
-    else {
+    template_alert(db, desk, (to, facts.last_channel), &template, now)
+}
+
+/// An alert outside the window: the template of the channel the staff member
+/// was last seen on first, then of any channel with one; its id, if queued.
+fn template_alert(
+    db: &Db<'_>,
+    desk: &Desk,
+    (to, last_channel): (ContactRef, Option<Channel>),
+    template: &dyn Fn(Channel) -> Option<Template>,
+    now: Timestamp,
+) -> Result<Option<i64>, StoreError> {
+    let found = last_channel.into_iter().chain(Channel::PROVIDERS).find_map(template);
+    let Some(template) = found else {
         return Ok(None);
     };
     let message = Outgoing {
         to,
-        content,
+        content: Content::Template(template),
         channel: None,
     };
     Ok(outbox::enqueue(db, &desk.routing, &message, now)?.ok())
