@@ -4,10 +4,14 @@
 //! person would ("today at 13:00", "tomorrow at 08:00", "Monday at 08:00").
 //!
 //! Daylight-saving days are right because every range is turned into
-//! instants on its own date: a time that does not exist that day (the hour
-//! the clocks skip) is taken as the moment after the gap, and a time that
-//! happens twice (the hour the clocks repeat) as its first occurrence, as
-//! jiff's "compatible" disambiguation (and RFC 5545) do.
+//! instants on its own date: a time that does not exist that day (in the
+//! hour the clocks skip) is moved forward by the length of the gap, so
+//! `02:30` on the night Berlin goes from 02:00 CET to 03:00 CEST is 03:30
+//! CEST (01:30Z), and a time that happens twice (in the hour the clocks
+//! repeat) is its first occurrence, as jiff's "compatible" disambiguation
+//! (and RFC 5545) do. A range that starts in the gap therefore opens as late
+//! as the gap is long; one across the repeated hour lasts as long as it
+//! really does.
 
 use std::collections::BTreeSet;
 

@@ -4,16 +4,18 @@
 //! (`submission_status`), its customer gets `[texts] submission_update`. Both
 //! in the customer's language, free-form inside the 24-hour window, else as
 //! the order or submission template of the channel they are reached on, and
-//! never once they opted out. A notice is queued in the transaction of the
-//! change itself, so the same change is never told twice: importing the same
-//! sheet again (or saving the same status) changes nothing, and two changes
-//! are one after the other on the one writer.
+//! never once they opted out. The window is judged when the notice is sent:
+//! a free-form one whose window closed while it waited goes as the template
+//! kept with it (where one is configured). A notice is queued in the
+//! transaction of the change itself, so the same change is never told twice:
+//! importing the same sheet again (or saving the same status) changes
+//! nothing, and two changes are one after the other on the one writer.
 
 use jiff::Timestamp;
 
 use crate::config::{Config, NoticeTemplate};
 use crate::engine::{render, Menus, Texts};
-use crate::message::{ContactRef, Content};
+use crate::message::{Channel, ContactRef, Content, Template};
 use crate::orders::{Notices, StatusChange};
 use crate::outbox::policy::Refusal;
 use crate::outbox::{enqueue_notice, Outgoing, Routing};
@@ -198,28 +200,19 @@ impl Teller {
 
     /// Queues `notice` in the caller's transaction: free-form inside the
     /// 24-hour window, else the template of the customer's channel, never to
-    /// a customer who opted out.
+    /// a customer who opted out. A free-form notice keeps that template with
+    /// it: the window is judged again when it is sent, and if it has closed
+    /// by then the template goes instead.
     fn tell(&self, db: &Db<'_>, notice: &Notice<'_>, now: Timestamp) -> Result<Told, StoreError> {
         let language = self.language_of(db, notice.to)?;
         let said = (notice.say)(&self.menus.get(&language).texts);
-        let free_form = Outgoing {
-            to: notice.to.clone(),
-            content: Content::Text {
-                body: said.body.trim_end().to_string(),
-                media_urls: Vec::new(),
-            },
-            channel: None,
-        };
-        match enqueue_notice(db, &self.routing, &free_form, now)? {
-            Ok(_) => return Ok(Told::Yes),
-            Err(Refusal::OptedOut) => return Ok(Told::OptedOut),
-            Err(Refusal::OutsideWindow(_)) => {}
-            Err(other) => return Ok(Told::No(other.to_string())),
-        }
-        let facts = db.contact_facts(notice.to)?;
-        let channel = self.routing.text_channel(notice.to, &facts);
+        let channel = self.routing.text_channel(notice.to, &db.contact_facts(notice.to)?);
         let default = self.menus.default_language();
-        let Some(template) = notice.template.on(channel, (&language, default), said.values.to_vec()) else {
+        let template = notice.template.on(channel, (&language, default), said.values.to_vec());
+        if let Some(told) = self.free_form(db, notice, (&said.body, channel), template.as_ref(), now)? {
+            return Ok(told);
+        }
+        let Some(template) = template else {
             return Ok(Told::No(format!(
                 "outside the 24-hour window and no {} template for {channel}",
                 notice.kind
@@ -234,6 +227,38 @@ impl Teller {
             Ok(_) => Told::Yes,
             Err(Refusal::OptedOut) => Told::OptedOut,
             Err(other) => Told::No(other.to_string()),
+        })
+    }
+
+    /// Queues `body` free-form on `channel`, keeping `template` with it for
+    /// the case its window closes before it is sent; `None` if it is outside
+    /// the window now.
+    fn free_form(
+        &self,
+        db: &Db<'_>,
+        notice: &Notice<'_>,
+        (body, channel): (&str, Channel),
+        template: Option<&Template>,
+        now: Timestamp,
+    ) -> Result<Option<Told>, StoreError> {
+        let free_form = Outgoing {
+            to: notice.to.clone(),
+            content: Content::Text {
+                body: body.trim_end().to_string(),
+                media_urls: Vec::new(),
+            },
+            channel: Some(channel),
+        };
+        Ok(match enqueue_notice(db, &self.routing, &free_form, now)? {
+            Ok(id) => {
+                if let Some(template) = template {
+                    db.set_fallback(id, template)?;
+                }
+                Some(Told::Yes)
+            }
+            Err(Refusal::OptedOut) => Some(Told::OptedOut),
+            Err(Refusal::OutsideWindow(_)) => None,
+            Err(other) => Some(Told::No(other.to_string())),
         })
     }
 

@@ -10,8 +10,14 @@ use crate::store::{ContactId, Db, StoreError};
 
 /// The owner (or a staff member) wrote to the customer: the conversation is
 /// with a person until they hand it back, the customer sends a main-menu word,
-/// or it idles past the session timeout. The bot stays quiet meanwhile.
+/// or it idles past the session timeout. The bot stays quiet meanwhile. Staff
+/// alerts about it held for the opening are dropped: a person has it.
 pub fn owner_replied(db: &Db<'_>, contact: ContactId, now: Timestamp) -> Result<(), StoreError> {
+    let why = "held for the opening; a person answered the conversation before it";
+    let dropped = db.drop_held_alerts(contact, why, now)?;
+    if dropped > 0 {
+        log::info!(target: "staff", "{dropped} alert(s) held for the opening dropped: a person answered the conversation");
+    }
     db.save_session(contact, &State::WithPerson { acknowledged: true }, now)
 }
 
@@ -30,7 +36,8 @@ pub fn hand_back(db: &Db<'_>, contact: ContactId, start: &str, now: Timestamp) -
 /// held by a staff member (the session's state is the caller's).
 pub fn back_with_the_bot(db: &Db<'_>, contact: ContactId, now: Timestamp) -> Result<(), StoreError> {
     db.clear_waiting(contact)?;
-    let dropped = db.drop_held_alerts(contact, now)?;
+    let why = "held for the opening; the conversation went back to the bot before it";
+    let dropped = db.drop_held_alerts(contact, why, now)?;
     if dropped > 0 {
         log::info!(target: "staff", "{dropped} alert(s) held for the opening dropped: the conversation is the bot's again");
     }

@@ -106,7 +106,8 @@ fn berlin_daylight_saving_days_are_handled_as_a_person_expects() {
     assert!(hours.is_open("2026-10-24T23:30:00Z".parse().unwrap()));
     assert!(hours.is_open("2026-10-25T03:59:00Z".parse().unwrap()));
     assert!(!hours.is_open("2026-10-25T04:00:00Z".parse().unwrap()));
-    // A range that starts in the skipped hour starts when the clocks are past it.
+    // A range that starts in the skipped hour starts as late as the gap is
+    // long: 02:30 does not exist, the range opens at 03:30 CEST (01:30Z).
     let gap = shop(
         [None, None, None, None, None, None, Some("02:30-06:00")],
         &[],

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::policy::{self, AfterFailure, RetryPolicy, TokenBucket};
+use super::policy::{self, AfterFailure, Refusal, RetryPolicy, TokenBucket};
 use crate::clock::Clock;
 use crate::message::{Channel, ContactRef, Content, ContentKind, SendError, Sent};
 use crate::store::{Db, OutboxJob, ReadPool, Settle, StoreError};
@@ -241,6 +241,10 @@ impl Work for HoldInterrupted {
 /// (read in the claim's transaction, so a line appended to a queued forward
 /// after the sender first read it goes too), or `None` if it must not go
 /// (then it is recorded as failed with the reason) or is no longer queued.
+///
+/// The 24-hour window is judged here, when the message is sent: a free-form
+/// notice whose window closed while it waited (held for the opening, or
+/// behind other messages) goes as the template kept with it, if it has one.
 struct Claim(OutboxJob);
 
 impl Work for Claim {
@@ -248,23 +252,43 @@ impl Work for Claim {
     fn run(&self, db: &Db<'_>, now: Timestamp) -> Result<Option<Content>, WriterError> {
         let job = &self.0;
         if let Err(refusal) = policy::check(job.content.kind(), &db.contact_facts(&job.to)?, now) {
-            log::warn!(target: "outbox", "message {} to {}: not sent: {refusal}", job.id, job.to);
-            let message = refusal.to_string();
-            db.settle(
-                job.id,
-                &Settle::Failed {
-                    code: refusal.code(),
-                    message: &message,
-                },
-                now,
-            )?;
-            return Ok(None);
+            if !as_template(db, job, &refusal)? {
+                refuse(db, job, &refusal, now)?;
+                return Ok(None);
+            }
         }
         if !db.claim(job.id, now)? {
             return Ok(None);
         }
         Ok(db.outbound_content(job.id)?)
     }
+}
+
+/// A free-form message refused for the window becomes its fallback template,
+/// if it has one; whether it did.
+fn as_template(db: &Db<'_>, job: &OutboxJob, refusal: &Refusal) -> Result<bool, StoreError> {
+    if !matches!(refusal, Refusal::OutsideWindow(_)) {
+        return Ok(false);
+    }
+    let Some(template) = db.switch_to_fallback(job.id)? else {
+        return Ok(false);
+    };
+    log::info!(target: "outbox", "message {} to {}: {refusal}; it goes as the template {}", job.id, job.to, template.name);
+    Ok(true)
+}
+
+/// Records that the message must not go, and why.
+fn refuse(db: &Db<'_>, job: &OutboxJob, refusal: &Refusal, now: Timestamp) -> Result<(), StoreError> {
+    log::warn!(target: "outbox", "message {} to {}: not sent: {refusal}", job.id, job.to);
+    let message = refusal.to_string();
+    db.settle(
+        job.id,
+        &Settle::Failed {
+            code: refusal.code(),
+            message: &message,
+        },
+        now,
+    )
 }
 
 /// Records what the provider answered.

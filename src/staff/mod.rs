@@ -3,7 +3,9 @@
 //! - **Alerts.** A handoff alerts every staff number through the outbox:
 //!   free-form inside that number's 24-hour window, else the configured alert
 //!   template; if neither can go, a warning is logged (the inbox shows the
-//!   customer waiting either way).
+//!   customer waiting either way). The window is judged again when the alert
+//!   is sent: a free-form alert keeps its template, which goes instead if the
+//!   window closed while it waited (held for the opening).
 //! - **Forwards.** While a customer is with a person, their new lines go to
 //!   the staff member holding the conversation, or (nobody holds it yet) to
 //!   every staff number, batched: the first line waits `forward_every` for
@@ -24,7 +26,7 @@ use jiff::Timestamp;
 
 use crate::config::Staff;
 use crate::engine::OptKeywords;
-use crate::message::{Channel, ContactRef, Content, Inbound, TextLimit};
+use crate::message::{Channel, ContactRef, Content, Inbound, Template, TextLimit};
 use crate::outbox::policy::Refusal;
 use crate::outbox::{self, Outgoing, Routing};
 use crate::phone::PhoneNumber;
@@ -113,6 +115,9 @@ pub fn alert_staff(
 }
 
 /// One alert: free-form inside the staff number's window, else the template.
+/// A free-form alert keeps the template of its channel with it: the window is
+/// judged again when it is sent (a held alert may outlive it), and if it has
+/// closed by then the template goes instead.
 fn alert_one(
     db: &Db<'_>,
     desk: &Desk,
@@ -123,59 +128,72 @@ fn alert_one(
 ) -> Result<Option<i64>, StoreError> {
     let to = ContactRef::phone(number.clone());
     let last = texts::shortened(last, ALERT_QUOTE_CHARS);
+    let facts = db.contact_facts(&to)?;
+    let language = staff_language(db, desk, &to)?;
+    let values = alert_values(about, &last);
+    let template = |channel| {
+        desk.staff
+            .alert
+            .on(channel, (&language, desk.menus.default_language()), values.to_vec())
+    };
     match free_form(db, desk, &to, texts::alert(&about.label, &last), now)? {
-        Ok(id) => return Ok(Some(id)),
+        Ok(id) => {
+            if let Some(fallback) = template(desk.routing.text_channel(&to, &facts)) {
+                db.set_fallback(id, &fallback)?;
+            }
+            return Ok(Some(id));
+        }
         Err(Refusal::OutsideWindow(_)) => {}
         Err(refusal) => {
             log::warn!(target: "staff", "alert to {number}: {refusal}");
             return Ok(None);
         }
     }
-    let last_channel = db.contact_facts(&to)?.last_channel;
-    let picked = match db.find_contact(&to)? {
-        Some(contact) => db.contact_language(contact)?,
-        None => None,
-    };
-    let language = (
-        desk.menus.language_of(picked.as_deref(), &to).0,
-        desk.menus.default_language(),
-    );
-    let Some(content) = alert_template(&desk.staff, (last_channel, language), about, &last) else {
+    template_alert(db, desk, (to, facts.last_channel), &template, now)
+}
+
+/// An alert outside the window: the template of the channel the staff member
+/// was last seen on first, then of any channel with one; its id, if queued.
+fn template_alert(
+    db: &Db<'_>,
+    desk: &Desk,
+    (to, last_channel): (ContactRef, Option<Channel>),
+    template: &dyn Fn(Channel) -> Option<Template>,
+    now: Timestamp,
+) -> Result<Option<i64>, StoreError> {
+    let found = last_channel.into_iter().chain(Channel::PROVIDERS).find_map(template);
+    let Some(template) = found else {
         return Ok(None);
     };
     let message = Outgoing {
         to,
-        content,
+        content: Content::Template(template),
         channel: None,
     };
     Ok(outbox::enqueue(db, &desk.routing, &message, now)?.ok())
 }
 
-/// The alert template for a staff member last seen on `channel`, in their
-/// `language` (picked, else their number's) or the default one's: variables
-/// (or parameters) 1 the customer's name, 2 their number, 3 their last message.
-fn alert_template(
-    staff: &Staff,
-    (channel, (language, default)): (Option<Channel>, (&str, &str)),
-    about: &Customer,
-    last: &str,
-) -> Option<Content> {
-    // Template values are one line each (Meta refuses a parameter with a line
-    // break or a tab, and a name must not forge lines anywhere).
+/// A staff member's language: the one they picked, else their number's.
+fn staff_language(db: &Db<'_>, desk: &Desk, to: &ContactRef) -> Result<String, StoreError> {
+    let picked = match db.find_contact(to)? {
+        Some(contact) => db.contact_language(contact)?,
+        None => None,
+    };
+    Ok(desk.menus.language_of(picked.as_deref(), to).0.to_string())
+}
+
+/// The alert template's variables (or parameters): 1 the customer's name, 2
+/// their number, 3 their last message. Template values are one line each
+/// (Meta refuses a parameter with a line break or a tab, and a name must not
+/// forge lines anywhere).
+fn alert_values(about: &Customer, last: &str) -> [String; 3] {
     let name = about.name.as_deref().map(texts::one_line).filter(|n| !n.is_empty());
     let name = name.unwrap_or_else(|| about.who.display());
-    let values = [
+    [
         name,
         about.who.display(),
         texts::one_line(last).chars().take(200).collect(),
-    ];
-    // The channel they were last seen on first, then any channel with one.
-    let template = |channel| staff.alert.on(channel, (language, default), values.to_vec());
-    channel
-        .into_iter()
-        .chain(Channel::PROVIDERS)
-        .find_map(template)
-        .map(Content::Template)
+    ]
 }
 
 /// Queues a free-form text to `to`: its id, or why not.

@@ -365,7 +365,13 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX outbox_unfinished ON outbox(message_id) WHERE state != 'sent' AND state != 'failed';
     "#,
-    // 17: waiting marks the conversation no longer has. Before the fix, a
+    // 17: the template a free-form notice (a staff alert, an order or
+    // submission update) goes as if the 24-hour window has closed by the time
+    // it is sent (JSON as in `template`; NULL: none, and in older rows).
+    r#"
+    ALTER TABLE outbox ADD COLUMN fallback TEXT;
+    "#,
+    // 18: waiting marks the conversation no longer has. Before the fix, a
     // customer who went back to the bot (a main-menu word, or writing again
     // after the session's timeout) stayed marked as waiting for a person, and
     // held by the staff member who had it: a database written then lists

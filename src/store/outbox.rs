@@ -293,11 +293,17 @@ fn next_due_sql(channels: &[Channel]) -> String {
                              JOIN messages m2 ON m2.id = o2.message_id
                            WHERE o2.state != 'sent' AND o2.state != 'failed'
                              AND o2.message_id < o.message_id AND +m2.contact_id = m.contact_id
-                             AND (o2.state != 'uncertain' OR o.kind != 'reply'))
+                             AND (o.kind != 'reply' OR (o2.state != 'uncertain' AND NOT {HELD_ALERT})))
          ORDER BY o.message_id LIMIT 1",
         names.join(", ")
     )
 }
+
+/// `o2` is a staff alert held for the opening (never tried, due later): a
+/// reply to that staff member does not wait behind it (they just wrote; the
+/// hours hold alerts, not answers). Everything else to them still does.
+const HELD_ALERT: &str = "(o2.state = 'queued' AND o2.attempts = 0 AND o2.next_attempt_at > ?1
+      AND EXISTS (SELECT 1 FROM staff_notes n WHERE n.message_id = o2.message_id AND n.kind = 'alert'))";
 
 impl Db<'_> {
     /// What the rules need to know about a contact (defaults for one never seen).
@@ -360,7 +366,9 @@ impl Db<'_> {
     /// one whose time has come and that no older unfinished message to the
     /// same contact is ahead of. A bot reply does not wait behind an uncertain
     /// message (the customer just wrote and expects an answer; an operator
-    /// decides about the uncertain one); anything the shop starts does.
+    /// decides about the uncertain one), nor behind a staff alert held for the
+    /// opening (a staff member's `#list` is answered at night); anything the
+    /// shop starts does.
     pub fn next_due(&self, now: Timestamp, channels: &[Channel]) -> Result<Option<OutboxJob>, StoreError> {
         if channels.is_empty() {
             return Ok(None);
@@ -386,6 +394,46 @@ impl Db<'_> {
             .optional()?;
         row.map(|(c, channel)| c.into_content(id, parse_channel(&channel)?))
             .transpose()
+    }
+
+    /// Keeps `template` with the queued free-form message `id`: what it goes
+    /// as if the 24-hour window has closed when it is sent
+    /// ([`Db::switch_to_fallback`]). The template is of the message's channel.
+    pub fn set_fallback(&self, id: i64, template: &Template) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE outbox SET fallback = ?2 WHERE message_id = ?1 AND state = 'queued'")?
+            .execute(params![id, to_json(&TemplateRow::of(template))])?;
+        Ok(())
+    }
+
+    /// Makes the queued message `id` its fallback template (kept by
+    /// [`Db::set_fallback`]): the template, or `None` if it has none (rows
+    /// of earlier releases have none) or is no longer queued.
+    pub fn switch_to_fallback(&self, id: i64) -> Result<Option<Template>, StoreError> {
+        let row: Option<(String, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT o.fallback, m.channel FROM outbox o JOIN messages m ON m.id = o.message_id
+                 WHERE o.message_id = ?1 AND o.state = 'queued' AND o.fallback IS NOT NULL",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((json, channel)) = row else {
+            return Ok(None);
+        };
+        let row: TemplateRow = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
+            what: "outbound message",
+            detail: format!("message {id}: its fallback template: {e}"),
+        })?;
+        let template = row.into_template(parse_channel(&channel)?);
+        let columns = ContentColumns::of(&Content::Template(template.clone()));
+        self.conn
+            .prepare_cached("UPDATE messages SET body = ?2, media = ?3 WHERE id = ?1")?
+            .execute(params![id, columns.body, columns.media])?;
+        self.conn
+            .prepare_cached("UPDATE outbox SET kind = ?2, template = ?3, fallback = NULL WHERE message_id = ?1")?
+            .execute(params![id, columns.kind, columns.template])?;
+        Ok(Some(template))
     }
 
     /// When the next queued message falls due, if any is queued.
@@ -815,6 +863,41 @@ mod tests {
                 ["Ava".to_string(), "A1002".to_string()]
             ))
         );
+    }
+
+    /// A free-form message keeps its fallback template until it is switched
+    /// to it; a row without one (as every row of earlier releases) has none.
+    #[test]
+    fn a_queued_text_switches_to_its_fallback_template_once() {
+        let mut store = super::super::Store::open_in_memory().unwrap();
+        let now = Timestamp::now();
+        let to = ContactRef::phone(crate::phone::PhoneNumber::parse("+27825550001").unwrap());
+        let text = |body: &str| NewOutbound {
+            to: to.clone(),
+            channel: Channel::Twilio,
+            from_addr: "whatsapp:+14155238886".into(),
+            to_addr: "whatsapp:+27825550001".into(),
+            content: Content::Text {
+                body: body.into(),
+                media_urls: Vec::new(),
+            },
+        };
+        let template = Template::numbered(Channel::Twilio, "HX1", None, ["O1".to_string(), "Ready".to_string()]);
+        let (with, without, first, again, old) = store
+            .write(|db| {
+                let (with, without) = (db.enqueue(&text("one"), now)?, db.enqueue(&text("two"), now)?);
+                db.set_fallback(with, &template)?;
+                let first = db.switch_to_fallback(with)?;
+                let again = db.switch_to_fallback(with)?;
+                Ok::<_, StoreError>((with, without, first, again, db.switch_to_fallback(without)?))
+            })
+            .unwrap();
+        assert_eq!((first, again, old), (Some(template.clone()), None, None));
+        let (with, without) = store
+            .read(|db| Ok::<_, StoreError>((db.outbound_content(with)?, db.outbound_content(without)?)))
+            .unwrap();
+        assert_eq!(with, Some(Content::Template(template)));
+        assert_eq!(without.map(|c| c.kind()), Some(ContentKind::Text));
     }
 
     #[test]

@@ -66,17 +66,17 @@ impl Db<'_> {
     }
 
     /// Drops the alerts about `customer` that still wait for the shop to open
-    /// (never sent: the conversation went back to the bot); how many.
-    pub fn drop_held_alerts(&self, customer: ContactId, now: Timestamp) -> Result<usize, StoreError> {
+    /// (never sent: the conversation went back to the bot, or a person
+    /// answered it), recording `why`; how many.
+    pub fn drop_held_alerts(&self, customer: ContactId, why: &str, now: Timestamp) -> Result<usize, StoreError> {
         Ok(self
             .conn
             .prepare_cached(
-                "UPDATE outbox SET state = 'failed', error_code = 'dropped',
-                   error_message = 'held for the opening; the conversation went back to the bot before it', updated_at = ?2
+                "UPDATE outbox SET state = 'failed', error_code = 'dropped', error_message = ?3, updated_at = ?2
                  WHERE state = 'queued' AND attempts = 0 AND next_attempt_at > ?2
                    AND message_id IN (SELECT message_id FROM staff_notes WHERE customer_id = ?1 AND kind = 'alert')",
             )?
-            .execute(params![customer.0, to_sql(now)])?)
+            .execute(params![customer.0, to_sql(now), why])?)
     }
 
     /// The customer a message to staff was about.

@@ -1,11 +1,15 @@
 //! Opening hours (PRODUCT.md "Opening hours"): a handoff while the shop is
 //! closed tells the customer when it opens, and the staff alert waits for the
 //! opening (or goes at once with `alert_outside_hours`), and is dropped when
-//! the conversation goes back to the bot first; a kill -9 while an alert is
-//! held loses it not, and it goes once at the opening. The shop is made closed
-//! today by `closed` (today's date in the shop's zone), so nothing waits for
-//! a real hour; DST and the wording of every next opening are unit tests
-//! (`src/hours/tests.rs`).
+//! the conversation goes back to the bot first or a person answers it first;
+//! a kill -9 while an alert is held loses it not, and it goes once at the
+//! opening; an alert held past the staff member's 24-hour window goes as the
+//! alert template; a staff member's own answers (Meta, through the outbox) do
+//! not wait behind their held alert; a DST week in Europe/Berlin holds the
+//! alert until the real opening. Most tests run on a fixed clock
+//! (`TestServer::start_with_clock`) or make the shop closed today by `closed`
+//! (today's date in the shop's zone), so nothing waits for a real hour; the
+//! wording of every next opening is a unit test (`src/hours/tests.rs`).
 
 use std::time::Duration;
 
@@ -238,4 +242,217 @@ fn a_held_alert_survives_kill_9_and_goes_once_at_the_opening() {
     assert_eq!(alerts(&mock), 1, "sent once at {opening}: {:#?}", mock.requests());
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+const ALERT_SID: &str = "HX00000000000000000000000000000077";
+
+/// Waits up to 20 s for `n` alerts to the staff number.
+fn wait_for_alerts(mock: &MockTwilio, n: usize) -> usize {
+    let started = std::time::Instant::now();
+    while alerts(mock) < n && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    alerts(mock)
+}
+
+/// The requests to the staff number.
+fn to_staff(mock: &MockTwilio) -> Vec<crate::twilio_mock::Recorded> {
+    let to = format!("whatsapp:{STAFF}");
+    mock.requests()
+        .into_iter()
+        .filter(|r| r.get("To") == Some(to.as_str()))
+        .collect()
+}
+
+/// The 24-hour window is judged when the alert is sent: staff wrote on
+/// Friday at 16:00, a customer asked for a person at 18:00 (closed until
+/// Monday 08:00), so the alert was queued free-form; by Monday the staff
+/// member's window has closed and the alert goes as the alert template,
+/// once, at 08:00.
+#[test]
+fn a_held_alert_outliving_the_staff_window_goes_as_the_template_at_the_opening() {
+    let mock = MockTwilio::start();
+    let friday_16: jiff::Timestamp = "2026-12-04T16:00:00+02:00".parse().unwrap();
+    let clock = shopbot::clock::Clock::fixed(friday_16);
+    let day = "\"08:00-17:00\"";
+    let extra = format!(
+        "api_base_url = \"{}\"\n[outbox]\nretry_after_seconds = 0.05\n[staff]\nnumbers = [\"{STAFF}\"]\n\
+         alert_content_sid = \"{ALERT_SID}\"\n\
+         [hours]\nmon = {day}\ntue = {day}\nwed = {day}\nthu = {day}\nfri = {day}\n",
+        mock.url
+    );
+    let server = TestServer::start_with_clock(&extra, clock.clone());
+    server.say(STAFF, "hi");
+    clock.advance(jiff::SignedDuration::from_hours(2));
+    server.say(CUSTOMER, "hi");
+    let away = server.say(CUSTOMER, "4").text();
+    assert!(away.starts_with("We're closed now. We open Monday at 08:00"), "{away}");
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(alerts(&mock), 0, "held over the weekend");
+    // Monday 07:59: still held; 08:00: it goes.
+    clock.advance(jiff::SignedDuration::from_hours(61) + jiff::SignedDuration::from_mins(59));
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(alerts(&mock), 0, "07:59 is still closed");
+    clock.advance(jiff::SignedDuration::from_mins(1));
+    assert_eq!(wait_for_alerts(&mock, 1), 1, "sent at 08:00: {:#?}", mock.requests());
+    let sent = to_staff(&mock);
+    assert_eq!(sent[0].get("ContentSid"), Some(ALERT_SID), "as the template: {sent:#?}");
+    assert_eq!(sent[0].get("Body"), None, "{sent:#?}");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(alerts(&mock), 1, "and once");
+    let entries = server.store().read(|db| db.outbox_list(50)).unwrap();
+    let alert: Vec<_> = entries.iter().filter(|e| e.to.contains(&STAFF[1..])).collect();
+    assert_eq!(alert.len(), 1, "{entries:#?}");
+    assert_eq!(alert[0].state, OutboxState::Sent, "{alert:#?}");
+}
+
+/// On Meta the relay's answers to a staff member go through the outbox: they
+/// do not wait behind an alert to that staff member held for the opening
+/// (the staff member is awake: they just wrote), and the held alert still
+/// goes once at the opening.
+#[test]
+fn a_staff_members_own_answers_do_not_wait_behind_their_held_alert() {
+    use crate::meta::{meta_config, wait_texts};
+    let graph = crate::graph_mock::MockGraph::start();
+    // Thursday 20:00: closed, opens tomorrow at 08:00.
+    let clock = shopbot::clock::Clock::fixed("2026-12-03T20:00:00+02:00".parse().unwrap());
+    let day = "\"08:00-17:00\"";
+    let extra = format!(
+        "{}[staff]\nnumbers = [\"{STAFF}\"]\n[hours]\nmon = {day}\ntue = {day}\nwed = {day}\nthu = {day}\nfri = {day}\n",
+        meta_config(&graph.url)
+    );
+    let server = TestServer::start_with_clock(&extra, clock.clone());
+    assert_eq!(server.meta_say("wamid.S1", STAFF, "#help").status, 200);
+    assert_eq!(wait_texts(&graph, STAFF, 1).len(), 1, "the #help answer");
+    assert_eq!(server.meta_say("wamid.C1", CUSTOMER, "hi").status, 200);
+    assert_eq!(server.meta_say("wamid.C2", CUSTOMER, "4").status, 200);
+    let away = wait_texts(&graph, CUSTOMER, 2);
+    assert!(
+        away.iter()
+            .any(|t| t.starts_with("We're closed now. We open tomorrow at 08:00")),
+        "{away:?}"
+    );
+    assert_eq!(server.meta_say("wamid.S2", STAFF, "#list").status, 200);
+    let answers = wait_texts(&graph, STAFF, 2);
+    assert_eq!(answers.len(), 2, "the #list answer goes now, not at 08:00: {answers:?}");
+    assert!(!answers[1].contains("asks for a person"), "not the alert: {answers:?}");
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(
+        crate::meta::texts_to(&graph.requests(), STAFF).len(),
+        2,
+        "the alert is still held"
+    );
+    clock.advance(jiff::SignedDuration::from_hours(12));
+    let all = wait_texts(&graph, STAFF, 3);
+    assert!(all.len() == 3 && all[2].contains("asks for a person"), "{all:?}");
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(crate::meta::texts_to(&graph.requests(), STAFF).len(), 3, "once");
+}
+
+/// A held alert whose conversation a person answers before the opening (a
+/// staff member through the relay, the owner from the inbox or the API) is
+/// dropped like one handed back; the answers themselves go at once.
+#[test]
+fn a_held_alert_is_dropped_when_a_person_answers_before_the_opening() {
+    const OTHER: &str = "+27825553002";
+    let mock = MockTwilio::start();
+    // Thursday 20:00: closed, opens tomorrow at 08:00.
+    let clock = shopbot::clock::Clock::fixed("2026-12-03T20:00:00+02:00".parse().unwrap());
+    let day = "\"08:00-17:00\"";
+    let extra = format!(
+        "api_base_url = \"{}\"\n[outbox]\nretry_after_seconds = 0.05\n[staff]\nnumbers = [\"{STAFF}\"]\n\
+         [hours]\nmon = {day}\ntue = {day}\nwed = {day}\nthu = {day}\nfri = {day}\n",
+        mock.url
+    );
+    let server = TestServer::start_with_clock(&extra, clock.clone());
+    server.say(STAFF, "hi");
+    server.say(CUSTOMER, "hi");
+    assert!(server.say(CUSTOMER, "4").text().starts_with("We're closed now."));
+    server.say(STAFF, "#1");
+    server.say(STAFF, "Hi, owner here");
+    server.say(OTHER, "hi");
+    assert!(server.say(OTHER, "4").text().starts_with("We're closed now."));
+    let (status, _) = server.api_post(
+        "/api/messages",
+        &serde_json::json!({"to": OTHER, "body": "Hello from the shop"}),
+    );
+    assert_eq!(status, 202);
+    let answers = mock.wait_for(2, Duration::from_secs(20));
+    assert_eq!(answers.len(), 2, "both answers go at once: {answers:#?}");
+    let entries = server.store().read(|db| db.outbox_list(50)).unwrap();
+    let held: Vec<_> = entries.iter().filter(|e| e.to.contains(&STAFF[1..])).collect();
+    assert_eq!(held.len(), 2, "{entries:#?}");
+    for alert in &held {
+        assert_eq!(alert.state, OutboxState::Failed, "{held:#?}");
+        assert_eq!(alert.error_code.as_deref(), Some("dropped"));
+    }
+    clock.advance(jiff::SignedDuration::from_hours(13));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        alerts(&mock),
+        0,
+        "no stale alert at the opening: {:#?}",
+        mock.requests()
+    );
+}
+
+/// One daylight-saving case in Berlin on the real server: a handoff at
+/// `handoff` (the clock stands there) with Sunday's hours `sun` gets the away
+/// text saying `says`; the alert is held until `opens` (UTC) and goes once
+/// then, not a minute before (an hour's error either way would show).
+fn berlin_case(handoff: &str, sun: &str, says: &str, opens: &str) {
+    let mock = MockTwilio::start();
+    let handoff: jiff::Timestamp = handoff.parse().unwrap();
+    let opens: jiff::Timestamp = opens.parse().unwrap();
+    let clock = shopbot::clock::Clock::fixed(handoff);
+    let extra = format!(
+        "api_base_url = \"{}\"\n[outbox]\nretry_after_seconds = 0.05\n[staff]\nnumbers = [\"{STAFF}\"]\n\
+         [hours]\nsat = \"08:00-17:00\"\nsun = \"{sun}\"\n",
+        mock.url
+    );
+    let server = TestServer::start_with_clock_edited(&extra, clock.clone(), |text| {
+        text.replace("Africa/Johannesburg", "Europe/Berlin")
+    });
+    server.say(STAFF, "hi");
+    server.say(CUSTOMER, "hi");
+    let away = server.say(CUSTOMER, "4").text();
+    assert!(away.starts_with(&format!("We're closed now. We open {says}")), "{away}");
+    clock.advance(opens.duration_since(handoff) - jiff::SignedDuration::from_mins(1));
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(alerts(&mock), 0, "{handoff}: still held a minute before {opens}");
+    clock.advance(jiff::SignedDuration::from_mins(1));
+    assert_eq!(wait_for_alerts(&mock, 1), 1, "{handoff}: sent at {opens}");
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(alerts(&mock), 1, "{handoff}: once");
+}
+
+/// The DST week in Europe/Berlin on the real server (PRODUCT.md: daylight-
+/// saving days are right): the night the clocks go forward (29 March 2026,
+/// 02:00 CET → 03:00 CEST) and the night they go back (25 October 2026,
+/// 03:00 CEST → 02:00 CET), and a range starting in the skipped hour, which
+/// starts as late as the gap is long (02:30 → 03:30 CEST), as README and
+/// `src/hours.rs` say.
+#[test]
+fn a_dst_week_in_berlin_holds_the_alert_until_the_real_opening() {
+    // Saturday 22:00 CET; Sunday 09:00 is CEST, 07:00Z (not 08:00Z).
+    berlin_case(
+        "2026-03-28T22:00:00+01:00",
+        "09:00-12:00",
+        "tomorrow at 09:00",
+        "2026-03-29T07:00:00Z",
+    );
+    // Saturday 22:00 CEST; Sunday 09:00 is CET, 08:00Z (not 07:00Z).
+    berlin_case(
+        "2026-10-24T22:00:00+02:00",
+        "09:00-12:00",
+        "tomorrow at 09:00",
+        "2026-10-25T08:00:00Z",
+    );
+    // 02:30 does not exist on 29 March: the range starts at 03:30 CEST (01:30Z).
+    berlin_case(
+        "2026-03-28T22:00:00+01:00",
+        "02:30-06:00",
+        "tomorrow at 03:30",
+        "2026-03-29T01:30:00Z",
+    );
 }

@@ -3,8 +3,9 @@
 //! the window free-form, outside it by the order template, an opted-out one
 //! not at all); importing the same sheet again sends nothing; `--dry-run`
 //! sends and changes nothing; imports racing each other tell each customer
-//! once, and a status changed back and forth is told each time. Through the real CLI and server, against the
-//! recording Twilio mock.
+//! once, and a status changed back and forth is told each time; an update
+//! queued inside the window but sent after it closed goes as the template.
+//! Through the real CLI and server, against the recording Twilio mock.
 
 use std::time::Duration;
 
@@ -230,4 +231,50 @@ fn the_order_template_follows_the_customers_language() {
     };
     assert_eq!(sid_to(berlin).as_deref(), Some(german), "{sent:#?}");
     assert_eq!(sid_to(cape_town).as_deref(), Some(english), "{sent:#?}");
+}
+
+/// The 24-hour window is judged when the update is sent: queued free-form
+/// while the customer's window was open, but not sent before it closed (the
+/// server's clock stands an hour behind, so the row is not yet due), it goes
+/// as the order template.
+#[test]
+fn an_update_queued_inside_the_window_but_sent_after_it_closed_goes_as_the_template() {
+    let mock = MockTwilio::start();
+    let clock = shopbot::clock::Clock::fixed(jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1));
+    let server = TestServer::start_with_clock(
+        &format!(
+            "api_base_url = \"{}\"\n[notify]\norder_status = true\norder_content_sid = \"{TEMPLATE}\"\n\
+             [outbox]\nretry_after_seconds = 0.05\n",
+            mock.url
+        ),
+        clock.clone(),
+    );
+    server.say(INSIDE, "hi");
+    let one = |status: &str| format!("Order,Status,Phone\nO1,{status},{INSIDE}\n");
+    import(&server, &one("In production"), &[]);
+    let told = import(&server, &one("Ready for collection"), &[]);
+    assert!(told.contains("1 customer(s) told"), "{told}");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(messages(&mock).is_empty(), "not due yet: {:#?}", mock.requests());
+    let queued = server.store().read(|db| db.outbox_list(50)).unwrap();
+    assert_eq!(queued.len(), 1, "{queued:#?}");
+    assert_eq!(
+        queued[0].kind(),
+        shopbot::message::ContentKind::Text,
+        "queued free-form"
+    );
+
+    clock.advance(jiff::SignedDuration::from_hours(26));
+    let sent = mock.wait_for(1, Duration::from_secs(20));
+    let sent = to(&sent, INSIDE).into_iter().cloned().collect::<Vec<_>>();
+    assert_eq!(sent.len(), 1, "{:#?}", mock.requests());
+    assert_eq!(sent[0].get("ContentSid"), Some(TEMPLATE), "{sent:#?}");
+    assert_eq!(
+        sent[0].get("ContentVariables"),
+        Some(r#"{"1":"O1","2":"Ready for collection"}"#)
+    );
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(messages(&mock).len(), 1, "once");
+    let entry = server.store().read(|db| db.outbox_list(50)).unwrap();
+    assert_eq!(entry[0].state, shopbot::message::OutboxState::Sent, "{entry:#?}");
 }

@@ -213,9 +213,19 @@ impl TestServer {
     /// A server whose "now" is `clock` (writer, outbox, inbox), with `extra`
     /// appended to the test config.
     pub fn start_with_clock(extra: &str, clock: shopbot::clock::Clock) -> TestServer {
+        TestServer::start_with_clock_edited(extra, clock, |text| text.to_string())
+    }
+
+    /// [`TestServer::start_with_clock`], the config text passed through
+    /// `edit` first (another `[shop] timezone`, …).
+    pub fn start_with_clock_edited(
+        extra: &str,
+        clock: shopbot::clock::Clock,
+        edit: impl Fn(&str) -> String,
+    ) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("shopbot.db");
-        let text = config_text(&db_path, extra);
+        let text = edit(&config_text(&db_path, extra));
         let config_path = dir.path().join("config.toml");
         std::fs::write(&config_path, &text).unwrap();
         let config = Config::from_toml(&text, &config_path, &|_| None).unwrap();
