@@ -178,7 +178,7 @@ impl Hours {
 
     /// `when` said from `at`'s point of view in `language` (English for one
     /// not known): "today at 13:00", "tomorrow at 08:00", "Monday at 08:00",
-    /// and past a week "Monday 4 January at 08:00".
+    /// and past a week "Monday 4 January at 08:00" ("Montag, 4. Januar um 08:00").
     pub fn say_when(&self, when: &Zoned, at: Timestamp, language: &str) -> String {
         let words = Words::of(language);
         let today = self.date_at(at);
@@ -189,12 +189,10 @@ impl Hours {
             0 => format!("{} {} {time}", words.today, words.at),
             1 => format!("{} {} {time}", words.tomorrow, words.at),
             2..=6 => format!("{day} {} {time}", words.at),
-            _ => format!(
-                "{day} {} {} {} {time}",
-                when.day(),
-                words.months[usize::from(when.month().unsigned_abs()) - 1],
-                words.at
-            ),
+            _ => {
+                let month = words.months[usize::from(when.month().unsigned_abs()) - 1];
+                format!("{} {} {time}", (words.date)(day, when.day(), month), words.at)
+            }
         }
     }
 }
@@ -206,6 +204,8 @@ struct Words {
     at: &'static str,
     days: [&'static str; 7],
     months: [&'static str; 12],
+    /// A weekday, a day of the month and a month as one date.
+    date: fn(&str, i8, &str) -> String,
 }
 
 impl Words {
@@ -238,6 +238,7 @@ impl Words {
                     "November",
                     "Dezember",
                 ],
+                date: |day, n, month| format!("{day}, {n}. {month}"),
             },
             _ => Words {
                 today: "today",
@@ -266,6 +267,7 @@ impl Words {
                     "November",
                     "December",
                 ],
+                date: |day, n, month| format!("{day} {n} {month}"),
             },
         }
     }

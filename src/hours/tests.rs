@@ -68,6 +68,16 @@ fn the_next_opening_reads_as_a_person_would_say_it() {
 }
 
 #[test]
+fn an_opening_more_than_a_week_away_names_its_date_as_each_language_writes_it() {
+    let day = Some("08:00-17:00");
+    let closed = ["2026-12-28", "2026-12-29", "2026-12-30", "2026-12-31", "2027-01-01"];
+    let hours = shop([day, day, day, day, day, None, None], &closed, "Africa/Johannesburg");
+    let saturday = jhb("2026-12-26 14:00");
+    assert_eq!(next(&hours, saturday, "en"), "Monday 4 January at 08:00");
+    assert_eq!(next(&hours, saturday, "de"), "Montag, 4. Januar um 08:00");
+}
+
+#[test]
 fn all_day_ranges_that_meet_are_one_opening() {
     let all = Some("00:00-24:00");
     let hours = shop([all, all, None, None, None, None, None], &[], "UTC");
