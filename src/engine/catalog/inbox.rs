@@ -118,6 +118,7 @@ pub const KEYS: &[&str] = &[
     "failed_opted_out",
     "failed_uncertain",
     "failed_code_why",
+    "retrying_code_why",
     "failed_code",
     "channel_local",
     "language_field",
@@ -345,6 +346,10 @@ const EN: &[(&str, &str)] = &[
         "Maybe sent: shopbot stopped while sending. Check before resending.",
     ),
     ("failed_code_why", "Not delivered (code {code}): {why}"),
+    (
+        "retrying_code_why",
+        "Not sent yet: shopbot tries again (last try, code {code}: {why})",
+    ),
     ("failed_code", "Not delivered (code {code})."),
     ("channel_local", "terminal"),
     ("language_field", "Answered in"),

@@ -718,9 +718,14 @@ fn ticks(w: Words, message: &MessageRecord) -> Markup {
     html! { span.ticks.(class) title=(label) aria-label=(label) { (mark) } }
 }
 
-/// A failure in words, if the message has one.
+/// A failure in words, if the message has one. A message still queued after
+/// a failed try is not a failure yet: it says it will be tried again.
 fn failure(w: Words, message: &MessageRecord) -> Option<String> {
     let (code, why) = message.error()?;
+    if message.outbox.as_ref().is_some_and(|o| o.state == OutboxState::Queued) {
+        let why = why.unwrap_or_default();
+        return Some(w.fill("retrying_code_why", &[("code", &code), ("why", &why)]));
+    }
     Some(match code.as_str() {
         "63016" | "131047" | "outside_window" => w.get("failed_window").to_string(),
         "opted_out" | "21610" => w.get("failed_opted_out").to_string(),

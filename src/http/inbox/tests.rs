@@ -19,7 +19,7 @@ use crate::message::{Channel, ContactRef, Inbound};
 use crate::outbox::sender::Wake;
 use crate::outbox::Routing;
 use crate::phone::PhoneNumber;
-use crate::store::{ReadPool, Store};
+use crate::store::{ReadPool, Settle, Store};
 use crate::work::SignIn;
 use crate::writer::Writer;
 
@@ -619,4 +619,58 @@ fn an_answered_conversation_still_with_a_person_can_be_handed_back() {
     assert_eq!(done.status, 303);
     let back = body(&fixture.get(&path));
     assert!(!back.contains("Hand back to the bot"), "the bot's again: {back}");
+}
+
+#[test]
+fn a_message_still_queued_after_a_failed_try_says_it_will_be_tried_again_not_that_it_failed() {
+    let fixture = Fixture::new(&["hi", "4"]);
+    let path = format!("/admin/conversations/{}", CUSTOMER.replace('+', "%2B"));
+    let sent = fixture.call(
+        Method::Post,
+        &format!("{path}/reply"),
+        true,
+        &[("csrf", CSRF), ("body", "On my way")],
+    );
+    let to = location(&sent).unwrap().to_string();
+    let id: i64 = to
+        .split("message=")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches("#reply")
+        .parse()
+        .unwrap();
+    let mut store = Store::open(&fixture._dir.path().join("shop.db")).unwrap();
+    let now = Timestamp::now();
+    let retry = Settle::Retry {
+        at: now + SignedDuration::from_secs(30),
+        code: "network",
+        message: "could not reach twilio",
+    };
+    store
+        .write(|db| {
+            assert!(db.claim(id, now)?);
+            db.settle(id, &retry, now)
+        })
+        .unwrap();
+    let page = body(&fixture.get(&path));
+    assert!(
+        page.contains("Not sent yet: shopbot tries again (last try, code network: could not reach twilio)"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("Not delivered"),
+        "a queued message has not failed: {page}"
+    );
+    let failed = Settle::Failed {
+        code: "21211",
+        message: "invalid number",
+    };
+    store
+        .write(|db| {
+            assert!(db.claim(id, now)?);
+            db.settle(id, &failed, now)
+        })
+        .unwrap();
+    let page = body(&fixture.get(&path));
+    assert!(page.contains("Not delivered (code 21211): invalid number"), "{page}");
 }
