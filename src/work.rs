@@ -9,7 +9,7 @@ use jiff::Timestamp;
 
 use crate::conversation::{handle_failed_inbound, handle_inbound, Bot, Handled};
 use crate::engine::render::SubmissionStatus;
-use crate::message::{ChoiceLimits, Inbound, StatusEvent, Unusable};
+use crate::message::{Channel, ChoiceLimits, Inbound, StatusEvent, Unusable};
 use crate::notify::{OrderNotices, SubmissionNotices, Told};
 use crate::orders::{self, ImportError, ImportReport, Notices, StatusChange};
 use crate::outbox::{self, policy};
@@ -75,6 +75,8 @@ impl Work for HandleInbound {
 /// inbound message handled and its reply queued in the outbox, every status
 /// stored, all in one transaction. The output is how many replies were queued.
 pub struct HandleBatch {
+    /// The channel the batch came on (its unreadable items are kept as its).
+    pub channel: Channel,
     /// The bot that answers.
     pub bot: Arc<Bot>,
     /// The batch's messages, in order.
@@ -119,7 +121,7 @@ impl Work for HandleBatch {
         }
         self.statuses(db, now)?;
         for item in &self.unusable {
-            db.keep_unreadable(crate::message::Channel::Meta, &item.reason, &item.raw, now)?;
+            db.keep_unreadable(self.channel, &item.reason, &item.raw, now)?;
         }
         Ok(queued)
     }

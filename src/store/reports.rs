@@ -4,13 +4,12 @@
 use jiff::Timestamp;
 use rusqlite::params;
 
-use super::decode::corrupt;
-use super::decode::status_from_sql;
+use super::decode::{corrupt, parse_channel, status_from_sql};
 use super::time::{from_sql, to_sql};
 use super::{ContactId, Db, MessageRecord, StoreError};
 use crate::engine::render::SubmissionStatus;
 use crate::engine::Answer;
-use crate::message::ContactRef;
+use crate::message::{Channel, ContactRef};
 
 /// A submission with who sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +32,9 @@ pub struct SubmissionRecord {
     pub status_note: Option<String>,
     /// When the owner last set the status (`None`: never, it is new).
     pub status_at: Option<Timestamp>,
+    /// The channel of the message that completed it (its photos are that
+    /// channel's to fetch); `None` where that message is gone.
+    pub channel: Option<Channel>,
 }
 
 impl SubmissionRecord {
@@ -127,8 +129,9 @@ impl Db<'_> {
 /// What [`submission_row`] reads.
 const SUBMISSION_COLUMNS: &str =
     "SELECT s.public_id, s.form, coalesce(c.phone, c.user_id), c.profile_name, s.answers, s.created_at,
-            s.status, s.status_note, s.status_at
-     FROM submissions s JOIN contacts c ON c.id = s.contact_id";
+            s.status, s.status_note, s.status_at, m.channel
+     FROM submissions s JOIN contacts c ON c.id = s.contact_id
+     LEFT JOIN messages m ON m.id = s.message_id";
 
 /// One row of [`SUBMISSION_COLUMNS`]; the outer error is SQLite's, the inner a
 /// corrupt row's.
@@ -137,6 +140,7 @@ fn submission_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SubmissionRe
     let created_at: String = r.get(5)?;
     let status: String = r.get(6)?;
     let status_at: Option<String> = r.get(8)?;
+    let channel: Option<String> = r.get(9)?;
     let record = (|| {
         Ok(SubmissionRecord {
             public_id: r.get(0)?,
@@ -148,6 +152,7 @@ fn submission_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SubmissionRe
             status: status_from_sql(&status)?,
             status_note: r.get(7)?,
             status_at: status_at.as_deref().map(from_sql).transpose()?,
+            channel: channel.as_deref().map(parse_channel).transpose()?,
         })
     })();
     Ok(record)

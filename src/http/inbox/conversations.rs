@@ -245,11 +245,13 @@ pub fn submission_media(inbox: &Inbox, call: &Page<'_>) -> Response {
     let Some(attachment) = submission.answers.iter().flat_map(|a| &a.media).nth(n) else {
         return Response::text(404, words().get("no_such_attachment"));
     };
-    let channel = if attachment.id.is_some() {
+    // The channel of the message that completed it; for one whose message
+    // was deleted, a media id is Meta's and a URL Twilio's.
+    let channel = submission.channel.unwrap_or(if attachment.id.is_some() {
         crate::message::Channel::Meta
     } else {
         crate::message::Channel::Twilio
-    };
+    });
     fetched_attachment(
         inbox,
         channel,

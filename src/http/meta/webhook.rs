@@ -71,6 +71,7 @@ pub fn receive(app: &MetaWebhook, meta: &Meta, request: &Request) -> Response {
         batch.statuses.len()
     );
     let work = HandleBatch {
+        channel: crate::message::Channel::Meta,
         bot: app.bot.current(),
         inbound: batch.inbound,
         statuses: batch.statuses,
