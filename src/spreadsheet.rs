@@ -76,7 +76,9 @@ pub fn write_submissions(mut out: impl Write, rows: &[SubmissionRecord], tz: &Ti
             .iter()
             .flat_map(|a| &a.media)
             .map(|m| match (&m.id, m.url.is_empty()) {
-                (Some(id), true) => format!("meta:{id}"),
+                // A media id, named by its channel (`meta:…`; a submission
+                // whose message is gone has only Meta's kind of id).
+                (Some(id), true) => format!("{}:{id}", row.channel.map_or("meta", |c| c.as_str())),
                 _ => m.url.clone(),
             })
             .collect();
