@@ -494,3 +494,66 @@ fn unshipped_texts(table: &Table, languages: &Languages) -> Vec<MenuProblem> {
     }
     missing
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::ContactRef;
+    use crate::phone::PhoneNumber;
+
+    /// A menu in English, German and Afrikaans: +49 and +43 German, +27 and
+    /// the longer +2772 Afrikaans, the rest the default.
+    fn three() -> Menus {
+        let text = r#"
+start = "main"
+[languages]
+default = "en"
+offer = ["en", "de", "af"]
+by_country = { "49" = "de", "43" = "de", "2772" = "af" }
+[nodes.main]
+text = { en = "Welcome", de = "Willkommen", af = "Welkom" }
+options = [{ label = { en = "Help", de = "Hilfe", af = "Hulp" }, goto = "help" }]
+[nodes.help]
+kind = "handoff"
+text = "..."
+"#;
+        Menus::from_toml(text, &[]).expect("a valid menu")
+    }
+
+    fn by_number(number: &str) -> ContactRef {
+        ContactRef::phone(PhoneNumber::parse(number).expect("a number"))
+    }
+
+    #[test]
+    fn the_longest_calling_code_decides_until_the_customer_picks() {
+        let menus = three();
+        assert_eq!(menus.language_of(None, &by_number("+4915112345678")), ("de", false));
+        assert_eq!(
+            menus.language_of(None, &by_number("+27721234567")),
+            ("af", false),
+            "+2772 over +27"
+        );
+        assert_eq!(
+            menus.language_of(None, &by_number("+27821234567")),
+            ("en", false),
+            "+27 alone is not listed"
+        );
+        assert_eq!(
+            menus.language_of(Some("af"), &by_number("+4915112345678")),
+            ("af", true)
+        );
+        assert_eq!(
+            menus.language_of(Some("fr"), &by_number("+4915112345678")),
+            ("de", false),
+            "a pick that is not offered (any more) is not a pick"
+        );
+    }
+
+    #[test]
+    fn a_customer_known_only_by_a_username_gets_the_default_until_they_pick() {
+        let menus = three();
+        let username = ContactRef::user_id("ZA.1234567890");
+        assert_eq!(menus.language_of(None, &username), ("en", false));
+        assert_eq!(menus.language_of(Some("de"), &username), ("de", true));
+    }
+}
