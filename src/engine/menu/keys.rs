@@ -223,7 +223,8 @@ fn node_place(kind: &str) -> Option<&'static Place> {
 /// What the check found.
 #[derive(Debug, Default)]
 pub(crate) struct Checked {
-    /// Every problem, one line each, in file order.
+    /// Every problem, one line each: the top of the file's, then
+    /// `[languages]`, `[texts]` and each node's.
     pub problems: Vec<MenuProblem>,
     /// Whether what is left can still be read: nothing it needs was missing
     /// or taken out, and every node has a kind.
@@ -233,7 +234,7 @@ pub(crate) struct Checked {
 /// Checks a parsed menu file's keys, taking out of `table` every key and
 /// value it reports.
 pub(crate) fn check(table: &mut Table) -> Checked {
-    let mut found = Found {
+    let mut found = Checked {
         problems: Vec::new(),
         readable: true,
     };
@@ -247,10 +248,7 @@ pub(crate) fn check(table: &mut Table) -> Checked {
     if let Some(Value::Table(nodes)) = table.get_mut("nodes") {
         found.nodes(nodes);
     }
-    Checked {
-        problems: found.problems,
-        readable: found.readable,
-    }
+    found
 }
 
 impl Checked {
@@ -272,13 +270,7 @@ impl Checked {
     }
 }
 
-/// The problems found so far, and whether the rest can still be read.
-struct Found {
-    problems: Vec<MenuProblem>,
-    readable: bool,
-}
-
-impl Found {
+impl Checked {
     fn add(&mut self, node: &str, problem: String) {
         self.problems.push(MenuProblem {
             node: node.to_string(),
@@ -320,7 +312,15 @@ impl Found {
         let unknown: Vec<String> = table.keys().filter(|k| !names.contains(&k.as_str())).cloned().collect();
         let mut meant = Vec::new();
         for name in unknown {
-            table.remove(&name);
+            let written = table.remove(&name);
+            if place.what == TOP.what && written.as_ref().is_some_and(looks_like_a_node) {
+                self.readable = false;
+                let problem = format!(
+                    "is a node outside [nodes]; did you mean [nodes.{name}]? Write its heading as [nodes.{name}]"
+                );
+                self.add(node, format!("`[{name}]` {problem}"));
+                continue;
+            }
             let near = nearest(&name, &names).and_then(|near| place.keys.iter().find(|k| k.name == near));
             let problem = match near {
                 Some(near) => {
@@ -432,6 +432,13 @@ impl Found {
         self.add(name, problem);
         None
     }
+}
+
+/// A table with a node's `kind`, `text` or `options`.
+fn looks_like_a_node(value: &Value) -> bool {
+    value
+        .as_table()
+        .is_some_and(|t| ["kind", "text", "options"].iter().any(|k| t.contains_key(*k)))
 }
 
 /// `word` is not one of the `words` `key` takes.
@@ -612,6 +619,17 @@ mod tests {
         ];
         assert_eq!(lines, expected);
         assert!(!readable);
+    }
+
+    #[test]
+    fn a_node_outside_nodes_is_named_with_where_it_goes() {
+        let (lines, readable, _) = problems_of(
+            "start = \"main\"\n[main]\nkind = \"info\"\ntext = \"Hi\"\n[nodes.other]\nkind = \"info\"\ntext = \"x\"\n",
+        );
+        let expected =
+            ["node `menu`: `[main]` is a node outside [nodes]; did you mean [nodes.main]? Write its heading as [nodes.main]"];
+        assert_eq!(lines, expected);
+        assert!(!readable, "its options' targets would be missing");
     }
 
     #[test]
