@@ -7,7 +7,7 @@
 //! `fuzzing`/`cli` → `server`/`service` → `http`/`reload` → `channel` →
 //! `retention`/`work` → `notify` → `conversation` → `staff` → `outbox` →
 //! `session`/`writer` → `orders`/`spreadsheet` → `config`/`auth` →
-//! `hours`/`store` → `engine` → `message` → `channels`/`phone`/`urlencoded`/`clock`.
+//! `hours`/`store` → `engine` → `message` → `channels`/`phone`/`urlencoded`/`clock`/`did_you_mean`.
 //! A module imports only modules of the layers after its own (a second test
 //! fails on any other arrow, and on a module this chain does not place).
 //! - [`engine`]: the menu state machine (no I/O); [`message`]: the neutral types
@@ -25,7 +25,8 @@
 //! - [`config`]: the TOML configuration, validated into typed values;
 //!   [`auth`]: passwords, tokens and the sign-in throttle; [`clock`]: now;
 //! - [`orders`]: the spreadsheet (CSV) import;
-//! - [`cli`]: the `shopbot` subcommands.
+//! - [`cli`]: the `shopbot` subcommands; [`did_you_mean`]: the key a mistyped
+//!   one was meant to be, for the config's and the menu's checks.
 
 pub mod auth;
 pub mod channel;
@@ -34,6 +35,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod conversation;
+pub mod did_you_mean;
 pub mod engine;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

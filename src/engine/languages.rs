@@ -17,7 +17,7 @@ use serde::Deserialize;
 use toml::{Table, Value};
 
 use super::catalog;
-use super::menu::{Menu, MenuError, MenuProblem};
+use super::menu::{check_keys, Menu, MenuError, MenuProblem};
 use crate::message::{Channel, Choice, ChoiceOption, ContactRef, TextLimit};
 
 /// `[languages]`, validated.
@@ -35,9 +35,10 @@ pub struct Languages {
     pub ask_first: bool,
 }
 
+/// `[languages]` as written (its keys are checked first by `menu::keys`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawLanguages {
+pub(super) struct RawLanguages {
     default: String,
     #[serde(default)]
     offer: Vec<String>,
@@ -133,11 +134,28 @@ impl Menus {
     }
 
     /// Reads a menu file's text; with `[languages]`, once per offered language.
+    /// The keys are checked first ([`check_keys`]), so every mistyped key
+    /// and value of the wrong kind is reported with the other problems.
     pub fn from_toml(text: &str, limits: &[TextLimit]) -> Result<Menus, MenuError> {
         let mut table: Table = toml::from_str(text).map_err(|e| MenuError::Syntax(e.to_string()))?;
-        let Some(raw) = table.remove("languages") else {
+        if !table.get("languages").is_some_and(Value::is_table) {
             // Parsed again as text: its errors then name the line and column.
             return Menu::from_toml(text, limits).map(Menus::single);
+        }
+        let checked = check_keys(&mut table);
+        if checked.problems.is_empty() {
+            return Menus::in_languages(table, limits);
+        }
+        Err(MenuError::Invalid(
+            checked.with_rest(|| Menus::in_languages(table, limits)),
+        ))
+    }
+
+    /// A menu file with `[languages]`, its keys checked: once per offered
+    /// language.
+    fn in_languages(mut table: Table, limits: &[TextLimit]) -> Result<Menus, MenuError> {
+        let Some(raw) = table.remove("languages") else {
+            return Menu::from_table(table, limits).map(Menus::single);
         };
         let raw: RawLanguages = raw
             .try_into()

@@ -7,7 +7,10 @@
 //! on every channel the shop has configured (their [`TextLimit`]s). Validation collects every problem at once so `shopbot check` can
 //! report them together; the rest of the code only ever sees a valid [`Menu`].
 
+mod keys;
 mod node_kind;
+
+pub(super) use keys::check as check_keys;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -405,9 +408,19 @@ impl Menu {
     }
 
     /// Parses a menu file's text and validates it for channels with these limits.
+    /// Its keys are checked first ([`check_keys`]): every unknown key and
+    /// value of the wrong kind is one problem, reported with the rest.
     pub fn from_toml(text: &str, limits: &[TextLimit]) -> Result<Menu, MenuError> {
-        let raw: RawMenu = toml::from_str(text).map_err(|e| MenuError::Syntax(e.to_string()))?;
-        Menu::from_raw(raw, limits)
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| MenuError::Syntax(e.to_string()))?;
+        let checked = check_keys(&mut table);
+        if checked.problems.is_empty() {
+            // Read from the text: serde's errors then name the line and column.
+            let raw: RawMenu = toml::from_str(text).map_err(|e| MenuError::Syntax(e.to_string()))?;
+            return Menu::from_raw(raw, limits);
+        }
+        Err(MenuError::Invalid(
+            checked.with_rest(|| Menu::from_table(table, limits)),
+        ))
     }
 
     /// A menu file already read as TOML (one language of a menu in several).
@@ -782,6 +795,56 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn mistyped_keys_wrong_kinds_and_the_menus_own_problems_are_reported_together() {
+        let text = "strat = \"x\"\nstart = \"main\"\nsession_timeout_minutes = \"60\"\n\
+                    [nodes.main]\nkind = \"menu\"\ntext = \"Hi\"\noptins = 1\n\
+                    options = [{ label = \"Go\", goto = \"nowhere\" }]\n";
+        let MenuError::Invalid(problems) = Menu::from_toml(text, &[Channel::Twilio.text_limit()]).unwrap_err() else {
+            panic!("expected problems")
+        };
+        let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        let expected = [
+            "node `menu`: `strat` is not a key of the menu file; did you mean start? Write it like start = \"main\"",
+            "node `menu`: `session_timeout_minutes`: write it like session_timeout_minutes = 60 \
+             (a whole number, not the text \"60\")",
+            "node `main`: `optins` is not a key of a menu node; did you mean options? \
+             Write it like options = [{ label = \"Check Order Status\", goto = \"order_status\" }]",
+            "node `main`: leads to `nowhere`, which is not a node; add [nodes.nowhere] or fix the name",
+        ];
+        assert_eq!(all, expected);
+    }
+
+    #[test]
+    fn a_menu_in_languages_has_its_keys_checked_and_a_text_by_language_is_no_wrong_kind() {
+        let text = "start = \"main\"\n[languages]\ndefault = \"en\"\noffer = [\"en\", \"de\"]\nask_frist = true\n\
+                    [nodes.main]\nkind = \"info\"\ntext = { en = \"Hi\", de = \"Hallo\" }\nthen = 3\n";
+        let err = super::super::Menus::from_toml(text, &[Channel::Twilio.text_limit()]).unwrap_err();
+        let MenuError::Invalid(problems) = err else {
+            panic!("expected problems, got {err}")
+        };
+        let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        let expected = [
+            "node `languages`: `ask_frist` is not a key of [languages]; did you mean ask_first? \
+             Write it like ask_first = true",
+            "node `main`: `then`: write it like then = \"main\" (text in quotes, not the number 3)",
+        ];
+        assert_eq!(all, expected);
+    }
+
+    #[test]
+    fn an_error_the_key_check_leaves_to_serde_keeps_its_line() {
+        let text = "start = \"main\"\n[nodes.main]\nkind = \"info\"\ntext = [\"x\"]\n";
+        let MenuError::Invalid(problems) = Menu::from_toml(text, &[]).unwrap_err() else {
+            panic!("a wrong kind is a problem")
+        };
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let text = "start = \"main\"\n[nodes.main]\nkind = \"info\"\ntext = { fr = 1 }\n";
+        let err = Menu::from_toml(text, &[]).unwrap_err().to_string();
+        // The node's line, as before the key check (node_kind reads each node whole).
+        assert!(err.contains("line 2, column 1"), "{err}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! `shopbot check` reports every problem at once: each unknown key with the
-//! key it was meant to be, each value of the wrong kind with an example, the
-//! config's problems and its menu file's together, a missing file by its full
-//! path with the fix. `serve` refuses to start with the same report.
+//! `shopbot check` reports every problem at once: each unknown key (of the
+//! config and of its menu file) with the key it was meant to be, each value
+//! of the wrong kind with an example, the config's problems and its menu
+//! file's together, a missing file by its full path with the fix. `serve`
+//! refuses to start with the same report.
 
 use crate::support::{check_in, config_text, output_text, run_to_end, shopbot_command};
 
@@ -61,6 +62,33 @@ fn check_reports_the_configs_problems_and_its_menus_together() {
         menu[0].ends_with("node `main`: leads to `orderz`, which is not a node; add [nodes.orderz] or fix the name"),
         "{output}"
     );
+}
+
+/// Three problems in three places of a menu file: a mistyped top-level key,
+/// a mistyped key in a node, a timeout of the wrong kind.
+const MISTYPED_MENU: &str = "strat = \"main\"\nstart = \"main\"\nsession_timeout_minutes = \"60\"\n\
+                             [nodes.main]\nkind = \"menu\"\ntext = \"Hi\"\n\
+                             options = [{ label = \"Help\", goto = \"help\" }]\n\
+                             [nodes.help]\nkind = \"info\"\ntxt = \"Call us\"\ntext = \"Call us\"\n";
+
+#[test]
+fn check_reports_every_mistyped_key_and_wrong_kind_of_the_menu_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, output) = check_in(dir.path(), "", Some(MISTYPED_MENU));
+    assert_eq!(code, Some(1), "{output}");
+    assert!(
+        !output.contains("unknown field") && !output.contains("invalid type"),
+        "{output}"
+    );
+    let lines = lines_about(&output, "menu.toml: ");
+    let expected = [
+        "node `menu`: `strat` is not a key of the menu file; did you mean start? Write it like start = \"main\"",
+        "node `menu`: `session_timeout_minutes`: write it like session_timeout_minutes = 60 \
+         (a whole number, not the text \"60\")",
+        "node `help`: `txt` is not a key of an info node; did you mean text? \
+         Write it like text = \"We are open Mon-Fri 07:00-17:00.\"",
+    ];
+    assert_each_ends_with(&lines, &expected, &output);
 }
 
 #[test]

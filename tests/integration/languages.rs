@@ -266,7 +266,7 @@ fn a_node_without_kind_or_options_is_refused_by_name_with_the_fix() {
         let (code, out) = crate::support::check_in(dir.path(), "", Some(&text));
         assert_eq!(code, Some(1), "{out}");
         assert!(
-            out.contains("node `main` has no `kind`: add a line like `kind = \"info\"` under [nodes.main]"),
+            out.contains("menu.toml: node `main`: has no `kind`: add a line like `kind = \"info\"` under [nodes.main]"),
             "{out}"
         );
     }

@@ -33,10 +33,15 @@ fn infer_kind(name: &str, node: &mut Table) -> Result<(), String> {
         node.insert("kind".into(), Value::String("menu".into()));
         return Ok(());
     }
-    Err(format!(
-        "node `{name}` has no `kind`: add a line like `kind = \"info\"` under [nodes.{name}] \
+    Err(format!("node `{name}` {}", missing_kind(name)))
+}
+
+/// What to say of node `name`, which has neither `kind` nor `options`.
+pub(super) fn missing_kind(name: &str) -> String {
+    format!(
+        "has no `kind`: add a line like `kind = \"info\"` under [nodes.{name}] \
          (the kinds: {KINDS}), or give it `options` to make it a menu"
-    ))
+    )
 }
 
 struct NodesVisitor;
