@@ -14,9 +14,9 @@ use crate::cli::chat_in;
 use crate::inbox::{inbox_server, Owner, PASSWORD};
 use crate::support::{output_text, run_to_end, shopbot_command, start_child};
 
-/// `shopbot demo --port 0 ARGS` in `dir`: the child, its address and its
-/// owner's password (from the banner).
-fn demo_in(dir: &Path, args: &[&str]) -> (Child, String, String) {
+/// `shopbot demo --port 0 ARGS` in `dir`, and the first line of its banner
+/// that contains `wanted` (`None` if its output ends first).
+fn demo_line(dir: &Path, args: &[&str], wanted: &str) -> (Child, Option<String>) {
     let mut demo = start_child(
         shopbot_command(&[&["demo", "--port", "0"], args].concat())
             .current_dir(dir)
@@ -24,10 +24,15 @@ fn demo_in(dir: &Path, args: &[&str]) -> (Child, String, String) {
             .stderr(Stdio::null()),
     );
     let lines = std::io::BufReader::new(demo.stdout.take().unwrap()).lines();
-    let banner = lines
-        .map_while(Result::ok)
-        .find(|l| l.contains("password:"))
-        .expect("the demo's banner names the inbox and its password");
+    let line = lines.map_while(Result::ok).find(|l| l.contains(wanted));
+    (demo, line)
+}
+
+/// `shopbot demo --port 0 ARGS` in `dir`: the child, its address and its
+/// owner's password (from the banner).
+fn demo_in(dir: &Path, args: &[&str]) -> (Child, String, String) {
+    let (demo, banner) = demo_line(dir, args, "password:");
+    let banner = banner.expect("the demo's banner names the inbox and its password");
     let base = banner
         .split_whitespace()
         .find_map(|word| word.strip_suffix("/admin/"))
@@ -167,14 +172,7 @@ fn a_status_changed_by_a_sheet_without_an_updated_column_is_dated_the_day_of_the
 /// `shopbot demo --port 0 ARGS` in `dir`, and the line of its banner that
 /// gives the terminal chat's command.
 fn demo_with_chat_hint(dir: &Path, args: &[&str]) -> (Child, String) {
-    let mut demo = start_child(
-        shopbot_command(&[&["demo", "--port", "0"], args].concat())
-            .current_dir(dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null()),
-    );
-    let lines = std::io::BufReader::new(demo.stdout.take().unwrap()).lines();
-    let hint = lines.map_while(Result::ok).find(|l| l.contains("chat --while-serving"));
+    let (demo, hint) = demo_line(dir, args, "chat --while-serving");
     match hint {
         Some(hint) => (demo, hint),
         None => {

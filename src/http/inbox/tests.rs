@@ -641,17 +641,19 @@ fn a_message_still_queued_after_a_failed_try_says_it_will_be_tried_again_not_tha
         .unwrap();
     let mut store = Store::open(&fixture._dir.path().join("shop.db")).unwrap();
     let now = Timestamp::now();
-    let retry = Settle::Retry {
+    let mut try_once = |outcome: Settle<'_>| {
+        store
+            .write(|db| {
+                assert!(db.claim(id, now)?);
+                db.settle(id, &outcome, now)
+            })
+            .unwrap()
+    };
+    try_once(Settle::Retry {
         at: now + SignedDuration::from_secs(30),
         code: "network",
         message: "could not reach twilio",
-    };
-    store
-        .write(|db| {
-            assert!(db.claim(id, now)?);
-            db.settle(id, &retry, now)
-        })
-        .unwrap();
+    });
     let page = body(&fixture.get(&path));
     assert!(
         page.contains("Not sent yet: shopbot tries again (last try, code network: could not reach twilio)"),
@@ -661,16 +663,10 @@ fn a_message_still_queued_after_a_failed_try_says_it_will_be_tried_again_not_tha
         !page.contains("Not delivered"),
         "a queued message has not failed: {page}"
     );
-    let failed = Settle::Failed {
+    try_once(Settle::Failed {
         code: "21211",
         message: "invalid number",
-    };
-    store
-        .write(|db| {
-            assert!(db.claim(id, now)?);
-            db.settle(id, &failed, now)
-        })
-        .unwrap();
+    });
     let page = body(&fixture.get(&path));
     assert!(page.contains("Not delivered (code 21211): invalid number"), "{page}");
 }
