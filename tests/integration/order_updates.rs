@@ -4,8 +4,9 @@
 //! not at all); importing the same sheet again sends nothing; `--dry-run`
 //! sends and changes nothing; imports racing each other tell each customer
 //! once, and a status changed back and forth is told each time; an update
-//! queued inside the window but sent after it closed goes as the template.
-//! Through the real CLI and server, against the recording Twilio mock.
+//! queued inside the window but sent after it closed goes as the template;
+//! on Meta, the order template goes through the Graph API. Through the real
+//! CLI and server, against the recording Twilio and Graph mocks.
 
 use std::time::Duration;
 
@@ -277,4 +278,45 @@ fn an_update_queued_inside_the_window_but_sent_after_it_closed_goes_as_the_templ
     assert_eq!(messages(&mock).len(), 1, "once");
     let entry = server.store().read(|db| db.outbox_list(50)).unwrap();
     assert_eq!(entry[0].state, shopbot::message::OutboxState::Sent, "{entry:#?}");
+}
+
+/// On Meta: a customer who wrote on Meta and is outside the window when
+/// their order changes gets the order template through the Graph API
+/// (`order_template` + `order_language`), its parameters the order number
+/// and the status, in order; inside the window the update would be text.
+#[test]
+fn a_meta_customer_outside_the_window_gets_the_order_template_through_the_graph_api() {
+    use crate::meta::meta_config;
+    let graph = crate::graph_mock::MockGraph::start();
+    let clock = shopbot::clock::Clock::fixed(jiff::Timestamp::now());
+    let server = TestServer::start_with_clock(
+        &format!(
+            "[notify]\norder_status = true\norder_template = \"order_update\"\norder_language = \"en_US\"\n{}",
+            meta_config(&graph.url)
+        ),
+        clock.clone(),
+    );
+    let customer = "+27825552010";
+    assert_eq!(server.meta_say("wamid.O1", customer, "hi").status, 200);
+    let replies = graph.wait_for(1, Duration::from_secs(20)).len();
+    clock.advance(jiff::SignedDuration::from_hours(25));
+    let one = |status: &str| format!("Order,Status,Phone\nM7,{status},{customer}\n");
+    import(&server, &one("In production"), &[]);
+    let told = import(&server, &one("Ready for collection"), &[]);
+    assert!(told.contains("1 customer(s) told"), "{told}");
+    let sent = graph.wait_for(replies + 1, Duration::from_secs(20));
+    let update = &sent[replies].body;
+    assert_eq!(update["to"], "27825552010", "{update}");
+    assert_eq!(update["type"], "template", "{update}");
+    assert_eq!(update["template"]["name"], "order_update");
+    assert_eq!(update["template"]["language"]["code"], "en_US");
+    let params: Vec<&str> = update["template"]["components"][0]["parameters"]
+        .as_array()
+        .expect("the template's parameters")
+        .iter()
+        .filter_map(|p| p["text"].as_str())
+        .collect();
+    assert_eq!(params, ["M7", "Ready for collection"]);
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(graph.requests().len(), replies + 1, "told once");
 }
