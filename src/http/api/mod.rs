@@ -81,3 +81,53 @@ fn authorize(token: Option<&Secret>, request: &Request) -> Result<(), Response> 
 fn unauthorized(message: &str) -> Response {
     api_error(401, "unauthorized", message).header("WWW-Authenticate", "Bearer")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Method;
+
+    fn with_authorization(value: Option<&str>) -> Request {
+        Request {
+            method: Method::Get,
+            target: "/api/messages?contact=%2B27825550001".into(),
+            headers: value
+                .map(|v| ("Authorization".to_string(), v.to_string()))
+                .into_iter()
+                .collect(),
+            body: Vec::new(),
+            remote: None,
+            head: false,
+        }
+    }
+
+    fn refused(token: Option<&Secret>, authorization: Option<&str>) -> Option<(u16, String, bool)> {
+        let request = with_authorization(authorization);
+        authorize(token, &request).err().map(|r| {
+            let challenge = r.headers.iter().any(|(n, v)| *n == "WWW-Authenticate" && v == "Bearer");
+            (r.status, String::from_utf8_lossy(&r.body).into_owned(), challenge)
+        })
+    }
+
+    #[test]
+    fn the_bearer_guard_lets_only_the_token_through_and_says_why_not() {
+        let token = Secret::new("s3cret-admin-token");
+        assert_eq!(refused(Some(&token), Some("Bearer s3cret-admin-token")), None);
+        assert_eq!(refused(Some(&token), Some("bearer  s3cret-admin-token ")), None);
+        let (status, body, challenge) = refused(Some(&token), Some("Bearer wrong")).unwrap();
+        assert!(
+            status == 401 && challenge && body.contains("the bearer token is wrong"),
+            "{body}"
+        );
+        let (status, body, _) = refused(Some(&token), None).unwrap();
+        assert!(status == 401 && body.contains("send Authorization: Bearer"), "{body}");
+        let (status, body, _) = refused(Some(&token), Some("Basic czNjcmV0")).unwrap();
+        assert!(status == 401 && body.contains("send Authorization: Bearer"), "{body}");
+    }
+
+    #[test]
+    fn without_a_configured_token_the_api_is_closed_to_every_token() {
+        let (status, body, _) = refused(None, Some("Bearer anything")).unwrap();
+        assert!(status == 401 && body.contains("the admin API is disabled"), "{body}");
+    }
+}
