@@ -275,19 +275,32 @@ impl ContentColumns {
 
 const JOB_COLUMNS: &str = "m.id, m.channel, c.phone, c.user_id, o.kind, m.body, m.media, o.template, o.attempts";
 
+/// Which unfinished messages [`next_due_sql`] walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// Only bot replies (`outbox_unfinished_replies`).
+    Replies,
+    /// All of them (`outbox_unfinished`).
+    All,
+}
+
 /// The query of [`Db::next_due`] for `channels`.
 ///
 /// The names are our own constants, so they can be written into the SQL (one
-/// cached statement per set of channels). Both walks go through the
-/// unfinished messages only (`outbox_unfinished`, in order), so a send costs
-/// what is unfinished ahead of it, not the backlog times each contact's
-/// history.
-fn next_due_sql(channels: &[Channel]) -> String {
+/// cached statement per set of channels and walk). Both walks go through the
+/// unfinished messages only (`outbox_unfinished`, or its replies,
+/// `outbox_unfinished_replies`, in order), so a send costs what is
+/// unfinished ahead of it, not the backlog times each contact's history.
+fn next_due_sql(channels: &[Channel], walk: Walk) -> String {
     let names: Vec<String> = channels.iter().map(|c| format!("'{}'", c.as_str())).collect();
+    let (index, only) = match walk {
+        Walk::Replies => ("outbox_unfinished_replies", "AND o.kind = 'reply'"),
+        Walk::All => ("outbox_unfinished", ""),
+    };
     format!(
-        "SELECT {JOB_COLUMNS} FROM outbox o INDEXED BY outbox_unfinished
+        "SELECT {JOB_COLUMNS} FROM outbox o INDEXED BY {index}
            JOIN messages m ON m.id = o.message_id JOIN contacts c ON c.id = m.contact_id
-         WHERE o.state != 'sent' AND o.state != 'failed'
+         WHERE o.state != 'sent' AND o.state != 'failed' {only}
            AND o.state = 'queued' AND o.next_attempt_at <= ?1 AND m.channel IN ({})
            AND NOT EXISTS (SELECT 1 FROM outbox o2 INDEXED BY outbox_unfinished
                              JOIN messages m2 ON m2.id = o2.message_id
@@ -368,18 +381,24 @@ impl Db<'_> {
     /// message (the customer just wrote and expects an answer; an operator
     /// decides about the uncertain one), nor behind a staff alert held for the
     /// opening (a staff member's `#list` is answered at night); anything the
-    /// shop starts does.
+    /// shop starts does. Bot replies go first: a customer tapping through the
+    /// menu is not kept waiting behind a backlog of order updates or alerts
+    /// to other people (each contact's own messages keep their order).
     pub fn next_due(&self, now: Timestamp, channels: &[Channel]) -> Result<Option<OutboxJob>, StoreError> {
         if channels.is_empty() {
             return Ok(None);
         }
-        let sql = next_due_sql(channels);
-        let row = self
-            .conn
-            .prepare_cached(&sql)?
-            .query_row([to_sql(now)], JobRow::read)
-            .optional()?;
-        row.map(JobRow::into_job).transpose()
+        for walk in [Walk::Replies, Walk::All] {
+            let row = self
+                .conn
+                .prepare_cached(&next_due_sql(channels, walk))?
+                .query_row([to_sql(now)], JobRow::read)
+                .optional()?;
+            if let Some(row) = row {
+                return row.into_job().map(Some);
+            }
+        }
+        Ok(None)
     }
 
     /// What the outbound message `id` says (`None` for no such message).
@@ -810,25 +829,84 @@ mod tests {
     fn the_next_due_message_is_found_through_the_unfinished_ones_only() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = super::super::Store::open(&dir.path().join("plan.db")).unwrap();
-        let plan: Vec<String> = store
-            .read(|db| {
-                let mut explain = db
-                    .conn
-                    .prepare(&format!("EXPLAIN QUERY PLAN {}", next_due_sql(&Channel::PROVIDERS)))?;
-                let rows = explain.query_map([""], |r| r.get::<_, String>(3))?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        for walk in [Walk::Replies, Walk::All] {
+            let plan: Vec<String> = store
+                .read(|db| {
+                    let sql = next_due_sql(&Channel::PROVIDERS, walk);
+                    let mut explain = db.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                    let rows = explain.query_map([""], |r| r.get::<_, String>(3))?;
+                    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+                })
+                .unwrap();
+            let plan = plan.join("\n");
+            assert_eq!(plan.matches("USING INDEX outbox_unfinished").count(), 2, "{plan}");
+            assert_eq!(
+                plan.contains("outbox_unfinished_replies"),
+                walk == Walk::Replies,
+                "{plan}"
+            );
+            assert!(
+                !plan.contains("TEMP B-TREE"),
+                "walked in order, stops at the first: {plan}"
+            );
+            assert!(
+                !plan.contains("messages_by_contact"),
+                "never a contact's whole history: {plan}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bot_reply_goes_before_a_backlog_to_others_but_after_its_own_contacts_older_messages() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = super::super::Store::open(&dir.path().join("queue.db")).unwrap();
+        let now = Timestamp::now();
+        let queue = |db: &Db<'_>, number: &str, content: Content| {
+            let to = ContactRef::phone(crate::phone::PhoneNumber::parse(number).unwrap());
+            let message = NewOutbound {
+                to_addr: format!("whatsapp:{number}"),
+                to,
+                channel: Channel::Twilio,
+                from_addr: "whatsapp:+14155238886".into(),
+                content,
+            };
+            db.enqueue(&message, now)
+        };
+        let update = |text: &str| Content::Text {
+            body: text.into(),
+            media_urls: Vec::new(),
+        };
+        let reply = |text: &str| Content::Reply {
+            body: text.into(),
+            choice: None,
+        };
+        let sent = |db: &Db<'_>, id: i64| {
+            assert!(db.claim(id, now)?);
+            let sid = format!("SM{id:032}");
+            let status = crate::message::MessageStatus::Sent;
+            db.settle(id, &Settle::Sent { sid: &sid, status }, now)
+        };
+        let next = |store: &mut super::super::Store| {
+            store
+                .read(|db| db.next_due(now, &Channel::PROVIDERS))
+                .unwrap()
+                .map(|job| job.id)
+        };
+        let (first, _backlog, mine, to_a) = store
+            .write(|db| {
+                let first = queue(db, "+27825550001", update("Order A1: ready"))?;
+                let backlog = queue(db, "+27825550002", update("Order A2: ready"))?;
+                let mine = queue(db, "+27825550003", reply("Welcome! Select 1-5"))?;
+                // A reply to the first contact waits behind their own update.
+                let to_a = queue(db, "+27825550001", reply("Welcome!"))?;
+                Ok::<_, StoreError>((first, backlog, mine, to_a))
             })
             .unwrap();
-        let plan = plan.join("\n");
-        assert_eq!(plan.matches("USING INDEX outbox_unfinished").count(), 2, "{plan}");
-        assert!(
-            !plan.contains("TEMP B-TREE"),
-            "walked in order, stops at the first: {plan}"
-        );
-        assert!(
-            !plan.contains("messages_by_contact"),
-            "never a contact's whole history: {plan}"
-        );
+        assert_eq!(next(&mut store), Some(mine), "the reply to a third contact goes first");
+        store.write(|db| sent(db, mine)).unwrap();
+        assert_eq!(next(&mut store), Some(first), "a's reply waits behind a's update");
+        store.write(|db| sent(db, first)).unwrap();
+        assert_eq!(next(&mut store), Some(to_a), "then a's reply, before b's update");
     }
 
     #[test]
