@@ -381,13 +381,6 @@ const MIGRATIONS: &[&str] = &[
         WHERE (waiting_since IS NOT NULL OR held_by IS NOT NULL)
           AND json_extract(state, '$.at') IS NOT 'with_person';
     "#,
-    // 19: the unfinished bot replies in order, which the sender looks at
-    // first: a reply is not kept behind a backlog of messages the shop
-    // started (order updates, alerts) to other people.
-    r#"
-    CREATE INDEX outbox_unfinished_replies ON outbox(message_id)
-        WHERE kind = 'reply' AND state != 'sent' AND state != 'failed';
-    "#,
 ];
 
 /// The schema version this build writes.
