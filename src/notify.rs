@@ -264,10 +264,7 @@ impl Teller {
 
     /// The customer's language: the one they picked, else by their number.
     fn language_of(&self, db: &Db<'_>, to: &ContactRef) -> Result<String, StoreError> {
-        let picked = match db.find_contact(to)? {
-            Some(contact) => db.contact_language(contact)?,
-            None => None,
-        };
+        let picked = db.picked_language(to)?;
         Ok(self.menus.language_of(picked.as_deref(), to).0.to_string())
     }
 }

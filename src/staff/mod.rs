@@ -175,10 +175,7 @@ fn template_alert(
 
 /// A staff member's language: the one they picked, else their number's.
 fn staff_language(db: &Db<'_>, desk: &Desk, to: &ContactRef) -> Result<String, StoreError> {
-    let picked = match db.find_contact(to)? {
-        Some(contact) => db.contact_language(contact)?,
-        None => None,
-    };
+    let picked = db.picked_language(to)?;
     Ok(desk.menus.language_of(picked.as_deref(), to).0.to_string())
 }
 

@@ -9,8 +9,7 @@
 use jiff::Timestamp;
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::decode::contact_ref;
-use super::decode::parse_channel;
+use super::decode::{contact_ref, parse_channel};
 use super::time::from_sql;
 use super::{ContactId, Db, MessageKey, MessageRecord, StoreError};
 use crate::message::{Channel, ContactRef, Direction};

@@ -4,6 +4,7 @@
 use rusqlite::{params, OptionalExtension};
 
 use super::{ContactId, Db, StoreError};
+use crate::message::ContactRef;
 
 impl Db<'_> {
     /// The language `contact` picked, if they ever did.
@@ -14,6 +15,14 @@ impl Db<'_> {
             .query_row([contact.0], |r| r.get::<_, Option<String>>(0))
             .optional()?
             .flatten())
+    }
+
+    /// The language the contact `who` picked, if they are known and ever did.
+    pub fn picked_language(&self, who: &ContactRef) -> Result<Option<String>, StoreError> {
+        match self.find_contact(who)? {
+            Some(contact) => self.contact_language(contact),
+            None => Ok(None),
+        }
     }
 
     /// Sets (or, with `None`, forgets) the language `contact` picked.

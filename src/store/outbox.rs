@@ -13,8 +13,7 @@ use jiff::Timestamp;
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
-use super::decode::parse_channel;
-use super::decode::{corrupt, to_json};
+use super::decode::{corrupt, parse_channel, to_json};
 use super::time::{from_sql, to_sql};
 use super::{Db, StoreError};
 use crate::message::{Channel, ContactRef, Content, ContentKind, Media, MessageStatus, OutboxState, Template};

@@ -5,8 +5,7 @@
 use jiff::Timestamp;
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::decode::corrupt;
-use super::decode::parse_channel;
+use super::decode::{corrupt, parse_channel};
 use super::time::{from_sql, to_sql};
 use super::{Db, OutboxEntry, StoreError};
 use crate::message::{Channel, Direction, Media, MessageStatus, ReportedStatus, StatusEvent};

@@ -6,8 +6,7 @@
 use jiff::Timestamp;
 use rusqlite::{params, OptionalExtension};
 
-use super::decode::contact_ref;
-use super::decode::status_from_sql;
+use super::decode::{contact_ref, status_from_sql};
 use super::time::to_sql;
 use super::{ContactId, Db, StoreError};
 use crate::engine::render::SubmissionStatus;

@@ -70,8 +70,7 @@ const fn must(name: &'static str, shape: Shape, example: &'static str) -> Key {
     }
 }
 
-/// The kinds a node may have.
-const KINDS: &[&str] = &["menu", "form", "list", "lookup", "info", "handoff"];
+use super::node_kind::KINDS;
 
 /// What a form question accepts.
 const ACCEPTS: &[&str] = &["text", "optional_photo"];

@@ -15,8 +15,8 @@ use toml::{Table, Value};
 
 use super::Node;
 
-/// The kinds a node may have, for the error that names them.
-const KINDS: &str = "menu, form, list, lookup, info, handoff";
+/// The kinds a node may have (the `kind` values of [`Node`]).
+pub(super) const KINDS: &[&str] = &["menu", "form", "list", "lookup", "info", "handoff"];
 
 /// `deserialize_with` for `RawMenu::nodes`.
 pub(super) fn nodes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, Node>, D::Error> {
@@ -40,7 +40,8 @@ fn infer_kind(name: &str, node: &mut Table) -> Result<(), String> {
 pub(super) fn missing_kind(name: &str) -> String {
     format!(
         "has no `kind`: add a line like `kind = \"info\"` under [nodes.{name}] \
-         (the kinds: {KINDS}), or give it `options` to make it a menu"
+         (the kinds: {}), or give it `options` to make it a menu",
+        KINDS.join(", ")
     )
 }
 

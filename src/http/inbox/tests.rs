@@ -86,6 +86,19 @@ impl Fixture {
         }
     }
 
+    /// The owner's reply `text` to the conversation at `path`: a `303`, and
+    /// the address it leads to.
+    fn reply(&self, path: &str, text: &str) -> String {
+        let sent = self.call(
+            Method::Post,
+            &format!("{path}/reply"),
+            true,
+            &[("csrf", CSRF), ("body", text)],
+        );
+        assert_eq!(sent.status, 303);
+        location(&sent).unwrap().to_string()
+    }
+
     /// `method target` with the session's cookie (when `signed`) and `form`.
     fn call(&self, method: Method, target: &str, signed: bool, form: &[(&str, &str)]) -> Response {
         let mut headers = vec![(
@@ -155,6 +168,11 @@ fn location(response: &Response) -> Option<&str> {
         .iter()
         .find(|(name, _)| *name == "Location")
         .map(|(_, value)| value.as_str())
+}
+
+/// The message a "sent" confirmation's address names (`…?done=sent&message=ID#reply`).
+fn message_id(to: &str) -> &str {
+    to.split("message=").nth(1).unwrap().trim_end_matches("#reply")
 }
 
 fn body(response: &Response) -> String {
@@ -498,16 +516,9 @@ fn the_updates_of_a_conversation_name_its_newest_message_not_anyone_elses() {
 fn sending_and_handing_back_confirm_with_a_link_to_the_message_at_the_reply_box() {
     let fixture = Fixture::new(&["hi", "4"]);
     let path = format!("/admin/conversations/{}", CUSTOMER.replace('+', "%2B"));
-    let sent = fixture.call(
-        Method::Post,
-        &format!("{path}/reply"),
-        true,
-        &[("csrf", CSRF), ("body", "On my way")],
-    );
-    assert_eq!(sent.status, 303);
-    let to = location(&sent).unwrap().to_string();
+    let to = fixture.reply(&path, "On my way");
     assert!(to.contains("?done=sent&message=") && to.ends_with("#reply"), "{to}");
-    let id = to.split("message=").nth(1).unwrap().trim_end_matches("#reply");
+    let id = message_id(&to);
     let page = body(&fixture.get(to.trim_end_matches("#reply")));
     assert!(
         page.contains(&format!("<a href=\"#m{id}\">See your message</a>")),
@@ -539,19 +550,7 @@ fn sending_and_handing_back_confirm_with_a_link_to_the_message_at_the_reply_box(
 fn the_outbox_shows_what_each_message_says_and_confirms_a_resend() {
     let fixture = Fixture::new(&["hi"]);
     let path = format!("/admin/conversations/{}", CUSTOMER.replace('+', "%2B"));
-    let sent = fixture.call(
-        Method::Post,
-        &format!("{path}/reply"),
-        true,
-        &[("csrf", CSRF), ("body", "Your bike is ready")],
-    );
-    let id = location(&sent)
-        .unwrap()
-        .split("message=")
-        .nth(1)
-        .unwrap()
-        .trim_end_matches("#reply")
-        .to_string();
+    let id = message_id(&fixture.reply(&path, "Your bike is ready")).to_string();
     fixture.inbox.clock.advance(SignedDuration::from_hours(25));
     fixture.call(
         Method::Post,
@@ -625,20 +624,7 @@ fn an_answered_conversation_still_with_a_person_can_be_handed_back() {
 fn a_message_still_queued_after_a_failed_try_says_it_will_be_tried_again_not_that_it_failed() {
     let fixture = Fixture::new(&["hi", "4"]);
     let path = format!("/admin/conversations/{}", CUSTOMER.replace('+', "%2B"));
-    let sent = fixture.call(
-        Method::Post,
-        &format!("{path}/reply"),
-        true,
-        &[("csrf", CSRF), ("body", "On my way")],
-    );
-    let to = location(&sent).unwrap().to_string();
-    let id: i64 = to
-        .split("message=")
-        .nth(1)
-        .unwrap()
-        .trim_end_matches("#reply")
-        .parse()
-        .unwrap();
+    let id: i64 = message_id(&fixture.reply(&path, "On my way")).parse().unwrap();
     let mut store = Store::open(&fixture._dir.path().join("shop.db")).unwrap();
     let now = Timestamp::now();
     let mut try_once = |outcome: Settle<'_>| {
